@@ -1,0 +1,314 @@
+// layerbox profile list|show|validate|new|rm|export|import|schema|path
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "../fsutil.h"
+#include "../jsonw.h"
+#include "../profile.h"
+#include "../profile_store.h"
+#include "commands.h"
+
+namespace lb::cli {
+
+ProfileStore defaultStore() { return ProfileStore(Paths::fromEnvironment()); }
+
+namespace {
+
+std::string joinWords(const std::vector<std::string>& v, const char* sep = " ") {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+    return out;
+}
+
+int listProfiles(const Args& args) {
+    auto store = defaultStore();
+    auto refs = store.list();
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginArray();
+        for (const auto& r : refs) {
+            auto p = loadProfile(store, r.name);
+            w.beginObject()
+                .field("name", r.name)
+                .field("path", r.path)
+                .field("builtin", r.builtin)
+                .field("overrides_builtin", r.overridesBuiltin);
+            if (p) {
+                w.field("title", p->title).field("description", p->description);
+                w.field("icon", p->icon).field("desktop_entry", p->desktopEntry);
+                w.field("valid", true);
+            } else {
+                w.field("valid", false).field("error", p.error().message());
+            }
+            w.endObject();
+        }
+        w.endArray();
+        std::printf("%s\n", w.str().c_str());
+        return 0;
+    }
+    std::printf("%-18s %-22s %s\n", "NAME", "SOURCE", "DESCRIPTION");
+    for (const auto& r : refs) {
+        auto p = loadProfile(store, r.name);
+        std::string source = r.builtin ? "built-in" : r.overridesBuiltin ? "user (over built-in)" : "user";
+        std::string desc = p ? (p->description.empty() ? p->title : p->description)
+                             : "INVALID: " + p.error().message();
+        std::printf("%-18s %-22s %s\n", r.name.c_str(), source.c_str(), desc.c_str());
+    }
+    return 0;
+}
+
+std::string describeBind(const Bind& b) {
+    std::string s = b.host;
+    if (b.sandbox != b.host) s += " -> " + b.sandbox;
+    s += b.rw ? " (rw" : " (ro";
+    if (b.create) s += ", create";
+    if (b.optional) s += ", optional";
+    return s + ")";
+}
+
+int showProfile(const Args& args) {
+    auto store = defaultStore();
+    const std::string& name = args.positional[0];
+    if (args.has("json")) {
+        auto text = mergedProfileJson(store, name, true);
+        if (!text) return fail(text.error());
+        std::printf("%s\n", text->c_str());
+        return 0;
+    }
+    auto pr = loadProfile(store, name);
+    if (!pr) return fail(pr.error());
+    const Profile& p = *pr;
+    auto row = [](const char* label, const std::string& value) {
+        std::printf("  %-13s%s\n", label, value.empty() ? "-" : value.c_str());
+    };
+    std::printf("%s%s: %s\n", p.name.c_str(), p.builtin ? " (built-in)" : "", p.title.c_str());
+    if (!p.description.empty()) std::printf("  %s\n", p.description.c_str());
+    row("file", p.sourceFile);
+    row("extends", p.extends);
+    row("command", joinWords(p.command));
+    const auto& fs = p.filesystem;
+    const char* drv[] = {"auto", "native", "fuse"};
+    const char* home[] = {"private", "tmpfs", "overlay"};
+    row("storage", std::string("driver ") + drv[static_cast<int>(fs.driver)] +
+                       (fs.ephemeral ? ", ephemeral" : ", changes kept") + ", home " +
+                       home[static_cast<int>(fs.home)] +
+                       (fs.layers.empty() ? "" : ", layers " + joinWords(fs.layers)));
+    std::vector<std::string> binds;
+    for (const auto& b : fs.binds) binds.push_back(describeBind(b));
+    row("binds", joinWords(binds, "; "));
+    row("hidden", joinWords(fs.hide));
+    row("devices", joinWords(fs.devices));
+    row("recover", joinWords(fs.recoverWatch));
+    const auto& n = p.network;
+    std::string net = n.mode == NetMode::Nat ? "nat, firewall " + n.firewall : "none (loopback only)";
+    if (n.mode == NetMode::Nat) {
+        if (n.hostLoopback) net += ", host loopback";
+        for (const auto& f : n.ports)
+            net += ", " + f.hostAddr + ":" + std::to_string(f.host) + "->" +
+                   std::to_string(f.sandbox) + "/" + f.proto;
+        if (!n.rules.empty()) net += ", " + std::to_string(n.rules.size()) + " rules";
+    }
+    row("network", net + ", hostname " + n.hostname);
+    const auto& r = p.resources;
+    std::vector<std::string> res;
+    if (r.memoryMax) res.push_back("memory " + formatSize(*r.memoryMax));
+    if (r.memoryHigh) res.push_back("memory high " + formatSize(*r.memoryHigh));
+    if (r.memorySwapMax) res.push_back("swap " + formatSize(*r.memorySwapMax));
+    if (r.cpuPercent) res.push_back("cpu " + std::to_string(*r.cpuPercent) + "%");
+    if (r.cpuWeight) res.push_back("cpu weight " + std::to_string(*r.cpuWeight));
+    if (r.tasksMax) res.push_back("tasks " + std::to_string(*r.tasksMax));
+    if (r.ioWeight) res.push_back("io weight " + std::to_string(*r.ioWeight));
+    if (r.requireLimits) res.push_back("required");
+    row("resources", joinWords(res, ", "));
+    const auto& s = p.security;
+    std::string sec = "seccomp " + s.seccomp;
+    if (s.nestedSandboxes) sec += ", nested sandboxes";
+    if (s.devel) sec += ", devel";
+    if (!s.denySyscalls.empty()) sec += ", deny " + joinWords(s.denySyscalls, ",");
+    if (!s.allowSyscalls.empty()) sec += ", allow " + joinWords(s.allowSyscalls, ",");
+    row("security", sec);
+    const auto& d = p.desktop;
+    std::vector<std::string> desk;
+    if (d.x11) desk.push_back("x11");
+    if (d.wayland) desk.push_back("wayland");
+    if (d.audio != "none") desk.push_back("audio " + d.audio);
+    if (d.gpu) desk.push_back("gpu");
+    if (d.dbus.sessionWanted()) desk.push_back("session bus (talk " + joinWords(d.dbus.talk, ",") + ")");
+    if (d.dbus.systemWanted()) desk.push_back("system bus");
+    row("desktop", joinWords(desk, ", "));
+    std::vector<std::string> env;
+    for (const auto& [k, v] : p.environment.set) env.push_back(k + "=" + v);
+    row("environment", "keep " + joinWords(p.environment.keep) +
+                           (env.empty() ? "" : "; set " + joinWords(env)));
+    return 0;
+}
+
+int validateProfiles(const Args& args) {
+    auto store = defaultStore();
+    bool allOk = true;
+    for (const auto& f : args.positional) {
+        std::vector<Diagnostic> diags;
+        auto p = loadProfile(store, f, &diags);
+        if (p) {
+            std::printf("%s: valid\n", f.c_str());
+            continue;
+        }
+        allOk = false;
+        for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.text().c_str());
+    }
+    return allOk ? 0 : 1;
+}
+
+int newProfile(const Args& args) {
+    auto store = defaultStore();
+    const std::string& name = args.positional[0];
+    std::string from = args.get("from");
+    if (!from.empty()) {
+        auto ref = store.find(from);
+        if (!ref) return fail(ref.error().wrap("--from"));
+    }
+    auto s = store.save(name, newProfileText(name, from, args.get("title")), "");
+    if (!s) return fail(s.error());
+    std::printf("%s\n", store.userPath(name).c_str());
+    return 0;
+}
+
+int removeProfile(const Args& args) {
+    auto store = defaultStore();
+    auto s = store.remove(args.positional[0]);
+    if (!s) return fail(s.error());
+    return 0;
+}
+
+int exportProfile(const Args& args) {
+    auto store = defaultStore();
+    auto text = exportProfileJson(store, args.positional[0]);
+    if (!text) return fail(text.error());
+    const std::string& file = args.positional[1];
+    if (file == "-") {
+        std::fputs(text->c_str(), stdout);
+        return 0;
+    }
+    auto s = writeFileAtomic(file, *text, 0644);
+    if (!s) return fail(s.error());
+    return 0;
+}
+
+int importProfile(const Args& args) {
+    auto store = defaultStore();
+    const std::string& file = args.positional[0];
+    auto text = readFile(file);
+    if (!text) return fail(text.error());
+    std::string base = baseName(file);
+    std::string name = args.get("as", endsWith(base, ".json") ? base.substr(0, base.size() - 5) : base);
+    if (!isValidProfileName(name))
+        return fail(quote(name) + " is not a valid profile name (use --as NAME)", 1);
+    auto diags = validateProfileText(*text, base);
+    if (!diags.empty()) return fail(diags.front().text());
+    auto renamed = renamedProfileText(*text, name);
+    if (!renamed) return fail(renamed.error());
+    if (std::string parent = extendsOfText(*renamed); !parent.empty() && parent != name) {
+        if (auto ref = store.find(parent); !ref) return fail(ref.error().wrap(base + ": /extends"));
+    }
+    auto s = store.save(name, *renamed, args.has("force") ? "*" : "");
+    if (!s) {
+        if (s.error().code() == EEXIST)
+            return fail("profile " + quote(name) + " already exists (use --as NAME or --force)");
+        return fail(s.error());
+    }
+    std::printf("%s\n", store.userPath(name).c_str());
+    return 0;
+}
+
+int printSchema(const Args&) {
+    std::fputs(profileSchemaJson().c_str(), stdout);
+    return 0;
+}
+
+int printPath(const Args& args) {
+    auto store = defaultStore();
+    auto ref = store.find(args.positional[0]);
+    if (!ref) return fail(ref.error());
+    std::printf("%s\n", ref->path.c_str());
+    return 0;
+}
+
+int printFields(const Args&) {
+    for (const auto& line : profileFieldTable()) std::printf("%s\n", line.c_str());
+    return 0;
+}
+
+}  // namespace
+
+Command profileCommand() {
+    Command c;
+    c.name = "profile";
+    c.summary = "List, show, check, create and share profiles.";
+    c.details =
+        "User profiles live in $XDG_CONFIG_HOME/layerbox/profiles/NAME.json and override built-in "
+        "profiles of the same name. See layerbox-profile(5) for every field.";
+    c.subcommands = {
+        {.name = "list",
+         .summary = "List profiles, user and built-in.",
+         .options = {{"json", 0, "", "Machine-readable output."}},
+         .run = listProfiles},
+        {.name = "show",
+         .synopsis = "NAME",
+         .summary = "Show a profile with its parents merged in.",
+         .options = {{"json", 0, "", "Print the merged profile, defaults filled in, as JSON."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = showProfile},
+        {.name = "validate",
+         .synopsis = "FILE|NAME...",
+         .summary = "Check profiles; exit 0 when all are valid, 1 otherwise (one line per problem).",
+         .minPositional = 1,
+         .maxPositional = -1,
+         .run = validateProfiles},
+        {.name = "new",
+         .synopsis = "NAME",
+         .summary = "Create a user profile, optionally extending a template.",
+         .options = {{"from", 0, "TEMPLATE", "Profile to extend (for example browser)."},
+                     {"title", 0, "TITLE", "Name shown to people."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = newProfile},
+        {.name = "rm",
+         .synopsis = "NAME",
+         .summary = "Remove a user profile (its sandbox data stays; see layerbox reset).",
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = removeProfile},
+        {.name = "export",
+         .synopsis = "NAME FILE",
+         .summary = "Write a self-contained copy of a profile (parents merged; - for stdout).",
+         .minPositional = 2,
+         .maxPositional = 2,
+         .run = exportProfile},
+        {.name = "import",
+         .synopsis = "FILE",
+         .summary = "Add a profile file to your profiles.",
+         .options = {{"as", 0, "NAME", "Name to save it under (default: the file name)."},
+                     {"force", 0, "", "Replace a user profile of the same name."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = importProfile},
+        {.name = "path",
+         .synopsis = "NAME",
+         .summary = "Print the file a profile name resolves to.",
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = printPath},
+        {.name = "schema",
+         .summary = "Print the JSON Schema of the profile format.",
+         .run = printSchema},
+        {.name = "fields",
+         .summary = "List every profile field: pointer, type, default, description.",
+         .run = printFields},
+    };
+    return c;
+}
+
+}  // namespace lb::cli

@@ -1,0 +1,17 @@
+// One function per top-level verb; each lives in its own cmd_*.cpp.
+#pragma once
+
+#include "cli.h"
+
+namespace lb {
+class ProfileStore;
+}
+
+namespace lb::cli {
+
+ProfileStore defaultStore();
+
+Command profileCommand();
+Command runCommand();
+
+}  // namespace lb::cli

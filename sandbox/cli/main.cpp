@@ -1,0 +1,15 @@
+// layerbox: the command-line interface and the sandbox runner. Qt-free.
+#include <clocale>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+    std::setlocale(LC_ALL, "");
+    using namespace lb::cli;
+    Command root;
+    root.name = "layerbox";
+    root.summary = "Run programs you do not fully trust in a rootless sandbox with copy-on-write "
+                   "layers, then see what they changed and keep only what you want.";
+    root.subcommands = {runCommand(), profileCommand()};
+    return dispatch(root, argc, argv);
+}

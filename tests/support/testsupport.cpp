@@ -1,0 +1,96 @@
+#include "testsupport.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+
+namespace lbtest {
+
+QString layerboxBin() { return qEnvironmentVariable("LAYERBOX_BIN"); }
+QString testBinDir() { return qEnvironmentVariable("LAYERBOX_TEST_BIN_DIR"); }
+QString sourceDir() { return qEnvironmentVariable("LAYERBOX_SOURCE_DIR"); }
+
+TestHome::TestHome() : dir_(std::make_unique<QTemporaryDir>(QDir::tempPath() + "/lbtest-XXXXXX")) {
+    QString rt = qEnvironmentVariable("XDG_RUNTIME_DIR");
+    if (rt.isEmpty() || !QFileInfo(rt).isWritable()) rt = dir_->path();
+    runtime_ = std::make_unique<QTemporaryDir>(rt + "/lbt-XXXXXX");
+    QDir().mkpath(home());
+    QDir().mkpath(configHome());
+    QDir().mkpath(dataHome());
+    QDir().mkpath(profileDir());
+}
+
+TestHome::~TestHome() {
+    // Sandboxes leave overlayfs work dirs with mode 000; make everything removable.
+    QProcess::execute("chmod", {"-R", "u+rwx", dir_->path()});
+}
+
+bool TestHome::isValid() const { return dir_->isValid() && runtime_->isValid(); }
+QString TestHome::home() const { return dir_->path() + "/home"; }
+QString TestHome::configHome() const { return home() + "/.config"; }
+QString TestHome::dataHome() const { return home() + "/.local/share"; }
+QString TestHome::runtimeDir() const { return runtime_->path(); }
+QString TestHome::profileDir() const { return configHome() + "/layerbox/profiles"; }
+
+void TestHome::writeProfile(const QString& name, const QByteArray& json) const {
+    writeFile(profileDir() + "/" + name + ".json", json);
+}
+
+QProcessEnvironment TestHome::env() const {
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    e.insert("HOME", home());
+    e.insert("XDG_CONFIG_HOME", configHome());
+    e.insert("XDG_DATA_HOME", dataHome());
+    e.insert("XDG_CACHE_HOME", home() + "/.cache");
+    e.insert("XDG_RUNTIME_DIR", runtimeDir());
+    return e;
+}
+
+void TestHome::apply() const {
+    qputenv("HOME", home().toUtf8());
+    qputenv("XDG_CONFIG_HOME", configHome().toUtf8());
+    qputenv("XDG_DATA_HOME", dataHome().toUtf8());
+    qputenv("XDG_CACHE_HOME", (home() + "/.cache").toUtf8());
+    qputenv("XDG_RUNTIME_DIR", runtimeDir().toUtf8());
+}
+
+RunResult TestHome::layerbox(const QStringList& args, int timeoutMs,
+                             const QByteArray& stdinData) const {
+    QProcess p;
+    p.setProcessEnvironment(env());
+    p.setWorkingDirectory(home());
+    p.start(layerboxBin(), args);
+    RunResult r;
+    if (!p.waitForStarted(10000)) {
+        r.err = "could not start " + layerboxBin();
+        return r;
+    }
+    if (!stdinData.isEmpty()) p.write(stdinData);
+    p.closeWriteChannel();
+    if (!p.waitForFinished(timeoutMs)) {
+        r.timedOut = true;
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    r.crashed = p.exitStatus() == QProcess::CrashExit;
+    r.exitCode = p.exitCode();
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+bool writeFile(const QString& path, const QByteArray& data) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+    return f.write(data) == data.size();
+}
+
+QByteArray readFile(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return f.readAll();
+}
+
+}  // namespace lbtest

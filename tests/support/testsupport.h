@@ -1,0 +1,58 @@
+// Shared test helpers: a throw-away XDG environment, running the built `layerbox` binary and
+// reading what it printed.
+#pragma once
+
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+#include <QTemporaryDir>
+#include <memory>
+#include <string>
+
+namespace lbtest {
+
+// The built runner (from $LAYERBOX_BIN), the test binary directory, and the source tree.
+QString layerboxBin();
+QString testBinDir();
+QString sourceDir();
+
+struct RunResult {
+    int exitCode = -1;
+    QString out;
+    QString err;
+    bool crashed = false;
+    bool timedOut = false;
+};
+
+// A private home with XDG_CONFIG_HOME, XDG_DATA_HOME and XDG_CACHE_HOME under it; the runtime
+// dir is the real one (sockets need a short path) with a private subdirectory.
+class TestHome {
+public:
+    TestHome();
+    ~TestHome();
+    bool isValid() const;
+    QString home() const;
+    QString configHome() const;
+    QString dataHome() const;
+    QString runtimeDir() const;
+    QString profileDir() const;
+    // Write a user profile NAME.json.
+    void writeProfile(const QString& name, const QByteArray& json) const;
+    // Environment for child processes (and applied to this process by `apply`).
+    QProcessEnvironment env() const;
+    void apply() const;
+
+    // Run `layerbox ARGS...` with this environment.
+    RunResult layerbox(const QStringList& args, int timeoutMs = 60000,
+                       const QByteArray& stdinData = {}) const;
+
+private:
+    std::unique_ptr<QTemporaryDir> dir_;
+    std::unique_ptr<QTemporaryDir> runtime_;
+};
+
+// Write a file (creating parents); returns false on failure.
+bool writeFile(const QString& path, const QByteArray& data);
+QByteArray readFile(const QString& path);
+
+}  // namespace lbtest
