@@ -154,7 +154,15 @@ std::optional<json> parseText(std::string_view text, const std::string& display,
         std::string what = e.what();
         auto pos = what.find("syntax error");
         std::string msg = pos == std::string::npos ? what : what.substr(pos);
-        if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) msg = "file is empty";
+        // People write // or /* */ in hand-edited files; say why that fails and what to use.
+        if (byte + 1 < text.size() && text[byte] == '/' &&
+            (text[byte + 1] == '/' || text[byte + 1] == '*'))
+            msg += " (JSON has no comments; use a \"$comment\" key)";
+        if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+            // no position to point at: "x.json: file is empty", not "x.json:4:1: file is empty"
+            diags.push_back({display, {}, 0, 0, "file is empty"});
+            return std::nullopt;
+        }
         diags.push_back({display, {}, line, col, msg});
         return std::nullopt;
     }
@@ -168,10 +176,10 @@ void checkDocument(const json& j, const std::string& display, std::string_view f
     }
     // A newer format is refused before anything else: its keys would only produce noise.
     if (j.contains("version") && j["version"].is_number_integer() &&
-        j["version"].get<long long>() > kProfileVersion) {
+        (j["version"].is_number_unsigned() ? j["version"].get<uint64_t>() > kProfileVersion
+                                           : j["version"].get<long long>() > kProfileVersion)) {
         diags.push_back({display, "/version", 0, 0,
-                         std::to_string(j["version"].get<long long>()) +
-                             " is newer than this Layerbox understands (" +
+                         j["version"].dump() + " is newer than this Layerbox understands (" +
                              std::to_string(kProfileVersion) + "); update Layerbox"});
         return;
     }
@@ -211,8 +219,11 @@ void checkMerged(const json& m, const std::string& display, std::vector<Diagnost
             return v.is_string() ? parseSize(v.get<std::string>()).value_or(0)
                                  : v.get<uint64_t>();
         };
+        // Name both values: memory_max may come from a parent the reader is not looking at.
         if (size(res["memory_high"]) > size(res["memory_max"]))
-            add("/resources/memory_high", "is larger than memory_max");
+            add("/resources/memory_high", res["memory_high"].dump() +
+                                              " is larger than memory_max (" +
+                                              res["memory_max"].dump() + ")");
     }
     std::set<std::string> targets;
     const json& binds = m["filesystem"]["binds"];
@@ -259,7 +270,9 @@ std::optional<Doc> readDoc(const std::string& path, bool builtin, bool checkStem
     checkDocument(*j, d.display, checkStem ? stem : std::string(), diags);
     if (diags.size() != before) return std::nullopt;
     d.j = std::move(*j);
-    d.name = d.j.value("name", isValidProfileName(stem) ? stem : std::string("sandbox"));
+    d.name = d.j.contains("name") && d.j["name"].is_string()  // "name": null means the default
+                 ? d.j["name"].get<std::string>()
+                 : (isValidProfileName(stem) ? stem : std::string("sandbox"));
     return d;
 }
 
@@ -321,9 +334,27 @@ std::optional<std::vector<Doc>> loadChain(const ProfileStore& store, const std::
     return chain;
 }
 
+// Drop null members at every depth. merge_patch removes the nulls it applies, but not those
+// inside list items (a list is copied whole), nor those of a file merged with nothing.
+void stripNulls(json& j) {
+    if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end();) {
+            if (it->is_null()) {
+                it = j.erase(it);
+            } else {
+                stripNulls(*it);
+                ++it;
+            }
+        }
+    } else if (j.is_array()) {
+        for (auto& v : j) stripNulls(v);
+    }
+}
+
 json mergeChain(const std::vector<Doc>& chain) {
     json merged = json::object();
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) merged.merge_patch(it->j);
+    stripNulls(merged);
     merged.erase("extends");
     merged.erase("$schema");
     merged["name"] = chain.front().name;
@@ -470,7 +501,10 @@ std::vector<Diagnostic> validateProfileText(std::string_view text, std::string_v
     auto j = parseText(text, display, diags);
     if (!j) return diags;
     checkDocument(*j, display, fileStem, diags);
-    if (diags.empty() && !j->contains("extends")) checkMerged(withDefaults(*j), display, diags);
+    if (diags.empty() && !j->contains("extends")) {
+        stripNulls(*j);  // a null here removes nothing: the default applies
+        checkMerged(withDefaults(*j), display, diags);
+    }
     return diags;
 }
 
@@ -507,6 +541,18 @@ Result<std::string> mergedProfileJson(const ProfileStore& store, const std::stri
     return m.dump(2);
 }
 
+// Pretty-printed text with `first` keys leading, in that order, and the rest sorted: json keeps
+// its keys sorted, which would put "version" and "name" at the end of every file we write.
+static std::string textWithKeysFirst(const json& j, std::initializer_list<const char*> first) {
+    using ordered = nlohmann::ordered_json;
+    ordered out = ordered::object();
+    for (const char* k : first)
+        if (j.contains(k)) out[k] = ordered::parse(j[k].dump());
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (!out.contains(it.key())) out[it.key()] = ordered::parse(it->dump());
+    return out.dump(2) + "\n";
+}
+
 std::string newProfileText(const std::string& name, const std::string& fromTemplate,
                            const std::string& title) {
     json j = json::object();
@@ -514,7 +560,7 @@ std::string newProfileText(const std::string& name, const std::string& fromTempl
     j["name"] = name;
     if (!title.empty()) j["title"] = title;
     if (!fromTemplate.empty()) j["extends"] = fromTemplate;
-    return j.dump(2) + "\n";
+    return textWithKeysFirst(j, {"version", "name", "extends", "title"});
 }
 
 Result<std::string> renamedProfileText(std::string_view text, const std::string& name) {
@@ -523,7 +569,7 @@ Result<std::string> renamedProfileText(std::string_view text, const std::string&
     if (!j) return Error(diags.front().text(), EINVAL);
     if (!j->is_object()) return Error("a profile must be a JSON object", EINVAL);
     (*j)["name"] = name;
-    return j->dump(2) + "\n";
+    return textWithKeysFirst(*j, {"$schema", "version", "name", "extends"});
 }
 
 std::string extendsOfText(std::string_view text) {
@@ -539,11 +585,8 @@ Result<std::string> exportProfileJson(const ProfileStore& store, const std::stri
     if (!chain) return Error(diags.front().text(), EINVAL);
     json m = mergeChain(*chain);
     m.erase("extends");
-    json out = json::object();
-    out["version"] = kProfileVersion;  // keep "version" and "name" first for readers
-    out["name"] = m["name"];
-    for (auto it = m.begin(); it != m.end(); ++it) out[it.key()] = *it;
-    return out.dump(2) + "\n";
+    m["version"] = kProfileVersion;
+    return textWithKeysFirst(m, {"version", "name"});  // "version" and "name" first for readers
 }
 
 static json minimalDiff(const json& parent, const json& child) {
@@ -581,10 +624,18 @@ Result<std::string> overridesAgainst(const ProfileStore& store, const std::strin
     for (auto it = diff.begin(); it != diff.end(); ++it)
         if (it.key() != "name" && it.key() != "extends" && it.key() != "version")
             out[it.key()] = *it;
-    return out.dump(2) + "\n";
+    return textWithKeysFirst(out, {"version", "name", "extends"});
 }
 
 // JSON Schema generation --------------------------------------------------------------------
+
+// The validator takes null for an optional member (it removes an inherited value); say so in
+// the schema too, or editors flag "memory_max": null in a profile that validates.
+static void allowNull(json& s) {
+    if (s.contains("type") && s["type"].is_string()) s["type"] = json::array({s["type"], "null"});
+    if (s.contains("enum")) s["enum"].push_back(nullptr);
+    if (s.contains("oneOf")) s["oneOf"].push_back({{"type", "null"}});
+}
 
 static json schemaOf(const Field& f) {
     json s = json::object();
@@ -600,6 +651,7 @@ static json schemaOf(const Field& f) {
             props["$comment"] = {{"type", "string"}};
             for (const auto& c : f.fields) {
                 props[c.key] = schemaOf(c);
+                if (!c.required) allowNull(props[c.key]);
                 if (c.required) req.push_back(c.key);
             }
             s["properties"] = props;
@@ -613,7 +665,7 @@ static json schemaOf(const Field& f) {
         case Kind::Map:
             s["type"] = "object";
             s["propertyNames"] = {{"pattern", "^[A-Za-z_][A-Za-z0-9_]*$"}};
-            s["additionalProperties"] = {{"type", "string"}};
+            s["additionalProperties"] = {{"type", json::array({"string", "null"})}};
             break;
         case Kind::Bool: s["type"] = "boolean"; break;
         case Kind::Int:

@@ -4,6 +4,7 @@
 #include <seccomp.h>
 
 #include <algorithm>
+#include <climits>
 #include <regex>
 #include <set>
 
@@ -364,7 +365,9 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
                      (v.is_primitive() && !v.is_null() ? " " + shortJson(v) : ""));
         return ok;
     };
-    if (v.is_null() && !f.required && !ptr.empty()) return;  // null removes an inherited value
+    // null removes an inherited value: allowed for an optional member of an object, never for
+    // a list item (key "*"), which has nothing to remove and which the loader would trip on.
+    if (v.is_null() && !f.required && !ptr.empty() && f.key != "*") return;
 
     switch (f.kind) {
         case Kind::Object: {
@@ -407,18 +410,21 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
             for (auto it = v.begin(); it != v.end(); ++it) {
                 if (!std::regex_match(it.key(), envRe))
                     out.push_back({ptr + "/" + it.key(), "is not a valid variable name"});
-                else if (!it->is_string())
+                else if (!it->is_string() && !it->is_null())  // null removes an inherited one
                     out.push_back({ptr + "/" + it.key(),
-                                   std::string("expected a string, got ") + typeName(*it)});
+                                   std::string("expected a string, got ") + typeName(*it) +
+                                       (it->is_primitive() ? " " + shortJson(*it) : "")});
             }
             return;
         }
         case Kind::Bool: expect(v.is_boolean(), "true or false"); return;
         case Kind::Int: {
             if (!expect(v.is_number_integer(), "an integer")) return;
-            long long n = v.get<long long>();
-            if (n < f.min || n > f.max)
-                bad(std::to_string(n) + " is out of range (" + std::to_string(f.min) + " to " +
+            // an unsigned value above LLONG_MAX is out of every range; dump() prints it as written
+            bool big = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(LLONG_MAX);
+            long long n = big ? 0 : v.get<long long>();
+            if (big || n < f.min || n > f.max)
+                bad(v.dump() + " is out of range (" + std::to_string(f.min) + " to " +
                     std::to_string(f.max) + ")");
             return;
         }
@@ -431,8 +437,9 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
         }
         case Kind::PortSpec:
             if (v.is_number_integer()) {
-                long long n = v.get<long long>();
-                if (n < 1 || n > 65535) bad(std::to_string(n) + " is not a port (1 to 65535)");
+                bool big = v.is_number_unsigned() && v.get<uint64_t>() > 65535;
+                long long n = big ? 0 : v.get<long long>();
+                if (big || n < 1 || n > 65535) bad(v.dump() + " is not a port (1 to 65535)");
                 return;
             }
             break;

@@ -1,15 +1,105 @@
-// layerbox run (placeholder until the engine lands)
+// layerbox run
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "../fsutil.h"
+#include "../launch.h"
+#include "../paths.h"
 #include "commands.h"
 
 namespace lb::cli {
 
+namespace {
+
+// "SRC[:DST]" -> Bind; relative sources are taken from the current directory.
+std::optional<Bind> parseBind(const std::string& spec, bool rw) {
+    Bind b;
+    auto colon = spec.find(':');
+    b.host = spec.substr(0, colon);
+    b.sandbox = colon == std::string::npos ? b.host : spec.substr(colon + 1);
+    if (b.host.empty() || b.sandbox.empty()) return std::nullopt;
+    if (b.host[0] != '/' && b.host[0] != '~') {
+        char* cwd = ::getcwd(nullptr, 0);
+        if (!cwd) return std::nullopt;
+        b.host = normalizePath(joinPath(cwd, b.host));
+        std::free(cwd);
+        if (colon == std::string::npos) b.sandbox = b.host;
+    }
+    if (b.sandbox[0] != '/' && b.sandbox[0] != '~') return std::nullopt;
+    b.rw = rw;
+    return b;
+}
+
+int run(const Args& args) {
+    RunOptions o;
+    o.profile = args.get("profile", "default");
+    o.command = args.rest;
+    if (args.hasRest && args.rest.empty()) return usageError(args.commandPath, "no command after --");
+    if (args.has("ephemeral")) o.ephemeral = true;
+    if (args.has("driver")) {
+        std::string d = args.get("driver");
+        if (d == "auto") o.driver = Driver::Auto;
+        else if (d == "native") o.driver = Driver::Native;
+        else if (d == "fuse") o.driver = Driver::Fuse;
+        else return usageError(args.commandPath, "--driver must be auto, native or fuse");
+    }
+    if (args.has("net")) {
+        std::string n = args.get("net");
+        if (n == "none") o.network = NetMode::None;
+        else if (n == "nat") o.network = NetMode::Nat;
+        else return usageError(args.commandPath, "--net must be none or nat");
+    }
+    for (const auto& [opt, rw] : {std::pair<const char*, bool>{"bind", true}, {"ro-bind", false}}) {
+        for (const auto& spec : args.all(opt)) {
+            auto b = parseBind(spec, rw);
+            if (!b) return usageError(args.commandPath, "--" + std::string(opt) + " takes SRC[:DST] with an absolute DST");
+            o.extraBinds.push_back(*b);
+        }
+    }
+    o.cwd = args.get("cwd");
+    o.verbose = args.has("verbose");
+    if (args.has("no-pty")) o.allowPty = false;
+    if (args.has("status-fd")) {
+        char* end = nullptr;
+        std::string v = args.get("status-fd");
+        long fd = std::strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end || fd < 0 || ::fcntl(static_cast<int>(fd), F_GETFD) < 0)
+            return usageError(args.commandPath, "--status-fd " + v + " is not an open file descriptor");
+        ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+        o.statusFd = static_cast<int>(fd);
+    }
+    return runSandbox(o);
+}
+
+}  // namespace
+
 Command runCommand() {
     Command c;
     c.name = "run";
-    c.synopsis = "[-- CMD ARGS...]";
+    c.synopsis = "[OPTIONS] [-- CMD ARGS...]";
     c.summary = "Run a program in a sandbox.";
+    c.details =
+        "Without --profile the built-in 'default' profile is used (no network, no display, a "
+        "private home); without CMD, the profile's command.\n"
+        "Exit status: the program's own; 128+N when it was killed by signal N; 125 when the "
+        "sandbox could not be set up; 126 when the program is not executable; 127 when it was "
+        "not found.";
+    c.options = {
+        {"profile", 'p', "NAME|FILE", "Profile to use (default: default)."},
+        {"ephemeral", 'e', "", "Throw all changes away at exit (a throw-away upper layer)."},
+        {"driver", 0, "auto|native|fuse", "Storage driver for the copy-on-write layers."},
+        {"net", 0, "none|nat", "Network mode, overriding the profile."},
+        {"bind", 0, "SRC[:DST]", "Make a host path visible read-write (repeatable).", true},
+        {"ro-bind", 0, "SRC[:DST]", "Make a host path visible read-only (repeatable).", true},
+        {"cwd", 0, "DIR", "Working directory inside (default: the current one when visible, else home)."},
+        {"no-pty", 0, "", "Do not give the program a terminal of its own, even on a terminal."},
+        {"status-fd", 0, "N", "Write JSON events (started, exited) to file descriptor N."},
+        {"verbose", 'v', "", "Say what is set up, with timings."},
+    };
     c.acceptsRest = true;
-    c.run = [](const Args&) { return fail("not implemented yet", 125); };
+    c.run = run;
     return c;
 }
 

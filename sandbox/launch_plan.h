@@ -1,0 +1,46 @@
+// Everything decided before the first fork: the runner computes it, the setup process and
+// PID 1 (forked copies of the runner) only execute it.
+#pragma once
+
+#include <time.h>
+
+#include <string>
+#include <vector>
+
+#include "hostinfo.h"
+#include "mounts.h"
+#include "paths.h"
+#include "profile.h"
+#include "userns.h"
+
+namespace lb {
+
+struct LaunchPlan {
+    Profile profile;
+    Paths paths;
+    HostInfo host;
+    std::string instance;  // short random id
+    StorageLayout storage;
+    MountPlan mounts;
+    MountContext mountContext;
+    IdMapPlan ids;
+    std::vector<uint8_t> seccomp;   // compiled BPF
+    std::vector<std::string> env;   // "NAME=value"
+    std::vector<std::string> argv;
+    std::string cwd;                // wanted working directory (falls back to home)
+    std::string hostname;
+    bool usePty = false;            // relay a pty allocated inside the sandbox
+    bool syncBeforeMounts = false;  // runner has work to do once the namespaces exist
+    bool verbose = false;
+    struct timespec start = {};     // CLOCK_MONOTONIC at launch, for --verbose timings
+    pid_t runnerPid = 0;
+
+    // "[ 1.2 ms] what": timings for --verbose, written by whichever process does the step.
+    void trace(const char* what) const;
+};
+
+// Entry points of the two processes the runner forks; neither returns.
+[[noreturn]] void setupProcessMain(const LaunchPlan& plan, int channel);
+[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel);
+
+}  // namespace lb

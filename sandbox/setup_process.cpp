@@ -1,0 +1,87 @@
+// The setup process: forked by the runner, it creates the sandbox's namespaces, builds its file
+// system and network, then starts PID 1 in a new PID namespace. It stays outside that PID
+// namespace (with the fuse-overlayfs daemons it started, out of the program's reach) and, when
+// PID 1 exits, ends the daemons and exits with PID 1's status.
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "channel.h"
+#include "launch_plan.h"
+#include "network.h"
+#include "syscalls.h"
+
+namespace lb {
+
+namespace {
+
+[[noreturn]] void fail(int channel, const Error& e, const char* step) {
+    (void)sendMessage(channel, "error", std::string(step) + ": " + e.message());
+    ::_exit(125);
+}
+
+}  // namespace
+
+[[noreturn]] void setupProcessMain(const LaunchPlan& plan, int channel) {
+    // Die with the runner, even when it is killed with SIGKILL; the check after prctl closes
+    // the race where the runner died before the call.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != plan.runnerPid) ::_exit(125);
+    ::prctl(PR_SET_NAME, "layerbox-setup");
+    // Leave the terminal's foreground process group: a Ctrl-C meant for the program reaches the
+    // runner, which relays it, instead of killing the setup process and the fuse daemons.
+    ::setpgid(0, 0);
+    // Only stdio and the channel survive into the sandbox's processes.
+    if (channel > 3) sys::closeRange(3, static_cast<unsigned>(channel - 1));
+    sys::closeRange(static_cast<unsigned>(channel + 1), ~0U);
+
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0)
+        fail(channel, Error::fromErrno("unshare(user, mount, net, ipc, uts)"), "creating namespaces");
+    if (auto s = applyIdMaps(plan.ids); !s) fail(channel, s.error(), "mapping the user");
+    plan.trace("namespaces created");
+
+    if (plan.syncBeforeMounts) {
+        if (auto s = sendMessage(channel, "nsready"); !s) fail(channel, s.error(), "syncing");
+        auto m = receiveMessage(channel);
+        if (!m || !m->has_value() || (*m)->type != "go") ::_exit(125);
+    }
+
+    // Mounts made from here on stay in this namespace; host mounts made later still appear
+    // in the sandbox's binds (slave propagation, as bubblewrap does).
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+        fail(channel, Error::fromErrno("mount(\"/\", MS_SLAVE)"), "isolating mounts");
+    MountContext ctx = plan.mountContext;
+    if (auto s = applyMountsPhase1(plan.mounts, plan.storage, ctx); !s)
+        fail(channel, s.error(), "building the file system");
+    plan.trace("file system built");
+
+    if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
+        fail(channel, Error::fromErrno("sethostname"), "setting the host name");
+    if (auto s = bringUpLoopback(); !s) fail(channel, s.error(), "setting up the network");
+
+    if (::unshare(CLONE_NEWPID | CLONE_NEWCGROUP) != 0)
+        fail(channel, Error::fromErrno("unshare(pid, cgroup)"), "creating namespaces");
+    pid_t init = ::fork();
+    if (init < 0) fail(channel, Error::fromErrno("fork"), "starting PID 1");
+    if (init == 0) initProcessMain(plan, channel);
+
+    int status = 0;
+    for (;;) {
+        pid_t p = ::waitpid(-1, &status, 0);
+        if (p == init) break;
+        if (p < 0 && errno != EINTR) break;
+        // A fuse daemon exiting early means its mount is gone; PID 1 will notice failures.
+    }
+    for (int pid : ctx.fusePids) ::kill(pid, SIGTERM);
+    while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    }
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+}  // namespace lb
