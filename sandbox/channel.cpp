@@ -53,7 +53,8 @@ Result<std::optional<Message>> receiveMessage(int sock) {
     struct msghdr msg = {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
+    alignas(struct cmsghdr) char
+        control[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
     ssize_t n;

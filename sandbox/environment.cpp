@@ -39,17 +39,21 @@ std::vector<std::string> planEnvironment(const EnvironmentConfig& config,
     env["container"] = "layerbox";
     env["LAYERBOX_PROFILE"] = ctx.profile;
     env["LAYERBOX_INSTANCE"] = ctx.instance;
-    for (const auto& [k, v] : ctx.extra) env[k] = v;
-    for (const auto& [k, v] : config.set) env[k] = v;
+    for (const auto& [k, v] : ctx.extra)
+        env[k] = v;
+    for (const auto& [k, v] : config.set)
+        env[k] = v;
     std::vector<std::string> out;
     out.reserve(env.size());
-    for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+    for (const auto& [k, v] : env)
+        out.push_back(k + "=" + v);
     return out;
 }
 
 std::vector<std::string> currentEnvironment() {
     std::vector<std::string> out;
-    for (char** e = environ; e && *e; ++e) out.emplace_back(*e);
+    for (char** e = environ; e && *e; ++e)
+        out.emplace_back(*e);
     return out;
 }
 

@@ -12,7 +12,9 @@ Error Error::sys(std::string_view call, int err) {
     return Error(std::move(m), err);
 }
 
-Error Error::fromErrno(std::string_view call) { return sys(call, errno); }
+Error Error::fromErrno(std::string_view call) {
+    return sys(call, errno);
+}
 
 Error& Error::wrap(std::string_view context) & {
     message_ = std::string(context) + ": " + message_;

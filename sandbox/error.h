@@ -49,7 +49,9 @@ private:
     bool failed_ = false;
 };
 
-inline Status Ok() { return {}; }
+inline Status Ok() {
+    return {};
+}
 
 // Result<T>: a value or an Error.
 template <class T>
@@ -74,25 +76,23 @@ private:
 };
 
 // Propagate a failed Status/Result from the current function.
-#define LB_TRY(expr)                                         \
-    do {                                                     \
-        if (auto lb_try_r_ = (expr); !lb_try_r_)             \
-            return std::move(lb_try_r_).error();             \
+#define LB_TRY(expr)                                                                  \
+    do {                                                                              \
+        if (auto lb_try_r_ = (expr); !lb_try_r_) return std::move(lb_try_r_).error(); \
     } while (0)
 
 // Propagate with context prepended.
-#define LB_TRY_CTX(expr, ctx)                                \
-    do {                                                     \
-        if (auto lb_try_r_ = (expr); !lb_try_r_)             \
-            return std::move(lb_try_r_).error().wrap(ctx);   \
+#define LB_TRY_CTX(expr, ctx)                                                                   \
+    do {                                                                                        \
+        if (auto lb_try_r_ = (expr); !lb_try_r_) return std::move(lb_try_r_).error().wrap(ctx); \
     } while (0)
 
 #define LB_CONCAT_INNER_(a, b) a##b
 #define LB_CONCAT_(a, b) LB_CONCAT_INNER_(a, b)
 // Declare `var` from a Result, or propagate its error.
-#define LB_ASSIGN(var, expr)                                         \
-    auto LB_CONCAT_(lb_assign_r_, __LINE__) = (expr);                \
-    if (!LB_CONCAT_(lb_assign_r_, __LINE__))                         \
+#define LB_ASSIGN(var, expr)                                          \
+    auto LB_CONCAT_(lb_assign_r_, __LINE__) = (expr);                 \
+    if (!LB_CONCAT_(lb_assign_r_, __LINE__))                          \
         return std::move(LB_CONCAT_(lb_assign_r_, __LINE__)).error(); \
     var = std::move(LB_CONCAT_(lb_assign_r_, __LINE__)).value()
 

@@ -17,7 +17,9 @@ UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
     return *this;
 }
 
-UniqueFd::~UniqueFd() { reset(); }
+UniqueFd::~UniqueFd() {
+    reset();
+}
 
 void UniqueFd::reset(int fd) {
     if (fd_ >= 0) ::close(fd_);
@@ -130,7 +132,8 @@ static Status removeAt(int dirfd, const char* name, dev_t dev) {
     }
     if (S_ISDIR(st.st_mode)) {
         if (st.st_dev != dev)
-            return Error::sys(std::string("remove ") + quote(name) + " (another file system)", EXDEV);
+            return Error::sys(std::string("remove ") + quote(name) + " (another file system)",
+                              EXDEV);
         int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 && errno == EACCES) {
             // e.g. overlayfs' work/work is left with mode 000; we own it, so allow us in
@@ -238,8 +241,12 @@ std::string trim(std::string_view s) {
     return std::string(s.substr(b, e - b + 1));
 }
 
-bool startsWith(std::string_view s, std::string_view prefix) { return s.starts_with(prefix); }
-bool endsWith(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
+bool startsWith(std::string_view s, std::string_view prefix) {
+    return s.starts_with(prefix);
+}
+bool endsWith(std::string_view s, std::string_view suffix) {
+    return s.ends_with(suffix);
+}
 
 std::string contentTag(std::string_view data) {
     // FNV-1a 64 plus the length: cheap, stable, and enough to notice an external edit.

@@ -48,8 +48,8 @@ HostInfo HostInfo::probe() {
             if (f.size() < 5) continue;
             const std::string& mp = f[4];
             if (mp == "/") continue;
-            auto top = mp.substr(1, mp.find('/', 1) == std::string::npos ? std::string::npos
-                                                                          : mp.find('/', 1) - 1);
+            auto top = mp.substr(
+                1, mp.find('/', 1) == std::string::npos ? std::string::npos : mp.find('/', 1) - 1);
             h.dirsWithSubmounts.insert(top);
         }
     }

@@ -3,6 +3,7 @@
 // program and then only reaps: it forwards the signals the runner relays and exits with the
 // program's status once no program of the sandbox is left.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -10,7 +11,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -37,9 +37,11 @@ namespace {
 // execvp with the sandbox's PATH (not the runner's, which execvp would use).
 int execInSandbox(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
     std::vector<char*> a, e;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    for (const auto& s : argv)
+        a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
-    for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
+    for (const auto& s : env)
+        e.push_back(const_cast<char*>(s.c_str()));
     e.push_back(nullptr);
     const std::string& prog = argv[0];
     if (prog.find('/') != std::string::npos) {
@@ -53,8 +55,10 @@ int execInSandbox(const std::vector<std::string>& argv, const std::vector<std::s
     for (const auto& dir : split(path, ':')) {
         std::string full = (dir.empty() ? std::string(".") : dir) + "/" + prog;
         ::execve(full.c_str(), a.data(), e.data());
-        if (errno == EACCES) err = EACCES;         // remember, keep looking (as execvp does)
-        else if (errno != ENOENT && errno != ENOTDIR) return errno;
+        if (errno == EACCES)
+            err = EACCES;  // remember, keep looking (as execvp does)
+        else if (errno != ENOENT && errno != ENOTDIR)
+            return errno;
     }
     return err;
 }
@@ -65,7 +69,8 @@ int execInSandbox(const std::vector<std::string>& argv, const std::vector<std::s
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+    for (int s = 1; s < NSIG; ++s)
+        ::signal(s, SIG_DFL);
 
     // A session of its own: without a controlling terminal of the caller's, TIOCSTI cannot
     // inject into it even without the filter.
@@ -73,7 +78,8 @@ int execInSandbox(const std::vector<std::string>& argv, const std::vector<std::s
     if (ptySlave >= 0) {
         if (::ioctl(ptySlave, TIOCSCTTY, 0) != 0)
             die(channel, Error::fromErrno("ioctl(TIOCSCTTY)"), "starting the program");
-        for (int fd = 0; fd < 3; ++fd) ::dup2(ptySlave, fd);
+        for (int fd = 0; fd < 3; ++fd)
+            ::dup2(ptySlave, fd);
         if (ptySlave > 2) ::close(ptySlave);
     }
     if (plan.cwd.empty() || ::chdir(plan.cwd.c_str()) != 0)
@@ -86,7 +92,8 @@ int execInSandbox(const std::vector<std::string>& argv, const std::vector<std::s
 
     // Tell the runner we exist: the kernel attaches our pid as the runner sees it.
     (void)sendMessage(channel, "app");
-    if (auto s = applySeccomp(plan.seccomp); !s) die(channel, s.error(), "loading the seccomp filter");
+    if (auto s = applySeccomp(plan.seccomp); !s)
+        die(channel, s.error(), "loading the seccomp filter");
     int err = execInSandbox(plan.argv, plan.env);
     (void)sendMessage(channel, "execfail", std::to_string(err));
     ::_exit(err == ENOENT ? 127 : 126);
@@ -105,7 +112,8 @@ void forwardSignal(pid_t program, int sig) {
 
     if (auto s = applyMountsPhase2(plan.mounts, plan.mountContext); !s)
         die(channel, s.error(), "mounting /proc");
-    if (auto s = enterNewRoot(plan.mountContext); !s) die(channel, s.error(), "entering the new root");
+    if (auto s = enterNewRoot(plan.mountContext); !s)
+        die(channel, s.error(), "entering the new root");
     plan.trace("root ready");
 
     // The pty lives in the sandbox's own devpts, so the program's terminal is /dev/pts/0 there
@@ -113,15 +121,20 @@ void forwardSignal(pid_t program, int sig) {
     int slave = -1;
     if (plan.usePty) {
         int master = ::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (master < 0) die(channel, Error::fromErrno("open(/dev/pts/ptmx)"), "creating the terminal");
-        if (::unlockpt(master) != 0) die(channel, Error::fromErrno("unlockpt"), "creating the terminal");
+        if (master < 0)
+            die(channel, Error::fromErrno("open(/dev/pts/ptmx)"), "creating the terminal");
+        if (::unlockpt(master) != 0)
+            die(channel, Error::fromErrno("unlockpt"), "creating the terminal");
         slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (slave < 0) die(channel, Error::fromErrno("ioctl(TIOCGPTPEER)"), "creating the terminal");
-        if (auto s = sendMessage(channel, "pty", {}, master); !s) die(channel, s.error(), "passing the terminal");
+        if (slave < 0)
+            die(channel, Error::fromErrno("ioctl(TIOCGPTPEER)"), "creating the terminal");
+        if (auto s = sendMessage(channel, "pty", {}, master); !s)
+            die(channel, s.error(), "passing the terminal");
         ::close(master);
         // PID 1 keeps nothing of the caller's terminal: only the runner touches it.
         int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        for (int fd = 0; fd < 3 && devnull >= 0; ++fd) ::dup2(devnull, fd);
+        for (int fd = 0; fd < 3 && devnull >= 0; ++fd)
+            ::dup2(devnull, fd);
         if (devnull > 2) ::close(devnull);
     }
 
@@ -195,7 +208,8 @@ void forwardSignal(pid_t program, int sig) {
         while (::waitpid(-1, nullptr, 0) > 0) {
         }
     }
-    int code = WIFSIGNALED(programStatus) ? 128 + WTERMSIG(programStatus) : WEXITSTATUS(programStatus);
+    int code =
+        WIFSIGNALED(programStatus) ? 128 + WTERMSIG(programStatus) : WEXITSTATUS(programStatus);
     ::_exit(code);
 }
 

@@ -9,11 +9,21 @@ std::string jsonEscape(std::string_view s) {
     std::string out = "\"";
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
             default:
                 if (c < 0x20) {
                     char buf[8];
@@ -111,7 +121,8 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
 }
 JsonWriter& JsonWriter::strings(const std::vector<std::string>& v) {
     beginArray();
-    for (const auto& s : v) value(s);
+    for (const auto& s : v)
+        value(s);
     return endArray();
 }
 

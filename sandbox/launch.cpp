@@ -36,9 +36,9 @@
 #include "jsonw.h"
 #include "launch_plan.h"
 #include "profile_store.h"
-#include "syscall_filter.h"
 #include "status_events.h"
 #include "storage.h"
+#include "syscall_filter.h"
 
 namespace lb {
 
@@ -96,7 +96,8 @@ Result<Prepared> prepare(const RunOptions& o) {
     if (o.ephemeral) p.filesystem.ephemeral = *o.ephemeral;
     if (o.driver) p.filesystem.driver = *o.driver;
     if (o.network) p.network.mode = *o.network;
-    for (const auto& b : o.extraBinds) p.filesystem.binds.push_back(b);
+    for (const auto& b : o.extraBinds)
+        p.filesystem.binds.push_back(b);
     plan.argv = o.command.empty() ? p.command : o.command;
     if (plan.argv.empty())
         return Error("profile " + quote(p.name) + " has no command; give one after --", EINVAL);
@@ -127,7 +128,8 @@ Result<Prepared> prepare(const RunOptions& o) {
     for (const auto& layer : p.filesystem.layers) {
         std::string root = joinPath(plan.paths.layerDir(layer), "root");
         if (!isDirectory(root))
-            return Error("layer " + quote(layer) + " does not exist (see layerbox layer list)", ENOENT);
+            return Error("layer " + quote(layer) + " does not exist (see layerbox layer list)",
+                         ENOENT);
         plan.storage.layerDirs.push_back(root);
     }
 
@@ -138,9 +140,10 @@ Result<Prepared> prepare(const RunOptions& o) {
     if (plan.mounts.usesFuse) {
         plan.mountContext.fuseOverlayfs = findInPath("fuse-overlayfs");
         if (plan.mountContext.fuseOverlayfs.empty())
-            return Error("fuse-overlayfs is not installed and kernel overlayfs is not usable here "
-                         "(see layerbox doctor)",
-                         ENOENT);
+            return Error(
+                "fuse-overlayfs is not installed and kernel overlayfs is not usable here "
+                "(see layerbox doctor)",
+                ENOENT);
     }
     plan.ids = planIdMaps(plan.host.uid, plan.host.gid);
     LB_ASSIGN(plan.seccomp, compileSeccomp(planSeccomp(p.security)));
@@ -232,7 +235,8 @@ public:
                 char buf[4096];
                 ssize_t r = ::read(0, buf, sizeof buf);
                 if (r > 0 && master_.valid())
-                    (void)writeAll(master_.get(), std::string_view(buf, static_cast<size_t>(r)), "pty");
+                    (void)writeAll(master_.get(), std::string_view(buf, static_cast<size_t>(r)),
+                                   "pty");
                 else if (r == 0 || (r < 0 && errno != EINTR))
                     stdinOpen = false;
             }
@@ -297,7 +301,8 @@ private:
 
     void copyWindowSize() {
         struct winsize ws;
-        if (master_.valid() && ::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master_.get(), TIOCSWINSZ, &ws);
+        if (master_.valid() && ::ioctl(0, TIOCGWINSZ, &ws) == 0)
+            ::ioctl(master_.get(), TIOCSWINSZ, &ws);
     }
 
     int finish(int setupStatus) {
@@ -306,8 +311,8 @@ private:
             std::fprintf(stderr, "layerbox: error: %s\n", setupError_.c_str());
             code = kExitSetupFailed;
         } else if (execErrno_ != 0) {
-            std::fprintf(stderr, "layerbox: error: cannot run %s: %s\n", quote(plan_.argv[0]).c_str(),
-                         strerrordesc_np(execErrno_));
+            std::fprintf(stderr, "layerbox: error: cannot run %s: %s\n",
+                         quote(plan_.argv[0]).c_str(), strerrordesc_np(execErrno_));
             code = execErrno_ == ENOENT ? kExitNotFound : kExitNotExecutable;
         } else if (startsWith(programExit_, "signal ")) {
             code = 128 + std::atoi(programExit_.c_str() + 7);
@@ -322,7 +327,10 @@ private:
         plan_.trace("sandbox ended");
         if (events_.enabled()) {
             JsonWriter w;
-            w.beginObject().field("event", "exited").field("instance", plan_.instance).field("status", code);
+            w.beginObject()
+                .field("event", "exited")
+                .field("instance", plan_.instance)
+                .field("status", code);
             if (startsWith(programExit_, "signal "))
                 w.field("signal", std::atoi(programExit_.c_str() + 7));
             else if (startsWith(programExit_, "code "))
@@ -355,7 +363,11 @@ int runSandbox(const RunOptions& o) {
         std::fprintf(stderr, "layerbox: error: %s\n", e.message().c_str());
         if (events.enabled()) {
             JsonWriter w;
-            w.beginObject().field("event", "exited").field("status", kExitSetupFailed).field("error", e.message()).endObject();
+            w.beginObject()
+                .field("event", "exited")
+                .field("status", kExitSetupFailed)
+                .field("error", e.message())
+                .endObject();
             events.emit(w.str());
         }
         return kExitSetupFailed;
@@ -371,7 +383,8 @@ int runSandbox(const RunOptions& o) {
     if (!chan) return fail(chan.error());
     sigset_t mask, old;
     sigemptyset(&mask);
-    for (int s : kRelayed) sigaddset(&mask, s);
+    for (int s : kRelayed)
+        sigaddset(&mask, s);
     sigaddset(&mask, SIGCHLD);
     sigaddset(&mask, SIGWINCH);
     ::sigprocmask(SIG_BLOCK, &mask, &old);

@@ -10,15 +10,15 @@
 namespace lb {
 
 struct RunOptions {
-    std::string profile = "default";  // a name or a file
+    std::string profile = "default";   // a name or a file
     std::vector<std::string> command;  // empty: the profile's
     std::optional<bool> ephemeral;
     std::optional<Driver> driver;
     std::optional<NetMode> network;
     std::vector<Bind> extraBinds;
-    std::string cwd;     // default: the caller's, when it exists inside
+    std::string cwd;  // default: the caller's, when it exists inside
     bool verbose = false;
-    int statusFd = -1;   // JSON events, one per line
+    int statusFd = -1;  // JSON events, one per line
     bool allowPty = true;
 };
 

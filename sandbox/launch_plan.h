@@ -24,15 +24,15 @@ struct LaunchPlan {
     MountPlan mounts;
     MountContext mountContext;
     IdMapPlan ids;
-    std::vector<uint8_t> seccomp;   // compiled BPF
-    std::vector<std::string> env;   // "NAME=value"
+    std::vector<uint8_t> seccomp;  // compiled BPF
+    std::vector<std::string> env;  // "NAME=value"
     std::vector<std::string> argv;
-    std::string cwd;                // wanted working directory (falls back to home)
+    std::string cwd;  // wanted working directory (falls back to home)
     std::string hostname;
     bool usePty = false;            // relay a pty allocated inside the sandbox
     bool syncBeforeMounts = false;  // runner has work to do once the namespaces exist
     bool verbose = false;
-    struct timespec start = {};     // CLOCK_MONOTONIC at launch, for --verbose timings
+    struct timespec start = {};  // CLOCK_MONOTONIC at launch, for --verbose timings
     pid_t runnerPid = 0;
 
     // "[ 1.2 ms] what": timings for --verbose, written by whichever process does the step.

@@ -1,8 +1,8 @@
 #include "mounts.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <linux/magic.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -19,6 +19,7 @@
 #include <cstring>
 #include <thread>
 
+#include "caps.h"
 #include "fsutil.h"
 #include "hostinfo.h"
 #include "paths.h"
@@ -39,51 +40,70 @@ namespace lb {
 // Plan (pure)
 
 const std::vector<std::string>& systemDirs() {
-    static const std::vector<std::string> dirs = {"usr", "etc",   "opt",   "var", "srv",
-                                                  "bin", "sbin",  "lib",   "lib32",
-                                                  "lib64", "libx32", "nix", "gnu"};
+    static const std::vector<std::string> dirs = {"usr",    "etc",  "opt", "var",   "srv",
+                                                  "bin",    "sbin", "lib", "lib32", "lib64",
+                                                  "libx32", "nix",  "gnu"};
     return dirs;
 }
 
 int MountOp::phase() const {
     switch (kind) {
         case MountKind::Proc:
+        case MountKind::Cgroup:
         case MountKind::ProcReadOnly:
         case MountKind::ProcHide:
-        case MountKind::RemountRootReadOnly: return 2;
-        default: return 1;
+        case MountKind::RemountRootReadOnly:
+            return 2;
+        default:
+            return 1;
     }
 }
 
 std::string MountOp::describe() const {
     auto ro = [&] { return readOnly ? std::string(" ro") : std::string(" rw"); };
     switch (kind) {
-        case MountKind::RootTmpfs: return "root tmpfs";
+        case MountKind::RootTmpfs:
+            return "root tmpfs";
         case MountKind::Tmpfs: {
             char m[16];
             std::snprintf(m, sizeof m, "%04o", mode);
             return "tmpfs " + target + " mode " + m;
         }
-        case MountKind::Dir: return "dir " + target;
-        case MountKind::Symlink: return "symlink " + target + " -> " + content;
-        case MountKind::File: return "file " + target;
+        case MountKind::Dir:
+            return "dir " + target;
+        case MountKind::Symlink:
+            return "symlink " + target + " -> " + content;
+        case MountKind::File:
+            return "file " + target;
         case MountKind::Bind:
             return std::string(device ? "dev-bind " : "bind ") + (fromStorage ? "storage:" : "") +
                    source + " -> " + target + ro() + (optional ? " optional" : "") +
                    (createSource ? " create" : "");
         case MountKind::Overlay: {
             std::string l;
-            for (const auto& x : overlay.lowers) l += (l.empty() ? "" : ":") + x;
+            for (const auto& x : overlay.lowers)
+                l += (l.empty() ? "" : ":") + x;
             return "overlay " + target + " lower=" + l + " upper=" + overlay.upper + " (" +
                    (overlay.driver == Driver::Fuse ? "fuse" : "native") + ")";
         }
-        case MountKind::Devpts: return "devpts " + target;
-        case MountKind::Mqueue: return "mqueue " + target;
-        case MountKind::Hide: return "hide " + target;
-        case MountKind::Proc: return "proc " + target;
-        case MountKind::ProcReadOnly: return "proc-ro " + target;
-        case MountKind::ProcHide: return "proc-hide " + target;
-        case MountKind::RemountRootReadOnly: return "root read-only";
+        case MountKind::Devpts:
+            return "devpts " + target;
+        case MountKind::Mqueue:
+            return "mqueue " + target;
+        case MountKind::Hide:
+            return "hide " + target;
+        case MountKind::Proc:
+            return "proc " + target;
+        case MountKind::Sysfs:
+            return "sysfs " + target + " ro";
+        case MountKind::Cgroup:
+            return "cgroup2 " + target + " ro";
+        case MountKind::ProcReadOnly:
+            return "proc-ro " + target;
+        case MountKind::ProcHide:
+            return "proc-hide " + target;
+        case MountKind::RemountRootReadOnly:
+            return "root read-only";
     }
     return "?";
 }
@@ -120,7 +140,9 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::string rel(const std::string& abs) { return abs.size() > 1 ? abs.substr(1) : std::string(); }
+std::string rel(const std::string& abs) {
+    return abs.size() > 1 ? abs.substr(1) : std::string();
+}
 
 }  // namespace
 
@@ -141,7 +163,8 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
 
     auto layerLowers = [&](const std::string& sandboxPath) {
         std::vector<std::string> l;
-        for (const auto& layer : storage.layerDirs) l.push_back(joinPath(layer, rel(sandboxPath)));
+        for (const auto& layer : storage.layerDirs)
+            l.push_back(joinPath(layer, rel(sandboxPath)));
         return l;
     };
     auto overlay = [&](const std::string& target, std::vector<std::string> lowers) {
@@ -151,7 +174,8 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
         o.overlay.driver = storage.driver;
         // Each driver keeps its own work directory: kernel overlayfs leaves a mode-000
         // work/work behind that fuse-overlayfs cannot open.
-        o.overlay.work = joinPath(storage.driver == Driver::Fuse ? "work/fuse" : "work/native", rel(target));
+        o.overlay.work =
+            joinPath(storage.driver == Driver::Fuse ? "work/fuse" : "work/native", rel(target));
         p.storageDirs.push_back(o.overlay.upper);
         p.storageDirs.push_back(o.overlay.work);
         return o;
@@ -190,7 +214,9 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
     const std::string& home = p.home;
     if (startsWith(home, "/home/")) ops.push_back(tmpfs("/home", 0755));
     switch (profile.filesystem.home) {
-        case HomeMode::Tmpfs: ops.push_back(tmpfs(home, 0700)); break;
+        case HomeMode::Tmpfs:
+            ops.push_back(tmpfs(home, 0700));
+            break;
         case HomeMode::Overlay: {
             auto lowers = layerLowers(home);
             lowers.push_back(home);
@@ -237,8 +263,9 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
         ops.push_back(b);
     }
 
-    // /sys, read-only; /proc is mounted later, from inside the PID namespace.
-    ops.push_back(bind("/sys", "/sys", true));
+    // /sys, read-only: a sysfs of our own shows the sandbox's network devices, not the host's.
+    // /proc and the cgroup view are mounted later, from inside the PID and cgroup namespaces.
+    ops.push_back(op(MountKind::Sysfs, "/sys"));
     ops.push_back(op(MountKind::Dir, "/proc"));
 
     // The profile's binds, in order, then the hidden paths over everything.
@@ -254,6 +281,11 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
 
     // Phase 2, inside the PID namespace.
     ops.push_back(op(MountKind::Proc, "/proc"));
+    {
+        MountOp cg = op(MountKind::Cgroup, "/sys/fs/cgroup");
+        cg.optional = true;
+        ops.push_back(cg);
+    }
     for (const char* pth : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"})
         ops.push_back(op(MountKind::ProcReadOnly, pth));
     for (const char* pth : {"/proc/kcore", "/proc/keys", "/proc/timer_list"})
@@ -270,7 +302,9 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
 
 namespace {
 
-std::string fdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string fdPath(int fd) {
+    return "/proc/self/fd/" + std::to_string(fd);
+}
 
 enum class Create { No, Dir, File };
 
@@ -296,7 +330,8 @@ Result<UniqueFd> openInRoot(int rootfd, const std::string& path, Create create, 
             if (last && create == Create::File) {
                 int f = ::openat(cur.get(), parts[i].c_str(),
                                  O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
-                if (f < 0 && errno != EEXIST) return Error::fromErrno("create " + quote("/" + next));
+                if (f < 0 && errno != EEXIST)
+                    return Error::fromErrno("create " + quote("/" + next));
                 if (f >= 0) ::close(f);
             } else if (::mkdirat(cur.get(), parts[i].c_str(), last ? mode : 0755) != 0 &&
                        errno != EEXIST) {
@@ -346,16 +381,15 @@ Status setMountAttrs(const std::string& absPath, const std::string& target, bool
     struct {
         uint64_t attr_set, attr_clr, propagation, userns_fd;
     } attr = {};
-    attr.attr_set = MOUNT_ATTR_NOSUID | (nodev ? MOUNT_ATTR_NODEV : 0) |
-                    (readOnly ? MOUNT_ATTR_RDONLY : 0);
+    attr.attr_set =
+        MOUNT_ATTR_NOSUID | (nodev ? MOUNT_ATTR_NODEV : 0) | (readOnly ? MOUNT_ATTR_RDONLY : 0);
     unsigned flags = recursive ? AT_RECURSIVE : 0;
     if (::syscall(SYS_mount_setattr, AT_FDCWD, absPath.c_str(), flags, &attr, sizeof attr) != 0)
         return Error::fromErrno("mount_setattr(" + quote(target) + ")");
     return Ok();
 }
 
-Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& target,
-                   int errFd) {
+Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& target, int errFd) {
     // A stat through the mount blocks until the daemon serves requests; run it in a child so
     // a daemon that died before answering cannot hang us.
     pid_t probe = ::fork();
@@ -385,7 +419,9 @@ Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& t
     ::fcntl(errFd, F_SETFL, fl | O_NONBLOCK);
     ssize_t n = ::read(errFd, buf, sizeof buf - 1);
     if (n > 0) why = trim(std::string(buf, static_cast<size_t>(n)));
-    return Error("fuse-overlayfs for " + quote(target) + " did not start" + (why.empty() ? "" : ": " + why), EIO);
+    return Error(
+        "fuse-overlayfs for " + quote(target) + " did not start" + (why.empty() ? "" : ": " + why),
+        EIO);
 }
 
 struct Applier {
@@ -406,7 +442,8 @@ struct Applier {
             std::string relPart = l.substr(layer.size() + 1);
             int fd = sys::openat2(b.get(), relPart.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
                                   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-            if (fd < 0) return Error::fromErrno("open " + quote(relPart) + " in layer " + quote(layer));
+            if (fd < 0)
+                return Error::fromErrno("open " + quote(relPart) + " in layer " + quote(layer));
             return UniqueFd(fd);
         }
         int fd = ::open(l.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -478,6 +515,7 @@ struct Applier {
         int errPipe[2];
         if (::pipe2(errPipe, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
         UniqueFd errRead(errPipe[0]), errWrite(errPipe[1]);
+        const pid_t setupPid = ::getpid();
         pid_t pid = ::fork();
         if (pid < 0) return Error::fromErrno("fork(fuse-overlayfs)");
         if (pid == 0) {
@@ -488,8 +526,15 @@ struct Applier {
             // when PID 1 pivots the sandbox's namespace to the new root: fuse-overlayfs
             // resolves some layer paths again after start-up.
             if (::unshare(CLONE_NEWNS) != 0) ::_exit(126);
-            for (auto& l : lowers) ::fcntl(l.get(), F_SETFD, 0);
-            for (int fd : {up, work, dev.get()}) ::fcntl(fd, F_SETFD, 0);
+            // It needs no capability (we mounted for it). Dropping them before exec also keeps
+            // the parent-death signal, which the kernel clears when exec changes credentials.
+            if (!dropAllCapabilities()) ::_exit(126);
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != setupPid) ::_exit(126);
+            for (auto& l : lowers)
+                ::fcntl(l.get(), F_SETFD, 0);
+            for (int fd : {up, work, dev.get()})
+                ::fcntl(fd, F_SETFD, 0);
             ::dup2(errWrite.get(), 2);
             int devnull = ::open("/dev/null", O_RDWR);
             if (devnull >= 0) {
@@ -497,8 +542,8 @@ struct Applier {
                 ::dup2(devnull, 1);
             }
             std::string mountpoint = "/dev/fd/" + std::to_string(dev.get());
-            const char* argv[] = {ctx.fuseOverlayfs.c_str(), "-f", "-o", opts.c_str(),
-                                  mountpoint.c_str(), nullptr};
+            const char* argv[] = {ctx.fuseOverlayfs.c_str(), "-f",   "-o", opts.c_str(),
+                                  mountpoint.c_str(),        nullptr};
             ::execv(argv[0], const_cast<char* const*>(argv));
             std::fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
             ::_exit(127);
@@ -530,8 +575,21 @@ struct Applier {
             if (::fstat(src.get(), &st) != 0) return Error::fromErrno("stat " + quote(o.source));
             isDir = S_ISDIR(st.st_mode);
         }
-        LB_ASSIGN(UniqueFd tgt,
-                  openInRoot(root.get(), o.target, isDir ? Create::Dir : Create::File, isDir ? 0755 : 0644));
+        // The target's last component must not be a symlink: a program could have planted one
+        // in its persistent layer to have a later launch mount the host folder elsewhere.
+        {
+            LB_ASSIGN(UniqueFd parent,
+                      openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
+            struct stat st;
+            if (::fstatat(parent.get(), baseName(o.target).c_str(), &st, AT_SYMLINK_NOFOLLOW) ==
+                    0 &&
+                S_ISLNK(st.st_mode))
+                return Error("bind target " + quote(o.target) +
+                                 " is a symbolic link inside the sandbox; refusing to follow it",
+                             ELOOP);
+        }
+        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, isDir ? Create::Dir : Create::File,
+                                           isDir ? 0755 : 0644));
         LB_TRY(doMount(fdPath(src.get()), tgt.get(), o.target, nullptr, MS_BIND | MS_REC, {}));
         // Every bind is nosuid, and nodev unless it is a device.
         return setMountAttrs(abs(o.target), o.target, o.readOnly, !o.device, true);
@@ -575,22 +633,26 @@ struct Applier {
                 return Ok();
             }
             case MountKind::Symlink: {
-                LB_ASSIGN(UniqueFd parent, openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
+                LB_ASSIGN(UniqueFd parent,
+                          openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
                 if (::symlinkat(o.content.c_str(), parent.get(), baseName(o.target).c_str()) != 0 &&
                     errno != EEXIST)
                     return Error::fromErrno("symlink " + quote(o.target));
                 return Ok();
             }
             case MountKind::File: {
-                LB_ASSIGN(UniqueFd parent, openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
+                LB_ASSIGN(UniqueFd parent,
+                          openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
                 int fd = ::openat(parent.get(), baseName(o.target).c_str(),
                                   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, o.mode);
                 if (fd < 0) return Error::fromErrno("create " + quote(o.target));
                 UniqueFd f(fd);
                 return writeAll(f.get(), o.content, o.target);
             }
-            case MountKind::Bind: return bindOp(o);
-            case MountKind::Overlay: return overlay(o);
+            case MountKind::Bind:
+                return bindOp(o);
+            case MountKind::Overlay:
+                return overlay(o);
             case MountKind::Devpts: {
                 LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
                 return doMount("devpts", tgt.get(), o.target, "devpts", MS_NOSUID | MS_NOEXEC,
@@ -602,8 +664,18 @@ struct Applier {
                                  MS_NOSUID | MS_NODEV | MS_NOEXEC, {});
                 return o.optional ? Ok() : s;
             }
-            case MountKind::Hide: return hide(o);
-            default: return Ok();  // phase 2
+            case MountKind::Hide:
+                return hide(o);
+            case MountKind::Sysfs: {
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+                auto s = doMount("sysfs", tgt.get(), o.target, "sysfs",
+                                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, {});
+                if (s) return Ok();
+                // Some kernels refuse a new sysfs here: show the host's, read-only.
+                return bindOp(bind("/sys", "/sys", true));
+            }
+            default:
+                return Ok();  // phase 2
         }
     }
 };
@@ -643,8 +715,17 @@ Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx) {
         const std::string path = o.target == "/" ? root : root + o.target;
         switch (o.kind) {
             case MountKind::Proc:
-                if (::mount("proc", path.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+                if (::mount("proc", path.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                            nullptr) != 0)
                     return Error::fromErrno("mount(proc, \"/proc\")");
+                break;
+            case MountKind::Cgroup:
+                // The sandbox's own part of the cgroup tree (programs such as the JVM size
+                // themselves from it); not every host has cgroup v2, so this may fail.
+                if (::mount("cgroup2", path.c_str(), "cgroup2",
+                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0 &&
+                    !o.optional)
+                    return Error::fromErrno("mount(cgroup2, " + quote(o.target) + ")");
                 break;
             case MountKind::ProcReadOnly:
                 if (!pathExists(path)) break;
@@ -654,7 +735,8 @@ Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx) {
                 break;
             case MountKind::ProcHide:
                 if (!pathExists(path)) break;
-                if (::mount((root + "/dev/null").c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0)
+                if (::mount((root + "/dev/null").c_str(), path.c_str(), nullptr, MS_BIND,
+                            nullptr) != 0)
                     return Error::fromErrno("mount(bind /dev/null, " + quote(o.target) + ")");
                 break;
             case MountKind::RemountRootReadOnly:
@@ -662,7 +744,8 @@ Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx) {
                             MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
                     return Error::fromErrno("remount the root read-only");
                 break;
-            default: break;
+            default:
+                break;
         }
     }
     return Ok();

@@ -21,19 +21,21 @@ namespace lb {
 struct HostInfo;
 
 enum class MountKind {
-    RootTmpfs,    // the new root
-    Tmpfs,        // a fresh tmpfs at target
-    Dir,          // a directory (created when missing)
-    Symlink,      // target -> content
-    File,         // a file holding `content`
-    Bind,         // host `source` at target
-    Overlay,      // copy-on-write overlay (see OverlaySpec)
-    Devpts,       // a private devpts instance
-    Mqueue,       // POSIX message queues of the sandbox's IPC namespace
-    Hide,         // an empty read-only node over target, when target exists
-    Proc,         // procfs of the sandbox's PID namespace (phase 2)
-    ProcReadOnly, // a read-only bind of a /proc path onto itself (phase 2)
-    ProcHide,     // /dev/null over a /proc file (phase 2)
+    RootTmpfs,            // the new root
+    Tmpfs,                // a fresh tmpfs at target
+    Dir,                  // a directory (created when missing)
+    Symlink,              // target -> content
+    File,                 // a file holding `content`
+    Bind,                 // host `source` at target
+    Overlay,              // copy-on-write overlay (see OverlaySpec)
+    Devpts,               // a private devpts instance
+    Mqueue,               // POSIX message queues of the sandbox's IPC namespace
+    Hide,                 // an empty read-only node over target, when target exists
+    Sysfs,                // a read-only sysfs of the sandbox's network namespace
+    Proc,                 // procfs of the sandbox's PID namespace (phase 2)
+    Cgroup,               // cgroup2 of the sandbox's cgroup namespace, read-only (phase 2)
+    ProcReadOnly,         // a read-only bind of a /proc path onto itself (phase 2)
+    ProcHide,             // /dev/null over a /proc file (phase 2)
     RemountRootReadOnly,  // last: nothing can be created at the top level
 };
 
@@ -56,7 +58,7 @@ struct MountOp {
     bool createSource = false;  // create a missing host directory
     bool fromStorage = false;   // source is relative to the storage root, opened without symlinks
     OverlaySpec overlay;
-    int phase() const;          // 1: setup process; 2: PID 1 (needs the PID namespace)
+    int phase() const;  // 1: setup process; 2: PID 1 (needs the PID namespace)
     std::string describe() const;
 };
 
@@ -82,7 +84,7 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
 
 // Executing a plan (inside the new user and mount namespaces).
 struct MountContext {
-    std::string stagingDir;   // where the new root and the ephemeral storage are assembled
+    std::string stagingDir;     // where the new root and the ephemeral storage are assembled
     std::string fuseOverlayfs;  // absolute path of the fuse-overlayfs binary
     bool verbose = false;
     std::vector<int> fusePids;  // filled by applyMounts: fuse daemons started

@@ -16,9 +16,11 @@ Status bringUpLoopback() {
     if (!s.valid()) return Error::fromErrno("socket(AF_INET)");
     struct ifreq ifr = {};
     std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) return Error::fromErrno("ioctl(SIOCGIFFLAGS, lo)");
+    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0)
+        return Error::fromErrno("ioctl(SIOCGIFFLAGS, lo)");
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0) return Error::fromErrno("ioctl(SIOCSIFFLAGS, lo)");
+    if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0)
+        return Error::fromErrno("ioctl(SIOCSIFFLAGS, lo)");
     return Ok();
 }
 

@@ -35,15 +35,27 @@ std::string expandHome(const std::string& path, const std::string& home) {
     return path;
 }
 
-std::string Paths::userProfileDir() const { return joinPath(configHome, "layerbox/profiles"); }
-std::string Paths::dataDir() const { return joinPath(dataHome, "layerbox"); }
+std::string Paths::userProfileDir() const {
+    return joinPath(configHome, "layerbox/profiles");
+}
+std::string Paths::dataDir() const {
+    return joinPath(dataHome, "layerbox");
+}
 std::string Paths::sandboxDir(const std::string& p) const {
     return joinPath(dataDir(), "sandboxes/" + p);
 }
-std::string Paths::layersDir() const { return joinPath(dataDir(), "layers"); }
-std::string Paths::layerDir(const std::string& l) const { return joinPath(layersDir(), l); }
-std::string Paths::stateDir() const { return joinPath(runtimeDir, "layerbox"); }
-std::string Paths::instancesDir() const { return joinPath(stateDir(), "instances"); }
+std::string Paths::layersDir() const {
+    return joinPath(dataDir(), "layers");
+}
+std::string Paths::layerDir(const std::string& l) const {
+    return joinPath(layersDir(), l);
+}
+std::string Paths::stateDir() const {
+    return joinPath(runtimeDir, "layerbox");
+}
+std::string Paths::instancesDir() const {
+    return joinPath(stateDir(), "instances");
+}
 
 Paths Paths::fromEnvironment() {
     Paths p;

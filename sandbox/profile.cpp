@@ -57,17 +57,19 @@ bool isValidProfileName(std::string_view name) {
     if (name.empty() || name.size() > 64) return false;
     auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
     if (!ok(name[0])) return false;
-    return std::all_of(name.begin(), name.end(), [&](char c) { return ok(c) || c == '-' || c == '_'; });
+    return std::all_of(name.begin(), name.end(),
+                       [&](char c) { return ok(c) || c == '-' || c == '_'; });
 }
 
 static size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t j = 0; j <= b.size(); ++j)
+        prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (size_t j = 1; j <= b.size(); ++j)
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
-                               prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+            cur[j] = std::min(
+                {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u)});
         std::swap(prev, cur);
     }
     return prev[b.size()];
@@ -111,8 +113,12 @@ std::optional<json> parseText(std::string_view text, const std::string& display,
     };
     json::parser_callback_t cb = [&](int, json::parse_event_t ev, json& parsed) {
         switch (ev) {
-            case json::parse_event_t::object_start: stack.push_back({false, 0, {}, {}}); break;
-            case json::parse_event_t::array_start: stack.push_back({true, 0, {}, {}}); break;
+            case json::parse_event_t::object_start:
+                stack.push_back({false, 0, {}, {}});
+                break;
+            case json::parse_event_t::array_start:
+                stack.push_back({true, 0, {}, {}});
+                break;
             case json::parse_event_t::key: {
                 auto& top = stack.back();
                 top.key = parsed.get<std::string>();
@@ -129,14 +135,17 @@ std::optional<json> parseText(std::string_view text, const std::string& display,
                 stack.pop_back();
                 advance();
                 break;
-            case json::parse_event_t::value: advance(); break;
+            case json::parse_event_t::value:
+                advance();
+                break;
         }
         (void)pointerOf;
         return true;
     };
     try {
         json j = json::parse(text.begin(), text.end(), cb);
-        for (const auto& d : dupes) diags.push_back({display, d, 0, 0, "duplicate key"});
+        for (const auto& d : dupes)
+            diags.push_back({display, d, 0, 0, "duplicate key"});
         if (!dupes.empty()) return std::nullopt;
         return j;
     } catch (const json::parse_error& e) {
@@ -185,15 +194,16 @@ void checkDocument(const json& j, const std::string& display, std::string_view f
     }
     std::vector<schema::Problem> problems;
     schema::validate(j, schema::root(), "", problems);
-    for (auto& p : problems) diags.push_back({display, p.pointer, 0, 0, p.message});
+    for (auto& p : problems)
+        diags.push_back({display, p.pointer, 0, 0, p.message});
     if (!fileStem.empty() && j.contains("name") && j["name"].is_string() &&
         j["name"].get<std::string>() != fileStem)
         diags.push_back({display, "/name", 0, 0,
                          quote(j["name"].get<std::string>()) + " does not match the file name (" +
                              std::string(fileStem) + ".json)"});
-    if (j.contains("extends") && j.contains("name") && j["extends"] == j["name"] &&
-        fileStem.empty())
-        diags.push_back({display, "/extends", 0, 0, "a profile cannot extend itself"});
+    // "extends" naming the profile itself is not checked here: a user profile may extend the
+    // built-in it overrides, which only the store can tell (loadChain reports the other case).
+    // Refusing it here made `profile validate FILE` and `profile import` reject such overrides.
 }
 
 // Rules that involve more than one field, checked on the merged profile.
@@ -216,8 +226,7 @@ void checkMerged(const json& m, const std::string& display, std::vector<Diagnost
     const json& res = m["resources"];
     if (res.contains("memory_high") && res.contains("memory_max")) {
         auto size = [](const json& v) {
-            return v.is_string() ? parseSize(v.get<std::string>()).value_or(0)
-                                 : v.get<uint64_t>();
+            return v.is_string() ? parseSize(v.get<std::string>()).value_or(0) : v.get<uint64_t>();
         };
         // Name both values: memory_max may come from a parent the reader is not looking at.
         if (size(res["memory_high"]) > size(res["memory_max"]))
@@ -228,7 +237,8 @@ void checkMerged(const json& m, const std::string& display, std::vector<Diagnost
     std::set<std::string> targets;
     const json& binds = m["filesystem"]["binds"];
     for (size_t i = 0; i < binds.size(); ++i) {
-        std::string t = normalizePath(binds[i].value("sandbox", binds[i]["host"].get<std::string>()));
+        std::string t =
+            normalizePath(binds[i].value("sandbox", binds[i]["host"].get<std::string>()));
         if (!targets.insert(t).second)
             add("/filesystem/binds/" + std::to_string(i),
                 quote(t) + " is bound twice inside the sandbox");
@@ -322,7 +332,8 @@ std::optional<std::vector<Doc>> loadChain(const ProfileStore& store, const std::
         names.push_back(parent);
         if (std::find(seen.begin(), seen.end(), path) != seen.end()) {
             std::string cycle;
-            for (const auto& n : names) cycle += (cycle.empty() ? "" : " -> ") + n;
+            for (const auto& n : names)
+                cycle += (cycle.empty() ? "" : " -> ") + n;
             diags.push_back({chain.front().display, "/extends", 0, 0, "cycle: " + cycle});
             return std::nullopt;
         }
@@ -347,13 +358,15 @@ void stripNulls(json& j) {
             }
         }
     } else if (j.is_array()) {
-        for (auto& v : j) stripNulls(v);
+        for (auto& v : j)
+            stripNulls(v);
     }
 }
 
 json mergeChain(const std::vector<Doc>& chain) {
     json merged = json::object();
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) merged.merge_patch(it->j);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+        merged.merge_patch(it->j);
     stripNulls(merged);
     merged.erase("extends");
     merged.erase("$schema");
@@ -370,7 +383,8 @@ json withDefaults(const json& merged) {
 
 std::vector<std::string> strings(const json& a) {
     std::vector<std::string> out;
-    for (const auto& v : a) out.push_back(v.get<std::string>());
+    for (const auto& v : a)
+        out.push_back(v.get<std::string>());
     return out;
 }
 
@@ -398,7 +412,9 @@ Profile buildTyped(const json& f) {
 
     const json& fs = f["filesystem"];
     const std::string drv = fs["driver"];
-    p.filesystem.driver = drv == "native" ? Driver::Native : drv == "fuse" ? Driver::Fuse : Driver::Auto;
+    p.filesystem.driver = drv == "native" ? Driver::Native
+                          : drv == "fuse" ? Driver::Fuse
+                                          : Driver::Auto;
     p.filesystem.ephemeral = fs["ephemeral"];
     p.filesystem.layers = strings(fs["layers"]);
     const std::string home = fs["home"];
@@ -667,16 +683,18 @@ static json schemaOf(const Field& f) {
             s["propertyNames"] = {{"pattern", "^[A-Za-z_][A-Za-z0-9_]*$"}};
             s["additionalProperties"] = {{"type", json::array({"string", "null"})}};
             break;
-        case Kind::Bool: s["type"] = "boolean"; break;
+        case Kind::Bool:
+            s["type"] = "boolean";
+            break;
         case Kind::Int:
             s["type"] = "integer";
             s["minimum"] = f.min;
             s["maximum"] = f.max;
             break;
         case Kind::Size:
-            s["oneOf"] = json::array({{{"type", "integer"}, {"minimum", 0}},
-                                      {{"type", "string"},
-                                       {"pattern", "^[0-9]+(\\.[0-9]+[KMGT]|[KMGT])?$"}}});
+            s["oneOf"] = json::array(
+                {{{"type", "integer"}, {"minimum", 0}},
+                 {{"type", "string"}, {"pattern", "^[0-9]+(\\.[0-9]+[KMGT]|[KMGT])?$"}}});
             break;
         case Kind::Enum:
             s["type"] = "string";
@@ -700,8 +718,9 @@ static json schemaOf(const Field& f) {
             s["pattern"] = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
             break;
         case Kind::PortSpec:
-            s["oneOf"] = json::array({{{"type", "integer"}, {"minimum", 1}, {"maximum", 65535}},
-                                      {{"type", "string"}, {"pattern", "^[0-9]{1,5}(-[0-9]{1,5})?$"}}});
+            s["oneOf"] =
+                json::array({{{"type", "integer"}, {"minimum", 1}, {"maximum", 65535}},
+                             {{"type", "string"}, {"pattern", "^[0-9]{1,5}(-[0-9]{1,5})?$"}}});
             break;
         case Kind::EnvName:
         case Kind::EnvPattern:
@@ -711,7 +730,9 @@ static json schemaOf(const Field& f) {
         case Kind::IpAddr:
         case Kind::Cidr:
         case Kind::Syscall:
-        case Kind::String: s["type"] = "string"; break;
+        case Kind::String:
+            s["type"] = "string";
+            break;
     }
     return s;
 }
@@ -722,7 +743,8 @@ std::string profileSchemaJson() {
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema";
     out["$id"] = "https://layerbox.invalid/schema/profile-v1.json";
     out["title"] = "Layerbox profile";
-    for (auto it = s.begin(); it != s.end(); ++it) out[it.key()] = *it;
+    for (auto it = s.begin(); it != s.end(); ++it)
+        out[it.key()] = *it;
     out["properties"]["$schema"] = {{"type", "string"}};
     return out.dump(2) + "\n";
 }
@@ -733,14 +755,16 @@ static void tableOf(const Field& f, const std::string& ptr, std::vector<std::str
         std::string kind = schema::kindName(c.kind);
         if (c.kind == Kind::Enum) {
             kind.clear();
-            for (const auto& ch : c.choices) kind += (kind.empty() ? "" : "|") + ch;
+            for (const auto& ch : c.choices)
+                kind += (kind.empty() ? "" : "|") + ch;
         }
         if (c.kind == Kind::Int) kind += " " + std::to_string(c.min) + ".." + std::to_string(c.max);
         if (c.kind == Kind::List) kind = "list of " + schema::kindName(c.fields[0].kind);
         out.push_back(p + "\t" + kind + "\t" + c.defaultJson + "\t" + c.description +
                       (c.required ? " Required." : ""));
         if (c.kind == Kind::Object) tableOf(c, p, out);
-        if (c.kind == Kind::List && c.fields[0].kind == Kind::Object) tableOf(c.fields[0], p + "/N", out);
+        if (c.kind == Kind::List && c.fields[0].kind == Kind::Object)
+            tableOf(c.fields[0], p + "/N", out);
     }
 }
 

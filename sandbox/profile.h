@@ -89,7 +89,9 @@ struct DbusConfig {
     bool session = false;
     bool system = false;
     std::vector<std::string> talk, own, see, call, systemTalk;
-    bool sessionWanted() const { return session || !talk.empty() || !own.empty() || !see.empty() || !call.empty(); }
+    bool sessionWanted() const {
+        return session || !talk.empty() || !own.empty() || !see.empty() || !call.empty();
+    }
     bool systemWanted() const { return system || !systemTalk.empty(); }
 };
 

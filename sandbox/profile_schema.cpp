@@ -64,9 +64,10 @@ Field scalar(std::string key, Kind kind, std::string desc, std::string def = {},
     return f;
 }
 
-Field integer(std::string key, std::string desc, long long min, long long max,
-              std::string def = {}, std::string example = {}) {
-    Field f = scalar(std::move(key), Kind::Int, std::move(desc), std::move(def), std::move(example));
+Field integer(std::string key, std::string desc, long long min, long long max, std::string def = {},
+              std::string example = {}) {
+    Field f =
+        scalar(std::move(key), Kind::Int, std::move(desc), std::move(def), std::move(example));
     f.min = min;
     f.max = max;
     return f;
@@ -142,10 +143,12 @@ Field buildRoot() {
                        "Copy-on-write storage: native (kernel overlayfs), fuse (fuse-overlayfs) or "
                        "auto (native when this kernel allows it).",
                        {"auto", "native", "fuse"}, "\"auto\""),
-                scalar("ephemeral", K::Bool,
-                       "Throw every change away when the last program exits.", "false"),
-                list("layers", "Committed read-only layers stacked under this profile's changes, "
-                     "top first.", item(K::Name), "[\"toolchain\"]", "[]"),
+                scalar("ephemeral", K::Bool, "Throw every change away when the last program exits.",
+                       "false"),
+                list("layers",
+                     "Committed read-only layers stacked under this profile's changes, "
+                     "top first.",
+                     item(K::Name), "[\"toolchain\"]", "[]"),
                 choice("home",
                        "private: an empty home kept in the sandbox; tmpfs: an empty home thrown "
                        "away at exit; overlay: your real home, read-only, with changes kept in "
@@ -196,8 +199,7 @@ Field buildRoot() {
                         100000, {}, "150"),
                 integer("cpu_weight", "CPU weight against other programs (default 100).", 1, 10000,
                         {}, "50"),
-                integer("tasks_max", "Most processes and threads at once.", 1, 4194304, {},
-                        "512"),
+                integer("tasks_max", "Most processes and threads at once.", 1, 4194304, {}, "512"),
                 integer("io_weight", "Disk I/O weight (default 100).", 1, 10000, {}, "50"),
                 scalar("require_limits", K::Bool,
                        "Refuse to start when the limits cannot be applied.", "false"),
@@ -215,8 +217,8 @@ Field buildRoot() {
                 scalar("nested_sandboxes", K::Bool,
                        "Allow new user namespaces (browsers build their own sandbox with them).",
                        "false"),
-                scalar("devel", K::Bool, "Allow ptrace, perf_event_open and personality (debuggers).",
-                       "false"),
+                scalar("devel", K::Bool,
+                       "Allow ptrace, perf_event_open and personality (debuggers).", "false"),
             }),
         obj("desktop", "Display, sound, GPU and D-Bus.",
             {
@@ -247,8 +249,10 @@ Field buildRoot() {
             }),
         obj("environment", "Environment variables; everything else is dropped.",
             {
-                list("keep", "Variables passed from your environment (a trailing * matches a "
-                     "prefix).", item(K::EnvPattern), "[\"LANG\", \"LC_*\", \"TERM\"]",
+                list("keep",
+                     "Variables passed from your environment (a trailing * matches a "
+                     "prefix).",
+                     item(K::EnvPattern), "[\"LANG\", \"LC_*\", \"TERM\"]",
                      "[\"LANG\", \"LANGUAGE\", \"LC_*\", \"TERM\", \"COLORTERM\", \"TZ\"]"),
                 [] {
                     Field f = scalar("set", K::Map, "Variables set inside.", "{}",
@@ -268,15 +272,23 @@ std::string shortJson(const json& v) {
 
 const char* typeName(const json& v) {
     switch (v.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return "a boolean";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
         case json::value_t::number_integer:
-        case json::value_t::number_unsigned: return "an integer";
-        case json::value_t::number_float: return "a number";
-        case json::value_t::string: return "a string";
-        case json::value_t::array: return "a list";
-        case json::value_t::object: return "an object";
-        default: return "something else";
+        case json::value_t::number_unsigned:
+            return "an integer";
+        case json::value_t::number_float:
+            return "a number";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::array:
+            return "a list";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "something else";
     }
 }
 
@@ -335,25 +347,44 @@ const Field& root() {
 
 std::string kindName(Kind k) {
     switch (k) {
-        case Kind::Object: return "object";
-        case Kind::List: return "list";
-        case Kind::Map: return "map";
-        case Kind::String: return "string";
-        case Kind::Bool: return "boolean";
-        case Kind::Int: return "integer";
-        case Kind::Size: return "size";
-        case Kind::Enum: return "choice";
-        case Kind::Name: return "name";
-        case Kind::Path: return "path";
-        case Kind::SandboxPath: return "path";
-        case Kind::DevicePath: return "device";
-        case Kind::Hostname: return "hostname";
-        case Kind::IpAddr: return "ip-address";
-        case Kind::Cidr: return "cidr";
-        case Kind::PortSpec: return "port";
-        case Kind::Syscall: return "syscall";
-        case Kind::EnvName: return "variable";
-        case Kind::EnvPattern: return "variable";
+        case Kind::Object:
+            return "object";
+        case Kind::List:
+            return "list";
+        case Kind::Map:
+            return "map";
+        case Kind::String:
+            return "string";
+        case Kind::Bool:
+            return "boolean";
+        case Kind::Int:
+            return "integer";
+        case Kind::Size:
+            return "size";
+        case Kind::Enum:
+            return "choice";
+        case Kind::Name:
+            return "name";
+        case Kind::Path:
+            return "path";
+        case Kind::SandboxPath:
+            return "path";
+        case Kind::DevicePath:
+            return "device";
+        case Kind::Hostname:
+            return "hostname";
+        case Kind::IpAddr:
+            return "ip-address";
+        case Kind::Cidr:
+            return "cidr";
+        case Kind::PortSpec:
+            return "port";
+        case Kind::Syscall:
+            return "syscall";
+        case Kind::EnvName:
+            return "variable";
+        case Kind::EnvPattern:
+            return "variable";
     }
     return "?";
 }
@@ -361,8 +392,9 @@ std::string kindName(Kind k) {
 void validate(const json& v, const Field& f, const std::string& ptr, std::vector<Problem>& out) {
     auto bad = [&](std::string msg) { out.push_back({ptr, std::move(msg)}); };
     auto expect = [&](bool ok, const char* what) {
-        if (!ok) bad(std::string("expected ") + what + ", got " + typeName(v) +
-                     (v.is_primitive() && !v.is_null() ? " " + shortJson(v) : ""));
+        if (!ok)
+            bad(std::string("expected ") + what + ", got " + typeName(v) +
+                (v.is_primitive() && !v.is_null() ? " " + shortJson(v) : ""));
         return ok;
     };
     // null removes an inherited value: allowed for an optional member of an object, never for
@@ -373,7 +405,8 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
         case Kind::Object: {
             if (!expect(v.is_object(), "an object")) return;
             std::vector<std::string> keys;
-            for (const auto& c : f.fields) keys.push_back(c.key);
+            for (const auto& c : f.fields)
+                keys.push_back(c.key);
             for (auto it = v.begin(); it != v.end(); ++it) {
                 const std::string& k = it.key();
                 if (k == "$comment" || (ptr.empty() && k == "$schema")) continue;
@@ -382,10 +415,10 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
                 std::string childPtr = ptr + "/" + k;
                 if (c == f.fields.end()) {
                     std::string hint = didYouMean(k, keys);
-                    out.push_back({childPtr, "unknown key" + (hint.empty()
-                                                                  ? std::string()
-                                                                  : " (did you mean " +
-                                                                        quote(hint) + "?)")});
+                    out.push_back(
+                        {childPtr,
+                         "unknown key" + (hint.empty() ? std::string()
+                                                       : " (did you mean " + quote(hint) + "?)")});
                     continue;
                 }
                 validate(*it, *c, childPtr, out);
@@ -417,7 +450,9 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
             }
             return;
         }
-        case Kind::Bool: expect(v.is_boolean(), "true or false"); return;
+        case Kind::Bool:
+            expect(v.is_boolean(), "true or false");
+            return;
         case Kind::Int: {
             if (!expect(v.is_number_integer(), "an integer")) return;
             // an unsigned value above LLONG_MAX is out of every range; dump() prints it as written
@@ -443,7 +478,8 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
                 return;
             }
             break;
-        default: break;
+        default:
+            break;
     }
 
     // Every remaining kind is a string.
@@ -452,11 +488,13 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
     }
     const std::string s = v.get<std::string>();
     switch (f.kind) {
-        case Kind::String: return;
+        case Kind::String:
+            return;
         case Kind::Enum:
             if (std::find(f.choices.begin(), f.choices.end(), s) == f.choices.end()) {
                 std::string all;
-                for (const auto& c : f.choices) all += (all.empty() ? "" : ", ") + c;
+                for (const auto& c : f.choices)
+                    all += (all.empty() ? "" : ", ") + c;
                 std::string hint = didYouMean(s, f.choices);
                 bad(quote(s) + " is not one of " + all +
                     (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
@@ -525,7 +563,8 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
                     (f.kind == Kind::EnvPattern ? " (a trailing * is allowed)" : ""));
             return;
         }
-        default: return;
+        default:
+            return;
     }
 }
 
@@ -542,6 +581,8 @@ static json defaultsOf(const Field& f) {
     return o;
 }
 
-json defaults() { return defaultsOf(root()); }
+json defaults() {
+    return defaultsOf(root());
+}
 
 }  // namespace lb::schema

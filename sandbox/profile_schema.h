@@ -10,9 +10,9 @@
 namespace lb::schema {
 
 enum class Kind {
-    Object,       // members in `fields`
-    List,         // array; the item is fields[0]
-    Map,          // object of string -> string (environment variables)
+    Object,  // members in `fields`
+    List,    // array; the item is fields[0]
+    Map,     // object of string -> string (environment variables)
     String,
     Bool,
     Int,          // integer within [min, max]
@@ -25,10 +25,10 @@ enum class Kind {
     Hostname,
     IpAddr,
     Cidr,
-    PortSpec,     // 80 or "8000-8100"
+    PortSpec,  // 80 or "8000-8100"
     Syscall,
     EnvName,
-    EnvPattern,   // EnvName with an optional trailing *
+    EnvPattern,  // EnvName with an optional trailing *
 };
 
 struct Field {

@@ -39,7 +39,8 @@ std::vector<ProfileRef> ProfileStore::list() const {
     scanDir(paths_.userProfileDir(), false, byName);
     scanDir(paths_.builtinProfileDir, true, byName);
     std::vector<ProfileRef> out;
-    for (auto& [_, ref] : byName) out.push_back(ref);
+    for (auto& [_, ref] : byName)
+        out.push_back(ref);
     return out;
 }
 
@@ -56,7 +57,8 @@ Result<ProfileRef> ProfileStore::find(const std::string& name) const {
     if (pathExists(user)) return ProfileRef{name, user, false, hasBuiltin};
     if (hasBuiltin) return ProfileRef{name, builtin, true, false};
     std::vector<std::string> names;
-    for (const auto& r : list()) names.push_back(r.name);
+    for (const auto& r : list())
+        names.push_back(r.name);
     std::string hint = didYouMean(name, names);
     return Error("no profile named " + quote(name) +
                      (hint.empty() ? std::string(" (see: layerbox profile list)")
@@ -96,8 +98,7 @@ Status ProfileStore::save(const std::string& name, const std::string& jsonText,
     if (expectedTag != "*") {
         std::string current = tagOf(path);
         if (current != expectedTag) {
-            if (expectedTag.empty())
-                return Error(path + ": already exists", EEXIST);
+            if (expectedTag.empty()) return Error(path + ": already exists", EEXIST);
             return Error(path + ": changed on disk since it was loaded; reload it or save again",
                          ESTALE);
         }

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <vector>
 
 #include "channel.h"
 #include "launch_plan.h"
@@ -21,7 +22,21 @@ namespace lb {
 
 namespace {
 
+// fuse-overlayfs daemons started so far; a failed launch ends them before reporting, so that
+// when the runner returns nothing of the sandbox is left.
+std::vector<int>* gFusePids = nullptr;
+
+void endFuseDaemons() {
+    if (!gFusePids) return;
+    for (int pid : *gFusePids)
+        ::kill(pid, SIGKILL);
+    for (int pid : *gFusePids)
+        ::waitpid(pid, nullptr, 0);
+    gFusePids->clear();
+}
+
 [[noreturn]] void fail(int channel, const Error& e, const char* step) {
+    endFuseDaemons();
     (void)sendMessage(channel, "error", std::string(step) + ": " + e.message());
     ::_exit(125);
 }
@@ -42,7 +57,8 @@ namespace {
     sys::closeRange(static_cast<unsigned>(channel + 1), ~0U);
 
     if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0)
-        fail(channel, Error::fromErrno("unshare(user, mount, net, ipc, uts)"), "creating namespaces");
+        fail(channel, Error::fromErrno("unshare(user, mount, net, ipc, uts)"),
+             "creating namespaces");
     if (auto s = applyIdMaps(plan.ids); !s) fail(channel, s.error(), "mapping the user");
     plan.trace("namespaces created");
 
@@ -57,6 +73,7 @@ namespace {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
         fail(channel, Error::fromErrno("mount(\"/\", MS_SLAVE)"), "isolating mounts");
     MountContext ctx = plan.mountContext;
+    gFusePids = &ctx.fusePids;
     if (auto s = applyMountsPhase1(plan.mounts, plan.storage, ctx); !s)
         fail(channel, s.error(), "building the file system");
     plan.trace("file system built");
@@ -78,7 +95,8 @@ namespace {
         if (p < 0 && errno != EINTR) break;
         // A fuse daemon exiting early means its mount is gone; PID 1 will notice failures.
     }
-    for (int pid : ctx.fusePids) ::kill(pid, SIGTERM);
+    for (int pid : ctx.fusePids)
+        ::kill(pid, SIGTERM);
     while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
     }
     ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

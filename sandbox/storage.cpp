@@ -21,9 +21,12 @@ namespace lb {
 
 const char* driverName(Driver d) {
     switch (d) {
-        case Driver::Auto: return "auto";
-        case Driver::Native: return "native";
-        case Driver::Fuse: return "fuse";
+        case Driver::Auto:
+            return "auto";
+        case Driver::Native:
+            return "native";
+        case Driver::Fuse:
+            return "fuse";
     }
     return "?";
 }
@@ -38,7 +41,8 @@ static int probeChild(const std::string& dir, uid_t uid, gid_t gid, int errFd) {
     };
     if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return fail("unshare");
     if (!applyIdMaps(planIdMaps(uid, gid))) return fail("writing id maps");
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return fail("mount private");
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        return fail("mount private");
     for (const char* d : {"/l1", "/l1/d", "/l2", "/u", "/w", "/m"})
         if (::mkdir((dir + d).c_str(), 0755) != 0) return fail("mkdir");
     for (const char* f : {"/l1/a", "/l1/d/x", "/l2/b"}) {
@@ -46,8 +50,8 @@ static int probeChild(const std::string& dir, uid_t uid, gid_t gid, int errFd) {
         if (fd < 0) return fail("create");
         ::close(fd);
     }
-    std::string opts = "lowerdir=" + dir + "/l1:" + dir + "/l2,upperdir=" + dir + "/u,workdir=" +
-                       dir + "/w,userxattr";
+    std::string opts = "lowerdir=" + dir + "/l1:" + dir + "/l2,upperdir=" + dir +
+                       "/u,workdir=" + dir + "/w,userxattr";
     if (::mount("overlay", (dir + "/m").c_str(), "overlay", 0, opts.c_str()) != 0)
         return fail("mount overlay");
     if (::unlink((dir + "/m/a").c_str()) != 0) return fail("delete through the overlay");
@@ -55,7 +59,8 @@ static int probeChild(const std::string& dir, uid_t uid, gid_t gid, int errFd) {
         ::mkdir((dir + "/m/d").c_str(), 0755) != 0)
         return fail("replace a directory through the overlay");
     struct stat st;
-    if (::lstat((dir + "/u/a").c_str(), &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(0, 0)) {
+    if (::lstat((dir + "/u/a").c_str(), &st) != 0 || !S_ISCHR(st.st_mode) ||
+        st.st_rdev != makedev(0, 0)) {
         errno = EPROTO;
         return fail("no 0:0 whiteout in the upper layer");
     }
@@ -85,9 +90,10 @@ Status probeNativeOverlay(const std::string& parent) {
     ssize_t n = ::read(r.get(), buf, sizeof buf);
     (void)removeTree(tmpl);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok();
-    return Error("kernel overlayfs in a user namespace: " +
-                     (n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("probe failed")),
-                 ENOTSUP);
+    return Error(
+        "kernel overlayfs in a user namespace: " +
+            (n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("probe failed")),
+        ENOTSUP);
 }
 
 Result<Driver> resolveDriver(Driver requested, const Paths& paths, std::string* reason) {
@@ -131,7 +137,8 @@ Result<UniqueFd> lockSandbox(const std::string& sandboxDir) {
     std::string path = joinPath(sandboxDir, ".lock");
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd.valid()) return Error::fromErrno("open(" + quote(path) + ")");
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return Error::fromErrno("flock(" + quote(path) + ")");
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+        return Error::fromErrno("flock(" + quote(path) + ")");
     return fd;
 }
 

@@ -3,11 +3,11 @@
 #include <linux/filter.h>
 #include <linux/sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -49,9 +49,9 @@ SeccompPlan planSeccomp(const SecurityConfig& sec) {
     auto& r = plan.rules;
 
     // Kernel interfaces a desktop program has no business with (Flatpak's list).
-    for (const char* c : {"syslog", "uselib", "acct", "quotactl", "add_key", "keyctl",
-                          "request_key", "move_pages", "mbind", "get_mempolicy", "set_mempolicy",
-                          "migrate_pages"})
+    for (const char* c :
+         {"syslog", "uselib", "acct", "quotactl", "add_key", "keyctl", "request_key", "move_pages",
+          "mbind", "get_mempolicy", "set_mempolicy", "migrate_pages"})
         r.push_back(deny(c, EPERM, "kernel interface not needed by applications"));
     // eBPF and userfaultfd are frequent kernel exploitation primitives.
     r.push_back(deny("bpf", EPERM, "eBPF is kernel attack surface"));
@@ -74,7 +74,8 @@ SeccompPlan planSeccomp(const SecurityConfig& sec) {
     if (!sec.nestedSandboxes) {
         r.push_back(deny("unshare", EPERM, "no new namespaces"));
         r.push_back(deny("setns", EPERM, "no joining other namespaces"));
-        r.push_back(denyIf("clone", EPERM, 0, CLONE_NEWUSER, CLONE_NEWUSER, "no new user namespace"));
+        r.push_back(
+            denyIf("clone", EPERM, 0, CLONE_NEWUSER, CLONE_NEWUSER, "no new user namespace"));
         r.push_back(deny("chroot", EPERM, "no chroot"));
     }
     for (const char* c : {"mount", "umount", "umount2", "pivot_root"})
@@ -82,8 +83,8 @@ SeccompPlan planSeccomp(const SecurityConfig& sec) {
     // clone3 passes its flags in memory the filter cannot read: ENOSYS makes libc fall back
     // to clone, whose flags are checked above. Same for the new mount API.
     r.push_back(deny("clone3", ENOSYS, "flags are not visible to the filter; libc falls back"));
-    for (const char* c : {"open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick",
-                          "mount_setattr"})
+    for (const char* c :
+         {"open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr"})
         r.push_back(deny(c, ENOSYS, "new mount API"));
 
     // Debugging and introspection, unless the profile is for development.
@@ -123,11 +124,13 @@ SeccompPlan planSeccomp(const SecurityConfig& sec) {
 
     // The profile's own choices come last: allowances remove rules, denials add them.
     if (!sec.allowSyscalls.empty()) {
-        r.erase(std::remove_if(r.begin(), r.end(),
-                               [&](const SeccompRule& x) { return listed(sec.allowSyscalls, x.syscall); }),
+        r.erase(std::remove_if(
+                    r.begin(), r.end(),
+                    [&](const SeccompRule& x) { return listed(sec.allowSyscalls, x.syscall); }),
                 r.end());
     }
-    for (const auto& c : sec.denySyscalls) r.push_back(deny(c, EPERM, "denied by the profile"));
+    for (const auto& c : sec.denySyscalls)
+        r.push_back(deny(c, EPERM, "denied by the profile"));
     return plan;
 }
 
@@ -153,7 +156,8 @@ Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan) {
     }
     for (const auto& rule : plan.rules) {
         int nr = seccomp_syscall_resolve_name(rule.syscall.c_str());
-        if (nr == __NR_SCMP_ERROR) return Error("seccomp: unknown system call " + quote(rule.syscall), EINVAL);
+        if (nr == __NR_SCMP_ERROR)
+            return Error("seccomp: unknown system call " + quote(rule.syscall), EINVAL);
         uint32_t action = SCMP_ACT_ERRNO(static_cast<uint32_t>(rule.errnoValue));
         std::vector<scmp_arg_cmp> cmps;
         for (const auto& c : rule.conds) {
@@ -161,7 +165,9 @@ Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan) {
                 case SeccompCond::MaskedEq:
                     cmps.push_back(SCMP_CMP(c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value));
                     break;
-                case SeccompCond::NotEq: cmps.push_back(SCMP_CMP(c.arg, SCMP_CMP_NE, c.value)); break;
+                case SeccompCond::NotEq:
+                    cmps.push_back(SCMP_CMP(c.arg, SCMP_CMP_NE, c.value));
+                    break;
                 case SeccompCond::GreaterEq:
                     cmps.push_back(SCMP_CMP(c.arg, SCMP_CMP_GE, c.value));
                     break;
@@ -170,8 +176,7 @@ Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan) {
         int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(cmps.size()),
                                         cmps.empty() ? nullptr : cmps.data());
         // A rule that is not in the filter must not pass silently.
-        if (rc != 0)
-            return Error::sys("seccomp_rule_add(" + rule.syscall + ")", -rc);
+        if (rc != 0) return Error::sys("seccomp_rule_add(" + rule.syscall + ")", -rc);
     }
     int fd = ::memfd_create("layerbox-seccomp", MFD_CLOEXEC);
     if (fd < 0) return Error::fromErrno("memfd_create");

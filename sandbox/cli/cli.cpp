@@ -21,7 +21,9 @@ const std::vector<std::string>& Args::all(const std::string& name) const {
     return it == options.end() ? none : it->second;
 }
 
-int fail(const Error& e, int status) { return fail(e.message(), status); }
+int fail(const Error& e, int status) {
+    return fail(e.message(), status);
+}
 
 int fail(const std::string& message, int status) {
     std::fflush(stdout);
@@ -63,7 +65,8 @@ static void printHelp(const Command& c, const std::string& path) {
     out += "\n\n";
     if (!c.summary.empty()) out += wrapText(c.summary, 0) + "\n";
     if (!c.details.empty()) {
-        for (const auto& para : split(c.details, '\n')) out += para.empty() ? "\n" : wrapText(para, 0);
+        for (const auto& para : split(c.details, '\n'))
+            out += para.empty() ? "\n" : wrapText(para, 0);
         out += "\n";
     }
     if (!c.subcommands.empty()) {
@@ -94,8 +97,10 @@ static void printHelp(const Command& c, const std::string& path) {
 
 static void helpAllRec(const Command& c, const std::string& path, std::string& out) {
     out += path + (c.synopsis.empty() ? "" : " " + c.synopsis) + "\n";
-    for (const auto& o : c.options) out += "  --" + o.name + "\n";
-    for (const auto& s : c.subcommands) helpAllRec(s, path + " " + s.name, out);
+    for (const auto& o : c.options)
+        out += "  --" + o.name + "\n";
+    for (const auto& s : c.subcommands)
+        helpAllRec(s, path + " " + s.name, out);
 }
 
 std::string helpAll(const Command& root) {
@@ -134,10 +139,12 @@ int dispatch(const Command& root, int argc, char** argv) {
         if (!next) {
             if (!a.empty() && a[0] == '-' && cmd->run) break;
             std::vector<std::string> names;
-            for (const auto& s : cmd->subcommands) names.push_back(s.name);
+            for (const auto& s : cmd->subcommands)
+                names.push_back(s.name);
             std::string hint = didYouMean(a, names);
-            return usageError(path, "unknown command " + quote(a) +
-                                        (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
+            return usageError(path,
+                              "unknown command " + quote(a) +
+                                  (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
         }
         cmd = next;
         path += " " + a;
@@ -151,7 +158,8 @@ int dispatch(const Command& root, int argc, char** argv) {
         if (a == "--") {
             if (!cmd->acceptsRest) return usageError(path, "does not take a command after --");
             args.hasRest = true;
-            for (++i; i < argc; ++i) args.rest.push_back(argv[i]);
+            for (++i; i < argc; ++i)
+                args.rest.push_back(argv[i]);
             break;
         }
         if (a == "-h" || a == "--help") {
@@ -178,17 +186,20 @@ int dispatch(const Command& root, int argc, char** argv) {
             }
             if (!opt) {
                 std::vector<std::string> names;
-                for (const auto& o : cmd->options) names.push_back(o.name);
+                for (const auto& o : cmd->options)
+                    names.push_back(o.name);
                 std::string hint = didYouMean(name, names);
-                return usageError(path, "unknown option " + quote(a) +
-                                            (hint.empty() ? "" : " (did you mean --" + hint + "?)"));
+                return usageError(path,
+                                  "unknown option " + quote(a) +
+                                      (hint.empty() ? "" : " (did you mean --" + hint + "?)"));
             }
             if (opt->valueName.empty()) {
                 if (hasValue) return usageError(path, "--" + opt->name + " takes no value");
                 value = "1";
             } else if (!hasValue) {
                 if (i + 1 >= argc)
-                    return usageError(path, "--" + opt->name + " needs a value (" + opt->valueName + ")");
+                    return usageError(path,
+                                      "--" + opt->name + " needs a value (" + opt->valueName + ")");
                 value = argv[++i];
             }
             auto& slot = args.options[opt->name];
@@ -201,9 +212,12 @@ int dispatch(const Command& root, int argc, char** argv) {
     }
     int n = static_cast<int>(args.positional.size());
     if (n < cmd->minPositional)
-        return usageError(path, "missing argument" + (cmd->synopsis.empty() ? std::string() : " (" + cmd->synopsis + ")"));
+        return usageError(path,
+                          "missing argument" +
+                              (cmd->synopsis.empty() ? std::string() : " (" + cmd->synopsis + ")"));
     if (cmd->maxPositional >= 0 && n > cmd->maxPositional)
-        return usageError(path, "unexpected argument " + quote(args.positional[cmd->maxPositional]));
+        return usageError(path,
+                          "unexpected argument " + quote(args.positional[cmd->maxPositional]));
     if (!cmd->run) {
         printHelp(*cmd, path);
         return kExitUsage;

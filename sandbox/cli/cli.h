@@ -14,9 +14,9 @@ namespace lb::cli {
 inline constexpr int kExitUsage = 2;
 
 struct Option {
-    std::string name;         // long name without dashes: "json"
-    char shortName = 0;       // 'j' or 0
-    std::string valueName;    // empty: a flag; otherwise the option takes a value
+    std::string name;       // long name without dashes: "json"
+    char shortName = 0;     // 'j' or 0
+    std::string valueName;  // empty: a flag; otherwise the option takes a value
     std::string help;
     bool repeatable = false;
 };

@@ -12,13 +12,16 @@
 
 namespace lb::cli {
 
-ProfileStore defaultStore() { return ProfileStore(Paths::fromEnvironment()); }
+ProfileStore defaultStore() {
+    return ProfileStore(Paths::fromEnvironment());
+}
 
 namespace {
 
 std::string joinWords(const std::vector<std::string>& v, const char* sep = " ") {
     std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+    for (const auto& s : v)
+        out += (out.empty() ? "" : sep) + s;
     return out;
 }
 
@@ -51,7 +54,9 @@ int listProfiles(const Args& args) {
     std::printf("%-18s %-22s %s\n", "NAME", "SOURCE", "DESCRIPTION");
     for (const auto& r : refs) {
         auto p = loadProfile(store, r.name);
-        std::string source = r.builtin ? "built-in" : r.overridesBuiltin ? "user (over built-in)" : "user";
+        std::string source = r.builtin            ? "built-in"
+                             : r.overridesBuiltin ? "user (over built-in)"
+                                                  : "user";
         std::string desc = p ? (p->description.empty() ? p->title : p->description)
                              : "INVALID: " + p.error().message();
         std::printf("%-18s %-22s %s\n", r.name.c_str(), source.c_str(), desc.c_str());
@@ -96,13 +101,15 @@ int showProfile(const Args& args) {
                        home[static_cast<int>(fs.home)] +
                        (fs.layers.empty() ? "" : ", layers " + joinWords(fs.layers)));
     std::vector<std::string> binds;
-    for (const auto& b : fs.binds) binds.push_back(describeBind(b));
+    for (const auto& b : fs.binds)
+        binds.push_back(describeBind(b));
     row("binds", joinWords(binds, "; "));
     row("hidden", joinWords(fs.hide));
     row("devices", joinWords(fs.devices));
     row("recover", joinWords(fs.recoverWatch));
     const auto& n = p.network;
-    std::string net = n.mode == NetMode::Nat ? "nat, firewall " + n.firewall : "none (loopback only)";
+    std::string net =
+        n.mode == NetMode::Nat ? "nat, firewall " + n.firewall : "none (loopback only)";
     if (n.mode == NetMode::Nat) {
         if (n.hostLoopback) net += ", host loopback";
         for (const auto& f : n.ports)
@@ -135,13 +142,15 @@ int showProfile(const Args& args) {
     if (d.wayland) desk.push_back("wayland");
     if (d.audio != "none") desk.push_back("audio " + d.audio);
     if (d.gpu) desk.push_back("gpu");
-    if (d.dbus.sessionWanted()) desk.push_back("session bus (talk " + joinWords(d.dbus.talk, ",") + ")");
+    if (d.dbus.sessionWanted())
+        desk.push_back("session bus (talk " + joinWords(d.dbus.talk, ",") + ")");
     if (d.dbus.systemWanted()) desk.push_back("system bus");
     row("desktop", joinWords(desk, ", "));
     std::vector<std::string> env;
-    for (const auto& [k, v] : p.environment.set) env.push_back(k + "=" + v);
-    row("environment", "keep " + joinWords(p.environment.keep) +
-                           (env.empty() ? "" : "; set " + joinWords(env)));
+    for (const auto& [k, v] : p.environment.set)
+        env.push_back(k + "=" + v);
+    row("environment",
+        "keep " + joinWords(p.environment.keep) + (env.empty() ? "" : "; set " + joinWords(env)));
     return 0;
 }
 
@@ -156,7 +165,8 @@ int validateProfiles(const Args& args) {
             continue;
         }
         allOk = false;
-        for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.text().c_str());
+        for (const auto& d : diags)
+            std::fprintf(stderr, "%s\n", d.text().c_str());
     }
     return allOk ? 0 : 1;
 }
@@ -202,7 +212,8 @@ int importProfile(const Args& args) {
     auto text = readFile(file);
     if (!text) return fail(text.error());
     std::string base = baseName(file);
-    std::string name = args.get("as", endsWith(base, ".json") ? base.substr(0, base.size() - 5) : base);
+    std::string name =
+        args.get("as", endsWith(base, ".json") ? base.substr(0, base.size() - 5) : base);
     if (!isValidProfileName(name))
         return fail(quote(name) + " is not a valid profile name (use --as NAME)", 1);
     auto diags = validateProfileText(*text, base);
@@ -236,7 +247,8 @@ int printPath(const Args& args) {
 }
 
 int printFields(const Args&) {
-    for (const auto& line : profileFieldTable()) std::printf("%s\n", line.c_str());
+    for (const auto& line : profileFieldTable())
+        std::printf("%s\n", line.c_str());
     return 0;
 }
 
@@ -263,7 +275,8 @@ Command profileCommand() {
          .run = showProfile},
         {.name = "validate",
          .synopsis = "FILE|NAME...",
-         .summary = "Check profiles; exit 0 when all are valid, 1 otherwise (one line per problem).",
+         .summary =
+             "Check profiles; exit 0 when all are valid, 1 otherwise (one line per problem).",
          .minPositional = 1,
          .maxPositional = -1,
          .run = validateProfiles},

@@ -36,25 +36,35 @@ int run(const Args& args) {
     RunOptions o;
     o.profile = args.get("profile", "default");
     o.command = args.rest;
-    if (args.hasRest && args.rest.empty()) return usageError(args.commandPath, "no command after --");
+    if (args.hasRest && args.rest.empty())
+        return usageError(args.commandPath, "no command after --");
     if (args.has("ephemeral")) o.ephemeral = true;
     if (args.has("driver")) {
         std::string d = args.get("driver");
-        if (d == "auto") o.driver = Driver::Auto;
-        else if (d == "native") o.driver = Driver::Native;
-        else if (d == "fuse") o.driver = Driver::Fuse;
-        else return usageError(args.commandPath, "--driver must be auto, native or fuse");
+        if (d == "auto")
+            o.driver = Driver::Auto;
+        else if (d == "native")
+            o.driver = Driver::Native;
+        else if (d == "fuse")
+            o.driver = Driver::Fuse;
+        else
+            return usageError(args.commandPath, "--driver must be auto, native or fuse");
     }
     if (args.has("net")) {
         std::string n = args.get("net");
-        if (n == "none") o.network = NetMode::None;
-        else if (n == "nat") o.network = NetMode::Nat;
-        else return usageError(args.commandPath, "--net must be none or nat");
+        if (n == "none")
+            o.network = NetMode::None;
+        else if (n == "nat")
+            o.network = NetMode::Nat;
+        else
+            return usageError(args.commandPath, "--net must be none or nat");
     }
     for (const auto& [opt, rw] : {std::pair<const char*, bool>{"bind", true}, {"ro-bind", false}}) {
         for (const auto& spec : args.all(opt)) {
             auto b = parseBind(spec, rw);
-            if (!b) return usageError(args.commandPath, "--" + std::string(opt) + " takes SRC[:DST] with an absolute DST");
+            if (!b)
+                return usageError(args.commandPath, "--" + std::string(opt) +
+                                                        " takes SRC[:DST] with an absolute DST");
             o.extraBinds.push_back(*b);
         }
     }
@@ -66,9 +76,11 @@ int run(const Args& args) {
         std::string v = args.get("status-fd");
         long fd = std::strtol(v.c_str(), &end, 10);
         if (v.empty() || *end || fd < 0 || ::fcntl(static_cast<int>(fd), F_GETFD) < 0)
-            return usageError(args.commandPath, "--status-fd " + v + " is not an open file descriptor");
-        ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
-        o.statusFd = static_cast<int>(fd);
+            return usageError(args.commandPath,
+                              "--status-fd " + v + " is not an open file descriptor");
+        // A private close-on-exec copy: the descriptor given may be the program's own stdout,
+        // which must stay open for it.
+        o.statusFd = ::fcntl(static_cast<int>(fd), F_DUPFD_CLOEXEC, 3);
     }
     return runSandbox(o);
 }
@@ -93,7 +105,8 @@ Command runCommand() {
         {"net", 0, "none|nat", "Network mode, overriding the profile."},
         {"bind", 0, "SRC[:DST]", "Make a host path visible read-write (repeatable).", true},
         {"ro-bind", 0, "SRC[:DST]", "Make a host path visible read-only (repeatable).", true},
-        {"cwd", 0, "DIR", "Working directory inside (default: the current one when visible, else home)."},
+        {"cwd", 0, "DIR",
+         "Working directory inside (default: the current one when visible, else home)."},
         {"no-pty", 0, "", "Do not give the program a terminal of its own, even on a terminal."},
         {"status-fd", 0, "N", "Write JSON events (started, exited) to file descriptor N."},
         {"verbose", 'v', "", "Say what is set up, with timings."},

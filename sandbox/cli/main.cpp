@@ -8,8 +8,9 @@ int main(int argc, char** argv) {
     using namespace lb::cli;
     Command root;
     root.name = "layerbox";
-    root.summary = "Run programs you do not fully trust in a rootless sandbox with copy-on-write "
-                   "layers, then see what they changed and keep only what you want.";
+    root.summary =
+        "Run programs you do not fully trust in a rootless sandbox with copy-on-write "
+        "layers, then see what they changed and keep only what you want.";
     root.subcommands = {runCommand(), profileCommand()};
     return dispatch(root, argc, argv);
 }

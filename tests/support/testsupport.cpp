@@ -3,13 +3,23 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
+
+#include <signal.h>
+#include <unistd.h>
 #include <QProcess>
 
 namespace lbtest {
 
-QString layerboxBin() { return qEnvironmentVariable("LAYERBOX_BIN"); }
-QString testBinDir() { return qEnvironmentVariable("LAYERBOX_TEST_BIN_DIR"); }
-QString sourceDir() { return qEnvironmentVariable("LAYERBOX_SOURCE_DIR"); }
+QString layerboxBin() {
+    return qEnvironmentVariable("LAYERBOX_BIN");
+}
+QString testBinDir() {
+    return qEnvironmentVariable("LAYERBOX_TEST_BIN_DIR");
+}
+QString sourceDir() {
+    return qEnvironmentVariable("LAYERBOX_SOURCE_DIR");
+}
 
 TestHome::TestHome() : dir_(std::make_unique<QTemporaryDir>(QDir::tempPath() + "/lbtest-XXXXXX")) {
     QString rt = qEnvironmentVariable("XDG_RUNTIME_DIR");
@@ -26,12 +36,24 @@ TestHome::~TestHome() {
     QProcess::execute("chmod", {"-R", "u+rwx", dir_->path()});
 }
 
-bool TestHome::isValid() const { return dir_->isValid() && runtime_->isValid(); }
-QString TestHome::home() const { return dir_->path() + "/home"; }
-QString TestHome::configHome() const { return home() + "/.config"; }
-QString TestHome::dataHome() const { return home() + "/.local/share"; }
-QString TestHome::runtimeDir() const { return runtime_->path(); }
-QString TestHome::profileDir() const { return configHome() + "/layerbox/profiles"; }
+bool TestHome::isValid() const {
+    return dir_->isValid() && runtime_->isValid();
+}
+QString TestHome::home() const {
+    return dir_->path() + "/home";
+}
+QString TestHome::configHome() const {
+    return home() + "/.config";
+}
+QString TestHome::dataHome() const {
+    return home() + "/.local/share";
+}
+QString TestHome::runtimeDir() const {
+    return runtime_->path();
+}
+QString TestHome::profileDir() const {
+    return configHome() + "/layerbox/profiles";
+}
 
 void TestHome::writeProfile(const QString& name, const QByteArray& json) const {
     writeFile(profileDir() + "/" + name + ".json", json);
@@ -78,6 +100,44 @@ RunResult TestHome::layerbox(const QStringList& args, int timeoutMs,
     r.out = QString::fromUtf8(p.readAllStandardOutput());
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
+}
+
+QString probePath() {
+    return testBinDir() + "/lbprobe";
+}
+QStringList probeBind() {
+    return {"--ro-bind", testBinDir()};
+}
+
+QJsonObject lastJson(const QString& out) {
+    const auto lines = out.split('\n', Qt::SkipEmptyParts);
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+        if (!it->startsWith('{')) continue;
+        auto doc = QJsonDocument::fromJson(it->toUtf8());
+        if (doc.isObject()) return doc.object();
+    }
+    return {};
+}
+
+bool processAlive(qint64 pid) {
+    if (pid <= 0) return false;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0) return false;
+    // A zombie is as good as gone.
+    QByteArray st = readFile(QString("/proc/%1/stat").arg(pid));
+    int close = st.lastIndexOf(')');
+    return close < 0 || st.mid(close + 2, 1) != "Z";
+}
+
+QList<qint64> processesNamed(const QString& comm) {
+    QList<qint64> out;
+    for (const auto& e : QDir("/proc").entryList(QDir::Dirs)) {
+        bool ok = false;
+        qint64 pid = e.toLongLong(&ok);
+        if (!ok) continue;
+        if (QFileInfo(QString("/proc/%1").arg(pid)).ownerId() != ::getuid()) continue;
+        if (readFile(QString("/proc/%1/comm").arg(pid)).trimmed() == comm.toUtf8()) out << pid;
+    }
+    return out;
 }
 
 bool writeFile(const QString& path, const QByteArray& data) {

@@ -2,6 +2,8 @@
 // reading what it printed.
 #pragma once
 
+#include <QJsonObject>
+#include <QList>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
@@ -50,6 +52,16 @@ private:
     std::unique_ptr<QTemporaryDir> dir_;
     std::unique_ptr<QTemporaryDir> runtime_;
 };
+
+// The in-sandbox probe (tests/probe/lbprobe) and the options that make it visible inside.
+QString probePath();
+QStringList probeBind();
+// Parse the last line of `out` that is a JSON object.
+QJsonObject lastJson(const QString& out);
+// Is `pid` alive?
+bool processAlive(qint64 pid);
+// Processes of this user whose command name is `comm`.
+QList<qint64> processesNamed(const QString& comm);
 
 // Write a file (creating parents); returns false on failure.
 bool writeFile(const QString& path, const QByteArray& data);

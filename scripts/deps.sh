@@ -1,0 +1,37 @@
+# Debian/Ubuntu packages Layerbox needs, in one place. Sourced by scripts/run and scripts/test.
+# shellcheck shell=bash
+
+LB_PKGS_BUILD="cmake ninja-build g++ pkg-config ccache qt6-base-dev libseccomp-dev libcap-dev
+  libsystemd-dev nlohmann-json3-dev libnftables-dev libgl-dev"
+# What a sandbox uses at run time.
+LB_PKGS_RUNTIME="fuse-overlayfs fuse3 slirp4netns xdg-dbus-proxy nftables dbus dbus-user-session
+  systemd desktop-file-utils"
+# What the test suite drives for real: displays, buses, sound, peers to compare with.
+LB_PKGS_TEST="clang-format xvfb xauth x11-utils x11-apps xterm weston wayland-utils pulseaudio
+  pulseaudio-utils imagemagick bubblewrap firejail procps psmisc iproute2 python3 strace
+  appstream dpkg-dev file lintian"
+
+# lb_install_missing PKG...: install what dpkg does not know as installed (via sudo when not root).
+lb_install_missing() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "layerbox: installing ${missing[*]}" >&2
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# lb_build DIR [cmake args...]: configure (once) and build.
+lb_build() {
+    local dir=$1; shift
+    local launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    if [ ! -f "$dir/build.ninja" ]; then
+        cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null
+    fi
+    cmake --build "$dir"
+}

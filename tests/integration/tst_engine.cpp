@@ -1,0 +1,356 @@
+// The sandbox engine, for real: user namespaces, both storage drivers, seccomp, capabilities,
+// exit statuses, signals and cleanup. Runs `layerbox run` as the (unprivileged) test user.
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QProcess>
+#include <QtTest>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "testsupport.h"
+
+using namespace lbtest;
+
+class TstEngine : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestHome> home_;
+
+    QString sandboxDir(const QString& profile = "default") const {
+        return home_->dataHome() + "/layerbox/sandboxes/" + profile;
+    }
+    RunResult run(const QStringList& runArgs, const QStringList& cmd, int timeoutMs = 60000,
+                  const QByteArray& input = {}) {
+        QStringList args{"run"};
+        args << probeBind() << runArgs << "--" << cmd;
+        return home_->layerbox(args, timeoutMs, input);
+    }
+    QJsonObject probe(const QStringList& runArgs, const QStringList& probeArgs = {"report"}) {
+        auto r = run(runArgs, QStringList{probePath()} + probeArgs);
+        if (r.exitCode != 0) qWarning().noquote() << "probe failed:" << r.exitCode << r.err;
+        return lastJson(r.out);
+    }
+    static void addDrivers() {
+        QTest::addColumn<QString>("driver");
+        QTest::newRow("native") << "native";
+        QTest::newRow("fuse") << "fuse";
+    }
+
+private slots:
+    void initTestCase() {
+        QVERIFY2(::getuid() != 0,
+                 "the sandbox suite must run as an unprivileged user (see scripts/test)");
+        QVERIFY2(QFileInfo(layerboxBin()).isExecutable(), qPrintable(layerboxBin()));
+        QVERIFY2(QFileInfo(probePath()).isExecutable(), qPrintable(probePath()));
+    }
+    void init() {
+        home_ = std::make_unique<TestHome>();
+        QVERIFY(home_->isValid());
+    }
+    void cleanup() { home_.reset(); }
+
+    void identity_data() { addDrivers(); }
+    void identity() {
+        QFETCH(QString, driver);
+        auto j = probe({"--driver", driver});
+        QVERIFY2(!j.isEmpty(), "no report from the probe");
+        const QString uid = QString::number(::getuid()), gid = QString::number(::getgid());
+        QCOMPARE(j["uid"].toInt(), int(::getuid()));
+        QCOMPARE(j["uid_map"].toString().simplified(), uid + " " + uid + " 1");
+        QCOMPARE(j["gid_map"].toString().simplified(), gid + " " + gid + " 1");
+        QCOMPARE(j["setgroups"].toString().trimmed(), QString("deny"));
+        QCOMPARE(j["hostname"].toString(), QString("default"));
+        QCOMPARE(j["pid1_comm"].toString(), QString("layerbox-init"));
+        QCOMPARE(j["ppid"].toInt(), 1);
+        // Only the sandbox's own processes: PID 1 and the probe.
+        QCOMPARE(j["pids"].toArray().size(), 2);
+        for (const char* cap : {"CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb"})
+            QCOMPARE(j[cap].toString(), QString("0000000000000000"));
+        QCOMPARE(j["NoNewPrivs"].toString(), QString("1"));
+        QCOMPARE(j["Seccomp"].toString(), QString("2"));
+        // Network: loopback only.
+        QCOMPARE(j["net"].toArray().size(), 1);
+        QCOMPARE(j["net"].toArray()[0].toString(), QString("lo"));
+        // The environment is rebuilt: nothing of the caller's that was not asked for.
+        QStringList env;
+        for (const auto& v : j["env"].toArray())
+            env << v.toString().section('=', 0, 0);
+        QVERIFY(env.contains("HOME"));
+        QVERIFY(!env.contains("DBUS_SESSION_BUS_ADDRESS"));
+        QVERIFY(!env.contains("LAYERBOX_BIN"));
+        // Mount table: overlays for the system directories, of the driver asked for.
+        bool sawUsr = false;
+        for (const auto& m : j["mounts"].toArray()) {
+            auto parts = m.toString().split(' ');
+            if (parts[0] == "/usr") {
+                sawUsr = true;
+                QCOMPARE(parts[1],
+                         driver == "native" ? QString("overlay") : QString("fuse.fuse-overlayfs"));
+            }
+        }
+        QVERIFY(sawUsr);
+    }
+
+    void writesLandInTheUpperLayer_data() { addDrivers(); }
+    void writesLandInTheUpperLayer() {
+        QFETCH(QString, driver);
+        auto r = run({"--driver", driver},
+                     {"sh", "-c", "echo changed > /usr/layerbox-test && cat /usr/layerbox-test"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.trimmed(), QString("changed"));
+        QVERIFY(!QFileInfo::exists("/usr/layerbox-test"));
+        QCOMPARE(readFile(sandboxDir() + "/upper/usr/layerbox-test"), QByteArray("changed\n"));
+    }
+
+    void deletionBecomesAWhiteout_data() { addDrivers(); }
+    void deletionBecomesAWhiteout() {
+        QFETCH(QString, driver);
+        QVERIFY(QFileInfo::exists("/etc/hostname"));
+        auto r =
+            run({"--driver", driver}, {"sh", "-c", "rm /etc/hostname && test ! -e /etc/hostname"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(QFileInfo::exists("/etc/hostname"));
+        struct stat st;
+        QCOMPARE(::lstat(qPrintable(sandboxDir() + "/upper/etc/hostname"), &st), 0);
+        QVERIFY(S_ISCHR(st.st_mode));
+        QCOMPARE(st.st_rdev, makedev(0, 0));
+    }
+
+    void driverSwitchKeepsData() {
+        auto r = run(
+            {"--driver", "native"},
+            {"sh", "-c",
+             "echo one > /etc/lb-a && rm /etc/hostname && mkdir -p ~/docs && echo n > ~/docs/x"});
+        QCOMPARE(r.exitCode, 0);
+        r = run({"--driver", "fuse"},
+                {"sh", "-c",
+                 "cat /etc/lb-a ~/docs/x && test ! -e /etc/hostname && echo two > /etc/lb-b"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, QString("one\nn\n"));
+        r = run({"--driver", "native"},
+                {"sh", "-c", "cat /etc/lb-a /etc/lb-b && test ! -e /etc/hostname"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, QString("one\ntwo\n"));
+    }
+
+    void homeIsPrivate() {
+        writeFile(home_->home() + "/secret.txt", "real home\n");
+        auto j = probe({});
+        QCOMPARE(j["home"].toString(), home_->home());
+        QVERIFY(!j["home_entries"].toVariant().toStringList().contains("secret.txt"));
+        auto r = run({}, {"sh", "-c", "echo mine > ~/sandboxed.txt"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(!QFileInfo::exists(home_->home() + "/sandboxed.txt"));
+        QVERIFY(QFileInfo::exists(sandboxDir() + "/upper" + home_->home() + "/sandboxed.txt"));
+        // No other homes, no host /tmp, no /root, /media or /mnt.
+        auto root = j["root_entries"].toVariant().toStringList();
+        for (const char* hidden : {"root", "media", "mnt", "boot", "lost+found"})
+            QVERIFY2(!root.contains(hidden), hidden);
+        writeFile("/tmp/layerbox-host-tmp-marker", "x");
+        auto t = probe({}, {"try", "read-file", "/tmp/layerbox-host-tmp-marker"});
+        QCOMPARE(t["succeeded"].toBool(), false);
+        QFile::remove("/tmp/layerbox-host-tmp-marker");
+    }
+
+    void hiddenPathsAreMasked() {
+        writeFile(home_->home() + "/.ssh/id_ed25519", "PRIVATE KEY\n");
+        home_->writeProfile(
+            "overlayhome",
+            R"({"version": 1, "filesystem": {"home": "overlay", "hide": ["~/.ssh"]}})");
+        auto j = probe({"--profile", "overlayhome"},
+                       {"try", "read-file", home_->home() + "/.ssh/id_ed25519"});
+        QCOMPARE(j["succeeded"].toBool(), false);
+        // ...while the rest of the real home is there, read-only through the overlay.
+        writeFile(home_->home() + "/notes.txt", "visible\n");
+        auto r = run({"--profile", "overlayhome"},
+                     {"sh", "-c", "cat ~/notes.txt && echo edited >> ~/notes.txt"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, QString("visible\n"));
+        QCOMPARE(readFile(home_->home() + "/notes.txt"), QByteArray("visible\n"));
+    }
+
+    void bindsReadOnlyAndReadWrite() {
+        QString shared = home_->home() + "/shared";
+        QDir().mkpath(shared);
+        auto ro = probe({"--ro-bind", shared}, {"try", "write-file", shared + "/x"});
+        QCOMPARE(ro["succeeded"].toBool(), false);
+        QCOMPARE(ro["errno"].toInt(), EROFS);
+        auto rw = probe({"--bind", shared}, {"try", "write-file", shared + "/x"});
+        QCOMPARE(rw["succeeded"].toBool(), true);
+        QCOMPARE(readFile(shared + "/x"), QByteArray("escape\n"));
+        // A bind to another path inside.
+        auto moved = run({"--ro-bind", shared + ":/opt/data"}, {"cat", "/opt/data/x"});
+        QCOMPARE(moved.out, QString("escape\n"));
+    }
+
+    void exitStatuses() {
+        QCOMPARE(run({}, {"sh", "-c", "exit 7"}).exitCode, 7);
+        QCOMPARE(run({}, {"sh", "-c", "kill -TERM $$"}).exitCode, 128 + SIGTERM);
+        auto nf = run({}, {"no-such-program-xyz"});
+        QCOMPARE(nf.exitCode, 127);
+        QCOMPARE(nf.err.trimmed().count('\n'), 0);
+        QVERIFY2(nf.err.contains("cannot run \"no-such-program-xyz\": No such file or directory"),
+                 qPrintable(nf.err));
+        writeFile(home_->home() + "/bin/notexec", "#!/bin/sh\n");
+        auto ne = run({"--ro-bind", home_->home() + "/bin"}, {home_->home() + "/bin/notexec"});
+        QCOMPARE(ne.exitCode, 126);
+        home_->writeProfile("badlayer", R"({"version": 1, "filesystem": {"layers": ["nope"]}})");
+        auto setup = run({"--profile", "badlayer"}, {"true"});
+        QCOMPARE(setup.exitCode, 125);
+        QCOMPARE(setup.err.trimmed().count('\n'), 0);
+        QVERIFY2(setup.err.startsWith("layerbox: error: layer \"nope\" does not exist"),
+                 qPrintable(setup.err));
+    }
+
+    void signalsReachTheProgram_data() {
+        QTest::addColumn<int>("sig");
+        QTest::newRow("SIGTERM") << int(SIGTERM);
+        QTest::newRow("SIGINT") << int(SIGINT);
+    }
+    void signalsReachTheProgram() {
+        QFETCH(int, sig);
+        QString dir = home_->home() + "/sig";
+        QDir().mkpath(dir);
+        QProcess p;
+        p.setProcessEnvironment(home_->env());
+        p.start(layerboxBin(),
+                QStringList{"run"} + probeBind() +
+                    QStringList{"--bind", dir, "--", probePath(), "sleep", dir + "/marker"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (out += p.readAllStandardOutput()).contains("ready") || p.state() != QProcess::Running,
+            20000);
+        QCOMPARE(p.state(), QProcess::Running);
+        ::kill(static_cast<pid_t>(p.processId()), sig);
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitCode(), 0);
+        QCOMPARE(readFile(dir + "/marker"), QByteArray("signal " + QByteArray::number(sig) + "\n"));
+    }
+
+    void killingTheRunnerKillsTheSandbox_data() { addDrivers(); }
+    void killingTheRunnerKillsTheSandbox() {
+        QFETCH(QString, driver);
+        auto fuseBefore = processesNamed("fuse-overlayfs");
+        QProcess p;
+        p.setProcessEnvironment(home_->env());
+        // --status-fd 1: the started event (with the program's host pid) comes on stdout.
+        p.start(layerboxBin(), QStringList{"run", "--status-fd", "1", "--driver", driver} +
+                                   probeBind() + QStringList{"--", probePath(), "sleep"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("ready"), 20000);
+        QJsonObject started;
+        for (const auto& line : out.split('\n'))
+            if (line.contains("\"started\"")) started = QJsonDocument::fromJson(line).object();
+        qint64 pid = started["pid"].toInteger();
+        QVERIFY2(processAlive(pid), "program pid from the started event");
+        QCOMPARE(started["driver"].toString(), driver);
+        if (driver == "fuse") QVERIFY(processesNamed("fuse-overlayfs").size() > fuseBefore.size());
+        ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+        QVERIFY(p.waitForFinished(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(pid), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(processesNamed("fuse-overlayfs").size(), fuseBefore.size(), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(processesNamed("layerbox-init").size(), 0, 5000);
+        // The lock died with it: the profile can be started again.
+        QCOMPARE(run({}, {"true"}).exitCode, 0);
+    }
+
+    void onePersistentLayerIsMountedOnce() {
+        QProcess p;
+        p.setProcessEnvironment(home_->env());
+        p.start(layerboxBin(),
+                QStringList{"run"} + probeBind() + QStringList{"--", probePath(), "sleep"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("ready"), 20000);
+        auto second = run({}, {"true"});
+        QCOMPARE(second.exitCode, 125);
+        QVERIFY2(second.err.contains("already running"), qPrintable(second.err));
+        // A throw-away copy is fine.
+        QCOMPARE(run({"--ephemeral"}, {"true"}).exitCode, 0);
+        p.terminate();
+        QVERIFY(p.waitForFinished(10000));
+    }
+
+    void ephemeralLeavesNothing() {
+        auto r = run({"--ephemeral"}, {"sh", "-c", "echo x > /etc/eph && echo y > ~/eph"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(!QFileInfo::exists(sandboxDir()));
+    }
+
+    void symlinkPlantedInStorageIsNotFollowed() {
+        // Another sandbox (or anything with write access to the data folder) replaced this
+        // sandbox's home with a link to the real home: the next launch must refuse it
+        // (Flatpak CVE-2024-42472).
+        writeFile(home_->home() + "/secret.txt", "real\n");
+        QString upperHome = sandboxDir() + "/upper" + home_->home();
+        QDir().mkpath(QFileInfo(upperHome).absolutePath());
+        QVERIFY(QFile::link(home_->home(), upperHome));
+        auto r = run({}, {"cat", home_->home() + "/secret.txt"});
+        QCOMPARE(r.exitCode, 125);
+        QVERIFY(!r.out.contains("real"));
+        QVERIFY2(r.err.contains("symbolic links"), qPrintable(r.err));
+    }
+
+    void symlinkPlantedAtABindTargetIsRefused() {
+        QString dl = home_->home() + "/Downloads";
+        QDir().mkpath(dl);
+        // The program plants ~/Downloads -> /etc inside its own home...
+        QCOMPARE(run({}, {"ln", "-s", "/etc", dl}).exitCode, 0);
+        // ...so that the next launch would mount the host folder over its /etc.
+        auto r = run({"--bind", dl}, {"true"});
+        QCOMPARE(r.exitCode, 125);
+        QVERIFY2(r.err.contains("symbolic link"), qPrintable(r.err));
+    }
+
+    void failedLaunchLeavesNothingBehind() {
+        auto fuseBefore = processesNamed("fuse-overlayfs");
+        QStringList runtimeBefore = QDir(home_->runtimeDir() + "/layerbox")
+                                        .entryList(QDir::AllEntries | QDir::NoDotAndDotDot);
+        home_->writeProfile(
+            "broken",
+            R"({"version": 1, "filesystem": {"binds": [{"host": "/nonexistent-layerbox"}]}})");
+        auto r = run({"--profile", "broken", "--driver", "fuse"}, {"true"});
+        QCOMPARE(r.exitCode, 125);
+        QVERIFY2(r.err.contains("/nonexistent-layerbox"), qPrintable(r.err));
+        QCOMPARE(processesNamed("fuse-overlayfs").size(), fuseBefore.size());
+        QCOMPARE(processesNamed("layerbox-init").size(), 0);
+        QCOMPARE(processesNamed("layerbox-setup").size(), 0);
+        QStringList runtimeAfter = QDir(home_->runtimeDir() + "/layerbox")
+                                       .entryList(QDir::AllEntries | QDir::NoDotAndDotDot);
+        QCOMPARE(runtimeAfter, runtimeBefore.isEmpty() ? QStringList{"staging"} : runtimeBefore);
+    }
+
+    void terminalIsPrivate() {
+        // Under a terminal the program gets a pty of the sandbox's own devpts.
+        QProcess p;
+        p.setProcessEnvironment(home_->env());
+        QString cmd = QString("%1 run --ro-bind %2 -- %3 report")
+                          .arg(layerboxBin(), testBinDir(), probePath());
+        p.start("script", {"-qec", cmd, "/dev/null"});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 0);
+        auto j = lastJson(QString::fromUtf8(p.readAllStandardOutput()).remove('\r'));
+        QCOMPARE(j["isatty0"].toBool(), true);
+        QCOMPARE(j["sid"].toInt(), j["pid"].toInt());
+        QProcess q;
+        q.setProcessEnvironment(home_->env());
+        q.start("script", {"-qec",
+                           QString("%1 run --ro-bind %2 -- %3 try tiocsti")
+                               .arg(layerboxBin(), testBinDir(), probePath()),
+                           "/dev/null"});
+        QVERIFY(q.waitForFinished(30000));
+        auto t = lastJson(QString::fromUtf8(q.readAllStandardOutput()).remove('\r'));
+        QCOMPARE(t["succeeded"].toBool(), false);
+        QCOMPARE(t["errno"].toInt(), EPERM);
+    }
+};
+
+QTEST_GUILESS_MAIN(TstEngine)
+#include "tst_engine.moc"

@@ -1,0 +1,343 @@
+// lbprobe: runs inside a sandbox and reports what it sees (`lbprobe report`) or tries one
+// escape (`lbprobe try NAME [ARG]`). Output is one JSON object on stdout; tests assert on it.
+// Kept free of the core library and of Qt so it runs anywhere.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/bpf.h>
+#include <linux/keyctl.h>
+#include <linux/perf_event.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string esc(const std::string& s) {
+    std::string o = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        if (c < 0x20) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\u%04x", c);
+            o += b;
+            continue;
+        }
+        o += static_cast<char>(c);
+    }
+    return o + "\"";
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+std::string statusField(const std::string& name) {
+    std::istringstream in(slurp("/proc/self/status"));
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(name + ":", 0) == 0) {
+            auto v = line.substr(name.size() + 1);
+            v.erase(0, v.find_first_not_of(" \t"));
+            return v;
+        }
+    return "";
+}
+
+std::string strList(const std::vector<std::string>& v) {
+    std::string o = "[";
+    for (size_t i = 0; i < v.size(); ++i)
+        o += (i ? "," : "") + esc(v[i]);
+    return o + "]";
+}
+
+std::vector<std::string> listDir(const std::string& d) {
+    std::vector<std::string> out;
+    if (DIR* dir = opendir(d.c_str())) {
+        while (auto* e = readdir(dir))
+            if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+                out.push_back(e->d_name);
+        closedir(dir);
+    }
+    return out;
+}
+
+int report() {
+    std::vector<std::string> pids;
+    for (const auto& n : listDir("/proc"))
+        if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos) pids.push_back(n);
+    std::vector<std::string> mounts;
+    {
+        std::istringstream in(slurp("/proc/self/mountinfo"));
+        std::string line;
+        while (std::getline(in, line)) {
+            std::istringstream f(line);
+            std::vector<std::string> parts;
+            std::string w;
+            while (f >> w)
+                parts.push_back(w);
+            size_t dash = 0;
+            for (size_t i = 0; i < parts.size(); ++i)
+                if (parts[i] == "-") dash = i;
+            if (parts.size() > 5 && dash + 1 < parts.size())
+                mounts.push_back(parts[4] + " " + parts[dash + 1] + " " + parts[5]);
+        }
+    }
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    char cwd[4096] = {};
+    if (!getcwd(cwd, sizeof cwd)) cwd[0] = 0;
+    std::string comm1 = slurp("/proc/1/comm");
+    if (!comm1.empty() && comm1.back() == '\n') comm1.pop_back();
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e)
+        env.push_back(*e);
+    const char* home = getenv("HOME");
+    std::printf(
+        "{\"uid\":%d,\"gid\":%d,\"euid\":%d,\"uid_map\":%s,\"gid_map\":%s,\"setgroups\":%s,"
+        "\"hostname\":%s,\"pid\":%d,\"ppid\":%d,\"pid1_comm\":%s,\"pids\":%s,"
+        "\"CapEff\":%s,\"CapPrm\":%s,\"CapInh\":%s,\"CapBnd\":%s,\"CapAmb\":%s,"
+        "\"NoNewPrivs\":%s,\"Seccomp\":%s,\"mounts\":%s,\"cwd\":%s,\"home\":%s,\"home_entries\":%s,"
+        "\"root_entries\":%s,\"net\":%s,\"env\":%s,\"sid\":%d,\"pgid\":%d,\"isatty0\":%s}\n",
+        getuid(), getgid(), geteuid(), esc(slurp("/proc/self/uid_map")).c_str(),
+        esc(slurp("/proc/self/gid_map")).c_str(), esc(slurp("/proc/self/setgroups")).c_str(),
+        esc(host).c_str(), getpid(), getppid(), esc(comm1).c_str(), strList(pids).c_str(),
+        esc(statusField("CapEff")).c_str(), esc(statusField("CapPrm")).c_str(),
+        esc(statusField("CapInh")).c_str(), esc(statusField("CapBnd")).c_str(),
+        esc(statusField("CapAmb")).c_str(), esc(statusField("NoNewPrivs")).c_str(),
+        esc(statusField("Seccomp")).c_str(), strList(mounts).c_str(), esc(cwd).c_str(),
+        esc(home ? home : "").c_str(), strList(listDir(home ? home : "/nonexistent")).c_str(),
+        strList(listDir("/")).c_str(), strList(listDir("/sys/class/net")).c_str(),
+        strList(env).c_str(), getsid(0), getpgrp(), isatty(0) ? "true" : "false");
+    return 0;
+}
+
+// The result of one attempt: did the operation succeed, and the errno when it did not.
+int result(const char* name, bool succeeded, int err, const std::string& detail = {}) {
+    std::printf("{\"attempt\":%s,\"succeeded\":%s,\"errno\":%d,\"error\":%s,\"detail\":%s}\n",
+                esc(name).c_str(), succeeded ? "true" : "false", succeeded ? 0 : err,
+                esc(succeeded ? "" : strerror(err)).c_str(), esc(detail).c_str());
+    return 0;
+}
+
+#define TRY(name, expr)                      \
+    do {                                     \
+        errno = 0;                           \
+        long r_ = (long)(expr);              \
+        return result(name, r_ >= 0, errno); \
+    } while (0)
+
+int attempt(const std::string& what, const char* arg) {
+    const char* n = what.c_str();
+    if (what == "ptrace-pid") {
+        pid_t pid = static_cast<pid_t>(std::atoi(arg ? arg : "1"));
+        TRY(n, ptrace(PTRACE_ATTACH, pid, nullptr, nullptr));
+    }
+    if (what == "kill-pid") TRY(n, kill(static_cast<pid_t>(std::atoi(arg ? arg : "1")), 0));
+    if (what == "kill-init") {
+        kill(1, SIGKILL);
+        usleep(100000);
+        // Succeeds if PID 1 is gone.
+        return result(n, kill(1, 0) != 0, errno == 0 ? EPERM : errno);
+    }
+    if (what == "read-file") {
+        int fd = open(arg, O_RDONLY);
+        if (fd < 0) return result(n, false, errno);
+        char b[64];
+        ssize_t r = read(fd, b, sizeof b);
+        int e = errno;
+        close(fd);
+        return result(n, r >= 0, e, r > 0 ? std::string(b, static_cast<size_t>(r)) : "");
+    }
+    if (what == "write-file") {
+        int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) return result(n, false, errno);
+        ssize_t r = write(fd, "escape\n", 7);
+        int e = errno;
+        close(fd);
+        return result(n, r == 7, e);
+    }
+    if (what == "list-dir") {
+        DIR* d = opendir(arg);
+        if (!d) return result(n, false, errno);
+        std::string names;
+        while (auto* e = readdir(d))
+            names += std::string(e->d_name) + " ";
+        closedir(d);
+        return result(n, true, 0, names);
+    }
+    if (what == "tiocsti") {
+        char c = 'x';
+        TRY(n, ioctl(0, TIOCSTI, &c));
+    }
+    if (what == "tiocsti-highbits") {
+        char c = 'x';
+        TRY(n, syscall(SYS_ioctl, 0, 0x100000000ul | TIOCSTI, &c));
+    }
+    if (what == "tioclinux") {
+        char sub = 6;  // TIOCL_GETSHIFTSTATE, harmless
+        TRY(n, ioctl(0, TIOCLINUX, &sub));
+    }
+    if (what == "unshare-user") TRY(n, unshare(CLONE_NEWUSER));
+    if (what == "unshare-mount") TRY(n, unshare(CLONE_NEWNS));
+    if (what == "clone-newuser") {
+        long r = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, 0);
+        if (r == 0) _exit(0);
+        int e = errno;
+        if (r > 0) waitpid(static_cast<pid_t>(r), nullptr, 0);
+        return result(n, r > 0, e);
+    }
+    if (what == "clone3") {
+        struct clone_args ca = {};
+        ca.exit_signal = SIGCHLD;
+        long r = syscall(SYS_clone3, &ca, sizeof ca);
+        if (r == 0) _exit(0);
+        int e = errno;
+        if (r > 0) waitpid(static_cast<pid_t>(r), nullptr, 0);
+        return result(n, r > 0, e);
+    }
+    if (what == "setns") {
+        int fd = open("/proc/self/ns/mnt", O_RDONLY);
+        if (fd < 0) return result(n, false, errno);
+        TRY(n, setns(fd, 0));
+    }
+    if (what == "mount-tmpfs") TRY(n, mount("tmpfs", "/tmp", "tmpfs", 0, nullptr));
+    if (what == "umount-proc") TRY(n, umount2("/proc", MNT_DETACH));
+    if (what == "pivot-root") TRY(n, syscall(SYS_pivot_root, "/tmp", "/tmp"));
+    if (what == "chroot") TRY(n, chroot("/tmp"));
+    if (what == "open-tree") TRY(n, syscall(SYS_open_tree, AT_FDCWD, "/", 0));
+    if (what == "fsopen") TRY(n, syscall(SYS_fsopen, "tmpfs", 0));
+    if (what == "keyctl")
+        TRY(n, syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));
+    if (what == "add-key")
+        TRY(n, syscall(SYS_add_key, "user", "lbtest", "x", 1, KEY_SPEC_SESSION_KEYRING));
+    if (what == "bpf") {
+        union bpf_attr attr = {};
+        attr.map_type = BPF_MAP_TYPE_ARRAY;
+        attr.key_size = 4;
+        attr.value_size = 4;
+        attr.max_entries = 1;
+        TRY(n, syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof attr));
+    }
+    if (what == "perf-event-open") {
+        struct perf_event_attr pe = {};
+        pe.type = PERF_TYPE_SOFTWARE;
+        pe.size = sizeof pe;
+        pe.config = PERF_COUNT_SW_CPU_CLOCK;
+        pe.exclude_kernel = 1;
+        TRY(n, syscall(SYS_perf_event_open, &pe, 0, -1, -1, 0));
+    }
+    if (what == "userfaultfd") TRY(n, syscall(SYS_userfaultfd, 0));
+    if (what == "io-uring") {
+        char params[120] = {};
+        TRY(n, syscall(SYS_io_uring_setup, 4, params));
+    }
+    if (what == "personality")
+        TRY(n, personality(static_cast<unsigned long>(PER_LINUX) |
+                           static_cast<unsigned long>(ADDR_NO_RANDOMIZE)));
+    if (what == "socket-packet") TRY(n, socket(AF_PACKET, SOCK_RAW, 0));
+    if (what == "socket-vsock") TRY(n, socket(40 /* AF_VSOCK */, SOCK_STREAM, 0));
+    if (what == "socket-alg") TRY(n, socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0));
+    if (what == "setuid-root") TRY(n, setuid(0));
+    if (what == "setgroups") {
+        gid_t g = 0;
+        TRY(n, setgroups(1, &g));
+    }
+    if (what == "mknod") TRY(n, mknod("/tmp/lbprobe-sda", S_IFBLK | 0600, makedev(8, 0)));
+    if (what == "abstract-connect") {
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un a = {};
+        a.sun_family = AF_UNIX;
+        std::string name = arg ? arg : "layerbox-test";
+        std::memcpy(a.sun_path + 1, name.data(), std::min(name.size(), sizeof a.sun_path - 2));
+        socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+        TRY(n, connect(s, reinterpret_cast<sockaddr*>(&a), len));
+    }
+    if (what == "unix-connect") {
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un a = {};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, arg, sizeof a.sun_path - 1);
+        TRY(n, connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    }
+    if (what == "tcp-connect") {
+        // arg: "a.b.c.d:port"
+        std::string s(arg ? arg : "127.0.0.1:1");
+        auto colon = s.find(':');
+        struct sockaddr_in a = {};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(std::atoi(s.c_str() + colon + 1)));
+        inet_pton(AF_INET, s.substr(0, colon).c_str(), &a.sin_addr);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct timeval tv = {3, 0};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        TRY(n, connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    }
+    if (what == "open-tty") TRY(n, open("/dev/tty", O_RDWR));
+    if (what == "ptrace-traceme-exec") {
+        TRY(n, ptrace(PTRACE_TRACEME, 0, nullptr, nullptr));
+    }
+    if (what == "euid") {
+        std::printf("{\"euid\":%d}\n", geteuid());
+        return 0;
+    }
+    std::fprintf(stderr, "lbprobe: unknown attempt %s\n", n);
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && std::strcmp(argv[1], "report") == 0) return report();
+    if (argc >= 3 && std::strcmp(argv[1], "try") == 0)
+        return attempt(argv[2], argc > 3 ? argv[3] : nullptr);
+    if (argc >= 2 && std::strcmp(argv[1], "euid") == 0) return attempt("euid", nullptr);
+    if (argc >= 2 && std::strcmp(argv[1], "sleep") == 0) {
+        // Sleep until killed; SIGTERM and SIGINT are written to the file in argv[2] if given.
+        static std::string marker;
+        if (argc > 2) marker = argv[2];
+        signal(SIGTERM, [](int s) {
+            if (!marker.empty()) std::ofstream(marker) << "signal " << s << "\n";
+            _exit(0);
+        });
+        signal(SIGINT, [](int s) {
+            if (!marker.empty()) std::ofstream(marker) << "signal " << s << "\n";
+            _exit(0);
+        });
+        std::printf("ready\n");
+        std::fflush(stdout);
+        for (;;)
+            pause();
+    }
+    std::fprintf(stderr, "usage: lbprobe report | try NAME [ARG] | sleep [MARKER]\n");
+    return 2;
+}
