@@ -23,6 +23,11 @@ Result<std::pair<UniqueFd, UniqueFd>> makeChannel() {
 }
 
 Status sendMessage(int sock, std::string_view type, std::string_view payload, int fd) {
+    return sendMessage(sock, type, payload, fd >= 0 ? std::vector<int>{fd} : std::vector<int>{});
+}
+
+Status sendMessage(int sock, std::string_view type, std::string_view payload,
+                   const std::vector<int>& fds) {
     std::string buf(type);
     buf += '\0';
     buf += payload;
@@ -30,16 +35,17 @@ Status sendMessage(int sock, std::string_view type, std::string_view payload, in
     struct msghdr msg = {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    if (fd >= 0) {
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+    if (fds.size() > 4) return Error("sendmsg: too many descriptors", EINVAL);
+    if (!fds.empty()) {
         std::memset(control, 0, sizeof control);
         msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
         struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
     }
     for (;;) {
         if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return Ok();
@@ -70,10 +76,10 @@ Result<std::optional<Message>> receiveMessage(int sock) {
             for (size_t i = 0; i < count; ++i) {
                 int fd;
                 std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                if (i == 0 && !m.fd.valid())
+                if (!m.fd.valid())
                     m.fd.reset(fd);
                 else
-                    ::close(fd);
+                    m.more.emplace_back(fd);
             }
         } else if (c->cmsg_type == SCM_CREDENTIALS) {
             struct ucred cred;

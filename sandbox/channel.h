@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "error.h"
 #include "fsutil.h"
@@ -20,7 +21,8 @@ namespace lb {
 struct Message {
     std::string type;
     std::string payload;
-    UniqueFd fd;
+    UniqueFd fd;                 // the first descriptor received, if any
+    std::vector<UniqueFd> more;  // the others
     pid_t senderPid = 0;
 };
 
@@ -28,6 +30,8 @@ struct Message {
 Result<std::pair<UniqueFd, UniqueFd>> makeChannel();
 
 Status sendMessage(int sock, std::string_view type, std::string_view payload = {}, int fd = -1);
+Status sendMessage(int sock, std::string_view type, std::string_view payload,
+                   const std::vector<int>& fds);
 // std::nullopt at end of stream (every sender closed its end).
 Result<std::optional<Message>> receiveMessage(int sock);
 

@@ -18,9 +18,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <optional>
 
 #include "caps.h"
 #include "channel.h"
+#include "join.h"
 #include "launch_plan.h"
 #include "syscall_filter.h"
 #include "syscalls.h"
@@ -63,9 +66,21 @@ int execInSandbox(const std::vector<std::string>& argv, const std::vector<std::s
     return err;
 }
 
+// What to start: the sandbox's program, or one joined later through the runner.
+struct ProgramSpec {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::string cwd;
+    int ptySlave = -1;
+    std::vector<int> stdio;  // joined programs: the caller's stdin, stdout, stderr
+    std::string hello = "app";
+    std::string execFail = "execfail";
+    std::string token;  // joined programs: the runner's id for the request
+};
+
 // The program: a new session, the pty (if any) as its controlling terminal, the working
 // directory, no core dumps, no stray file descriptors, then the system call filter, then exec.
-[[noreturn]] void programMain(const LaunchPlan& plan, int channel, int ptySlave) {
+[[noreturn]] void programMain(const LaunchPlan& plan, int channel, const ProgramSpec& spec) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -75,14 +90,20 @@ int execInSandbox(const std::vector<std::string>& argv, const std::vector<std::s
     // A session of its own: without a controlling terminal of the caller's, TIOCSTI cannot
     // inject into it even without the filter.
     if (::setsid() < 0) die(channel, Error::fromErrno("setsid"), "starting the program");
-    if (ptySlave >= 0) {
-        if (::ioctl(ptySlave, TIOCSCTTY, 0) != 0)
+    if (spec.ptySlave >= 0) {
+        if (::ioctl(spec.ptySlave, TIOCSCTTY, 0) != 0)
             die(channel, Error::fromErrno("ioctl(TIOCSCTTY)"), "starting the program");
         for (int fd = 0; fd < 3; ++fd)
-            ::dup2(ptySlave, fd);
-        if (ptySlave > 2) ::close(ptySlave);
+            ::dup2(spec.ptySlave, fd);
+    } else if (spec.stdio.size() == 3) {
+        // dup2 onto 0-2 without clobbering a source that sits there already
+        int tmp[3];
+        for (int i = 0; i < 3; ++i)
+            tmp[i] = ::fcntl(spec.stdio[i], F_DUPFD_CLOEXEC, 10);
+        for (int i = 0; i < 3; ++i)
+            ::dup2(tmp[i], i);
     }
-    if (plan.cwd.empty() || ::chdir(plan.cwd.c_str()) != 0)
+    if (spec.cwd.empty() || ::chdir(spec.cwd.c_str()) != 0)
         if (::chdir(plan.mounts.home.c_str()) != 0) (void)!::chdir("/");
     struct rlimit core = {0, 0};
     ::setrlimit(RLIMIT_CORE, &core);
@@ -91,12 +112,29 @@ int execInSandbox(const std::vector<std::string>& argv, const std::vector<std::s
     sys::closeRange(static_cast<unsigned>(channel + 1), ~0U);
 
     // Tell the runner we exist: the kernel attaches our pid as the runner sees it.
-    (void)sendMessage(channel, "app");
+    (void)sendMessage(channel, spec.hello, spec.token);
     if (auto s = applySeccomp(plan.seccomp); !s)
         die(channel, s.error(), "loading the seccomp filter");
-    int err = execInSandbox(plan.argv, plan.env);
-    (void)sendMessage(channel, "execfail", std::to_string(err));
+    int err = execInSandbox(spec.argv, spec.env);
+    (void)sendMessage(
+        channel, spec.execFail,
+        spec.token.empty() ? std::to_string(err) : spec.token + " " + std::to_string(err));
     ::_exit(err == ENOENT ? 127 : 126);
+}
+
+// A pty of the sandbox's own devpts: the master for the runner, the slave for the program.
+Result<std::pair<UniqueFd, UniqueFd>> openPty() {
+    UniqueFd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master.valid()) return Error::fromErrno("open(/dev/pts/ptmx)");
+    if (::unlockpt(master.get()) != 0) return Error::fromErrno("unlockpt");
+    UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!slave.valid()) return Error::fromErrno("ioctl(TIOCGPTPEER)");
+    return std::make_pair(std::move(master), std::move(slave));
+}
+
+std::string describeStatus(int status) {
+    return WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                               : "code " + std::to_string(WEXITSTATUS(status));
 }
 
 void forwardSignal(pid_t program, int sig) {
@@ -118,19 +156,18 @@ void forwardSignal(pid_t program, int sig) {
 
     // The pty lives in the sandbox's own devpts, so the program's terminal is /dev/pts/0 there
     // and nothing of the outer terminal is reachable from inside; the runner relays bytes.
-    int slave = -1;
+    ProgramSpec main;
+    main.argv = plan.argv;
+    main.env = plan.env;
+    main.cwd = plan.cwd;
+    UniqueFd mainSlave;
     if (plan.usePty) {
-        int master = ::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (master < 0)
-            die(channel, Error::fromErrno("open(/dev/pts/ptmx)"), "creating the terminal");
-        if (::unlockpt(master) != 0)
-            die(channel, Error::fromErrno("unlockpt"), "creating the terminal");
-        slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (slave < 0)
-            die(channel, Error::fromErrno("ioctl(TIOCGPTPEER)"), "creating the terminal");
-        if (auto s = sendMessage(channel, "pty", {}, master); !s)
+        auto pty = openPty();
+        if (!pty) die(channel, pty.error(), "creating the terminal");
+        if (auto s = sendMessage(channel, "pty", {}, pty->first.get()); !s)
             die(channel, s.error(), "passing the terminal");
-        ::close(master);
+        mainSlave = std::move(pty->second);
+        main.ptySlave = mainSlave.get();
         // PID 1 keeps nothing of the caller's terminal: only the runner touches it.
         int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
         for (int fd = 0; fd < 3 && devnull >= 0; ++fd)
@@ -153,15 +190,60 @@ void forwardSignal(pid_t program, int sig) {
     if (program < 0) die(channel, Error::fromErrno("fork"), "starting the program");
     if (program == 0) {
         ::close(sfd);
-        programMain(plan, channel, slave);
+        programMain(plan, channel, main);
     }
-    if (slave >= 0) ::close(slave);
+    mainSlave.reset();
+
+    // Programs joined later (layerbox run on a running profile, layerbox exec): pid -> token.
+    std::map<pid_t, std::string> joined;
+    auto startJoined = [&](Message& m) {
+        auto sep = m.payload.find('\x1d');
+        std::string token = m.payload.substr(0, sep);
+        auto req =
+            sep == std::string::npos ? std::nullopt : decodeExecRequest(m.payload.substr(sep + 1));
+        if (!req || req->argv.empty()) {
+            (void)sendMessage(channel, "jexit", token + " error bad request");
+            return;
+        }
+        ProgramSpec spec;
+        spec.argv = req->argv;
+        spec.env = req->env;
+        spec.cwd = req->cwd;
+        spec.hello = "jstart";
+        spec.execFail = "jfail";
+        spec.token = token;
+        UniqueFd slave;
+        if (req->pty) {
+            auto pty = openPty();
+            if (!pty) {
+                (void)sendMessage(channel, "jexit", token + " error " + pty.error().message());
+                return;
+            }
+            (void)sendMessage(channel, "jpty", token, pty->first.get());
+            slave = std::move(pty->second);
+            spec.ptySlave = slave.get();
+        } else {
+            spec.stdio = {m.fd.get()};
+            for (auto& f : m.more)
+                spec.stdio.push_back(f.get());
+        }
+        pid_t pid = ::fork();
+        if (pid < 0) {
+            (void)sendMessage(channel, "jexit", token + " error fork failed");
+            return;
+        }
+        if (pid == 0) {
+            ::close(sfd);
+            programMain(plan, channel, spec);
+        }
+        joined[pid] = token;
+    };
 
     int programStatus = -1;
     bool programDone = false;
     bool runnerGone = false;
     for (;;) {
-        // Reap everything; note the program's own status.
+        // Reap everything; report the programs' own statuses.
         for (;;) {
             int status;
             pid_t p = ::waitpid(-1, &status, WNOHANG);
@@ -169,28 +251,40 @@ void forwardSignal(pid_t program, int sig) {
             if (p == program) {
                 programStatus = status;
                 programDone = true;
-                std::string s = WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                                    : "code " + std::to_string(WEXITSTATUS(status));
-                (void)sendMessage(channel, "exit", s);
+                (void)sendMessage(channel, "exit", describeStatus(status));
+            } else if (auto it = joined.find(p); it != joined.end()) {
+                (void)sendMessage(channel, "jexit", it->second + " " + describeStatus(status));
+                joined.erase(it);
             }
         }
-        if (programDone) break;
+        // The sandbox lives while its program or a joined one does.
+        if (programDone && joined.empty()) break;
         struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {channel, POLLIN, 0}};
         int n = ::poll(pfd, runnerGone ? 1 : 2, -1);
         if (n < 0 && errno != EINTR) break;
         if (pfd[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (::read(sfd, &si, sizeof si) == sizeof si) {
-                if (si.ssi_signo != SIGCHLD) forwardSignal(program, static_cast<int>(si.ssi_signo));
+                if (si.ssi_signo != SIGCHLD && !programDone)
+                    forwardSignal(program, static_cast<int>(si.ssi_signo));
             }
         }
         if (!runnerGone && (pfd[1].revents & (POLLIN | POLLHUP))) {
             auto m = receiveMessage(channel);
             if (!m || !m->has_value()) {
                 runnerGone = true;  // the runner is gone: end the sandbox
-                forwardSignal(program, SIGKILL);
+                if (!programDone) forwardSignal(program, SIGKILL);
+                for (auto& [pid, token] : joined)
+                    forwardSignal(pid, SIGKILL);
             } else if ((*m)->type == "signal") {
-                forwardSignal(program, std::atoi((*m)->payload.c_str()));
+                if (!programDone) forwardSignal(program, std::atoi((*m)->payload.c_str()));
+            } else if ((*m)->type == "jsignal") {
+                auto parts = split((*m)->payload, ' ');
+                for (auto& [pid, token] : joined)
+                    if (parts.size() == 2 && token == parts[0])
+                        forwardSignal(pid, std::atoi(parts[1].c_str()));
+            } else if ((*m)->type == "exec") {
+                startJoined(**m);
             }
         }
     }

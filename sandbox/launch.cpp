@@ -23,6 +23,9 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -30,15 +33,22 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <map>
+#include <vector>
 
+#include "cgroup.h"
 #include "channel.h"
 #include "environment.h"
+#include "instances.h"
+#include "join.h"
 #include "jsonw.h"
 #include "launch_plan.h"
 #include "profile_store.h"
 #include "status_events.h"
 #include "storage.h"
 #include "syscall_filter.h"
+#include "terminal.h"
 
 namespace lb {
 
@@ -80,6 +90,7 @@ std::string findInPath(const std::string& prog) {
 struct Prepared {
     LaunchPlan plan;
     UniqueFd lock;  // held for the sandbox's lifetime: one persistent upper layer, one mount
+    UniqueFd instanceLock;  // held for the sandbox's lifetime: its record is live while held
 };
 
 // Step 1: everything is decided here, in the runner, before any process exists.
@@ -105,6 +116,35 @@ Result<Prepared> prepare(const RunOptions& o) {
 
     plan.host = HostInfo::probe();
     plan.instance = randomId();
+    {
+        InstanceRegistry registry(plan.paths);
+        LB_ASSIGN(out.instanceLock, registry.claim(plan.instance));
+    }
+
+    // Resources: a systemd user scope. Refuse early when the profile requires limits that
+    // this host cannot apply.
+    plan.wantScope = !o.noScope;
+    plan.scope = planScope(p.name, plan.instance, p.resources);
+    if (p.resources.requireLimits && p.resources.hasAnyLimit()) {
+        std::string why;
+        if (o.noScope || !userManagerAvailable(&why))
+            return Error("profile " + quote(p.name) + " requires its limits, but " +
+                             (o.noScope ? std::string("--no-scope was given") : why) +
+                             " (see layerbox doctor)",
+                         ENOTSUP);
+        auto report = planLimitsReport(plan.scope, delegatedControllers());
+        if (!report.recorded.empty()) {
+            std::string names;
+            for (const auto& n : report.recorded)
+                names += (names.empty() ? "" : ", ") + n;
+            return Error("profile " + quote(p.name) +
+                             " requires its limits, but this host does not "
+                             "enforce " +
+                             names + " (no delegated cgroup controller; see layerbox doctor)",
+                         ENOTSUP);
+        }
+    }
+    plan.syncBeforeMounts = plan.wantScope;
 
     std::string why;
     LB_ASSIGN(Driver driver, resolveDriver(p.filesystem.driver, plan.paths, &why));
@@ -155,6 +195,7 @@ Result<Prepared> prepare(const RunOptions& o) {
     ec.runtimeDir = plan.mounts.runtimeDir;
     ec.profile = p.name;
     ec.instance = plan.instance;
+    plan.envContext = ec;
     plan.env = planEnvironment(p.environment, currentEnvironment(), ec);
 
     if (!o.cwd.empty()) {
@@ -164,9 +205,26 @@ Result<Prepared> prepare(const RunOptions& o) {
         std::free(cwd);
     }
     plan.hostname = p.network.hostname;
-    plan.usePty = o.allowPty && ::isatty(0) && ::isatty(1) && ::tcgetpgrp(0) == ::getpgrp();
+    plan.usePty = o.allowPty && TerminalRelay::wanted();
     plan.trace("plan ready");
     return out;
+}
+
+// The persistent (non-ephemeral) running instance of a profile, waiting briefly for a sandbox
+// that is still starting to publish its record.
+std::optional<InstanceRecord> findRunning(const std::string& profileArg) {
+    InstanceRegistry registry(Paths::fromEnvironment());
+    std::string name = profileArg;
+    if (name.find('/') != std::string::npos || endsWith(name, ".json")) {
+        name = baseName(name);
+        if (endsWith(name, ".json")) name.resize(name.size() - 5);
+    }
+    for (int i = 0; i < 100; ++i) {
+        for (auto& r : registry.list())
+            if (r.profile == name && !r.ephemeral) return r;
+        ::usleep(20000);
+    }
+    return std::nullopt;
 }
 
 // The signals the runner relays to the program.
@@ -175,25 +233,29 @@ const int kRelayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 class Supervisor {
 public:
     Supervisor(const LaunchPlan& plan, int channel, pid_t setup, const StatusEvents& events)
-        : plan_(plan), channel_(channel), setup_(setup), events_(events) {}
+        : plan_(plan), channel_(channel), setup_(setup), events_(events), registry_(plan.paths) {}
 
     // Step 11: until the setup process (and so the whole sandbox) is gone.
     int run(int signalFd) {
         bool setupDone = false;
         int setupStatus = 0;
         bool channelOpen = true;
-        bool stdinOpen = true;
         while (!setupDone || channelOpen) {
-            struct pollfd pfd[4];
-            int n = 0;
-            pfd[n++] = {signalFd, POLLIN, 0};
-            int chanIdx = channelOpen ? n : -1;
-            if (channelOpen) pfd[n++] = {channel_, POLLIN, 0};
-            int masterIdx = master_.valid() ? n : -1;
-            if (master_.valid()) pfd[n++] = {master_.get(), POLLIN, 0};
-            int stdinIdx = master_.valid() && stdinOpen ? n : -1;
-            if (stdinIdx >= 0) pfd[n++] = {0, POLLIN, 0};
-            if (::poll(pfd, static_cast<nfds_t>(n), -1) < 0) {
+            std::vector<struct pollfd> pfd = {{signalFd, POLLIN, 0}};
+            size_t chanIdx = 0, listenIdx = 0;
+            if (channelOpen) {
+                chanIdx = pfd.size();
+                pfd.push_back({channel_, POLLIN, 0});
+            }
+            if (listener_.valid()) {
+                listenIdx = pfd.size();
+                pfd.push_back({listener_.get(), POLLIN, 0});
+            }
+            size_t clientsIdx = pfd.size();
+            for (const auto& [token, fd] : clients_)
+                pfd.push_back({fd.get(), POLLIN, 0});
+            relay_.addTo(pfd);
+            if (::poll(pfd.data(), pfd.size(), -1) < 0) {
                 if (errno == EINTR) continue;
                 break;
             }
@@ -208,13 +270,13 @@ public:
                             setupStatus = status;
                         }
                     } else if (sig == SIGWINCH) {
-                        copyWindowSize();
+                        relay_.copyWindowSize();
                     } else {
                         (void)sendMessage(channel_, "signal", std::to_string(sig));
                     }
                 }
             }
-            if (chanIdx >= 0 && (pfd[chanIdx].revents & (POLLIN | POLLHUP | POLLERR))) {
+            if (chanIdx && (pfd[chanIdx].revents & (POLLIN | POLLHUP | POLLERR))) {
                 auto m = receiveMessage(channel_);
                 if (!m || !m->has_value()) {
                     channelOpen = false;
@@ -222,38 +284,121 @@ public:
                     handle(**m);
                 }
             }
-            if (masterIdx >= 0 && (pfd[masterIdx].revents & (POLLIN | POLLHUP | POLLERR))) {
-                char buf[16384];
-                ssize_t r = ::read(master_.get(), buf, sizeof buf);
-                if (r > 0) {
-                    (void)writeAll(1, std::string_view(buf, static_cast<size_t>(r)), "stdout");
-                } else if (r == 0 || errno != EINTR) {
-                    master_.reset();  // the program closed its terminal
-                }
-            }
-            if (stdinIdx >= 0 && (pfd[stdinIdx].revents & (POLLIN | POLLHUP | POLLERR))) {
-                char buf[4096];
-                ssize_t r = ::read(0, buf, sizeof buf);
-                if (r > 0 && master_.valid())
-                    (void)writeAll(master_.get(), std::string_view(buf, static_cast<size_t>(r)),
-                                   "pty");
-                else if (r == 0 || (r < 0 && errno != EINTR))
-                    stdinOpen = false;
-            }
+            if (listenIdx && (pfd[listenIdx].revents & POLLIN)) accept();
+            std::vector<std::string> tokens;
+            for (const auto& [token, fd] : clients_)
+                tokens.push_back(token);
+            for (size_t i = 0; i < tokens.size(); ++i)
+                if (pfd[clientsIdx + i].revents & (POLLIN | POLLHUP | POLLERR))
+                    clientMessage(tokens[i]);
+            relay_.handle(pfd);
         }
-        restoreTerminal();
+        relay_.restore();
+        listener_.reset();
+        clients_.clear();  // joined callers see the end of the sandbox
         return finish(setupStatus);
     }
 
-    ~Supervisor() { restoreTerminal(); }
+    ~Supervisor() {
+        relay_.restore();
+        registry_.remove(plan_.instance);
+    }
+
+    // Joining: a control socket in the user's runtime directory (mode 0700, unreachable from
+    // inside any sandbox), opened once the program runs.
+    void listen() {
+        std::string path = registry_.socketPath(plan_.instance);
+        UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        struct sockaddr_un addr = {};
+        addr.sun_family = AF_UNIX;
+        if (!fd.valid() || path.size() >= sizeof addr.sun_path) return;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        ::unlink(path.c_str());
+        mode_t old = ::umask(077);
+        int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        ::umask(old);
+        if (rc != 0 || ::listen(fd.get(), 16) != 0) {
+            warn("cannot open the control socket: " +
+                 Error::fromErrno("bind(" + quote(path) + ")").message());
+            return;
+        }
+        listener_ = std::move(fd);
+    }
 
 private:
+    void accept() {
+        UniqueFd c(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!c.valid()) return;
+        // Only our own user, even though the directory already keeps everyone else out.
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (::getsockopt(c.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+            cred.uid != ::getuid())
+            return;
+        clients_[std::to_string(++nextToken_)] = std::move(c);
+    }
+
+    void clientMessage(const std::string& token) {
+        int fd = clients_[token].get();
+        auto m = receiveMessage(fd);
+        if (!m || !m->has_value()) {
+            // The caller went away: its program goes too, as the sandbox does with its runner.
+            (void)sendMessage(channel_, "jsignal", token + " " + std::to_string(SIGKILL));
+            clients_.erase(token);
+            return;
+        }
+        Message& msg = **m;
+        if (msg.type == "signal") {
+            (void)sendMessage(channel_, "jsignal", token + " " + msg.payload);
+        } else if (msg.type == "exec") {
+            auto req = decodeExecRequest(msg.payload);
+            if (!req) {
+                (void)sendMessage(fd, "exit", "error malformed request");
+                return;
+            }
+            // The program gets the profile's environment, built from the caller's.
+            req->env = planEnvironment(plan_.profile.environment, req->env, plan_.envContext);
+            if (req->argv.empty()) req->argv = plan_.argv;
+            std::vector<int> fds;
+            if (msg.fd.valid()) fds.push_back(msg.fd.get());
+            for (auto& f : msg.more)
+                fds.push_back(f.get());
+            if (!req->pty && fds.size() != 3) {
+                (void)sendMessage(fd, "exit", "error expected stdin, stdout and stderr");
+                return;
+            }
+            (void)sendMessage(channel_, "exec", token + '\x1d' + encodeExecRequest(*req), fds);
+        }
+    }
+
+    // Messages from PID 1 about joined programs, forwarded to their callers.
+    void joinedMessage(Message& m) {
+        std::string token = m.payload.substr(0, m.payload.find(' '));
+        auto it = clients_.find(token);
+        if (it == clients_.end()) return;
+        std::string rest =
+            m.payload.size() > token.size() ? m.payload.substr(token.size() + 1) : "";
+        if (m.type == "jstart") {
+            (void)sendMessage(it->second.get(), "started", std::to_string(m.senderPid));
+        } else if (m.type == "jpty") {
+            (void)sendMessage(it->second.get(), "pty", {}, m.fd.get());
+        } else if (m.type == "jfail") {
+            (void)sendMessage(it->second.get(), "exit", "execfail " + rest);
+            clients_.erase(it);
+        } else if (m.type == "jexit") {
+            (void)sendMessage(it->second.get(), "exit", rest);
+            clients_.erase(it);
+        }
+    }
+
     void handle(Message& m) {
         if (m.type == "error") {
             if (setupError_.empty()) setupError_ = m.payload;
         } else if (m.type == "app") {
             programPid_ = m.senderPid;
             plan_.trace("program started");
+            publishRecord();
+            listen();
             if (events_.enabled()) {
                 JsonWriter w;
                 w.beginObject()
@@ -268,41 +413,97 @@ private:
                     .key("namespaces")
                     .strings({"user", "mount", "pid", "ipc", "uts", "net", "cgroup"})
                     .key("command")
-                    .strings(plan_.argv)
-                    .endObject();
+                    .strings(plan_.argv);
+                if (scope_.unit.empty())
+                    w.key("scope").null();
+                else
+                    w.field("scope", scope_.unit);
+                w.key("limits").beginObject().key("enforced").strings(limits_.enforced);
+                w.key("recorded").strings(limits_.recorded).endObject();
+                w.endObject();
                 events_.emit(w.str());
             }
         } else if (m.type == "pty" && m.fd.valid()) {
-            master_ = std::move(m.fd);
-            enterRawMode();
-            copyWindowSize();
+            relay_.attach(std::move(m.fd));
+        } else if (m.type == "jstart" || m.type == "jpty" || m.type == "jfail" ||
+                   m.type == "jexit") {
+            joinedMessage(m);
         } else if (m.type == "exit") {
             programExit_ = m.payload;
         } else if (m.type == "execfail") {
             execErrno_ = std::atoi(m.payload.c_str());
         } else if (m.type == "nsready") {
+            // The namespaces exist and the setup process has not started anything yet: put it
+            // in its scope now, so everything it starts is inside.
+            if (plan_.wantScope) createScope();
             (void)sendMessage(channel_, "go");
         }
     }
 
-    void enterRawMode() {
-        if (!::isatty(0) || ::tcgetattr(0, &saved_) != 0) return;
-        struct termios raw = saved_;
-        ::cfmakeraw(&raw);
-        if (::tcsetattr(0, TCSADRAIN, &raw) == 0) rawMode_ = true;
-    }
-
-    void restoreTerminal() {
-        if (rawMode_) {
-            ::tcsetattr(0, TCSADRAIN, &saved_);
-            rawMode_ = false;
+    void warn(const std::string& text) {
+        std::fprintf(stderr, "layerbox: warning: %s\n", text.c_str());
+        if (events_.enabled()) {
+            JsonWriter w;
+            w.beginObject().field("event", "warning").field("message", text).endObject();
+            events_.emit(w.str());
         }
     }
 
-    void copyWindowSize() {
-        struct winsize ws;
-        if (master_.valid() && ::ioctl(0, TIOCGWINSZ, &ws) == 0)
-            ::ioctl(master_.get(), TIOCSWINSZ, &ws);
+    void createScope() {
+        std::vector<std::string> warnings;
+        auto scope = startScope(plan_.scope, setup_, warnings);
+        for (const auto& w : warnings)
+            warn(w);
+        std::vector<std::string> names;
+        for (const auto& l : plan_.scope.limits)
+            names.push_back(l.key);
+        if (!scope) {
+            // Still run, and say once which limits are not applied.
+            limits_.recorded = names;
+            if (!names.empty()) {
+                std::string list;
+                for (const auto& n : names)
+                    list += (list.empty() ? "" : ", ") + n;
+                warn("no systemd scope (" + scope.error().message() + "): " + list +
+                     " not applied");
+            } else if (plan_.verbose) {
+                std::fprintf(stderr, "layerbox: no systemd scope: %s\n",
+                             scope.error().message().c_str());
+            }
+            return;
+        }
+        scope_ = *scope;
+        limits_ = planLimitsReport(plan_.scope, delegatedControllers());
+        if (plan_.verbose) {
+            std::fprintf(stderr, "layerbox: scope %s (%s)\n", scope_.unit.c_str(),
+                         scope_.cgroup.c_str());
+            for (const auto& l : limits_.recorded)
+                std::fprintf(stderr, "layerbox: %s is recorded but not enforced on this host\n",
+                             l.c_str());
+        }
+        plan_.trace("scope ready");
+    }
+
+    void publishRecord() {
+        InstanceRecord r;
+        r.id = plan_.instance;
+        r.profile = plan_.profile.name;
+        r.runnerPid = ::getpid();
+        r.setupPid = setup_;
+        r.pid = programPid_;
+        r.command = plan_.argv;
+        r.startedUnix = static_cast<int64_t>(::time(nullptr));
+        r.scope = scope_.unit;
+        r.cgroup = scope_.cgroup;
+        r.network = plan_.profile.network.mode == NetMode::Nat ? "nat" : "none";
+        r.driver = driverName(plan_.storage.driver);
+        r.ephemeral = plan_.storage.ephemeral;
+        r.hostname = plan_.hostname;
+        r.socket = registry_.socketPath(plan_.instance);
+        r.limitsEnforced = limits_.enforced;
+        r.limitsRecorded = limits_.recorded;
+        if (auto s = registry_.publish(r); !s)
+            warn("cannot record the instance: " + s.error().message());
     }
 
     int finish(int setupStatus) {
@@ -346,13 +547,17 @@ private:
     int channel_;
     pid_t setup_;
     const StatusEvents& events_;
-    UniqueFd master_;
-    struct termios saved_ = {};
-    bool rawMode_ = false;
+    TerminalRelay relay_;
+    UniqueFd listener_;
+    std::map<std::string, UniqueFd> clients_;  // joined callers by token
+    int nextToken_ = 0;
     pid_t programPid_ = 0;
     std::string programExit_;
     std::string setupError_;
     int execErrno_ = 0;
+    InstanceRegistry registry_;
+    ScopeInfo scope_;
+    LimitsReport limits_;
 };
 
 }  // namespace
@@ -375,6 +580,17 @@ int runSandbox(const RunOptions& o) {
 
     // 1. Decide everything.
     auto prepared = prepare(o);
+    if (!prepared && prepared.error().code() == EBUSY && !o.ephemeral.value_or(false)) {
+        // The profile's sandbox is running: run the command inside it instead.
+        if (auto running = findRunning(o.profile)) {
+            if (o.driver || o.network || !o.extraBinds.empty())
+                std::fprintf(stderr,
+                             "layerbox: warning: %s is already running; joining it as it is "
+                             "(--driver, --net and --bind only apply to a new sandbox)\n",
+                             running->profile.c_str());
+            return joinInstance(*running, o.command, o.allowPty, o.verbose, o.statusFd);
+        }
+    }
     if (!prepared) return fail(prepared.error());
     LaunchPlan& plan = prepared->plan;
 

@@ -20,6 +20,7 @@ struct RunOptions {
     bool verbose = false;
     int statusFd = -1;  // JSON events, one per line
     bool allowPty = true;
+    bool noScope = false;  // do not ask systemd for a scope (no limits, no pause)
 };
 
 // Exit statuses, as documented for `layerbox run`.

@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "environment.h"
 #include "hostinfo.h"
 #include "mounts.h"
 #include "paths.h"
 #include "profile.h"
+#include "scope.h"
 #include "userns.h"
 
 namespace lb {
@@ -26,11 +28,15 @@ struct LaunchPlan {
     IdMapPlan ids;
     std::vector<uint8_t> seccomp;  // compiled BPF
     std::vector<std::string> env;  // "NAME=value"
+    EnvContext envContext;         // to build the environment of joined programs
     std::vector<std::string> argv;
     std::string cwd;  // wanted working directory (falls back to home)
     std::string hostname;
-    bool usePty = false;            // relay a pty allocated inside the sandbox
-    bool syncBeforeMounts = false;  // runner has work to do once the namespaces exist
+    bool usePty = false;  // relay a pty allocated inside the sandbox
+    bool syncBeforeMounts =
+        false;              // runner has work to do once the namespaces exist ("nsready"/"go")
+    bool wantScope = true;  // put the sandbox in a systemd user scope
+    ScopePlan scope;
     bool verbose = false;
     struct timespec start = {};  // CLOCK_MONOTONIC at launch, for --verbose timings
     pid_t runnerPid = 0;

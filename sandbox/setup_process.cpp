@@ -62,11 +62,10 @@ void endFuseDaemons() {
     if (auto s = applyIdMaps(plan.ids); !s) fail(channel, s.error(), "mapping the user");
     plan.trace("namespaces created");
 
-    if (plan.syncBeforeMounts) {
+    // The runner can now put us in a scope and start slirp4netns; we build the file system
+    // meanwhile and wait for its "go" only before starting PID 1.
+    if (plan.syncBeforeMounts)
         if (auto s = sendMessage(channel, "nsready"); !s) fail(channel, s.error(), "syncing");
-        auto m = receiveMessage(channel);
-        if (!m || !m->has_value() || (*m)->type != "go") ::_exit(125);
-    }
 
     // Mounts made from here on stay in this namespace; host mounts made later still appear
     // in the sandbox's binds (slave propagation, as bubblewrap does).
@@ -82,6 +81,17 @@ void endFuseDaemons() {
         fail(channel, Error::fromErrno("sethostname"), "setting the host name");
     if (auto s = bringUpLoopback(); !s) fail(channel, s.error(), "setting up the network");
 
+    if (plan.syncBeforeMounts) {
+        auto m = receiveMessage(channel);
+        if (!m || !m->has_value() || (*m)->type != "go") {
+            endFuseDaemons();
+            ::_exit(125);
+        }
+    }
+    plan.trace("runner ready");
+
+    // The cgroup namespace is created after the runner moved us into our scope, so the
+    // sandbox's view of the cgroup tree starts at its own scope.
     if (::unshare(CLONE_NEWPID | CLONE_NEWCGROUP) != 0)
         fail(channel, Error::fromErrno("unshare(pid, cgroup)"), "creating namespaces");
     pid_t init = ::fork();

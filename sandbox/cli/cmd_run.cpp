@@ -71,6 +71,7 @@ int run(const Args& args) {
     o.cwd = args.get("cwd");
     o.verbose = args.has("verbose");
     if (args.has("no-pty")) o.allowPty = false;
+    if (args.has("no-scope")) o.noScope = true;
     if (args.has("status-fd")) {
         char* end = nullptr;
         std::string v = args.get("status-fd");
@@ -108,6 +109,7 @@ Command runCommand() {
         {"cwd", 0, "DIR",
          "Working directory inside (default: the current one when visible, else home)."},
         {"no-pty", 0, "", "Do not give the program a terminal of its own, even on a terminal."},
+        {"no-scope", 0, "", "Do not ask systemd for a scope (no limits, no pause, no stats)."},
         {"status-fd", 0, "N", "Write JSON events (started, exited) to file descriptor N."},
         {"verbose", 'v', "", "Say what is set up, with timings."},
     };

@@ -1,6 +1,8 @@
 // One function per top-level verb; each lives in its own cmd_*.cpp.
 #pragma once
 
+#include <vector>
+
 #include "cli.h"
 
 namespace lb {
@@ -13,5 +15,6 @@ ProfileStore defaultStore();
 
 Command profileCommand();
 Command runCommand();
+std::vector<Command> instanceCommands();
 
 }  // namespace lb::cli

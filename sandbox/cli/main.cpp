@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
     root.summary =
         "Run programs you do not fully trust in a rootless sandbox with copy-on-write "
         "layers, then see what they changed and keep only what you want.";
-    root.subcommands = {runCommand(), profileCommand()};
+    root.subcommands = {runCommand()};
+    for (auto& c : instanceCommands())
+        root.subcommands.push_back(std::move(c));
+    root.subcommands.push_back(profileCommand());
     return dispatch(root, argc, argv);
 }

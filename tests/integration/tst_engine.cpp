@@ -261,19 +261,24 @@ private slots:
         QCOMPARE(run({}, {"true"}).exitCode, 0);
     }
 
-    void onePersistentLayerIsMountedOnce() {
+    void aSecondRunJoinsTheRunningSandbox() {
+        // One persistent upper layer is mounted once: a second `run` of the profile joins the
+        // sandbox that has it mounted instead of mounting it again.
         QProcess p;
         p.setProcessEnvironment(home_->env());
         p.start(layerboxBin(),
-                QStringList{"run"} + probeBind() + QStringList{"--", probePath(), "sleep"});
+                QStringList{"run"} + probeBind() +
+                    QStringList{"--", "sh", "-c",
+                                "echo first > /tmp/marker; exec " + probePath() + " sleep"});
         QVERIFY(p.waitForStarted());
         QByteArray out;
         QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("ready"), 20000);
-        auto second = run({}, {"true"});
-        QCOMPARE(second.exitCode, 125);
-        QVERIFY2(second.err.contains("already running"), qPrintable(second.err));
-        // A throw-away copy is fine.
-        QCOMPARE(run({"--ephemeral"}, {"true"}).exitCode, 0);
+        auto second = run({}, {"cat", "/tmp/marker"});
+        QCOMPARE(second.exitCode, 0);
+        QCOMPARE(second.out, QString("first\n"));
+        // A throw-away copy is a sandbox of its own.
+        auto eph = run({"--ephemeral"}, {"cat", "/tmp/marker"});
+        QCOMPARE(eph.exitCode, 1);
         p.terminate();
         QVERIFY(p.waitForFinished(10000));
     }
@@ -311,8 +316,14 @@ private slots:
 
     void failedLaunchLeavesNothingBehind() {
         auto fuseBefore = processesNamed("fuse-overlayfs");
-        QStringList runtimeBefore = QDir(home_->runtimeDir() + "/layerbox")
-                                        .entryList(QDir::AllEntries | QDir::NoDotAndDotDot);
+        // Files in the runtime directory (directories may stay for the next launch).
+        auto runtimeFiles = [&] {
+            QStringList all;
+            for (const char* d : {"/layerbox", "/layerbox/instances"})
+                all += QDir(home_->runtimeDir() + d).entryList(QDir::Files | QDir::System);
+            return all;
+        };
+        QStringList runtimeBefore = runtimeFiles();
         home_->writeProfile(
             "broken",
             R"({"version": 1, "filesystem": {"binds": [{"host": "/nonexistent-layerbox"}]}})");
@@ -322,9 +333,13 @@ private slots:
         QCOMPARE(processesNamed("fuse-overlayfs").size(), fuseBefore.size());
         QCOMPARE(processesNamed("layerbox-init").size(), 0);
         QCOMPARE(processesNamed("layerbox-setup").size(), 0);
-        QStringList runtimeAfter = QDir(home_->runtimeDir() + "/layerbox")
-                                       .entryList(QDir::AllEntries | QDir::NoDotAndDotDot);
-        QCOMPARE(runtimeAfter, runtimeBefore.isEmpty() ? QStringList{"staging"} : runtimeBefore);
+        QCOMPARE(runtimeFiles(), runtimeBefore);
+        // No scope left either.
+        QProcess sc;
+        sc.setProcessEnvironment(home_->env());
+        sc.start("systemctl", {"--user", "list-units", "--no-legend", "app-layerbox-broken-*"});
+        QVERIFY(sc.waitForFinished(10000));
+        QCOMPARE(QString::fromUtf8(sc.readAllStandardOutput()).trimmed(), QString());
     }
 
     void terminalIsPrivate() {

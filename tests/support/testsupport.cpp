@@ -66,6 +66,10 @@ QProcessEnvironment TestHome::env() const {
     e.insert("XDG_DATA_HOME", dataHome());
     e.insert("XDG_CACHE_HOME", home() + "/.cache");
     e.insert("XDG_RUNTIME_DIR", runtimeDir());
+    // The private runtime dir has no bus socket: point at the session's real one.
+    QString realRuntime = qEnvironmentVariable("XDG_RUNTIME_DIR");
+    if (!e.contains("DBUS_SESSION_BUS_ADDRESS") && QFileInfo::exists(realRuntime + "/bus"))
+        e.insert("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + realRuntime + "/bus");
     return e;
 }
 

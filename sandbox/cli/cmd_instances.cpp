@@ -1,0 +1,329 @@
+// layerbox ps | stop | kill | pause | resume | stats: running sandboxes.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "../cgroup.h"
+#include "../fsutil.h"
+#include "../instances.h"
+#include "../join.h"
+#include "../jsonw.h"
+#include "../paths.h"
+#include "../profile.h"
+#include "commands.h"
+
+namespace lb::cli {
+
+namespace {
+
+InstanceRegistry registry() {
+    return InstanceRegistry(Paths::fromEnvironment());
+}
+
+std::string joinWords(const std::vector<std::string>& v, const char* sep = " ") {
+    std::string out;
+    for (const auto& s : v)
+        out += (out.empty() ? "" : sep) + s;
+    return out;
+}
+
+std::string uptime(int64_t started) {
+    int64_t s = static_cast<int64_t>(::time(nullptr)) - started;
+    char buf[32];
+    if (s < 3600)
+        std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+    else
+        std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(s / 3600),
+                      (long long)(s / 60 % 60));
+    return buf;
+}
+
+void writeInstanceJson(JsonWriter& w, const InstanceRecord& r) {
+    auto st = readCgroupStats(r.cgroup);
+    w.beginObject()
+        .field("id", r.id)
+        .field("profile", r.profile)
+        .field("pid", static_cast<int64_t>(r.pid))
+        .field("runner_pid", static_cast<int64_t>(r.runnerPid))
+        .key("command")
+        .strings(r.command)
+        .field("started", isoTime(r.startedUnix))
+        .field("started_unix", r.startedUnix)
+        .field("state", !r.cgroup.empty() && cgroupFrozen(r.cgroup) ? "paused" : "running");
+    if (r.scope.empty())
+        w.key("scope").null();
+    else
+        w.field("scope", r.scope);
+    if (r.cgroup.empty())
+        w.key("cgroup").null();
+    else
+        w.field("cgroup", r.cgroup);
+    if (st.cpuUsec)
+        w.field("cpu_usec", *st.cpuUsec);
+    else
+        w.key("cpu_usec").null();
+    if (st.memoryBytes)
+        w.field("memory_bytes", *st.memoryBytes);
+    else
+        w.key("memory_bytes").null();
+    if (!st.memorySource.empty()) w.field("memory_source", st.memorySource);
+    if (st.tasks)
+        w.field("tasks", *st.tasks);
+    else
+        w.key("tasks").null();
+    w.field("network", r.network).field("driver", r.driver).field("ephemeral", r.ephemeral);
+    w.field("hostname", r.hostname);
+    w.key("limits").beginObject().key("enforced").strings(r.limitsEnforced);
+    w.key("recorded").strings(r.limitsRecorded).endObject();
+    w.endObject();
+}
+
+int ps(const Args& args) {
+    auto list = registry().list();
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginArray();
+        for (const auto& r : list)
+            writeInstanceJson(w, r);
+        w.endArray();
+        std::printf("%s\n", w.str().c_str());
+        return 0;
+    }
+    std::printf("%-9s %-14s %-8s %-8s %-9s %8s %8s %-5s %s\n", "ID", "PROFILE", "PID", "STATE",
+                "UPTIME", "CPU", "MEMORY", "NET", "COMMAND");
+    for (const auto& r : list) {
+        auto st = readCgroupStats(r.cgroup);
+        char cpu[32] = "-";
+        if (st.cpuUsec)
+            std::snprintf(cpu, sizeof cpu, "%.1fs", static_cast<double>(*st.cpuUsec) / 1e6);
+        std::string mem = st.memoryBytes ? formatSize(*st.memoryBytes) : "-";
+        std::string state = !r.cgroup.empty() && cgroupFrozen(r.cgroup) ? "paused" : "running";
+        std::printf("%-9s %-14s %-8d %-8s %-9s %8s %8s %-5s %s\n", r.id.c_str(), r.profile.c_str(),
+                    r.pid, state.c_str(), uptime(r.startedUnix).c_str(), cpu, mem.c_str(),
+                    r.network.c_str(), joinWords(r.command).c_str());
+    }
+    return 0;
+}
+
+bool runnerAlive(const InstanceRecord& r) {
+    if (::kill(r.runnerPid, 0) != 0) return false;
+    // The registry is the authority: gone from the list means gone.
+    for (const auto& x : registry().list())
+        if (x.id == r.id) return true;
+    return false;
+}
+
+bool waitGone(const InstanceRecord& r, double seconds) {
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!runnerAlive(r)) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return !runnerAlive(r);
+}
+
+// End an instance: SIGTERM to the program (the runner relays it), then everything in the
+// scope is killed (cgroup.kill) after the timeout; without a scope the runner is killed, and
+// its death takes the whole sandbox with it.
+Status stopOne(const InstanceRecord& r, double timeout, bool force) {
+    if (!r.cgroup.empty()) (void)freezeCgroup(r.cgroup, false);  // a paused sandbox cannot exit
+    if (!force) {
+        if (::kill(r.runnerPid, SIGTERM) != 0 && errno != ESRCH)
+            return Error::fromErrno("kill(runner " + std::to_string(r.runnerPid) + ")");
+        if (waitGone(r, timeout)) return Ok();
+    }
+    if (!r.cgroup.empty() && pathExists(r.cgroup)) {
+        LB_TRY(killCgroup(r.cgroup));
+    } else {
+        ::kill(r.runnerPid, SIGKILL);
+    }
+    if (waitGone(r, 5)) return Ok();
+    return Error("instance " + r.id + " did not end", ETIMEDOUT);
+}
+
+int stopCommand(const Args& args, bool force) {
+    double timeout = 10;
+    if (args.has("timeout")) {
+        char* end = nullptr;
+        timeout = std::strtod(args.get("timeout").c_str(), &end);
+        if (*end || timeout < 0) return usageError(args.commandPath, "--timeout takes seconds");
+    }
+    auto found = registry().find(args.positional[0]);
+    if (!found) return fail(found.error());
+    int rc = 0;
+    for (const auto& r : *found) {
+        auto s = stopOne(r, timeout, force);
+        if (!s)
+            rc = fail(Error(s.error()).wrap("stopping " + r.id));
+        else
+            std::printf("%s %s\n", force ? "killed" : "stopped", r.id.c_str());
+    }
+    return rc;
+}
+
+int freezeCommand(const Args& args, bool frozen) {
+    auto found = registry().find(args.positional[0]);
+    if (!found) return fail(found.error());
+    int rc = 0;
+    for (const auto& r : *found) {
+        if (r.cgroup.empty()) {
+            rc = fail(r.id + " runs without a systemd scope, so it cannot be " +
+                      (frozen ? "paused" : "resumed"));
+            continue;
+        }
+        if (auto s = freezeCgroup(r.cgroup, frozen); !s) {
+            rc = fail(Error(s.error()).wrap(r.id));
+            continue;
+        }
+        if (!waitFrozen(r.cgroup, frozen, 5000)) {
+            rc = fail(r.id + ": the kernel did not report it " + (frozen ? "frozen" : "thawed") +
+                      " within 5 s");
+            continue;
+        }
+        std::printf("%s %s\n", frozen ? "paused" : "resumed", r.id.c_str());
+    }
+    return rc;
+}
+
+int stats(const Args& args) {
+    auto found = registry().find(args.positional[0]);
+    if (!found) return fail(found.error());
+    const InstanceRecord r = found->front();
+    if (r.cgroup.empty()) return fail(r.id + " runs without a systemd scope: no statistics");
+    bool json = args.has("json"), watch = args.has("watch");
+    auto before = readCgroupStats(r.cgroup);
+    auto t0 = std::chrono::steady_clock::now();
+    for (;;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(watch ? 1000 : 500));
+        auto now = readCgroupStats(r.cgroup);
+        auto t1 = std::chrono::steady_clock::now();
+        double wall = std::chrono::duration<double, std::micro>(t1 - t0).count();
+        double cpu = (now.cpuUsec && before.cpuUsec && wall > 0)
+                         ? 100.0 * static_cast<double>(*now.cpuUsec - *before.cpuUsec) / wall
+                         : 0.0;
+        if (!pathExists(r.cgroup)) return fail(r.id + " has ended");
+        if (json) {
+            JsonWriter w;
+            w.beginObject().field("id", r.id).field("cpu_percent", cpu);
+            if (now.cpuUsec) w.field("cpu_usec", *now.cpuUsec);
+            if (now.memoryBytes)
+                w.field("memory_bytes", *now.memoryBytes);
+            else
+                w.key("memory_bytes").null();
+            if (now.tasks)
+                w.field("tasks", *now.tasks);
+            else
+                w.key("tasks").null();
+            w.key("pressure").beginObject();
+            auto p = [&](const char* k, const std::optional<double>& v) {
+                w.key(k).beginObject();
+                if (v)
+                    w.field("some_avg10", *v);
+                else
+                    w.key("some_avg10").null();
+                w.endObject();
+            };
+            p("cpu", now.cpuPressure);
+            p("memory", now.memoryPressure);
+            p("io", now.ioPressure);
+            w.endObject().endObject();
+            std::printf("%s\n", w.str().c_str());
+        } else {
+            std::printf(
+                "%s  cpu %5.1f%%  memory %s  tasks %s  pressure cpu %.2f mem %.2f io %.2f\n",
+                r.id.c_str(), cpu, now.memoryBytes ? formatSize(*now.memoryBytes).c_str() : "-",
+                now.tasks ? std::to_string(*now.tasks).c_str() : "-", now.cpuPressure.value_or(0),
+                now.memoryPressure.value_or(0), now.ioPressure.value_or(0));
+        }
+        std::fflush(stdout);
+        if (!watch) return 0;
+        before = now;
+        t0 = t1;
+    }
+}
+
+int execCommand(const Args& args) {
+    auto found = registry().find(args.positional[0]);
+    if (!found) return fail(found.error(), 125);
+    if (found->size() > 1)
+        return fail(quote(args.positional[0]) + " has " + std::to_string(found->size()) +
+                        " running instances; name one by id (see layerbox ps)",
+                    125);
+    int statusFd = -1;
+    if (args.has("status-fd")) {
+        statusFd = ::fcntl(std::atoi(args.get("status-fd").c_str()), F_DUPFD_CLOEXEC, 3);
+        if (statusFd < 0)
+            return usageError(args.commandPath, "--status-fd is not an open file descriptor");
+    }
+    return joinInstance(found->front(), args.rest, !args.has("no-pty"), args.has("verbose"),
+                        statusFd);
+}
+
+}  // namespace
+
+std::vector<Command> instanceCommands() {
+    std::vector<Command> out;
+    out.push_back({.name = "ps",
+                   .summary = "List running sandboxes.",
+                   .options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
+                   .run = ps});
+    out.push_back(
+        {.name = "stop",
+         .synopsis = "ID|PROFILE",
+         .summary = "End a sandbox: SIGTERM to its program, then kill everything in it.",
+         .details = "Processes that double-forked or started their own session are ended too: the "
+                    "whole scope is killed once the timeout has passed.",
+         .options = {{"timeout", 't', "SECONDS", "Grace period before killing (default 10)."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = [](const Args& a) { return stopCommand(a, false); }});
+    out.push_back({.name = "kill",
+                   .synopsis = "ID|PROFILE",
+                   .summary = "Kill every process of a sandbox at once.",
+                   .minPositional = 1,
+                   .maxPositional = 1,
+                   .run = [](const Args& a) { return stopCommand(a, true); }});
+    out.push_back({.name = "pause",
+                   .synopsis = "ID|PROFILE",
+                   .summary = "Freeze every process of a sandbox (cgroup freezer).",
+                   .minPositional = 1,
+                   .maxPositional = 1,
+                   .run = [](const Args& a) { return freezeCommand(a, true); }});
+    out.push_back({.name = "resume",
+                   .synopsis = "ID|PROFILE",
+                   .summary = "Thaw a paused sandbox.",
+                   .minPositional = 1,
+                   .maxPositional = 1,
+                   .run = [](const Args& a) { return freezeCommand(a, false); }});
+    out.push_back(
+        {.name = "exec",
+         .synopsis = "ID|PROFILE [-- CMD ARGS...]",
+         .summary = "Run a command inside a running sandbox (default: the profile's command).",
+         .details = "The command joins the sandbox's namespaces, layer, limits, system call filter "
+                    "and (absent) capabilities, as a child of its PID 1. `layerbox run` on a "
+                    "profile that is already running does the same.",
+         .options = {{"no-pty", 0, "", "Do not give the command a terminal of its own."},
+                     {"status-fd", 0, "N", "Write JSON events (started, exited) to descriptor N."},
+                     {"verbose", 'v', "", "Say what happens."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .acceptsRest = true,
+         .run = execCommand});
+    out.push_back({.name = "stats",
+                   .synopsis = "ID|PROFILE",
+                   .summary = "CPU, memory, tasks and pressure of a running sandbox.",
+                   .options = {{"json", 0, "", "Machine-readable output."},
+                               {"watch", 'w', "", "Print every second until interrupted."}},
+                   .minPositional = 1,
+                   .maxPositional = 1,
+                   .run = stats});
+    return out;
+}
+
+}  // namespace lb::cli

@@ -1,0 +1,211 @@
+#include "scope.h"
+
+#include <systemd/sd-bus.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "cgroup.h"
+#include "fsutil.h"
+#include "profile.h"
+
+namespace lb {
+
+std::string scopeUnitName(const std::string& profile, const std::string& instance) {
+    // Profile names are [a-z0-9_-]; "-" separates unit name parts, so escape it like
+    // systemd-escape does for the application id.
+    std::string esc;
+    for (char c : profile) {
+        if (c == '-')
+            esc += "\\x2d";
+        else
+            esc += c;
+    }
+    return "app-layerbox-" + esc + "-" + instance + ".scope";
+}
+
+ScopePlan planScope(const std::string& profile, const std::string& instance,
+                    const ResourceConfig& r) {
+    ScopePlan p;
+    p.unit = scopeUnitName(profile, instance);
+    p.description = "Layerbox sandbox " + profile + " (" + instance + ")";
+    if (r.memoryMax) p.limits.push_back({"MemoryMax", *r.memoryMax, "memory_max", "memory"});
+    if (r.memoryHigh) p.limits.push_back({"MemoryHigh", *r.memoryHigh, "memory_high", "memory"});
+    if (r.memorySwapMax)
+        p.limits.push_back({"MemorySwapMax", *r.memorySwapMax, "memory_swap_max", "memory"});
+    if (r.cpuPercent) {
+        // systemd takes the quota per second in microseconds and rounds to 10 ms; round up so
+        // a small percentage never becomes zero (which would mean "no CPU at all").
+        uint64_t usec = static_cast<uint64_t>(*r.cpuPercent) * 10000;
+        usec = (usec + 9999) / 10000 * 10000;
+        p.limits.push_back({"CPUQuotaPerSecUSec", usec, "cpu_percent", "cpu"});
+    }
+    if (r.cpuWeight)
+        p.limits.push_back({"CPUWeight", static_cast<uint64_t>(*r.cpuWeight), "cpu_weight", "cpu"});
+    if (r.tasksMax)
+        p.limits.push_back({"TasksMax", static_cast<uint64_t>(*r.tasksMax), "tasks_max", "pids"});
+    if (r.ioWeight)
+        p.limits.push_back({"IOWeight", static_cast<uint64_t>(*r.ioWeight), "io_weight", "io"});
+    return p;
+}
+
+LimitsReport planLimitsReport(const ScopePlan& plan, const std::set<std::string>& delegated) {
+    LimitsReport r;
+    for (const auto& l : plan.limits)
+        (delegated.count(l.controller) ? r.enforced : r.recorded).push_back(l.key);
+    return r;
+}
+
+namespace {
+
+struct Bus {
+    sd_bus* bus = nullptr;
+    ~Bus() { sd_bus_flush_close_unref(bus); }
+};
+
+struct JobWait {
+    std::string path;
+    std::string result;
+    bool done = false;
+};
+
+int onJobRemoved(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    auto* w = static_cast<JobWait*>(userdata);
+    uint32_t id;
+    const char *path, *unit, *result;
+    if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0) return 0;
+    if (w->path == path) {
+        w->done = true;
+        w->result = result;
+    }
+    return 0;
+}
+
+Result<std::string> callStart(sd_bus* bus, const ScopePlan& plan,
+                              const std::vector<ScopeProperty>& limits, pid_t pid,
+                              sd_bus_error* err) {
+    sd_bus_message* m = nullptr;
+    int r = sd_bus_message_new_method_call(
+        bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager", "StartTransientUnit");
+    if (r < 0) return Error::sys("sd_bus_message_new_method_call", -r);
+    struct Unref {
+        sd_bus_message* m;
+        ~Unref() { sd_bus_message_unref(m); }
+    } unref{m};
+    r = sd_bus_message_append(m, "ss", plan.unit.c_str(), "fail");
+    r = r < 0 ? r : sd_bus_message_open_container(m, 'a', "(sv)");
+    r = r < 0 ? r : sd_bus_message_append(m, "(sv)", "Description", "s", plan.description.c_str());
+    r = r < 0 ? r : sd_bus_message_append(m, "(sv)", "Slice", "s", plan.slice.c_str());
+    r = r < 0 ? r : sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, static_cast<uint32_t>(pid));
+    r = r < 0 ? r : sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
+    r = r < 0 ? r : sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
+    for (const char* acct :
+         {"MemoryAccounting", "TasksAccounting", "CPUAccounting", "IOAccounting"})
+        r = r < 0 ? r : sd_bus_message_append(m, "(sv)", acct, "b", 1);
+    for (const auto& l : limits)
+        r = r < 0 ? r : sd_bus_message_append(m, "(sv)", l.name.c_str(), "t", l.value);
+    r = r < 0 ? r : sd_bus_message_close_container(m);
+    r = r < 0 ? r : sd_bus_message_append(m, "a(sa(sv))", 0);
+    if (r < 0) return Error::sys("building StartTransientUnit", -r);
+    sd_bus_message* reply = nullptr;
+    r = sd_bus_call(bus, m, 10 * 1000 * 1000, err, &reply);
+    if (r < 0)
+        return Error(std::string("StartTransientUnit(") + plan.unit +
+                         "): " + (err->message ? err->message : std::strerror(-r)),
+                     -r);
+    const char* job = nullptr;
+    r = sd_bus_message_read(reply, "o", &job);
+    std::string out = job ? job : "";
+    sd_bus_message_unref(reply);
+    if (r < 0) return Error::sys("reading the job path", -r);
+    return out;
+}
+
+}  // namespace
+
+Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::string>& warnings) {
+    Bus b;
+    int r = sd_bus_open_user(&b.bus);
+    if (r < 0) return Error::sys("connecting to the user bus", -r);
+    JobWait wait;
+    // Subscribe before the call, or the job may finish before we listen.
+    sd_bus_slot* slot = nullptr;
+    r = sd_bus_match_signal(b.bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                            "org.freedesktop.systemd1.Manager", "JobRemoved", onJobRemoved, &wait);
+    if (r < 0) return Error::sys("subscribing to JobRemoved", -r);
+    struct SlotUnref {
+        sd_bus_slot* s;
+        ~SlotUnref() { sd_bus_slot_unref(s); }
+    } slotUnref{slot};
+
+    std::vector<ScopeProperty> limits = plan.limits;
+    bool resetTried = false;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        auto job = callStart(b.bus, plan, limits, pid, &err);
+        std::string msg = err.message ? err.message : "";
+        std::string name = err.name ? err.name : "";
+        sd_bus_error_free(&err);
+        if (job) {
+            wait.path = *job;
+            break;
+        }
+        // An older systemd that does not know a property: drop it and say so.
+        auto unknown = std::find_if(limits.begin(), limits.end(), [&](const ScopeProperty& l) {
+            return msg.find(l.name) != std::string::npos;
+        });
+        if (name == "org.freedesktop.DBus.Error.InvalidArgs" && unknown != limits.end()) {
+            warnings.push_back("this systemd does not support " + unknown->name + "; " +
+                               unknown->key + " is not applied");
+            limits.erase(unknown);
+            continue;
+        }
+        if (!resetTried && (name == "org.freedesktop.systemd1.UnitExists" ||
+                            msg.find("already exists") != std::string::npos)) {
+            resetTried = true;
+            sd_bus_error e2 = SD_BUS_ERROR_NULL;
+            sd_bus_call_method(b.bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "ResetFailedUnit", &e2, nullptr,
+                               "s", plan.unit.c_str());
+            sd_bus_error_free(&e2);
+            continue;
+        }
+        return job.error();
+    }
+    if (wait.path.empty()) return Error("StartTransientUnit: no job", EIO);
+    for (int i = 0; !wait.done && i < 1000; ++i) {
+        r = sd_bus_process(b.bus, nullptr);
+        if (r < 0) return Error::sys("sd_bus_process", -r);
+        if (r == 0) sd_bus_wait(b.bus, 10 * 1000);
+    }
+    if (!wait.done) return Error("systemd did not finish starting " + plan.unit, ETIMEDOUT);
+    if (wait.result != "done")
+        return Error("systemd could not start " + plan.unit + ": job " + wait.result, EIO);
+    return ScopeInfo{plan.unit, cgroupOfPid(pid)};
+}
+
+bool userManagerAvailable(std::string* why) {
+    Bus b;
+    int r = sd_bus_open_user(&b.bus);
+    if (r < 0) {
+        if (why) *why = std::string("no user bus: ") + std::strerror(-r);
+        return false;
+    }
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    char* version = nullptr;
+    r = sd_bus_get_property_string(b.bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                   "org.freedesktop.systemd1.Manager", "Version", &err, &version);
+    bool ok = r >= 0;
+    if (!ok && why)
+        *why = std::string("no systemd user manager: ") +
+               (err.message ? err.message : std::strerror(-r));
+    if (ok && why) *why = std::string("systemd ") + version;
+    free(version);
+    sd_bus_error_free(&err);
+    return ok;
+}
+
+}  // namespace lb
