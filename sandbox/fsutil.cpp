@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -87,7 +88,8 @@ Status writeSmallFile(const std::string& path, std::string_view data) {
     return writeAll(fd.get(), data, path);
 }
 
-Status writeFileAtomic(const std::string& path, std::string_view data, unsigned mode) {
+Status writeFileAtomic(const std::string& path, std::string_view data, unsigned mode,
+                       bool durable) {
     const std::string dir = dirName(path);
     std::string tmpl = joinPath(dir, "." + baseName(path) + ".tmp-XXXXXX");
     UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
@@ -98,11 +100,13 @@ Status writeFileAtomic(const std::string& path, std::string_view data, unsigned 
     };
     if (::fchmod(fd.get(), mode) != 0) return fail(Error::fromErrno("fchmod(" + quote(tmpl) + ")"));
     if (auto s = writeAll(fd.get(), data, tmpl); !s) return fail(std::move(s).error());
-    if (::fsync(fd.get()) != 0) return fail(Error::fromErrno("fsync(" + quote(tmpl) + ")"));
+    if (durable && ::fsync(fd.get()) != 0)
+        return fail(Error::fromErrno("fsync(" + quote(tmpl) + ")"));
     // close() can report a deferred write error (NFS, full disk): check it before the rename.
     if (::close(fd.release()) != 0) return fail(Error::fromErrno("close(" + quote(tmpl) + ")"));
     if (::rename(tmpl.c_str(), path.c_str()) != 0)
         return fail(Error::fromErrno("rename(" + quote(tmpl) + ", " + quote(path) + ")"));
+    if (!durable) return Ok();
     UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.valid()) ::fsync(dfd.get());  // best effort: the rename itself already happened
     return Ok();
@@ -176,6 +180,36 @@ Status removeTree(const std::string& path) {
     auto s = removeAt(parent.get(), baseName(path).c_str(), st.st_dev);
     if (!s) return std::move(s).error().wrap("removing " + quote(path));
     return Ok();
+}
+
+Status removeTreeAt(int dirfd, const std::string& name) {
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return Ok();
+        return Error::fromErrno("fstatat(" + quote(name) + ")");
+    }
+    return removeAt(dirfd, name.c_str(), st.st_dev);
+}
+
+Result<std::vector<std::string>> listDirAt(int dirfd, const std::string& what) {
+    int fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 3);  // closedir closes the copy
+    DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
+    if (!d) {
+        Error e = Error::fromErrno("opendir(" + quote(what) + ")");
+        if (fd >= 0) ::close(fd);
+        return e;
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (auto* e = ::readdir(d)) {
+        if (!std::strcmp(e->d_name, ".") || !std::strcmp(e->d_name, "..")) continue;
+        names.emplace_back(e->d_name);
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err != 0) return Error::sys("readdir(" + quote(what) + ")", err);
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 bool pathExists(const std::string& path) {

@@ -42,12 +42,20 @@ Status writeSmallFile(const std::string& path, std::string_view data);
 
 // Atomic replace: temp file in the same directory, write, fsync, rename over `path`, fsync the
 // directory. On any failure the previous file is untouched and the temp file is removed.
-Status writeFileAtomic(const std::string& path, std::string_view data, unsigned mode = 0644);
+// `durable` = false skips the fsyncs, for files that do not outlive a boot (runtime state on
+// tmpfs) where readers only need never to see a half-written file.
+Status writeFileAtomic(const std::string& path, std::string_view data, unsigned mode = 0644,
+                       bool durable = true);
 
 // mkdir -p with the given mode for created directories.
 Status makeDirs(const std::string& path, unsigned mode = 0755);
 // rm -rf that never follows symlinks and stays on one file system.
 Status removeTree(const std::string& path);
+// The same for the entry `name` of an open directory (callers that opened the parent without
+// following symlinks).
+Status removeTreeAt(int dirfd, const std::string& name);
+// The names in an open directory, without "." and "..", sorted. `what` names it in errors.
+Result<std::vector<std::string>> listDirAt(int dirfd, const std::string& what);
 
 bool pathExists(const std::string& path);
 bool isDirectory(const std::string& path);

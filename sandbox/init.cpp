@@ -143,7 +143,7 @@ void forwardSignal(pid_t program, int sig) {
 
 }  // namespace
 
-[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel) {
+[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel, int setupPidfd) {
     // Die if the setup process does (and with it everything in this PID namespace).
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::prctl(PR_SET_NAME, "layerbox-init");
@@ -173,6 +173,18 @@ void forwardSignal(pid_t program, int sig) {
         for (int fd = 0; fd < 3 && devnull >= 0; ++fd)
             ::dup2(devnull, fd);
         if (devnull > 2) ::close(devnull);
+    }
+
+    // Leave root of the outer namespace: programs run as the caller in the inner one.
+    if (auto s = enterInnerUserNamespace(plan.ids); !s)
+        die(channel, s.error(), "entering the user namespace");
+    // Changing uid cleared the parent-death signal: arm it again, then make sure the setup
+    // process did not die in between (its pidfd becomes readable when it exits).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    {
+        struct pollfd p = {setupPidfd, POLLIN, 0};
+        if (::poll(&p, 1, 0) != 0) ::_exit(125);
+        ::close(setupPidfd);
     }
 
     // PID 1 needs no privilege from here on: drop it all, and stay out of reach of ptrace.

@@ -142,11 +142,11 @@ Result<UniqueFd> InstanceRegistry::claim(const std::string& id) const {
 }
 
 Status InstanceRegistry::publish(const InstanceRecord& r) const {
-    return writeFileAtomic(dir_ + "/" + r.id + ".instance", encodeRecord(r), 0600);
+    return writeFileAtomic(dir_ + "/" + r.id + ".instance", encodeRecord(r), 0600, false);
 }
 
 void InstanceRegistry::remove(const std::string& id) const {
-    for (const char* ext : {".instance", ".sock", ".lock"})
+    for (const char* ext : {".instance", ".sock", ".slirp", ".lock"})
         ::unlink((dir_ + "/" + id + ext).c_str());
 }
 

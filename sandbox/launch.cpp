@@ -44,7 +44,10 @@
 #include "join.h"
 #include "jsonw.h"
 #include "launch_plan.h"
+#include "network.h"
 #include "profile_store.h"
+#include "recover_watch.h"
+#include "slirp.h"
 #include "status_events.h"
 #include "storage.h"
 #include "syscall_filter.h"
@@ -144,13 +147,25 @@ Result<Prepared> prepare(const RunOptions& o) {
                          ENOTSUP);
         }
     }
-    plan.syncBeforeMounts = plan.wantScope;
+    // Network: slirp4netns is started by the runner once the namespaces exist; the firewall is
+    // loaded by the setup process.
+    if (p.network.mode == NetMode::Nat) {
+        plan.slirp = probeSlirp(joinPath(plan.paths.cacheHome, "layerbox/slirp4netns-features"));
+        if (plan.slirp.path.empty())
+            return Error(
+                "slirp4netns is not installed; it is needed for network mode \"nat\" "
+                "(see layerbox doctor)",
+                ENOENT);
+        plan.firewall = planFirewall(p.network);
+    }
+    plan.syncBeforeMounts = plan.wantScope || p.network.mode == NetMode::Nat;
 
     std::string why;
     LB_ASSIGN(Driver driver, resolveDriver(p.filesystem.driver, plan.paths, &why));
     if (plan.verbose && p.filesystem.driver == Driver::Auto && driver == Driver::Fuse)
         std::fprintf(stderr, "layerbox: using fuse-overlayfs: %s\n", why.c_str());
     plan.storage.driver = driver;
+    plan.storage.dataRoot = plan.paths.dataDir();
     plan.storage.ephemeral = p.filesystem.ephemeral;
     if (!plan.storage.ephemeral) {
         LB_ASSIGN(plan.storage.dataDir, prepareSandboxDir(plan.paths, p.name));
@@ -269,6 +284,9 @@ public:
                             setupDone = true;
                             setupStatus = status;
                         }
+                        if (slirp_ && slirp_->pid() > 0 &&
+                            ::waitpid(slirp_->pid(), &status, WNOHANG) == slirp_->pid())
+                            networkLost(status);
                     } else if (sig == SIGWINCH) {
                         relay_.copyWindowSize();
                     } else {
@@ -432,10 +450,20 @@ private:
             programExit_ = m.payload;
         } else if (m.type == "execfail") {
             execErrno_ = std::atoi(m.payload.c_str());
+        } else if (m.type == "recoverable") {
+            decodeRecoverable(m.payload, recoverable_);  // recover_watch, ephemeral sandboxes
         } else if (m.type == "nsready") {
             // The namespaces exist and the setup process has not started anything yet: put it
             // in its scope now, so everything it starts is inside.
             if (plan_.wantScope) createScope();
+            if (plan_.profile.network.mode == NetMode::Nat) {
+                if (auto s = startNetwork(); !s) {
+                    // Nothing has started inside yet: the setup process gives up on "abort".
+                    if (setupError_.empty()) setupError_ = s.error().message();
+                    (void)sendMessage(channel_, "abort");
+                    return;
+                }
+            }
             (void)sendMessage(channel_, "go");
         }
     }
@@ -484,6 +512,41 @@ private:
         plan_.trace("scope ready");
     }
 
+    // NAT through slirp4netns for the sandbox's network namespace (held by the setup process),
+    // with the profile's port forwards; the program starts only after this.
+    Status startNetwork() {
+        std::string logDir = plan_.paths.logDir();
+        LB_TRY(makeDirs(logDir, 0700));
+        LB_ASSIGN(slirp_, Slirp::start(plan_.profile.network, plan_.slirp, setup_,
+                                       registry_.dir() + "/" + plan_.instance + ".slirp",
+                                       logDir + "/" + plan_.instance + "-slirp4netns.log"));
+        LB_TRY_CTX(slirp_->waitReady(10000), "setting up the network");
+        for (const auto& p : plan_.profile.network.ports)
+            LB_TRY(slirp_->addForward(p));
+        plan_.trace("network ready");
+        return Ok();
+    }
+
+    // slirp4netns died: the sandbox goes on without network, and says so once; its log stays.
+    void networkLost(int status) {
+        slirp_->markExited();
+        slirpDied_ = true;
+        if (setupError_.empty() && programPid_ != 0) {
+            std::string why = WIFSIGNALED(status)
+                                  ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                  : "exited with status " + std::to_string(WEXITSTATUS(status));
+            std::string msg = "slirp4netns " + why +
+                              "; the sandbox has no network now (log: " + slirp_->logPath() + ")";
+            std::fprintf(stderr, "layerbox: warning: %s\n", msg.c_str());
+            if (events_.enabled()) {
+                JsonWriter w;
+                w.beginObject().field("event", "network-lost").field("instance", plan_.instance);
+                w.field("message", msg).field("log", slirp_->logPath()).endObject();
+                events_.emit(w.str());
+            }
+        }
+    }
+
     void publishRecord() {
         InstanceRecord r;
         r.id = plan_.instance;
@@ -507,6 +570,11 @@ private:
     }
 
     int finish(int setupStatus) {
+        // slirp4netns ends with the sandbox; its log is only kept when something went wrong.
+        if (slirp_) {
+            slirp_->stop();
+            if (!slirpDied_ && setupError_.empty()) ::unlink(slirp_->logPath().c_str());
+        }
         int code;
         if (!setupError_.empty()) {
             std::fprintf(stderr, "layerbox: error: %s\n", setupError_.c_str());
@@ -526,6 +594,9 @@ private:
             code = 128 + WTERMSIG(setupStatus);
         }
         plan_.trace("sandbox ended");
+        // recover_watch (issue 6): new files in the watched folders are listed for recovery,
+        // on stderr and as a "recoverable" event before "exited" (see recover_watch.h).
+        if (setupError_.empty()) reportRecoverable(plan_, recoverable_, startedNs_, events_);
         if (events_.enabled()) {
             JsonWriter w;
             w.beginObject()
@@ -558,6 +629,10 @@ private:
     InstanceRegistry registry_;
     ScopeInfo scope_;
     LimitsReport limits_;
+    std::vector<RecoverableFile> recoverable_;  // recover_watch: sent by the setup process
+    int64_t startedNs_ = wallClockNs();         // recover_watch: files changed since are "new"
+    std::unique_ptr<Slirp> slirp_;
+    bool slirpDied_ = false;
 };
 
 }  // namespace

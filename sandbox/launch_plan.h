@@ -13,6 +13,7 @@
 #include "paths.h"
 #include "profile.h"
 #include "scope.h"
+#include "slirp.h"
 #include "userns.h"
 
 namespace lb {
@@ -37,6 +38,8 @@ struct LaunchPlan {
         false;              // runner has work to do once the namespaces exist ("nsready"/"go")
     bool wantScope = true;  // put the sandbox in a systemd user scope
     ScopePlan scope;
+    std::string firewall;  // nftables script, loaded by the setup process
+    SlirpFeatures slirp;   // slirp4netns found and its flags (nat only)
     bool verbose = false;
     struct timespec start = {};  // CLOCK_MONOTONIC at launch, for --verbose timings
     pid_t runnerPid = 0;
@@ -47,6 +50,6 @@ struct LaunchPlan {
 
 // Entry points of the two processes the runner forks; neither returns.
 [[noreturn]] void setupProcessMain(const LaunchPlan& plan, int channel);
-[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel);
+[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel, int setupPidfd);
 
 }  // namespace lb

@@ -22,6 +22,7 @@
 #include "caps.h"
 #include "fsutil.h"
 #include "hostinfo.h"
+#include "network.h"
 #include "paths.h"
 #include "syscalls.h"
 
@@ -92,6 +93,8 @@ std::string MountOp::describe() const {
             return "mqueue " + target;
         case MountKind::Hide:
             return "hide " + target;
+        case MountKind::GeneratedFile:
+            return "generated " + target;
         case MountKind::Proc:
             return "proc " + target;
         case MountKind::Sysfs:
@@ -278,6 +281,18 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
     }
     for (const auto& h : profile.filesystem.hide)
         ops.push_back(op(MountKind::Hide, normalizePath(expandHome(h, home))));
+    // When the real home shows through (overlay home, or a bind of a folder holding them), the
+    // data of every sandbox and committed layer would too: a sandbox must not read another's.
+    ops.push_back(op(MountKind::Hide, storage.dataRoot.empty()
+                                          ? joinPath(host.home, ".local/share/layerbox")
+                                          : storage.dataRoot));
+    // The sandbox's own host name, hosts and name servers, over the host's files (a bind, so
+    // they are not changes of the sandbox's layer).
+    for (auto& [path, content] : planNetworkFiles(profile.network)) {
+        MountOp f = op(MountKind::GeneratedFile, path);
+        f.content = content;
+        ops.push_back(f);
+    }
 
     // Phase 2, inside the PID namespace.
     ops.push_back(op(MountKind::Proc, "/proc"));
@@ -430,6 +445,7 @@ struct Applier {
     MountContext& ctx;
     UniqueFd root;
     UniqueFd storageRoot;
+    int generatedCount = 0;
 
     // A lower layer: the host's directory, or part of a committed layer. Inside a layer no
     // symlink is followed: its contents were written by a sandboxed program.
@@ -610,6 +626,30 @@ struct Applier {
         return setMountAttrs(abs(o.target), o.target, true, true, false);
     }
 
+    // Follow a symlink at `target` inside the new root, even a dangling one (the host's
+    // /etc/resolv.conf often points into /run, which is a fresh tmpfs here).
+    std::string resolveLink(std::string target) {
+        for (int depth = 0; depth < 8; ++depth) {
+            auto parent = openInRoot(root.get(), dirName(target), Create::No, 0);
+            if (!parent) return target;
+            char buf[4096];
+            ssize_t n = ::readlinkat(parent->get(), baseName(target).c_str(), buf, sizeof buf - 1);
+            if (n <= 0) return target;
+            std::string link(buf, static_cast<size_t>(n));
+            target = normalizePath(link[0] == '/' ? link : joinPath(dirName(target), link));
+        }
+        return target;
+    }
+
+    Status generated(const MountOp& o) {
+        std::string file = ctx.stagingDir + "/generated-" + std::to_string(++generatedCount);
+        LB_TRY(writeFileAtomic(file, o.content, 0644, false));
+        std::string target = resolveLink(o.target);
+        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), target, Create::File, 0644));
+        LB_TRY(doMount(file, tgt.get(), target, nullptr, MS_BIND, {}));
+        return setMountAttrs(abs(target), target, true, true, false);
+    }
+
     Status apply(const MountOp& o) {
         switch (o.kind) {
             case MountKind::RootTmpfs: {
@@ -666,6 +706,8 @@ struct Applier {
             }
             case MountKind::Hide:
                 return hide(o);
+            case MountKind::GeneratedFile:
+                return generated(o);
             case MountKind::Sysfs: {
                 LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
                 auto s = doMount("sysfs", tgt.get(), o.target, "sysfs",

@@ -21,21 +21,22 @@ namespace lb {
 struct HostInfo;
 
 enum class MountKind {
-    RootTmpfs,            // the new root
-    Tmpfs,                // a fresh tmpfs at target
-    Dir,                  // a directory (created when missing)
-    Symlink,              // target -> content
-    File,                 // a file holding `content`
-    Bind,                 // host `source` at target
-    Overlay,              // copy-on-write overlay (see OverlaySpec)
-    Devpts,               // a private devpts instance
-    Mqueue,               // POSIX message queues of the sandbox's IPC namespace
-    Hide,                 // an empty read-only node over target, when target exists
-    Sysfs,                // a read-only sysfs of the sandbox's network namespace
-    Proc,                 // procfs of the sandbox's PID namespace (phase 2)
-    Cgroup,               // cgroup2 of the sandbox's cgroup namespace, read-only (phase 2)
-    ProcReadOnly,         // a read-only bind of a /proc path onto itself (phase 2)
-    ProcHide,             // /dev/null over a /proc file (phase 2)
+    RootTmpfs,      // the new root
+    Tmpfs,          // a fresh tmpfs at target
+    Dir,            // a directory (created when missing)
+    Symlink,        // target -> content
+    File,           // a file holding `content`
+    Bind,           // host `source` at target
+    Overlay,        // copy-on-write overlay (see OverlaySpec)
+    Devpts,         // a private devpts instance
+    Mqueue,         // POSIX message queues of the sandbox's IPC namespace
+    Hide,           // an empty read-only node over target, when target exists
+    GeneratedFile,  // `content` read-only over target (created when missing, even through a link)
+    Sysfs,          // a read-only sysfs of the sandbox's network namespace
+    Proc,           // procfs of the sandbox's PID namespace (phase 2)
+    Cgroup,         // cgroup2 of the sandbox's cgroup namespace, read-only (phase 2)
+    ProcReadOnly,   // a read-only bind of a /proc path onto itself (phase 2)
+    ProcHide,       // /dev/null over a /proc file (phase 2)
     RemountRootReadOnly,  // last: nothing can be created at the top level
 };
 
@@ -67,6 +68,7 @@ struct StorageLayout {
     bool ephemeral = false;              // upper layer on a tmpfs, gone at exit
     std::vector<std::string> layerDirs;  // committed layers (their root/), top first
     Driver driver = Driver::Native;      // resolved: Native or Fuse
+    std::string dataRoot;                // $XDG_DATA_HOME/layerbox, hidden from inside
 };
 
 struct MountPlan {

@@ -56,6 +56,9 @@ std::string Paths::stateDir() const {
 std::string Paths::instancesDir() const {
     return joinPath(stateDir(), "instances");
 }
+std::string Paths::logDir() const {
+    return joinPath(stateHome, "layerbox/logs");
+}
 
 Paths Paths::fromEnvironment() {
     Paths p;
@@ -71,6 +74,7 @@ Paths Paths::fromEnvironment() {
     p.configHome = envOr("XDG_CONFIG_HOME", joinPath(p.home, ".config"));
     p.dataHome = envOr("XDG_DATA_HOME", joinPath(p.home, ".local/share"));
     p.cacheHome = envOr("XDG_CACHE_HOME", joinPath(p.home, ".cache"));
+    p.stateHome = envOr("XDG_STATE_HOME", joinPath(p.home, ".local/state"));
     // Without a runtime dir (no logind session) keep runtime state under the cache directory:
     // never a predictable path in a shared /tmp (bubblewrap CVE-2019-12439).
     std::string fallbackRuntime = joinPath(p.cacheHome, "layerbox-runtime");

@@ -15,6 +15,7 @@ struct Paths {
     std::string configHome;
     std::string dataHome;
     std::string cacheHome;
+    std::string stateHome;
     std::string runtimeDir;  // the user's runtime dir ($XDG_RUNTIME_DIR)
     std::string builtinProfileDir;
 
@@ -25,6 +26,7 @@ struct Paths {
     std::string layerDir(const std::string& layer) const;
     std::string stateDir() const;
     std::string instancesDir() const;
+    std::string logDir() const;  // $XDG_STATE_HOME/layerbox/logs
 
     // Read the environment (HOME, XDG_*; LAYERBOX_BUILTIN_DIR overrides where built-in
     // profiles are found, for tests and uninstalled trees).

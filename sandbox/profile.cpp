@@ -595,6 +595,32 @@ std::string extendsOfText(std::string_view text) {
     return (*j)["extends"].get<std::string>();
 }
 
+Result<std::string> profileTextWithLayers(std::string_view text,
+                                          const std::vector<std::string>& layers) {
+    // ordered_json keeps the file's key order: this edits a file people write by hand.
+    using ordered = nlohmann::ordered_json;
+    std::vector<Diagnostic> diags;
+    if (!parseText(text, "profile", diags)) return Error(diags.front().text(), EINVAL);
+    ordered j = ordered::parse(text.begin(), text.end());
+    if (!j.is_object()) return Error("a profile must be a JSON object", EINVAL);
+    if (!j.contains("filesystem") || !j["filesystem"].is_object())
+        j["filesystem"] = ordered::object();
+    j["filesystem"]["layers"] = layers;
+    return j.dump(2) + "\n";
+}
+
+std::vector<std::string> layersOfText(std::string_view text) {
+    std::vector<Diagnostic> diags;
+    auto j = parseText(text, "profile", diags);
+    std::vector<std::string> out;
+    if (!j || !j->is_object() || !j->contains("filesystem")) return out;
+    const json& fs = (*j)["filesystem"];
+    if (!fs.is_object() || !fs.contains("layers") || !fs["layers"].is_array()) return out;
+    for (const auto& l : fs["layers"])
+        if (l.is_string()) out.push_back(l.get<std::string>());
+    return out;
+}
+
 Result<std::string> exportProfileJson(const ProfileStore& store, const std::string& nameOrPath) {
     std::vector<Diagnostic> diags;
     auto chain = loadChain(store, nameOrPath, diags);

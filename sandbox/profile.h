@@ -165,6 +165,12 @@ std::string newProfileText(const std::string& name, const std::string& fromTempl
 Result<std::string> renamedProfileText(std::string_view text, const std::string& name);
 // The value of "extends" in a profile's text, or empty.
 std::string extendsOfText(std::string_view text);
+// Set /filesystem/layers in a profile's text to `layers` (top first), keeping every other key
+// and their order (for `layerbox commit`, which stacks a new layer on a profile).
+Result<std::string> profileTextWithLayers(std::string_view text,
+                                          const std::vector<std::string>& layers);
+// /filesystem/layers of a profile's text; empty when absent or unreadable.
+std::vector<std::string> layersOfText(std::string_view text);
 // Self-contained form of a profile: merged, without "extends", pretty-printed.
 Result<std::string> exportProfileJson(const ProfileStore& store, const std::string& nameOrPath);
 // The smallest text that, extending `parentName`, gives `effectiveJson`: keys equal to the

@@ -16,6 +16,7 @@
 #include "channel.h"
 #include "launch_plan.h"
 #include "network.h"
+#include "recover_watch.h"
 #include "syscalls.h"
 
 namespace lb {
@@ -59,7 +60,7 @@ void endFuseDaemons() {
     if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0)
         fail(channel, Error::fromErrno("unshare(user, mount, net, ipc, uts)"),
              "creating namespaces");
-    if (auto s = applyIdMaps(plan.ids); !s) fail(channel, s.error(), "mapping the user");
+    if (auto s = applyIdMap(plan.ids.outer); !s) fail(channel, s.error(), "mapping the user");
     plan.trace("namespaces created");
 
     // The runner can now put us in a scope and start slirp4netns; we build the file system
@@ -80,6 +81,8 @@ void endFuseDaemons() {
     if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
         fail(channel, Error::fromErrno("sethostname"), "setting the host name");
     if (auto s = bringUpLoopback(); !s) fail(channel, s.error(), "setting up the network");
+    if (auto s = applyFirewall(plan.firewall); !s)
+        fail(channel, s.error(), "setting up the firewall");
 
     if (plan.syncBeforeMounts) {
         auto m = receiveMessage(channel);
@@ -94,9 +97,16 @@ void endFuseDaemons() {
     // sandbox's view of the cgroup tree starts at its own scope.
     if (::unshare(CLONE_NEWPID | CLONE_NEWCGROUP) != 0)
         fail(channel, Error::fromErrno("unshare(pid, cgroup)"), "creating namespaces");
+    // PID 1 watches this pidfd to notice if we die while its death signal is re-armed.
+    int self = sys::pidfdOpen(::getpid());
+    if (self < 0) fail(channel, Error::fromErrno("pidfd_open"), "starting PID 1");
+    // recover_watch: an ephemeral upper layer is reachable after PID 1's pivot_root only through
+    // a descriptor opened now (close-on-exec: PID 1 inherits it, no program does).
+    UniqueFd watchedStorage = openEphemeralStorage(plan, ctx.storageRoot(plan.storage));
     pid_t init = ::fork();
     if (init < 0) fail(channel, Error::fromErrno("fork"), "starting PID 1");
-    if (init == 0) initProcessMain(plan, channel);
+    if (init == 0) initProcessMain(plan, channel, self);
+    ::close(self);
 
     int status = 0;
     for (;;) {
@@ -105,6 +115,8 @@ void endFuseDaemons() {
         if (p < 0 && errno != EINTR) break;
         // A fuse daemon exiting early means its mount is gone; PID 1 will notice failures.
     }
+    // recover_watch: list the ephemeral layer's new files for the runner before it vanishes.
+    sendRecoverable(channel, watchedStorage.get(), plan);
     for (int pid : ctx.fusePids)
         ::kill(pid, SIGTERM);
     while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {

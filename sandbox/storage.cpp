@@ -40,7 +40,7 @@ static int probeChild(const std::string& dir, uid_t uid, gid_t gid, int errFd) {
         return 1;
     };
     if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return fail("unshare");
-    if (!applyIdMaps(planIdMaps(uid, gid))) return fail("writing id maps");
+    if (!applyIdMap(planIdMaps(uid, gid).outer)) return fail("writing id maps");
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         return fail("mount private");
     for (const char* d : {"/l1", "/l1/d", "/l2", "/u", "/w", "/m"})

@@ -15,6 +15,9 @@ ProfileStore defaultStore();
 
 Command profileCommand();
 Command runCommand();
+Command doctorCommand();
 std::vector<Command> instanceCommands();
+std::vector<Command> changeCommands();
+Command layerCommand();
 
 }  // namespace lb::cli

@@ -14,6 +14,10 @@ int main(int argc, char** argv) {
     root.subcommands = {runCommand()};
     for (auto& c : instanceCommands())
         root.subcommands.push_back(std::move(c));
+    for (auto& c : changeCommands())
+        root.subcommands.push_back(std::move(c));
+    root.subcommands.push_back(layerCommand());
     root.subcommands.push_back(profileCommand());
+    root.subcommands.push_back(doctorCommand());
     return dispatch(root, argc, argv);
 }

@@ -302,6 +302,42 @@ int attempt(const std::string& what, const char* arg) {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         TRY(n, connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
     }
+    if (what == "udp-echo") {
+        // arg: "a.b.c.d:port"; sends "ping" and waits up to 3 s for the echo.
+        std::string s(arg ? arg : "127.0.0.1:1");
+        auto colon = s.find(':');
+        struct sockaddr_in a = {};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(std::atoi(s.c_str() + colon + 1)));
+        inet_pton(AF_INET, s.substr(0, colon).c_str(), &a.sin_addr);
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        struct timeval tv = {3, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (sendto(fd, "ping", 4, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+            return result(n, false, errno);
+        char buf[16];
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        return result(n, r == 4, errno, r > 0 ? std::string(buf, static_cast<size_t>(r)) : "");
+    }
+    if (what == "tcp-echo") {
+        // Connect, send "ping", expect it back.
+        std::string s(arg ? arg : "127.0.0.1:1");
+        auto colon = s.find(':');
+        struct sockaddr_in a = {};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(std::atoi(s.c_str() + colon + 1)));
+        inet_pton(AF_INET, s.substr(0, colon).c_str(), &a.sin_addr);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct timeval tv = {3, 0};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+            return result(n, false, errno);
+        if (write(fd, "ping", 4) != 4) return result(n, false, errno);
+        char buf[16];
+        ssize_t r = read(fd, buf, sizeof buf);
+        return result(n, r == 4, errno, r > 0 ? std::string(buf, static_cast<size_t>(r)) : "");
+    }
     if (what == "open-tty") TRY(n, open("/dev/tty", O_RDWR));
     if (what == "ptrace-traceme-exec") {
         TRY(n, ptrace(PTRACE_TRACEME, 0, nullptr, nullptr));
@@ -321,6 +357,30 @@ int main(int argc, char** argv) {
     if (argc >= 3 && std::strcmp(argv[1], "try") == 0)
         return attempt(argv[2], argc > 3 ? argv[3] : nullptr);
     if (argc >= 2 && std::strcmp(argv[1], "euid") == 0) return attempt("euid", nullptr);
+    if (argc >= 3 && std::strcmp(argv[1], "serve") == 0) {
+        // A TCP echo server on 0.0.0.0:PORT, one connection at a time, forever.
+        int port = std::atoi(argv[2]);
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        struct sockaddr_in a = {};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(s, 4) != 0) {
+            std::printf("{\"error\":%s}\n", esc(strerror(errno)).c_str());
+            return 1;
+        }
+        std::printf("listening\n");
+        std::fflush(stdout);
+        for (;;) {
+            int c = accept(s, nullptr, nullptr);
+            if (c < 0) continue;
+            char buf[256];
+            ssize_t r = read(c, buf, sizeof buf);
+            if (r > 0) (void)!write(c, buf, static_cast<size_t>(r));
+            close(c);
+        }
+    }
     if (argc >= 2 && std::strcmp(argv[1], "sleep") == 0) {
         // Sleep until killed; SIGTERM and SIGINT are written to the file in argv[2] if given.
         static std::string marker;

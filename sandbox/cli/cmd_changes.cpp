@@ -1,0 +1,462 @@
+// layerbox diff | recover | discard | reset | commit, and layerbox layer list | rm | du: what a
+// sandbox changed, and committed layers.
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+
+#include "../changes.h"
+#include "../fsutil.h"
+#include "../hostinfo.h"
+#include "../instances.h"
+#include "../jsonw.h"
+#include "../layers.h"
+#include "../paths.h"
+#include "../profile.h"
+#include "../profile_store.h"
+#include "../progress.h"
+#include "../recover.h"
+#include "commands.h"
+
+namespace lb::cli {
+
+namespace {
+
+// A path as the sandbox sees it: "~" is the home (the same path inside), a relative path is
+// taken from the current directory. ".." is refused rather than resolved.
+std::optional<std::string> sandboxPathArg(const std::string& arg, const std::string& home) {
+    std::string p = expandHome(arg, home);
+    if (p.empty()) return std::nullopt;
+    if (p[0] != '/') {
+        char* cwd = ::getcwd(nullptr, 0);
+        if (!cwd) return std::nullopt;
+        p = joinPath(cwd, p);
+        std::free(cwd);
+    }
+    for (const auto& part : split(p, '/'))
+        if (part == "..") return std::nullopt;
+    return normalizePath(p);
+}
+
+std::string localTime(int64_t t) {
+    time_t tt = static_cast<time_t>(t);
+    struct tm tm;
+    char buf[32] = "-";
+    if (::localtime_r(&tt, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+    return buf;
+}
+
+struct Loaded {
+    ProfileStore store;
+    Profile profile;
+};
+
+Result<Loaded> load(const std::string& nameOrPath) {
+    Loaded l{defaultStore(), {}};
+    LB_ASSIGN(l.profile, loadProfile(l.store, nameOrPath));
+    return l;
+}
+
+ScanPlan scanPlanFor(const Loaded& l) {
+    return planScan(l.profile, HostInfo::probe(), l.store.paths());
+}
+
+int diffCommand(const Args& args) {
+    auto l = load(args.positional[0]);
+    if (!l) return fail(l.error());
+    ScanPlan plan = scanPlanFor(*l);
+    if (args.positional.size() > 1) {
+        auto only = sandboxPathArg(args.positional[1], l->store.paths().home);
+        if (!only) return usageError(args.commandPath, "PATH must not contain \"..\"");
+        plan.only = *only;
+    }
+    auto changes = scanChanges(plan);
+    if (!changes) return fail(changes.error());
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginArray();
+        for (const auto& c : *changes)
+            w.beginObject()
+                .field("path", c.path)
+                .field("kind", changeKindName(c.kind))
+                .field("type", c.type)
+                .field("size", c.size)
+                .field("mtime", c.mtime)
+                .endObject();
+        w.endArray();
+        std::fwrite(w.str().data(), 1, w.str().size(), stdout);
+        std::fputc('\n', stdout);
+        return 0;
+    }
+    for (const auto& c : *changes) {
+        bool sized = c.type == "file" || c.type == "symlink";
+        std::printf("%-9s %-8s %7s  %s  %s\n", changeKindName(c.kind), c.type.c_str(),
+                    sized ? formatSize(c.size).c_str() : "-", localTime(c.mtime).c_str(),
+                    c.path.c_str());
+    }
+    if (changes->empty())
+        std::fprintf(stderr, "layerbox: no changes in the sandbox of %s\n",
+                     l->profile.name.c_str());
+    return 0;
+}
+
+int recoverCommand(const Args& args) {
+    auto l = load(args.positional[0]);
+    if (!l) return fail(l.error());
+    const Paths& paths = l->store.paths();
+    std::vector<std::string> wanted;
+    for (size_t i = 1; i < args.positional.size(); ++i) {
+        auto p = sandboxPathArg(args.positional[i], paths.home);
+        if (!p) return usageError(args.commandPath, "paths must not contain \"..\"");
+        wanted.push_back(*p);
+    }
+    std::string to;
+    if (args.has("to")) {
+        auto t = sandboxPathArg(args.get("to"), paths.home);  // a host path, resolved alike
+        if (!t) return usageError(args.commandPath, "--to must not contain \"..\"");
+        to = *t;
+        if (auto s = makeDirs(to, 0755); !s) return fail(s.error().wrap("--to"));
+    }
+    auto items = planRecover(wanted, paths.home, to);
+    Progress progress("recovering");
+    auto report = applyRecover(joinPath(paths.sandboxDir(l->profile.name), "upper"), items,
+                               args.has("force"), &progress);
+    progress.finish();
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginObject().key("copied").beginArray();
+        for (const auto& c : report.copied)
+            w.beginObject()
+                .field("from", c.from)
+                .field("to", c.to)
+                .field("size", c.size)
+                .endObject();
+        w.endArray().key("skipped").beginArray();
+        for (const auto& s : report.skipped)
+            w.beginObject().field("path", s.path).field("reason", s.reason).endObject();
+        w.endArray().endObject();
+        std::printf("%s\n", w.str().c_str());
+        return 0;  // the report says what was skipped (the GUI asks about overwriting)
+    }
+    for (const auto& c : report.copied)
+        std::printf("recovered %s -> %s (%s)\n", c.from.c_str(), c.to.c_str(),
+                    formatSize(c.size).c_str());
+    std::fflush(stdout);
+    for (const auto& s : report.skipped)
+        std::fprintf(stderr, "layerbox: skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
+    return report.skipped.empty() ? 0 : 1;
+}
+
+int discardCommand(const Args& args) {
+    auto l = load(args.positional[0]);
+    if (!l) return fail(l.error());
+    const std::string& name = l->profile.name;
+    const std::string dir = l->store.paths().sandboxDir(name);
+    std::vector<std::string> wanted;
+    for (size_t i = 1; i < args.positional.size(); ++i) {
+        auto p = sandboxPathArg(args.positional[i], l->store.paths().home);
+        if (!p) return usageError(args.commandPath, "paths must not contain \"..\"");
+        wanted.push_back(*p);
+    }
+    if (!isDirectory(dir)) return fail("the sandbox of " + quote(name) + " has no changes");
+    auto lock = lockStoppedSandbox(dir, name, "discarding changes");
+    if (!lock) return fail(lock.error());
+    ScanPlan plan = scanPlanFor(*l);
+    int rc = 0;
+    for (const auto& p : wanted) {
+        if (auto s = discardPath(plan, p); !s)
+            rc = fail(s.error());
+        else
+            std::printf("discarded %s\n", p.c_str());
+    }
+    return rc;
+}
+
+int resetCommand(const Args& args) {
+    auto l = load(args.positional[0]);
+    if (!l) return fail(l.error());
+    const std::string& name = l->profile.name;
+    const std::string dir = l->store.paths().sandboxDir(name);
+    if (!isDirectory(dir)) {
+        std::printf("the sandbox of %s has no changes\n", name.c_str());
+        return 0;
+    }
+    auto lock = lockStoppedSandbox(dir, name, "resetting it");
+    if (!lock) return fail(lock.error());
+    if (auto s = resetSandbox(dir); !s) return fail(s.error());
+    std::printf("reset %s: every change was dropped\n", name.c_str());
+    return 0;
+}
+
+int commitCommand(const Args& args) {
+    std::string layer = args.get("as");
+    if (args.positional.size() > 1) {
+        if (!layer.empty() && layer != args.positional[1])
+            return usageError(args.commandPath, "two layer names given");
+        layer = args.positional[1];
+    }
+    if (layer.empty()) return usageError(args.commandPath, "--as LAYER is required");
+    if (!isValidProfileName(layer))
+        return fail(quote(layer) + " is not a valid layer name (use a-z, 0-9, - and _)");
+    const bool json = args.has("json");
+    auto l = load(args.positional[0]);
+    if (!l) return fail(l.error());
+    const std::string& name = l->profile.name;
+    const Paths& paths = l->store.paths();
+    const std::string dir = paths.sandboxDir(name);
+    if (!isDirectory(dir))
+        return fail("the sandbox of " + quote(name) + " has no changes to commit");
+    auto lock = lockStoppedSandbox(dir, name, "committing its changes");
+    if (!lock) return fail(lock.error());
+    auto changes = scanChanges(scanPlanFor(*l));
+    if (!changes) return fail(changes.error());
+    if (changes->empty())
+        return fail("the sandbox of " + quote(name) + " has no changes to commit");
+    Progress progress("copying the layer");
+    if (json) progress.setJson(stdout);
+    auto result = commitLayer(paths, name, layer, &progress);
+    progress.finish();
+    if (!result) return fail(result.error());
+    lock->reset();
+    for (const auto& w : result->markers.warnings)
+        std::fprintf(stderr, "layerbox: warning: %s\n", w.c_str());
+    auto layers = layersWithOnTop(l->profile.filesystem.layers, layer);
+    Status attached;
+    if (!args.has("no-attach")) attached = attachLayer(l->store, l->profile, layer);
+    if (json) {
+        JsonWriter w;
+        w.beginObject()
+            .field("layer", layer)
+            .field("profile", name)
+            .field("path", result->layerDir)
+            .field("copied", result->copied)
+            .field("attached", !args.has("no-attach") && attached.ok());
+        if (!args.has("no-attach") && attached.ok()) w.key("layers").strings(layers);
+        w.endObject();
+        std::printf("%s\n", w.str().c_str());
+    } else {
+        std::printf("committed the changes of %s as layer %s (%s)\n", name.c_str(), layer.c_str(),
+                    result->layerDir.c_str());
+        if (!args.has("no-attach") && attached.ok()) {
+            std::string list;
+            for (const auto& x : layers)
+                list += (list.empty() ? "" : ", ") + x;
+            std::printf("%s now stacks it: filesystem.layers = [%s]\n", name.c_str(), list.c_str());
+        }
+    }
+    if (!attached)
+        return fail(attached.error().wrap("layer " + quote(layer) + " is committed, but " +
+                                          quote(name) + " does not stack it yet"));
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// layer list | rm | du
+
+int layerList(const Args& args) {
+    auto store = defaultStore();
+    const Paths& paths = store.paths();
+    auto users = layerUsers(store);
+    struct Row {
+        std::string name;
+        TreeUsage usage;
+        LayerInfo info;
+        std::vector<std::string> usedBy;
+    };
+    std::vector<Row> rows;
+    Progress progress("measuring layers");
+    for (const auto& n : layerNames(paths)) {
+        Row r{n, measureTree(joinPath(paths.layerDir(n), "root"), &progress), {}, users[n]};
+        if (auto text = readFile(joinPath(paths.layerDir(n), "info")))
+            r.info = parseLayerInfo(*text);
+        rows.push_back(std::move(r));
+    }
+    progress.finish();
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginArray();
+        for (const auto& r : rows) {
+            w.beginObject()
+                .field("name", r.name)
+                .field("size", r.usage.bytes)
+                .field("files", r.usage.files);
+            if (r.info.createdUnix > 0)
+                w.field("created", isoTime(r.info.createdUnix));
+            else
+                w.key("created").null();
+            w.key("used_by").strings(r.usedBy);
+            w.field("source", r.info.source).endObject();
+        }
+        w.endArray();
+        std::printf("%s\n", w.str().c_str());
+        return 0;
+    }
+    std::printf("%-20s %8s %8s  %-16s  %s\n", "NAME", "SIZE", "FILES", "CREATED", "USED BY");
+    for (const auto& r : rows) {
+        std::string used;
+        for (const auto& u : r.usedBy)
+            used += (used.empty() ? "" : ", ") + u;
+        std::printf("%-20s %8s %8llu  %-16s  %s\n", r.name.c_str(),
+                    formatSize(r.usage.bytes).c_str(),
+                    static_cast<unsigned long long>(r.usage.files),
+                    r.info.createdUnix > 0 ? localTime(r.info.createdUnix).c_str() : "-",
+                    used.empty() ? "-" : used.c_str());
+    }
+    return 0;
+}
+
+int layerRm(const Args& args) {
+    auto store = defaultStore();
+    if (auto s = removeLayer(store, args.positional[0]); !s) return fail(s.error());
+    std::printf("removed layer %s\n", args.positional[0].c_str());
+    return 0;
+}
+
+int layerDu(const Args& args) {
+    auto store = defaultStore();
+    const Paths& paths = store.paths();
+    struct Row {
+        std::string kind, name;
+        TreeUsage usage;
+    };
+    std::vector<Row> rows;
+    Progress progress("measuring");
+    std::vector<std::string> sandboxes;
+    const std::string sbDir = joinPath(paths.dataDir(), "sandboxes");
+    if (DIR* d = ::opendir(sbDir.c_str())) {
+        while (auto* e = ::readdir(d))
+            if (e->d_name[0] != '.' && isValidProfileName(e->d_name))
+                sandboxes.emplace_back(e->d_name);
+        ::closedir(d);
+    }
+    std::sort(sandboxes.begin(), sandboxes.end());
+    for (const auto& s : sandboxes)
+        rows.push_back({"sandbox", s, measureTree(paths.sandboxDir(s), &progress)});
+    for (const auto& n : layerNames(paths))
+        rows.push_back({"layer", n, measureTree(paths.layerDir(n), &progress)});
+    progress.finish();
+    uint64_t total = 0;
+    for (const auto& r : rows)
+        total += r.usage.diskBytes;
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginObject();
+        for (auto [kind, key] : {std::pair{"sandbox", "sandboxes"}, std::pair{"layer", "layers"}}) {
+            w.key(key).beginArray();
+            for (const auto& r : rows)
+                if (r.kind == kind)
+                    w.beginObject()
+                        .field("name", r.name)
+                        .field("disk_bytes", r.usage.diskBytes)
+                        .field("size", r.usage.bytes)
+                        .field("files", r.usage.files)
+                        .endObject();
+            w.endArray();
+        }
+        w.field("total_disk_bytes", total).endObject();
+        std::printf("%s\n", w.str().c_str());
+        return 0;
+    }
+    std::printf("%-8s %-20s %8s %8s\n", "KIND", "NAME", "DISK", "FILES");
+    for (const auto& r : rows)
+        std::printf("%-8s %-20s %8s %8llu\n", r.kind.c_str(), r.name.c_str(),
+                    formatSize(r.usage.diskBytes).c_str(),
+                    static_cast<unsigned long long>(r.usage.files));
+    std::printf("%-8s %-20s %8s\n", "total", "", formatSize(total).c_str());
+    return 0;
+}
+
+}  // namespace
+
+std::vector<Command> changeCommands() {
+    std::vector<Command> out;
+    out.push_back({.name = "diff",
+                   .synopsis = "PROFILE [PATH]",
+                   .summary = "List what a sandbox changed: added, modified, deleted, replaced.",
+                   .details =
+                       "Reads only the sandbox's own layer, so it works while the sandbox runs. "
+                       "PATH limits the list to that path and what is below it.",
+                   .options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
+                   .minPositional = 1,
+                   .maxPositional = 2,
+                   .run = diffCommand});
+    out.push_back({.name = "recover",
+                   .synopsis = "PROFILE PATH...",
+                   .summary = "Copy changed files out of a sandbox onto the host.",
+                   .details =
+                       "Paths in the sandbox's home go to the same path in your home; other paths "
+                       "need --to. Nothing is overwritten without --force, no symbolic link is "
+                       "followed or recreated, device files, fifos and sockets are skipped; mode "
+                       "and times are kept.\n"
+                       "Exit status: 0 when everything was recovered, 1 when something was skipped "
+                       "(with --json: 0, the report lists what was skipped).",
+                   .options = {{"to", 0, "DIR", "Recover into DIR (created when missing)."},
+                               {"force", 'f', "", "Overwrite existing files."},
+                               {"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
+                   .minPositional = 2,
+                   .maxPositional = -1,
+                   .run = recoverCommand});
+    out.push_back({.name = "discard",
+                   .synopsis = "PROFILE PATH...",
+                   .summary = "Drop some changes: the paths show the system's version again.",
+                   .details = "A directory goes with everything in it. Inside a replaced "
+                              "directory an entry is only removed: discard the directory to see "
+                              "the system's version again. Refused while the sandbox runs.",
+                   .minPositional = 2,
+                   .maxPositional = -1,
+                   .run = discardCommand});
+    out.push_back({.name = "reset",
+                   .synopsis = "PROFILE",
+                   .summary = "Drop every change of a sandbox.",
+                   .details = "Refused while the sandbox runs.",
+                   .minPositional = 1,
+                   .maxPositional = 1,
+                   .run = resetCommand});
+    out.push_back(
+        {.name = "commit",
+         .synopsis = "PROFILE --as LAYER",
+         .summary = "Turn a sandbox's changes into a read-only layer; its own layer is emptied.",
+         .details = "The layer is then stacked on the profile (filesystem.layers; for a built-in "
+                    "profile a user profile of the same name is written), so it keeps seeing "
+                    "its files; other profiles can name the layer too. Refused while the sandbox "
+                    "runs.",
+         .options = {{"as", 0, "LAYER", "Name of the new layer."},
+                     {"no-attach", 0, "", "Do not add the layer to the profile."},
+                     {"json", 0, "", "Machine-readable output and progress."}},
+         .minPositional = 1,
+         .maxPositional = 2,
+         .run = commitCommand});
+    return out;
+}
+
+Command layerCommand() {
+    Command c;
+    c.name = "layer";
+    c.summary = "List, remove and measure committed layers.";
+    c.details =
+        "Layers live in $XDG_DATA_HOME/layerbox/layers/NAME; make one with layerbox commit.";
+    c.subcommands = {
+        {.name = "list",
+         .summary = "List layers: size, files, created, which profiles use them.",
+         .options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
+         .run = layerList},
+        {.name = "rm",
+         .synopsis = "LAYER",
+         .summary = "Remove a layer (refused while a profile uses it).",
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = layerRm},
+        {.name = "du",
+         .summary = "Disk use of every sandbox and layer.",
+         .options = {{"json", 0, "", "Machine-readable output."}},
+         .run = layerDu},
+    };
+    return c;
+}
+
+}  // namespace lb::cli
