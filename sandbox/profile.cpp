@@ -174,6 +174,18 @@ std::optional<json> parseText(std::string_view text, const std::string& display,
         }
         diags.push_back({display, {}, line, col, msg});
         return std::nullopt;
+    } catch (const json::exception& e) {
+        // Not a syntax error but a value nlohmann cannot hold (a number like 1e999999):
+        // found by fuzzing; it must be a diagnostic, not an abort.
+        std::string what = e.what();
+        auto pos = what.find("] ");
+        diags.push_back(
+            {display,
+             {},
+             0,
+             0,
+             "invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2))});
+        return std::nullopt;
     }
 }
 

@@ -434,6 +434,10 @@ void TstProfile::invalidProfile_data() {
     row("trailing garbage", R"J({"version": 1} x)J",
         "x.json:1:16: syntax error while parsing value - invalid literal; last read: '1} "
         "x'; expected end of input");
+    // found by fuzzing (tests/fuzz/corpus/profile/regression-number-overflow.json): nlohmann
+    // throws out_of_range, not parse_error, for a number it cannot hold
+    row("number overflow", R"J({"version": 333e33333000000000})J",
+        "x.json: invalid JSON: number overflow parsing '333e33333000000000'");
     row("line comment", "{\n  // comment\n  \"version\": 1\n}",
         "x.json:2:3: syntax error while parsing object key - invalid literal; last read: "
         "'{<U+000A>  /'; expected string literal (JSON has no comments; use a \"$comment\" "

@@ -247,9 +247,9 @@ private slots:
         QVERIFY(p.waitForStarted());
         QByteArray out;
         // The program's "ready" and the runner's "started" event can come in either order.
-        QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("ready") &&
-                                     out.contains("\"started\""),
-                                 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (out += p.readAllStandardOutput()).contains("ready") && out.contains("\"started\""),
+            20000);
         QJsonObject started;
         for (const auto& line : out.split('\n'))
             if (line.contains("\"started\"")) started = QJsonDocument::fromJson(line).object();
