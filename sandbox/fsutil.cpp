@@ -141,8 +141,8 @@ static Status removeAt(int dirfd, const char* name, dev_t dev) {
         int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 && errno == EACCES) {
             // e.g. overlayfs' work/work is left with mode 000; we own it, so allow us in
-            ::fchmodat(dirfd, name, 0700, 0);
-            fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (::fchmodat(dirfd, name, 0700, 0) == 0)
+                fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         if (fd < 0) return Error::fromErrno(std::string("open(") + quote(name) + ")");
         DIR* d = ::fdopendir(fd);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
 
 #include "paths.h"
@@ -138,6 +139,8 @@ Result<UniqueFd> InstanceRegistry::claim(const std::string& id) const {
     if (!fd.valid()) return Error::fromErrno("open(" + quote(path) + ")");
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
         return Error::fromErrno("flock(" + quote(path) + ")");
+    // The runner's pid, so that an instance whose record got damaged can still be stopped.
+    (void)writeAll(fd.get(), std::to_string(::getpid()) + "\n", path);
     return fd;
 }
 
@@ -146,7 +149,7 @@ Status InstanceRegistry::publish(const InstanceRecord& r) const {
 }
 
 void InstanceRegistry::remove(const std::string& id) const {
-    for (const char* ext : {".instance", ".sock", ".slirp", ".lock"})
+    for (const char* ext : {".instance", ".sock", ".slirp", ".bus", ".system-bus", ".lock"})
         ::unlink((dir_ + "/" + id + ext).c_str());
 }
 
@@ -172,7 +175,16 @@ std::vector<InstanceRecord> InstanceRegistry::list() const {
         auto text = readFile(dir_ + "/" + id + ".instance");
         if (!text) continue;  // starting up: not published yet
         auto r = decodeRecord(*text);
-        if (r) out.push_back(std::move(*r));
+        if (!r) {
+            // Damaged, but its runner lives: show what we know, so it can still be stopped.
+            InstanceRecord d;
+            d.id = id;
+            d.profile = "(damaged record)";
+            if (auto pid = readFile(lock)) d.runnerPid = std::atoi(pid->c_str());
+            d.damaged = true;
+            r = d;
+        }
+        out.push_back(std::move(*r));
     }
     std::sort(out.begin(), out.end(), [](const InstanceRecord& a, const InstanceRecord& b) {
         return a.startedUnix < b.startedUnix;

@@ -33,6 +33,7 @@ struct InstanceRecord {
     std::string hostname;
     std::string socket;  // control socket (joining)
     std::vector<std::string> limitsEnforced, limitsRecorded;
+    bool damaged = false;  // the record could not be read; only id and runner pid are known
 };
 
 std::string encodeRecord(const InstanceRecord& r);

@@ -63,7 +63,7 @@ std::optional<ExecRequest> decodeExecRequest(std::string_view s) {
 }
 
 int joinInstance(const InstanceRecord& inst, std::vector<std::string> argv, bool allowPty,
-                 bool verbose, int statusFd) {
+                 bool verbose, int statusFd, bool* ended) {
     StatusEvents events(statusFd);
     auto fail = [&](const std::string& msg, int code) {
         std::fprintf(stderr, "layerbox: error: %s\n", msg.c_str());
@@ -85,10 +85,15 @@ int joinInstance(const InstanceRecord& inst, std::vector<std::string> argv, bool
     if (inst.socket.size() >= sizeof addr.sun_path)
         return fail("control socket path too long: " + inst.socket, kExitSetupFailed);
     std::strncpy(addr.sun_path, inst.socket.c_str(), sizeof addr.sun_path - 1);
-    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (ended && (errno == ECONNREFUSED || errno == ENOENT)) {
+            *ended = true;
+            return kExitSetupFailed;
+        }
         return fail("cannot reach running sandbox " + inst.id + ": " +
                         Error::fromErrno("connect(" + quote(inst.socket) + ")").message(),
                     kExitSetupFailed);
+    }
 
     ExecRequest req;
     if (char* cwd = ::getcwd(nullptr, 0)) {
@@ -117,6 +122,7 @@ int joinInstance(const InstanceRecord& inst, std::vector<std::string> argv, bool
     int code = 128 + SIGKILL;  // if the sandbox ends under us
     std::string error;
     bool done = false;
+    bool started = false;
     while (!done) {
         std::vector<struct pollfd> pfd = {{sock.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
         relay.addTo(pfd);
@@ -135,11 +141,21 @@ int joinInstance(const InstanceRecord& inst, std::vector<std::string> argv, bool
         }
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             auto m = receiveMessage(sock.get());
-            if (!m || !m->has_value()) break;
+            if (!m || !m->has_value()) {
+                if (!started && ended) {
+                    // The sandbox ended before our command started: not ours to report.
+                    relay.restore();
+                    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+                    *ended = true;
+                    return kExitSetupFailed;
+                }
+                break;
+            }
             Message& msg = **m;
             if (msg.type == "pty" && msg.fd.valid()) {
                 relay.attach(std::move(msg.fd));
             } else if (msg.type == "started") {
+                started = true;
                 if (events.enabled()) {
                     JsonWriter w;
                     w.beginObject()

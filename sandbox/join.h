@@ -25,8 +25,10 @@ std::string encodeExecRequest(const ExecRequest& r);
 std::optional<ExecRequest> decodeExecRequest(std::string_view s);
 
 // Run `argv` (empty: the profile's command) inside a running instance and relay its terminal,
-// signals and exit status. Returns what `layerbox run` returns.
+// signals and exit status. Returns what `layerbox run` returns. With `ended`, a sandbox that
+// ended before the command could start is not an error: *ended is set and nothing is printed
+// (the caller starts a new sandbox instead).
 int joinInstance(const InstanceRecord& instance, std::vector<std::string> argv, bool allowPty,
-                 bool verbose, int statusFd);
+                 bool verbose, int statusFd, bool* ended = nullptr);
 
 }  // namespace lb

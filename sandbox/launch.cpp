@@ -3,6 +3,7 @@
 //
 //   runner (this process, on the host)
 //     1. load the profile and decide everything: mounts, seccomp filter, environment, ids
+//        (and start xdg-dbus-proxy when the profile has a bus: step 5 binds its sockets)
 //     2. fork the setup process -------------------------> setup process
 //                                                            3. user/mount/net/ipc/uts namespaces
 //     4. (network, scope: once namespaces exist) <-------       (waits for "go" when needed)
@@ -25,6 +26,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -39,6 +41,7 @@
 
 #include "cgroup.h"
 #include "channel.h"
+#include "dbusproxy.h"
 #include "environment.h"
 #include "instances.h"
 #include "join.h"
@@ -169,6 +172,17 @@ Result<Prepared> prepare(const RunOptions& o) {
     plan.storage.ephemeral = p.filesystem.ephemeral;
     if (!plan.storage.ephemeral) {
         LB_ASSIGN(plan.storage.dataDir, prepareSandboxDir(plan.paths, p.name));
+        // A full disk does not stop a launch, but the program's writes will fail: say so.
+        struct statvfs sv;
+        if (::statvfs(plan.storage.dataDir.c_str(), &sv) == 0) {
+            uint64_t free = static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+            if (free < (32ull << 20))
+                std::fprintf(
+                    stderr,
+                    "layerbox: warning: only %s free in %s: the sandbox cannot keep its changes "
+                    "(see layerbox layer du)\n",
+                    formatSize(free).c_str(), plan.storage.dataDir.c_str());
+        }
         auto lock = lockSandbox(plan.storage.dataDir);
         if (!lock) {
             if (lock.error().code() == EWOULDBLOCK)
@@ -188,7 +202,12 @@ Result<Prepared> prepare(const RunOptions& o) {
         plan.storage.layerDirs.push_back(root);
     }
 
-    plan.mounts = planMounts(p, plan.host, plan.storage);
+    // Desktop (display, sound, GPU, D-Bus) from the user's session: its sockets and devices
+    // join the mount plan, its variables the environment (desktop.h).
+    plan.desktop = planDesktop(p, probeDesktopHost(p, plan.paths),
+                               {"/run/user/" + std::to_string(plan.host.uid), p.network.hostname,
+                                InstanceRegistry(plan.paths).dir(), plan.instance});
+    plan.mounts = planMounts(p, plan.host, plan.storage, plan.desktop.mounts);
     plan.mountContext.stagingDir = joinPath(plan.paths.stateDir(), "staging");
     LB_TRY_CTX(makeDirs(plan.mountContext.stagingDir, 0700), "creating the runtime directory");
     plan.mountContext.verbose = o.verbose;
@@ -210,6 +229,7 @@ Result<Prepared> prepare(const RunOptions& o) {
     ec.runtimeDir = plan.mounts.runtimeDir;
     ec.profile = p.name;
     ec.instance = plan.instance;
+    ec.extra = plan.desktop.env;
     plan.envContext = ec;
     plan.env = planEnvironment(p.environment, currentEnvironment(), ec);
 
@@ -252,6 +272,8 @@ public:
 
     // Step 11: until the setup process (and so the whole sandbox) is gone.
     int run(int signalFd) {
+        for (const auto& w : plan_.desktop.warnings)
+            warn(w);
         bool setupDone = false;
         int setupStatus = 0;
         bool channelOpen = true;
@@ -287,6 +309,9 @@ public:
                         if (slirp_ && slirp_->pid() > 0 &&
                             ::waitpid(slirp_->pid(), &status, WNOHANG) == slirp_->pid())
                             networkLost(status);
+                        if (dbus_ && dbus_->pid() > 0 &&
+                            ::waitpid(dbus_->pid(), &status, WNOHANG) == dbus_->pid())
+                            busLost(status);
                     } else if (sig == SIGWINCH) {
                         relay_.copyWindowSize();
                     } else {
@@ -321,6 +346,9 @@ public:
         relay_.restore();
         registry_.remove(plan_.instance);
     }
+
+    // The D-Bus proxy, started before the setup process; it ends with the sandbox.
+    void adoptDbusProxy(std::unique_ptr<DbusProxy> proxy) { dbus_ = std::move(proxy); }
 
     // Joining: a control socket in the user's runtime directory (mode 0700, unreachable from
     // inside any sandbox), opened once the program runs.
@@ -452,6 +480,10 @@ private:
             execErrno_ = std::atoi(m.payload.c_str());
         } else if (m.type == "recoverable") {
             decodeRecoverable(m.payload, recoverable_);  // recover_watch, ephemeral sandboxes
+        } else if (m.type == "warning") {
+            warn(m.payload);
+        } else if (m.type == "died") {
+            diedSignal_ = std::atoi(m.payload.c_str());
         } else if (m.type == "nsready") {
             // The namespaces exist and the setup process has not started anything yet: put it
             // in its scope now, so everything it starts is inside.
@@ -547,6 +579,25 @@ private:
         }
     }
 
+    // xdg-dbus-proxy died: the program goes on without its buses, and this is said once.
+    void busLost(int status) {
+        dbus_->markExited();
+        dbusDied_ = true;
+        if (!setupError_.empty()) return;
+        std::string why = WIFSIGNALED(status)
+                              ? "killed by signal " + std::to_string(WTERMSIG(status))
+                              : "exited with status " + std::to_string(WEXITSTATUS(status));
+        std::string msg = "xdg-dbus-proxy " + why +
+                          "; the sandbox has no D-Bus now (log: " + dbus_->logPath() + ")";
+        std::fprintf(stderr, "layerbox: warning: %s\n", msg.c_str());
+        if (events_.enabled()) {
+            JsonWriter w;
+            w.beginObject().field("event", "dbus-lost").field("instance", plan_.instance);
+            w.field("message", msg).field("log", dbus_->logPath()).endObject();
+            events_.emit(w.str());
+        }
+    }
+
     void publishRecord() {
         InstanceRecord r;
         r.id = plan_.instance;
@@ -575,6 +626,10 @@ private:
             slirp_->stop();
             if (!slirpDied_ && setupError_.empty()) ::unlink(slirp_->logPath().c_str());
         }
+        if (dbus_) {
+            dbus_->stop();
+            if (!dbusDied_ && setupError_.empty()) ::unlink(dbus_->logPath().c_str());
+        }
         int code;
         if (!setupError_.empty()) {
             std::fprintf(stderr, "layerbox: error: %s\n", setupError_.c_str());
@@ -583,6 +638,12 @@ private:
             std::fprintf(stderr, "layerbox: error: cannot run %s: %s\n",
                          quote(plan_.argv[0]).c_str(), strerrordesc_np(execErrno_));
             code = execErrno_ == ENOENT ? kExitNotFound : kExitNotExecutable;
+        } else if (diedSignal_ != 0 && programExit_.empty()) {
+            std::fprintf(stderr,
+                         "layerbox: error: PID 1 of the sandbox was killed (signal %d); everything "
+                         "in it has ended\n",
+                         diedSignal_);
+            code = 128 + diedSignal_;
         } else if (startsWith(programExit_, "signal ")) {
             code = 128 + std::atoi(programExit_.c_str() + 7);
         } else if (startsWith(programExit_, "code ")) {
@@ -626,6 +687,7 @@ private:
     std::string programExit_;
     std::string setupError_;
     int execErrno_ = 0;
+    int diedSignal_ = 0;  // PID 1 killed from outside
     InstanceRegistry registry_;
     ScopeInfo scope_;
     LimitsReport limits_;
@@ -633,6 +695,8 @@ private:
     int64_t startedNs_ = wallClockNs();         // recover_watch: files changed since are "new"
     std::unique_ptr<Slirp> slirp_;
     bool slirpDied_ = false;
+    std::unique_ptr<DbusProxy> dbus_;
+    bool dbusDied_ = false;
 };
 
 }  // namespace
@@ -653,18 +717,24 @@ int runSandbox(const RunOptions& o) {
         return kExitSetupFailed;
     };
 
-    // 1. Decide everything.
+    // 1. Decide everything. A profile whose sandbox runs is joined instead; if that sandbox
+    // ends between the two (launches racing), start again.
     auto prepared = prepare(o);
-    if (!prepared && prepared.error().code() == EBUSY && !o.ephemeral.value_or(false)) {
-        // The profile's sandbox is running: run the command inside it instead.
-        if (auto running = findRunning(o.profile)) {
+    for (int attempt = 0; attempt < 5 && !prepared && prepared.error().code() == EBUSY &&
+                          !o.ephemeral.value_or(false);
+         ++attempt) {
+        auto running = findRunning(o.profile);
+        if (running) {
             if (o.driver || o.network || !o.extraBinds.empty())
                 std::fprintf(stderr,
                              "layerbox: warning: %s is already running; joining it as it is "
                              "(--driver, --net and --bind only apply to a new sandbox)\n",
                              running->profile.c_str());
-            return joinInstance(*running, o.command, o.allowPty, o.verbose, o.statusFd);
+            bool ended = false;
+            int code = joinInstance(*running, o.command, o.allowPty, o.verbose, o.statusFd, &ended);
+            if (!ended) return code;
         }
+        prepared = prepare(o);
     }
     if (!prepared) return fail(prepared.error());
     LaunchPlan& plan = prepared->plan;
@@ -682,6 +752,17 @@ int runSandbox(const RunOptions& o) {
     UniqueFd sfd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sfd.valid()) return fail(Error::fromErrno("signalfd"));
 
+    // The D-Bus proxy listens before the setup process binds its sockets into the sandbox.
+    std::unique_ptr<DbusProxy> dbus;
+    if (plan.desktop.dbusProxy.wanted()) {
+        auto proxy = DbusProxy::start(
+            plan.desktop.dbusProxy, plan.paths.logDir() + "/" + plan.instance + "-dbus-proxy.log");
+        if (!proxy) return fail(proxy.error().wrap("starting xdg-dbus-proxy"));
+        if (auto s = (*proxy)->waitReady(10000); !s) return fail(s.error());
+        dbus = std::move(*proxy);
+        plan.trace("dbus proxy ready");
+    }
+
     // 3-10 happen in the setup process and below.
     pid_t setup = ::fork();
     if (setup < 0) return fail(Error::fromErrno("fork"));
@@ -694,6 +775,7 @@ int runSandbox(const RunOptions& o) {
 
     // 11-12.
     Supervisor sup(plan, chan->first.get(), setup, events);
+    sup.adoptDbusProxy(std::move(dbus));
     int code = sup.run(sfd.get());
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     return code;

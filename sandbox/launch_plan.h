@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "desktop.h"
 #include "environment.h"
 #include "hostinfo.h"
 #include "mounts.h"
@@ -40,6 +41,7 @@ struct LaunchPlan {
     ScopePlan scope;
     std::string firewall;  // nftables script, loaded by the setup process
     SlirpFeatures slirp;   // slirp4netns found and its flags (nat only)
+    DesktopPlan desktop;   // display, sound, GPU, D-Bus proxy (mounts are in `mounts` too)
     bool verbose = false;
     struct timespec start = {};  // CLOCK_MONOTONIC at launch, for --verbose timings
     pid_t runnerPid = 0;

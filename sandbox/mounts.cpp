@@ -25,6 +25,7 @@
 #include "network.h"
 #include "paths.h"
 #include "syscalls.h"
+#include "theme.h"
 
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
@@ -149,7 +150,8 @@ std::string rel(const std::string& abs) {
 
 }  // namespace
 
-MountPlan planMounts(const Profile& profile, const HostInfo& host, const StorageLayout& storage) {
+MountPlan planMounts(const Profile& profile, const HostInfo& host, const StorageLayout& storage,
+                     const std::vector<MountOp>& desktop) {
     MountPlan p;
     p.home = host.home;
     p.runtimeDir = "/run/user/" + std::to_string(host.uid);
@@ -270,6 +272,12 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
     // /proc and the cgroup view are mounted later, from inside the PID and cgroup namespaces.
     ops.push_back(op(MountKind::Sysfs, "/sys"));
     ops.push_back(op(MountKind::Dir, "/proc"));
+
+    // Desktop: the user's appearance settings, read-only in the home (theme.h), then the
+    // sockets and devices of the display, sound and buses (desktop.h).
+    for (auto& o : planThemeMounts(profile.desktop, home))
+        ops.push_back(std::move(o));
+    ops.insert(ops.end(), desktop.begin(), desktop.end());
 
     // The profile's binds, in order, then the hidden paths over everything.
     for (const auto& b : profile.filesystem.binds) {
@@ -410,6 +418,11 @@ Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& t
     pid_t probe = ::fork();
     if (probe < 0) return Error::fromErrno("fork");
     if (probe == 0) {
+        // Hold nothing of the fuse connection (the /dev/fuse descriptor is inherited): if the
+        // daemon dies before answering, the connection must abort, or this stat would wait for
+        // ever. And die with the setup process.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        sys::closeRange(3, ~0U);
         struct stat st;
         ::_exit(::stat(absTarget.c_str(), &st) == 0 ? 0 : 1);
     }
@@ -566,6 +579,7 @@ struct Applier {
         }
         errWrite.reset();
         ctx.fusePids.push_back(pid);
+        ctx.fuseTargets.push_back(o.target);
         // Wait until the daemon has answered the kernel's INIT (a stat through the mount
         // returns), or report why it died.
         return waitForFuse(abs(o.target), pid, o.target, errRead.get());

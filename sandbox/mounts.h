@@ -82,14 +82,18 @@ struct MountPlan {
 // Top-level host directories that become overlays when present.
 const std::vector<std::string>& systemDirs();
 
-MountPlan planMounts(const Profile& profile, const HostInfo& host, const StorageLayout& storage);
+// `desktop`: the display, sound and bus sockets and devices the desktop concerns planned from
+// the user's session (desktop.h); they go before the profile's binds and hidden paths.
+MountPlan planMounts(const Profile& profile, const HostInfo& host, const StorageLayout& storage,
+                     const std::vector<MountOp>& desktop = {});
 
 // Executing a plan (inside the new user and mount namespaces).
 struct MountContext {
     std::string stagingDir;     // where the new root and the ephemeral storage are assembled
     std::string fuseOverlayfs;  // absolute path of the fuse-overlayfs binary
     bool verbose = false;
-    std::vector<int> fusePids;  // filled by applyMounts: fuse daemons started
+    std::vector<int> fusePids;             // filled by applyMounts: fuse daemons started
+    std::vector<std::string> fuseTargets;  // the directory each one serves
     std::string newRoot() const { return stagingDir + "/root"; }
     std::string storageRoot(const StorageLayout& s) const {
         return s.ephemeral ? stagingDir + "/storage" : s.dataDir;

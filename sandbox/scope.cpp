@@ -111,7 +111,9 @@ Result<std::string> callStart(sd_bus* bus, const ScopePlan& plan,
     r = r < 0 ? r : sd_bus_message_append(m, "a(sa(sv))", 0);
     if (r < 0) return Error::sys("building StartTransientUnit", -r);
     sd_bus_message* reply = nullptr;
-    r = sd_bus_call(bus, m, 10 * 1000 * 1000, err, &reply);
+    // A user manager that does not answer must not hold the launch for long: without a scope
+    // the sandbox still runs (and says which limits are not applied).
+    r = sd_bus_call(bus, m, 3 * 1000 * 1000, err, &reply);
     if (r < 0)
         return Error(std::string("StartTransientUnit(") + plan.unit +
                          "): " + (err->message ? err->message : std::strerror(-r)),
@@ -176,7 +178,7 @@ Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::
         return job.error();
     }
     if (wait.path.empty()) return Error("StartTransientUnit: no job", EIO);
-    for (int i = 0; !wait.done && i < 1000; ++i) {
+    for (int i = 0; !wait.done && i < 500; ++i) {  // up to 5 s for the job
         r = sd_bus_process(b.bus, nullptr);
         if (r < 0) return Error::sys("sd_bus_process", -r);
         if (r == 0) sd_bus_wait(b.bus, 10 * 1000);

@@ -110,15 +110,32 @@ void endFuseDaemons() {
 
     int status = 0;
     for (;;) {
-        pid_t p = ::waitpid(-1, &status, 0);
-        if (p == init) break;
+        int st = 0;
+        pid_t p = ::waitpid(-1, &st, 0);
+        if (p == init) {
+            status = st;
+            break;
+        }
         if (p < 0 && errno != EINTR) break;
-        // A fuse daemon exiting early means its mount is gone; PID 1 will notice failures.
+        // A fuse daemon that dies takes its directory with it: the programs get errors there
+        // (ENOTCONN). Say so once; the sandbox goes on.
+        for (size_t i = 0; i < ctx.fusePids.size(); ++i) {
+            if (ctx.fusePids[i] != p) continue;
+            std::string how = WIFSIGNALED(st)
+                                  ? "was killed by signal " + std::to_string(WTERMSIG(st))
+                                  : "exited with status " + std::to_string(WEXITSTATUS(st));
+            (void)sendMessage(channel, "warning",
+                              "fuse-overlayfs serving " + ctx.fuseTargets[i] + " " + how + "; " +
+                                  ctx.fuseTargets[i] + " is unreachable in the sandbox now");
+            ctx.fusePids[i] = -1;
+        }
     }
+    // PID 1 killed from outside: everything in the sandbox has ended with it.
+    if (WIFSIGNALED(status)) (void)sendMessage(channel, "died", std::to_string(WTERMSIG(status)));
     // recover_watch: list the ephemeral layer's new files for the runner before it vanishes.
     sendRecoverable(channel, watchedStorage.get(), plan);
     for (int pid : ctx.fusePids)
-        ::kill(pid, SIGTERM);
+        if (pid > 0) ::kill(pid, SIGTERM);
     while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
     }
     ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

@@ -77,7 +77,7 @@ void writeInstanceJson(JsonWriter& w, const InstanceRecord& r) {
     else
         w.key("tasks").null();
     w.field("network", r.network).field("driver", r.driver).field("ephemeral", r.ephemeral);
-    w.field("hostname", r.hostname);
+    w.field("hostname", r.hostname).field("damaged", r.damaged);
     w.key("limits").beginObject().key("enforced").strings(r.limitsEnforced);
     w.key("recorded").strings(r.limitsRecorded).endObject();
     w.endObject();
@@ -85,6 +85,12 @@ void writeInstanceJson(JsonWriter& w, const InstanceRecord& r) {
 
 int ps(const Args& args) {
     auto list = registry().list();
+    for (const auto& r : list)
+        if (r.damaged)
+            std::fprintf(stderr,
+                         "layerbox: warning: the record of instance %s is damaged; 'layerbox stop "
+                         "%s' still ends it\n",
+                         r.id.c_str(), r.id.c_str());
     if (args.has("json")) {
         JsonWriter w;
         w.beginArray();

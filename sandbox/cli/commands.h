@@ -19,5 +19,6 @@ Command doctorCommand();
 std::vector<Command> instanceCommands();
 std::vector<Command> changeCommands();
 Command layerCommand();
+Command desktopCommand();
 
 }  // namespace lb::cli

@@ -1,0 +1,87 @@
+// What a profile's sandbox changed, from `layerbox diff PROFILE --json`: a tree filtered by
+// kind and name, a preview of text and image files (read from the sandbox's upper layer),
+// and Recover (to the original place or a folder, asking before overwriting), Discard, Reset
+// and Commit as layer (with progress).
+#pragma once
+
+#include <QWidget>
+
+#include "logpanel.h"
+
+class ChangesFilterModel;
+class ChangesModel;
+class LayerboxClient;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QStackedWidget;
+class QToolButton;
+class QTreeView;
+
+class ChangesView : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit ChangesView(LayerboxClient* client, QWidget* parent = nullptr);
+
+    void setProfile(const QString& name);
+    QString profile() const { return profile_; }
+    void reload();
+    bool isLoading() const { return loading_; }
+    bool isCommitting() const { return committing_; }
+
+    ChangesModel* model() const { return model_; }
+    ChangesFilterModel* filter() const { return filter_; }
+    QTreeView* view() const { return view_; }
+    QStringList selectedPaths() const;
+    void selectPaths(const QStringList& paths);
+
+    // Empty `toDir`: the original place.
+    void recoverSelected(const QString& toDir = {});
+    void recoverPaths(const QString& profile, const QStringList& paths, const QString& toDir,
+                      bool force = false);
+    void discardSelected();
+    void resetAll();
+    void commitAsLayer();
+
+signals:
+    void log(LogPanel::Level level, const QString& source, const QString& text);
+    void changesCounted(const QString& profile, int count);
+    void recovered(const QStringList& targets);
+    // A commit stacked the new layer on the profile, which was saved again.
+    void profileChanged(const QString& profile);
+
+private:
+    void showPreview();
+    void updateActions();
+    void updateSummary();
+
+    LayerboxClient* client_;
+    QString profile_;
+    bool loading_ = false;
+    bool committing_ = false;
+    int generation_ = 0;
+    QString lastError_;
+    ChangesModel* model_;
+    ChangesFilterModel* filter_;
+    QLabel* heading_;
+    QComboBox* kind_;
+    QLineEdit* search_;
+    QToolButton* refresh_;
+    QStackedWidget* body_;
+    QLabel* status_;
+    QTreeView* view_;
+    QStackedWidget* preview_;
+    QLabel* previewMessage_;
+    QPlainTextEdit* previewText_;
+    QLabel* previewImage_;
+    QPushButton* recover_;
+    QPushButton* discard_;
+    QPushButton* reset_;
+    QPushButton* commit_;
+    QProgressBar* progress_;
+    QLabel* summary_;
+};

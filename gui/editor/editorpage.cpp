@@ -1,0 +1,409 @@
+#include "editorpage.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QRegularExpression>
+#include <QResizeEvent>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include "profilejson.h"
+#include "stringlistedit.h"
+
+namespace {
+
+// A word-wrapped label whose preferred height is the one it needs at its actual width (a plain
+// QLabel guesses a width of about 80 characters, which leaves gaps in wide forms).
+class WrappingLabel : public QLabel {
+public:
+    using QLabel::QLabel;
+    QSize sizeHint() const override {
+        const QSize base = QLabel::sizeHint();
+        return {base.width(), width() > 100 ? heightForWidth(width()) : base.height()};
+    }
+    QSize minimumSizeHint() const override {
+        return {0, width() > 100 ? heightForWidth(width()) : QLabel::minimumSizeHint().height()};
+    }
+
+protected:
+    void resizeEvent(QResizeEvent* e) override {
+        QLabel::resizeEvent(e);
+        if (e->oldSize().width() != e->size().width()) updateGeometry();
+    }
+};
+
+QStringList toStrings(const QJsonValue& v) {
+    QStringList out;
+    for (const QJsonValue& s : v.toArray())
+        out << (s.isString() ? s.toString() : QString::number(s.toDouble()));
+    return out;
+}
+
+QJsonValue fromStrings(const QStringList& list) {
+    QJsonArray a;
+    for (const QString& s : list)
+        a.append(s);
+    return a;
+}
+
+QString plainLabel(QString label) {
+    label.remove(QLatin1Char('&'));
+    if (label.endsWith(QLatin1Char(':'))) label.chop(1);
+    return label;
+}
+
+// "/filesystem/binds/2/host" under "/filesystem/binds" -> index 2
+int indexBelow(const QString& base, const QString& pointer) {
+    const QString rest = pointer.mid(base.size() + 1);
+    bool ok = false;
+    const int n = rest.section(QLatin1Char('/'), 0, 0).toInt(&ok);
+    return ok ? n : -1;
+}
+
+}  // namespace
+
+EditorPage::EditorPage(const QString& title, const QString& iconName, QWidget* parent)
+    : QWidget(parent)
+    , title_(title)
+    , icon_(QIcon::fromTheme(iconName))
+    , layout_(new QVBoxLayout(this)) {
+    layout_->setContentsMargins(12, 12, 12, 12);
+    layout_->setSpacing(12);
+}
+
+void EditorPage::finish() {
+    layout_->addStretch(1);
+}
+
+QFormLayout* EditorPage::addSection(const QString& title, const QString& intro) {
+    auto* box = new QGroupBox(title, this);
+    auto* form = new QFormLayout(box);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    form->setRowWrapPolicy(QFormLayout::DontWrapRows);
+    form->setLabelAlignment(Qt::AlignRight | Qt::AlignTop);
+    form->setHorizontalSpacing(12);
+    form->setVerticalSpacing(8);
+    if (!intro.isEmpty()) {
+        auto* l = new WrappingLabel(intro, box);
+        l->setWordWrap(true);
+        l->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+        l->setForegroundRole(QPalette::PlaceholderText);
+        form->addRow(l);
+    }
+    layout_->addWidget(box);
+    return form;
+}
+
+QWidget* EditorPage::wrap(QWidget* control, const QString& pointer, QLabel** message,
+                          QWidget* trailing) {
+    auto* box = new QWidget(this);
+    auto* v = new QVBoxLayout(box);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->setSpacing(2);
+    if (trailing) {
+        auto* h = new QHBoxLayout;
+        h->setSpacing(8);
+        h->addWidget(control, 1);
+        h->addWidget(trailing);
+        v->addLayout(h);
+    } else {
+        v->addWidget(control);
+    }
+    auto* m = new WrappingLabel(box);
+    m->setObjectName(QStringLiteral("message:") + pointer);
+    m->setWordWrap(true);
+    m->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m->setTextFormat(Qt::PlainText);
+    m->setVisible(false);
+    QFont f = m->font();
+    f.setBold(true);
+    m->setFont(f);
+    v->addWidget(m);
+    *message = m;
+    return box;
+}
+
+void EditorPage::bind(Binding b, const QString& label) {
+    b.control->setObjectName(b.pointer);
+    b.control->setToolTip(profilejson::toolTip(b.pointer));
+    b.control->setAccessibleName(plainLabel(label));
+    if (const profilejson::FieldInfo* f = profilejson::field(b.pointer))
+        b.control->setAccessibleDescription(f->description);
+    bindings_.append(std::move(b));
+}
+
+QLineEdit* EditorPage::addScalar(QFormLayout* form, const QString& label, const QString& pointer,
+                                 const QString& placeholder, QWidget* trailing) {
+    auto* edit = new QLineEdit(this);
+    edit->setPlaceholderText(placeholder);
+    edit->setClearButtonEnabled(true);
+    Binding b;
+    b.pointer = pointer;
+    b.control = edit;
+    b.load = [edit](const QJsonValue& v) {
+        if (v.isDouble())
+            edit->setText(QString::number(v.toInteger()));
+        else
+            edit->setText(v.toString());
+    };
+    b.save = [edit]() -> QJsonValue {
+        static const QRegularExpression number(QStringLiteral("^-?[0-9]{1,15}$"));
+        const QString t = edit->text().trimmed();
+        if (t.isEmpty()) return QJsonValue(QJsonValue::Undefined);
+        // A plain byte count or integer is a JSON number; "2G" and mistakes stay strings.
+        if (number.match(t).hasMatch()) return QJsonValue(t.toLongLong());
+        return t;
+    };
+    QLabel* message = nullptr;
+    QWidget* row = wrap(edit, pointer, &message, trailing);
+    b.message = message;
+    bind(b, label);
+    form->addRow(label, row);
+    connect(edit, &QLineEdit::textChanged, this, &EditorPage::emitChanged);
+    return edit;
+}
+
+QLineEdit* EditorPage::addText(QFormLayout* form, const QString& label, const QString& pointer,
+                               const QString& placeholder, QWidget* trailing) {
+    auto* edit = new QLineEdit(this);
+    edit->setPlaceholderText(placeholder);
+    Binding b;
+    b.pointer = pointer;
+    b.control = edit;
+    b.load = [edit](const QJsonValue& v) { edit->setText(v.toString()); };
+    b.save = [edit]() -> QJsonValue {
+        const QString t = edit->text().trimmed();
+        return t.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(t);
+    };
+    QLabel* message = nullptr;
+    QWidget* row = wrap(edit, pointer, &message, trailing);
+    b.message = message;
+    bind(b, label);
+    form->addRow(label, row);
+    connect(edit, &QLineEdit::textChanged, this, &EditorPage::emitChanged);
+    return edit;
+}
+
+QLineEdit* EditorPage::addNumber(QFormLayout* form, const QString& label, const QString& pointer,
+                                 const QString& placeholder, QWidget* trailing) {
+    return addScalar(form, label, pointer, placeholder, trailing);
+}
+
+QLineEdit* EditorPage::addSize(QFormLayout* form, const QString& label, const QString& pointer,
+                               const QString& placeholder, QWidget* trailing) {
+    return addScalar(form, label, pointer, placeholder, trailing);
+}
+
+QCheckBox* EditorPage::addCheck(QFormLayout* form, const QString& text, const QString& pointer) {
+    auto* check = new QCheckBox(text, this);
+    Binding b;
+    b.pointer = pointer;
+    b.control = check;
+    b.load = [check](const QJsonValue& v) { check->setChecked(v.toBool()); };
+    b.save = [check]() -> QJsonValue { return check->isChecked(); };
+    QLabel* message = nullptr;
+    QWidget* row = wrap(check, pointer, &message);
+    b.message = message;
+    bind(b, text);
+    form->addRow(QString(), row);
+    connect(check, &QCheckBox::toggled, this, &EditorPage::emitChanged);
+    return check;
+}
+
+QComboBox* EditorPage::addChoice(QFormLayout* form, const QString& label, const QString& pointer,
+                                 const QList<QPair<QString, QString>>& choices) {
+    auto* combo = new QComboBox(this);
+    for (const auto& [value, text] : choices)
+        combo->addItem(text, value);
+    combo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    Binding b;
+    b.pointer = pointer;
+    b.control = combo;
+    b.load = [combo](const QJsonValue& v) {
+        const QString value = v.toString();
+        int i = combo->findData(value);
+        if (i < 0 && !value.isEmpty()) {  // a value this GUI does not know: keep it
+            combo->addItem(value, value);
+            i = combo->count() - 1;
+        }
+        combo->setCurrentIndex(qMax(0, i));
+    };
+    b.save = [combo]() -> QJsonValue { return combo->currentData().toString(); };
+    QLabel* message = nullptr;
+    auto* holder = new QWidget(this);
+    auto* h = new QHBoxLayout(holder);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(combo);
+    h->addStretch();
+    QWidget* row = wrap(holder, pointer, &message);
+    b.message = message;
+    bind(b, label);
+    form->addRow(label, row);
+    connect(combo, &QComboBox::currentIndexChanged, this, &EditorPage::emitChanged);
+    return combo;
+}
+
+StringListEdit* EditorPage::addList(QFormLayout* form, const QString& label, const QString& pointer,
+                                    const QString& placeholder) {
+    auto* edit = new StringListEdit(this);
+    edit->setPlaceholderText(placeholder);
+    Binding b;
+    b.pointer = pointer;
+    b.control = edit;
+    b.load = [edit](const QJsonValue& v) { edit->setValues(toStrings(v)); };
+    b.save = [edit]() -> QJsonValue { return fromStrings(edit->values()); };
+    QLabel* message = nullptr;
+    QWidget* row = wrap(edit, pointer, &message);
+    b.message = message;
+    bind(b, label);
+    form->addRow(label, row);
+    connect(edit, &StringListEdit::valuesChanged, this, &EditorPage::emitChanged);
+    return edit;
+}
+
+RecordTable* EditorPage::addTable(QFormLayout* form, const QString& label, const QString& pointer,
+                                  QList<RecordTable::Column> columns, bool mapMode) {
+    for (RecordTable::Column& c : columns)
+        if (c.tip.isEmpty())
+            c.tip = profilejson::toolTip(pointer +
+                                         (mapMode ? QString() : QStringLiteral("/N/") + c.key));
+    auto* table = new RecordTable(std::move(columns), mapMode, this);
+    Binding b;
+    b.pointer = pointer;
+    b.control = table;
+    b.load = [table](const QJsonValue& v) { table->setValue(v); };
+    b.save = [table]() -> QJsonValue { return table->value(); };
+    b.mark = [table, pointer, mapMode](const QString& sub, const QString& message) {
+        if (sub.isEmpty()) {
+            table->clearMarks();
+            return;
+        }
+        if (mapMode) return;
+        table->markRow(table->rowOfValue(indexBelow(pointer, sub)), message);
+    };
+    QLabel* message = nullptr;
+    QWidget* row = wrap(table, pointer, &message);
+    b.message = message;
+    bind(b, label);
+    table->table()->setAccessibleName(plainLabel(label));
+    form->addRow(label, row);
+    connect(table, &RecordTable::valueChanged, this, &EditorPage::emitChanged);
+    return table;
+}
+
+void EditorPage::addCustom(QFormLayout* form, const QString& label, const QString& pointer,
+                           QWidget* control, std::function<void(const QJsonValue&)> load,
+                           std::function<QJsonValue()> save) {
+    Binding b;
+    b.pointer = pointer;
+    b.control = control;
+    b.load = std::move(load);
+    b.save = std::move(save);
+    QLabel* message = nullptr;
+    QWidget* row = wrap(control, pointer, &message);
+    b.message = message;
+    bind(b, label);
+    form->addRow(label, row);
+}
+
+QLabel* EditorPage::addInfo(QFormLayout* form, const QString& label, const QString& pointer) {
+    auto* info = new QLabel(this);
+    info->setObjectName(pointer);
+    info->setToolTip(profilejson::toolTip(pointer));
+    info->setAccessibleName(plainLabel(label));
+    info->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(label, info);
+    return info;
+}
+
+QLabel* EditorPage::addNote(QFormLayout* form, const QString& text) {
+    auto* note = new WrappingLabel(text, this);
+    note->setWordWrap(true);
+    note->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    note->setForegroundRole(QPalette::PlaceholderText);
+    note->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(QString(), note);
+    return note;
+}
+
+void EditorPage::emitChanged() {
+    if (!loading_) emit changed();
+}
+
+void EditorPage::load(const QJsonObject& profile) {
+    loading_ = true;
+    for (const Binding& b : bindings_)
+        b.load(profilejson::valueAt(profile, b.pointer));
+    loading_ = false;
+}
+
+void EditorPage::save(QJsonObject& profile) const {
+    for (const Binding& b : bindings_)
+        profilejson::setValueAt(profile, b.pointer, b.save());
+}
+
+void EditorPage::setHost(const HostCapabilities&) {}
+
+bool EditorPage::showDiagnostic(const QString& pointer, const QString& message) {
+    const Binding* best = nullptr;
+    for (const Binding& b : bindings_) {
+        const bool matches =
+            pointer == b.pointer || pointer.startsWith(b.pointer + QLatin1Char('/'));
+        if (matches && (!best || b.pointer.size() > best->pointer.size())) best = &b;
+    }
+    if (!best) return false;
+    QString text = message;
+    if (pointer != best->pointer) {
+        const QString rest = pointer.mid(best->pointer.size() + 1);
+        bool isIndex = false;
+        const int n = rest.section(QLatin1Char('/'), 0, 0).toInt(&isIndex);
+        const QString field = rest.section(QLatin1Char('/'), 1);
+        if (isIndex)
+            text = field.isEmpty() ? tr("Item %1: %2").arg(n + 1).arg(message)
+                                   : tr("Item %1, %2: %3").arg(n + 1).arg(field, message);
+        else
+            text = tr("%1: %2").arg(rest, message);
+    }
+    QString shown = best->message->text();
+    shown = shown.isEmpty() ? QStringLiteral("\u26a0 ") + text
+                            : shown + QLatin1Char('\n') + QStringLiteral("\u26a0 ") + text;
+    best->message->setText(shown);
+    best->message->setVisible(true);
+    best->control->setProperty("invalid", true);
+    if (best->mark) best->mark(pointer, message);
+    ++diagnostics_;
+    return true;
+}
+
+void EditorPage::clearDiagnostics() {
+    for (const Binding& b : bindings_) {
+        b.message->clear();
+        b.message->setVisible(false);
+        b.control->setProperty("invalid", false);
+        if (b.mark) b.mark(QString(), QString());
+    }
+    diagnostics_ = 0;
+}
+
+QWidget* EditorPage::controlFor(const QString& pointer) const {
+    const Binding* best = nullptr;
+    for (const Binding& b : bindings_) {
+        const bool matches =
+            pointer == b.pointer || pointer.startsWith(b.pointer + QLatin1Char('/'));
+        if (matches && (!best || b.pointer.size() > best->pointer.size())) best = &b;
+    }
+    return best ? best->control : nullptr;
+}
+
+QStringList EditorPage::pointers() const {
+    QStringList out;
+    for (const Binding& b : bindings_)
+        out << b.pointer;
+    return out;
+}

@@ -1,0 +1,104 @@
+// One section of the profile editor. Every page binds its controls to JSON pointers: load()
+// shows a profile's values (merged with its parents, defaults filled in), save() writes them
+// back, and a validation message for a pointer is shown beside the control that sets it.
+// Controls are named after their pointer (objectName "/network/mtu"), their message labels
+// "message:/network/mtu", and their tooltip names the key.
+#pragma once
+
+#include <QIcon>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QWidget>
+#include <functional>
+
+#include "recordtable.h"
+
+class HostCapabilities;
+class QCheckBox;
+class QComboBox;
+class QFormLayout;
+class QGroupBox;
+class QLabel;
+class QLineEdit;
+class QVBoxLayout;
+class StringListEdit;
+
+class EditorPage : public QWidget {
+    Q_OBJECT
+
+public:
+    EditorPage(const QString& title, const QString& iconName, QWidget* parent = nullptr);
+
+    QString title() const { return title_; }
+    QIcon icon() const { return icon_; }
+
+    virtual void load(const QJsonObject& profile);
+    virtual void save(QJsonObject& profile) const;
+    // Facts about the host, for the notes beside dependent settings.
+    virtual void setHost(const HostCapabilities& host);
+
+    // Show `message` beside the control that sets `pointer` (or a parent of it); false when no
+    // control of this page does.
+    bool showDiagnostic(const QString& pointer, const QString& message);
+    void clearDiagnostics();
+    int diagnosticCount() const { return diagnostics_; }
+    // The control bound to `pointer` or to its closest parent on this page.
+    QWidget* controlFor(const QString& pointer) const;
+    QStringList pointers() const;
+
+signals:
+    void changed();
+
+protected:
+    // A titled group with a form inside, added to the page.
+    QFormLayout* addSection(const QString& title, const QString& intro = {});
+    QLineEdit* addText(QFormLayout* form, const QString& label, const QString& pointer,
+                       const QString& placeholder = {}, QWidget* trailing = nullptr);
+    // Integers and sizes: a number is written as a number, anything else as the string typed,
+    // which the validator then explains.
+    QLineEdit* addNumber(QFormLayout* form, const QString& label, const QString& pointer,
+                         const QString& placeholder = {}, QWidget* trailing = nullptr);
+    QLineEdit* addSize(QFormLayout* form, const QString& label, const QString& pointer,
+                       const QString& placeholder = {}, QWidget* trailing = nullptr);
+    QCheckBox* addCheck(QFormLayout* form, const QString& text, const QString& pointer);
+    QComboBox* addChoice(QFormLayout* form, const QString& label, const QString& pointer,
+                         const QList<QPair<QString, QString>>& valuesAndLabels);
+    StringListEdit* addList(QFormLayout* form, const QString& label, const QString& pointer,
+                            const QString& placeholder = {});
+    RecordTable* addTable(QFormLayout* form, const QString& label, const QString& pointer,
+                          QList<RecordTable::Column> columns, bool mapMode = false);
+    // Any other control: the page connects its change signal to emitChanged().
+    void addCustom(QFormLayout* form, const QString& label, const QString& pointer,
+                   QWidget* control, std::function<void(const QJsonValue&)> load,
+                   std::function<QJsonValue()> save);
+    // A read-only row that shows a key without writing it (name, extends).
+    QLabel* addInfo(QFormLayout* form, const QString& label, const QString& pointer);
+    // A note under the section's fields (host facts, hints).
+    QLabel* addNote(QFormLayout* form, const QString& text = {});
+    void finish();  // call at the end of the constructor
+
+    void emitChanged();
+
+private:
+    struct Binding {
+        QString pointer;
+        QWidget* control = nullptr;
+        QLabel* message = nullptr;
+        std::function<void(const QJsonValue&)> load;
+        std::function<QJsonValue()> save;
+        std::function<void(const QString&, const QString&)> mark;  // sub-pointer, message
+    };
+    QWidget* wrap(QWidget* control, const QString& pointer, QLabel** message,
+                  QWidget* trailing = nullptr);
+    void bind(Binding b, const QString& label);
+    QLineEdit* addScalar(QFormLayout* form, const QString& label, const QString& pointer,
+                         const QString& placeholder, QWidget* trailing);
+
+    QString title_;
+    QIcon icon_;
+    QVBoxLayout* layout_;
+    QList<Binding> bindings_;
+    bool loading_ = false;
+    int diagnostics_ = 0;
+};

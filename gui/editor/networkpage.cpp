@@ -1,0 +1,63 @@
+#include "networkpage.h"
+
+#include <QFormLayout>
+#include <QLabel>
+
+#include "hostcapabilities.h"
+
+NetworkPage::NetworkPage(QWidget* parent)
+    : EditorPage(tr("Network"), QStringLiteral("network-wired"), parent) {
+    setObjectName("networkPage");
+    QFormLayout* access = addSection(tr("Access"));
+    addChoice(access, tr("&Mode:"), QStringLiteral("/network/mode"),
+              {{"none", tr("None (loopback only)")}, {"nat", tr("NAT through slirp4netns")}});
+    hostNote_ = addNote(access);
+    hostNote_->setObjectName("networkNote");
+    addCheck(access, tr("Let it reach services on this computer's &loopback (10.0.2.2)"),
+             QStringLiteral("/network/host_loopback"));
+    addCheck(access, tr("Give it IPv&6"), QStringLiteral("/network/ipv6"));
+    addText(access, tr("Host &name:"), QStringLiteral("/network/hostname"),
+            tr("Default: the profile name"));
+    addNumber(access, tr("MT&U:"), QStringLiteral("/network/mtu"), tr("Default: 65520"));
+    addList(access, tr("&DNS servers:"), QStringLiteral("/network/dns"),
+            tr("One address per line; default: slirp4netns' 10.0.2.3"));
+
+    QFormLayout* ports =
+        addSection(tr("Port forwards"), tr("Ports on this computer that lead into the sandbox "
+                                           "(NAT only)."));
+    addTable(ports, tr("&Ports:"), QStringLiteral("/network/ports"),
+             {{"host", tr("Host port"), RecordTable::Column::Number},
+              {"sandbox", tr("Sandbox port"), RecordTable::Column::Number},
+              {"proto", tr("Protocol"), RecordTable::Column::Choice, {"tcp", "udp"}, "tcp"},
+              {"host_addr", tr("Host address"), RecordTable::Column::Text}});
+
+    QFormLayout* fw =
+        addSection(tr("Firewall"), tr("Applied inside the sandbox's own network namespace."));
+    addChoice(fw, tr("&Preset:"), QStringLiteral("/network/firewall/preset"),
+              {{"internet-only", tr("Internet only (no LAN, no host)")},
+               {"host-only", tr("Host only (just the services allowed below)")},
+               {"open", tr("Open (no filtering)")}});
+    addTable(fw, tr("&Rules:"), QStringLiteral("/network/firewall/rules"),
+             {{"action", tr("Action"), RecordTable::Column::Choice, {"allow", "deny"}},
+              {"to", tr("Destination (CIDR)"), RecordTable::Column::Text},
+              {"ports", tr("Ports"), RecordTable::Column::Number},
+              {"proto",
+               tr("Protocol"),
+               RecordTable::Column::Choice,
+               {"any", "tcp", "udp", "icmp"},
+               "any"}});
+    finish();
+}
+
+void NetworkPage::setHost(const HostCapabilities& host) {
+    if (!host.slirp4netns)
+        hostNote_->setText(
+            tr("slirp4netns is not installed on this host: NAT profiles will not "
+               "start."));
+    else if (!host.devNetTun)
+        hostNote_->setText(
+            tr("slirp4netns is installed but /dev/net/tun is not usable: NAT "
+               "profiles will not start."));
+    else
+        hostNote_->setText(tr("slirp4netns and /dev/net/tun are available on this host."));
+}

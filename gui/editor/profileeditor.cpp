@@ -1,0 +1,531 @@
+#include "profileeditor.h"
+
+#include <QCloseEvent>
+#include <QFile>
+#include <QFileInfo>
+#include <QFileSystemWatcher>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStyle>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <cerrno>
+
+#include "desktopentries.h"
+#include "desktoppage.h"
+#include "dialogasker.h"
+#include "environmentpage.h"
+#include "filespage.h"
+#include "generalpage.h"
+#include "hostcapabilities.h"
+#include "jsonpage.h"
+#include "layerboxclient.h"
+#include "networkpage.h"
+#include "profile.h"
+#include "profile_store.h"
+#include "profilejson.h"
+#include "resourcespage.h"
+#include "securitypage.h"
+
+namespace {
+
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
+
+lb::ProfileStore store() {
+    return lb::ProfileStore(lb::Paths::fromEnvironment());
+}
+
+}  // namespace
+
+ProfileEditor::ProfileEditor(LayerboxClient* client, const QString& profileName, QWidget* parent)
+    : QWidget(parent, Qt::Window)
+    , client_(client)
+    , name_(profileName)
+    , headerIcon_(new QLabel(this))
+    , headerTitle_(new QLabel(this))
+    , headerInfo_(new QLabel(this))
+    , pageList_(new QListWidget(this))
+    , stack_(new QStackedWidget(this))
+    , status_(new QLabel(this))
+    , revert_(new QPushButton(QIcon::fromTheme("document-revert"), tr("&Revert"), this))
+    , save_(new QPushButton(QIcon::fromTheme("document-save"), tr("&Save"), this))
+    , close_(new QPushButton(QIcon::fromTheme("window-close"), tr("&Close"), this))
+    , validateTimer_(new QTimer(this))
+    , watcher_(new QFileSystemWatcher(this)) {
+    setObjectName("profileEditor");
+    setAccessibleName(tr("Profile editor"));
+
+    // Header: icon, title, what this profile is.
+    headerIcon_->setFixedSize(40, 40);
+    QFont big = headerTitle_->font();
+    big.setPointSizeF(big.pointSizeF() * 1.35);
+    big.setWeight(QFont::DemiBold);
+    headerTitle_->setFont(big);
+    headerTitle_->setObjectName("editorTitle");
+    headerInfo_->setObjectName("editorInfo");
+    headerInfo_->setForegroundRole(QPalette::PlaceholderText);
+    headerInfo_->setWordWrap(true);
+    auto* header = new QHBoxLayout;
+    header->setSpacing(12);
+    header->addWidget(headerIcon_);
+    auto* titles = new QVBoxLayout;
+    titles->setSpacing(0);
+    titles->addWidget(headerTitle_);
+    titles->addWidget(headerInfo_);
+    header->addLayout(titles, 1);
+
+    // Pages.
+    general_ = new GeneralPage(this);
+    files_ = new FilesPage(this);
+    json_ = new JsonPage(this);
+    pages_ = {general_,
+              files_,
+              new NetworkPage(this),
+              new ResourcesPage(this),
+              new SecurityPage(this),
+              new DesktopPage(this),
+              new EnvironmentPage(this),
+              json_};
+    pageList_->setObjectName("pageList");
+    pageList_->setAccessibleName(tr("Sections"));
+    pageList_->setIconSize(QSize(22, 22));
+    pageList_->setSpacing(1);
+    pageList_->setFrameShape(QFrame::NoFrame);
+    pageList_->setBackgroundRole(QPalette::Base);
+    const HostCapabilities host = HostCapabilities::probe();
+    int widest = 0;
+    for (EditorPage* p : pages_) {
+        auto* item = new QListWidgetItem(p->icon(), p->title(), pageList_);
+        item->setData(Qt::UserRole, p->objectName());
+        item->setSizeHint(QSize(0, 34));
+        widest = qMax(widest, pageList_->fontMetrics().horizontalAdvance(p->title()));
+        auto* scroll = new QScrollArea(stack_);
+        scroll->setWidgetResizable(true);
+        scroll->setFrameShape(QFrame::NoFrame);
+        scroll->setWidget(p);
+        stack_->addWidget(scroll);
+        p->setHost(host);
+        connect(p, &EditorPage::changed, this, &ProfileEditor::scheduleValidation);
+    }
+    pageList_->setFixedWidth(widest + 22 + 48);
+    connect(pageList_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
+
+    auto* body = new QHBoxLayout;
+    body->setSpacing(0);
+    body->addWidget(pageList_);
+    auto* line = new QFrame(this);
+    line->setFrameShape(QFrame::VLine);
+    line->setFrameShadow(QFrame::Sunken);
+    body->addWidget(line);
+    body->addWidget(stack_, 1);
+
+    // Status and buttons.
+    status_->setObjectName("editorStatus");
+    status_->setWordWrap(true);
+    status_->setTextFormat(Qt::PlainText);
+    status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    save_->setObjectName("saveButton");
+    save_->setAccessibleName(tr("Save the profile"));
+    save_->setDefault(true);
+    save_->setShortcut(QKeySequence::Save);
+    revert_->setObjectName("revertButton");
+    revert_->setAccessibleName(tr("Revert to the saved profile"));
+    close_->setObjectName("closeButton");
+    close_->setAccessibleName(tr("Close the editor"));
+    connect(save_, &QPushButton::clicked, this, &ProfileEditor::save);
+    connect(revert_, &QPushButton::clicked, this, &ProfileEditor::revert);
+    connect(close_, &QPushButton::clicked, this, &QWidget::close);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(status_, 1);
+    buttons->addWidget(revert_);
+    buttons->addWidget(close_);
+    buttons->addWidget(save_);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(header);
+    auto* top = new QFrame(this);
+    top->setFrameShape(QFrame::HLine);
+    top->setFrameShadow(QFrame::Sunken);
+    layout->addWidget(top);
+    layout->addLayout(body, 1);
+    auto* bottom = new QFrame(this);
+    bottom->setFrameShape(QFrame::HLine);
+    bottom->setFrameShadow(QFrame::Sunken);
+    layout->addWidget(bottom);
+    layout->addLayout(buttons);
+
+    validateTimer_->setSingleShot(true);
+    validateTimer_->setInterval(120);
+    connect(validateTimer_, &QTimer::timeout, this, &ProfileEditor::validateNow);
+    connect(watcher_, &QFileSystemWatcher::fileChanged, this, &ProfileEditor::checkDisk);
+    connect(watcher_, &QFileSystemWatcher::directoryChanged, this, &ProfileEditor::checkDisk);
+
+    pageList_->setCurrentRow(0);
+    resize(900, 680);
+    load();
+    loadLayers();
+}
+
+ProfileEditor::~ProfileEditor() = default;
+
+QString ProfileEditor::builtinPath() const {
+    return q(store().paths().builtinProfileDir) + QLatin1Char('/') + name_ +
+           QStringLiteral(".json");
+}
+
+void ProfileEditor::load() {
+    const lb::ProfileStore st = store();
+    userPath_ = q(st.userPath(name_.toStdString()));
+    tag_ = q(lb::ProfileStore::tagOf(userPath_.toStdString()));
+    askedTag_.reset();
+    diskChanged_ = false;
+    loaded_ = false;
+    auto ref = st.find(name_.toStdString());
+    QString error;
+    if (!ref) {
+        error = q(ref.error().message());
+    } else {
+        builtin_ = ref->builtin;
+        filePath_ = q(ref->path);
+        QFile f(filePath_);
+        if (!f.open(QIODevice::ReadOnly)) {
+            error = tr("cannot read %1: %2").arg(filePath_, f.errorString());
+        } else {
+            const QByteArray text = f.readAll();
+            fileObject_ = builtin_ ? QJsonObject() : profilejson::parseObject(text, &error);
+            // A built-in profile is saved as the user's copy that extends it by its own name.
+            extends_ = builtin_ ? name_ : fileObject_.value("extends").toString();
+            parentShown_ = builtin_            ? q(lb::extendsOfText(text.toStdString()))
+                           : extends_ == name_ ? tr("the built-in %1").arg(name_)
+                                               : extends_;
+            if (error.isEmpty()) {
+                auto merged = lb::mergedProfileJson(st, filePath_.toStdString(), true);
+                if (!merged)
+                    error = q(merged.error().message());
+                else
+                    effective_ =
+                        profilejson::parseObject(QByteArray::fromStdString(*merged), &error);
+            }
+        }
+    }
+    if (!error.isEmpty()) {
+        effective_ = QJsonObject();
+        status_->setText(tr("\u26a0 This profile cannot be edited here: %1. Fix the file in a "
+                            "text editor, then reopen it.")
+                             .arg(error));
+        headerTitle_->setText(name_);
+        headerInfo_->setText(userPath_);
+        for (EditorPage* p : pages_)
+            p->setEnabled(false);
+        save_->setEnabled(false);
+        revert_->setEnabled(false);
+        setWindowTitle(tr("%1 \u2014 Layerbox").arg(name_));
+        watch();
+        return;
+    }
+    effective_.remove("extends");
+    effective_.insert("version", lb::kProfileVersion);
+    effective_.insert("name", name_);
+    for (EditorPage* p : pages_) {
+        p->setEnabled(true);
+        p->load(effective_);
+    }
+    general_->setIdentity(name_, parentShown_, builtin_);
+    loaded_ = true;
+    baseline_ = collect();
+
+    const QString title = effective_.value("title").toString(name_);
+    headerTitle_->setText(title);
+    QIcon icon = desktopentries::icon(effective_.value("icon").toString());
+    if (auto de = desktopentries::find(effective_.value("desktop_entry").toString());
+        de && !de->icon.isEmpty())
+        icon = desktopentries::icon(de->icon, icon);
+    if (icon.isNull()) icon = QIcon::fromTheme("application-x-executable");
+    headerIcon_->setPixmap(icon.pixmap(40, 40));
+    QString info = builtin_ ? tr("Built-in profile %1. Saving creates your own copy in %2, which "
+                                 "then overrides it.")
+                                  .arg(name_, userPath_)
+                            : tr("%1 \u2014 %2").arg(name_, userPath_);
+    if (!builtin_ && !extends_.isEmpty())
+        info += QLatin1Char('\n') + (extends_ == name_
+                                         ? tr("Your copy of the built-in profile: only what "
+                                              "differs from it is stored.")
+                                         : tr("Based on %1: only what differs from it is "
+                                              "stored.")
+                                               .arg(extends_));
+    headerInfo_->setText(info);
+    setWindowTitle(tr("%1[*] \u2014 Layerbox").arg(title));
+    watch();
+    validateNow();
+}
+
+QJsonObject ProfileEditor::collect() const {
+    QJsonObject o = effective_;
+    for (EditorPage* p : pages_)
+        p->save(o);
+    return o;
+}
+
+bool ProfileEditor::isModified() const {
+    return loaded_ && (diskChanged_ || collect() != baseline_);
+}
+
+EditorPage* ProfileEditor::page(const QString& objectName) const {
+    for (EditorPage* p : pages_)
+        if (p->objectName() == objectName) return p;
+    return nullptr;
+}
+
+void ProfileEditor::showPage(const QString& objectName) {
+    for (int i = 0; i < pages_.size(); ++i)
+        if (pages_[i]->objectName() == objectName) pageList_->setCurrentRow(i);
+}
+
+void ProfileEditor::scheduleValidation() {
+    validateTimer_->start();
+    updateState();
+}
+
+void ProfileEditor::validateNow() {
+    validateTimer_->stop();
+    problems_.clear();
+    for (EditorPage* p : pages_)
+        p->clearDiagnostics();
+    if (!loaded_) {
+        updateState();
+        return;
+    }
+    const QString text = profilejson::toText(collect());
+    const auto diags = lb::validateProfileText(text.toStdString(), (name_ + ".json").toStdString(),
+                                               name_.toStdString());
+    QStringList unplaced;
+    for (const lb::Diagnostic& d : diags) {
+        const QString pointer = q(d.pointer), message = q(d.message);
+        problems_ << (pointer.isEmpty() ? message : pointer + QStringLiteral(": ") + message);
+        bool placed = false;
+        for (EditorPage* p : pages_)
+            if (p->showDiagnostic(pointer, message)) {
+                placed = true;
+                break;
+            }
+        if (!placed) unplaced << problems_.last();
+    }
+    for (int i = 0; i < pages_.size(); ++i) {
+        QListWidgetItem* item = pageList_->item(i);
+        const int n = pages_[i]->diagnosticCount();
+        item->setIcon(n > 0 ? style()->standardIcon(QStyle::SP_MessageBoxWarning)
+                            : pages_[i]->icon());
+        item->setText(n > 0 ? tr("%1 (%2)").arg(pages_[i]->title()).arg(n) : pages_[i]->title());
+    }
+    QString error;
+    const QString pending = problems_.isEmpty() ? pendingText(&error) : text;
+    json_->setText(error.isEmpty() ? pending : error, userPath_);
+    status_->setProperty("unplaced", unplaced.join(QLatin1Char('\n')));
+    updateState();
+}
+
+void ProfileEditor::updateState() {
+    const bool modified = isModified();
+    save_->setEnabled(loaded_ && modified && problems_.isEmpty());
+    revert_->setEnabled(loaded_ && modified);
+    setWindowModified(modified);
+    if (!loaded_) return;
+    QString text;
+    if (!problems_.isEmpty()) {
+        text = problems_.size() == 1
+                   ? tr("\u26a0 One problem: Save is disabled until it is fixed.")
+                   : tr("\u26a0 %1 problems: Save is disabled until they are fixed.")
+                         .arg(problems_.size());
+        const QString unplaced = status_->property("unplaced").toString();
+        if (!unplaced.isEmpty()) text += QLatin1Char('\n') + unplaced;
+    } else if (diskChanged_) {
+        text =
+            tr("The file changed on disk; you kept your version. Saving asks before "
+               "replacing it.");
+    } else if (modified) {
+        text = tr("Unsaved changes.");
+    } else if (builtin_) {
+        text = tr("Built-in profile: change anything and save to make your own copy.");
+    } else {
+        text = tr("No unsaved changes.");
+    }
+    status_->setText(text);
+}
+
+QString ProfileEditor::pendingText(QString* error) const {
+    const QJsonObject current = collect();
+    if (!extends_.isEmpty()) {
+        const bool self = extends_ == name_;
+        const QString parent = self ? builtinPath() : extends_;
+        auto r = lb::overridesAgainst(store(), parent.toStdString(),
+                                      profilejson::toText(current).toStdString());
+        if (!r) {
+            if (error) *error = q(r.error().message());
+            return {};
+        }
+        QJsonObject out = profilejson::parseObject(QByteArray::fromStdString(*r));
+        out.insert("extends", extends_);
+        for (const char* keep : {"$schema", "$comment"})
+            if (fileObject_.contains(keep)) out.insert(keep, fileObject_.value(keep));
+        return profilejson::toText(out);
+    }
+    QJsonObject file = fileObject_;
+    profilejson::applyChanges(file, baseline_, current);
+    file.insert("version", lb::kProfileVersion);
+    file.insert("name", name_);
+    return profilejson::toText(file);
+}
+
+bool ProfileEditor::save() {
+    validateNow();
+    if (!loaded_ || !problems_.isEmpty()) return false;
+    QString error;
+    const QString text = pendingText(&error);
+    if (!error.isEmpty()) {
+        status_->setText(tr("\u26a0 Cannot save: %1").arg(error));
+        return false;
+    }
+    const lb::ProfileStore st = store();
+    lb::Status s = st.save(name_.toStdString(), text.toStdString(), tag_.toStdString());
+    if (!s && (s.error().code() == ESTALE || s.error().code() == EEXIST)) {
+        Question qn;
+        qn.id = questions::kOverwriteProfile;
+        qn.title = tr("Profile changed on disk");
+        qn.text = tr("\u201c%1\u201d was changed on disk since you opened it.").arg(name_);
+        qn.informativeText =
+            tr("Replace that version with yours, or reload it and lose your "
+               "changes?");
+        qn.icon = QMessageBox::Warning;
+        qn.choices = {{"overwrite", tr("Replace"), QMessageBox::DestructiveRole},
+                      {"reload", tr("Reload"), QMessageBox::ResetRole},
+                      {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+        asking_ = true;
+        const QString choice = DialogAsker::instance().ask(this, qn).choice;
+        asking_ = false;
+        if (choice == QLatin1String("reload")) {
+            load();
+            return false;
+        }
+        if (choice != QLatin1String("overwrite")) return false;
+        s = st.save(name_.toStdString(), text.toStdString(),
+                    lb::ProfileStore::tagOf(userPath_.toStdString()));
+    }
+    if (!s) {
+        status_->setText(tr("\u26a0 Not saved: %1").arg(q(s.error().message())));
+        return false;
+    }
+    tag_ = q(lb::ProfileStore::tagOf(userPath_.toStdString()));
+    askedTag_.reset();
+    diskChanged_ = false;
+    if (builtin_) parentShown_ = tr("the built-in %1").arg(name_);
+    builtin_ = false;
+    filePath_ = userPath_;
+    fileObject_ = profilejson::parseObject(text.toUtf8());
+    extends_ = fileObject_.value("extends").toString();
+    baseline_ = collect();
+    general_->setIdentity(name_, parentShown_, false);
+    watch();
+    validateNow();
+    status_->setText(tr("Saved to %1.").arg(userPath_));
+    emit saved(name_);
+    return true;
+}
+
+void ProfileEditor::revert() {
+    load();
+}
+
+void ProfileEditor::watch() {
+    if (!watcher_->files().isEmpty()) watcher_->removePaths(watcher_->files());
+    if (!watcher_->directories().isEmpty()) watcher_->removePaths(watcher_->directories());
+    const QString dir = QFileInfo(userPath_).absolutePath();
+    if (QFileInfo::exists(dir)) watcher_->addPath(dir);
+    if (QFileInfo::exists(userPath_)) watcher_->addPath(userPath_);
+}
+
+void ProfileEditor::checkDisk() {
+    if (asking_) return;
+    // Atomic saves replace the file: watch the new one.
+    if (QFileInfo::exists(userPath_) && !watcher_->files().contains(userPath_))
+        watcher_->addPath(userPath_);
+    const QString now = q(lb::ProfileStore::tagOf(userPath_.toStdString()));
+    if (now == tag_ || (askedTag_ && now == *askedTag_)) return;
+    Question qn;
+    qn.id = questions::kFileChanged;
+    qn.title = tr("Profile changed on disk");
+    qn.text = now.isEmpty() ? tr("\u201c%1\u201d was removed from disk.").arg(name_)
+                            : tr("\u201c%1\u201d was changed on disk.").arg(name_);
+    qn.informativeText = isModified() ? tr("Reload it and lose your unsaved changes, or keep "
+                                           "editing your version?")
+                                      : tr("Reload it, or keep the version shown here?");
+    qn.icon = QMessageBox::Question;
+    qn.choices = {{"reload", tr("Reload"), QMessageBox::AcceptRole},
+                  {"keep", tr("Keep my version"), QMessageBox::RejectRole}};
+    asking_ = true;
+    const QString choice = DialogAsker::instance().ask(this, qn).choice;
+    asking_ = false;
+    if (choice == QLatin1String("reload")) {
+        load();
+        return;
+    }
+    askedTag_ = now;
+    diskChanged_ = true;
+    updateState();
+}
+
+void ProfileEditor::loadLayers() {
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;
+    opts.timeoutMs = 15000;
+    client_->run(
+        LayerboxClient::layerListArgs(), this,
+        [this](const CommandResult& r) {
+            const QJsonValue v = r.ok() ? r.json() : QJsonValue();
+            if (!v.isArray()) {
+                files_->setAvailableLayers({}, r.ok() ? tr("unreadable answer") : r.errorLine());
+                return;
+            }
+            QStringList names;
+            for (const QJsonValue& l : v.toArray())
+                names << l.toObject().value("name").toString();
+            files_->setAvailableLayers(names);
+        },
+        opts);
+}
+
+void ProfileEditor::closeEvent(QCloseEvent* event) {
+    QSettings(QStringLiteral("Layerbox"), QStringLiteral("layerbox-gui"))
+        .setValue("editor/geometry", saveGeometry());
+    if (!isModified()) {
+        event->accept();
+        return;
+    }
+    Question qn;
+    qn.id = questions::kSaveChanges;
+    qn.title = tr("Unsaved changes");
+    qn.text = tr("Save the changes to \u201c%1\u201d?").arg(name_);
+    qn.informativeText = isValid() ? tr("Your changes are lost if you don't save them.")
+                                   : tr("The profile has problems and cannot be saved as it "
+                                        "is; discarding loses your changes.");
+    qn.icon = QMessageBox::Warning;
+    qn.choices = {{"save", tr("Save"), QMessageBox::AcceptRole},
+                  {"discard", tr("Discard"), QMessageBox::DestructiveRole},
+                  {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+    if (!isValid()) qn.choices.removeFirst();
+    const QString choice = DialogAsker::instance().ask(this, qn).choice;
+    if (choice == QLatin1String("discard") || (choice == QLatin1String("save") && save())) {
+        event->accept();
+        return;
+    }
+    event->ignore();
+}

@@ -1,0 +1,92 @@
+// Everything the GUI asks of Layerbox goes through the `layerbox` command, started as a child
+// process (QProcess) and read as JSON (docs/cli-json.md): the GUI never forks a sandbox inside
+// its own multithreaded process. This class is the only place that knows the command lines.
+#pragma once
+
+#include <QJsonValue>
+#include <QList>
+#include <QObject>
+#include <QStringList>
+#include <functional>
+
+#include "sandboxlaunch.h"
+
+struct CommandResult {
+    QStringList args;
+    bool started = false;
+    bool timedOut = false;
+    bool crashed = false;
+    int exitCode = -1;
+    QByteArray out;
+    QString err;
+    QString startError;  // why the binary could not be run
+
+    bool ok() const { return started && !timedOut && !crashed && exitCode == 0; }
+    // "layerbox ps --json"
+    QString commandLine() const;
+    // One line saying what went wrong: the last line layerbox printed on stderr, without its
+    // "layerbox: " and "error: " prefixes.
+    QString errorLine() const;
+    // stdout parsed as JSON (an undefined value when it is not JSON; `error` says why).
+    QJsonValue json(QString* error = nullptr) const;
+};
+
+class LayerboxClient : public QObject {
+    Q_OBJECT
+
+public:
+    using Callback = std::function<void(const CommandResult&)>;
+    struct Options {
+        int timeoutMs = 60000;  // 0: no limit (commit)
+        bool reportFailure = true;
+        // Called for each line on stdout as it arrives (progress of long commands).
+        std::function<void(const QString&)> onLine;
+    };
+
+    explicit LayerboxClient(QObject* parent = nullptr);
+    ~LayerboxClient() override;
+
+    // $LAYERBOX_BIN, else the `layerbox` next to this executable, else the one on PATH.
+    static QString locateBinary();
+    QString binary() const { return binary_; }
+    void setBinary(const QString& path) { binary_ = path; }
+
+    // Start `layerbox ARGS` without blocking. `done` runs once, in the GUI thread, when it has
+    // finished (or failed to start, or timed out), unless `context` is gone by then.
+    void run(const QStringList& args, QObject* context, Callback done);
+    void run(const QStringList& args, QObject* context, Callback done, const Options& options);
+    int commandsInFlight() const { return inFlight_; }
+
+    // `layerbox run --status-fd 3 --profile NAME [OPTIONS] [-- CMD]`; the launch is owned by
+    // the client and deletes itself after it has finished.
+    SandboxLaunch* launch(const LaunchRequest& request);
+    QList<SandboxLaunch*> launches() const;
+    SandboxLaunch* launchFor(const QString& instanceId) const;
+
+    // The command lines of the contract, in one place.
+    static QStringList psArgs() { return {"ps", "--json"}; }
+    static QStringList diffArgs(const QString& profile) { return {"diff", profile, "--json"}; }
+    static QStringList doctorArgs() { return {"doctor", "--json"}; }
+    static QStringList layerListArgs() { return {"layer", "list", "--json"}; }
+    static QStringList controlArgs(const QString& verb, const QString& id) { return {verb, id}; }
+    static QStringList recoverArgs(const QString& profile, const QStringList& paths,
+                                   const QString& toDir, bool force);
+    static QStringList discardArgs(const QString& profile, const QStringList& paths);
+    static QStringList resetArgs(const QString& profile) { return {"reset", profile}; }
+    static QStringList commitArgs(const QString& profile, const QString& layer) {
+        return {"commit", profile, "--as", layer, "--json"};
+    }
+    static QStringList desktopArgs(bool install, const QString& profile) {
+        return {"desktop", install ? "install" : "remove", profile};
+    }
+
+signals:
+    // A command failed; the main window shows this in the log panel.
+    void commandFailed(const QString& commandLine, const QString& error);
+    void launchCreated(SandboxLaunch* launch);
+
+private:
+    QString binary_;
+    int inFlight_ = 0;
+    QList<SandboxLaunch*> launches_;
+};

@@ -1,0 +1,955 @@
+#include "mainwindow.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFile>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProcess>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolBar>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+#include "changesview.h"
+#include "dialogasker.h"
+#include "doctordialog.h"
+#include "editor/profileeditor.h"
+#include "instancemodel.h"
+#include "layerboxclient.h"
+#include "logpanel.h"
+#include "newprofilewizard.h"
+#include "notifier.h"
+#include "profile.h"
+#include "profile_store.h"
+#include "profiledelegate.h"
+#include "profilejson.h"
+#include "profilelistmodel.h"
+#include "profilesummary.h"
+#include "recoverdialog.h"
+#include "runfiledialog.h"
+#include "runningview.h"
+#include "sandboxlaunch.h"
+#include "textformat.h"
+
+namespace {
+
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
+
+lb::ProfileStore store() {
+    return lb::ProfileStore(lb::Paths::fromEnvironment());
+}
+
+// Actions by name into a menu or tool bar; nullptr is a separator.
+template <class Target>
+void fill(Target* target, const MainWindow* w, std::initializer_list<const char*> names) {
+    for (const char* n : names) {
+        if (n)
+            target->addAction(w->action(QString::fromLatin1(n)));
+        else
+            target->addSeparator();
+    }
+}
+
+QByteArray readAll(const QString& path, QString* error) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = f.errorString();
+        return {};
+    }
+    return f.readAll();
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent)
+    , client_(new LayerboxClient(this))
+    , model_(new ProfileListModel(this))
+    , filter_(new ProfileFilterModel(this))
+    , search_(new QLineEdit(this))
+    , list_(new QTreeView(this))
+    , summary_(new ProfileSummary(this))
+    , tabs_(new QTabWidget(this))
+    , running_(new RunningView(client_, this))
+    , changes_(new ChangesView(client_, this))
+    , log_(new LogPanel(this))
+    , logDock_(new QDockWidget(tr("Log"), this))
+    , notifier_(new Notifier(this)) {
+    setObjectName("mainWindow");
+    setWindowTitle(tr("Layerbox"));
+    setWindowIcon(QIcon::fromTheme("security-high"));
+    setAcceptDrops(true);
+
+    // Left: search and the profile list.
+    search_->setObjectName("profileSearch");
+    search_->setAccessibleName(tr("Search profiles"));
+    search_->setPlaceholderText(tr("Search profiles (Ctrl+F)"));
+    search_->setClearButtonEnabled(true);
+    filter_->setSourceModel(model_);
+    list_->setObjectName("profileList");
+    list_->setAccessibleName(tr("Profiles"));
+    list_->setModel(filter_);
+    list_->setHeaderHidden(true);
+    list_->setRootIsDecorated(false);
+    list_->setItemsExpandable(false);
+    list_->setIndentation(0);
+    list_->setItemDelegate(new ProfileDelegate(list_));
+    list_->setSelectionMode(QAbstractItemView::SingleSelection);
+    list_->setContextMenuPolicy(Qt::CustomContextMenu);
+    list_->setIconSize(QSize(32, 32));
+    list_->setFrameShape(QFrame::NoFrame);
+    list_->expandAll();
+    auto* left = new QWidget(this);
+    auto* ll = new QVBoxLayout(left);
+    ll->setContentsMargins(6, 6, 0, 6);
+    ll->addWidget(search_);
+    ll->addWidget(list_, 1);
+
+    // Right: summary, then Running and Changes.
+    tabs_->setObjectName("mainTabs");
+    tabs_->setDocumentMode(true);
+    tabs_->addTab(running_, QIcon::fromTheme("system-run"), tr("&Running"));
+    tabs_->addTab(changes_, QIcon::fromTheme("document-open-recent"), tr("C&hanges"));
+    auto* right = new QWidget(this);
+    auto* rl = new QVBoxLayout(right);
+    rl->setContentsMargins(6, 6, 6, 6);
+    rl->addWidget(summary_);
+    rl->addWidget(tabs_, 1);
+
+    splitter_ = new QSplitter(Qt::Horizontal, this);
+    splitter_->setObjectName("mainSplitter");
+    splitter_->addWidget(left);
+    splitter_->addWidget(right);
+    splitter_->setStretchFactor(0, 0);
+    splitter_->setStretchFactor(1, 1);
+    splitter_->setChildrenCollapsible(false);
+    left->setMinimumWidth(280);
+    splitter_->setSizes({360, 840});
+    setCentralWidget(splitter_);
+
+    logDock_->setObjectName("logDock");
+    logDock_->setWidget(log_);
+    logDock_->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
+    addDockWidget(Qt::BottomDockWidgetArea, logDock_);
+
+    createActions();
+    createMenus();
+    createToolBar();
+    statusBar()->showMessage(tr("Using %1").arg(client_->binary()), 8000);
+    log_->info(QString(), tr("Layerbox %1; sandboxes are run by %2")
+                              .arg(QStringLiteral(LAYERBOX_VERSION), client_->binary()));
+
+    // A reload (also when the profile folder changes on disk) keeps the selection.
+    connect(model_, &ProfileListModel::modelAboutToBeReset, this,
+            [this]() { keepSelection_ = selectedProfile(); });
+    connect(model_, &ProfileListModel::modelReset, this, [this]() {
+        list_->expandAll();
+        selectProfile(keepSelection_);
+        onSelectionChanged();
+    });
+    connect(filter_, &QSortFilterProxyModel::layoutChanged, list_, &QTreeView::expandAll);
+    connect(filter_, &QSortFilterProxyModel::rowsInserted, list_, &QTreeView::expandAll);
+    connect(search_, &QLineEdit::textChanged, this, [this](const QString& t) {
+        filter_->setSearch(t);
+        list_->expandAll();
+    });
+    connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            &MainWindow::onSelectionChanged);
+    connect(list_, &QTreeView::doubleClicked, this, [this](const QModelIndex& i) {
+        if (!i.data(ProfileListModel::IsGroupRole).toBool()) editProfile();
+    });
+    connect(list_, &QTreeView::customContextMenuRequested, this, &MainWindow::showProfileMenu);
+    connect(summary_, &ProfileSummary::launchRequested, this, [this]() { launchProfile(); });
+    connect(summary_, &ProfileSummary::editRequested, this, [this]() { editProfile(); });
+
+    connect(client_, &LayerboxClient::commandFailed, this,
+            [this](const QString& cmd, const QString& error) { log_->error(cmd, error); });
+    connect(client_, &LayerboxClient::launchCreated, this, &MainWindow::trackLaunch);
+    connect(
+        running_, &RunningView::log, this,
+        [this](LogPanel::Level l, const QString& s, const QString& t) { log_->append(l, s, t); });
+    connect(
+        changes_, &ChangesView::log, this,
+        [this](LogPanel::Level l, const QString& s, const QString& t) { log_->append(l, s, t); });
+    connect(running_, &RunningView::instancesChanged, this, [this]() {
+        model_->setRunning(running_->model()->countByProfile());
+        const int n = running_->model()->rowCount();
+        tabs_->setTabText(0, n > 0 ? tr("&Running (%1)").arg(n) : tr("&Running"));
+        updateActions();
+    });
+    connect(changes_, &ChangesView::changesCounted, model_, &ProfileListModel::setChanges);
+    connect(changes_, &ChangesView::profileChanged, this, [this]() { model_->reload(); });
+
+    restoreSettings();
+    const QModelIndex first = filter_->mapFromSource(model_->indexOf(
+        model_->userNames().isEmpty() ? QStringLiteral("default") : model_->userNames().first()));
+    if (first.isValid()) list_->setCurrentIndex(first);
+    onSelectionChanged();
+    QTimer::singleShot(0, this, &MainWindow::refreshChangeCounts);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions() {
+    struct Def {
+        const char* name;
+        const char* text;
+        const char* icon;
+        QKeySequence key;
+        const char* tip;
+        void (MainWindow::*slot)();
+    };
+    const Def defs[] = {
+        {"actionNew", QT_TR_NOOP("&New Profile..."), "document-new", QKeySequence::New,
+         QT_TR_NOOP("Create a profile for an application or a program"), &MainWindow::newProfile},
+        {"actionEdit", QT_TR_NOOP("&Edit..."), "document-properties", QKeySequence(tr("Ctrl+E")),
+         QT_TR_NOOP("Edit the selected profile"), nullptr},
+        {"actionDuplicate", QT_TR_NOOP("&Duplicate..."), "edit-copy", QKeySequence(tr("Ctrl+D")),
+         QT_TR_NOOP("Copy the selected profile under a new name"), &MainWindow::duplicateProfile},
+        {"actionRename", QT_TR_NOOP("Re&name..."), "edit-rename", QKeySequence(Qt::Key_F2),
+         QT_TR_NOOP("Rename the selected profile"), &MainWindow::renameProfile},
+        {"actionDelete", QT_TR_NOOP("De&lete..."), "edit-delete", QKeySequence::Delete,
+         QT_TR_NOOP("Delete the selected profile"), &MainWindow::deleteProfile},
+        {"actionImport", QT_TR_NOOP("&Import..."), "document-open", QKeySequence(tr("Ctrl+I")),
+         QT_TR_NOOP("Add a profile file to your profiles"), &MainWindow::importProfile},
+        {"actionExport", QT_TR_NOOP("E&xport..."), "document-save-as",
+         QKeySequence(tr("Ctrl+Shift+E")),
+         QT_TR_NOOP("Save a self-contained copy of the selected profile"),
+         &MainWindow::exportProfile},
+        {"actionLaunch", QT_TR_NOOP("&Launch"), "media-playback-start", QKeySequence(tr("Ctrl+R")),
+         QT_TR_NOOP("Run the selected profile's program"), nullptr},
+        {"actionLaunchWith", QT_TR_NOOP("Launch &With Command..."), "system-run",
+         QKeySequence(tr("Ctrl+Shift+R")),
+         QT_TR_NOOP("Run another command in the selected profile"), &MainWindow::launchWithCommand},
+        {"actionTerminal", QT_TR_NOOP("Open &Terminal Inside"), "utilities-terminal",
+         QKeySequence(tr("Ctrl+T")), QT_TR_NOOP("Open a terminal with a shell in the sandbox"),
+         &MainWindow::openTerminal},
+        {"actionRunFile", QT_TR_NOOP("&Run Sandboxed..."), "system-run",
+         QKeySequence(QKeySequence::Open),
+         QT_TR_NOOP("Run a program, or open a document, in a profile"), nullptr},
+        {"actionAddToMenu", QT_TR_NOOP("&Add to Applications Menu"), "list-add", QKeySequence(),
+         QT_TR_NOOP("Add a menu entry that starts this profile sandboxed"), &MainWindow::addToMenu},
+        {"actionRemoveFromMenu", QT_TR_NOOP("Remove from Applications &Menu"), "list-remove",
+         QKeySequence(), QT_TR_NOOP("Remove this profile's menu entry"),
+         &MainWindow::removeFromMenu},
+        {"actionDoctor", QT_TR_NOOP("&Check This System..."), "dialog-information", QKeySequence(),
+         QT_TR_NOOP("What works on this host (layerbox doctor)"), &MainWindow::showDoctor},
+        {"actionRefresh", QT_TR_NOOP("Re&fresh"), "view-refresh", QKeySequence::Refresh,
+         QT_TR_NOOP("Read the profiles and changes again"), &MainWindow::refreshProfiles},
+        {"actionFind", QT_TR_NOOP("&Find Profile"), "edit-find", QKeySequence::Find,
+         QT_TR_NOOP("Search the profiles"), nullptr},
+        {"actionQuit", QT_TR_NOOP("&Quit"), "application-exit", QKeySequence::Quit,
+         QT_TR_NOOP("Close Layerbox"), nullptr},
+        {"actionAbout", QT_TR_NOOP("&About Layerbox"), "help-about", QKeySequence(),
+         QT_TR_NOOP("About Layerbox"), nullptr},
+    };
+    for (const Def& d : defs) {
+        auto* a = new QAction(QIcon::fromTheme(QString::fromLatin1(d.icon)), tr(d.text), this);
+        a->setObjectName(QString::fromLatin1(d.name));
+        a->setShortcut(d.key);
+        a->setStatusTip(tr(d.tip));
+        a->setToolTip(tr(d.tip));
+        if (d.slot) connect(a, &QAction::triggered, this, d.slot);
+        actions_.insert(a->objectName(), a);
+    }
+    connect(action("actionEdit"), &QAction::triggered, this, [this]() { editProfile(); });
+    connect(action("actionLaunch"), &QAction::triggered, this, [this]() { launchProfile(); });
+    connect(action("actionRunFile"), &QAction::triggered, this, [this]() { runSandboxed(); });
+    connect(action("actionFind"), &QAction::triggered, this, [this]() {
+        search_->setFocus();
+        search_->selectAll();
+    });
+    connect(action("actionQuit"), &QAction::triggered, this, &QWidget::close);
+    connect(action("actionAbout"), &QAction::triggered, this, [this]() {
+        QMessageBox::about(this, tr("About Layerbox"),
+                           tr("<h3>Layerbox %1</h3><p>Run programs you do not fully trust in a "
+                              "rootless sandbox, then see what they changed and keep only what "
+                              "you want.</p><p>Runner: <code>%2</code></p>")
+                               .arg(QStringLiteral(LAYERBOX_VERSION), client_->binary()));
+    });
+    // The profile list's Delete must not fire while typing in the search field.
+    action("actionDelete")->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    list_->addAction(action("actionDelete"));
+}
+
+QAction* MainWindow::action(const QString& name) const {
+    return actions_.value(name, nullptr);
+}
+
+void MainWindow::createMenus() {
+    QMenu* profile = menuBar()->addMenu(tr("&Profile"));
+    profile->setObjectName("menuProfile");
+    fill(profile, this,
+         {"actionNew", "actionEdit", "actionDuplicate", "actionRename", "actionDelete", nullptr,
+          "actionImport", "actionExport", nullptr, "actionQuit"});
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->setObjectName("menuRun");
+    fill(run, this,
+         {"actionLaunch", "actionLaunchWith", "actionTerminal", "actionRunFile", nullptr,
+          "actionAddToMenu", "actionRemoveFromMenu"});
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->setObjectName("menuView");
+    view->addAction(action("actionFind"));
+    view->addAction(action("actionRefresh"));
+    view->addSeparator();
+    QAction* showLog = logDock_->toggleViewAction();
+    showLog->setObjectName("actionShowLog");
+    showLog->setText(tr("Show &Log"));
+    showLog->setShortcut(QKeySequence(tr("Ctrl+L")));
+    actions_.insert(showLog->objectName(), showLog);
+    view->addAction(showLog);
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    tools->setObjectName("menuTools");
+    tools->addAction(action("actionDoctor"));
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->setObjectName("menuHelp");
+    help->addAction(action("actionAbout"));
+}
+
+void MainWindow::createToolBar() {
+    QToolBar* bar = addToolBar(tr("Main"));
+    bar->setObjectName("mainToolBar");
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->setIconSize(QSize(22, 22));
+    fill(bar, this,
+         {"actionNew", "actionEdit", nullptr, "actionLaunch", "actionTerminal", "actionRunFile",
+          nullptr, "actionImport", "actionExport", nullptr, "actionDoctor"});
+}
+
+QString MainWindow::selectedProfile() const {
+    const QModelIndex i = list_->currentIndex();
+    if (!i.isValid() || i.data(ProfileListModel::IsGroupRole).toBool()) return {};
+    return i.data(ProfileListModel::NameRole).toString();
+}
+
+void MainWindow::selectProfile(const QString& name) {
+    const QModelIndex i = filter_->mapFromSource(model_->indexOf(name));
+    if (i.isValid()) list_->setCurrentIndex(i);
+}
+
+ProfileEditor* MainWindow::editorFor(const QString& name) const {
+    return editors_.value(name);
+}
+
+void MainWindow::onSelectionChanged() {
+    const QString name = selectedProfile();
+    summary_->setProfile(model_->entry(name));
+    changes_->setProfile(name);
+    updateActions();
+}
+
+void MainWindow::updateActions() {
+    const ProfileEntry* e = model_->entry(selectedProfile());
+    const bool have = e;
+    const bool user = e && !e->builtin;
+    action("actionEdit")->setEnabled(have);
+    action("actionDuplicate")->setEnabled(have && e->valid);
+    action("actionRename")->setEnabled(user && e->running == 0);
+    action("actionDelete")->setEnabled(user && e->running == 0);
+    action("actionExport")->setEnabled(have && e->valid);
+    action("actionLaunch")->setEnabled(have && e->valid);
+    action("actionLaunchWith")->setEnabled(have && e->valid);
+    action("actionTerminal")->setEnabled(have && e->valid);
+    action("actionAddToMenu")->setEnabled(have && e->valid);
+    action("actionRemoveFromMenu")->setEnabled(have);
+}
+
+void MainWindow::showProfileMenu(const QPoint& pos) {
+    const QModelIndex at = list_->indexAt(pos);
+    if (!at.isValid() || at.data(ProfileListModel::IsGroupRole).toBool()) return;
+    list_->setCurrentIndex(at);
+    QMenu menu(this);
+    menu.setObjectName("profileContextMenu");
+    fill(&menu, this,
+         {"actionLaunch", "actionLaunchWith", "actionTerminal", nullptr, "actionEdit",
+          "actionDuplicate", "actionRename", "actionDelete", nullptr, "actionExport",
+          "actionAddToMenu", "actionRemoveFromMenu"});
+    menu.exec(list_->viewport()->mapToGlobal(pos));
+}
+
+void MainWindow::log(int level, const QString& source, const QString& text) {
+    log_->append(static_cast<LogPanel::Level>(level), source, text);
+}
+
+void MainWindow::refreshProfiles() {
+    const QString keep = selectedProfile();
+    model_->reload();
+    selectProfile(keep);
+    changes_->reload();
+    refreshChangeCounts();
+}
+
+void MainWindow::refreshChangeCounts() {
+    // Only profiles that have a sandbox folder can have changes; one `diff` at a time.
+    const lb::Paths paths = lb::Paths::fromEnvironment();
+    for (const QString& n : model_->names())
+        if (!changeQueue_.contains(n) && QFileInfo::exists(q(paths.sandboxDir(n.toStdString()))))
+            changeQueue_ << n;
+    if (!countingChanges_) countNextChanges();
+}
+
+void MainWindow::countNextChanges() {
+    if (changeQueue_.isEmpty()) {
+        countingChanges_ = false;
+        return;
+    }
+    countingChanges_ = true;
+    const QString name = changeQueue_.takeFirst();
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;
+    opts.timeoutMs = 30000;
+    client_->run(
+        LayerboxClient::diffArgs(name), this,
+        [this, name](const CommandResult& r) {
+            const QJsonValue v = r.ok() ? r.json() : QJsonValue();
+            if (v.isArray()) {
+                model_->setChanges(name, int(v.toArray().size()));
+                lastCountError_.clear();
+            } else {
+                // Said once: the command may simply not exist in this layerbox yet.
+                const QString e = r.ok() ? tr("unreadable answer") : r.errorLine();
+                if (e != lastCountError_)
+                    log_->warning(r.commandLine(), tr("cannot count changes: %1").arg(e));
+                lastCountError_ = e;
+                if (!r.ok() && r.exitCode == 2) changeQueue_.clear();
+            }
+            countNextChanges();
+        },
+        opts);
+}
+
+void MainWindow::newProfile() {
+    auto* wizard = new NewProfileWizard(this);
+    wizard->setAttribute(Qt::WA_DeleteOnClose);
+    connect(wizard, &NewProfileWizard::profileCreated, this, [this](const QString& name) {
+        model_->reload();
+        selectProfile(name);
+        log_->info(name, tr("profile created"));
+    });
+    wizard->open();
+}
+
+ProfileEditor* MainWindow::editProfile(const QString& nameArg) {
+    const QString name = nameArg.isEmpty() ? selectedProfile() : nameArg;
+    if (name.isEmpty()) return nullptr;
+    if (ProfileEditor* open = editors_.value(name)) {
+        open->show();
+        open->raise();
+        open->activateWindow();
+        return open;
+    }
+    auto* editor = new ProfileEditor(client_, name, this);
+    editor->setAttribute(Qt::WA_DeleteOnClose);
+    editors_.insert(name, editor);
+    editor->restoreGeometry(QSettings(QStringLiteral("Layerbox"), QStringLiteral("layerbox-gui"))
+                                .value("editor/geometry")
+                                .toByteArray());
+    connect(editor, &ProfileEditor::saved, this, [this](const QString& saved) {
+        model_->reload();
+        selectProfile(saved);
+        log_->info(saved, tr("profile saved"));
+    });
+    connect(editor, &QObject::destroyed, this, [this, name]() { editors_.remove(name); });
+    editor->show();
+    return editor;
+}
+
+bool MainWindow::ensureEditorsClosed(const QString& name) {
+    ProfileEditor* e = editors_.value(name);
+    return !e || e->close();
+}
+
+void MainWindow::duplicateProfile() {
+    const ProfileEntry* e = model_->entry(selectedProfile());
+    if (!e) return;
+    const QString from = e->name;
+    const QString path = e->path;
+    TextQuestion tq;
+    tq.id = questions::kDuplicateName;
+    tq.title = tr("Duplicate profile");
+    tq.label = tr("Name of the copy (a-z, 0-9, - and _):");
+    tq.initial = from + QStringLiteral("-copy");
+    const auto name = DialogAsker::instance().askText(this, tq);
+    if (!name) return;
+    if (!lb::isValidProfileName(name->toStdString())) {
+        log_->error(from, tr("\u201c%1\u201d is not a valid profile name").arg(*name));
+        return;
+    }
+    if (model_->entry(*name)) {
+        log_->error(from, tr("a profile named %1 exists already").arg(*name));
+        return;
+    }
+    QString error;
+    const QByteArray text = readAll(path, &error);
+    if (!error.isEmpty()) {
+        log_->error(from, error);
+        return;
+    }
+    auto renamed = lb::renamedProfileText(text.toStdString(), name->toStdString());
+    if (!renamed) {
+        log_->error(from, q(renamed.error().message()));
+        return;
+    }
+    lb::Status s = store().save(name->toStdString(), *renamed, "");
+    if (!s) {
+        log_->error(from, q(s.error().message()));
+        return;
+    }
+    model_->reload();
+    selectProfile(*name);
+    log_->info(*name, tr("copied from %1").arg(from));
+}
+
+void MainWindow::renameProfile() {
+    const ProfileEntry* e = model_->entry(selectedProfile());
+    if (!e || e->builtin) return;
+    const QString from = e->name;
+    if (e->running > 0) {
+        log_->error(from, tr("cannot rename a running profile"));
+        return;
+    }
+    TextQuestion tq;
+    tq.id = questions::kRenameName;
+    tq.title = tr("Rename profile");
+    tq.label = tr("New name (a-z, 0-9, - and _):");
+    tq.initial = from;
+    const auto name = DialogAsker::instance().askText(this, tq);
+    if (!name || *name == from) return;
+    if (!lb::isValidProfileName(name->toStdString())) {
+        log_->error(from, tr("\u201c%1\u201d is not a valid profile name").arg(*name));
+        return;
+    }
+    if (model_->entry(*name)) {
+        log_->error(from, tr("a profile named %1 exists already").arg(*name));
+        return;
+    }
+    if (!ensureEditorsClosed(from)) return;
+    const lb::ProfileStore st = store();
+    QString error;
+    const QByteArray text = readAll(q(st.userPath(from.toStdString())), &error);
+    if (!error.isEmpty()) {
+        log_->error(from, error);
+        return;
+    }
+    auto renamed = lb::renamedProfileText(text.toStdString(), name->toStdString());
+    if (!renamed) {
+        log_->error(from, q(renamed.error().message()));
+        return;
+    }
+    if (lb::Status s = st.save(name->toStdString(), *renamed, ""); !s) {
+        log_->error(from, q(s.error().message()));
+        return;
+    }
+    // The sandbox's data follows its profile (not running, checked above).
+    const QString oldData = q(st.paths().sandboxDir(from.toStdString()));
+    const QString newData = q(st.paths().sandboxDir(name->toStdString()));
+    if (QFileInfo::exists(oldData) && !QFileInfo::exists(newData) &&
+        !QDir().rename(oldData, newData))
+        log_->warning(*name, tr("its sandbox data stayed in %1").arg(oldData));
+    if (lb::Status s = st.remove(from.toStdString()); !s) log_->error(from, q(s.error().message()));
+    model_->reload();
+    selectProfile(*name);
+    log_->info(*name, tr("renamed from %1").arg(from));
+}
+
+void MainWindow::deleteProfile() {
+    const ProfileEntry* e = model_->entry(selectedProfile());
+    if (!e || e->builtin) return;
+    const QString name = e->name;
+    const bool shadows = e->overridesBuiltin;
+    const lb::ProfileStore st = store();
+    const QString data = q(st.paths().sandboxDir(name.toStdString()));
+    Question qn;
+    qn.id = questions::kDeleteProfile;
+    qn.title = tr("Delete profile");
+    qn.text = tr("Delete the profile \u201c%1\u201d?").arg(e->title);
+    qn.informativeText = shadows ? tr("The built-in profile of the same name takes its place "
+                                      "again.")
+                                 : tr("Its file %1 is removed.").arg(e->path);
+    qn.icon = QMessageBox::Warning;
+    qn.choices = {{"delete", tr("Delete"), QMessageBox::DestructiveRole},
+                  {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+    if (QFileInfo::exists(data))
+        qn.checkBox = tr("Also delete its sandbox: its home and every change it made");
+    const Answer a = DialogAsker::instance().ask(this, qn);
+    if (a.choice != QLatin1String("delete")) return;
+    if (!ensureEditorsClosed(name)) return;
+    auto remove = [this, name]() {
+        if (lb::Status s = store().remove(name.toStdString()); !s) {
+            log_->error(name, q(s.error().message()));
+            return;
+        }
+        model_->reload();
+        log_->info(name, tr("profile deleted"));
+    };
+    if (!(a.checked && QFileInfo::exists(data))) {
+        remove();
+        return;
+    }
+    // The sandbox's files are the runner's to delete (it knows its layout and its locks).
+    client_->run(
+        LayerboxClient::resetArgs(name), this, [this, name, remove](const CommandResult& r) {
+            if (!r.ok()) {
+                log_->error(name, tr("the profile was kept because its sandbox could not be "
+                                     "deleted"));
+                return;
+            }
+            remove();
+        });
+}
+
+void MainWindow::importProfile() {
+    PathQuestion pq;
+    pq.id = questions::kImportFile;
+    pq.kind = PathQuestion::OpenFile;
+    pq.title = tr("Import profile");
+    pq.initial = QDir::homePath();
+    pq.filter = tr("Layerbox profiles (*.json);;All files (*)");
+    const QString file = DialogAsker::instance().askPath(this, pq);
+    if (file.isEmpty()) return;
+    QString error;
+    const QByteArray text = readAll(file, &error);
+    if (!error.isEmpty()) {
+        log_->error(tr("import"), tr("%1: %2").arg(file, error));
+        return;
+    }
+    QString name = profilejson::parseObject(text).value("name").toString();
+    if (!lb::isValidProfileName(name.toStdString())) name = QFileInfo(file).completeBaseName();
+    if (!lb::isValidProfileName(name.toStdString())) {
+        TextQuestion tq;
+        tq.id = questions::kImportName;
+        tq.title = tr("Import profile");
+        tq.label = tr("Name for the imported profile (a-z, 0-9, - and _):");
+        const auto given = DialogAsker::instance().askText(this, tq);
+        if (!given) return;
+        name = *given;
+    }
+    const lb::ProfileStore st = store();
+    const QString target = q(st.userPath(name.toStdString()));
+    std::string tag;
+    if (QFileInfo::exists(target)) {
+        Question qn;
+        qn.id = questions::kReplaceProfile;
+        qn.title = tr("Replace profile");
+        qn.text = tr("You already have a profile named \u201c%1\u201d.").arg(name);
+        qn.informativeText = tr("Replace it with the imported one?");
+        qn.icon = QMessageBox::Warning;
+        qn.choices = {{"replace", tr("Replace"), QMessageBox::DestructiveRole},
+                      {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+        if (DialogAsker::instance().ask(this, qn).choice != QLatin1String("replace")) return;
+        if (!ensureEditorsClosed(name)) return;
+        tag = lb::ProfileStore::tagOf(target.toStdString());
+    }
+    auto renamed = lb::renamedProfileText(text.toStdString(), name.toStdString());
+    if (!renamed) {
+        log_->error(tr("import"), q(renamed.error().message()));
+        return;
+    }
+    const auto diags = lb::validateProfileText(*renamed, QFileInfo(file).fileName().toStdString(),
+                                               name.toStdString());
+    if (!diags.empty()) {
+        log_->error(tr("import"), q(diags.front().text()));
+        return;
+    }
+    if (lb::Status s = st.save(name.toStdString(), *renamed, tag); !s) {
+        log_->error(tr("import"), q(s.error().message()));
+        return;
+    }
+    model_->reload();
+    selectProfile(name);
+    log_->info(name, tr("imported from %1").arg(file));
+}
+
+void MainWindow::exportProfile() {
+    const ProfileEntry* e = model_->entry(selectedProfile());
+    if (!e) return;
+    const QString name = e->name;
+    PathQuestion pq;
+    pq.id = questions::kExportFile;
+    pq.kind = PathQuestion::SaveFile;
+    pq.title = tr("Export profile");
+    pq.initial = QDir::homePath() + QLatin1Char('/') + name + QStringLiteral(".json");
+    pq.filter = tr("Layerbox profiles (*.json)");
+    const QString file = DialogAsker::instance().askPath(this, pq);
+    if (file.isEmpty()) return;
+    auto text = lb::exportProfileJson(store(), e->path.toStdString());
+    if (!text) {
+        log_->error(name, q(text.error().message()));
+        return;
+    }
+    QSaveFile out(file);
+    if (!out.open(QIODevice::WriteOnly) ||
+        out.write(QByteArray::fromStdString(*text)) != qint64(text->size()) || !out.commit()) {
+        log_->error(name, tr("cannot write %1: %2").arg(file, out.errorString()));
+        return;
+    }
+    log_->info(name, tr("exported to %1").arg(file));
+}
+
+SandboxLaunch* MainWindow::launchProfile(const QString& nameArg, const QStringList& command,
+                                         const QStringList& options) {
+    const QString name = nameArg.isEmpty() ? selectedProfile() : nameArg;
+    const ProfileEntry* e = model_->entry(name);
+    if (!e && !name.contains(QLatin1Char('/'))) {
+        log_->error(name, tr("no such profile"));
+        return nullptr;
+    }
+    if (e && command.isEmpty() && e->command.isEmpty()) {
+        launchWithCommand();
+        return nullptr;
+    }
+    return client_->launch({name, command, options});
+}
+
+void MainWindow::launchWithCommand() {
+    const ProfileEntry* e = model_->entry(selectedProfile());
+    if (!e) return;
+    const QString name = e->name;
+    TextQuestion tq;
+    tq.id = questions::kLaunchCommand;
+    tq.title = tr("Launch with command");
+    tq.label = tr("Command to run in \u201c%1\u201d:").arg(e->title);
+    tq.initial = textformat::command(e->command);
+    const auto text = DialogAsker::instance().askText(this, tq);
+    if (!text) return;
+    const QStringList argv = textformat::splitCommand(*text);
+    if (argv.isEmpty()) return;
+    client_->launch({name, argv, {}});
+}
+
+void MainWindow::openTerminal() {
+    const QString name = selectedProfile();
+    if (name.isEmpty()) return;
+    QString terminal;
+    for (const char* t :
+         {"x-terminal-emulator", "gnome-terminal", "konsole", "xfce4-terminal", "xterm"}) {
+        terminal = QStandardPaths::findExecutable(QString::fromLatin1(t));
+        if (!terminal.isEmpty()) break;
+    }
+    if (terminal.isEmpty()) {
+        log_->error(name, tr("no terminal emulator found (install xterm or set up "
+                             "x-terminal-emulator)"));
+        return;
+    }
+    // The terminal runs on the host; the shell in it runs in the sandbox, with a terminal of
+    // its own (layerbox gives it a private pty).
+    QStringList inner{client_->binary(),
+                      "run",
+                      "--profile",
+                      name,
+                      "--",
+                      "/bin/sh",
+                      "-c",
+                      "command -v bash >/dev/null && exec bash -l; exec sh -l"};
+    QStringList args;
+    if (terminal.endsWith(QLatin1String("gnome-terminal")))
+        args << "--" << inner;
+    else
+        args << "-e" << inner;
+    if (!QProcess::startDetached(terminal, args, QDir::homePath()))
+        log_->error(name, tr("could not start %1").arg(terminal));
+    else
+        log_->info(name, tr("terminal opened: %1").arg(textformat::command(inner)));
+}
+
+void MainWindow::runSandboxed(const QString& fileArg) {
+    QString file = fileArg;
+    if (file.isEmpty()) {
+        PathQuestion pq;
+        pq.id = questions::kRunFile;
+        pq.kind = PathQuestion::OpenFile;
+        pq.title = tr("Run sandboxed");
+        pq.initial = QDir::homePath();
+        file = DialogAsker::instance().askPath(this, pq);
+        if (file.isEmpty()) return;
+    }
+    QStringList names;
+    for (const QString& n : model_->names())
+        if (const ProfileEntry* e = model_->entry(n); e && e->valid) names << n;
+    auto* dialog = new RunFileDialog(file, names, selectedProfile(), model_, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &RunFileDialog::runRequested, this,
+            [this](const LaunchRequest& r) { client_->launch(r); });
+    dialog->open();
+}
+
+void MainWindow::desktopEntry(bool install) {
+    const QString name = selectedProfile();
+    if (name.isEmpty()) return;
+    client_->run(LayerboxClient::desktopArgs(install, name), this,
+                 [this, name, install](const CommandResult& r) {
+                     if (r.ok())
+                         log_->info(name, install ? tr("added to the applications menu")
+                                                  : tr("removed from the applications menu"));
+                 });
+}
+
+void MainWindow::addToMenu() {
+    desktopEntry(true);
+}
+
+void MainWindow::removeFromMenu() {
+    desktopEntry(false);
+}
+
+void MainWindow::showDoctor() {
+    auto* d = new DoctorDialog(client_, this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    connect(
+        d, &DoctorDialog::log, this,
+        [this](LogPanel::Level l, const QString& s, const QString& t) { log_->append(l, s, t); });
+    d->open();
+}
+
+void MainWindow::trackLaunch(SandboxLaunch* launch) {
+    const QString profile = launch->profile();
+    log_->info(profile, tr("launching: layerbox %1")
+                            .arg(textformat::command(SandboxLaunch::arguments(launch->request()))));
+    connect(launch, &SandboxLaunch::event, this, [this, profile](const QJsonObject& ev) {
+        const QString kind = ev.value("event").toString();
+        if (kind == QLatin1String("started")) {
+            QStringList argv;
+            for (const QJsonValue& a : ev.value("command").toArray())
+                argv << a.toString();
+            log_->info(profile,
+                       tr("started %1 (pid %2, instance %3, %4 storage, network %5)")
+                           .arg(textformat::command(argv))
+                           .arg(ev.value("pid").toInteger())
+                           .arg(ev.value("instance").toString(), ev.value("driver").toString(),
+                                ev.value("network").toString()));
+        } else if (kind == QLatin1String("warning") || kind == QLatin1String("network-lost")) {
+            log_->warning(profile, ev.value("message").toString());
+        } else if (kind == QLatin1String("recoverable")) {
+            const QJsonArray files = ev.value("files").toArray();
+            if (files.isEmpty()) return;
+            if (ev.value("ephemeral").toBool()) {
+                // The layer is gone with the sandbox: nothing left to recover, only to say.
+                QStringList paths;
+                for (const QJsonValue& f : files)
+                    paths << f.toObject().value("path").toString();
+                log_->warning(profile, tr("new files were thrown away with the throw-away "
+                                          "layer: %1")
+                                           .arg(paths.join(QStringLiteral(", "))));
+                return;
+            }
+            auto* d = new RecoverDialog(profile, files, this);
+            d->setAttribute(Qt::WA_DeleteOnClose);
+            connect(d, &RecoverDialog::recoverRequested, changes_,
+                    [this](const QString& p, const QStringList& paths, const QString& to) {
+                        changes_->recoverPaths(p, paths, to);
+                    });
+            d->show();
+        }
+    });
+    connect(launch, &SandboxLaunch::output, this, [this, profile](const QString& line, bool) {
+        // The runner's own error line comes again, better, in the `exited` event.
+        if (line.startsWith(QLatin1String("layerbox: error: "))) return;
+        log_->append(LogPanel::Level::Output, profile, line);
+    });
+    connect(launch, &SandboxLaunch::finished, this, [this, launch, profile](const QJsonObject& ev) {
+        const int status = ev.value("status").toInt();
+        const QString error = ev.value("error").toString();
+        QString text;
+        if (!error.isEmpty()) {
+            log_->error(profile, error);
+            text = error;
+        } else if (ev.contains("signal")) {
+            text = tr("ended by signal %1").arg(ev.value("signal").toInt());
+            if (launch->stopRequested())
+                log_->info(profile, text);
+            else
+                log_->warning(profile, text);
+        } else if (status != 0) {
+            text = tr("exited with status %1").arg(status);
+            log_->warning(profile, text);
+        } else {
+            log_->info(profile, tr("exited"));
+        }
+        if (!text.isEmpty() && !launch->stopRequested())
+            notifier_->notify(tr("%1 ended with an error").arg(profile), text);
+        if (!changeQueue_.contains(profile)) changeQueue_ << profile;
+        if (!countingChanges_) countNextChanges();
+        if (changes_->profile() == profile) changes_->reload();
+    });
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    const QMimeData* m = event->mimeData();
+    if (m->hasUrls() && !m->urls().isEmpty() && m->urls().first().isLocalFile())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+    event->acceptProposedAction();
+    const QString file = urls.first().toLocalFile();
+    QTimer::singleShot(0, this, [this, file]() { runSandboxed(file); });
+}
+
+void MainWindow::restoreSettings() {
+    QSettings s(QStringLiteral("Layerbox"), QStringLiteral("layerbox-gui"));
+    if (!restoreGeometry(s.value("mainWindow/geometry").toByteArray())) resize(1200, 780);
+    if (!restoreState(s.value("mainWindow/state").toByteArray()))
+        resizeDocks({logDock_}, {150}, Qt::Vertical);
+    splitter_->restoreState(s.value("mainWindow/splitter").toByteArray());
+}
+
+void MainWindow::saveSettings() {
+    QSettings s(QStringLiteral("Layerbox"), QStringLiteral("layerbox-gui"));
+    s.setValue("mainWindow/geometry", saveGeometry());
+    s.setValue("mainWindow/state", saveState());
+    s.setValue("mainWindow/splitter", splitter_->saveState());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    int running = 0;
+    for (SandboxLaunch* l : client_->launches())
+        running += l->isRunning();
+    if (running > 0) {
+        Question qn;
+        qn.id = questions::kQuitRunning;
+        qn.title = tr("Sandboxes are running");
+        qn.text = running == 1 ? tr("A sandbox started here is still running.")
+                               : tr("%1 sandboxes started here are still running.").arg(running);
+        qn.informativeText = tr("Closing Layerbox ends them.");
+        qn.icon = QMessageBox::Warning;
+        qn.choices = {{"quit", tr("End them and quit"), QMessageBox::DestructiveRole},
+                      {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+        if (DialogAsker::instance().ask(this, qn).choice != QLatin1String("quit")) {
+            event->ignore();
+            return;
+        }
+    }
+    const auto open = editors_;
+    for (const QPointer<ProfileEditor>& e : open)
+        if (e && !e->close()) {
+            event->ignore();
+            return;
+        }
+    saveSettings();
+    event->accept();
+}

@@ -1,0 +1,111 @@
+// The main window: the profiles on the left (yours apart from the built-in ones, with search,
+// a running indicator and pending changes), the selected profile's summary, the running
+// sandboxes and the profile's changes on the right, and the log at the bottom. Every action
+// is in a menu, the toolbar and the profile list's context menu, with a shortcut.
+#pragma once
+
+#include <QHash>
+#include <QMainWindow>
+#include <QPointer>
+#include <QStringList>
+
+class ChangesView;
+class LayerboxClient;
+class LogPanel;
+class Notifier;
+class ProfileEditor;
+class ProfileFilterModel;
+class ProfileListModel;
+class ProfileSummary;
+class QDockWidget;
+class QLineEdit;
+class QTabWidget;
+class QTreeView;
+class RunningView;
+class SandboxLaunch;
+struct LaunchRequest;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    LayerboxClient* client() const { return client_; }
+    ProfileListModel* profileModel() const { return model_; }
+    ProfileFilterModel* profileFilter() const { return filter_; }
+    QTreeView* profileView() const { return list_; }
+    QLineEdit* searchField() const { return search_; }
+    ProfileSummary* summary() const { return summary_; }
+    RunningView* runningView() const { return running_; }
+    ChangesView* changesView() const { return changes_; }
+    LogPanel* logPanel() const { return log_; }
+    QTabWidget* tabs() const { return tabs_; }
+    Notifier* notifier() const { return notifier_; }
+    QAction* action(const QString& objectName) const;
+
+    QString selectedProfile() const;
+    void selectProfile(const QString& name);
+    ProfileEditor* editorFor(const QString& name) const;
+
+public slots:
+    void newProfile();
+    ProfileEditor* editProfile(const QString& name = {});
+    void duplicateProfile();
+    void renameProfile();
+    void deleteProfile();
+    void importProfile();
+    void exportProfile();
+    // Launch `name` (the selected profile when empty) with its own command or `command`.
+    SandboxLaunch* launchProfile(const QString& name = {}, const QStringList& command = {},
+                                 const QStringList& options = {});
+    void launchWithCommand();
+    void openTerminal();
+    void runSandboxed(const QString& file = {});
+    void addToMenu();
+    void removeFromMenu();
+    void showDoctor();
+    void refreshProfiles();
+    void refreshChangeCounts();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void createActions();
+    void createMenus();
+    void createToolBar();
+    void onSelectionChanged();
+    void updateActions();
+    void trackLaunch(SandboxLaunch* launch);
+    void showProfileMenu(const QPoint& pos);
+    void countNextChanges();
+    void desktopEntry(bool install);
+    void log(int level, const QString& source, const QString& text);
+    bool ensureEditorsClosed(const QString& name);
+    void restoreSettings();
+    void saveSettings();
+
+    LayerboxClient* client_;
+    ProfileListModel* model_;
+    ProfileFilterModel* filter_;
+    QLineEdit* search_;
+    QTreeView* list_;
+    ProfileSummary* summary_;
+    QTabWidget* tabs_;
+    RunningView* running_;
+    ChangesView* changes_;
+    LogPanel* log_;
+    QDockWidget* logDock_;
+    Notifier* notifier_;
+    class QSplitter* splitter_;
+    QHash<QString, QAction*> actions_;
+    QHash<QString, QPointer<ProfileEditor>> editors_;
+    QStringList changeQueue_;
+    bool countingChanges_ = false;
+    QString lastCountError_;
+    QString keepSelection_;
+};

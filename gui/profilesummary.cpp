@@ -1,0 +1,182 @@
+#include "profilesummary.h"
+
+#include <QDir>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+#include "profile.h"
+#include "profile_store.h"
+#include "profilelistmodel.h"
+#include "textformat.h"
+
+namespace {
+
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
+
+}  // namespace
+
+ProfileSummary::ProfileSummary(QWidget* parent)
+    : QWidget(parent)
+    , icon_(new QLabel(this))
+    , title_(new QLabel(this))
+    , subtitle_(new QLabel(this))
+    , description_(new QLabel(this))
+    , launch_(new QPushButton(QIcon::fromTheme("media-playback-start"), tr("&Launch"), this))
+    , edit_(new QPushButton(QIcon::fromTheme("document-properties"), tr("&Edit..."), this)) {
+    setObjectName("profileSummary");
+    icon_->setFixedSize(48, 48);
+    QFont big = title_->font();
+    big.setPointSizeF(big.pointSizeF() * 1.5);
+    big.setWeight(QFont::DemiBold);
+    title_->setFont(big);
+    title_->setObjectName("summaryTitle");
+    subtitle_->setObjectName("summarySubtitle");
+    subtitle_->setForegroundRole(QPalette::PlaceholderText);
+    description_->setObjectName("summaryDescription");
+    description_->setWordWrap(true);
+    launch_->setObjectName("summaryLaunch");
+    launch_->setAccessibleName(tr("Launch this profile"));
+    launch_->setDefault(true);
+    edit_->setObjectName("summaryEdit");
+    edit_->setAccessibleName(tr("Edit this profile"));
+    connect(launch_, &QPushButton::clicked, this, &ProfileSummary::launchRequested);
+    connect(edit_, &QPushButton::clicked, this, &ProfileSummary::editRequested);
+
+    auto* head = new QHBoxLayout;
+    head->setSpacing(12);
+    head->addWidget(icon_, 0, Qt::AlignTop);
+    auto* titles = new QVBoxLayout;
+    titles->setSpacing(2);
+    titles->addWidget(title_);
+    titles->addWidget(subtitle_);
+    titles->addWidget(description_);
+    head->addLayout(titles, 1);
+    auto* buttons = new QVBoxLayout;
+    buttons->addWidget(launch_);
+    buttons->addWidget(edit_);
+    buttons->addStretch();
+    head->addLayout(buttons);
+
+    auto* grid = new QGridLayout;
+    grid->setHorizontalSpacing(12);
+    grid->setVerticalSpacing(4);
+    const char* names[6] = {QT_TR_NOOP("Network"), QT_TR_NOOP("Display and sound"),
+                            QT_TR_NOOP("Home"),    QT_TR_NOOP("Your files"),
+                            QT_TR_NOOP("Limits"),  QT_TR_NOOP("Command")};
+    for (int i = 0; i < 6; ++i) {
+        factNames_[i] = new QLabel(tr(names[i]), this);
+        factNames_[i]->setForegroundRole(QPalette::PlaceholderText);
+        facts_[i] = new QLabel(this);
+        facts_[i]->setObjectName(QStringLiteral("summaryFact%1").arg(i));
+        facts_[i]->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        facts_[i]->setWordWrap(true);
+        const int row = i / 2, col = (i % 2) * 2;
+        grid->addWidget(factNames_[i], row, col, Qt::AlignTop);
+        grid->addWidget(facts_[i], row, col + 1, Qt::AlignTop);
+    }
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(3, 1);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 8);
+    layout->addLayout(head);
+    layout->addSpacing(4);
+    layout->addLayout(grid);
+    setProfile(nullptr);
+}
+
+void ProfileSummary::setProfile(const ProfileEntry* e) {
+    launch_->setEnabled(e && e->valid);
+    edit_->setEnabled(e);
+    for (int i = 0; i < 6; ++i) {
+        factNames_[i]->setVisible(e);
+        facts_[i]->setVisible(e);
+    }
+    if (!e) {
+        icon_->setPixmap(QIcon::fromTheme("security-high").pixmap(48, 48));
+        title_->setText(tr("No profile selected"));
+        subtitle_->setText(QString());
+        description_->setText(tr("Pick a profile on the left, or create one with New."));
+        return;
+    }
+    icon_->setPixmap(e->icon.pixmap(48, 48));
+    title_->setText(e->title);
+    QString sub = e->builtin ? tr("%1 \u00b7 built-in profile").arg(e->name)
+                  : e->overridesBuiltin
+                      ? tr("%1 \u00b7 your profile, replacing the built-in one").arg(e->name)
+                      : tr("%1 \u00b7 your profile").arg(e->name);
+    if (!e->extends.isEmpty() && e->extends != e->name)
+        sub += QStringLiteral(" \u00b7 ") + tr("based on %1").arg(e->extends);
+    subtitle_->setText(sub);
+    if (!e->valid) {
+        description_->setText(tr("\u26a0 This profile does not load: %1").arg(e->error));
+        for (int i = 0; i < 6; ++i) {
+            factNames_[i]->setVisible(false);
+            facts_[i]->setVisible(false);
+        }
+        return;
+    }
+    description_->setText(e->description);
+
+    const lb::ProfileStore store(lb::Paths::fromEnvironment());
+    auto loaded = lb::loadProfile(store, e->path.toStdString());
+    if (!loaded) return;
+    const lb::Profile& p = *loaded;
+    QString net;
+    if (p.network.mode == lb::NetMode::None)
+        net = tr("None");
+    else if (p.network.firewall == "internet-only")
+        net = tr("Internet only (no LAN, no host)");
+    else if (p.network.firewall == "host-only")
+        net = tr("This computer only");
+    else
+        net = tr("Open");
+    if (!p.network.ports.empty())
+        net += p.network.ports.size() == 1 ? tr(", 1 port forwarded")
+                                           : tr(", %1 ports forwarded").arg(p.network.ports.size());
+    facts_[0]->setText(net);
+
+    QStringList desk;
+    if (p.desktop.wayland) desk << QStringLiteral("Wayland");
+    if (p.desktop.x11) desk << QStringLiteral("X11");
+    if (p.desktop.audio != "none") desk << tr("sound");
+    if (p.desktop.gpu) desk << tr("GPU");
+    facts_[1]->setText(desk.isEmpty() ? tr("None") : desk.join(QStringLiteral(", ")));
+
+    switch (p.filesystem.home) {
+        case lb::HomeMode::Private:
+            facts_[2]->setText(tr("Private, kept between runs"));
+            break;
+        case lb::HomeMode::Tmpfs:
+            facts_[2]->setText(tr("Empty, thrown away at exit"));
+            break;
+        case lb::HomeMode::Overlay:
+            facts_[2]->setText(tr("Yours, read-only; changes kept apart"));
+            break;
+    }
+    QStringList binds;
+    for (const lb::Bind& b : p.filesystem.binds) {
+        QString h = q(b.host);
+        const QString home = QDir::homePath();
+        if (h == home || h.startsWith(home + QLatin1Char('/'))) h.replace(0, home.size(), "~");
+        binds << (b.rw ? tr("%1 (read-write)").arg(h) : tr("%1 (read-only)").arg(h));
+    }
+    facts_[3]->setText(binds.isEmpty() ? tr("None shared") : binds.join(QStringLiteral(", ")));
+
+    QStringList limits;
+    if (p.resources.memoryMax)
+        limits << tr("%1 memory").arg(textformat::bytes(qint64(*p.resources.memoryMax)));
+    if (p.resources.tasksMax) limits << tr("%1 tasks").arg(*p.resources.tasksMax);
+    if (p.resources.cpuPercent) limits << tr("%1% CPU").arg(*p.resources.cpuPercent);
+    facts_[4]->setText(limits.isEmpty() ? tr("None") : limits.join(QStringLiteral(", ")));
+
+    QStringList argv;
+    for (const auto& a : p.command)
+        argv << q(a);
+    facts_[5]->setText(argv.isEmpty() ? tr("None: give one at launch") : textformat::command(argv));
+}

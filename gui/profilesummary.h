@@ -1,0 +1,35 @@
+// The selected profile at a glance: icon, title, what it is, and what it lets the program do
+// (network, display, home, shared folders, limits), with Launch and Edit.
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+class QPushButton;
+struct ProfileEntry;
+
+class ProfileSummary : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit ProfileSummary(QWidget* parent = nullptr);
+
+    // nullptr: nothing selected.
+    void setProfile(const ProfileEntry* entry);
+    QPushButton* launchButton() const { return launch_; }
+    QPushButton* editButton() const { return edit_; }
+
+signals:
+    void launchRequested();
+    void editRequested();
+
+private:
+    QLabel* icon_;
+    QLabel* title_;
+    QLabel* subtitle_;
+    QLabel* description_;
+    QLabel* facts_[6];
+    QLabel* factNames_[6];
+    QPushButton* launch_;
+    QPushButton* edit_;
+};

@@ -1,0 +1,96 @@
+// layerbox desktop install|remove|list: menu entries that start a profile's program in its
+// sandbox.
+#include <cstdio>
+
+#include "../desktop_entries.h"
+#include "../fsutil.h"
+#include "../jsonw.h"
+#include "../paths.h"
+#include "../profile.h"
+#include "../profile_store.h"
+#include "commands.h"
+
+namespace lb::cli {
+
+namespace {
+
+// The Exec line names this binary by its absolute path: menus run without the user's PATH.
+std::string selfPath() {
+    return joinPath(executableDir(), "layerbox");
+}
+
+int install(const Args& args) {
+    auto store = defaultStore();
+    const std::string& name = args.positional[0];
+    if (!isValidProfileName(name))
+        return usageError(args.commandPath, quote(name) + " is not a profile name");
+    auto profile = loadProfile(store, name);
+    if (!profile) return fail(profile.error());
+    auto path = installMenuEntry(store.paths(), *profile, selfPath(), args.get("name"));
+    if (!path) return fail(path.error().wrap("writing the menu entry"));
+    std::printf("%s\n", path->c_str());
+    return 0;
+}
+
+int remove(const Args& args) {
+    const std::string& name = args.positional[0];
+    if (!isValidProfileName(name))
+        return usageError(args.commandPath, quote(name) + " is not a profile name");
+    if (auto s = removeMenuEntry(Paths::fromEnvironment(), name); !s) return fail(s.error());
+    return 0;
+}
+
+int list(const Args& args) {
+    auto entries = listMenuEntries(Paths::fromEnvironment());
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginArray();
+        for (const auto& e : entries)
+            w.beginObject()
+                .field("profile", e.profile)
+                .field("name", e.name)
+                .field("path", e.path)
+                .field("exec", e.exec)
+                .endObject();
+        w.endArray();
+        std::printf("%s\n", w.str().c_str());
+        return 0;
+    }
+    for (const auto& e : entries)
+        std::printf("%-18s %-32s %s\n", e.profile.c_str(), e.name.c_str(), e.path.c_str());
+    return 0;
+}
+
+}  // namespace
+
+Command desktopCommand() {
+    Command c;
+    c.name = "desktop";
+    c.summary = "Menu entries that start a profile's program in its sandbox.";
+    c.details =
+        "Entries are written to $XDG_DATA_HOME/applications/layerbox-PROFILE.desktop, with the "
+        "name, icon and file types of the application's own entry (the profile's "
+        "desktop_entry).";
+    c.subcommands = {
+        {.name = "install",
+         .synopsis = "PROFILE",
+         .summary = "Write a menu entry for a profile (\"Firefox ESR (sandboxed)\").",
+         .options = {{"name", 0, "NAME", "Name shown in menus instead of the generated one."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = install},
+        {.name = "remove",
+         .synopsis = "PROFILE",
+         .summary = "Remove the menu entry Layerbox wrote for a profile.",
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = remove},
+        {.name = "list",
+         .summary = "List the menu entries Layerbox wrote.",
+         .options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
+         .run = list},
+    };
+    return c;
+}
+
+}  // namespace lb::cli

@@ -1,0 +1,219 @@
+// Launching real sandboxes from the GUI: through the real runner (`layerbox run --status-fd`),
+// as an unprivileged user. A row appears on the `started` event and goes on `exited`; a launch
+// that fails says why in one line of the log; Stop and Kill end a sandbox.
+#include <QAction>
+#include <QPushButton>
+#include <QTreeView>
+#include <QtTest>
+
+#include <unistd.h>
+
+#include "guitest.h"
+#include "instancemodel.h"
+#include "layerboxclient.h"
+#include "logpanel.h"
+#include "mainwindow.h"
+#include "notifier.h"
+#include "profilelistmodel.h"
+#include "runningview.h"
+#include "sandboxlaunch.h"
+#include "testsupport.h"
+
+using namespace lbtest;
+
+namespace {
+constexpr int kLaunchTimeout = 60000;
+
+bool hasEvent(const QSignalSpy& spy, const QString& kind) {
+    for (const auto& args : spy)
+        if (args.at(0).toJsonObject().value("event").toString() == kind) return true;
+    return false;
+}
+}  // namespace
+
+class TstGuiLaunch : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestHome> home_;
+
+private slots:
+    void initTestCase() {
+        QVERIFY2(::getuid() != 0, "sandboxes are launched as an unprivileged user");
+        QVERIFY2(QFileInfo(layerboxBin()).isExecutable(), qPrintable(layerboxBin()));
+    }
+    void init() {
+        home_ = std::make_unique<TestHome>();
+        QVERIFY(home_->isValid());
+        home_->apply();
+    }
+    void cleanup() { home_.reset(); }
+
+    // The `started` event on the status pipe adds the row; `exited` removes it.
+    void rowFollowsTheSandbox() {
+        MainWindow w;
+        w.show();
+        RunningView* rv = w.runningView();
+        rv->setRefreshInterval(3600 * 1000);  // rows from status events only, not from `ps`
+        QTRY_VERIFY(!rv->refreshInFlight());
+        InstanceModel* m = rv->model();
+        QCOMPARE(m->rowCount(), 0);
+
+        QPointer<SandboxLaunch> launch = w.launchProfile("default", {"sh", "-c", "sleep 2"});
+        QVERIFY(launch);
+        QSignalSpy events(launch.data(), &SandboxLaunch::event);
+        bool exitedBeforeRemoval = false;
+        // The launch records the event before it tells anyone about it.
+        connect(m, &QAbstractItemModel::rowsRemoved, this, [&]() {
+            exitedBeforeRemoval = launch && launch->exitedEvent().value("event") == "exited";
+        });
+
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 1, kLaunchTimeout);
+        QVERIFY(hasEvent(events, "started"));
+        const Instance* row = m->instanceAt(0);
+        QVERIFY(row->fromLaunch);
+        QCOMPARE(row->id, launch->instanceId());
+        QVERIFY(!row->id.isEmpty());
+        QCOMPARE(row->profile, QString("default"));
+        QCOMPARE(row->command, (QStringList{"sh", "-c", "sleep 2"}));
+        QCOMPARE(row->state, QString("running"));
+        QVERIFY(row->pid > 0);
+        QCOMPARE(row->pid, launch->programPid());
+        QVERIFY(processAlive(row->pid));
+        QCOMPARE(m->index(0, InstanceModel::ProfileColumn).data().toString(), QString("default"));
+        QCOMPARE(m->index(0, InstanceModel::CommandColumn).data().toString(),
+                 QString("sh -c 'sleep 2'"));
+        QCOMPARE(m->index(0, InstanceModel::NetworkColumn).data().toString(), QString("none"));
+        QTRY_COMPARE(w.profileModel()->entry("default")->running, 1);  // the list's indicator
+
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
+        QVERIFY(exitedBeforeRemoval);
+        QTRY_COMPARE(w.profileModel()->entry("default")->running, 0);
+        QTRY_VERIFY(w.logPanel()->text().contains("default: exited"));
+        // No error about the sandbox (commands the backend lacks yet may have complained).
+        QVERIFY2(!w.logPanel()->text().contains("default: error"),
+                 qPrintable(w.logPanel()->text()));
+        QCOMPARE(w.notifier()->sentCount(), 0);
+    }
+
+    // With `ps` refreshing as usual the sandbox is still one row, and it still goes.
+    void rowWithRefresh() {
+        MainWindow w;
+        InstanceModel* m = w.runningView()->model();
+        w.launchProfile("default", {"sh", "-c", "sleep 3"});
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 1, kLaunchTimeout);
+        QTest::qWait(1500);  // a refresh or two
+        QCOMPARE(m->rowCount(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
+        QTest::qWait(1200);  // a late `ps` must not bring it back
+        QCOMPARE(m->rowCount(), 0);
+    }
+
+    // A launch that cannot start (a layer that does not exist) says why in one line.
+    void failedLaunchIsLogged() {
+        home_->writeProfile("broken", R"({"version": 1, "name": "broken", "extends": "default",
+                                          "filesystem": {"layers": ["missing"]}})");
+        MainWindow w;
+        w.runningView()->setRefreshInterval(3600 * 1000);
+        QSignalSpy inserted(w.runningView()->model(), &QAbstractItemModel::rowsInserted);
+        QPointer<SandboxLaunch> launch = w.launchProfile("broken", {"true"});
+        QVERIFY(launch);
+        QSignalSpy finished(launch.data(), &SandboxLaunch::finished);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kLaunchTimeout);
+        const QJsonObject exited = finished.first().first().toJsonObject();
+        QCOMPARE(exited.value("status").toInt(), 125);
+        const QString expected = "layer \"missing\" does not exist";
+        QVERIFY2(exited.value("error").toString().contains(expected),
+                 qPrintable(exited.value("error").toString()));
+        const QString log = w.logPanel()->text();
+        QVERIFY2(log.contains("broken: error: " + exited.value("error").toString()),
+                 qPrintable(log));
+        QCOMPARE(log.count(expected), 1);  // one line, not the runner's stderr again
+        QCOMPARE(inserted.count(), 0);
+        QCOMPARE(w.notifier()->sentCount(), 1);
+
+        // And the GUI goes on working.
+        w.launchProfile("default", {"true"});
+        QTRY_VERIFY_WITH_TIMEOUT(w.logPanel()->text().contains("default: exited"), kLaunchTimeout);
+    }
+
+    // A program that fails is reported with its status (and a notification).
+    void failingProgramIsReported() {
+        MainWindow w;
+        w.launchProfile("default", {"sh", "-c", "echo oops >&2; exit 3"});
+        QTRY_VERIFY_WITH_TIMEOUT(w.logPanel()->text().contains("exited with status 3"),
+                                 kLaunchTimeout);
+        QVERIFY(w.logPanel()->text().contains("default: | oops"));
+        QCOMPARE(w.notifier()->sentCount(), 1);
+    }
+
+    // Pause and Resume change the state shown (`layerbox pause|resume` freeze the sandbox's
+    // systemd scope: that needs the test to run inside the user's systemd manager, as
+    // scripts/test does; elsewhere the sandbox has no scope and the test is skipped).
+    void pauseAndResume() {
+        MainWindow w;
+        RunningView* rv = w.runningView();
+        InstanceModel* m = rv->model();
+        QPointer<SandboxLaunch> launch = w.launchProfile("default", {"sleep", "60"});
+        QVERIFY(launch);
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 1, kLaunchTimeout);
+        const QString id = m->instanceAt(0)->id;
+        QTRY_VERIFY_WITH_TIMEOUT(m->instance(id)->inPs, 10000);  // `ps` lists it
+        // A missing capability is a failure, not a skip: the suite runs inside the systemd
+        // user manager (scripts/test), where every sandbox gets a scope.
+        if (m->instance(id)->scope.isEmpty()) launch->kill();
+        QVERIFY2(!m->instance(id)->scope.isEmpty(),
+                 "the sandbox has no systemd scope: run the suite inside the user manager, as "
+                 "scripts/test does");
+        rv->selectInstance(id);
+        auto* pause = rv->findChild<QPushButton*>("pauseButton");
+        auto* resume = rv->findChild<QPushButton*>("resumeButton");
+        QVERIFY(pause->isEnabled());
+        pause->click();
+        QTRY_COMPARE_WITH_TIMEOUT(m->instance(id)->state, QString("paused"), 10000);
+        QTRY_VERIFY(resume->isEnabled());
+        QTest::qWait(1500);  // the next `ps` agrees
+        QCOMPARE(m->instance(id)->state, QString("paused"));
+        QCOMPARE(m->index(m->rowOf(id), InstanceModel::StateColumn).data().toString(),
+                 QString("paused"));
+        resume->click();
+        QTRY_COMPARE_WITH_TIMEOUT(m->instance(id)->state, QString("running"), 10000);
+        QTest::qWait(1500);
+        QCOMPARE(m->instance(id)->state, QString("running"));
+        rv->findChild<QPushButton*>("stopButton")->click();
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
+        QVERIFY2(!w.logPanel()->text().contains("default: error"),
+                 qPrintable(w.logPanel()->text()));
+    }
+
+    // Stop and Kill from the running view end the sandbox (through `layerbox stop`/`kill`, or
+    // through the runner when those are not there).
+    void stopAndKill_data() {
+        QTest::addColumn<QString>("button");
+        QTest::newRow("stop") << "stopButton";
+        QTest::newRow("kill") << "killButton";
+    }
+    void stopAndKill() {
+        QFETCH(QString, button);
+        ScriptedAsker asker;
+        asker.answer(questions::kKillSandbox, "kill");
+        MainWindow w;
+        RunningView* rv = w.runningView();
+        InstanceModel* m = rv->model();
+        QPointer<SandboxLaunch> launch = w.launchProfile("default", {"sleep", "60"});
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 1, kLaunchTimeout);
+        const qint64 pid = m->instanceAt(0)->pid;
+        rv->selectInstance(m->instanceAt(0)->id);
+        auto* b = rv->findChild<QPushButton*>(button);
+        QVERIFY(b);
+        QVERIFY(b->isEnabled());
+        b->click();
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
+        QTRY_VERIFY(!processAlive(pid));
+        QCOMPARE(w.notifier()->sentCount(), 0);  // asked for: not an error
+        QVERIFY(asker.unexpected.isEmpty());
+    }
+};
+
+QTEST_MAIN(TstGuiLaunch)
+#include "tst_gui_launch.moc"

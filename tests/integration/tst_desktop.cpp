@@ -1,0 +1,948 @@
+// Desktop programs for real, with real servers started by the test: Xvfb (with access control),
+// weston's headless backend, a private dbus-daemon with two services, xdg-dbus-proxy (started
+// by Layerbox), PulseAudio with a null sink; then xterm and Firefox ESR in their built-in
+// profiles, whose windows are kept as screenshots in build/artifacts/screenshots/.
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QtTest>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "testsupport.h"
+
+using namespace lbtest;
+
+namespace {
+
+constexpr uint16_t kFamilyInternet = 0, kFamilyLocal = 256;
+
+QByteArray xauthEntry(uint16_t family, const QByteArray& address, const QByteArray& number,
+                      const QByteArray& cookie) {
+    QByteArray out;
+    auto u16 = [&](int v) {
+        out += char((v >> 8) & 0xff);
+        out += char(v & 0xff);
+    };
+    u16(family);
+    for (const QByteArray& f : {address, number, QByteArray("MIT-MAGIC-COOKIE-1"), cookie}) {
+        u16(int(f.size()));
+        out += f;
+    }
+    return out;
+}
+
+struct XauthRecord {
+    int family;
+    QByteArray address, number, name, data;
+};
+
+QList<XauthRecord> parseXauth(const QByteArray& b) {
+    QList<XauthRecord> out;
+    int pos = 0;
+    auto u16 = [&]() {
+        int v = (uchar(b[pos]) << 8) | uchar(b[pos + 1]);
+        pos += 2;
+        return v;
+    };
+    while (pos + 2 <= b.size()) {
+        XauthRecord r;
+        r.family = u16();
+        for (QByteArray* f : {&r.address, &r.number, &r.name, &r.data}) {
+            if (pos + 2 > b.size()) return {};
+            int len = u16();
+            *f = b.mid(pos, len);
+            pos += len;
+        }
+        out << r;
+    }
+    return out;
+}
+
+QByteArray hostName() {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    return name;
+}
+
+QByteArray randomBytes(int n) {
+    QByteArray b(n, '\0');
+    for (auto& c : b)
+        c = char(QRandomGenerator::global()->bounded(256));
+    return b;
+}
+
+// A server process started by the test; ended (TERM, then KILL) by the destructor.
+class Server {
+public:
+    ~Server() { stop(); }
+    QProcess& proc() { return p_; }
+    void stop() {
+        if (p_.state() == QProcess::NotRunning) return;
+        p_.terminate();
+        if (!p_.waitForFinished(5000)) {
+            p_.kill();
+            p_.waitForFinished(5000);
+        }
+    }
+    bool running() const { return p_.state() == QProcess::Running; }
+    // Wait until `path` exists (a socket the server creates), or the server has exited.
+    bool waitForPath(const QString& path, int ms = 15000) {
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < ms) {
+            if (QFileInfo::exists(path)) return true;
+            if (p_.state() == QProcess::NotRunning) return false;
+            p_.waitForReadyRead(50);
+        }
+        return false;
+    }
+    QString log() {
+        return QString::fromUtf8(p_.readAllStandardOutput() + p_.readAllStandardError());
+    }
+
+protected:
+    QProcess p_;
+};
+
+// Xvfb on a free display number, with an Xauthority file holding its cookie, another
+// display's cookie and a remote host's cookie (only the first must reach the sandbox).
+class Xvfb : public Server {
+public:
+    bool start(const QString& dir) {
+        for (int attempt = 0; attempt < 20; ++attempt) {
+            int n = 140 + QRandomGenerator::global()->bounded(400);
+            if (QFileInfo::exists(QString("/tmp/.X11-unix/X%1").arg(n)) ||
+                QFileInfo::exists(QString("/tmp/.X%1-lock").arg(n)))
+                continue;
+            number_ = QString::number(n);
+            cookie_ = randomBytes(16);
+            auth_ = dir + "/Xauthority";
+            QByteArray file = xauthEntry(kFamilyLocal, hostName(), number_.toUtf8(), cookie_) +
+                              xauthEntry(kFamilyLocal, hostName(), QByteArray::number(n + 1),
+                                         "other-display-cookie") +
+                              xauthEntry(kFamilyInternet, QByteArray("\x0a\x01\x02\x03", 4),
+                                         number_.toUtf8(), "remote-host-cookie");
+            if (!writeFile(auth_, file)) return false;
+            p_.setProcessChannelMode(QProcess::MergedChannels);
+            p_.start("Xvfb", {":" + number_, "-nolisten", "tcp", "-auth", auth_, "-screen", "0",
+                              "1280x800x24"});
+            if (waitForPath(socket())) return true;
+            qInfo().noquote() << "Xvfb :" + number_ << "did not start:" << log();
+            stop();
+        }
+        return false;
+    }
+    QString display() const { return ":" + number_; }
+    QString number() const { return number_; }
+    QString socket() const { return "/tmp/.X11-unix/X" + number_; }
+    QString authFile() const { return auth_; }
+    QByteArray cookie() const { return cookie_; }
+
+private:
+    QString number_, auth_;
+    QByteArray cookie_;
+};
+
+// A tiny HTTP server on 127.0.0.1 (a thread): every GET gets the test page.
+class HttpServer {
+public:
+    HttpServer() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        struct sockaddr_in a = {};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        socklen_t len = sizeof a;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+        port_ = ntohs(a.sin_port);
+        ::listen(fd_, 16);
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~HttpServer() {
+        stop_ = true;
+        thread_.join();
+        ::close(fd_);
+    }
+    int port() const { return port_; }
+    QStringList requests() {
+        std::lock_guard<std::mutex> l(m_);
+        return requests_;
+    }
+    static QByteArray page() {
+        return "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+               "<title>Layerbox test page</title></head>"
+               "<body style=\"background:#1f7a4d;color:white;font-family:sans-serif\">"
+               "<h1 style=\"font-size:56px\">Served from the host's 127.0.0.1</h1>"
+               "<p style=\"font-size:28px\">Firefox ESR in a Layerbox sandbox reached this page "
+               "through slirp4netns (10.0.2.2) on the one port its firewall allows.</p>"
+               "</body></html>";
+    }
+
+private:
+    void loop() {
+        while (!stop_) {
+            struct pollfd p = {fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0) continue;
+            struct timeval tv = {5, 0};
+            ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            QByteArray req;
+            char buf[4096];
+            while (!req.contains("\r\n\r\n")) {
+                ssize_t n = ::read(c, buf, sizeof buf);
+                if (n <= 0) break;
+                req.append(buf, int(n));
+            }
+            QByteArray line = req.left(req.indexOf("\r\n"));
+            {
+                std::lock_guard<std::mutex> l(m_);
+                requests_ << QString::fromUtf8(line);
+            }
+            QByteArray body = line.startsWith("GET / ") ? page() : QByteArray("not here");
+            QByteArray resp =
+                (line.startsWith("GET / ") ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
+                QByteArray(
+                    "Content-Type: text/html; charset=utf-8\r\n"
+                    "Connection: close\r\nContent-Length: ") +
+                QByteArray::number(body.size()) + "\r\n\r\n" + body;
+            (void)!::write(c, resp.constData(), size_t(resp.size()));
+            ::close(c);
+        }
+    }
+    int fd_ = -1, port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    std::mutex m_;
+    QStringList requests_;
+};
+
+struct Out {
+    int code = -1;
+    QByteArray out, err;
+    QString text() const { return QString::fromUtf8(out); }
+    QString errors() const { return QString::fromUtf8(err); }
+};
+
+bool haveProgram(const QString& name) {
+    return !QStandardPaths::findExecutable(name).isEmpty();
+}
+
+QString artifactsDir() {
+    QString d = QDir(testBinDir() + "/../artifacts/screenshots").absolutePath();
+    QDir().mkpath(d);
+    return d;
+}
+
+}  // namespace
+
+class TstDesktop : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestHome> home_;
+
+    // The test home's environment without any display, sound or bus of the caller's.
+    QProcessEnvironment env() const {
+        auto e = home_->env();
+        for (const char* v : {"DISPLAY", "XAUTHORITY", "WAYLAND_DISPLAY", "PULSE_SERVER",
+                              "PULSE_COOKIE", "DBUS_SYSTEM_BUS_ADDRESS"})
+            e.remove(v);
+        return e;
+    }
+    QProcessEnvironment xEnv(const Xvfb& x) const {
+        auto e = env();
+        e.insert("DISPLAY", x.display());
+        e.insert("XAUTHORITY", x.authFile());
+        return e;
+    }
+    Out exec(const QProcessEnvironment& e, const QString& program, const QStringList& args,
+             int timeoutMs = 60000) const {
+        QProcess p;
+        p.setProcessEnvironment(e);
+        p.setWorkingDirectory(home_->home());
+        p.start(program, args);
+        Out o;
+        if (!p.waitForStarted(10000)) {
+            o.err = "cannot start " + program.toUtf8();
+            return o;
+        }
+        p.closeWriteChannel();
+        if (!p.waitForFinished(timeoutMs)) {
+            p.kill();
+            p.waitForFinished(5000);
+            o.err = "timed out: ";
+        }
+        o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        o.out = p.readAllStandardOutput();
+        o.err += p.readAllStandardError();
+        return o;
+    }
+    // layerbox run --profile PROFILE [--ro-bind tests] -- CMD...
+    Out run(const QProcessEnvironment& e, const QString& profile, const QStringList& cmd,
+            const QStringList& extra = {}, int timeoutMs = 60000) const {
+        return exec(e, layerboxBin(),
+                    QStringList{"run", "--profile", profile} + probeBind() + extra +
+                        QStringList{"--"} + cmd,
+                    timeoutMs);
+    }
+    QJsonObject probe(const QProcessEnvironment& e, const QString& profile, const QString& what,
+                      const QString& arg) const {
+        auto o = run(e, profile, {probePath(), "try", what, arg});
+        if (o.code != 0) qWarning().noquote() << "probe run failed:" << o.code << o.errors();
+        return lastJson(o.text());
+    }
+    void profile(const QString& name, const QByteArray& json) { home_->writeProfile(name, json); }
+    // Names of the top-level windows of a display (xwininfo -root -tree).
+    QString windows(const Xvfb& x) const {
+        return exec(xEnv(x), "xwininfo", {"-root", "-tree"}, 10000).text();
+    }
+    QString screenshot(const Xvfb& x, const QString& name) const {
+        QString file = home_->home() + "/" + name;
+        auto o = exec(xEnv(x), "import", {"-window", "root", file}, 30000);
+        if (o.code != 0) qWarning().noquote() << "import failed:" << o.errors();
+        QString dest = artifactsDir() + "/" + name;
+        QFile::remove(dest);
+        if (!QFile::copy(file, dest)) {
+            qWarning().noquote() << "cannot copy the screenshot to" << dest;
+            return file;
+        }
+        qInfo().noquote() << "screenshot:" << dest;
+        return dest;
+    }
+    // xdg-dbus-proxy processes whose parent is `ppid`.
+    static QList<qint64> proxiesOf(qint64 ppid) {
+        QList<qint64> out;
+        for (qint64 pid : processesNamed("xdg-dbus-proxy")) {
+            QByteArray st = readFile(QString("/proc/%1/stat").arg(pid));
+            auto fields = st.mid(st.lastIndexOf(')') + 2).split(' ');
+            if (fields.size() > 1 && fields[1].toLongLong() == ppid) out << pid;
+        }
+        return out;
+    }
+    // xdg-dbus-proxy processes listening below `dir` (whoever their parent is now).
+    static QList<qint64> proxiesIn(const QString& dir) {
+        QList<qint64> out;
+        for (qint64 pid : processesNamed("xdg-dbus-proxy"))
+            if (readFile(QString("/proc/%1/cmdline").arg(pid)).contains(dir.toUtf8())) out << pid;
+        return out;
+    }
+    // Stop a background `layerbox run`: SIGTERM (relayed to the program), then SIGKILL.
+    static void stopRunner(QProcess& p, int ms = 30000) {
+        if (p.state() == QProcess::NotRunning) return;
+        p.terminate();
+        if (!p.waitForFinished(ms)) {
+            qWarning() << "the sandbox did not end on SIGTERM; killing it";
+            p.kill();
+            p.waitForFinished(10000);
+        }
+    }
+
+private slots:
+    void initTestCase() {
+        QVERIFY2(::getuid() != 0, "must run as an unprivileged user");
+        QVERIFY2(QFileInfo(layerboxBin()).isExecutable(), qPrintable(layerboxBin()));
+        QVERIFY2(QFileInfo(probePath()).isExecutable(), qPrintable(probePath()));
+        // Every tool is in scripts/deps.sh's LB_PKGS_TEST (or LB_PKGS_RUNTIME).
+        for (const char* tool :
+             {"Xvfb", "xdpyinfo", "xwininfo", "xterm", "x-terminal-emulator", "import", "weston",
+              "wayland-info", "dbus-daemon", "dbus-send", "xdg-dbus-proxy", "pulseaudio", "pactl",
+              "desktop-file-validate", "firefox-esr"})
+            QVERIFY2(haveProgram(tool), tool);
+    }
+    void init() {
+        home_ = std::make_unique<TestHome>();
+        QVERIFY(home_->isValid());
+    }
+    void cleanup() { home_.reset(); }
+
+    // -----------------------------------------------------------------------------------------
+    // X11
+
+    void x11ClientConnectsOnlyWithX11On() {
+        Xvfb x;
+        QVERIFY(x.start(home_->home()));
+        // The server does check cookies: a client without one is refused.
+        auto noCookie = xEnv(x);
+        noCookie.remove("XAUTHORITY");
+        QVERIFY(exec(noCookie, "xdpyinfo", {}).code != 0);
+        QCOMPARE(exec(xEnv(x), "xdpyinfo", {}).code, 0);
+
+        profile("x11app", R"({"version": 1, "desktop": {"x11": true}})");
+        auto on = run(xEnv(x), "x11app", {"xdpyinfo"});
+        QVERIFY2(on.code == 0, qPrintable(on.errors()));
+        QVERIFY(on.text().contains("name of display:    " + x.display()));
+
+        // Inside: DISPLAY, and an Xauthority file with this display's cookie only, addressed to
+        // the sandbox's host name, in the sandbox's own runtime directory.
+        auto env = run(xEnv(x), "x11app", {"sh", "-c", "echo \"$DISPLAY|$XAUTHORITY\""});
+        QCOMPARE(env.text().trimmed(),
+                 x.display() + "|/run/user/" + QString::number(::getuid()) + "/Xauthority");
+        auto cookie = run(xEnv(x), "x11app", {"sh", "-c", "cat \"$XAUTHORITY\""});
+        QCOMPARE(cookie.code, 0);
+        auto entries = parseXauth(cookie.out);
+        QCOMPARE(entries.size(), 1);
+        QCOMPARE(entries[0].family, int(kFamilyLocal));
+        QCOMPARE(entries[0].address, QByteArray("x11app"));
+        QCOMPARE(entries[0].number, x.number().toUtf8());
+        QCOMPARE(entries[0].data, x.cookie());
+        QVERIFY(!cookie.out.contains("other-display-cookie"));
+        QVERIFY(!cookie.out.contains("remote-host-cookie"));
+        // Only the socket file of this display is in the sandbox's /tmp/.X11-unix.
+        auto listing = run(xEnv(x), "x11app", {"ls", "-A", "/tmp/.X11-unix"});
+        QCOMPARE(listing.text().trimmed(), "X" + x.number());
+
+        // Off (the default profile): no X11 at all.
+        auto off = run(xEnv(x), "default", {"xdpyinfo"});
+        QVERIFY(off.code != 0);
+        QVERIFY(off.errors().contains("unable to open display"));
+        auto xterm = run(xEnv(x), "default", {"xterm", "-e", "true"});
+        QVERIFY(xterm.code != 0);
+        QVERIFY2(xterm.errors().contains("can't open display", Qt::CaseInsensitive),
+                 qPrintable(xterm.errors()));
+        auto sock = probe(xEnv(x), "default", "unix-connect", x.socket());
+        QCOMPARE(sock["succeeded"].toBool(), false);
+    }
+
+    void abstractX11SocketStaysUnreachable() {
+        Xvfb x;
+        QVERIFY(x.start(home_->home()));
+        // Xvfb listens on the abstract socket too, and the host can reach it ...
+        QVERIFY(readFile("/proc/net/unix").contains(" @" + x.socket().toUtf8() + "\n"));
+        auto host = exec(env(), probePath(), {"try", "abstract-connect", x.socket()});
+        QCOMPARE(lastJson(host.text())["succeeded"].toBool(), true);
+        // ... but not a sandbox, even with x11 on: its network namespace hides it.
+        profile("x11app", R"({"version": 1, "desktop": {"x11": true}})");
+        auto abstract = probe(xEnv(x), "x11app", "abstract-connect", x.socket());
+        QCOMPARE(abstract["attempt"].toString(), QString("abstract-connect"));
+        QCOMPARE(abstract["succeeded"].toBool(), false);
+        QCOMPARE(abstract["errno"].toInt(), int(ECONNREFUSED));
+        // The socket file, bound in, is what works.
+        QCOMPARE(probe(xEnv(x), "x11app", "unix-connect", x.socket())["succeeded"].toBool(), true);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Wayland
+
+    void waylandClientConnectsToHeadlessWeston() {
+        Server weston;
+        QString name = "wayland-lbtest";
+        QString socket = home_->runtimeDir() + "/" + name;
+        auto e = env();
+        weston.proc().setProcessEnvironment(e);
+        weston.proc().start("weston", {"--backend=headless-backend.so", "--socket=" + name,
+                                       "--idle-time=0", "--no-config"});
+        QVERIFY2(weston.waitForPath(socket), qPrintable(weston.log()));
+        e.insert("WAYLAND_DISPLAY", name);
+        QCOMPARE(exec(e, "wayland-info", {}).code, 0);  // the host's client works
+
+        profile("wlapp", R"({"version": 1, "desktop": {"wayland": true}})");
+        auto on = run(e, "wlapp",
+                      {"sh", "-c", "echo \"WAYLAND_DISPLAY=$WAYLAND_DISPLAY\"; wayland-info"});
+        QVERIFY2(on.code == 0, qPrintable(on.errors()));
+        QVERIFY(on.text().contains("WAYLAND_DISPLAY=wayland-0"));
+        QVERIFY(on.text().contains("wl_compositor"));
+        // The sandbox's runtime directory holds the compositor's socket and nothing of the
+        // user's runtime directory (the test's private one sits below it on the host).
+        auto rt = run(e, "wlapp", {"ls", "-A", "/run/user/" + QString::number(::getuid())});
+        QCOMPARE(rt.text().split('\n', Qt::SkipEmptyParts), QStringList{"wayland-0"});
+
+        auto off = run(e, "default", {"wayland-info"});
+        QVERIFY(off.code != 0);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // D-Bus
+
+    void dbusProxyLetsOnlyListedNamesThrough() {
+        Server daemon, allowed, hidden;
+        QString busPath = home_->runtimeDir() + "/test-bus";
+        QString address = "unix:path=" + busPath;
+        daemon.proc().start("dbus-daemon", {"--session", "--nofork", "--address=" + address});
+        QVERIFY2(daemon.waitForPath(busPath), qPrintable(daemon.log()));
+        QString echo = testBinDir() + "/lbdbusecho";
+        for (auto [srv, name] : {std::pair{&allowed, "org.layerbox.Allowed"},
+                                 std::pair{&hidden, "org.layerbox.Hidden"}}) {
+            srv->proc().start(echo, {address, name});
+            QVERIFY(srv->proc().waitForReadyRead(10000));
+            QCOMPARE(srv->proc().readLine().trimmed(), QByteArray("ready"));
+        }
+        auto e = env();
+        e.insert("DBUS_SESSION_BUS_ADDRESS", address);
+        auto call = [](const QString& dest) {
+            return QStringList{"dbus-send",      "--session",          "--print-reply",
+                               "--dest=" + dest, "/org/layerbox/Test", "org.layerbox.Test.Ping"};
+        };
+        // Both answer on the host.
+        QVERIFY(exec(e, "dbus-send", call("org.layerbox.Hidden").mid(1)).text().contains("pong"));
+
+        profile("busapp",
+                R"({"version": 1, "desktop": {"dbus": {"talk": ["org.layerbox.Allowed"]}}})");
+        auto ok = run(e, "busapp", call("org.layerbox.Allowed"), {"--verbose"});
+        QVERIFY2(ok.code == 0, qPrintable(ok.errors()));
+        QVERIFY(ok.text().contains("pong from org.layerbox.Allowed"));
+        QVERIFY(ok.errors().contains("dbus proxy ready"));
+
+        auto names = run(e, "busapp",
+                         {"dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                          "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"});
+        QCOMPARE(names.code, 0);
+        QVERIFY(names.text().contains("org.layerbox.Allowed"));
+        QVERIFY(!names.text().contains("org.layerbox.Hidden"));
+
+        auto denied = run(e, "busapp", call("org.layerbox.Hidden"));
+        QVERIFY(denied.code != 0);
+        QVERIFY(!denied.text().contains("pong"));
+        QVERIFY2(denied.errors().contains("ServiceUnknown"), qPrintable(denied.errors()));
+
+        // The bus inside is the proxy's socket in the sandbox's own runtime directory.
+        auto where = run(e, "busapp", {"sh", "-c", "echo $DBUS_SESSION_BUS_ADDRESS"});
+        QCOMPARE(where.text().trimmed(),
+                 "unix:path=/run/user/" + QString::number(::getuid()) + "/bus");
+
+        // The proxy ended with each sandbox and left no socket behind.
+        QTRY_VERIFY_WITH_TIMEOUT(proxiesIn(home_->runtimeDir()).isEmpty(), 5000);
+        QDir instances(home_->runtimeDir() + "/layerbox/instances");
+        QCOMPARE(instances.entryList({"*.bus", "*.system-bus"}, QDir::System), QStringList());
+    }
+
+    void systemBusThroughTheProxy() {
+        // This host has no system bus: a private bus stands in for it
+        // (DBUS_SYSTEM_BUS_ADDRESS), with one name the profile lists and one it does not.
+        Server daemon, allowed, hidden;
+        QString busPath = home_->runtimeDir() + "/test-system-bus";
+        QString address = "unix:path=" + busPath;
+        daemon.proc().start("dbus-daemon", {"--session", "--nofork", "--address=" + address});
+        QVERIFY2(daemon.waitForPath(busPath), qPrintable(daemon.log()));
+        for (auto [srv, name] : {std::pair{&allowed, "org.layerbox.System"},
+                                 std::pair{&hidden, "org.layerbox.Secret"}}) {
+            srv->proc().start(testBinDir() + "/lbdbusecho", {address, name});
+            QVERIFY(srv->proc().waitForReadyRead(10000));
+        }
+        auto e = env();
+        e.insert("DBUS_SYSTEM_BUS_ADDRESS", address);
+        profile("sysbus",
+                R"({"version": 1, "desktop": {"dbus": {"system_talk": ["org.layerbox.System"]}}})");
+        auto call = [](const QString& dest) {
+            return QStringList{"dbus-send",      "--system",           "--print-reply",
+                               "--dest=" + dest, "/org/layerbox/Test", "org.layerbox.Test.Ping"};
+        };
+        auto ok = run(e, "sysbus", call("org.layerbox.System"));
+        QVERIFY2(ok.code == 0, qPrintable(ok.errors()));
+        QVERIFY(ok.text().contains("pong from org.layerbox.System"));
+        auto no = run(e, "sysbus", call("org.layerbox.Secret"));
+        QVERIFY(no.code != 0);
+        QVERIFY(no.errors().contains("ServiceUnknown"));
+        // Only the system bus: no session bus was asked for.
+        auto where = run(e, "sysbus",
+                         {"sh", "-c",
+                          "echo \"$DBUS_SYSTEM_BUS_ADDRESS|$DBUS_SESSION_BUS_ADDRESS\"; ls -A "
+                          "$XDG_RUNTIME_DIR"});
+        QCOMPARE(where.text().split('\n', Qt::SkipEmptyParts),
+                 QStringList{"unix:path=/run/dbus/system_bus_socket|"});
+    }
+
+    void noBusWhenTheProfileAsksForNone() {
+        auto r = run(env(), "default", {probePath(), "report"}, {"--verbose"});
+        QCOMPARE(r.code, 0);
+        QVERIFY(!r.errors().contains("dbus proxy"));
+        QStringList names;
+        for (const auto& v : lastJson(r.text())["env"].toArray())
+            names << v.toString().section('=', 0, 0);
+        QVERIFY(!names.contains("DBUS_SESSION_BUS_ADDRESS"));
+        QString bus = "/run/user/" + QString::number(::getuid()) + "/bus";
+        QCOMPARE(probe(env(), "default", "unix-connect", bus)["errno"].toInt(), int(ENOENT));
+    }
+
+    // The systemd user manager can run anything outside the sandbox: it must be out of reach,
+    // through the proxy (not listed) and through its own sockets (never bound).
+    void systemdUserManagerIsUnreachable() {
+        auto e = env();  // the session's real bus, where org.freedesktop.systemd1 lives
+        QString realRuntime = qEnvironmentVariable("XDG_RUNTIME_DIR");
+        QVERIFY2(e.contains("DBUS_SESSION_BUS_ADDRESS"), "the test needs the session bus");
+        QStringList getVersion = {"dbus-send",
+                                  "--session",
+                                  "--print-reply",
+                                  "--dest=org.freedesktop.systemd1",
+                                  "/org/freedesktop/systemd1",
+                                  "org.freedesktop.DBus.Properties.Get",
+                                  "string:org.freedesktop.systemd1.Manager",
+                                  "string:Version"};
+        auto host = exec(e, "dbus-send", getVersion.mid(1));
+        QVERIFY2(host.code == 0,
+                 qPrintable("the systemd user manager must answer on the host's session bus (" +
+                            e.value("DBUS_SESSION_BUS_ADDRESS") + "): " + host.errors()));
+
+        profile("notify", R"({"version": 1, "desktop": {"dbus": {"talk":
+                              ["org.freedesktop.Notifications"]}}})");
+        auto viaProxy = run(e, "notify", getVersion);
+        QVERIFY(viaProxy.code != 0);
+        QVERIFY(!viaProxy.text().contains("variant"));
+        auto systemctl = run(e, "notify", {"systemctl", "--user", "show-environment"});
+        QVERIFY(systemctl.code != 0);
+        auto sdrun = run(e, "notify", {"systemd-run", "--user", "--wait", "true"});
+        QVERIFY(sdrun.code != 0);
+        // The user manager's private socket and the unfiltered bus are not there: the
+        // sandbox's runtime directory is its own and holds only the proxy's socket.
+        QString rt = "/run/user/" + QString::number(::getuid());
+        for (const QString& path :
+             {rt + "/systemd/private", realRuntime + "/systemd/private", home_->runtimeDir()})
+            QCOMPARE(probe(e, "notify", "unix-connect", path)["succeeded"].toBool(), false);
+        auto listing = run(e, "notify", {"ls", "-A", rt});
+        QCOMPARE(listing.text().split('\n', Qt::SkipEmptyParts), QStringList{"bus"});
+    }
+
+    void proxyEndsWithTheSandboxAndItsDeathIsSaid() {
+        Server daemon;
+        QString busPath = home_->runtimeDir() + "/test-bus";
+        daemon.proc().start("dbus-daemon",
+                            {"--session", "--nofork", "--address=unix:path=" + busPath});
+        QVERIFY(daemon.waitForPath(busPath));
+        auto e = env();
+        e.insert("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + busPath);
+        profile("busapp", R"({"version": 1, "desktop": {"dbus": {"session": true}}})");
+        // Start `lbprobe sleep` in the sandbox; its stdout (status events, then "ready") is
+        // collected in `out`.
+        auto startSleeper = [&](QProcess& p, QByteArray& out) {
+            p.setProcessEnvironment(e);
+            p.start(layerboxBin(), QStringList{"run", "--profile", "busapp", "--status-fd", "1"} +
+                                       probeBind() + QStringList{"--", probePath(), "sleep"});
+            QElapsedTimer t;
+            t.start();
+            while (!out.contains("ready\n") && p.state() != QProcess::NotRunning &&
+                   t.elapsed() < 20000) {
+                p.waitForReadyRead(100);
+                out += p.readAllStandardOutput();
+            }
+            if (!out.contains("ready\n"))
+                qWarning().noquote()
+                    << "the sandbox did not start:" << out << p.readAllStandardError();
+            return out.contains("ready\n");
+        };
+
+        // It dies: the sandbox goes on, and the runner says so once.
+        QProcess p;
+        QByteArray out, err;
+        QVERIFY(startSleeper(p, out));
+        QVERIFY(p.processId() > 0);
+        auto proxies = proxiesOf(p.processId());
+        QCOMPARE(proxies.size(), 1);
+        QVERIFY(proxies[0] > 0);
+        ::kill(pid_t(proxies[0]), SIGKILL);
+        QElapsedTimer t;
+        t.start();
+        while (!out.contains("\"event\":\"dbus-lost\"") && t.elapsed() < 10000) {
+            p.waitForReadyRead(100);
+            out += p.readAllStandardOutput();
+        }
+        QVERIFY2(out.contains("\"event\":\"dbus-lost\""), out.constData());
+        QVERIFY(p.state() == QProcess::Running);
+        stopRunner(p);
+        err = p.readAllStandardError();
+        QCOMPARE(err.count("xdg-dbus-proxy killed by signal 9"), 1);
+        QVERIFY(proxiesIn(home_->runtimeDir()).isEmpty());
+
+        // The runner is killed: the proxy goes with it (parent-death signal).
+        QProcess q;
+        QByteArray qout;
+        QVERIFY(startSleeper(q, qout));
+        QVERIFY(q.processId() > 0);  // never kill(0): that is our own process group
+        proxies = proxiesOf(q.processId());
+        QCOMPARE(proxies.size(), 1);
+        ::kill(pid_t(q.processId()), SIGKILL);
+        q.waitForFinished(10000);
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(proxies[0]), 5000);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Sound, GPU, appearance
+
+    void pulseaudioWorksWithAudioOn() {
+        Server pulse;
+        auto e = env();
+        pulse.proc().setProcessEnvironment(e);
+        pulse.proc().setProcessChannelMode(QProcess::MergedChannels);
+        pulse.proc().start(
+            "pulseaudio", {"--daemonize=no", "-n", "--exit-idle-time=-1", "--load=module-null-sink",
+                           "--load=module-native-protocol-unix"});
+        QString socket = home_->runtimeDir() + "/pulse/native";
+        QVERIFY2(pulse.waitForPath(socket), qPrintable(pulse.log()));
+        QCOMPARE(exec(e, "pactl", {"info"}).code, 0);
+
+        profile("sound", R"({"version": 1, "desktop": {"audio": "pulseaudio"}})");
+        auto on = run(e, "sound", {"pactl", "info"});
+        QVERIFY2(on.code == 0, qPrintable(on.errors()));
+        QVERIFY(on.text().contains("Server String: unix:/run/user/" + QString::number(::getuid()) +
+                                   "/pulse/native"));
+        QVERIFY(on.text().contains("Default Sink: null"));
+        auto off = run(e, "default", {"pactl", "info"});
+        QVERIFY(off.code != 0);
+    }
+
+    void pipewireSocketIsBound() {
+        // No PipeWire daemon here: a listening socket at its place stands in for it.
+        QString path = home_->runtimeDir() + "/pipewire-0";
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un a = {};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, path.toUtf8().constData(), sizeof a.sun_path - 1);
+        QVERIFY(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        QVERIFY(::listen(fd, 8) == 0);
+        QString inside = "/run/user/" + QString::number(::getuid()) + "/pipewire-0";
+        profile("pw", R"({"version": 1, "desktop": {"audio": "pipewire"}})");
+        QCOMPARE(probe(env(), "pw", "unix-connect", inside)["succeeded"].toBool(), true);
+        QCOMPARE(probe(env(), "default", "unix-connect", inside)["succeeded"].toBool(), false);
+        ::close(fd);
+        ::unlink(path.toUtf8().constData());
+        // Asked for and missing: said, and the program still runs.
+        auto r = run(env(), "pw", {"true"});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.errors().contains("audio: no PipeWire socket"));
+    }
+
+    void gpuIsBoundOrItsAbsenceSaid() {
+        profile("gpuapp", R"({"version": 1, "desktop": {"gpu": true}})");
+        auto r = run(env(), "gpuapp", {"ls", "/dev"}, {"--status-fd", "1"});
+        QCOMPARE(r.code, 0);
+        if (QFileInfo::exists("/dev/dri")) {
+            qInfo() << "/dev/dri exists on this host: checking that it is bound";
+            QVERIFY(r.text().contains("dri\n"));
+            QVERIFY(!r.errors().contains("gpu:"));
+            return;
+        }
+        qInfo() << "this host has no /dev/dri (no GPU): checking that the sandbox says so once "
+                   "and runs without it";
+        QVERIFY(!r.text().contains("dri\n"));
+        QCOMPARE(r.errors().count("gpu: this host has no /dev/dri"), 1);
+        int events = 0;
+        for (const auto& line : r.text().split('\n')) {
+            auto j = QJsonDocument::fromJson(line.toUtf8()).object();
+            if (j["event"] == "warning" && j["message"].toString().contains("/dev/dri")) ++events;
+        }
+        QCOMPARE(events, 1);
+    }
+
+    void themeSettingsAreReadOnlyAndNotChanges() {
+        QString h = home_->home();
+        QVERIFY(writeFile(h + "/.config/gtk-3.0/settings.ini",
+                          "[Settings]\ngtk-theme-name=LayerboxTest\n"));
+        QVERIFY(writeFile(h + "/.gtkrc-2.0", "gtk-theme-name=\"LayerboxTest\"\n"));
+        QVERIFY(writeFile(h + "/.local/share/fonts/LayerboxSans.ttf", "not really a font"));
+        profile("themed", R"({"version": 1, "desktop": {"x11": true}})");
+        auto r = run(env(), "themed",
+                     {"sh", "-c",
+                      "cat ~/.config/gtk-3.0/settings.ini ~/.gtkrc-2.0; ls ~/.local/share/fonts; "
+                      "echo changed > ~/.config/gtk-3.0/settings.ini && echo WROTE"});
+        QVERIFY(r.text().contains("gtk-theme-name=LayerboxTest"));
+        QVERIFY(r.text().contains("gtk-theme-name=\"LayerboxTest\""));
+        QVERIFY(r.text().contains("LayerboxSans.ttf"));
+        QVERIFY(!r.text().contains("WROTE"));
+        QVERIFY(r.errors().contains("Read-only file system"));
+        QCOMPARE(readFile(h + "/.config/gtk-3.0/settings.ini"),
+                 QByteArray("[Settings]\ngtk-theme-name=LayerboxTest\n"));
+        // Their mount points in the sandbox's persistent home are not changes.
+        auto diff = exec(env(), layerboxBin(), {"diff", "themed", "--json"});
+        QCOMPARE(diff.code, 0);
+        QCOMPARE(QJsonDocument::fromJson(diff.out).array(), QJsonArray());
+        // Off: nothing of the user's settings.
+        profile("plain", R"({"version": 1, "desktop": {"x11": true, "theme": false}})");
+        auto off = run(env(), "plain", {"ls", "-A", h});
+        QVERIFY(!off.text().contains(".gtkrc-2.0"));
+        QVERIFY(!off.text().contains(".config"));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Menu entries
+
+    void menuEntries() {
+        // An application entry of our own in XDG_DATA_DIRS, and the real firefox-esr one.
+        QString share = home_->home() + "/share";
+        QVERIFY(writeFile(share + "/applications/lbfake.desktop",
+                          "[Desktop Entry]\nType=Application\nName=Fake Viewer\n"
+                          "GenericName=Image Viewer\nExec=fakeviewer --open %F\nIcon=fake-viewer\n"
+                          "MimeType=image/png;image/jpeg;\nCategories=Graphics;Viewer;\n"
+                          "Keywords=picture;photo;\nTerminal=false\n"));
+        auto e = env();
+        e.insert("XDG_DATA_DIRS", share + ":/usr/local/share:/usr/share");
+        profile("fakeapp", R"({"version": 1, "desktop_entry": "lbfake.desktop",
+                               "command": ["fake viewer", "--greeting=$HOME 100%"]})");
+        QString apps = home_->dataHome() + "/applications";
+
+        auto install = exec(e, layerboxBin(), {"desktop", "install", "fakeapp"});
+        QVERIFY2(install.code == 0, qPrintable(install.errors()));
+        QString file = apps + "/layerbox-fakeapp.desktop";
+        QCOMPARE(install.text().trimmed(), file);
+        auto validate = exec(e, "desktop-file-validate", {file});
+        QVERIFY2(validate.code == 0 && validate.out.isEmpty(),
+                 qPrintable(validate.text() + validate.errors()));
+        QString text = QString::fromUtf8(readFile(file));
+        QVERIFY(text.contains("\nName=Fake Viewer (sandboxed)\n"));
+        QVERIFY(text.contains("\nIcon=fake-viewer\n"));
+        QVERIFY(text.contains("\nMimeType=image/png;image/jpeg;\n"));
+        QVERIFY(text.contains("\nCategories=Graphics;Viewer;\n"));
+        QVERIFY(text.contains("\nKeywords=picture;photo;sandbox;layerbox;\n"));
+        QVERIFY(text.contains("\nX-Layerbox-Profile=fakeapp\n"));
+        QVERIFY(text.contains("\nTryExec=" + layerboxBin() + "\n"));
+        // Quoted as the spec says (then escaped as a string value); the field code is kept.
+        QVERIFY2(text.contains("\nExec=" + layerboxBin() +
+                               " run --profile fakeapp -- \"fake viewer\" "
+                               "\"--greeting=\\\\$HOME 100%%\" %F\n"),
+                 qPrintable(text));
+
+        // The real Firefox ESR entry.
+        auto ff = exec(e, layerboxBin(), {"desktop", "install", "firefox"});
+        QVERIFY2(ff.code == 0, qPrintable(ff.errors()));
+        QString ffFile = apps + "/layerbox-firefox.desktop";
+        QCOMPARE(exec(e, "desktop-file-validate", {ffFile}).code, 0);
+        QString ffText = QString::fromUtf8(readFile(ffFile));
+        QVERIFY(ffText.contains("\nName=Firefox ESR (sandboxed)\n"));
+        QVERIFY(ffText.contains("\nExec=" + layerboxBin() +
+                                " run --profile firefox -- firefox-esr %u\n"));
+        QVERIFY(ffText.contains("\nIcon=firefox-esr\n"));
+        QVERIFY(ffText.contains("x-scheme-handler/https;"));
+
+        // --name, written atomically over the previous one.
+        QCOMPARE(
+            exec(e, layerboxBin(), {"desktop", "install", "fakeapp", "--name", "My Viewer"}).code,
+            0);
+        QVERIFY(readFile(file).contains("\nName=My Viewer\n"));
+        QCOMPARE(QDir(apps).entryList(QDir::Files).size(), 2);  // no temp file left
+
+        // list: only what Layerbox wrote.
+        QVERIFY(writeFile(apps + "/layerbox-foreign.desktop",
+                          "[Desktop Entry]\nType=Application\nName=X\nExec=x\n"));
+        auto list = exec(e, layerboxBin(), {"desktop", "list", "--json"});
+        QCOMPARE(list.code, 0);
+        auto arr = QJsonDocument::fromJson(list.out).array();
+        QCOMPARE(arr.size(), 2);
+        QCOMPARE(arr[0].toObject()["profile"].toString(), QString("fakeapp"));
+        QCOMPARE(arr[0].toObject()["name"].toString(), QString("My Viewer"));
+        QCOMPARE(arr[0].toObject()["path"].toString(), file);
+        QCOMPARE(arr[1].toObject()["profile"].toString(), QString("firefox"));
+        QVERIFY(exec(e, layerboxBin(), {"desktop", "list"}).text().contains("Firefox ESR"));
+
+        // remove: ours only.
+        auto foreign = exec(e, layerboxBin(), {"desktop", "remove", "foreign"});
+        QCOMPARE(foreign.code, 1);
+        QVERIFY(foreign.errors().contains("not written by Layerbox"));
+        QVERIFY(QFileInfo::exists(apps + "/layerbox-foreign.desktop"));
+        QCOMPARE(exec(e, layerboxBin(), {"desktop", "remove", "fakeapp"}).code, 0);
+        QVERIFY(!QFileInfo::exists(file));
+        QCOMPARE(exec(e, layerboxBin(), {"desktop", "remove", "fakeapp"}).code, 1);
+        // A profile without a command has nothing to start.
+        auto none = exec(e, layerboxBin(), {"desktop", "install", "untrusted-gui"});
+        QCOMPARE(none.code, 1);
+        QVERIFY(none.errors().contains("has no command"));
+        QCOMPARE(exec(e, layerboxBin(), {"desktop", "install", "../x"}).code, 2);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Real programs in their built-in profiles, under Xvfb
+
+    void xtermWindowInTheTerminalProfile() {
+        Xvfb x;
+        QVERIFY(x.start(home_->home()));
+        QProcess p;
+        p.setProcessEnvironment(xEnv(x));
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(layerboxBin(),
+                {"run", "--profile", "terminal", "--no-pty", "--", "x-terminal-emulator",
+                 "-geometry", "100x28+30+30", "-fa", "Monospace", "-fs", "13", "-T",
+                 "Layerbox xterm", "-e", "sh", "-c",
+                 "echo 'Hello from inside the terminal profile'; echo \"host name: $(hostname)\"; "
+                 "echo \"user: $(id -un)  DISPLAY=$DISPLAY\"; echo \"runtime dir: $(ls -A "
+                 "$XDG_RUNTIME_DIR | tr '\\n' ' ')\"; ls ~/.ssh 2>&1; sleep 600"});
+        QVERIFY(p.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            windows(x).contains("\"Layerbox xterm\"") || p.state() == QProcess::NotRunning, 30000);
+        QVERIFY2(p.state() == QProcess::Running, p.readAll().constData());
+        QTest::qWait(1500);  // let it draw its text
+        QString shot = screenshot(x, "xterm.png");
+        QVERIFY(QFileInfo(shot).size() > 1000);
+        stopRunner(p);
+    }
+
+    void firefoxLoadsAPageFromTheHost() {
+        HttpServer web, other;
+        profile("fftest", QString(R"({"version": 1, "extends": "firefox",
+            "network": {"host_loopback": true, "firewall": {"preset": "internet-only",
+              "rules": [{"action": "allow", "to": "10.0.2.2/32", "ports": %1, "proto": "tcp"}]}}})")
+                              .arg(web.port())
+                              .toUtf8());
+        // What the profile denies stays denied: another port of the host, the LAN.
+        auto e = env();
+        QString allowed = QString("10.0.2.2:%1").arg(web.port());
+        QString denied = QString("10.0.2.2:%1").arg(other.port());
+        auto ok = run(e, "fftest", {probePath(), "try", "tcp-connect", allowed}, {"--ephemeral"});
+        QCOMPARE(lastJson(ok.text())["succeeded"].toBool(), true);
+        auto no = run(e, "fftest", {probePath(), "try", "tcp-connect", denied}, {"--ephemeral"});
+        QCOMPARE(lastJson(no.text())["succeeded"].toBool(), false);
+        QCOMPARE(lastJson(no.text())["errno"].toInt(), int(EHOSTUNREACH));
+
+        Xvfb x;
+        QVERIFY(x.start(home_->home()));
+        // Firefox ESR, its own content sandbox nested in ours, in a profile folder of the
+        // sandbox's home with the first-run pages turned off.
+        QStringList prefs = {
+            R"(user_pref("browser.shell.checkDefaultBrowser", false);)",
+            R"(user_pref("browser.startup.homepage_override.mstone", "ignore");)",
+            R"(user_pref("datareporting.policy.dataSubmissionEnabled", false);)",
+            R"(user_pref("datareporting.policy.firstRunURL", "");)",
+            R"(user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);)",
+            R"(user_pref("browser.aboutwelcome.enabled", false);)",
+            R"(user_pref("app.update.auto", false);)",
+        };
+        QString script = "mkdir -p ~/ff-test-profile && printf '%s\\n' " +
+                         [&] {
+                             QStringList q;
+                             for (const auto& pref : prefs)
+                                 q << "'" + pref + "'";
+                             return q.join(' ');
+                         }() +
+                         " > ~/ff-test-profile/user.js && exec firefox-esr --no-remote "
+                         "--profile ~/ff-test-profile --width 1240 --height 760 "
+                         "http://" +
+                         allowed + "/";
+        QProcess p;
+        p.setProcessEnvironment(xEnv(x));
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(layerboxBin(), {"run", "--profile", "fftest", "--no-pty", "--status-fd", "1", "--",
+                                "sh", "-c", script});
+        QVERIFY(p.waitForStarted());
+        QElapsedTimer t;
+        t.start();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            web.requests().contains("GET / HTTP/1.1") || p.state() == QProcess::NotRunning, 120000);
+        QVERIFY2(p.state() == QProcess::Running, p.readAll().constData());
+        QTRY_VERIFY_WITH_TIMEOUT(windows(x).contains("Layerbox test page"), 60000);
+        qInfo().noquote() << "Firefox showed the page" << t.elapsed() << "ms after the launch";
+        QTest::qWait(3000);  // let it paint
+        QString shot = screenshot(x, "firefox.png");
+        QVERIFY(QFileInfo(shot).size() > 1000);
+        QVERIFY(other.requests().isEmpty());
+        stopRunner(p);
+        QByteArray log = p.readAll();
+        if (!log.isEmpty()) qInfo().noquote() << "firefox output:" << log.right(2000);
+    }
+};
+
+QTEST_GUILESS_MAIN(TstDesktop)
+#include "tst_desktop.moc"
