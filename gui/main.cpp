@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("layerbox-gui"));
     QApplication::setApplicationDisplayName(QStringLiteral("Layerbox"));
     QApplication::setApplicationVersion(QStringLiteral(LAYERBOX_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("layerbox-gui"));
+    // Matches the installed desktop file, so Wayland compositors show the right name and icon.
+    QApplication::setDesktopFileName(QStringLiteral("io.github.layerbox.Layerbox"));
     // Outside a desktop session there may be no icon theme: fall back to Adwaita.
     if (QFileInfo::exists(QStringLiteral("/usr/share/icons/Adwaita")))
         QIcon::setFallbackThemeName(QStringLiteral("Adwaita"));

@@ -99,7 +99,8 @@ MainWindow::MainWindow(QWidget* parent)
     , notifier_(new Notifier(this)) {
     setObjectName("mainWindow");
     setWindowTitle(tr("Layerbox"));
-    setWindowIcon(QIcon::fromTheme("security-high"));
+    setWindowIcon(
+        QIcon::fromTheme("io.github.layerbox.Layerbox", QIcon::fromTheme("security-high")));
     setAcceptDrops(true);
 
     // Left: search and the profile list.

@@ -79,9 +79,9 @@ Check userns() {
             std::string("cannot create a user namespace: ") + strerrordesc_np(err), ""};
     if (sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
         c.fix =
-            "AppArmor restricts user namespaces (Ubuntu 23.10+): install the profile shipped in "
-            "packaging/apparmor/ (sudo cp packaging/apparmor/usr.bin.layerbox /etc/apparmor.d/ && "
-            "sudo apparmor_parser -r /etc/apparmor.d/usr.bin.layerbox)";
+            "AppArmor restricts user namespaces (Ubuntu 23.10+): load the profile the package "
+            "installs, sudo apparmor_parser -r /etc/apparmor.d/usr.bin.layerbox (built from "
+            "source: copy packaging/apparmor/usr.bin.layerbox there first)";
     else if (sysctl("/proc/sys/kernel/unprivileged_userns_clone") == "0")
         c.fix = "enable them: sudo sysctl kernel.unprivileged_userns_clone=1";
     else if (sysctl("/proc/sys/user/max_user_namespaces") == "0")

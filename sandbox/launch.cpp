@@ -288,9 +288,14 @@ public:
                 listenIdx = pfd.size();
                 pfd.push_back({listener_.get(), POLLIN, 0});
             }
+            // The clients polled in this round: accept() and handle() below may add or drop
+            // clients, so the poll slots are matched by this list, not by clients_ itself.
             size_t clientsIdx = pfd.size();
-            for (const auto& [token, fd] : clients_)
+            std::vector<std::string> tokens;
+            for (const auto& [token, fd] : clients_) {
+                tokens.push_back(token);
                 pfd.push_back({fd.get(), POLLIN, 0});
+            }
             relay_.addTo(pfd);
             if (::poll(pfd.data(), pfd.size(), -1) < 0) {
                 if (errno == EINTR) continue;
@@ -328,9 +333,6 @@ public:
                 }
             }
             if (listenIdx && (pfd[listenIdx].revents & POLLIN)) accept();
-            std::vector<std::string> tokens;
-            for (const auto& [token, fd] : clients_)
-                tokens.push_back(token);
             for (size_t i = 0; i < tokens.size(); ++i)
                 if (pfd[clientsIdx + i].revents & (POLLIN | POLLHUP | POLLERR))
                     clientMessage(tokens[i]);
@@ -385,7 +387,9 @@ private:
     }
 
     void clientMessage(const std::string& token) {
-        int fd = clients_[token].get();
+        auto it = clients_.find(token);
+        if (it == clients_.end()) return;  // dropped earlier in this round
+        int fd = it->second.get();
         auto m = receiveMessage(fd);
         if (!m || !m->has_value()) {
             // The caller went away: its program goes too, as the sandbox does with its runner.

@@ -36,6 +36,11 @@ std::vector<MountOp> planThemeMounts(const DesktopConfig& desktop, const std::st
         b.optional = true;
         out.push_back(std::move(b));
     }
+    // GTK's bookmarks list the user's folders: appearance, not something to share.
+    MountOp hide;
+    hide.kind = MountKind::Hide;
+    hide.target = joinPath(home, ".config/gtk-3.0/bookmarks");
+    out.push_back(std::move(hide));
     return out;
 }
 

@@ -156,8 +156,9 @@ Status stopOne(const InstanceRecord& r, double timeout, bool force) {
 int stopCommand(const Args& args, bool force) {
     double timeout = 10;
     if (args.has("timeout")) {
+        const std::string text = args.get("timeout");  // `end` points into it
         char* end = nullptr;
-        timeout = std::strtod(args.get("timeout").c_str(), &end);
+        timeout = std::strtod(text.c_str(), &end);
         if (*end || timeout < 0) return usageError(args.commandPath, "--timeout takes seconds");
     }
     auto found = registry().find(args.positional[0]);
