@@ -1,14 +1,13 @@
 #include "dbusproxy.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "helper_process.h"
 #include "profile.h"
 
 namespace lb {
@@ -129,68 +128,26 @@ Result<std::unique_ptr<DbusProxy>> DbusProxy::start(const DbusProxyPlan& plan,
     if (!log.valid()) return Error::fromErrno("open(" + quote(logPath) + ")");
     std::vector<std::string> args = {plan.binary, "--fd=" + std::to_string(syncW.get())};
     args.insert(args.end(), plan.args.begin(), plan.args.end());
-    pid_t runner = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) return Error::fromErrno("fork(xdg-dbus-proxy)");
-    if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != runner) ::_exit(127);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::setpgid(0, 0);  // out of the terminal's way: Ctrl-C reaches the runner, not us
-        ::fcntl(syncW.get(), F_SETFD, 0);
-        int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0) ::dup2(devnull, 0);
-        ::dup2(log.get(), 1);
-        ::dup2(log.get(), 2);
-        std::vector<char*> argv;
-        for (auto& a : args)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    p->pid_ = pid;
+    auto pid = spawnHelper(args, {syncW.get()}, log.get(), "xdg-dbus-proxy");
+    if (!pid) return pid.error();
+    p->pid_ = *pid;
     return p;
 }
 
 Status DbusProxy::waitReady(int timeoutMs) {
-    struct pollfd p = {sync_.get(), POLLIN, 0};
-    int n;
-    do {
-        n = ::poll(&p, 1, timeoutMs);
-    } while (n < 0 && errno == EINTR);
-    char c = 0;
-    if (n == 1 && ::read(sync_.get(), &c, 1) == 1) return Ok();
-    std::string why;
-    if (auto log = readFile(log_)) {
-        auto lines = split(trim(*log), '\n');
-        if (!lines.empty()) why = lines.back();
-    }
+    bool timedOut = false;
+    if (!waitForByte(sync_.get(), timeoutMs, timedOut).empty()) return Ok();
+    std::string why = lastLogLine(log_);
     return Error(
         "xdg-dbus-proxy did not start" +
-            (n == 0 ? " within " + std::to_string(timeoutMs / 1000) + " s" : std::string()) +
+            (timedOut ? " within " + std::to_string(timeoutMs / 1000) + " s" : std::string()) +
             (why.empty() ? "" : ": " + why) + " (log: " + log_ + ")",
         EIO);
 }
 
 void DbusProxy::stop() {
     sync_.reset();  // it exits when the other end of its --fd closes
-    if (pid_ > 0) {
-        for (int i = 0; i < 1000; ++i) {  // up to 1 s; it usually takes a millisecond
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = 0;
-                break;
-            }
-            ::usleep(1000);
-        }
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            pid_ = 0;
-        }
-    }
+    reapHelper(pid_, 1000);
     for (const auto& s : sockets_)
         ::unlink(s.c_str());
 }

@@ -13,6 +13,7 @@
 
 #include "cgroup.h"
 #include "fsutil.h"
+#include "helper_process.h"
 #include "network.h"
 #include "paths.h"
 #include "profile.h"
@@ -27,34 +28,6 @@ namespace {
 
 std::string firstLine(const std::string& s) {
     return trim(s.substr(0, s.find('\n')));
-}
-
-// Output of `prog ARGS` (stdout and stderr), empty when it cannot run.
-std::string capture(const std::vector<std::string>& argv) {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return {};
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(p[1], 1);
-        ::dup2(p[1], 2);
-        std::vector<char*> a;
-        for (const auto& s : argv)
-            a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
-        ::execvp(a[0], a.data());
-        ::_exit(127);
-    }
-    ::close(p[1]);
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(p[0], buf, sizeof buf)) > 0)
-        out.append(buf, static_cast<size_t>(n));
-    ::close(p[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return {};
-    return out;
 }
 
 std::string sysctl(const char* path) {
@@ -105,7 +78,7 @@ Check overlay(const Paths& paths) {
 
 Check fuse() {
     std::string version;
-    for (const auto& line : split(capture({"fuse-overlayfs", "--version"}), '\n'))
+    for (const auto& line : split(captureOutput({"fuse-overlayfs", "--version"}), '\n'))
         if (startsWith(line, "fuse-overlayfs")) version = trim(line);
     bool dev = ::access("/dev/fuse", R_OK | W_OK) == 0;
     if (!version.empty() && dev) return {"fuse", "ok", version + ", /dev/fuse usable", ""};
@@ -124,7 +97,7 @@ Check tun() {
         return {"slirp4netns", "warning",
                 "slirp4netns is not installed: network mode nat is unavailable",
                 "sudo apt-get install slirp4netns"};
-    std::string version = firstLine(capture({f.path, "--version"}));
+    std::string version = firstLine(captureOutput({f.path, "--version"}));
     if (!dev)
         return {"slirp4netns", "warning", version + ", but /dev/net/tun is not usable by you",
                 "sudo chmod 0666 /dev/net/tun (desktops ship it so)"};
@@ -151,7 +124,7 @@ Check nftables() {
 }
 
 Check dbusProxy() {
-    std::string v = firstLine(capture({"xdg-dbus-proxy", "--version"}));
+    std::string v = firstLine(captureOutput({"xdg-dbus-proxy", "--version"}));
     if (!v.empty()) return {"dbus-proxy", "ok", v, ""};
     return {"dbus-proxy", "warning",
             "xdg-dbus-proxy is not installed: profiles with D-Bus access cannot start",

@@ -1,9 +1,7 @@
 #include "slirp.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "helper_process.h"
 #include "profile.h"
 
 namespace lb {
@@ -63,24 +62,7 @@ SlirpFeatures probeSlirp(const std::string& cacheFile) {
             }
         }
     }
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return f;
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(p[1], 1);
-        ::dup2(p[1], 2);
-        const char* argv[] = {f.path.c_str(), "--help", nullptr};
-        ::execv(argv[0], const_cast<char* const*>(argv));
-        ::_exit(127);
-    }
-    ::close(p[1]);
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(p[0], buf, sizeof buf)) > 0)
-        out.append(buf, static_cast<size_t>(n));
-    ::close(p[0]);
-    ::waitpid(pid, nullptr, 0);
+    std::string out = captureOutput({f.path, "--help"});
     auto has = [&](const char* flag) { return out.find(flag) != std::string::npos; };
     f.sandbox = has("--enable-sandbox");
     f.seccomp = has("--enable-seccomp");
@@ -133,53 +115,20 @@ Result<std::unique_ptr<Slirp>> Slirp::start(const NetworkConfig& net, const Slir
     UniqueFd log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!log.valid()) return Error::fromErrno("open(" + quote(logPath) + ")");
     auto args = planSlirpArgs(net, f, target, readyW.get(), exitR.get(), apiSocket);
-    pid_t runner = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) return Error::fromErrno("fork(slirp4netns)");
-    if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != runner) ::_exit(127);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::setpgid(0, 0);  // out of the terminal's way, like the setup process
-        ::fcntl(readyW.get(), F_SETFD, 0);
-        ::fcntl(exitR.get(), F_SETFD, 0);
-        int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0) ::dup2(devnull, 0);
-        ::dup2(log.get(), 1);
-        ::dup2(log.get(), 2);
-        std::vector<char*> argv;
-        for (auto& x : args)
-            argv.push_back(x.data());
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    s->pid_ = pid;
+    auto pid = spawnHelper(args, {readyW.get(), exitR.get()}, log.get(), "slirp4netns");
+    if (!pid) return pid.error();
+    s->pid_ = *pid;
     return s;
 }
 
 Status Slirp::waitReady(int timeoutMs) {
-    struct pollfd p = {ready_.get(), POLLIN, 0};
-    int n;
-    do {
-        n = ::poll(&p, 1, timeoutMs);
-    } while (n < 0 && errno == EINTR);
-    char c = 0;
-    if (n == 1 && ::read(ready_.get(), &c, 1) == 1 && c == '1') return Ok();
-    std::string why;
-    if (auto log = readFile(log_)) {
-        auto lines = split(trim(*log), '\n');
-        for (auto it = lines.rbegin(); it != lines.rend(); ++it)
-            if (!it->empty() && (*it)[0] != '*') {
-                why = *it;
-                break;
-            }
-    }
+    bool timedOut = false;
+    if (waitForByte(ready_.get(), timeoutMs, timedOut) == "1") return Ok();
+    // slirp4netns's own progress lines start with '*'; the reason is the last other line.
+    std::string why = lastLogLine(log_, [](const std::string& l) { return l[0] != '*'; });
     return Error("slirp4netns did not bring the network up" +
-                     (n == 0 ? std::string(" within ") + std::to_string(timeoutMs / 1000) + " s"
-                             : std::string()) +
+                     (timedOut ? std::string(" within ") + std::to_string(timeoutMs / 1000) + " s"
+                               : std::string()) +
                      (why.empty() ? "" : ": " + why) + " (log: " + log_ + ")",
                  EIO);
 }
@@ -222,20 +171,7 @@ Status Slirp::addForward(const PortForward& p) {
 
 void Slirp::stop() {
     exit_.reset();  // slirp4netns exits when its exit fd closes
-    if (pid_ > 0) {
-        for (int i = 0; i < 100; ++i) {
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = 0;
-                break;
-            }
-            ::usleep(10000);
-        }
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            pid_ = 0;
-        }
-    }
+    reapHelper(pid_, 1000);
     ::unlink(api_.c_str());
 }
 
