@@ -352,6 +352,15 @@ public:
     // The D-Bus proxy, started before the setup process; it ends with the sandbox.
     void adoptDbusProxy(std::unique_ptr<DbusProxy> proxy) { dbus_ = std::move(proxy); }
 
+    // Step 4, scope: asked for right after the fork, while the setup process creates the
+    // namespaces and mounts, so the D-Bus round trips to the user manager overlap with that
+    // work. The setup process starts processes only after "scoped" (fuse daemons) and "go"
+    // (PID 1), so that each of them is born inside the scope.
+    void createScope() {
+        createScopeNow();
+        (void)sendMessage(channel_, "scoped");
+    }
+
     // Joining: a control socket in the user's runtime directory (mode 0700, unreachable from
     // inside any sandbox), opened once the program runs.
     void listen() {
@@ -489,9 +498,7 @@ private:
         } else if (m.type == "died") {
             diedSignal_ = std::atoi(m.payload.c_str());
         } else if (m.type == "nsready") {
-            // The namespaces exist and the setup process has not started anything yet: put it
-            // in its scope now, so everything it starts is inside.
-            if (plan_.wantScope) createScope();
+            // The namespaces exist (the scope was asked for right after the fork).
             if (plan_.profile.network.mode == NetMode::Nat) {
                 if (auto s = startNetwork(); !s) {
                     // Nothing has started inside yet: the setup process gives up on "abort".
@@ -513,7 +520,7 @@ private:
         }
     }
 
-    void createScope() {
+    void createScopeNow() {
         std::vector<std::string> warnings;
         auto scope = startScope(plan_.scope, setup_, warnings);
         for (const auto& w : warnings)
@@ -780,6 +787,7 @@ int runSandbox(const RunOptions& o) {
     // 11-12.
     Supervisor sup(plan, chan->first.get(), setup, events);
     sup.adoptDbusProxy(std::move(dbus));
+    if (plan.wantScope) sup.createScope();
     int code = sup.run(sfd.get());
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     return code;

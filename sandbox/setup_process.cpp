@@ -42,6 +42,16 @@ void endFuseDaemons() {
     ::_exit(125);
 }
 
+// The runner's next message must be `type`; anything else ("abort", or the runner gone) ends
+// the launch here, before anything runs in the sandbox.
+void waitFor(int channel, const char* type) {
+    auto m = receiveMessage(channel);
+    if (!m || !m->has_value() || (*m)->type != type) {
+        endFuseDaemons();
+        ::_exit(125);
+    }
+}
+
 }  // namespace
 
 [[noreturn]] void setupProcessMain(const LaunchPlan& plan, int channel) {
@@ -63,10 +73,18 @@ void endFuseDaemons() {
     if (auto s = applyIdMap(plan.ids.outer); !s) fail(channel, s.error(), "mapping the user");
     plan.trace("namespaces created");
 
-    // The runner can now put us in a scope and start slirp4netns; we build the file system
-    // meanwhile and wait for its "go" only before starting PID 1.
+    // The runner can now start slirp4netns for our network namespace (and is asking for our
+    // scope); we build the file system meanwhile and wait for its "go" only before starting
+    // PID 1.
     if (plan.syncBeforeMounts)
         if (auto s = sendMessage(channel, "nsready"); !s) fail(channel, s.error(), "syncing");
+    // fuse-overlayfs daemons are started by the mounts: they wait for the scope, so that they
+    // are in it (killed with it, counted in it).
+    bool scoped = !plan.wantScope;
+    if (!scoped && plan.storage.driver == Driver::Fuse) {
+        waitFor(channel, "scoped");
+        scoped = true;
+    }
 
     // Mounts made from here on stay in this namespace; host mounts made later still appear
     // in the sandbox's binds (slave propagation, as bubblewrap does).
@@ -84,13 +102,8 @@ void endFuseDaemons() {
     if (auto s = applyFirewall(plan.firewall); !s)
         fail(channel, s.error(), "setting up the firewall");
 
-    if (plan.syncBeforeMounts) {
-        auto m = receiveMessage(channel);
-        if (!m || !m->has_value() || (*m)->type != "go") {
-            endFuseDaemons();
-            ::_exit(125);
-        }
-    }
+    if (!scoped) waitFor(channel, "scoped");
+    if (plan.syncBeforeMounts) waitFor(channel, "go");
     plan.trace("runner ready");
 
     // The cgroup namespace is created after the runner moved us into our scope, so the

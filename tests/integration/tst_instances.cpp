@@ -181,6 +181,32 @@ private slots:
         QVERIFY(p.waitForFinished(10000));
     }
 
+    void everyProcessOfTheSandboxIsInItsScope() {
+        // fuse-overlayfs daemons are started by the setup process while the runner asks systemd
+        // for the scope: they must still be born inside it (killed and counted with it).
+        auto fuseBefore = processesNamed("fuse-overlayfs");
+        QProcess p;
+        auto started = startBackground(p, {"--driver", "fuse"}, {probePath(), "sleep"});
+        QVERIFY(!started.isEmpty());
+        QString unit = started["scope"].toString();
+        QVERIFY(!unit.isEmpty());
+        int daemons = 0;
+        for (qint64 pid : processesNamed("fuse-overlayfs")) {
+            if (fuseBefore.contains(pid)) continue;
+            QByteArray cg = readFile(QString("/proc/%1/cgroup").arg(pid));
+            QVERIFY2(
+                cg.contains(unit.toUtf8()),
+                qPrintable(
+                    QString("fuse-overlayfs %1 is in %2").arg(pid).arg(QString::fromUtf8(cg))));
+            ++daemons;
+        }
+        QVERIFY(daemons >= 1);
+        QByteArray cg = readFile(QString("/proc/%1/cgroup").arg(started["pid"].toInteger()));
+        QVERIFY2(cg.contains(unit.toUtf8()), cg.constData());
+        p.terminate();
+        QVERIFY(p.waitForFinished(10000));
+    }
+
     void stopEndsDaemonsThatDetached() {
         // A daemon that double-forked, started its own session and ignores SIGTERM.
         QProcess p;
