@@ -134,6 +134,7 @@ Status Slirp::waitReady(int timeoutMs) {
 }
 
 Status Slirp::addForward(const PortForward& p) {
+    waitForExit_ = true;
     UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     struct sockaddr_un addr = {};
     addr.sun_family = AF_UNIX;
@@ -170,7 +171,19 @@ Status Slirp::addForward(const PortForward& p) {
 }
 
 void Slirp::stop() {
-    exit_.reset();  // slirp4netns exits when its exit fd closes
+    // slirp4netns exits when its exit fd closes, but only notices at its next poll timeout
+    // (some 20 ms, a third of a short nat launch). It has nothing to flush once the sandbox
+    // (and so its network namespace) is gone, so it is told to end at once.
+    exit_.reset();
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+    if (!waitForExit_) {
+        // Its exit still takes some 20 ms in the kernel (closing the tap device unregisters a
+        // network device, which waits for an RCU grace period). Nothing depends on that when
+        // no port is forwarded, so the runner does not wait: once it ends, the user manager (a
+        // subreaper) reaps the dying process. With forwards, waiting frees the ports before
+        // the next launch binds them again.
+        pid_ = 0;
+    }
     reapHelper(pid_, 1000);
     ::unlink(api_.c_str());
 }

@@ -45,7 +45,8 @@ public:
     Status addForward(const PortForward& p);
     pid_t pid() const { return pid_; }
     const std::string& logPath() const { return log_; }
-    // Close the exit fd; slirp4netns ends. Returns once it has (or after a SIGKILL).
+    // Close the exit fd; slirp4netns ends. Returns once it has (or after a SIGKILL) when a port
+    // was forwarded, else at once.
     void stop();
     // The process ended on its own (reaped by the caller).
     void markExited() { pid_ = 0; }
@@ -54,6 +55,7 @@ private:
     pid_t pid_ = 0;
     UniqueFd ready_, exit_;
     std::string api_, log_;
+    bool waitForExit_ = false;  // a port is forwarded
 };
 
 }  // namespace lb
