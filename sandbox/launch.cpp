@@ -220,7 +220,7 @@ Result<Prepared> prepare(const RunOptions& o) {
                 ENOENT);
     }
     plan.ids = planIdMaps(plan.host.uid, plan.host.gid);
-    LB_ASSIGN(plan.seccomp, compileSeccomp(planSeccomp(p.security)));
+    plan.seccompPlan = planSeccomp(p.security);  // compiled by the setup process
 
     EnvContext ec;
     ec.home = plan.mounts.home;

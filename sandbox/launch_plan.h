@@ -15,6 +15,7 @@
 #include "profile.h"
 #include "scope.h"
 #include "slirp.h"
+#include "syscall_filter.h"
 #include "userns.h"
 
 namespace lb {
@@ -28,7 +29,11 @@ struct LaunchPlan {
     MountPlan mounts;
     MountContext mountContext;
     IdMapPlan ids;
-    std::vector<uint8_t> seccomp;  // compiled BPF
+    SeccompPlan seccompPlan;
+    // The compiled BPF: filled in by the setup process, which compiles it while the runner asks
+    // systemd for the scope (it is not on the launch's critical path there). PID 1 and the
+    // programs inherit it from the setup process's memory.
+    mutable std::vector<uint8_t> seccomp;
     std::vector<std::string> env;  // "NAME=value"
     EnvContext envContext;         // to build the environment of joined programs
     std::vector<std::string> argv;

@@ -78,6 +78,12 @@ void waitFor(int channel, const char* type) {
     // PID 1.
     if (plan.syncBeforeMounts)
         if (auto s = sendMessage(channel, "nsready"); !s) fail(channel, s.error(), "syncing");
+    // The seccomp filter is compiled here rather than in the runner: meanwhile the runner
+    // waits for the user manager. Nothing runs in the sandbox before it is loaded (init.cpp).
+    if (auto bpf = compileSeccomp(plan.seccompPlan); !bpf)
+        fail(channel, bpf.error(), "compiling the seccomp filter");
+    else
+        plan.seccomp = std::move(*bpf);
     // fuse-overlayfs daemons are started by the mounts: they wait for the scope, so that they
     // are in it (killed with it, counted in it).
     bool scoped = !plan.wantScope;

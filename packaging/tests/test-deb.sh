@@ -1,6 +1,6 @@
 #!/bin/sh
 # cpack -G DEB builds the Debian packages: their names and version, their dependencies (the
-# helpers layerbox runs, libnftables1 which it dlopen()s, and the shared libraries computed by
+# helpers layerbox runs, libnftables1 and libsystemd0 which it dlopen()s, and the shared libraries computed by
 # dpkg-shlibdeps), their contents, conffiles and maintainer scripts, stripped binaries; and
 # lintian finds no error and no warning in them.
 #
@@ -46,8 +46,8 @@ check_control() { # DEB PACKAGE DEPENDENCIES...
     echo "    Installed-Size: $(field "$d" Installed-Size) KiB, .deb: $(stat -c %s "$d") bytes"
     echo "    Description: $(field "$d" Description | head -1)"
 }
-check_control "$deb" layerbox fuse-overlayfs slirp4netns xdg-dbus-proxy libnftables1 \
-    libc6 libstdc++6 libseccomp2 libcap2 libsystemd0
+check_control "$deb" layerbox fuse-overlayfs slirp4netns xdg-dbus-proxy libnftables1 libsystemd0 \
+    libc6 libstdc++6 libseccomp2 libcap2
 if [ "$gui" = 1 ] && [ -f "$debgui" ]; then
     check_control "$debgui" layerbox-gui layerbox libqt6core6 libqt6gui6 libqt6widgets6
     field "$debgui" Depends | grep -q "layerbox (= $version)" ||
