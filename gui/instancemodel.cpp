@@ -114,11 +114,16 @@ void InstanceModel::applyPs(const QJsonArray& list, qint64 nowMs) {
         }
         i.network = o.value("network").toString(i.network);
         i.driver = o.value("driver").toString(i.driver);
-        i.memoryBytes =
-            o.value("memory_bytes").isDouble() ? o.value("memory_bytes").toInteger() : -1;
+        i.psHasMemory = o.value("memory_bytes").isDouble();
+        i.memoryBytes = i.psHasMemory ? o.value("memory_bytes").toInteger() : -1;
         i.tasks = o.value("tasks").isDouble() ? o.value("tasks").toInt() : -1;
-        if (o.value("cpu_usec").isDouble()) {
+        i.psHasCpu = o.value("cpu_usec").isDouble();
+        if (i.psHasCpu) {
             const qint64 usec = o.value("cpu_usec").toInteger();
+            // The scope's counter replaces the program's own (from /proc): never subtract one
+            // from the other.
+            if (!i.cpuFromPs) i.lastCpuUsec = -1;
+            i.cpuFromPs = true;
             if (i.lastCpuUsec >= 0 && nowMs > i.lastSampleMs)
                 i.cpuPercent = double(usec - i.lastCpuUsec) / 10.0 / double(nowMs - i.lastSampleMs);
             i.lastCpuUsec = usec;

@@ -147,6 +147,37 @@ private slots:
         QCOMPARE(w.notifier()->sentCount(), 1);
     }
 
+    // The CPU column follows what the sandbox really uses: about nothing for a sleeping
+    // program, most of a core for a busy one (from the scope's cpu.stat, as `ps` reports it).
+    void cpuColumnFollowsTheSandbox() {
+        MainWindow w;
+        InstanceModel* m = w.runningView()->model();
+        QPointer<SandboxLaunch> idle = w.launchProfile("default", {"sleep", "60"});
+        QPointer<SandboxLaunch> busy =
+            w.launchProfile("default", {"sh", "-c", "while :; do :; done"}, {"--ephemeral"});
+        QVERIFY(idle && busy);
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 2, kLaunchTimeout);
+        const Instance* a = m->instanceAt(0);
+        const Instance* b = m->instanceAt(1);
+        const QString idleId = a->command.contains("sleep") ? a->id : b->id;
+        const QString busyId = a->command.contains("sleep") ? b->id : a->id;
+        QTRY_VERIFY_WITH_TIMEOUT(m->instance(idleId)->inPs && m->instance(busyId)->inPs, 10000);
+        QVERIFY2(m->instance(busyId)->psHasCpu, "ps reports no cpu_usec: no scope?");
+        // Several samples: every one of them is plausible.
+        for (int n = 0; n < 4; ++n) {
+            QTest::qWait(1200);
+            const double idleCpu = m->instance(idleId)->cpuPercent;
+            const double busyCpu = m->instance(busyId)->cpuPercent;
+            QVERIFY2(idleCpu >= 0 && idleCpu < 10,
+                     qPrintable(QString("sleep uses %1 % CPU").arg(idleCpu)));
+            QVERIFY2(busyCpu > 30 && busyCpu < 210,
+                     qPrintable(QString("a busy loop uses %1 % CPU").arg(busyCpu)));
+        }
+        idle->kill();
+        busy->kill();
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
+    }
+
     // Pause and Resume change the state shown (`layerbox pause|resume` freeze the sandbox's
     // systemd scope: that needs the test to run inside the user's systemd manager, as
     // scripts/test does; elsewhere the sandbox has no scope and the test is skipped).
