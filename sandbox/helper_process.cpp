@@ -13,14 +13,22 @@
 
 namespace lb {
 
+namespace {
+
+// An argv for exec*(), built before fork: the child only calls async-signal-safe functions.
+std::vector<char*> argvOf(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));  // exec does not write to them
+    argv.push_back(nullptr);
+    return argv;
+}
+
+}  // namespace
+
 Result<pid_t> spawnHelper(const std::vector<std::string>& args, const std::vector<int>& inherit,
                           int logFd, const std::string& what) {
-    // Prepared before fork: the child only calls async-signal-safe functions.
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    for (auto& a : copy)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
+    std::vector<char*> argv = argvOf(args);
     pid_t runner = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) return Error::fromErrno("fork(" + what + ")");
@@ -44,10 +52,7 @@ Result<pid_t> spawnHelper(const std::vector<std::string>& args, const std::vecto
 }
 
 std::string captureOutput(const std::vector<std::string>& argv) {
-    std::vector<char*> a;  // built before fork: the child only calls async-signal-safe functions
-    for (const auto& s : argv)
-        a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
+    std::vector<char*> a = argvOf(argv);
     int p[2];
     if (a.size() < 2 || ::pipe2(p, O_CLOEXEC) != 0) return {};
     pid_t pid = ::fork();

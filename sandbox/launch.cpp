@@ -357,7 +357,7 @@ public:
     // work. The setup process starts processes only after "scoped" (fuse daemons) and "go"
     // (PID 1), so that each of them is born inside the scope.
     void createScope() {
-        createScopeNow();
+        askForScope();
         (void)sendMessage(channel_, "scoped");
     }
 
@@ -520,7 +520,7 @@ private:
         }
     }
 
-    void createScopeNow() {
+    void askForScope() {
         std::vector<std::string> warnings;
         auto scope = startScope(plan_.scope, setup_, warnings);
         for (const auto& w : warnings)

@@ -30,10 +30,10 @@ struct LaunchPlan {
     MountContext mountContext;
     IdMapPlan ids;
     SeccompPlan seccompPlan;
-    // The compiled BPF: filled in by the setup process, which compiles it while the runner asks
-    // systemd for the scope (it is not on the launch's critical path there). PID 1 and the
+    // The compiled BPF: filled in by the setup process (in its own copy of the plan, after the
+    // fork), which compiles it while the runner asks systemd for the scope. PID 1 and the
     // programs inherit it from the setup process's memory.
-    mutable std::vector<uint8_t> seccomp;
+    std::vector<uint8_t> seccomp;
     std::vector<std::string> env;  // "NAME=value"
     EnvContext envContext;         // to build the environment of joined programs
     std::vector<std::string> argv;
@@ -56,7 +56,8 @@ struct LaunchPlan {
 };
 
 // Entry points of the two processes the runner forks; neither returns.
-[[noreturn]] void setupProcessMain(const LaunchPlan& plan, int channel);
+// The setup process works on its own copy of the plan (it was forked), which it completes.
+[[noreturn]] void setupProcessMain(LaunchPlan& plan, int channel);
 [[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel, int setupPidfd);
 
 }  // namespace lb

@@ -54,7 +54,7 @@ void waitFor(int channel, const char* type) {
 
 }  // namespace
 
-[[noreturn]] void setupProcessMain(const LaunchPlan& plan, int channel) {
+[[noreturn]] void setupProcessMain(LaunchPlan& plan, int channel) {
     // Die with the runner, even when it is killed with SIGKILL; the check after prctl closes
     // the race where the runner died before the call.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # cpack -G DEB builds the Debian packages: their names and version, their dependencies (the
-# helpers layerbox runs, libnftables1 and libsystemd0 which it dlopen()s, and the shared libraries computed by
-# dpkg-shlibdeps), their contents, conffiles and maintainer scripts, stripped binaries; and
+# helpers layerbox runs, libnftables1 and libsystemd0 which it dlopen()s, and the shared
+# libraries computed by dpkg-shlibdeps), their contents, conffiles and maintainer scripts, stripped binaries; and
 # lintian finds no error and no warning in them.
 #
 # Usage: test-deb.sh BUILD_DIR VERSION WITH_GUI(0|1)
