@@ -23,11 +23,11 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include "base/paths.h"
 #include "changesmodel.h"
 #include "dialogasker.h"
 #include "layerboxclient.h"
-#include "paths.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "textformat.h"
 
 namespace {

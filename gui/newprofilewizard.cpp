@@ -19,8 +19,8 @@
 
 #include "desktopentries.h"
 #include "dialogasker.h"
-#include "profile.h"
-#include "profile_store.h"
+#include "profile/profile.h"
+#include "profile/profile_store.h"
 #include "profilejson.h"
 #include "textformat.h"
 

@@ -7,7 +7,7 @@
 #include <QStringList>
 #include <algorithm>
 
-#include "profile.h"
+#include "profile/profile.h"
 
 namespace profilejson {
 

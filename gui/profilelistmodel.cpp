@@ -6,8 +6,8 @@
 #include <QTimer>
 
 #include "desktopentries.h"
-#include "profile.h"
-#include "profile_store.h"
+#include "profile/profile.h"
+#include "profile/profile_store.h"
 
 namespace {
 

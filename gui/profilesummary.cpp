@@ -7,8 +7,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
-#include "profile.h"
-#include "profile_store.h"
+#include "profile/profile.h"
+#include "profile/profile_store.h"
 #include "profilelistmodel.h"
 #include "textformat.h"
 

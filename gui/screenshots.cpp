@@ -11,6 +11,7 @@
 #include <QTimer>
 #include <QTreeView>
 
+#include "base/paths.h"
 #include "changesmodel.h"
 #include "changesview.h"
 #include "doctordialog.h"
@@ -19,7 +20,6 @@
 #include "instancemodel.h"
 #include "mainwindow.h"
 #include "newprofilewizard.h"
-#include "paths.h"
 #include "profilelistmodel.h"
 #include "runningview.h"
 

@@ -1,12 +1,13 @@
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
-#include "../fsutil.h"
-#include "../profile.h"
+#include "base/fsutil.h"
+#include "profile/profile.h"
 
 namespace lb::cli {
 
@@ -223,6 +224,14 @@ int dispatch(const Command& root, int argc, char** argv) {
         return kExitUsage;
     }
     return cmd->run(args);
+}
+
+std::string localTime(int64_t t) {
+    time_t tt = static_cast<time_t>(t);
+    struct tm tm;
+    char buf[32] = "-";
+    if (::localtime_r(&tt, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+    return buf;
 }
 
 }  // namespace lb::cli

@@ -2,12 +2,13 @@
 // generated help, and one-line usage errors with exit status 2.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "../error.h"
+#include "base/error.h"
 
 namespace lb::cli {
 
@@ -50,6 +51,9 @@ struct Command {
 int dispatch(const Command& root, int argc, char** argv);
 
 // "layerbox: error: <message>" on stderr; returns `status`.
+// "2026-12-06 14:03" in local time, for listings; "-" when it cannot be formatted.
+std::string localTime(int64_t unixSeconds);
+
 int fail(const Error& e, int status = 1);
 int fail(const std::string& message, int status = 1);
 // A usage error for the given command path: one line, exit status 2.

@@ -2,13 +2,13 @@
 // sandbox.
 #include <cstdio>
 
-#include "../desktop_entries.h"
-#include "../fsutil.h"
-#include "../jsonw.h"
-#include "../paths.h"
-#include "../profile.h"
-#include "../profile_store.h"
-#include "commands.h"
+#include "base/fsutil.h"
+#include "base/jsonw.h"
+#include "base/paths.h"
+#include "cli/commands.h"
+#include "host/menu_entries.h"
+#include "profile/profile.h"
+#include "profile/profile_store.h"
 
 namespace lb::cli {
 

@@ -1,10 +1,10 @@
 // layerbox doctor
 #include <cstdio>
 
-#include "../doctor.h"
-#include "../jsonw.h"
-#include "../paths.h"
-#include "commands.h"
+#include "base/jsonw.h"
+#include "base/paths.h"
+#include "cli/commands.h"
+#include "host/doctor.h"
 
 namespace lb::cli {
 

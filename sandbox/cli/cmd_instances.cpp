@@ -8,14 +8,15 @@
 #include <ctime>
 #include <thread>
 
-#include "../cgroup.h"
-#include "../fsutil.h"
-#include "../instances.h"
-#include "../join.h"
-#include "../jsonw.h"
-#include "../paths.h"
-#include "../profile.h"
-#include "commands.h"
+#include "base/fsutil.h"
+#include "base/jsonw.h"
+#include "base/paths.h"
+#include "base/units.h"
+#include "cli/commands.h"
+#include "launch/instances.h"
+#include "launch/join.h"
+#include "profile/profile.h"
+#include "resources/cgroup.h"
 
 namespace lb::cli {
 

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <iostream>
 
-#include "../fsutil.h"
-#include "../jsonw.h"
-#include "../profile.h"
-#include "../profile_store.h"
-#include "commands.h"
+#include "base/fsutil.h"
+#include "base/jsonw.h"
+#include "cli/commands.h"
+#include "profile/profile.h"
+#include "profile/profile_store.h"
 
 namespace lb::cli {
 

@@ -4,10 +4,10 @@
 
 #include <cstdlib>
 
-#include "../fsutil.h"
-#include "../launch.h"
-#include "../paths.h"
-#include "commands.h"
+#include "base/fsutil.h"
+#include "base/paths.h"
+#include "cli/commands.h"
+#include "launch/launch.h"
 
 namespace lb::cli {
 

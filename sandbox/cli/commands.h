@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 namespace lb {
 class ProfileStore;

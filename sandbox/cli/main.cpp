@@ -1,5 +1,5 @@
 // layerbox: the command-line interface and the sandbox runner. Qt-free.
-#include "commands.h"
+#include "cli/commands.h"
 
 int main(int argc, char** argv) {
     // No setlocale(): the runner's messages are English, its JSON output must not follow

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "changes.h"
-#include "fsutil.h"
+#include "base/fsutil.h"
+#include "layers/changes.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "join.h"
+#include "launch/join.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto r = lb::decodeExecRequest(std::string_view(reinterpret_cast<const char*>(data), size));

@@ -18,8 +18,8 @@
 #include "editor/recordtable.h"
 #include "guitest.h"
 #include "layerboxclient.h"
-#include "profile.h"
-#include "profile_store.h"
+#include "profile/profile.h"
+#include "profile/profile_store.h"
 #include "profilejson.h"
 #include "testsupport.h"
 

@@ -9,8 +9,8 @@
 
 #include "guitest.h"
 #include "newprofilewizard.h"
-#include "profile.h"
-#include "profile_store.h"
+#include "profile/profile.h"
+#include "profile/profile_store.h"
 #include "testsupport.h"
 
 using namespace lbtest;

@@ -1,0 +1,297 @@
+#include "base/fsutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+namespace lb {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+    if (this != &o) reset(o.release());
+    return *this;
+}
+
+UniqueFd::~UniqueFd() {
+    reset();
+}
+
+void UniqueFd::reset(int fd) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+}
+
+std::string quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+            out += buf;
+            continue;
+        }
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+static Result<std::string> readAllFd(int fd, const std::string& what) {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return Error::fromErrno("read(" + quote(what) + ")");
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+}
+
+Result<std::string> readFile(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return Error::fromErrno("open(" + quote(path) + ")");
+    return readAllFd(fd.get(), path);
+}
+
+Result<std::string> readFileAt(int dirfd, const std::string& name) {
+    UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) return Error::fromErrno("openat(" + quote(name) + ")");
+    return readAllFd(fd.get(), name);
+}
+
+Status writeAll(int fd, std::string_view data, std::string_view what) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return Error::fromErrno("write(" + quote(what) + ")");
+        }
+        data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Ok();
+}
+
+Status writeSmallFile(const std::string& path, std::string_view data) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) return Error::fromErrno("open(" + quote(path) + ")");
+    return writeAll(fd.get(), data, path);
+}
+
+Status writeFileAtomic(const std::string& path, std::string_view data, unsigned mode,
+                       bool durable) {
+    const std::string dir = dirName(path);
+    std::string tmpl = joinPath(dir, "." + baseName(path) + ".tmp-XXXXXX");
+    UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+    if (!fd.valid()) return Error::fromErrno("mkstemp(" + quote(tmpl) + ")");
+    auto fail = [&](Error e) -> Status {
+        ::unlink(tmpl.c_str());
+        return e;
+    };
+    if (::fchmod(fd.get(), mode) != 0) return fail(Error::fromErrno("fchmod(" + quote(tmpl) + ")"));
+    if (auto s = writeAll(fd.get(), data, tmpl); !s) return fail(std::move(s).error());
+    if (durable && ::fsync(fd.get()) != 0)
+        return fail(Error::fromErrno("fsync(" + quote(tmpl) + ")"));
+    // close() can report a deferred write error (NFS, full disk): check it before the rename.
+    if (::close(fd.release()) != 0) return fail(Error::fromErrno("close(" + quote(tmpl) + ")"));
+    if (::rename(tmpl.c_str(), path.c_str()) != 0)
+        return fail(Error::fromErrno("rename(" + quote(tmpl) + ", " + quote(path) + ")"));
+    if (!durable) return Ok();
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.valid()) ::fsync(dfd.get());  // best effort: the rename itself already happened
+    return Ok();
+}
+
+Status makeDirs(const std::string& path, unsigned mode) {
+    if (path.empty()) return Ok();
+    std::string cur;
+    for (const auto& part : split(path, '/')) {
+        if (part.empty()) {
+            if (cur.empty()) cur = "/";
+            continue;
+        }
+        cur = cur.empty() ? part : joinPath(cur, part);
+        if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
+            return Error::fromErrno("mkdir(" + quote(cur) + ")");
+    }
+    if (!isDirectory(path)) return Error::sys("mkdir(" + quote(path) + ")", ENOTDIR);
+    return Ok();
+}
+
+static Status removeAt(int dirfd, const char* name, dev_t dev) {
+    struct stat st;
+    if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return Ok();
+        return Error::fromErrno(std::string("fstatat(") + quote(name) + ")");
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (st.st_dev != dev)
+            return Error::sys(std::string("remove ") + quote(name) + " (another file system)",
+                              EXDEV);
+        int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == EACCES) {
+            // e.g. overlayfs' work/work is left with mode 000; we own it, so allow us in
+            if (::fchmodat(dirfd, name, 0700, 0) == 0)
+                fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (fd < 0) return Error::fromErrno(std::string("open(") + quote(name) + ")");
+        DIR* d = ::fdopendir(fd);
+        if (!d) {
+            ::close(fd);
+            return Error::fromErrno("fdopendir");
+        }
+        Status result;
+        while (auto* e = ::readdir(d)) {
+            if (!std::strcmp(e->d_name, ".") || !std::strcmp(e->d_name, "..")) continue;
+            if (auto s = removeAt(::dirfd(d), e->d_name, dev); !s) {
+                result = std::move(s);
+                break;
+            }
+        }
+        ::closedir(d);
+        if (!result) return result;
+        if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+            return Error::fromErrno(std::string("rmdir(") + quote(name) + ")");
+        return Ok();
+    }
+    if (::unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
+        return Error::fromErrno(std::string("unlink(") + quote(name) + ")");
+    return Ok();
+}
+
+Status removeTree(const std::string& path) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return Ok();
+        return Error::fromErrno("lstat(" + quote(path) + ")");
+    }
+    UniqueFd parent(::open(dirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!parent.valid()) return Error::fromErrno("open(" + quote(dirName(path)) + ")");
+    auto s = removeAt(parent.get(), baseName(path).c_str(), st.st_dev);
+    if (!s) return std::move(s).error().wrap("removing " + quote(path));
+    return Ok();
+}
+
+Status removeTreeAt(int dirfd, const std::string& name) {
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return Ok();
+        return Error::fromErrno("fstatat(" + quote(name) + ")");
+    }
+    return removeAt(dirfd, name.c_str(), st.st_dev);
+}
+
+Result<std::vector<std::string>> listDirAt(int dirfd, const std::string& what) {
+    int fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 3);  // closedir closes the copy
+    DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
+    if (!d) {
+        Error e = Error::fromErrno("opendir(" + quote(what) + ")");
+        if (fd >= 0) ::close(fd);
+        return e;
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (auto* e = ::readdir(d)) {
+        if (!std::strcmp(e->d_name, ".") || !std::strcmp(e->d_name, "..")) continue;
+        names.emplace_back(e->d_name);
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err != 0) return Error::sys("readdir(" + quote(what) + ")", err);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+bool pathExists(const std::string& path) {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool isDirectory(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string dirName(const std::string& path) {
+    auto pos = path.find_last_of('/');
+    if (pos == std::string::npos) return ".";
+    if (pos == 0) return "/";
+    return path.substr(0, pos);
+}
+
+std::string baseName(const std::string& path) {
+    auto pos = path.find_last_of('/');
+    return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+std::string joinPath(const std::string& a, const std::string& b) {
+    if (a.empty()) return b;
+    if (b.empty()) return a;
+    std::string out = a;
+    if (out.back() != '/') out += '/';
+    out += (b.front() == '/') ? b.substr(1) : b;
+    return out;
+}
+
+std::string normalizePath(const std::string& path) {
+    std::string out;
+    for (const auto& part : split(path, '/')) {
+        if (part.empty() || part == ".") continue;
+        out += '/';
+        out += part;
+    }
+    if (out.empty()) out = "/";
+    if (!path.empty() && path.front() != '/') out.erase(0, 1);
+    return out;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (;;) {
+        size_t pos = s.find(sep, start);
+        out.emplace_back(s.substr(start, pos == std::string_view::npos ? s.npos : pos - start));
+        if (pos == std::string_view::npos) break;
+        start = pos + 1;
+    }
+    return out;
+}
+
+std::string trim(std::string_view s) {
+    const char* ws = " \t\r\n";
+    auto b = s.find_first_not_of(ws);
+    if (b == s.npos) return {};
+    auto e = s.find_last_not_of(ws);
+    return std::string(s.substr(b, e - b + 1));
+}
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+    return s.starts_with(prefix);
+}
+bool endsWith(std::string_view s, std::string_view suffix) {
+    return s.ends_with(suffix);
+}
+
+std::string contentTag(std::string_view data) {
+    // FNV-1a 64 plus the length: cheap, stable, and enough to notice an external edit.
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : data) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%016llx-%zx", static_cast<unsigned long long>(h), data.size());
+    return buf;
+}
+
+}  // namespace lb

@@ -1,0 +1,159 @@
+#include "desktop/dbusproxy.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/helper_process.h"
+#include "profile/profile.h"
+
+namespace lb {
+
+std::string busSocketPath(const std::string& address) {
+    // "unix:path=/run/user/1000/bus,guid=..." ; several addresses are separated by ';'.
+    std::string first = address.substr(0, address.find(';'));
+    if (!startsWith(first, "unix:")) return {};
+    for (const auto& kv : split(first.substr(5), ',')) {
+        if (!startsWith(kv, "path=")) continue;
+        // Values may be %-escaped; socket paths seldom are, decode anyway.
+        std::string v = kv.substr(5), out;
+        for (size_t i = 0; i < v.size(); ++i) {
+            auto hex = [](char c) {
+                return c >= '0' && c <= '9'   ? c - '0'
+                       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                              : -1;
+            };
+            if (v[i] == '%' && i + 2 < v.size() && hex(v[i + 1]) >= 0 && hex(v[i + 2]) >= 0) {
+                out += static_cast<char>(hex(v[i + 1]) * 16 + hex(v[i + 2]));
+                i += 2;
+            } else {
+                out += v[i];
+            }
+        }
+        return out;
+    }
+    return {};
+}
+
+std::string sessionBusAddress(const DesktopHost& host) {
+    std::string a = host.var("DBUS_SESSION_BUS_ADDRESS");
+    if (!a.empty()) return a;
+    if (!host.runtimeDir.empty() && host.has(joinPath(host.runtimeDir, "bus")))
+        return "unix:path=" + joinPath(host.runtimeDir, "bus");
+    return {};
+}
+
+std::string systemBusAddress(const DesktopHost& host) {
+    std::string a = host.var("DBUS_SYSTEM_BUS_ADDRESS");
+    return a.empty() ? std::string("unix:path=") + kSandboxSystemBus : a;
+}
+
+DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const DesktopContext& ctx) {
+    DesktopPlan out;
+    bool session = dbus.sessionWanted(), system = dbus.systemWanted();
+    if (!session && !system) return out;  // no bus at all
+    if (host.dbusProxy.empty()) {
+        out.warnings.push_back(
+            "dbus: xdg-dbus-proxy is not installed, so the program gets no D-Bus (it is never "
+            "given an unfiltered bus; install the xdg-dbus-proxy package)");
+        return out;
+    }
+    // A bus the host does not have is left out (and said); the other one still works.
+    auto usable = [&](const std::string& what, const std::string& address) {
+        if (address.empty()) {
+            out.warnings.push_back("dbus: no " + what +
+                                   " bus (DBUS_SESSION_BUS_ADDRESS is not set); the program "
+                                   "gets none");
+            return false;
+        }
+        std::string path = busSocketPath(address);
+        if (!path.empty() && !host.has(path)) {
+            out.warnings.push_back("dbus: no " + what + " bus (" + path +
+                                   " does not exist); the program gets none");
+            return false;
+        }
+        return true;
+    };
+    auto& args = out.dbusProxy.args;
+    if (session && usable("session", sessionBusAddress(host))) {
+        std::string socket = joinPath(ctx.instanceDir, ctx.instance + ".bus");
+        args.push_back(sessionBusAddress(host));
+        args.push_back(socket);
+        args.push_back("--filter");
+        for (const auto& n : dbus.see)
+            args.push_back("--see=" + n);
+        for (const auto& n : dbus.talk)
+            args.push_back("--talk=" + n);
+        for (const auto& n : dbus.own)
+            args.push_back("--own=" + n);
+        for (const auto& r : dbus.call)
+            args.push_back("--call=" + r);
+        out.dbusProxy.sockets.push_back(socket);
+        std::string inside = joinPath(ctx.runtimeDir, "bus");
+        out.mounts.push_back(bindSocket(socket, inside));
+        out.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + inside;
+    }
+    if (system && usable("system", systemBusAddress(host))) {
+        std::string socket = joinPath(ctx.instanceDir, ctx.instance + ".system-bus");
+        args.push_back(systemBusAddress(host));
+        args.push_back(socket);
+        args.push_back("--filter");
+        for (const auto& n : dbus.systemTalk)
+            args.push_back("--talk=" + n);
+        out.dbusProxy.sockets.push_back(socket);
+        out.mounts.push_back(bindSocket(socket, kSandboxSystemBus));
+        out.env["DBUS_SYSTEM_BUS_ADDRESS"] = std::string("unix:path=") + kSandboxSystemBus;
+    }
+    if (!args.empty()) out.dbusProxy.binary = host.dbusProxy;
+    return out;
+}
+
+Result<std::unique_ptr<DbusProxy>> DbusProxy::start(const DbusProxyPlan& plan,
+                                                    const std::string& logPath) {
+    LB_TRY(makeDirs(dirName(logPath), 0700));
+    int sync[2];
+    if (::pipe2(sync, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
+    auto p = std::unique_ptr<DbusProxy>(new DbusProxy);
+    p->sync_.reset(sync[0]);
+    UniqueFd syncW(sync[1]);
+    p->log_ = logPath;
+    p->sockets_ = plan.sockets;
+    for (const auto& s : plan.sockets)
+        ::unlink(s.c_str());
+    UniqueFd log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!log.valid()) return Error::fromErrno("open(" + quote(logPath) + ")");
+    std::vector<std::string> args = {plan.binary, "--fd=" + std::to_string(syncW.get())};
+    args.insert(args.end(), plan.args.begin(), plan.args.end());
+    auto pid = spawnHelper(args, {syncW.get()}, log.get(), "xdg-dbus-proxy");
+    if (!pid) return pid.error();
+    p->pid_ = *pid;
+    return p;
+}
+
+Status DbusProxy::waitReady(int timeoutMs) {
+    bool timedOut = false;
+    if (!waitForByte(sync_.get(), timeoutMs, timedOut).empty()) return Ok();
+    std::string why = lastLogLine(log_);
+    return Error(
+        "xdg-dbus-proxy did not start" +
+            (timedOut ? " within " + std::to_string(timeoutMs / 1000) + " s" : std::string()) +
+            (why.empty() ? "" : ": " + why) + " (log: " + log_ + ")",
+        EIO);
+}
+
+void DbusProxy::stop() {
+    sync_.reset();  // it exits when the other end of its --fd closes
+    reapHelper(pid_, 1000);
+    for (const auto& s : sockets_)
+        ::unlink(s.c_str());
+}
+
+DbusProxy::~DbusProxy() {
+    stop();
+}
+
+}  // namespace lb

@@ -1,0 +1,216 @@
+#include "host/menu_entries.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+#include "base/fsutil.h"
+#include "base/paths.h"
+#include "profile/profile.h"
+
+namespace lb {
+
+std::map<std::string, std::string> parseDesktopEntry(std::string_view text) {
+    std::map<std::string, std::string> keys;
+    bool inMain = false;
+    for (auto line : split(text, '\n')) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty() || line[0] == '#') continue;
+        if (line[0] == '[') {
+            inMain = line == "[Desktop Entry]";
+            continue;
+        }
+        if (!inMain) continue;
+        auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        std::string key = trim(line.substr(0, eq));
+        std::string value = line.substr(eq + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        if (!keys.count(key)) keys[key] = value;  // the first wins, as in GLib
+    }
+    return keys;
+}
+
+std::string unescapeDesktopString(std::string_view v) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] != '\\' || i + 1 == v.size()) {
+            out += v[i];
+            continue;
+        }
+        char c = v[++i];
+        out += c == 's' ? ' ' : c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+    }
+    return out;
+}
+
+std::string escapeDesktopString(std::string_view v) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+        char c = v[i];
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\r')
+            out += "\\r";
+        else if (c == ' ' && i == 0)
+            out += "\\s";  // a leading space would be dropped by readers
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string quoteExecArgument(std::string_view arg) {
+    static const std::string_view reserved = " \t\n\"'\\><~|&;$*?#()`";
+    bool quote = arg.empty() || arg.find_first_of(reserved) != std::string_view::npos;
+    std::string out = quote ? "\"" : "";
+    for (char c : arg) {
+        if (c == '%')
+            out += "%%";
+        else if (quote && (c == '"' || c == '`' || c == '$' || c == '\\'))
+            out += std::string("\\") + c;
+        else
+            out += c;
+    }
+    return quote ? out + "\"" : out;
+}
+
+std::string execFieldCode(std::string_view exec) {
+    std::string e = unescapeDesktopString(exec);
+    for (size_t i = 0; i + 1 < e.size(); ++i) {
+        if (e[i] != '%') continue;
+        char c = e[i + 1];
+        if (c == 'u' || c == 'U' || c == 'f' || c == 'F') return std::string("%") + c;
+        ++i;  // skip "%%" and other codes
+    }
+    return {};
+}
+
+Result<std::string> planMenuEntry(const Profile& profile,
+                                  const std::map<std::string, std::string>& original,
+                                  const std::string& layerbox, const std::string& name) {
+    if (profile.command.empty())
+        return Error("profile " + quote(profile.name) +
+                         " has no command, so a menu entry would have nothing to start",
+                     EINVAL);
+    auto get = [&](const std::string& k) {
+        auto it = original.find(k);
+        return it == original.end() ? std::string() : it->second;
+    };
+    std::string text = "[Desktop Entry]\nType=Application\nVersion=1.0\n";
+    auto put = [&](const std::string& k, const std::string& raw) {
+        if (!raw.empty()) text += k + "=" + raw + "\n";
+    };
+    // Name: given, or the application's own (else the profile's title) marked as sandboxed.
+    std::string base = get("Name");
+    if (base.empty())
+        base = escapeDesktopString(profile.title.empty() ? profile.name : profile.title);
+    put("Name", name.empty() ? base + " (sandboxed)" : escapeDesktopString(name));
+    put("GenericName", get("GenericName"));
+    put("Comment",
+        profile.description.empty() ? get("Comment") : escapeDesktopString(profile.description));
+    std::string icon = get("Icon");
+    put("Icon", icon.empty() ? escapeDesktopString(profile.icon) : icon);
+
+    std::string exec =
+        quoteExecArgument(layerbox) + " run --profile " + quoteExecArgument(profile.name) + " --";
+    for (const auto& a : profile.command)
+        exec += " " + quoteExecArgument(a);
+    std::string code = execFieldCode(get("Exec"));
+    if (!code.empty()) exec += " " + code;
+    put("Exec", escapeDesktopString(exec));
+    put("TryExec", escapeDesktopString(layerbox));
+    std::string terminal = get("Terminal");
+    put("Terminal", terminal == "true" ? "true" : "false");
+    auto list = [](std::string v) {
+        if (!v.empty() && v.back() != ';') v += ';';
+        return v;
+    };
+    put("Categories", list(get("Categories")));
+    put("MimeType", list(get("MimeType")));
+    put("Keywords", list(get("Keywords")) + "sandbox;layerbox;");
+    put("StartupWMClass", get("StartupWMClass"));
+    if (get("StartupNotify") == "true" || get("StartupNotify") == "false")
+        put("StartupNotify", get("StartupNotify"));
+    put("X-Layerbox-Profile", profile.name);
+    return text;
+}
+
+std::string menuEntryPath(const Paths& paths, const std::string& profile) {
+    return joinPath(paths.dataHome, "applications/layerbox-" + profile + ".desktop");
+}
+
+std::string findDesktopEntry(const std::string& id, const Paths& paths) {
+    if (id.empty() || id.find('/') != std::string::npos) return {};
+    std::vector<std::string> dirs = {paths.dataHome};
+    const char* env = std::getenv("XDG_DATA_DIRS");
+    for (const auto& d : split(env && *env ? env : "/usr/local/share:/usr/share", ':'))
+        if (!d.empty() && d[0] == '/') dirs.push_back(d);
+    for (const auto& d : dirs) {
+        std::string path = joinPath(d, "applications/" + id);
+        if (::access(path.c_str(), R_OK) == 0) return path;
+    }
+    return {};
+}
+
+Result<std::string> installMenuEntry(const Paths& paths, const Profile& profile,
+                                     const std::string& layerbox, const std::string& name) {
+    std::map<std::string, std::string> original;
+    if (std::string path = findDesktopEntry(profile.desktopEntry, paths); !path.empty()) {
+        LB_ASSIGN(std::string text, readFile(path));
+        original = parseDesktopEntry(text);
+    }
+    LB_ASSIGN(std::string text, planMenuEntry(profile, original, layerbox, name));
+    std::string path = menuEntryPath(paths, profile.name);
+    LB_TRY(makeDirs(dirName(path), 0755));
+    LB_TRY(writeFileAtomic(path, text, 0644));
+    return path;
+}
+
+Status removeMenuEntry(const Paths& paths, const std::string& profile) {
+    std::string path = menuEntryPath(paths, profile);
+    auto text = readFile(path);
+    if (!text) {
+        if (text.error().code() == ENOENT)
+            return Error("no menu entry for " + quote(profile) + " (see layerbox desktop list)",
+                         ENOENT);
+        return text.error();
+    }
+    if (!parseDesktopEntry(*text).count("X-Layerbox-Profile"))
+        return Error(quote(path) + " was not written by Layerbox; leaving it alone", EPERM);
+    if (::unlink(path.c_str()) != 0) return Error::fromErrno("unlink(" + quote(path) + ")");
+    return Ok();
+}
+
+std::vector<MenuEntryInfo> listMenuEntries(const Paths& paths) {
+    std::vector<MenuEntryInfo> out;
+    std::string dir = joinPath(paths.dataHome, "applications");
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return out;
+    std::vector<std::string> names;
+    while (auto* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (startsWith(n, "layerbox-") && endsWith(n, ".desktop")) names.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+        std::string path = joinPath(dir, n);
+        auto text = readFile(path);
+        if (!text) continue;
+        auto keys = parseDesktopEntry(*text);
+        if (!keys.count("X-Layerbox-Profile")) continue;
+        out.push_back({keys["X-Layerbox-Profile"], unescapeDesktopString(keys["Name"]), path,
+                       unescapeDesktopString(keys["Exec"])});
+    }
+    return out;
+}
+
+}  // namespace lb

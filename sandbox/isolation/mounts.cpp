@@ -1,0 +1,818 @@
+#include "isolation/mounts.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "base/fsutil.h"
+#include "base/hostinfo.h"
+#include "base/paths.h"
+#include "base/syscalls.h"
+#include "isolation/caps.h"
+#include "network/network.h"
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#endif
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC 0x65735546
+#endif
+
+namespace lb {
+
+// ---------------------------------------------------------------------------------------------
+// Plan (pure)
+
+const std::vector<std::string>& systemDirs() {
+    static const std::vector<std::string> dirs = {"usr",    "etc",  "opt", "var",   "srv",
+                                                  "bin",    "sbin", "lib", "lib32", "lib64",
+                                                  "libx32", "nix",  "gnu"};
+    return dirs;
+}
+
+int MountOp::phase() const {
+    switch (kind) {
+        case MountKind::Proc:
+        case MountKind::Cgroup:
+        case MountKind::ProcReadOnly:
+        case MountKind::ProcHide:
+        case MountKind::RemountRootReadOnly:
+            return 2;
+        default:
+            return 1;
+    }
+}
+
+std::string MountOp::describe() const {
+    auto ro = [&] { return readOnly ? std::string(" ro") : std::string(" rw"); };
+    switch (kind) {
+        case MountKind::RootTmpfs:
+            return "root tmpfs";
+        case MountKind::Tmpfs: {
+            char m[16];
+            std::snprintf(m, sizeof m, "%04o", mode);
+            return "tmpfs " + target + " mode " + m;
+        }
+        case MountKind::Dir:
+            return "dir " + target;
+        case MountKind::Symlink:
+            return "symlink " + target + " -> " + content;
+        case MountKind::File:
+            return "file " + target;
+        case MountKind::Bind:
+            return std::string(device ? "dev-bind " : "bind ") + (fromStorage ? "storage:" : "") +
+                   source + " -> " + target + ro() + (optional ? " optional" : "") +
+                   (createSource ? " create" : "");
+        case MountKind::Overlay: {
+            std::string l;
+            for (const auto& x : overlay.lowers)
+                l += (l.empty() ? "" : ":") + x;
+            return "overlay " + target + " lower=" + l + " upper=" + overlay.upper + " (" +
+                   (overlay.driver == Driver::Fuse ? "fuse" : "native") + ")";
+        }
+        case MountKind::Devpts:
+            return "devpts " + target;
+        case MountKind::Mqueue:
+            return "mqueue " + target;
+        case MountKind::Hide:
+            return "hide " + target;
+        case MountKind::GeneratedFile:
+            return "generated " + target;
+        case MountKind::Proc:
+            return "proc " + target;
+        case MountKind::Sysfs:
+            return "sysfs " + target + " ro";
+        case MountKind::Cgroup:
+            return "cgroup2 " + target + " ro";
+        case MountKind::ProcReadOnly:
+            return "proc-ro " + target;
+        case MountKind::ProcHide:
+            return "proc-hide " + target;
+        case MountKind::RemountRootReadOnly:
+            return "root read-only";
+    }
+    return "?";
+}
+
+namespace {
+
+MountOp op(MountKind k, std::string target) {
+    MountOp o;
+    o.kind = k;
+    o.target = std::move(target);
+    return o;
+}
+
+MountOp tmpfs(std::string target, unsigned mode) {
+    MountOp o = op(MountKind::Tmpfs, std::move(target));
+    o.mode = mode;
+    return o;
+}
+
+MountOp symlink(std::string target, std::string content) {
+    MountOp o = op(MountKind::Symlink, std::move(target));
+    o.content = std::move(content);
+    return o;
+}
+
+MountOp bind(std::string source, std::string target, bool readOnly) {
+    MountOp o = op(MountKind::Bind, std::move(target));
+    o.source = std::move(source);
+    o.readOnly = readOnly;
+    return o;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string rel(const std::string& abs) {
+    return abs.size() > 1 ? abs.substr(1) : std::string();
+}
+
+}  // namespace
+
+MountPlan planMounts(const Profile& profile, const HostInfo& host, const StorageLayout& storage,
+                     const std::vector<MountOp>& desktop) {
+    MountPlan p;
+    p.home = host.home;
+    p.runtimeDir = "/run/user/" + std::to_string(host.uid);
+    auto& ops = p.ops;
+    ops.push_back(op(MountKind::RootTmpfs, "/"));
+
+    // Top-level symlinks of the host that point into the system directories (merged /usr:
+    // /bin -> usr/bin ...).
+    for (const auto& [name, target] : host.rootSymlinks) {
+        std::string first = split(target[0] == '/' ? target.substr(1) : target, '/')[0];
+        if (contains(systemDirs(), name) || contains(systemDirs(), first))
+            ops.push_back(symlink("/" + name, target));
+    }
+
+    auto layerLowers = [&](const std::string& sandboxPath) {
+        std::vector<std::string> l;
+        for (const auto& layer : storage.layerDirs)
+            l.push_back(joinPath(layer, rel(sandboxPath)));
+        return l;
+    };
+    auto overlay = [&](const std::string& target, std::vector<std::string> lowers) {
+        MountOp o = op(MountKind::Overlay, target);
+        o.overlay.lowers = std::move(lowers);
+        o.overlay.upper = joinPath("upper", rel(target));
+        o.overlay.driver = storage.driver;
+        // Each driver keeps its own work directory: kernel overlayfs leaves a mode-000
+        // work/work behind that fuse-overlayfs cannot open.
+        o.overlay.work =
+            joinPath(storage.driver == Driver::Fuse ? "work/fuse" : "work/native", rel(target));
+        p.storageDirs.push_back(o.overlay.upper);
+        p.storageDirs.push_back(o.overlay.work);
+        return o;
+    };
+
+    // The host's system directories, each its own copy-on-write overlay.
+    bool haveVar = false;
+    for (const auto& dir : systemDirs()) {
+        if (!contains(host.rootDirs, dir)) continue;
+        auto lowers = layerLowers("/" + dir);
+        lowers.push_back("/" + dir);
+        MountOp o = overlay("/" + dir, std::move(lowers));
+        // Kernel overlayfs refuses a lower layer carrying locked submounts; fuse-overlayfs
+        // reads through them.
+        if (host.dirsWithSubmounts.count(dir) && o.overlay.driver != Driver::Fuse) {
+            o.overlay.driver = Driver::Fuse;
+            p.storageDirs.pop_back();
+            o.overlay.work = joinPath("work/fuse", dir);
+            p.storageDirs.push_back(o.overlay.work);
+        }
+        ops.push_back(std::move(o));
+        if (dir == "var") haveVar = true;
+    }
+
+    // Private temporary and runtime directories: never the host's.
+    ops.push_back(tmpfs("/tmp", 01777));
+    if (haveVar) ops.push_back(tmpfs("/var/tmp", 01777));
+    ops.push_back(tmpfs("/run", 0755));
+    {
+        MountOp rt = op(MountKind::Dir, p.runtimeDir);
+        rt.mode = 0700;
+        ops.push_back(rt);
+    }
+
+    // Home: the same path as the user's real home, with the sandbox's own contents.
+    const std::string& home = p.home;
+    if (startsWith(home, "/home/")) ops.push_back(tmpfs("/home", 0755));
+    switch (profile.filesystem.home) {
+        case HomeMode::Tmpfs:
+            ops.push_back(tmpfs(home, 0700));
+            break;
+        case HomeMode::Overlay: {
+            auto lowers = layerLowers(home);
+            lowers.push_back(home);
+            ops.push_back(overlay(home, std::move(lowers)));
+            break;
+        }
+        case HomeMode::Private:
+            if (storage.layerDirs.empty()) {
+                // Nothing below it: a plain directory of the sandbox's storage, no overlay.
+                MountOp b = bind(joinPath("upper", rel(home)), home, false);
+                b.fromStorage = true;
+                p.storageDirs.push_back(b.source);
+                ops.push_back(b);
+            } else {
+                ops.push_back(overlay(home, layerLowers(home)));
+            }
+            break;
+    }
+
+    // A minimal /dev, as bubblewrap's --dev: a tmpfs with the harmless devices bound in.
+    ops.push_back(tmpfs("/dev", 0755));
+    for (const char* d : {"null", "zero", "full", "random", "urandom", "tty"}) {
+        MountOp b = bind(std::string("/dev/") + d, std::string("/dev/") + d, false);
+        b.device = true;
+        ops.push_back(b);
+    }
+    ops.push_back(op(MountKind::Devpts, "/dev/pts"));
+    ops.push_back(symlink("/dev/ptmx", "pts/ptmx"));
+    ops.push_back(tmpfs("/dev/shm", 01777));
+    ops.push_back(symlink("/dev/fd", "/proc/self/fd"));
+    ops.push_back(symlink("/dev/stdin", "/proc/self/fd/0"));
+    ops.push_back(symlink("/dev/stdout", "/proc/self/fd/1"));
+    ops.push_back(symlink("/dev/stderr", "/proc/self/fd/2"));
+    ops.push_back(symlink("/dev/core", "/proc/kcore"));
+    {
+        MountOp mq = op(MountKind::Mqueue, "/dev/mqueue");
+        mq.optional = true;
+        ops.push_back(mq);
+    }
+    for (const auto& dev : profile.filesystem.devices) {
+        MountOp b = bind(dev, dev, false);
+        b.device = true;
+        b.optional = true;
+        ops.push_back(b);
+    }
+
+    // /sys, read-only: a sysfs of our own shows the sandbox's network devices, not the host's.
+    // /proc and the cgroup view are mounted later, from inside the PID and cgroup namespaces.
+    ops.push_back(op(MountKind::Sysfs, "/sys"));
+    ops.push_back(op(MountKind::Dir, "/proc"));
+
+    // Desktop: the user's appearance settings, read-only in the home, then the sockets and
+    // devices of the display, sound and buses (desktop/desktop.h plans them).
+    ops.insert(ops.end(), desktop.begin(), desktop.end());
+
+    // The profile's binds, in order, then the hidden paths over everything.
+    for (const auto& b : profile.filesystem.binds) {
+        MountOp o = bind(normalizePath(expandHome(b.host, host.home)),
+                         normalizePath(expandHome(b.sandbox, home)), !b.rw);
+        o.createSource = b.create;
+        o.optional = b.optional;
+        ops.push_back(o);
+    }
+    for (const auto& h : profile.filesystem.hide)
+        ops.push_back(op(MountKind::Hide, normalizePath(expandHome(h, home))));
+    // When the real home shows through (overlay home, or a bind of a folder holding them), the
+    // data of every sandbox and committed layer would too: a sandbox must not read another's.
+    ops.push_back(op(MountKind::Hide, storage.dataRoot.empty()
+                                          ? joinPath(host.home, ".local/share/layerbox")
+                                          : storage.dataRoot));
+    // The sandbox's own host name, hosts and name servers, over the host's files (a bind, so
+    // they are not changes of the sandbox's layer).
+    for (auto& [path, content] : planNetworkFiles(profile.network)) {
+        MountOp f = op(MountKind::GeneratedFile, path);
+        f.content = content;
+        ops.push_back(f);
+    }
+
+    // Phase 2, inside the PID namespace.
+    ops.push_back(op(MountKind::Proc, "/proc"));
+    {
+        MountOp cg = op(MountKind::Cgroup, "/sys/fs/cgroup");
+        cg.optional = true;
+        ops.push_back(cg);
+    }
+    for (const char* pth : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"})
+        ops.push_back(op(MountKind::ProcReadOnly, pth));
+    for (const char* pth : {"/proc/kcore", "/proc/keys", "/proc/timer_list"})
+        ops.push_back(op(MountKind::ProcHide, pth));
+    ops.push_back(op(MountKind::RemountRootReadOnly, "/"));
+
+    for (const auto& o : ops)
+        if (o.kind == MountKind::Overlay && o.overlay.driver == Driver::Fuse) p.usesFuse = true;
+    return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Apply
+
+namespace {
+
+std::string fdPath(int fd) {
+    return "/proc/self/fd/" + std::to_string(fd);
+}
+
+enum class Create { No, Dir, File };
+
+// Open `path` inside the tree rooted at `rootfd`, never leaving it: ".." and symlinks (even
+// absolute ones planted by the sandboxed program in its persistent layer) resolve as if
+// `rootfd` were "/". Missing components are created when asked.
+Result<UniqueFd> openInRoot(int rootfd, const std::string& path, Create create, unsigned mode) {
+    std::string relPath = path.size() > 1 ? path.substr(1) : std::string(".");
+    const uint64_t res = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    int fd = sys::openat2(rootfd, relPath.c_str(), O_PATH | O_CLOEXEC, res);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno != ENOENT || create == Create::No) return Error::fromErrno("open " + quote(path));
+    // Create missing components one at a time, each resolved inside the root again.
+    auto parts = split(relPath, '/');
+    std::string prefix;
+    UniqueFd cur(::dup(rootfd));
+    for (size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i].empty()) continue;
+        std::string next = prefix.empty() ? parts[i] : prefix + "/" + parts[i];
+        int nfd = sys::openat2(rootfd, next.c_str(), O_PATH | O_CLOEXEC, res);
+        if (nfd < 0 && errno == ENOENT) {
+            bool last = i + 1 == parts.size();
+            if (last && create == Create::File) {
+                int f = ::openat(cur.get(), parts[i].c_str(),
+                                 O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
+                if (f < 0 && errno != EEXIST)
+                    return Error::fromErrno("create " + quote("/" + next));
+                if (f >= 0) ::close(f);
+            } else if (::mkdirat(cur.get(), parts[i].c_str(), last ? mode : 0755) != 0 &&
+                       errno != EEXIST) {
+                return Error::fromErrno("mkdir " + quote("/" + next));
+            }
+            nfd = sys::openat2(rootfd, next.c_str(), O_PATH | O_CLOEXEC, res);
+        }
+        if (nfd < 0) return Error::fromErrno("open " + quote("/" + next));
+        cur.reset(nfd);
+        prefix = next;
+    }
+    return cur;
+}
+
+// Open a path below `dirfd` refusing every symlink (paths in the sandbox's storage: a link
+// planted there by the program must never redirect a mount to a host path, as in Flatpak's
+// CVE-2024-42472).
+Result<UniqueFd> openBeneath(int dirfd, const std::string& relPath, bool createDirs) {
+    const uint64_t res = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    if (createDirs) {
+        std::string prefix;
+        for (const auto& part : split(relPath, '/')) {
+            if (part.empty()) continue;
+            prefix = prefix.empty() ? part : prefix + "/" + part;
+            if (::mkdirat(dirfd, prefix.c_str(), 0755) != 0 && errno != EEXIST)
+                return Error::fromErrno("mkdir " + quote(prefix));
+        }
+    }
+    int fd = sys::openat2(dirfd, relPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, res);
+    if (fd < 0) return Error::fromErrno("open " + quote(relPath) + " in the sandbox storage");
+    return UniqueFd(fd);
+}
+
+Status doMount(const std::string& src, int targetFd, const std::string& target, const char* type,
+               unsigned long flags, const std::string& data) {
+    if (::mount(src.empty() ? nullptr : src.c_str(), fdPath(targetFd).c_str(), type, flags,
+                data.empty() ? nullptr : data.c_str()) != 0)
+        return Error::fromErrno(std::string("mount(") + (type ? type : "bind") + ", " +
+                                quote(target) + ")");
+    return Ok();
+}
+
+// Set read-only/nosuid/nodev on a mount and (with `recursive`) everything below it. Setting
+// these is always allowed; clearing flags the host locked is not, and is never asked.
+Status setMountAttrs(const std::string& absPath, const std::string& target, bool readOnly,
+                     bool nodev, bool recursive) {
+    struct {
+        uint64_t attr_set, attr_clr, propagation, userns_fd;
+    } attr = {};
+    attr.attr_set =
+        MOUNT_ATTR_NOSUID | (nodev ? MOUNT_ATTR_NODEV : 0) | (readOnly ? MOUNT_ATTR_RDONLY : 0);
+    unsigned flags = recursive ? AT_RECURSIVE : 0;
+    if (::syscall(SYS_mount_setattr, AT_FDCWD, absPath.c_str(), flags, &attr, sizeof attr) != 0)
+        return Error::fromErrno("mount_setattr(" + quote(target) + ")");
+    return Ok();
+}
+
+Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& target, int errFd) {
+    // A stat through the mount blocks until the daemon serves requests; run it in a child so
+    // a daemon that died before answering cannot hang us.
+    pid_t probe = ::fork();
+    if (probe < 0) return Error::fromErrno("fork");
+    if (probe == 0) {
+        // Hold nothing of the fuse connection (the /dev/fuse descriptor is inherited): if the
+        // daemon dies before answering, the connection must abort, or this stat would wait for
+        // ever. And die with the setup process.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        sys::closeRange(3, ~0U);
+        struct stat st;
+        ::_exit(::stat(absTarget.c_str(), &st) == 0 ? 0 : 1);
+    }
+    using namespace std::chrono;
+    auto deadline = steady_clock::now() + seconds(10);
+    for (;;) {
+        int status;
+        if (::waitpid(probe, &status, WNOHANG) == probe) {
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok();
+            break;
+        }
+        if (::waitpid(pid, &status, WNOHANG) == pid) break;
+        if (steady_clock::now() > deadline) break;
+        std::this_thread::sleep_for(microseconds(100));
+    }
+    ::kill(probe, SIGKILL);
+    ::waitpid(probe, nullptr, 0);
+    ::kill(pid, SIGKILL);
+    std::string why;
+    char buf[512];
+    int fl = ::fcntl(errFd, F_GETFL);
+    ::fcntl(errFd, F_SETFL, fl | O_NONBLOCK);
+    ssize_t n = ::read(errFd, buf, sizeof buf - 1);
+    if (n > 0) why = trim(std::string(buf, static_cast<size_t>(n)));
+    return Error(
+        "fuse-overlayfs for " + quote(target) + " did not start" + (why.empty() ? "" : ": " + why),
+        EIO);
+}
+
+struct Applier {
+    const MountPlan& plan;
+    const StorageLayout& storage;
+    MountContext& ctx;
+    UniqueFd root;
+    UniqueFd storageRoot;
+    int generatedCount = 0;
+
+    // A lower layer: the host's directory, or part of a committed layer. Inside a layer no
+    // symlink is followed: its contents were written by a sandboxed program.
+    Result<UniqueFd> openLower(const std::string& l) {
+        for (const auto& layer : storage.layerDirs) {
+            if (!startsWith(l, layer + "/")) continue;
+            int base = ::open(layer.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (base < 0) return Error::fromErrno("open layer " + quote(layer));
+            UniqueFd b(base);
+            std::string relPart = l.substr(layer.size() + 1);
+            int fd = sys::openat2(b.get(), relPart.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+            if (fd < 0)
+                return Error::fromErrno("open " + quote(relPart) + " in layer " + quote(layer));
+            return UniqueFd(fd);
+        }
+        int fd = ::open(l.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return Error::fromErrno("open lower layer " + quote(l));
+        return UniqueFd(fd);
+    }
+
+    std::string abs(const std::string& target) const {
+        return target == "/" ? ctx.newRoot() : ctx.newRoot() + target;
+    }
+
+    Status overlay(const MountOp& o) {
+        // Layer parts a committed layer does not have are simply not part of the stack.
+        std::vector<UniqueFd> lowerFds;
+        std::string lowers;
+        for (const auto& l : o.overlay.lowers) {
+            auto fd = openLower(l);
+            if (!fd) {
+                if (fd.error().code() == ENOENT) continue;
+                return std::move(fd).error();
+            }
+            lowers += (lowers.empty() ? "" : ":") + fdPath(fd->get());
+            lowerFds.push_back(std::move(fd.value()));
+        }
+        if (lowerFds.empty()) {
+            // Nothing below (a home with no layer part): the upper directory alone.
+            LB_ASSIGN(UniqueFd up, openBeneath(storageRoot.get(), o.overlay.upper, true));
+            LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+            LB_TRY(doMount(fdPath(up.get()), tgt.get(), o.target, nullptr, MS_BIND | MS_REC, {}));
+            return setMountAttrs(abs(o.target), o.target, false, true, false);
+        }
+        LB_ASSIGN(UniqueFd up, openBeneath(storageRoot.get(), o.overlay.upper, true));
+        LB_ASSIGN(UniqueFd work, openBeneath(storageRoot.get(), o.overlay.work, true));
+        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+        std::string opts = "lowerdir=" + lowers + ",upperdir=" + fdPath(up.get()) +
+                           ",workdir=" + fdPath(work.get());
+        if (o.overlay.driver == Driver::Native) {
+            // userxattr: overlayfs keeps its metadata in user.overlay.* xattrs, which an
+            // unprivileged mounter may write (kernel >= 5.11).
+            return doMount("overlay", tgt.get(), o.target, "overlay", MS_NOSUID | MS_NODEV,
+                           opts + ",userxattr");
+        }
+        // fuse-overlayfs sees host files of other owners (root) as the overflow id, which the
+        // kernel then refuses to delete or rename (EOVERFLOW). Presenting every file as the
+        // user's lets the program change anything *in its own layer*; reads still happen with
+        // the user's real rights on the host, so nothing unreadable becomes readable.
+        return fuseOverlay(o,
+                           opts + ",squash_to_uid=" + std::to_string(::getuid()) +
+                               ",squash_to_gid=" + std::to_string(::getgid()),
+                           lowerFds, up.get(), work.get(), tgt.get());
+    }
+
+    // fuse-overlayfs, without giving it any capability: we open /dev/fuse and mount the fuse
+    // file system ourselves, then hand the daemon the connection as "/dev/fd/N" (libfuse
+    // serves an already-mounted connection). Requests made before it answers simply wait.
+    Status fuseOverlay(const MountOp& o, const std::string& opts, std::vector<UniqueFd>& lowers,
+                       int up, int work, int tgt) {
+        if (ctx.fuseOverlayfs.empty())
+            return Error("fuse-overlayfs is not installed (needed for " + quote(o.target) +
+                             "); see layerbox doctor",
+                         ENOENT);
+        UniqueFd dev(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
+        if (!dev.valid()) return Error::fromErrno("open(\"/dev/fuse\") (see layerbox doctor)");
+        char data[128];
+        std::snprintf(data, sizeof data, "fd=%d,rootmode=40000,user_id=%u,group_id=%u", dev.get(),
+                      ::getuid(), ::getgid());
+        LB_TRY(doMount("fuse-overlayfs", tgt, o.target, "fuse.fuse-overlayfs", MS_NOSUID | MS_NODEV,
+                       data));
+        int errPipe[2];
+        if (::pipe2(errPipe, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
+        UniqueFd errRead(errPipe[0]), errWrite(errPipe[1]);
+        const pid_t setupPid = ::getpid();
+        pid_t pid = ::fork();
+        if (pid < 0) return Error::fromErrno("fork(fuse-overlayfs)");
+        if (pid == 0) {
+            // The daemon dies with the setup process: it lives outside the sandbox's PID
+            // namespace, where the sandboxed program cannot signal it, so nothing else would.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            // A mount namespace of its own keeps the daemon's view of the host's directories
+            // when PID 1 pivots the sandbox's namespace to the new root: fuse-overlayfs
+            // resolves some layer paths again after start-up.
+            if (::unshare(CLONE_NEWNS) != 0) ::_exit(126);
+            // It needs no capability (we mounted for it). Dropping them before exec also keeps
+            // the parent-death signal, which the kernel clears when exec changes credentials.
+            if (!dropAllCapabilities()) ::_exit(126);
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != setupPid) ::_exit(126);
+            for (auto& l : lowers)
+                ::fcntl(l.get(), F_SETFD, 0);
+            for (int fd : {up, work, dev.get()})
+                ::fcntl(fd, F_SETFD, 0);
+            ::dup2(errWrite.get(), 2);
+            int devnull = ::open("/dev/null", O_RDWR);
+            if (devnull >= 0) {
+                ::dup2(devnull, 0);
+                ::dup2(devnull, 1);
+            }
+            std::string mountpoint = "/dev/fd/" + std::to_string(dev.get());
+            const char* argv[] = {ctx.fuseOverlayfs.c_str(), "-f",   "-o", opts.c_str(),
+                                  mountpoint.c_str(),        nullptr};
+            ::execv(argv[0], const_cast<char* const*>(argv));
+            std::fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+            ::_exit(127);
+        }
+        errWrite.reset();
+        ctx.fusePids.push_back(pid);
+        ctx.fuseTargets.push_back(o.target);
+        // Wait until the daemon has answered the kernel's INIT (a stat through the mount
+        // returns), or report why it died.
+        return waitForFuse(abs(o.target), pid, o.target, errRead.get());
+    }
+
+    Status bindOp(const MountOp& o) {
+        UniqueFd src;
+        bool isDir = true;
+        if (o.fromStorage) {
+            LB_ASSIGN(src, openBeneath(storageRoot.get(), o.source, true));
+        } else {
+            int fd = ::open(o.source.c_str(), O_PATH | O_CLOEXEC);
+            if (fd < 0 && errno == ENOENT && o.createSource) {
+                LB_TRY_CTX(makeDirs(o.source, 0755), "bind " + quote(o.source));
+                fd = ::open(o.source.c_str(), O_PATH | O_CLOEXEC);
+            }
+            if (fd < 0) {
+                if (errno == ENOENT && o.optional) return Ok();
+                return Error::fromErrno("bind source " + quote(o.source));
+            }
+            src.reset(fd);
+            struct stat st;
+            if (::fstat(src.get(), &st) != 0) return Error::fromErrno("stat " + quote(o.source));
+            isDir = S_ISDIR(st.st_mode);
+        }
+        // The target's last component must not be a symlink: a program could have planted one
+        // in its persistent layer to have a later launch mount the host folder elsewhere.
+        {
+            LB_ASSIGN(UniqueFd parent,
+                      openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
+            struct stat st;
+            if (::fstatat(parent.get(), baseName(o.target).c_str(), &st, AT_SYMLINK_NOFOLLOW) ==
+                    0 &&
+                S_ISLNK(st.st_mode))
+                return Error("bind target " + quote(o.target) +
+                                 " is a symbolic link inside the sandbox; refusing to follow it",
+                             ELOOP);
+        }
+        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, isDir ? Create::Dir : Create::File,
+                                           isDir ? 0755 : 0644));
+        LB_TRY(doMount(fdPath(src.get()), tgt.get(), o.target, nullptr, MS_BIND | MS_REC, {}));
+        // Every bind is nosuid, and nodev unless it is a device.
+        return setMountAttrs(abs(o.target), o.target, o.readOnly, !o.device, true);
+    }
+
+    Status hide(const MountOp& o) {
+        auto tgt = openInRoot(root.get(), o.target, Create::No, 0);
+        if (!tgt) return Ok();  // nothing there to hide
+        struct stat st;
+        if (::fstat(tgt->get(), &st) != 0) return Error::fromErrno("stat " + quote(o.target));
+        if (S_ISDIR(st.st_mode)) {
+            LB_TRY(doMount("tmpfs", tgt->get(), o.target, "tmpfs",
+                           MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=000,size=4k"));
+            return Ok();
+        }
+        std::string empty = ctx.stagingDir + "/empty";
+        LB_TRY(doMount(empty, tgt->get(), o.target, nullptr, MS_BIND, {}));
+        return setMountAttrs(abs(o.target), o.target, true, true, false);
+    }
+
+    // Follow a symlink at `target` inside the new root, even a dangling one (the host's
+    // /etc/resolv.conf often points into /run, which is a fresh tmpfs here).
+    std::string resolveLink(std::string target) {
+        for (int depth = 0; depth < 8; ++depth) {
+            auto parent = openInRoot(root.get(), dirName(target), Create::No, 0);
+            if (!parent) return target;
+            char buf[4096];
+            ssize_t n = ::readlinkat(parent->get(), baseName(target).c_str(), buf, sizeof buf - 1);
+            if (n <= 0) return target;
+            std::string link(buf, static_cast<size_t>(n));
+            target = normalizePath(link[0] == '/' ? link : joinPath(dirName(target), link));
+        }
+        return target;
+    }
+
+    Status generated(const MountOp& o) {
+        std::string file = ctx.stagingDir + "/generated-" + std::to_string(++generatedCount);
+        LB_TRY(writeFileAtomic(file, o.content, 0644, false));
+        std::string target = resolveLink(o.target);
+        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), target, Create::File, 0644));
+        LB_TRY(doMount(file, tgt.get(), target, nullptr, MS_BIND, {}));
+        return setMountAttrs(abs(target), target, true, true, false);
+    }
+
+    Status apply(const MountOp& o) {
+        switch (o.kind) {
+            case MountKind::RootTmpfs: {
+                std::string r = ctx.newRoot();
+                if (::mount("tmpfs", r.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
+                    return Error::fromErrno("mount(tmpfs, new root)");
+                int fd = ::open(r.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0) return Error::fromErrno("open new root");
+                root.reset(fd);
+                return Ok();
+            }
+            case MountKind::Tmpfs: {
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+                char data[32];
+                std::snprintf(data, sizeof data, "mode=%04o", o.mode);
+                return doMount("tmpfs", tgt.get(), o.target, "tmpfs", MS_NOSUID | MS_NODEV, data);
+            }
+            case MountKind::Dir: {
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, o.mode));
+                (void)tgt;
+                return Ok();
+            }
+            case MountKind::Symlink: {
+                LB_ASSIGN(UniqueFd parent,
+                          openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
+                if (::symlinkat(o.content.c_str(), parent.get(), baseName(o.target).c_str()) != 0 &&
+                    errno != EEXIST)
+                    return Error::fromErrno("symlink " + quote(o.target));
+                return Ok();
+            }
+            case MountKind::File: {
+                LB_ASSIGN(UniqueFd parent,
+                          openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
+                int fd = ::openat(parent.get(), baseName(o.target).c_str(),
+                                  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, o.mode);
+                if (fd < 0) return Error::fromErrno("create " + quote(o.target));
+                UniqueFd f(fd);
+                return writeAll(f.get(), o.content, o.target);
+            }
+            case MountKind::Bind:
+                return bindOp(o);
+            case MountKind::Overlay:
+                return overlay(o);
+            case MountKind::Devpts: {
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+                return doMount("devpts", tgt.get(), o.target, "devpts", MS_NOSUID | MS_NOEXEC,
+                               "newinstance,ptmxmode=0666,mode=620");
+            }
+            case MountKind::Mqueue: {
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+                auto s = doMount("mqueue", tgt.get(), o.target, "mqueue",
+                                 MS_NOSUID | MS_NODEV | MS_NOEXEC, {});
+                return o.optional ? Ok() : s;
+            }
+            case MountKind::Hide:
+                return hide(o);
+            case MountKind::GeneratedFile:
+                return generated(o);
+            case MountKind::Sysfs: {
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+                auto s = doMount("sysfs", tgt.get(), o.target, "sysfs",
+                                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, {});
+                if (s) return Ok();
+                // Some kernels refuse a new sysfs here: show the host's, read-only.
+                return bindOp(bind("/sys", "/sys", true));
+            }
+            default:
+                return Ok();  // phase 2
+        }
+    }
+};
+
+}  // namespace
+
+Status applyMountsPhase1(const MountPlan& plan, const StorageLayout& storage, MountContext& ctx) {
+    // A private tmpfs over the staging directory (in our mount namespace only): the new root
+    // and, for ephemeral sandboxes, the throw-away upper layers live in it.
+    if (::mount("tmpfs", ctx.stagingDir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
+        return Error::fromErrno("mount(tmpfs, " + quote(ctx.stagingDir) + ")");
+    for (const char* d : {"/root", "/storage"})
+        if (::mkdir((ctx.stagingDir + d).c_str(), 0755) != 0)
+            return Error::fromErrno("mkdir " + quote(ctx.stagingDir + d));
+    {
+        int fd = ::open((ctx.stagingDir + "/empty").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0);
+        if (fd < 0) return Error::fromErrno("create the empty file");
+        ::close(fd);
+    }
+    Applier a{plan, storage, ctx, {}, {}};
+    std::string storageRoot = ctx.storageRoot(storage);
+    int sfd = ::open(storageRoot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0) return Error::fromErrno("open the sandbox storage " + quote(storageRoot));
+    a.storageRoot.reset(sfd);
+    for (const auto& o : plan.ops) {
+        if (o.phase() != 1) continue;
+        if (ctx.verbose) std::fprintf(stderr, "layerbox: mount: %s\n", o.describe().c_str());
+        LB_TRY_CTX(a.apply(o), "setting up " + quote(o.target));
+    }
+    return Ok();
+}
+
+Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx) {
+    const std::string root = ctx.newRoot();
+    for (const auto& o : plan.ops) {
+        if (o.phase() != 2) continue;
+        const std::string path = o.target == "/" ? root : root + o.target;
+        switch (o.kind) {
+            case MountKind::Proc:
+                if (::mount("proc", path.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                            nullptr) != 0)
+                    return Error::fromErrno("mount(proc, \"/proc\")");
+                break;
+            case MountKind::Cgroup:
+                // The sandbox's own part of the cgroup tree (programs such as the JVM size
+                // themselves from it); not every host has cgroup v2, so this may fail.
+                if (::mount("cgroup2", path.c_str(), "cgroup2",
+                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0 &&
+                    !o.optional)
+                    return Error::fromErrno("mount(cgroup2, " + quote(o.target) + ")");
+                break;
+            case MountKind::ProcReadOnly:
+                if (!pathExists(path)) break;
+                if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+                    return Error::fromErrno("mount(bind, " + quote(o.target) + ")");
+                LB_TRY(setMountAttrs(path, o.target, true, true, true));
+                break;
+            case MountKind::ProcHide:
+                if (!pathExists(path)) break;
+                if (::mount((root + "/dev/null").c_str(), path.c_str(), nullptr, MS_BIND,
+                            nullptr) != 0)
+                    return Error::fromErrno("mount(bind /dev/null, " + quote(o.target) + ")");
+                break;
+            case MountKind::RemountRootReadOnly:
+                if (::mount(nullptr, root.c_str(), nullptr,
+                            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+                    return Error::fromErrno("remount the root read-only");
+                break;
+            default:
+                break;
+        }
+    }
+    return Ok();
+}
+
+Status enterNewRoot(const MountContext& ctx) {
+    // pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then
+    // removes the old root, leaving no path back to the host's file system.
+    const std::string root = ctx.newRoot();
+    if (::chdir(root.c_str()) != 0) return Error::fromErrno("chdir(new root)");
+    if (::syscall(SYS_pivot_root, ".", ".") != 0) return Error::fromErrno("pivot_root");
+    if (::umount2(".", MNT_DETACH) != 0) return Error::fromErrno("umount2(old root)");
+    if (::chdir("/") != 0) return Error::fromErrno("chdir(\"/\")");
+    return Ok();
+}
+
+}  // namespace lb

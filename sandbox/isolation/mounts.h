@@ -1,0 +1,110 @@
+// The sandbox's file system, as data. planMounts() turns a profile and the host's facts into
+// an ordered list of typed operations (after bubblewrap: the mount setup is a list executed
+// later); applyMounts() executes it inside the new mount namespace.
+//
+// Layout: a fresh tmpfs is the root. Each host system directory (/usr, /etc, /opt, /var ...)
+// is its own copy-on-write overlay whose lower layers are the profile's committed layers and
+// the host directory, and whose upper layer is the sandbox's (persistent under
+// $XDG_DATA_HOME/layerbox/sandboxes/NAME/upper/<dir>, or on a tmpfs when ephemeral). One overlay
+// per directory is needed because the kernel refuses the host's "/" as a lower layer inside a
+// user namespace: it carries submounts that are locked there.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "profile/profile.h"
+
+namespace lb {
+
+struct HostInfo;
+
+enum class MountKind {
+    RootTmpfs,      // the new root
+    Tmpfs,          // a fresh tmpfs at target
+    Dir,            // a directory (created when missing)
+    Symlink,        // target -> content
+    File,           // a file holding `content`
+    Bind,           // host `source` at target
+    Overlay,        // copy-on-write overlay (see OverlaySpec)
+    Devpts,         // a private devpts instance
+    Mqueue,         // POSIX message queues of the sandbox's IPC namespace
+    Hide,           // an empty read-only node over target, when target exists
+    GeneratedFile,  // `content` read-only over target (created when missing, even through a link)
+    Sysfs,          // a read-only sysfs of the sandbox's network namespace
+    Proc,           // procfs of the sandbox's PID namespace (phase 2)
+    Cgroup,         // cgroup2 of the sandbox's cgroup namespace, read-only (phase 2)
+    ProcReadOnly,   // a read-only bind of a /proc path onto itself (phase 2)
+    ProcHide,       // /dev/null over a /proc file (phase 2)
+    RemountRootReadOnly,  // last: nothing can be created at the top level
+};
+
+struct OverlaySpec {
+    std::vector<std::string> lowers;  // host paths, top first; missing layer parts are skipped
+    std::string upper;                // relative to the storage root
+    std::string work;                 // relative to the storage root
+    Driver driver = Driver::Native;   // Native or Fuse
+};
+
+struct MountOp {
+    MountKind kind = MountKind::Dir;
+    std::string target;   // absolute path inside the sandbox
+    std::string source;   // host path (Bind) or storage-relative path (Bind with fromStorage)
+    std::string content;  // File contents, Symlink target
+    unsigned mode = 0755;
+    bool readOnly = false;
+    bool device = false;        // Bind of device nodes: keep them usable (no nodev)
+    bool optional = false;      // skip when the source is missing
+    bool createSource = false;  // create a missing host directory
+    bool fromStorage = false;   // source is relative to the storage root, opened without symlinks
+    OverlaySpec overlay;
+    int phase() const;  // 1: setup process; 2: PID 1 (needs the PID namespace)
+    std::string describe() const;
+};
+
+struct StorageLayout {
+    std::string dataDir;                 // host: the profile's sandbox directory
+    bool ephemeral = false;              // upper layer on a tmpfs, gone at exit
+    std::vector<std::string> layerDirs;  // committed layers (their root/), top first
+    Driver driver = Driver::Native;      // resolved: Native or Fuse
+    std::string dataRoot;                // $XDG_DATA_HOME/layerbox, hidden from inside
+};
+
+struct MountPlan {
+    std::vector<MountOp> ops;
+    std::string home;        // home directory inside (same path as the user's real one)
+    std::string runtimeDir;  // XDG_RUNTIME_DIR inside
+    std::vector<std::string> storageDirs;  // upper/ and work/ directories to create
+    bool usesFuse = false;
+};
+
+// Top-level host directories that become overlays when present.
+const std::vector<std::string>& systemDirs();
+
+// `desktop`: the display, sound and bus sockets and devices the desktop concerns planned from
+// the user's session (desktop.h); they go before the profile's binds and hidden paths.
+MountPlan planMounts(const Profile& profile, const HostInfo& host, const StorageLayout& storage,
+                     const std::vector<MountOp>& desktop = {});
+
+// Executing a plan (inside the new user and mount namespaces).
+struct MountContext {
+    std::string stagingDir;     // where the new root and the ephemeral storage are assembled
+    std::string fuseOverlayfs;  // absolute path of the fuse-overlayfs binary
+    bool verbose = false;
+    std::vector<int> fusePids;             // filled by applyMounts: fuse daemons started
+    std::vector<std::string> fuseTargets;  // the directory each one serves
+    std::string newRoot() const { return stagingDir + "/root"; }
+    std::string storageRoot(const StorageLayout& s) const {
+        return s.ephemeral ? stagingDir + "/storage" : s.dataDir;
+    }
+};
+
+// Phase 1 (setup process, before the PID namespace): everything but /proc.
+Status applyMountsPhase1(const MountPlan& plan, const StorageLayout& storage, MountContext& ctx);
+// Phase 2 (PID 1 of the new PID namespace): /proc, its masks, then the root made read-only.
+Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx);
+// Enter the new root and detach the host's (pivot_root).
+Status enterNewRoot(const MountContext& ctx);
+
+}  // namespace lb

@@ -1,0 +1,208 @@
+#include "isolation/seccomp.h"
+
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "base/fsutil.h"
+#include "profile/profile.h"
+
+namespace lb {
+
+namespace {
+
+SeccompRule deny(std::string call, int err, std::string why) {
+    SeccompRule r;
+    r.syscall = std::move(call);
+    r.errnoValue = err;
+    r.why = std::move(why);
+    return r;
+}
+
+SeccompRule denyIf(std::string call, int err, unsigned arg, uint64_t mask, uint64_t value,
+                   std::string why) {
+    SeccompRule r = deny(std::move(call), err, std::move(why));
+    r.conds.push_back({arg, SeccompCond::MaskedEq, mask, value});
+    return r;
+}
+
+bool listed(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+SeccompPlan planSeccomp(const SecurityConfig& sec) {
+    SeccompPlan plan;
+    const bool strict = sec.seccomp == "strict";
+    plan.multiarch = !strict;
+    auto& r = plan.rules;
+
+    // Kernel interfaces a desktop program has no business with (Flatpak's list).
+    for (const char* c :
+         {"syslog", "uselib", "acct", "quotactl", "add_key", "keyctl", "request_key", "move_pages",
+          "mbind", "get_mempolicy", "set_mempolicy", "migrate_pages"})
+        r.push_back(deny(c, EPERM, "kernel interface not needed by applications"));
+    // eBPF and userfaultfd are frequent kernel exploitation primitives.
+    r.push_back(deny("bpf", EPERM, "eBPF is kernel attack surface"));
+    r.push_back(deny("userfaultfd", EPERM, "used to win kernel races in exploits"));
+    // io_uring bypasses the syscall filter for the operations it performs; ENOSYS makes
+    // libraries fall back to ordinary system calls.
+    for (const char* c : {"io_uring_setup", "io_uring_enter", "io_uring_register"})
+        r.push_back(deny(c, ENOSYS, "io_uring operations are not filtered by seccomp"));
+
+    // Terminal injection: TIOCSTI pushes input into the terminal (CVE-2017-5226), TIOCLINUX
+    // can do the same on virtual consoles (CVE-2023-28100). The kernel only looks at the low 32
+    // bits of the request, so the rule must too (CVE-2019-10063).
+    r.push_back(denyIf("ioctl", EPERM, 1, 0xFFFFFFFFu, TIOCSTI, "terminal input injection"));
+    r.push_back(denyIf("ioctl", EPERM, 1, 0xFFFFFFFFu, TIOCLINUX, "console input injection"));
+
+    // Namespaces and mounts: the sandbox's own are already set up; new ones would let the
+    // program re-arrange what it sees. "nested_sandboxes" relaxes exactly the namespace rules
+    // (browsers build their own sandbox with a new user namespace and chroot inside it; they
+    // get no capability in *our* namespaces either way).
+    if (!sec.nestedSandboxes) {
+        r.push_back(deny("unshare", EPERM, "no new namespaces"));
+        r.push_back(deny("setns", EPERM, "no joining other namespaces"));
+        r.push_back(
+            denyIf("clone", EPERM, 0, CLONE_NEWUSER, CLONE_NEWUSER, "no new user namespace"));
+        r.push_back(deny("chroot", EPERM, "no chroot"));
+    }
+    for (const char* c : {"mount", "umount", "umount2", "pivot_root"})
+        r.push_back(deny(c, EPERM, "the mount table is fixed at launch"));
+    // clone3 passes its flags in memory the filter cannot read: ENOSYS makes libc fall back
+    // to clone, whose flags are checked above. Same for the new mount API.
+    r.push_back(deny("clone3", ENOSYS, "flags are not visible to the filter; libc falls back"));
+    for (const char* c :
+         {"open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr"})
+        r.push_back(deny(c, ENOSYS, "new mount API"));
+
+    // Debugging and introspection, unless the profile is for development.
+    const bool devel = sec.devel && !strict;
+    if (!devel) {
+        r.push_back(deny("ptrace", EPERM, "debugging other processes (devel allows it)"));
+        r.push_back(deny("perf_event_open", EPERM, "performance counters (devel allows it)"));
+        // personality: only PER_LINUX and PER_LINUX32 (as Flatpak), so ADDR_NO_RANDOMIZE and
+        // friends cannot weaken ASLR for an exploit. libseccomp allows one comparison per
+        // argument and rule, so "any other bit set" is one rule per bit (the kernel reads the
+        // low 32 bits only).
+        for (unsigned bit = 0; bit < 32; ++bit) {
+            if ((1u << bit) == PER_LINUX32) continue;
+            r.push_back(denyIf("personality", EPERM, 0, 1u << bit, 1u << bit,
+                               "only PER_LINUX and PER_LINUX32 (devel allows others)"));
+        }
+    }
+    if (strict) {
+        for (const char* c : {"modify_ldt", "process_vm_readv", "process_vm_writev", "kcmp",
+                              "name_to_handle_at", "vhangup", "memfd_secret"})
+            r.push_back(deny(c, EPERM, "strict: not needed by ordinary programs"));
+    }
+
+    // Socket families: unix, IPv4, IPv6 and netlink; nothing else (packet sockets, Bluetooth,
+    // AF_ALG crypto, vsock... are kernel attack surface a desktop program does not need).
+    const int allowed[] = {AF_UNSPEC, AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+    int last = -1;
+    for (int fam : allowed) {
+        for (int d = last + 1; d < fam; ++d)
+            r.push_back(denyIf("socket", EAFNOSUPPORT, 0, 0xFFFFFFFFu, static_cast<uint64_t>(d),
+                               "socket family not allowed"));
+        last = fam;
+    }
+    SeccompRule rest = deny("socket", EAFNOSUPPORT, "socket family not allowed");
+    rest.conds.push_back({0, SeccompCond::GreaterEq, 0, static_cast<uint64_t>(last + 1)});
+    r.push_back(rest);
+
+    // The profile's own choices come last: allowances remove rules, denials add them.
+    if (!sec.allowSyscalls.empty()) {
+        r.erase(std::remove_if(
+                    r.begin(), r.end(),
+                    [&](const SeccompRule& x) { return listed(sec.allowSyscalls, x.syscall); }),
+                r.end());
+    }
+    for (const auto& c : sec.denySyscalls)
+        r.push_back(deny(c, EPERM, "denied by the profile"));
+    return plan;
+}
+
+Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan) {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx) return Error("seccomp_init failed", ENOMEM);
+    struct Guard {
+        scmp_filter_ctx c;
+        ~Guard() { seccomp_release(c); }
+    } guard{ctx};
+    // We set no_new_privs ourselves, before loading.
+    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+    if (plan.multiarch) {
+#if defined(__x86_64__)
+        for (uint32_t arch : {SCMP_ARCH_X86, SCMP_ARCH_X32}) {
+            int rc = seccomp_arch_add(ctx, arch);
+            if (rc != 0 && rc != -EEXIST) return Error::sys("seccomp_arch_add", -rc);
+        }
+#endif
+    } else {
+        // Other ABIs are not filtered, so calls through them are refused outright.
+        seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    }
+    for (const auto& rule : plan.rules) {
+        int nr = seccomp_syscall_resolve_name(rule.syscall.c_str());
+        if (nr == __NR_SCMP_ERROR)
+            return Error("seccomp: unknown system call " + quote(rule.syscall), EINVAL);
+        uint32_t action = SCMP_ACT_ERRNO(static_cast<uint32_t>(rule.errnoValue));
+        std::vector<scmp_arg_cmp> cmps;
+        for (const auto& c : rule.conds) {
+            switch (c.op) {
+                case SeccompCond::MaskedEq:
+                    cmps.push_back(SCMP_CMP(c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value));
+                    break;
+                case SeccompCond::NotEq:
+                    cmps.push_back(SCMP_CMP(c.arg, SCMP_CMP_NE, c.value));
+                    break;
+                case SeccompCond::GreaterEq:
+                    cmps.push_back(SCMP_CMP(c.arg, SCMP_CMP_GE, c.value));
+                    break;
+            }
+        }
+        int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(cmps.size()),
+                                        cmps.empty() ? nullptr : cmps.data());
+        // A rule that is not in the filter must not pass silently.
+        if (rc != 0) return Error::sys("seccomp_rule_add(" + rule.syscall + ")", -rc);
+    }
+    int fd = ::memfd_create("layerbox-seccomp", MFD_CLOEXEC);
+    if (fd < 0) return Error::fromErrno("memfd_create");
+    UniqueFd mem(fd);
+    if (int rc = seccomp_export_bpf(ctx, fd); rc != 0) return Error::sys("seccomp_export_bpf", -rc);
+    if (::lseek(fd, 0, SEEK_SET) != 0) return Error::fromErrno("lseek(seccomp memfd)");
+    std::vector<uint8_t> out;
+    uint8_t buf[4096];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) return Error::fromErrno("read(seccomp memfd)");
+        if (n == 0) break;
+        out.insert(out.end(), buf, buf + n);
+    }
+    if (out.empty() || out.size() % sizeof(struct sock_filter) != 0)
+        return Error("seccomp: exported program has a bad size", EINVAL);
+    return out;
+}
+
+Status applySeccomp(const std::vector<uint8_t>& bpf) {
+    struct sock_fprog prog;
+    prog.len = static_cast<unsigned short>(bpf.size() / sizeof(struct sock_filter));
+    prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<uint8_t*>(bpf.data()));
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
+        return Error::fromErrno("prctl(PR_SET_SECCOMP)");
+    return Ok();
+}
+
+}  // namespace lb

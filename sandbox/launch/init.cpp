@@ -1,0 +1,322 @@
+// PID 1 of the sandbox's PID namespace. It finishes the file system (its /proc must be mounted
+// from inside the new PID namespace), enters the new root, drops every privilege, starts the
+// program and then only reaps: it forwards the signals the runner relays and exits with the
+// program's status once no program of the sandbox is left.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include "base/syscalls.h"
+#include "isolation/caps.h"
+#include "isolation/seccomp.h"
+#include "launch/channel.h"
+#include "launch/join.h"
+#include "launch/launch_plan.h"
+
+namespace lb {
+
+namespace {
+
+[[noreturn]] void die(int channel, const Error& e, const char* step) {
+    (void)sendMessage(channel, "error", std::string(step) + ": " + e.message());
+    ::_exit(125);
+}
+
+// execvp with the sandbox's PATH (not the runner's, which execvp would use).
+int execInSandbox(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+    std::vector<char*> a, e;
+    for (const auto& s : argv)
+        a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    for (const auto& s : env)
+        e.push_back(const_cast<char*>(s.c_str()));
+    e.push_back(nullptr);
+    const std::string& prog = argv[0];
+    if (prog.find('/') != std::string::npos) {
+        ::execve(prog.c_str(), a.data(), e.data());
+        return errno;
+    }
+    std::string path = "/usr/local/bin:/usr/bin:/bin";
+    for (const auto& kv : env)
+        if (startsWith(kv, "PATH=")) path = kv.substr(5);
+    int err = ENOENT;
+    for (const auto& dir : split(path, ':')) {
+        std::string full = (dir.empty() ? std::string(".") : dir) + "/" + prog;
+        ::execve(full.c_str(), a.data(), e.data());
+        if (errno == EACCES)
+            err = EACCES;  // remember, keep looking (as execvp does)
+        else if (errno != ENOENT && errno != ENOTDIR)
+            return errno;
+    }
+    return err;
+}
+
+// What to start: the sandbox's program, or one joined later through the runner.
+struct ProgramSpec {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::string cwd;
+    int ptySlave = -1;
+    std::vector<int> stdio;  // joined programs: the caller's stdin, stdout, stderr
+    std::string hello = "app";
+    std::string execFail = "execfail";
+    std::string token;  // joined programs: the runner's id for the request
+};
+
+// The program: a new session, the pty (if any) as its controlling terminal, the working
+// directory, no core dumps, no stray file descriptors, then the system call filter, then exec.
+[[noreturn]] void programMain(const LaunchPlan& plan, int channel, const ProgramSpec& spec) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s = 1; s < NSIG; ++s)
+        ::signal(s, SIG_DFL);
+
+    // A session of its own: without a controlling terminal of the caller's, TIOCSTI cannot
+    // inject into it even without the filter.
+    if (::setsid() < 0) die(channel, Error::fromErrno("setsid"), "starting the program");
+    if (spec.ptySlave >= 0) {
+        if (::ioctl(spec.ptySlave, TIOCSCTTY, 0) != 0)
+            die(channel, Error::fromErrno("ioctl(TIOCSCTTY)"), "starting the program");
+        for (int fd = 0; fd < 3; ++fd)
+            ::dup2(spec.ptySlave, fd);
+    } else if (spec.stdio.size() == 3) {
+        // dup2 onto 0-2 without clobbering a source that sits there already
+        int tmp[3];
+        for (int i = 0; i < 3; ++i)
+            tmp[i] = ::fcntl(spec.stdio[i], F_DUPFD_CLOEXEC, 10);
+        for (int i = 0; i < 3; ++i)
+            ::dup2(tmp[i], i);
+    }
+    if (spec.cwd.empty() || ::chdir(spec.cwd.c_str()) != 0)
+        if (::chdir(plan.mounts.home.c_str()) != 0) (void)!::chdir("/");
+    struct rlimit core = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &core);
+    // Only stdin, stdout and stderr survive; the channel is close-on-exec.
+    if (channel > 3) sys::closeRange(3, static_cast<unsigned>(channel - 1));
+    sys::closeRange(static_cast<unsigned>(channel + 1), ~0U);
+
+    // Tell the runner we exist: the kernel attaches our pid as the runner sees it.
+    (void)sendMessage(channel, spec.hello, spec.token);
+    if (auto s = applySeccomp(plan.seccomp); !s)
+        die(channel, s.error(), "loading the seccomp filter");
+    int err = execInSandbox(spec.argv, spec.env);
+    (void)sendMessage(
+        channel, spec.execFail,
+        spec.token.empty() ? std::to_string(err) : spec.token + " " + std::to_string(err));
+    ::_exit(err == ENOENT ? 127 : 126);
+}
+
+// A pty of the sandbox's own devpts: the master for the runner, the slave for the program.
+Result<std::pair<UniqueFd, UniqueFd>> openPty() {
+    UniqueFd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master.valid()) return Error::fromErrno("open(/dev/pts/ptmx)");
+    if (::unlockpt(master.get()) != 0) return Error::fromErrno("unlockpt");
+    UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!slave.valid()) return Error::fromErrno("ioctl(TIOCGPTPEER)");
+    return std::make_pair(std::move(master), std::move(slave));
+}
+
+std::string describeStatus(int status) {
+    return WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                               : "code " + std::to_string(WEXITSTATUS(status));
+}
+
+void forwardSignal(pid_t program, int sig) {
+    if (program > 0) ::kill(program, sig);
+}
+
+}  // namespace
+
+[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel, int setupPidfd) {
+    // Die if the setup process does (and with it everything in this PID namespace).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::prctl(PR_SET_NAME, "layerbox-init");
+
+    if (auto s = applyMountsPhase2(plan.mounts, plan.mountContext); !s)
+        die(channel, s.error(), "mounting /proc");
+    if (auto s = enterNewRoot(plan.mountContext); !s)
+        die(channel, s.error(), "entering the new root");
+    plan.trace("root ready");
+
+    // The pty lives in the sandbox's own devpts, so the program's terminal is /dev/pts/0 there
+    // and nothing of the outer terminal is reachable from inside; the runner relays bytes.
+    ProgramSpec main;
+    main.argv = plan.argv;
+    main.env = plan.env;
+    main.cwd = plan.cwd;
+    UniqueFd mainSlave;
+    if (plan.usePty) {
+        auto pty = openPty();
+        if (!pty) die(channel, pty.error(), "creating the terminal");
+        if (auto s = sendMessage(channel, "pty", {}, pty->first.get()); !s)
+            die(channel, s.error(), "passing the terminal");
+        mainSlave = std::move(pty->second);
+        main.ptySlave = mainSlave.get();
+        // PID 1 keeps nothing of the caller's terminal: only the runner touches it.
+        int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int fd = 0; fd < 3 && devnull >= 0; ++fd)
+            ::dup2(devnull, fd);
+        if (devnull > 2) ::close(devnull);
+    }
+
+    // Leave root of the outer namespace: programs run as the caller in the inner one.
+    if (auto s = enterInnerUserNamespace(plan.ids); !s)
+        die(channel, s.error(), "entering the user namespace");
+    // Changing uid cleared the parent-death signal: arm it again, then make sure the setup
+    // process did not die in between (its pidfd becomes readable when it exits).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    {
+        struct pollfd p = {setupPidfd, POLLIN, 0};
+        if (::poll(&p, 1, 0) != 0) ::_exit(125);
+        ::close(setupPidfd);
+    }
+
+    // PID 1 needs no privilege from here on: drop it all, and stay out of reach of ptrace.
+    if (auto s = dropAllCapabilities(); !s) die(channel, s.error(), "dropping capabilities");
+    if (auto s = setNoNewPrivs(); !s) die(channel, s.error(), "setting no_new_privs");
+    ::prctl(PR_SET_DUMPABLE, 0);
+
+    sigset_t mask;
+    sigfillset(&mask);
+    ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+    int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) die(channel, Error::fromErrno("signalfd"), "starting PID 1");
+
+    pid_t program = ::fork();
+    if (program < 0) die(channel, Error::fromErrno("fork"), "starting the program");
+    if (program == 0) {
+        ::close(sfd);
+        programMain(plan, channel, main);
+    }
+    mainSlave.reset();
+
+    // Programs joined later (layerbox run on a running profile, layerbox exec): pid -> token.
+    std::map<pid_t, std::string> joined;
+    auto startJoined = [&](Message& m) {
+        auto sep = m.payload.find('\x1d');
+        std::string token = m.payload.substr(0, sep);
+        auto req =
+            sep == std::string::npos ? std::nullopt : decodeExecRequest(m.payload.substr(sep + 1));
+        if (!req || req->argv.empty()) {
+            (void)sendMessage(channel, "jexit", token + " error bad request");
+            return;
+        }
+        ProgramSpec spec;
+        spec.argv = req->argv;
+        spec.env = req->env;
+        spec.cwd = req->cwd;
+        spec.hello = "jstart";
+        spec.execFail = "jfail";
+        spec.token = token;
+        UniqueFd slave;
+        if (req->pty) {
+            auto pty = openPty();
+            if (!pty) {
+                (void)sendMessage(channel, "jexit", token + " error " + pty.error().message());
+                return;
+            }
+            (void)sendMessage(channel, "jpty", token, pty->first.get());
+            slave = std::move(pty->second);
+            spec.ptySlave = slave.get();
+        } else {
+            spec.stdio = {m.fd.get()};
+            for (auto& f : m.more)
+                spec.stdio.push_back(f.get());
+        }
+        pid_t pid = ::fork();
+        if (pid < 0) {
+            (void)sendMessage(channel, "jexit", token + " error fork failed");
+            return;
+        }
+        if (pid == 0) {
+            ::close(sfd);
+            programMain(plan, channel, spec);
+        }
+        joined[pid] = token;
+    };
+
+    int programStatus = -1;
+    bool programDone = false;
+    bool runnerGone = false;
+    for (;;) {
+        // Reap everything; report the programs' own statuses.
+        for (;;) {
+            int status;
+            pid_t p = ::waitpid(-1, &status, WNOHANG);
+            if (p <= 0) break;
+            if (p == program) {
+                programStatus = status;
+                programDone = true;
+                (void)sendMessage(channel, "exit", describeStatus(status));
+            } else if (auto it = joined.find(p); it != joined.end()) {
+                (void)sendMessage(channel, "jexit", it->second + " " + describeStatus(status));
+                joined.erase(it);
+            }
+        }
+        // The sandbox lives while its program or a joined one does.
+        if (programDone && joined.empty()) break;
+        struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {channel, POLLIN, 0}};
+        int n = ::poll(pfd, runnerGone ? 1 : 2, -1);
+        if (n < 0 && errno != EINTR) break;
+        if (pfd[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (::read(sfd, &si, sizeof si) == sizeof si) {
+                if (si.ssi_signo != SIGCHLD && !programDone)
+                    forwardSignal(program, static_cast<int>(si.ssi_signo));
+            }
+        }
+        if (!runnerGone && (pfd[1].revents & (POLLIN | POLLHUP))) {
+            auto m = receiveMessage(channel);
+            if (!m || !m->has_value()) {
+                runnerGone = true;  // the runner is gone: end the sandbox
+                if (!programDone) forwardSignal(program, SIGKILL);
+                for (auto& [pid, token] : joined)
+                    forwardSignal(pid, SIGKILL);
+            } else if ((*m)->type == "signal") {
+                if (!programDone) forwardSignal(program, std::atoi((*m)->payload.c_str()));
+            } else if ((*m)->type == "jsignal") {
+                auto parts = split((*m)->payload, ' ');
+                for (auto& [pid, token] : joined)
+                    if (parts.size() == 2 && token == parts[0])
+                        forwardSignal(pid, std::atoi(parts[1].c_str()));
+            } else if ((*m)->type == "exec") {
+                startJoined(**m);
+            }
+        }
+    }
+
+    // The program is gone. Whatever it left running in the background gets a moment to
+    // finish, then the whole namespace goes.
+    if (::kill(-1, SIGTERM) == 0) {
+        for (int i = 0; i < 200; ++i) {  // up to 2 s
+            while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+            }
+            if (::kill(-1, 0) != 0 && errno == ESRCH) break;
+            ::usleep(10000);
+        }
+        ::kill(-1, SIGKILL);
+        while (::waitpid(-1, nullptr, 0) > 0) {
+        }
+    }
+    int code =
+        WIFSIGNALED(programStatus) ? 128 + WTERMSIG(programStatus) : WEXITSTATUS(programStatus);
+    ::_exit(code);
+}
+
+}  // namespace lb

@@ -1,0 +1,63 @@
+// Running sandboxes: each has a short id and a record in $XDG_RUNTIME_DIR/layerbox/instances/,
+// next to a lock file its runner holds for its whole life. A record whose lock can be taken
+// belongs to a runner that died: it is stale and is cleaned up by whoever notices.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/fsutil.h"
+
+namespace lb {
+
+struct Paths;
+
+struct InstanceRecord {
+    std::string id;
+    std::string profile;
+    pid_t runnerPid = 0;
+    pid_t setupPid = 0;
+    pid_t pid = 0;  // the program, as the host sees it
+    std::vector<std::string> command;
+    int64_t startedUnix = 0;
+    std::string scope;   // unit name, empty without a scope
+    std::string cgroup;  // absolute cgroup v2 directory, empty without a scope
+    std::string network;
+    std::string driver;
+    bool ephemeral = false;
+    std::string hostname;
+    std::string socket;  // control socket (joining)
+    std::vector<std::string> limitsEnforced, limitsRecorded;
+    bool damaged = false;  // the record could not be read; only id and runner pid are known
+};
+
+std::string encodeRecord(const InstanceRecord& r);
+std::optional<InstanceRecord> decodeRecord(const std::string& text);
+
+class InstanceRegistry {
+public:
+    explicit InstanceRegistry(const Paths& paths);
+    const std::string& dir() const { return dir_; }
+
+    // Take the lock of a new instance (held until the returned fd is closed).
+    Result<UniqueFd> claim(const std::string& id) const;
+    Status publish(const InstanceRecord& r) const;
+    void remove(const std::string& id) const;
+
+    // Live instances, oldest first; stale records are removed on the way.
+    std::vector<InstanceRecord> list() const;
+    // By id (or unique id prefix) or by profile name (all of its instances).
+    Result<std::vector<InstanceRecord>> find(const std::string& idOrProfile) const;
+
+    std::string socketPath(const std::string& id) const { return dir_ + "/" + id + ".sock"; }
+
+private:
+    std::string dir_;
+};
+
+}  // namespace lb

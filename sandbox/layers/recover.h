@@ -1,0 +1,55 @@
+// Recovering files: copying what a sandbox wrote out of its upper layer onto the host.
+//
+// Everything on both sides may have been shaped by the sandboxed program: its upper layer, and
+// host folders it could write through a read-write bind. So the copy never follows a symbolic
+// link: the source is opened below the upper layer with RESOLVE_NO_SYMLINKS, every destination
+// directory is opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) relative to the
+// destination root, and files are written to a temporary name in the already-opened directory
+// and renamed into place (without --force, with RENAME_NOREPLACE). Symbolic links, device
+// files, fifos and sockets are never recreated on the host: they are reported as skipped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace lb {
+
+class Progress;
+
+struct RecoverItem {
+    std::string path;      // sandbox path (normalised)
+    std::string destRoot;  // host directory the copy goes below (the real home, or --to)
+    std::string destRel;   // relative path below destRoot
+    std::string skip;      // when set, the reason this path is not recovered
+};
+
+// Pure: where each sandbox path goes. Without `toDir`, paths in the sandbox's home go to the
+// same path in the real home (`home`: both have the same path) and other paths are refused;
+// with it, each path goes to toDir/<its last component>.
+std::vector<RecoverItem> planRecover(const std::vector<std::string>& paths, const std::string& home,
+                                     const std::string& toDir);
+
+struct RecoverReport {
+    struct Copied {
+        std::string from, to;
+        uint64_t size = 0;
+    };
+    struct Skipped {
+        std::string path, reason;
+    };
+    std::vector<Copied> copied;
+    std::vector<Skipped> skipped;
+};
+
+// Copy the rest of `in` to `out` (copy_file_range, or reads and writes across file systems).
+Status copyFileData(int in, int out, const std::string& what, Progress* progress = nullptr);
+
+// Copy each item from `upper` (the profile's upper layer). Never overwrites unless `force`.
+// Failures are per item: they end up in `skipped` with their one-line reason.
+RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverItem>& items,
+                           bool force, Progress* progress = nullptr);
+
+}  // namespace lb

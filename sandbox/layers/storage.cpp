@@ -1,0 +1,152 @@
+#include "layers/storage.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/hostinfo.h"
+#include "base/paths.h"
+#include "isolation/userns.h"
+
+namespace lb {
+
+const char* driverName(Driver d) {
+    switch (d) {
+        case Driver::Auto:
+            return "auto";
+        case Driver::Native:
+            return "native";
+        case Driver::Fuse:
+            return "fuse";
+    }
+    return "?";
+}
+
+// The probe child: everything happens in a fresh user + mount namespace, so nothing it mounts
+// is visible anywhere else and everything vanishes when it exits.
+static int probeChild(const std::string& dir, uid_t uid, gid_t gid, int errFd) {
+    auto fail = [&](const char* what) {
+        std::string m = std::string(what) + ": " + strerror(errno);
+        (void)!::write(errFd, m.data(), m.size());
+        return 1;
+    };
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return fail("unshare");
+    if (!applyIdMap(planIdMaps(uid, gid).outer)) return fail("writing id maps");
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        return fail("mount private");
+    for (const char* d : {"/l1", "/l1/d", "/l2", "/u", "/w", "/m"})
+        if (::mkdir((dir + d).c_str(), 0755) != 0) return fail("mkdir");
+    for (const char* f : {"/l1/a", "/l1/d/x", "/l2/b"}) {
+        int fd = ::open((dir + f).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd < 0) return fail("create");
+        ::close(fd);
+    }
+    std::string opts = "lowerdir=" + dir + "/l1:" + dir + "/l2,upperdir=" + dir +
+                       "/u,workdir=" + dir + "/w,userxattr";
+    if (::mount("overlay", (dir + "/m").c_str(), "overlay", 0, opts.c_str()) != 0)
+        return fail("mount overlay");
+    if (::unlink((dir + "/m/a").c_str()) != 0) return fail("delete through the overlay");
+    if (::unlink((dir + "/m/d/x").c_str()) != 0 || ::rmdir((dir + "/m/d").c_str()) != 0 ||
+        ::mkdir((dir + "/m/d").c_str(), 0755) != 0)
+        return fail("replace a directory through the overlay");
+    struct stat st;
+    if (::lstat((dir + "/u/a").c_str(), &st) != 0 || !S_ISCHR(st.st_mode) ||
+        st.st_rdev != makedev(0, 0)) {
+        errno = EPROTO;
+        return fail("no 0:0 whiteout in the upper layer");
+    }
+    if (::access((dir + "/m/d/x").c_str(), F_OK) == 0) {
+        errno = EPROTO;
+        return fail("replaced directory still shows the lower layer");
+    }
+    return 0;
+}
+
+Status probeNativeOverlay(const std::string& parent) {
+    std::string tmpl = joinPath(parent, ".overlay-probe-XXXXXX");
+    if (!::mkdtemp(tmpl.data())) return Error::fromErrno("mkdtemp(" + quote(tmpl) + ")");
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
+    UniqueFd r(p[0]), w(p[1]);
+    uid_t uid = ::getuid();
+    gid_t gid = ::getgid();
+    pid_t pid = ::fork();
+    if (pid < 0) return Error::fromErrno("fork");
+    if (pid == 0) ::_exit(probeChild(tmpl, uid, gid, w.get()));
+    w.reset();
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    char buf[256];
+    ssize_t n = ::read(r.get(), buf, sizeof buf);
+    (void)removeTree(tmpl);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok();
+    return Error(
+        "kernel overlayfs in a user namespace: " +
+            (n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("probe failed")),
+        ENOTSUP);
+}
+
+Result<Driver> resolveDriver(Driver requested, const Paths& paths, std::string* reason) {
+    if (requested != Driver::Auto) return requested;
+    LB_TRY(makeDirs(paths.dataDir(), 0700));
+    struct stat st;
+    if (::stat(paths.dataDir().c_str(), &st) != 0) return Error::fromErrno("stat data dir");
+    std::string kernel;
+    if (auto r = readFile("/proc/sys/kernel/osrelease")) kernel = trim(*r);
+    const std::string key = kernel + " dev " + std::to_string(st.st_dev);
+    const std::string cacheFile = joinPath(paths.cacheHome, "layerbox/overlay-probe");
+    if (auto cached = readFile(cacheFile)) {
+        auto lines = split(*cached, '\n');
+        if (lines.size() >= 2 && lines[0] == key) {
+            if (lines[1] == "native") return Driver::Native;
+            if (reason) *reason = lines.size() > 2 ? lines[2] : "cached probe result";
+            return Driver::Fuse;
+        }
+    }
+    auto probe = probeNativeOverlay(paths.dataDir());
+    std::string text = key + "\n" + (probe ? "native" : "fuse\n" + probe.error().message()) + "\n";
+    if (makeDirs(dirName(cacheFile), 0700)) (void)writeFileAtomic(cacheFile, text, 0600);
+    if (probe) return Driver::Native;
+    if (reason) *reason = probe.error().message();
+    return Driver::Fuse;
+}
+
+Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& profile) {
+    LB_TRY(makeDirs(joinPath(paths.dataDir(), "sandboxes"), 0700));
+    std::string dir = paths.sandboxDir(profile);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return Error::fromErrno("mkdir(" + quote(dir) + ")");
+    // The sandbox directory itself must be a real directory, not a link somewhere else.
+    struct stat st;
+    if (::lstat(dir.c_str(), &st) != 0) return Error::fromErrno("lstat(" + quote(dir) + ")");
+    if (!S_ISDIR(st.st_mode)) return Error(quote(dir) + " is not a directory", ENOTDIR);
+    return dir;
+}
+
+Result<UniqueFd> lockSandbox(const std::string& sandboxDir) {
+    std::string path = joinPath(sandboxDir, ".lock");
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd.valid()) return Error::fromErrno("open(" + quote(path) + ")");
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+        return Error::fromErrno("flock(" + quote(path) + ")");
+    return fd;
+}
+
+bool sandboxLocked(const std::string& sandboxDir) {
+    std::string path = joinPath(sandboxDir, ".lock");
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) return false;
+    return ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+}  // namespace lb

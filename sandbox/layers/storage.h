@@ -1,0 +1,36 @@
+// The sandbox's storage on the host: its data directory (upper layer, work directories), the
+// lock that keeps one persistent upper layer from being mounted twice, and the choice of
+// storage driver.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+#include "base/fsutil.h"
+#include "profile/profile.h"
+
+namespace lb {
+
+struct Paths;
+
+// Resolve "auto": native when a real test mount works here, else fuse. The answer is cached
+// per kernel release and file system of the data directory. `reason` tells why fuse was
+// chosen (for --verbose and doctor).
+Result<Driver> resolveDriver(Driver requested, const Paths& paths, std::string* reason = nullptr);
+
+// Run the kernel-overlay test mount now (no cache): two lower layers, a whiteout, an opaque
+// directory, inside a fresh user namespace, on the file system of `dir`.
+Status probeNativeOverlay(const std::string& dir);
+
+const char* driverName(Driver d);
+
+// Create the profile's sandbox directory (0700) and return it.
+Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& profile);
+
+// Take the profile's lock without waiting. Fails with EWOULDBLOCK while another runner holds
+// it (the sandbox is running).
+Result<UniqueFd> lockSandbox(const std::string& sandboxDir);
+// Whether the profile's sandbox is running (someone holds the lock).
+bool sandboxLocked(const std::string& sandboxDir);
+
+}  // namespace lb

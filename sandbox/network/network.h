@@ -1,0 +1,36 @@
+// Networking inside the sandbox's own network namespace: loopback, the files that describe the
+// network (/etc/hostname, /etc/hosts, /etc/resolv.conf) and the firewall. The firewall needs no
+// privilege on the host: the sandbox owns its network namespace, so nftables rules loaded there
+// (before any program starts, by the setup process) filter everything the program sends, and
+// the program, holding no capability, cannot change them.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+
+namespace lb {
+
+struct NetworkConfig;
+
+// Addresses slirp4netns gives the sandbox.
+inline constexpr const char* kSlirpGuest = "10.0.2.100";
+inline constexpr const char* kSlirpHost = "10.0.2.2";
+inline constexpr const char* kSlirpDns = "10.0.2.3";
+inline constexpr const char* kSlirpHost6 = "fd00::2";
+inline constexpr const char* kSlirpDns6 = "fd00::3";
+
+// Bring the loopback interface up (a new network namespace starts with it down).
+Status bringUpLoopback();
+
+// Contents of /etc/hostname, /etc/hosts and (with nat) /etc/resolv.conf: (path, contents).
+std::vector<std::pair<std::string, std::string>> planNetworkFiles(const NetworkConfig& net);
+
+// The nftables script for a profile's firewall; empty when nothing needs filtering.
+std::string planFirewall(const NetworkConfig& net);
+// Load it into the current network namespace (libnftables).
+Status applyFirewall(const std::string& script);
+
+}  // namespace lb

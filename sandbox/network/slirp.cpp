@@ -1,0 +1,195 @@
+#include "network/slirp.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/helper_process.h"
+#include "profile/profile.h"
+
+namespace lb {
+
+static std::string findSlirp() {
+    const char* path = std::getenv("PATH");
+    for (const auto& dir : split(path ? path : "", ':')) {
+        if (dir.empty()) continue;
+        std::string full = joinPath(dir, "slirp4netns");
+        if (::access(full.c_str(), X_OK) == 0) return full;
+    }
+    for (const char* full : {"/usr/bin/slirp4netns", "/usr/local/bin/slirp4netns"})
+        if (::access(full, X_OK) == 0) return full;
+    return {};
+}
+
+static std::string encodeFeatures(const SlirpFeatures& f) {
+    std::string s;
+    for (bool b : {f.sandbox, f.seccomp, f.disableHostLoopback, f.apiSocket, f.ipv6, f.mtu,
+                   f.readyFd, f.exitFd})
+        s += b ? '1' : '0';
+    return s;
+}
+
+SlirpFeatures probeSlirp(const std::string& cacheFile) {
+    SlirpFeatures f;
+    f.path = findSlirp();
+    if (f.path.empty()) return f;
+    struct stat st;
+    std::string key;
+    if (::stat(f.path.c_str(), &st) == 0)
+        key = f.path + " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec);
+    if (!cacheFile.empty() && !key.empty()) {
+        if (auto text = readFile(cacheFile)) {
+            auto lines = split(*text, '\n');
+            if (lines.size() >= 2 && lines[0] == key && lines[1].size() == 8) {
+                const std::string& b = lines[1];
+                f.sandbox = b[0] == '1';
+                f.seccomp = b[1] == '1';
+                f.disableHostLoopback = b[2] == '1';
+                f.apiSocket = b[3] == '1';
+                f.ipv6 = b[4] == '1';
+                f.mtu = b[5] == '1';
+                f.readyFd = b[6] == '1';
+                f.exitFd = b[7] == '1';
+                return f;
+            }
+        }
+    }
+    std::string out = captureOutput({f.path, "--help"});
+    auto has = [&](const char* flag) { return out.find(flag) != std::string::npos; };
+    f.sandbox = has("--enable-sandbox");
+    f.seccomp = has("--enable-seccomp");
+    f.disableHostLoopback = has("--disable-host-loopback");
+    f.apiSocket = has("--api-socket");
+    f.ipv6 = has("--enable-ipv6");
+    f.mtu = has("--mtu");
+    f.readyFd = has("--ready-fd");
+    f.exitFd = has("--exit-fd");
+    if (!cacheFile.empty() && !key.empty() && makeDirs(dirName(cacheFile), 0700))
+        (void)writeFileAtomic(cacheFile, key + "\n" + encodeFeatures(f) + "\n", 0600, false);
+    return f;
+}
+
+std::vector<std::string> planSlirpArgs(const NetworkConfig& net, const SlirpFeatures& f,
+                                       pid_t target, int readyFd, int exitFd,
+                                       const std::string& apiSocket) {
+    std::vector<std::string> a = {f.path, "--configure"};
+    if (f.mtu) a.push_back("--mtu=" + std::to_string(net.mtu));
+    // The host's 127.0.0.1 is only reachable (via 10.0.2.2) when the profile says so.
+    if (f.disableHostLoopback && !net.hostLoopback) a.push_back("--disable-host-loopback");
+    // slirp4netns parses untrusted traffic: confine it too.
+    if (f.sandbox) a.push_back("--enable-sandbox");
+    if (f.seccomp) a.push_back("--enable-seccomp");
+    if (net.ipv6 && f.ipv6) a.push_back("--enable-ipv6");
+    if (f.readyFd && readyFd >= 0) a.push_back("--ready-fd=" + std::to_string(readyFd));
+    if (f.exitFd && exitFd >= 0) a.push_back("--exit-fd=" + std::to_string(exitFd));
+    if (f.apiSocket && !apiSocket.empty()) a.push_back("--api-socket=" + apiSocket);
+    a.push_back(std::to_string(target));
+    a.push_back("tap0");
+    return a;
+}
+
+Result<std::unique_ptr<Slirp>> Slirp::start(const NetworkConfig& net, const SlirpFeatures& f,
+                                            pid_t target, const std::string& apiSocket,
+                                            const std::string& logPath) {
+    if (f.path.empty())
+        return Error("slirp4netns is not installed (needed for \"nat\"; see layerbox doctor)",
+                     ENOENT);
+    int ready[2], exitp[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(exitp, O_CLOEXEC) != 0)
+        return Error::fromErrno("pipe2");
+    auto s = std::unique_ptr<Slirp>(new Slirp);
+    s->ready_.reset(ready[0]);
+    s->exit_.reset(exitp[1]);
+    UniqueFd readyW(ready[1]), exitR(exitp[0]);
+    s->api_ = apiSocket;
+    s->log_ = logPath;
+    ::unlink(apiSocket.c_str());
+    UniqueFd log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!log.valid()) return Error::fromErrno("open(" + quote(logPath) + ")");
+    auto args = planSlirpArgs(net, f, target, readyW.get(), exitR.get(), apiSocket);
+    auto pid = spawnHelper(args, {readyW.get(), exitR.get()}, log.get(), "slirp4netns");
+    if (!pid) return pid.error();
+    s->pid_ = *pid;
+    return s;
+}
+
+Status Slirp::waitReady(int timeoutMs) {
+    bool timedOut = false;
+    if (waitForByte(ready_.get(), timeoutMs, timedOut) == "1") return Ok();
+    // slirp4netns's own progress lines start with '*'; the reason is the last other line.
+    std::string why = lastLogLine(log_, [](const std::string& l) { return l[0] != '*'; });
+    return Error("slirp4netns did not bring the network up" +
+                     (timedOut ? std::string(" within ") + std::to_string(timeoutMs / 1000) + " s"
+                               : std::string()) +
+                     (why.empty() ? "" : ": " + why) + " (log: " + log_ + ")",
+                 EIO);
+}
+
+Status Slirp::addForward(const PortForward& p) {
+    waitForExit_ = true;
+    UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, api_.c_str(), sizeof addr.sun_path - 1);
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        return Error::fromErrno("connect(slirp4netns API " + quote(api_) + ")");
+    std::string req = "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"" + p.proto +
+                      "\", \"host_addr\": \"" + p.hostAddr +
+                      "\", \"host_port\": " + std::to_string(p.host) +
+                      ", \"guest_port\": " + std::to_string(p.sandbox) + "}}";
+    LB_TRY(writeAll(s.get(), req, "slirp4netns API"));
+    ::shutdown(s.get(), SHUT_WR);
+    std::string reply;
+    char buf[1024];
+    ssize_t n;
+    while ((n = ::read(s.get(), buf, sizeof buf)) > 0)
+        reply.append(buf, static_cast<size_t>(n));
+    std::string what = p.hostAddr + ":" + std::to_string(p.host) + "/" + p.proto;
+    if (reply.find("\"error\"") != std::string::npos ||
+        reply.find("\"return\"") == std::string::npos) {
+        auto d = reply.find("\"desc\"");
+        std::string desc;
+        if (d != std::string::npos) {
+            auto q1 = reply.find('"', reply.find(':', d) + 1);
+            auto q2 = reply.find('"', q1 + 1);
+            if (q1 != std::string::npos && q2 != std::string::npos)
+                desc = reply.substr(q1 + 1, q2 - q1 - 1);
+        }
+        return Error("port forward " + what + " -> " + std::to_string(p.sandbox) + ": " +
+                         (desc.empty() ? trim(reply) : desc) + " (is the port already in use?)",
+                     EADDRINUSE);
+    }
+    return Ok();
+}
+
+void Slirp::stop() {
+    // slirp4netns exits when its exit fd closes, but only notices at its next poll timeout
+    // (some 20 ms, a third of a short nat launch). It has nothing to flush once the sandbox
+    // (and so its network namespace) is gone, so it is told to end at once.
+    exit_.reset();
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+    if (!waitForExit_) {
+        // Its exit still takes some 20 ms in the kernel (closing the tap device unregisters a
+        // network device, which waits for an RCU grace period). Nothing depends on that when
+        // no port is forwarded, so the runner does not wait: once it ends, the user manager (a
+        // subreaper) reaps the dying process. With forwards, waiting frees the ports before
+        // the next launch binds them again.
+        pid_ = 0;
+    }
+    reapHelper(pid_, 1000);
+    ::unlink(api_.c_str());
+}
+
+Slirp::~Slirp() {
+    stop();
+}
+
+}  // namespace lb

@@ -1,0 +1,193 @@
+// Profiles: one JSON file per application. This header is the typed view every other concern
+// reads; parsing, the schema, validation and `extends` merging live in profile*.cpp, the only
+// files that include nlohmann/json.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "base/units.h"
+
+namespace lb {
+
+inline constexpr int kProfileVersion = 1;
+
+enum class Driver { Auto, Native, Fuse };
+enum class HomeMode { Private, Tmpfs, Overlay };
+enum class NetMode { None, Nat };
+
+struct Bind {
+    std::string host;     // absolute host path (~ expanded)
+    std::string sandbox;  // absolute path inside the sandbox
+    bool rw = false;
+    bool create = false;    // create the host directory when missing
+    bool optional = false;  // skip silently when the host path is missing
+};
+
+struct PortForward {
+    int host = 0;
+    int sandbox = 0;
+    std::string proto = "tcp";
+    std::string hostAddr = "127.0.0.1";
+};
+
+struct FirewallRule {
+    std::string action;  // allow | deny
+    std::string to;      // CIDR, empty = any
+    int portMin = 0;     // 0 = any port
+    int portMax = 0;
+    std::string proto = "any";  // tcp | udp | icmp | any
+};
+
+struct FilesystemConfig {
+    Driver driver = Driver::Auto;
+    bool ephemeral = false;
+    std::vector<std::string> layers;
+    HomeMode home = HomeMode::Private;
+    std::vector<Bind> binds;
+    std::vector<std::string> hide;          // sandbox paths masked by an empty, read-only node
+    std::vector<std::string> recoverWatch;  // sandbox paths whose new files are offered back
+    std::vector<std::string> devices;       // extra /dev nodes
+};
+
+struct NetworkConfig {
+    NetMode mode = NetMode::None;
+    bool hostLoopback = false;
+    std::vector<PortForward> ports;
+    std::string firewall = "internet-only";  // open | internet-only | host-only
+    std::vector<FirewallRule> rules;
+    std::vector<std::string> dns;
+    std::string hostname;  // defaults to the profile name
+    int mtu = 65520;
+    bool ipv6 = false;
+};
+
+struct ResourceConfig {
+    std::optional<uint64_t> memoryMax, memoryHigh, memorySwapMax;  // bytes
+    std::optional<int> cpuPercent;                                 // 100 = one core
+    std::optional<int> cpuWeight, tasksMax, ioWeight;
+    bool requireLimits = false;
+    bool hasAnyLimit() const {
+        return memoryMax || memoryHigh || memorySwapMax || cpuPercent || cpuWeight || tasksMax ||
+               ioWeight;
+    }
+};
+
+struct SecurityConfig {
+    std::string seccomp = "default";  // default | strict
+    std::vector<std::string> denySyscalls;
+    std::vector<std::string> allowSyscalls;
+    bool nestedSandboxes = false;
+    bool devel = false;
+};
+
+struct DbusConfig {
+    bool session = false;
+    bool system = false;
+    std::vector<std::string> talk, own, see, call, systemTalk;
+    bool sessionWanted() const {
+        return session || !talk.empty() || !own.empty() || !see.empty() || !call.empty();
+    }
+    bool systemWanted() const { return system || !systemTalk.empty(); }
+};
+
+struct DesktopConfig {
+    bool x11 = false;
+    bool wayland = false;
+    std::string audio = "none";  // none | pulseaudio | pipewire | both
+    bool gpu = false;
+    bool theme = true;
+    DbusConfig dbus;
+};
+
+struct EnvironmentConfig {
+    std::vector<std::string> keep;  // names; a trailing * matches a prefix
+    std::map<std::string, std::string> set;
+};
+
+struct Profile {
+    std::string name;  // identifier: file name without .json
+    std::string title;
+    std::string description;
+    std::string icon;
+    std::string desktopEntry;
+    std::string extends;
+    std::vector<std::string> command;
+    FilesystemConfig filesystem;
+    NetworkConfig network;
+    ResourceConfig resources;
+    SecurityConfig security;
+    DesktopConfig desktop;
+    EnvironmentConfig environment;
+
+    std::string sourceFile;  // the file it was loaded from (empty for in-memory)
+    bool builtin = false;
+};
+
+// One problem found in a profile. Syntax errors carry line/column, the rest a JSON pointer.
+struct Diagnostic {
+    std::string file;     // display name, usually the file name
+    std::string pointer;  // "/resources/memory_max"; empty for syntax errors
+    int line = 0, column = 0;
+    std::string message;
+    // "firefox.json: /resources/memory_max: \"2 GB\" is not a size (use 2G, 512M)"
+    // "firefox.json:3:14: syntax error: ..."
+    std::string text() const;
+};
+
+// Check one profile file on its own (syntax, known keys, types, ranges). `displayName` is used
+// in messages; `fileStem`, when non-empty, must match the profile's "name".
+std::vector<Diagnostic> validateProfileText(std::string_view text, std::string_view displayName,
+                                            std::string_view fileStem = {});
+
+// Resolves profile names to files: user profiles override built-in ones of the same name.
+class ProfileStore;
+
+// Load a profile by name or by path (a value containing '/' or ending in .json is a path),
+// resolve `extends`, validate the merged result and build the typed view. The error message is
+// the first diagnostic's one line; `diagnostics`, when given, receives all of them.
+Result<Profile> loadProfile(const ProfileStore& store, const std::string& nameOrPath,
+                            std::vector<Diagnostic>* diagnostics = nullptr);
+
+// The merged JSON text of a profile (extends resolved, defaults not filled in).
+Result<std::string> mergedProfileJson(const ProfileStore& store, const std::string& nameOrPath,
+                                      bool fillDefaults = false);
+
+// Text-level helpers for the profile commands and the GUI (they keep JSON handling here).
+// A new profile: {"version": 1, "name": NAME, "extends": TEMPLATE} (no extends when empty).
+std::string newProfileText(const std::string& name, const std::string& fromTemplate,
+                           const std::string& title = {});
+// Set "name" in a profile's text (for import --as, duplicate, rename).
+Result<std::string> renamedProfileText(std::string_view text, const std::string& name);
+// The value of "extends" in a profile's text, or empty.
+std::string extendsOfText(std::string_view text);
+// Set /filesystem/layers in a profile's text to `layers` (top first), keeping every other key
+// and their order (for `layerbox commit`, which stacks a new layer on a profile).
+Result<std::string> profileTextWithLayers(std::string_view text,
+                                          const std::vector<std::string>& layers);
+// /filesystem/layers of a profile's text; empty when absent or unreadable.
+std::vector<std::string> layersOfText(std::string_view text);
+// Self-contained form of a profile: merged, without "extends", pretty-printed.
+Result<std::string> exportProfileJson(const ProfileStore& store, const std::string& nameOrPath);
+// The smallest text that, extending `parentName`, gives `effectiveJson`: keys equal to the
+// parent's merged value are dropped (what the GUI saves for a profile with a parent).
+Result<std::string> overridesAgainst(const ProfileStore& store, const std::string& parentName,
+                                     std::string_view effectiveJson);
+
+// JSON Schema (draft 2020-12) of the profile format, generated from the same table the
+// validator uses; profiles/schema.json is this text.
+std::string profileSchemaJson();
+// Every field as "pointer\tkind\tdefault\tdescription" lines, for the man page and docs.
+std::vector<std::string> profileFieldTable();
+
+// Profile names: [a-z0-9][a-z0-9_-]{0,63}
+bool isValidProfileName(std::string_view name);
+// Closest candidate within a small edit distance, or empty.
+std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace lb

@@ -1,0 +1,588 @@
+#include "profile/profile_schema.h"
+
+#include <arpa/inet.h>
+#include <seccomp.h>
+
+#include <algorithm>
+#include <climits>
+#include <regex>
+#include <set>
+
+#include "base/fsutil.h"
+#include "profile/profile.h"
+
+namespace lb::schema {
+
+using nlohmann::json;
+
+namespace {
+
+Field obj(std::string key, std::string desc, std::vector<Field> fields) {
+    Field f;
+    f.key = std::move(key);
+    f.kind = Kind::Object;
+    f.description = std::move(desc);
+    f.fields = std::move(fields);
+    return f;
+}
+
+Field list(std::string key, std::string desc, Field item, std::string example = {},
+           std::string def = {}) {
+    Field f;
+    f.key = std::move(key);
+    f.kind = Kind::List;
+    f.description = std::move(desc);
+    f.fields = {std::move(item)};
+    f.exampleJson = std::move(example);
+    f.defaultJson = std::move(def);
+    return f;
+}
+
+Field item(Kind k) {
+    Field f;
+    f.key = "*";
+    f.kind = k;
+    return f;
+}
+
+Field itemObj(std::vector<Field> fields) {
+    Field f;
+    f.key = "*";
+    f.kind = Kind::Object;
+    f.fields = std::move(fields);
+    return f;
+}
+
+Field scalar(std::string key, Kind kind, std::string desc, std::string def = {},
+             std::string example = {}) {
+    Field f;
+    f.key = std::move(key);
+    f.kind = kind;
+    f.description = std::move(desc);
+    f.defaultJson = std::move(def);
+    f.exampleJson = std::move(example);
+    return f;
+}
+
+Field integer(std::string key, std::string desc, long long min, long long max, std::string def = {},
+              std::string example = {}) {
+    Field f =
+        scalar(std::move(key), Kind::Int, std::move(desc), std::move(def), std::move(example));
+    f.min = min;
+    f.max = max;
+    return f;
+}
+
+Field choice(std::string key, std::string desc, std::vector<std::string> choices,
+             std::string def = {}) {
+    Field f = scalar(std::move(key), Kind::Enum, std::move(desc), std::move(def));
+    f.choices = std::move(choices);
+    return f;
+}
+
+Field required(Field f) {
+    f.required = true;
+    return f;
+}
+
+Field buildRoot() {
+    using K = Kind;
+    Field bind = itemObj({
+        required(scalar("host", K::Path, "Path on the host (~ is your real home).", {},
+                        "\"~/Downloads\"")),
+        scalar("sandbox", K::SandboxPath,
+               "Where it appears inside the sandbox; defaults to the host path (~ is the "
+               "sandbox's home, which has the same path as yours).",
+               {}, "\"~/Downloads\""),
+        choice("mode", "ro: read-only; rw: writes go straight to the host folder.", {"ro", "rw"},
+               "\"ro\""),
+        scalar("create", K::Bool, "Create the host directory when it does not exist.", "false"),
+        scalar("optional", K::Bool, "Skip the bind silently when the host path does not exist.",
+               "false"),
+    });
+    Field port = itemObj({
+        required(integer("host", "Port on the host.", 1, 65535, {}, "8080")),
+        required(integer("sandbox", "Port inside the sandbox.", 1, 65535, {}, "80")),
+        choice("proto", "Protocol.", {"tcp", "udp"}, "\"tcp\""),
+        scalar("host_addr", K::IpAddr,
+               "Host address to listen on. Never 0.0.0.0 unless you write it.", "\"127.0.0.1\""),
+    });
+    Field rule = itemObj({
+        required(choice("action", "What to do with matching packets.", {"allow", "deny"})),
+        scalar("to", K::Cidr, "Destination network (CIDR); absent means any.", {},
+               "\"192.168.1.0/24\""),
+        scalar("ports", K::PortSpec, "Destination port or range (\"8000-8100\"); absent means any.",
+               {}, "443"),
+        choice("proto", "Protocol.", {"tcp", "udp", "icmp", "any"}, "\"any\""),
+    });
+
+    Field root = obj("", "A Layerbox profile: how one application is sandboxed.", {});
+    root.fields = {
+        required(integer("version", "Profile format version. This Layerbox reads version 1.", 1,
+                         kProfileVersion, {}, "1")),
+        scalar("name", K::Name,
+               "Identifier; must match the file name (firefox.json -> firefox). Used for the "
+               "sandbox's data folder, unit and default host name.",
+               {}, "\"firefox\""),
+        scalar("title", K::String, "Name shown to people (menus, the GUI).", {}, "\"Firefox\""),
+        scalar("description", K::String, "One sentence on what this profile is for.", {}),
+        scalar("icon", K::String, "Icon name from the icon theme, or an absolute path.", {},
+               "\"firefox-esr\""),
+        scalar("desktop_entry", K::String,
+               "The application's own desktop file, used for its name and icon.", {},
+               "\"firefox-esr.desktop\""),
+        scalar("extends", K::Name,
+               "Start from another profile; this file's keys override it (objects merge, lists "
+               "replace, null removes).",
+               {}, "\"browser\""),
+        list("command", "Program and arguments run when no command is given.", item(K::String),
+             "[\"firefox-esr\"]"),
+        obj("filesystem", "What the program sees of files.",
+            {
+                choice("driver",
+                       "Copy-on-write storage: native (kernel overlayfs), fuse (fuse-overlayfs) or "
+                       "auto (native when this kernel allows it).",
+                       {"auto", "native", "fuse"}, "\"auto\""),
+                scalar("ephemeral", K::Bool, "Throw every change away when the last program exits.",
+                       "false"),
+                list("layers",
+                     "Committed read-only layers stacked under this profile's changes, "
+                     "top first.",
+                     item(K::Name), "[\"toolchain\"]", "[]"),
+                choice("home",
+                       "private: an empty home kept in the sandbox; tmpfs: an empty home thrown "
+                       "away at exit; overlay: your real home, read-only, with changes kept in "
+                       "the sandbox.",
+                       {"private", "tmpfs", "overlay"}, "\"private\""),
+                list("binds", "Host paths made visible inside.", bind,
+                     "[{\"host\": \"~/Downloads\", \"mode\": \"rw\", \"create\": true}]", "[]"),
+                list("hide", "Paths inside the sandbox replaced by an empty, read-only node.",
+                     item(K::SandboxPath), "[\"~/.ssh\", \"~/.gnupg\"]", "[]"),
+                list("recover_watch",
+                     "Sandbox folders whose new files are offered for recovery after exit.",
+                     item(K::SandboxPath), "[\"~/Downloads\"]", "[]"),
+                list("devices", "Extra device nodes to expose.", item(K::DevicePath),
+                     "[\"/dev/kvm\"]", "[]"),
+            }),
+        obj("network", "Network access.",
+            {
+                choice("mode", "none: loopback only; nat: outgoing traffic through slirp4netns.",
+                       {"none", "nat"}, "\"none\""),
+                scalar("host_loopback", K::Bool,
+                       "Let the sandbox reach services on the host's 127.0.0.1 via 10.0.2.2.",
+                       "false"),
+                list("ports", "Ports forwarded from the host into the sandbox (nat only).", port,
+                     "[{\"host\": 8080, \"sandbox\": 80}]", "[]"),
+                obj("firewall", "Rules inside the sandbox's own network namespace.",
+                    {
+                        choice("preset",
+                               "open: no filtering; internet-only: no LAN, link-local, CGNAT or "
+                               "host; host-only: only the host services allowed below.",
+                               {"open", "internet-only", "host-only"}, "\"internet-only\""),
+                        list("rules", "Extra rules, evaluated in order after the preset.", rule,
+                             "[{\"action\": \"deny\", \"ports\": 25, \"proto\": \"tcp\"}]", "[]"),
+                    }),
+                list("dns", "DNS servers; default is slirp4netns' 10.0.2.3.", item(K::IpAddr),
+                     "[\"9.9.9.9\"]", "[]"),
+                scalar("hostname", K::Hostname, "Host name inside; defaults to the profile name.",
+                       {}, "\"sandbox\""),
+                integer("mtu", "MTU of the sandbox's interface.", 1280, 65520, "65520"),
+                scalar("ipv6", K::Bool, "Give the sandbox IPv6 through slirp4netns.", "false"),
+            }),
+        obj("resources", "Limits, applied through a systemd user scope.",
+            {
+                scalar("memory_max", K::Size, "Hard memory limit.", {}, "\"2G\""),
+                scalar("memory_high", K::Size, "Memory above which the sandbox is throttled.", {},
+                       "\"1536M\""),
+                scalar("memory_swap_max", K::Size, "Swap limit.", {}, "\"0\""),
+                integer("cpu_percent", "CPU time, in percent of one core (200 = two cores).", 1,
+                        100000, {}, "150"),
+                integer("cpu_weight", "CPU weight against other programs (default 100).", 1, 10000,
+                        {}, "50"),
+                integer("tasks_max", "Most processes and threads at once.", 1, 4194304, {}, "512"),
+                integer("io_weight", "Disk I/O weight (default 100).", 1, 10000, {}, "50"),
+                scalar("require_limits", K::Bool,
+                       "Refuse to start when the limits cannot be applied.", "false"),
+            }),
+        obj("security", "System call filter and privileges.",
+            {
+                choice("seccomp",
+                       "default: Flatpak's filter; strict: also denies io_uring, userfaultfd, "
+                       "ptrace and personality even for devel.",
+                       {"default", "strict"}, "\"default\""),
+                list("deny_syscalls", "Extra system calls to deny (EPERM).", item(K::Syscall),
+                     "[\"ptrace\"]", "[]"),
+                list("allow_syscalls", "System calls to take out of the default filter.",
+                     item(K::Syscall), "[\"perf_event_open\"]", "[]"),
+                scalar("nested_sandboxes", K::Bool,
+                       "Allow new user namespaces (browsers build their own sandbox with them).",
+                       "false"),
+                scalar("devel", K::Bool,
+                       "Allow ptrace, perf_event_open and personality (debuggers).", "false"),
+            }),
+        obj("desktop", "Display, sound, GPU and D-Bus.",
+            {
+                scalar("x11", K::Bool, "Give access to the X11 display (its socket file only).",
+                       "false"),
+                scalar("wayland", K::Bool, "Give access to the Wayland compositor.", "false"),
+                choice("audio", "Sound server sockets to pass in.",
+                       {"none", "pulseaudio", "pipewire", "both"}, "\"none\""),
+                scalar("gpu", K::Bool, "Expose /dev/dri for hardware rendering.", "false"),
+                scalar("theme", K::Bool,
+                       "Read-only access to your fonts, GTK/Qt themes and appearance settings.",
+                       "true"),
+                obj("dbus", "D-Bus through xdg-dbus-proxy; no bus at all when off and empty.",
+                    {
+                        scalar("session", K::Bool, "Provide the (filtered) session bus.", "false"),
+                        scalar("system", K::Bool, "Provide the (filtered) system bus.", "false"),
+                        list("talk", "Session bus names the program may talk to.", item(K::String),
+                             "[\"org.freedesktop.Notifications\"]", "[]"),
+                        list("own", "Session bus names the program may own.", item(K::String),
+                             "[\"org.mozilla.firefox.*\"]", "[]"),
+                        list("see", "Session bus names the program may see but not call.",
+                             item(K::String), "[]", "[]"),
+                        list("call", "RULE=name=interface.method@/path call rules.",
+                             item(K::String), "[]", "[]"),
+                        list("system_talk", "System bus names the program may talk to.",
+                             item(K::String), "[\"org.freedesktop.UPower\"]", "[]"),
+                    }),
+            }),
+        obj("environment", "Environment variables; everything else is dropped.",
+            {
+                list("keep",
+                     "Variables passed from your environment (a trailing * matches a "
+                     "prefix).",
+                     item(K::EnvPattern), "[\"LANG\", \"LC_*\", \"TERM\"]",
+                     "[\"LANG\", \"LANGUAGE\", \"LC_*\", \"TERM\", \"COLORTERM\", \"TZ\"]"),
+                [] {
+                    Field f = scalar("set", K::Map, "Variables set inside.", "{}",
+                                     "{\"MOZ_ENABLE_WAYLAND\": \"1\"}");
+                    return f;
+                }(),
+            }),
+    };
+    return root;
+}
+
+std::string shortJson(const json& v) {
+    std::string s = v.dump();
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return s;
+}
+
+const char* typeName(const json& v) {
+    switch (v.type()) {
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned:
+            return "an integer";
+        case json::value_t::number_float:
+            return "a number";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::array:
+            return "a list";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "something else";
+    }
+}
+
+const std::vector<std::string>& syscallNames() {
+    static const std::vector<std::string> names = [] {
+        std::set<std::string> s;
+        for (int n = 0; n < 1024; ++n) {
+            char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, n);
+            if (name) {
+                s.insert(name);
+                free(name);
+            }
+        }
+        return std::vector<std::string>(s.begin(), s.end());
+    }();
+    return names;
+}
+
+bool validIp(const std::string& s, bool* v6 = nullptr) {
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, s.c_str(), buf) == 1) {
+        if (v6) *v6 = false;
+        return true;
+    }
+    if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+        if (v6) *v6 = true;
+        return true;
+    }
+    return false;
+}
+
+std::string checkPath(const std::string& s, bool sandbox) {
+    if (s.empty()) return "is empty";
+    if (s.find('\0') != std::string::npos) return "contains a NUL byte";
+    if (!(s[0] == '/' || s == "~" || startsWith(s, "~/")))
+        return "is not an absolute path (start with / or ~/)";
+    for (const auto& part : split(s, '/'))
+        if (part == "..") return "contains \"..\" (not allowed: paths must not climb out)";
+    if (sandbox) {
+        std::string n = normalizePath(s[0] == '~' ? "/home" : s);
+        for (const char* forbidden : {"/proc", "/sys", "/dev"})
+            if (n == forbidden || startsWith(n, std::string(forbidden) + "/"))
+                return std::string("points into ") + forbidden +
+                       ", which the sandbox manages itself";
+        if (n == "/") return "is the sandbox's root";
+    }
+    return {};
+}
+
+}  // namespace
+
+const Field& root() {
+    static const Field r = buildRoot();
+    return r;
+}
+
+std::string kindName(Kind k) {
+    switch (k) {
+        case Kind::Object:
+            return "object";
+        case Kind::List:
+            return "list";
+        case Kind::Map:
+            return "map";
+        case Kind::String:
+            return "string";
+        case Kind::Bool:
+            return "boolean";
+        case Kind::Int:
+            return "integer";
+        case Kind::Size:
+            return "size";
+        case Kind::Enum:
+            return "choice";
+        case Kind::Name:
+            return "name";
+        case Kind::Path:
+            return "path";
+        case Kind::SandboxPath:
+            return "path";
+        case Kind::DevicePath:
+            return "device";
+        case Kind::Hostname:
+            return "hostname";
+        case Kind::IpAddr:
+            return "ip-address";
+        case Kind::Cidr:
+            return "cidr";
+        case Kind::PortSpec:
+            return "port";
+        case Kind::Syscall:
+            return "syscall";
+        case Kind::EnvName:
+            return "variable";
+        case Kind::EnvPattern:
+            return "variable";
+    }
+    return "?";
+}
+
+void validate(const json& v, const Field& f, const std::string& ptr, std::vector<Problem>& out) {
+    auto bad = [&](std::string msg) { out.push_back({ptr, std::move(msg)}); };
+    auto expect = [&](bool ok, const char* what) {
+        if (!ok)
+            bad(std::string("expected ") + what + ", got " + typeName(v) +
+                (v.is_primitive() && !v.is_null() ? " " + shortJson(v) : ""));
+        return ok;
+    };
+    // null removes an inherited value: allowed for an optional member of an object, never for
+    // a list item (key "*"), which has nothing to remove and which the loader would trip on.
+    if (v.is_null() && !f.required && !ptr.empty() && f.key != "*") return;
+
+    switch (f.kind) {
+        case Kind::Object: {
+            if (!expect(v.is_object(), "an object")) return;
+            std::vector<std::string> keys;
+            for (const auto& c : f.fields)
+                keys.push_back(c.key);
+            for (auto it = v.begin(); it != v.end(); ++it) {
+                const std::string& k = it.key();
+                if (k == "$comment" || (ptr.empty() && k == "$schema")) continue;
+                auto c = std::find_if(f.fields.begin(), f.fields.end(),
+                                      [&](const Field& x) { return x.key == k; });
+                std::string childPtr = ptr + "/" + k;
+                if (c == f.fields.end()) {
+                    std::string hint = didYouMean(k, keys);
+                    out.push_back(
+                        {childPtr,
+                         "unknown key" + (hint.empty() ? std::string()
+                                                       : " (did you mean " + quote(hint) + "?)")});
+                    continue;
+                }
+                validate(*it, *c, childPtr, out);
+            }
+            for (const auto& c : f.fields)
+                if (c.required && !v.contains(c.key))
+                    out.push_back({ptr + "/" + c.key,
+                                   "is missing" + (c.exampleJson.empty()
+                                                       ? std::string()
+                                                       : " (for example " + c.exampleJson + ")")});
+            return;
+        }
+        case Kind::List: {
+            if (!expect(v.is_array(), "a list")) return;
+            for (size_t i = 0; i < v.size(); ++i)
+                validate(v[i], f.fields[0], ptr + "/" + std::to_string(i), out);
+            return;
+        }
+        case Kind::Map: {
+            if (!expect(v.is_object(), "an object of names to strings")) return;
+            static const std::regex envRe("[A-Za-z_][A-Za-z0-9_]*");
+            for (auto it = v.begin(); it != v.end(); ++it) {
+                if (!std::regex_match(it.key(), envRe))
+                    out.push_back({ptr + "/" + it.key(), "is not a valid variable name"});
+                else if (!it->is_string() && !it->is_null())  // null removes an inherited one
+                    out.push_back({ptr + "/" + it.key(),
+                                   std::string("expected a string, got ") + typeName(*it) +
+                                       (it->is_primitive() ? " " + shortJson(*it) : "")});
+            }
+            return;
+        }
+        case Kind::Bool:
+            expect(v.is_boolean(), "true or false");
+            return;
+        case Kind::Int: {
+            if (!expect(v.is_number_integer(), "an integer")) return;
+            // an unsigned value above LLONG_MAX is out of every range; dump() prints it as written
+            bool big = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(LLONG_MAX);
+            long long n = big ? 0 : v.get<long long>();
+            if (big || n < f.min || n > f.max)
+                bad(v.dump() + " is out of range (" + std::to_string(f.min) + " to " +
+                    std::to_string(f.max) + ")");
+            return;
+        }
+        case Kind::Size: {
+            if (v.is_number_unsigned() || (v.is_number_integer() && v.get<long long>() >= 0))
+                return;
+            if (v.is_string() && parseSize(v.get<std::string>())) return;
+            bad(shortJson(v) + " is not a size (use 2G, 512M)");
+            return;
+        }
+        case Kind::PortSpec:
+            if (v.is_number_integer()) {
+                bool big = v.is_number_unsigned() && v.get<uint64_t>() > 65535;
+                long long n = big ? 0 : v.get<long long>();
+                if (big || n < 1 || n > 65535) bad(v.dump() + " is not a port (1 to 65535)");
+                return;
+            }
+            break;
+        default:
+            break;
+    }
+
+    // Every remaining kind is a string.
+    if (!expect(v.is_string(), f.kind == Kind::PortSpec ? "a port number" : "a string")) {
+        return;
+    }
+    const std::string s = v.get<std::string>();
+    switch (f.kind) {
+        case Kind::String:
+            return;
+        case Kind::Enum:
+            if (std::find(f.choices.begin(), f.choices.end(), s) == f.choices.end()) {
+                std::string all;
+                for (const auto& c : f.choices)
+                    all += (all.empty() ? "" : ", ") + c;
+                std::string hint = didYouMean(s, f.choices);
+                bad(quote(s) + " is not one of " + all +
+                    (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
+            }
+            return;
+        case Kind::Name:
+            if (!isValidProfileName(s))
+                bad(quote(s) + " is not a valid name (a-z, 0-9, - and _, at most 64)");
+            return;
+        case Kind::Path:
+        case Kind::SandboxPath:
+            if (auto why = checkPath(s, f.kind == Kind::SandboxPath); !why.empty())
+                bad(quote(s) + " " + why);
+            return;
+        case Kind::DevicePath:
+            if (!startsWith(s, "/dev/") || !checkPath(s, false).empty() || s == "/dev/")
+                bad(quote(s) + " is not a device path under /dev");
+            return;
+        case Kind::Hostname: {
+            static const std::regex re("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+            if (!std::regex_match(s, re))
+                bad(quote(s) + " is not a valid host name (letters, digits and -, at most 63)");
+            return;
+        }
+        case Kind::IpAddr:
+            if (!validIp(s)) bad(quote(s) + " is not an IP address");
+            return;
+        case Kind::Cidr: {
+            auto slash = s.find('/');
+            std::string addr = s.substr(0, slash);
+            bool v6 = false;
+            bool ok = validIp(addr, &v6);
+            if (ok && slash != std::string::npos) {
+                std::string len = s.substr(slash + 1);
+                ok = !len.empty() && len.size() <= 3 &&
+                     std::all_of(len.begin(), len.end(), ::isdigit) &&
+                     std::stoi(len) <= (v6 ? 128 : 32);
+            }
+            if (!ok) bad(quote(s) + " is not a network (use 192.168.0.0/16 or fd00::/8)");
+            return;
+        }
+        case Kind::PortSpec: {
+            static const std::regex re("([0-9]{1,5})(-([0-9]{1,5}))?");
+            std::smatch m;
+            bool ok = std::regex_match(s, m, re);
+            if (ok) {
+                int a = std::stoi(m[1]), b = m[3].matched ? std::stoi(m[3]) : a;
+                ok = a >= 1 && b <= 65535 && a <= b;
+            }
+            if (!ok) bad(quote(s) + " is not a port or range (use 443 or \"8000-8100\")");
+            return;
+        }
+        case Kind::Syscall:
+            if (seccomp_syscall_resolve_name(s.c_str()) == __NR_SCMP_ERROR) {
+                std::string hint = didYouMean(s, syscallNames());
+                bad(quote(s) + " is not a system call known here" +
+                    (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
+            }
+            return;
+        case Kind::EnvName:
+        case Kind::EnvPattern: {
+            static const std::regex name("[A-Za-z_][A-Za-z0-9_]*");
+            static const std::regex pat("[A-Za-z_][A-Za-z0-9_]*\\*?");
+            if (!std::regex_match(s, f.kind == Kind::EnvName ? name : pat))
+                bad(quote(s) + " is not a variable name" +
+                    (f.kind == Kind::EnvPattern ? " (a trailing * is allowed)" : ""));
+            return;
+        }
+        default:
+            return;
+    }
+}
+
+static json defaultsOf(const Field& f) {
+    json o = json::object();
+    for (const auto& c : f.fields) {
+        if (c.kind == Kind::Object) {
+            json sub = defaultsOf(c);
+            if (!sub.empty()) o[c.key] = std::move(sub);
+        } else if (!c.defaultJson.empty()) {
+            o[c.key] = json::parse(c.defaultJson);
+        }
+    }
+    return o;
+}
+
+json defaults() {
+    return defaultsOf(root());
+}
+
+}  // namespace lb::schema

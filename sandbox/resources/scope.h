@@ -1,0 +1,59 @@
+// A transient systemd scope per running sandbox, in the systemd *user* manager (over D-Bus,
+// sd-bus): resource limits, accounting, and a cgroup to freeze or kill as a whole. The unit is
+// named app-layerbox-<profile>-<instance>.scope, the desktop convention that lets task managers
+// and portals see which application it is.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace lb {
+
+struct ResourceConfig;
+
+struct ScopeProperty {
+    std::string name;        // systemd property, e.g. "MemoryMax"
+    uint64_t value = 0;      // all limit properties are "t" (uint64)
+    std::string key;         // the profile field it comes from, e.g. "memory_max"
+    std::string controller;  // the cgroup controller that enforces it
+};
+
+struct ScopePlan {
+    std::string unit;
+    std::string slice = "app-layerbox.slice";
+    std::string description;
+    std::vector<ScopeProperty> limits;
+};
+
+// Which profile limits this host enforces and which it only records.
+struct LimitsReport {
+    std::vector<std::string> enforced;
+    std::vector<std::string> recorded;
+};
+
+// "app-layerbox-<profile>-<instance>.scope" with unit-name escaping of the profile name.
+std::string scopeUnitName(const std::string& profile, const std::string& instance);
+ScopePlan planScope(const std::string& profile, const std::string& instance,
+                    const ResourceConfig& resources);
+LimitsReport planLimitsReport(const ScopePlan& plan, const std::set<std::string>& delegated);
+
+struct ScopeInfo {
+    std::string unit;
+    std::string cgroup;  // absolute cgroup v2 directory
+};
+
+// Ask the user manager for the scope holding `pid` and wait for the job. Properties this
+// systemd does not know are dropped (each with a warning); a failed unit of the same name is
+// reset and the call retried once. Fails when there is no user bus.
+Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::string>& warnings);
+
+// Whether a user bus with a systemd manager answers (for doctor and the GUI).
+bool userManagerAvailable(std::string* why = nullptr);
+
+}  // namespace lb

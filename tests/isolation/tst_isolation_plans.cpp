@@ -1,0 +1,260 @@
+// The pure plans of the isolation concerns, without privileges: what will be mounted, filtered,
+// mapped and put in the environment, for a given profile and host.
+#include <QtTest>
+
+#include <linux/sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "base/hostinfo.h"
+#include "isolation/environment.h"
+#include "isolation/mounts.h"
+#include "isolation/seccomp.h"
+#include "isolation/userns.h"
+#include "profile/profile.h"
+
+using namespace lb;
+
+namespace {
+
+HostInfo fakeHost() {
+    HostInfo h;
+    h.uid = 1000;
+    h.gid = 1000;
+    h.user = "alice";
+    h.home = "/home/alice";
+    h.shell = "/bin/bash";
+    h.rootDirs = {"usr",  "etc", "opt", "var", "srv",   "home", "root", "tmp",
+                  "proc", "sys", "dev", "run", "media", "mnt",  "boot", "work"};
+    h.rootSymlinks = {{"bin", "usr/bin"},
+                      {"lib", "usr/lib"},
+                      {"lib64", "usr/lib64"},
+                      {"initrd.img", "boot/initrd.img"}};
+    h.dirsWithSubmounts = {"proc", "sys", "dev", "run"};
+    return h;
+}
+
+const MountOp* find(const MountPlan& p, MountKind k, const std::string& target) {
+    for (const auto& o : p.ops)
+        if (o.kind == k && o.target == target) return &o;
+    return nullptr;
+}
+
+size_t indexOf(const MountPlan& p, MountKind k, const std::string& target) {
+    for (size_t i = 0; i < p.ops.size(); ++i)
+        if (p.ops[i].kind == k && p.ops[i].target == target) return i;
+    return SIZE_MAX;
+}
+
+bool hasRule(const SeccompPlan& p, const std::string& call, int err) {
+    return std::any_of(p.rules.begin(), p.rules.end(), [&](const SeccompRule& r) {
+        return r.syscall == call && r.errnoValue == err;
+    });
+}
+
+}  // namespace
+
+class TstIsolationPlans : public QObject {
+    Q_OBJECT
+
+private slots:
+    void mountsLayout() {
+        Profile p;
+        p.name = "t";
+        StorageLayout s{"/data/sandboxes/t", false, {}, Driver::Native};
+        auto plan = planMounts(p, fakeHost(), s);
+        QCOMPARE(plan.ops.front().kind, MountKind::RootTmpfs);
+        // Each system directory is an overlay of the host's; unknown top-level dirs are absent.
+        for (const char* d : {"/usr", "/etc", "/opt", "/var", "/srv"}) {
+            auto* o = find(plan, MountKind::Overlay, d);
+            QVERIFY2(o, d);
+            QCOMPARE(o->overlay.lowers, std::vector<std::string>{d});
+            QCOMPARE(o->overlay.upper, std::string("upper") + d);
+            QCOMPARE(o->overlay.work, std::string("work/native") + d);
+        }
+        QVERIFY(!find(plan, MountKind::Overlay, "/work"));
+        QVERIFY(!find(plan, MountKind::Overlay, "/root"));
+        QVERIFY(!find(plan, MountKind::Overlay, "/media"));
+        // Top-level links into system dirs are kept, others are not.
+        QVERIFY(find(plan, MountKind::Symlink, "/bin"));
+        QVERIFY(!find(plan, MountKind::Symlink, "/initrd.img"));
+        // Private home from the storage, tmpfs for /tmp, /var/tmp, /run; a private /dev.
+        auto* home = find(plan, MountKind::Bind, "/home/alice");
+        QVERIFY(home && home->fromStorage && !home->readOnly);
+        QCOMPARE(home->source, std::string("upper/home/alice"));
+        QVERIFY(find(plan, MountKind::Tmpfs, "/tmp"));
+        QVERIFY(find(plan, MountKind::Tmpfs, "/var/tmp"));
+        QVERIFY(find(plan, MountKind::Dir, "/run/user/1000"));
+        QCOMPARE(plan.runtimeDir, std::string("/run/user/1000"));
+        for (const char* d :
+             {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}) {
+            auto* b = find(plan, MountKind::Bind, d);
+            QVERIFY2(b && b->device, d);
+        }
+        QVERIFY(!find(plan, MountKind::Bind, "/dev/sda"));
+        QVERIFY(find(plan, MountKind::Devpts, "/dev/pts"));
+        // /proc comes in phase 2 and the root is made read-only last.
+        QCOMPARE(find(plan, MountKind::Proc, "/proc")->phase(), 2);
+        QCOMPARE(plan.ops.back().kind, MountKind::RemountRootReadOnly);
+        QVERIFY(find(plan, MountKind::ProcReadOnly, "/proc/sys"));
+        QVERIFY(!plan.usesFuse);
+        // The host's name does not show through.
+        auto* hn = find(plan, MountKind::GeneratedFile, "/etc/hostname");
+        QVERIFY(hn);
+        QCOMPARE(hn->content, std::string("\n"));  // profile's hostname unset in this bare struct
+    }
+
+    void mountsFollowTheProfile() {
+        Profile p;
+        p.name = "t";
+        p.filesystem.home = HomeMode::Overlay;
+        p.filesystem.binds = {{"~/Downloads", "~/Downloads", true, true, false},
+                              {"/srv/data", "/data", false, false, true}};
+        p.filesystem.hide = {"~/.ssh"};
+        p.filesystem.devices = {"/dev/kvm"};
+        StorageLayout s{"/d", false, {"/layers/a/root", "/layers/b/root"}, Driver::Fuse};
+        auto host = fakeHost();
+        host.dirsWithSubmounts.insert("opt");
+        auto plan = planMounts(p, host, s);
+        auto* usr = find(plan, MountKind::Overlay, "/usr");
+        QCOMPARE(usr->overlay.lowers,
+                 (std::vector<std::string>{"/layers/a/root/usr", "/layers/b/root/usr", "/usr"}));
+        QCOMPARE(usr->overlay.driver, Driver::Fuse);
+        QCOMPARE(usr->overlay.work, std::string("work/fuse/usr"));
+        auto* home = find(plan, MountKind::Overlay, "/home/alice");
+        QCOMPARE(home->overlay.lowers.back(), std::string("/home/alice"));
+        auto* dl = find(plan, MountKind::Bind, "/home/alice/Downloads");
+        QVERIFY(dl && !dl->readOnly && dl->createSource);
+        QCOMPARE(dl->source, std::string("/home/alice/Downloads"));
+        auto* data = find(plan, MountKind::Bind, "/data");
+        QVERIFY(data && data->readOnly && data->optional);
+        QVERIFY(find(plan, MountKind::Bind, "/dev/kvm")->device);
+        // Hidden paths come after the binds and the home, so nothing can remount over them.
+        QVERIFY(indexOf(plan, MountKind::Hide, "/home/alice/.ssh") >
+                indexOf(plan, MountKind::Bind, "/data"));
+        QVERIFY(plan.usesFuse);
+        // The data of all sandboxes is hidden, in case the real home shows through.
+        QVERIFY(find(plan, MountKind::Hide, "/home/alice/.local/share/layerbox"));
+        // A system dir carrying submounts needs fuse even when native was chosen.
+        s.driver = Driver::Native;
+        auto plan2 = planMounts(p, host, s);
+        QCOMPARE(find(plan2, MountKind::Overlay, "/opt")->overlay.driver, Driver::Fuse);
+        QCOMPARE(find(plan2, MountKind::Overlay, "/opt")->overlay.work,
+                 std::string("work/fuse/opt"));
+        QCOMPARE(find(plan2, MountKind::Overlay, "/usr")->overlay.driver, Driver::Native);
+        // tmpfs home: nothing kept.
+        p.filesystem.home = HomeMode::Tmpfs;
+        auto plan3 = planMounts(p, host, s);
+        QVERIFY(find(plan3, MountKind::Tmpfs, "/home/alice"));
+    }
+
+    void seccompDefault() {
+        SecurityConfig sec;
+        auto p = planSeccomp(sec);
+        for (const char* c :
+             {"mount", "umount2", "pivot_root", "unshare", "setns", "chroot", "keyctl", "add_key",
+              "bpf", "userfaultfd", "ptrace", "perf_event_open", "syslog", "acct"})
+            QVERIFY2(hasRule(p, c, EPERM), c);
+        for (const char* c : {"clone3", "open_tree", "fsopen", "move_mount", "io_uring_setup"})
+            QVERIFY2(hasRule(p, c, ENOSYS), c);
+        // TIOCSTI and TIOCLINUX match on the low 32 bits only.
+        int ioctlRules = 0;
+        for (const auto& r : p.rules)
+            if (r.syscall == "ioctl") {
+                ++ioctlRules;
+                QCOMPARE(r.conds.size(), size_t(1));
+                QCOMPARE(r.conds[0].mask, uint64_t(0xFFFFFFFFu));
+                QVERIFY(r.conds[0].value == TIOCSTI || r.conds[0].value == TIOCLINUX);
+            }
+        QCOMPARE(ioctlRules, 2);
+        // clone with CLONE_NEWUSER, not clone in general.
+        auto clone = std::find_if(p.rules.begin(), p.rules.end(),
+                                  [](const SeccompRule& r) { return r.syscall == "clone"; });
+        QVERIFY(clone != p.rules.end());
+        QCOMPARE(clone->conds[0].value, uint64_t(CLONE_NEWUSER));
+        // Socket families: unix, inet, inet6, netlink pass; packet sockets do not.
+        bool packetDenied = false;
+        for (const auto& r : p.rules)
+            if (r.syscall == "socket" &&
+                ((r.conds[0].op == SeccompCond::MaskedEq && r.conds[0].value == AF_PACKET) ||
+                 (r.conds[0].op == SeccompCond::GreaterEq && r.conds[0].value <= AF_PACKET)))
+                packetDenied = true;
+        QVERIFY(packetDenied);
+        for (const auto& r : p.rules)
+            if (r.syscall == "socket" && r.conds[0].op == SeccompCond::MaskedEq)
+                QVERIFY(r.conds[0].value != AF_UNIX && r.conds[0].value != AF_INET &&
+                        r.conds[0].value != AF_INET6 && r.conds[0].value != AF_NETLINK);
+        QVERIFY(p.multiarch);
+        auto bpf = compileSeccomp(p);
+        QVERIFY2(bpf.ok(), bpf.ok() ? "" : bpf.error().message().c_str());
+        QVERIFY(bpf->size() > 100);
+    }
+
+    void seccompProfileChoices() {
+        SecurityConfig sec;
+        sec.nestedSandboxes = true;
+        sec.devel = true;
+        sec.allowSyscalls = {"keyctl"};
+        sec.denySyscalls = {"uname"};
+        auto p = planSeccomp(sec);
+        // nested sandboxes relax exactly the namespace rules...
+        for (const char* c : {"unshare", "setns", "clone", "chroot"})
+            QVERIFY2(!hasRule(p, c, EPERM), c);
+        QVERIFY(hasRule(p, "mount", EPERM));
+        QVERIFY(hasRule(p, "clone3", ENOSYS));
+        // ...devel allows debugging...
+        QVERIFY(!hasRule(p, "ptrace", EPERM));
+        QVERIFY(!hasRule(p, "perf_event_open", EPERM));
+        // ...and the profile's own lists apply last.
+        QVERIFY(!hasRule(p, "keyctl", EPERM));
+        QVERIFY(hasRule(p, "uname", EPERM));
+        sec.seccomp = "strict";
+        auto strict = planSeccomp(sec);
+        QVERIFY(hasRule(strict, "ptrace", EPERM));  // devel is ignored under strict
+        QVERIFY(hasRule(strict, "modify_ldt", EPERM));
+        QVERIFY(!strict.multiarch);
+        QVERIFY(compileSeccomp(strict).ok());
+    }
+
+    void idMaps() {
+        auto m = planIdMaps(1000, 100);
+        QCOMPARE(m.outer.uidMap, std::string("0 1000 1\n"));
+        QCOMPARE(m.outer.gidMap, std::string("0 100 1\n"));
+        QCOMPARE(m.inner.uidMap, std::string("1000 0 1\n"));
+        QCOMPARE(m.inner.gidMap, std::string("100 0 1\n"));
+    }
+
+    void environment() {
+        EnvironmentConfig cfg;
+        cfg.keep = {"LANG", "LC_*", "TERM"};
+        cfg.set = {{"FOO", "bar"}, {"HOME", "/override"}};
+        EnvContext ctx{"/home/alice", "alice",    "/bin/bash",        "/run/user/1000",
+                       "p",           "abcd1234", {{"DISPLAY", ":0"}}};
+        auto env = planEnvironment(cfg,
+                                   {"LANG=C.UTF-8", "LC_TIME=en_GB", "SSH_AUTH_SOCK=/x",
+                                    "TERM=xterm", "DBUS_SESSION_BUS_ADDRESS=y", "LCX=1"},
+                                   ctx);
+        auto has = [&](const std::string& kv) {
+            return std::find(env.begin(), env.end(), kv) != env.end();
+        };
+        QVERIFY(has("LANG=C.UTF-8"));
+        QVERIFY(has("LC_TIME=en_GB"));
+        QVERIFY(has("TERM=xterm"));
+        QVERIFY(has("DISPLAY=:0"));
+        QVERIFY(has("FOO=bar"));
+        QVERIFY(has("HOME=/override"));  // the profile's "set" wins
+        QVERIFY(has("XDG_RUNTIME_DIR=/run/user/1000"));
+        QVERIFY(has("LAYERBOX_INSTANCE=abcd1234"));
+        for (const auto& kv : env) {
+            QVERIFY(!kv.starts_with("SSH_AUTH_SOCK="));
+            QVERIFY(!kv.starts_with("DBUS_SESSION_BUS_ADDRESS="));
+            QVERIFY(!kv.starts_with("LCX="));
+        }
+        QVERIFY(std::is_sorted(env.begin(), env.end()));
+    }
+};
+
+QTEST_GUILESS_MAIN(TstIsolationPlans)
+#include "tst_isolation_plans.moc"
