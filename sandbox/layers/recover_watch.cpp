@@ -12,8 +12,8 @@
 #include <cstring>
 #include <ctime>
 
-#include "base/syscalls.h"
 #include "base/paths.h"
+#include "base/syscalls.h"
 #include "layers/changes.h"
 
 namespace lb {
