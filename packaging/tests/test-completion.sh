@@ -86,7 +86,7 @@ expect "every command" layerbox "" :: "${top[@]}"
 expect "a prefix" layerbox pr :: profile
 expect_not "only matching words" layerbox pr :: run ps
 expect "global options" layerbox --h :: --help --help-all
-expect "profile subcommands" layerbox profile "" :: list show validate new rm export import path schema fields
+expect "profile subcommands" layerbox profile "" :: list show validate new duplicate rename rm export import path schema fields
 expect "layer subcommands" layerbox layer "" :: list rm du
 expect "run options" layerbox run -- :: --profile --ephemeral --driver --net --bind --ro-bind --cwd --no-pty --no-scope --status-fd --verbose --help
 expect "ps options" layerbox ps - :: --json

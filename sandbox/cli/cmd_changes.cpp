@@ -1,4 +1,5 @@
-// layerbox diff | recover | discard | reset | commit: what a sandbox changed, and what to keep.
+// layerbox diff | cat | recover | discard | reset | commit: what a sandbox changed, and what to
+// keep.
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,14 +72,16 @@ int diffCommand(const Args& args) {
     if (args.has("json")) {
         JsonWriter w;
         w.beginArray();
-        for (const auto& c : *changes)
+        for (const auto& c : *changes) {
             w.beginObject()
                 .field("path", c.path)
                 .field("kind", changeKindName(c.kind))
                 .field("type", c.type)
                 .field("size", c.size)
-                .field("mtime", c.mtime)
-                .endObject();
+                .field("mtime", c.mtime);
+            if (c.type == "symlink") w.field("target", c.target);
+            w.endObject();
+        }
         w.endArray();
         std::fwrite(w.str().data(), 1, w.str().size(), stdout);
         std::fputc('\n', stdout);
@@ -93,6 +96,24 @@ int diffCommand(const Args& args) {
     if (changes->empty())
         std::fprintf(stderr, "layerbox: no changes in the sandbox of %s\n",
                      l->profile.name.c_str());
+    return 0;
+}
+
+int catCommand(const Args& args) {
+    auto l = load(args.positional[0]);
+    if (!l) return fail(l.error());
+    auto path = sandboxPathArg(args.positional[1], l->store.paths().home);
+    if (!path) return usageError(args.commandPath, "PATH must not contain \"..\"");
+    uint64_t maxBytes = UINT64_MAX;
+    if (args.has("max-bytes")) {
+        auto n = parseSize(args.get("max-bytes"));
+        if (!n) return usageError(args.commandPath, "--max-bytes takes a size (4096, 256K)");
+        maxBytes = *n;
+    }
+    auto text = readChangedFile(joinPath(l->store.paths().sandboxDir(l->profile.name), "upper"),
+                                *path, maxBytes);
+    if (!text) return fail(text.error());
+    std::fwrite(text->data(), 1, text->size(), stdout);
     return 0;
 }
 
@@ -260,6 +281,15 @@ std::vector<Command> changeCommands() {
                    .minPositional = 1,
                    .maxPositional = 2,
                    .run = diffCommand});
+    out.push_back({.name = "cat",
+                   .synopsis = "PROFILE PATH",
+                   .summary = "Print a file as the sandbox wrote it (from its own layer).",
+                   .details = "Only changed regular files; no symbolic link is followed. Works "
+                              "while the sandbox runs.",
+                   .options = {{"max-bytes", 0, "SIZE", "Print at most SIZE bytes (256K)."}},
+                   .minPositional = 2,
+                   .maxPositional = 2,
+                   .run = catCommand});
     out.push_back({.name = "recover",
                    .synopsis = "PROFILE PATH...",
                    .summary = "Copy changed files out of a sandbox onto the host.",

@@ -1,5 +1,5 @@
 // layerbox desktop install|remove|list: menu entries that start a profile's program in its
-// sandbox.
+// sandbox; layerbox desktop applications: the installed applications they are made from.
 #include <cstdio>
 
 #include "base/fsutil.h"
@@ -14,11 +14,6 @@ namespace lb::cli {
 
 namespace {
 
-// The Exec line names this binary by its absolute path: menus run without the user's PATH.
-std::string selfPath() {
-    return joinPath(executableDir(), "layerbox");
-}
-
 int install(const Args& args) {
     auto store = defaultStore();
     const std::string& name = args.positional[0];
@@ -26,7 +21,7 @@ int install(const Args& args) {
         return usageError(args.commandPath, quote(name) + " is not a profile name");
     auto profile = loadProfile(store, name);
     if (!profile) return fail(profile.error());
-    auto path = installMenuEntry(store.paths(), *profile, selfPath(), args.get("name"));
+    auto path = installMenuEntry(store.paths(), *profile, layerboxPath(), args.get("name"));
     if (!path) return fail(path.error().wrap("writing the menu entry"));
     std::printf("%s\n", path->c_str());
     return 0;
@@ -61,6 +56,33 @@ int list(const Args& args) {
     return 0;
 }
 
+int applications(const Args& args) {
+    auto apps = installedApplications(Paths::fromEnvironment());
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginArray();
+        for (const auto& a : apps) {
+            w.beginObject()
+                .field("id", a.id)
+                .field("name", a.name)
+                .field("comment", a.comment)
+                .field("icon", a.icon)
+                .field("exec", a.exec)
+                .key("command")
+                .strings(a.command)
+                .field("terminal", a.terminal)
+                .field("path", a.path)
+                .endObject();
+        }
+        w.endArray();
+        std::printf("%s\n", w.str().c_str());
+        return 0;
+    }
+    for (const auto& a : apps)
+        std::printf("%-40s %s\n", a.id.c_str(), a.name.c_str());
+    return 0;
+}
+
 }  // namespace
 
 Command desktopCommand() {
@@ -89,6 +111,12 @@ Command desktopCommand() {
          .summary = "List the menu entries Layerbox wrote.",
          .options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
          .run = list},
+        {.name = "applications",
+         .summary = "List the applications installed here, as menus show them.",
+         .details = "From the desktop entries in $XDG_DATA_HOME/applications and each of "
+                    "$XDG_DATA_DIRS; the desktop_entry of a profile names one of them.",
+         .options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
+         .run = applications},
     };
     return c;
 }

@@ -8,6 +8,54 @@
 
 namespace lb::cli {
 
+namespace {
+
+// The facts the checks are made of, for programs (the GUI shows what its settings depend on).
+void writeHost(JsonWriter& w, const HostFacts& f) {
+    w.key("host").beginObject();
+    w.field("kernel", f.kernelRelease).field("user_namespaces", f.usernsError == 0);
+    w.key("storage")
+        .beginObject()
+        .field("driver", f.nativeOverlay ? "native" : "fuse")
+        .field("reason", f.nativeOverlay ? std::string() : f.nativeOverlayError)
+        .field("fuse_overlayfs", !f.fuseOverlayfsVersion.empty())
+        .field("dev_fuse", f.devFuse)
+        .endObject();
+    w.key("network")
+        .beginObject()
+        .field("slirp4netns", !f.slirp4netnsVersion.empty())
+        .field("dev_net_tun", f.devNetTun)
+        .field("firewall", f.firewallStep == 0)
+        .endObject();
+    w.field("dbus_proxy", !f.dbusProxyVersion.empty());
+    w.key("limits").beginObject().field("user_manager", f.userManager);
+    std::vector<std::string> controllers(f.delegated.begin(), f.delegated.end());
+    w.key("controllers").strings(controllers);
+    w.field("hybrid_cgroups", f.hybridCgroups());
+    w.key("fields").beginArray();
+    for (const auto& l : hostLimits(f))
+        w.beginObject()
+            .field("key", l.key)
+            .field("controller", l.controller)
+            .field("enforced", l.enforced)
+            .endObject();
+    w.endArray().endObject();
+    w.key("display")
+        .beginObject()
+        .field("x11", f.x11Socket)
+        .field("wayland", f.waylandSocket)
+        .endObject();
+    w.key("audio")
+        .beginObject()
+        .field("pulseaudio", f.pulseaudio)
+        .field("pipewire", f.pipewire)
+        .endObject();
+    w.key("gpu").strings(f.gpuDevices);
+    w.endObject();
+}
+
+}  // namespace
+
 Command doctorCommand() {
     Command c;
     c.name = "doctor";
@@ -15,7 +63,8 @@ Command doctorCommand() {
     c.details = "Exit status 0 when nothing failed (warnings allowed), 1 otherwise.";
     c.options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}};
     c.run = [](const Args& args) {
-        auto checks = runDoctor(Paths::fromEnvironment());
+        const HostFacts facts = probeHost(Paths::fromEnvironment());
+        const auto checks = checkHost(facts);
         bool ok = true;
         for (const auto& ch : checks)
             if (ch.status == "failure") ok = false;
@@ -29,7 +78,9 @@ Command doctorCommand() {
                     .field("summary", ch.summary)
                     .field("fix", ch.fix)
                     .endObject();
-            w.endArray().field("ok", ok).endObject();
+            w.endArray().field("ok", ok);
+            writeHost(w, facts);
+            w.endObject();
             std::printf("%s\n", w.str().c_str());
         } else {
             for (const auto& ch : checks) {

@@ -1,4 +1,4 @@
-// layerbox profile list|show|validate|new|rm|export|import|schema|path
+// layerbox profile list|show|validate|new|duplicate|rename|rm|export|import|schema|path|fields
 #include <unistd.h>
 
 #include <cstdio>
@@ -7,6 +7,7 @@
 #include "base/fsutil.h"
 #include "base/jsonw.h"
 #include "cli/commands.h"
+#include "host/profile_admin.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
 
@@ -14,6 +15,10 @@ namespace lb::cli {
 
 ProfileStore defaultStore() {
     return ProfileStore(Paths::fromEnvironment());
+}
+
+std::string layerboxPath() {
+    return joinPath(executableDir(), "layerbox");
 }
 
 namespace {
@@ -185,10 +190,75 @@ int newProfile(const Args& args) {
     return 0;
 }
 
-int removeProfile(const Args& args) {
+// A refusal of `layerbox profile import|duplicate|rename`. When it is about the name (taken,
+// or not usable), callers that asked for JSON get an answer saying so, with the name: the GUI
+// then asks whether to replace, or for another name.
+int failName(const Args& args, const Error& e, const std::string& name) {
+    const bool taken = e.code() == EEXIST;
+    if (!taken && e.code() != kNameUnusable) return fail(e);
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginObject().field("error", e.message()).key("name");
+        if (name.empty())
+            w.null();
+        else
+            w.value(name);
+        w.field("exists", taken).endObject();
+        std::printf("%s\n", w.str().c_str());
+    }
+    return fail(e);
+}
+
+int removeProfileCommand(const Args& args) {
     auto store = defaultStore();
-    auto s = store.remove(args.positional[0]);
-    if (!s) return fail(s.error());
+    const std::string& name = args.positional[0];
+    auto r = removeProfile(store, name, args.has("data"));
+    if (!r) return fail(r.error());
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginObject()
+            .field("name", name)
+            .field("data_removed", r->dataRemoved)
+            .field("menu_entry_removed", r->menuEntryRemoved)
+            .endObject();
+        std::printf("%s\n", w.str().c_str());
+    }
+    return 0;
+}
+
+int duplicateProfileCommand(const Args& args) {
+    auto store = defaultStore();
+    const std::string& to = args.positional[1];
+    auto path = duplicateProfile(store, args.positional[0], to);
+    if (!path) return failName(args, path.error(), to);
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginObject().field("name", to).field("path", *path).endObject();
+        std::printf("%s\n", w.str().c_str());
+    } else {
+        std::printf("%s\n", path->c_str());
+    }
+    return 0;
+}
+
+int renameProfileCommand(const Args& args) {
+    auto store = defaultStore();
+    const std::string &from = args.positional[0], &to = args.positional[1];
+    auto r = renameProfile(store, from, to, layerboxPath());
+    if (!r) return failName(args, r.error(), to);
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginObject()
+            .field("name", to)
+            .field("from", from)
+            .field("path", r->path)
+            .field("data_moved", r->dataMoved)
+            .field("menu_entry_moved", r->menuEntryMoved)
+            .endObject();
+        std::printf("%s\n", w.str().c_str());
+    } else {
+        std::printf("%s\n", r->path.c_str());
+    }
     return 0;
 }
 
@@ -206,30 +276,29 @@ int exportProfile(const Args& args) {
     return 0;
 }
 
-int importProfile(const Args& args) {
+int importProfileCommand(const Args& args) {
     auto store = defaultStore();
-    const std::string& file = args.positional[0];
-    auto text = readFile(file);
-    if (!text) return fail(text.error());
-    std::string base = baseName(file);
-    std::string name =
-        args.get("as", endsWith(base, ".json") ? base.substr(0, base.size() - 5) : base);
-    if (!isValidProfileName(name))
-        return fail(quote(name) + " is not a valid profile name (use --as NAME)", 1);
-    auto diags = validateProfileText(*text, base);
-    if (!diags.empty()) return fail(diags.front().text());
-    auto renamed = renamedProfileText(*text, name);
-    if (!renamed) return fail(renamed.error());
-    if (std::string parent = extendsOfText(*renamed); !parent.empty() && parent != name) {
-        if (auto ref = store.find(parent); !ref) return fail(ref.error().wrap(base + ": /extends"));
+    const std::string as = args.get("as");
+    auto r = importProfileFile(store, args.positional[0], as, args.has("force"));
+    if (!r) {
+        // The name it would have had, for the caller's "replace it?" question.
+        std::string name = as;
+        if (name.empty() && r.error().code() == EEXIST)
+            if (auto text = readFile(args.positional[0]))
+                name = importName(baseName(args.positional[0]), *text);
+        return failName(args, r.error(), name);
     }
-    auto s = store.save(name, *renamed, args.has("force") ? "*" : "");
-    if (!s) {
-        if (s.error().code() == EEXIST)
-            return fail("profile " + quote(name) + " already exists (use --as NAME or --force)");
-        return fail(s.error());
+    if (args.has("json")) {
+        JsonWriter w;
+        w.beginObject()
+            .field("name", r->name)
+            .field("path", r->path)
+            .field("replaced", r->replaced)
+            .endObject();
+        std::printf("%s\n", w.str().c_str());
+    } else {
+        std::printf("%s\n", r->path.c_str());
     }
-    std::printf("%s\n", store.userPath(name).c_str());
     return 0;
 }
 
@@ -288,12 +357,34 @@ Command profileCommand() {
          .minPositional = 1,
          .maxPositional = 1,
          .run = newProfile},
+        {.name = "duplicate",
+         .synopsis = "NAME NEW",
+         .summary = "Copy a profile (yours or a built-in one) as your profile NEW.",
+         .details = "The copy keeps what the profile extends; its sandbox starts empty.",
+         .options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
+         .minPositional = 2,
+         .maxPositional = 2,
+         .run = duplicateProfileCommand},
+        {.name = "rename",
+         .synopsis = "NAME NEW",
+         .summary = "Rename your profile; its sandbox's data and menu entry follow it.",
+         .details = "Refused while its sandbox runs, and while other profiles extend it.",
+         .options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
+         .minPositional = 2,
+         .maxPositional = 2,
+         .run = renameProfileCommand},
         {.name = "rm",
          .synopsis = "NAME",
-         .summary = "Remove a user profile (its sandbox data stays; see layerbox reset).",
+         .summary = "Remove a user profile (its sandbox's data stays unless --data).",
+         .details = "Refused while other profiles extend it. Its menu entry is removed unless a "
+                    "built-in profile of the same name takes its place.",
+         .options = {{"data", 0, "",
+                      "Also delete its sandbox: its home and every change it made (refused "
+                      "while it runs)."},
+                     {"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
          .minPositional = 1,
          .maxPositional = 1,
-         .run = removeProfile},
+         .run = removeProfileCommand},
         {.name = "export",
          .synopsis = "NAME FILE",
          .summary = "Write a self-contained copy of a profile (parents merged; - for stdout).",
@@ -303,11 +394,14 @@ Command profileCommand() {
         {.name = "import",
          .synopsis = "FILE",
          .summary = "Add a profile file to your profiles.",
-         .options = {{"as", 0, "NAME", "Name to save it under (default: the file name)."},
-                     {"force", 0, "", "Replace a user profile of the same name."}},
+         .details = "It is named after its file (work.json -> work), or by its own \"name\" when "
+                    "the file name is not a valid profile name.",
+         .options = {{"as", 0, "NAME", "Name to save it under."},
+                     {"force", 0, "", "Replace a user profile of the same name."},
+                     {"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
          .minPositional = 1,
          .maxPositional = 1,
-         .run = importProfile},
+         .run = importProfileCommand},
         {.name = "path",
          .synopsis = "NAME",
          .summary = "Print the file a profile name resolves to.",

@@ -1,6 +1,7 @@
 // One function per top-level verb; each lives in its own cmd_*.cpp.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "cli/cli.h"
@@ -12,6 +13,8 @@ class ProfileStore;
 namespace lb::cli {
 
 ProfileStore defaultStore();
+// This binary, by its absolute path (menu entries run without the user's PATH).
+std::string layerboxPath();
 
 Command profileCommand();
 Command runCommand();

@@ -1,5 +1,6 @@
 #include "host/doctor.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/statvfs.h>
@@ -7,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -45,44 +47,76 @@ int inChild(F fn) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
-Check userns() {
-    int err = inChild([] { return ::unshare(CLONE_NEWUSER) == 0 ? 0 : errno; });
-    if (err == 0) return {"userns", "ok", "unprivileged user namespaces work", ""};
+int probeFirewall() {
+    IdMapPlan ids = planIdMaps(::getuid(), ::getgid());
+    return inChild([&] {
+        if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return 1;
+        if (!applyIdMap(ids.outer)) return 2;
+        auto s = applyFirewall(
+            "table inet probe {\n  chain o {\n    type filter hook output priority 0;\n  }\n}\n");
+        return s ? 0 : 3;
+    });
+}
+
+void probeDisplay(HostFacts& f) {
+    const char* d = std::getenv("DISPLAY");
+    const char* w = std::getenv("WAYLAND_DISPLAY");
+    const char* rt = std::getenv("XDG_RUNTIME_DIR");
+    if (d && *d) {
+        f.x11Display = d;
+        auto colon = f.x11Display.find(':');
+        std::string num = colon == std::string::npos ? "" : f.x11Display.substr(colon + 1);
+        num = num.substr(0, num.find('.'));
+        f.x11Socket = pathExists("/tmp/.X11-unix/X" + num);
+    }
+    if (w && *w && rt) {
+        f.waylandDisplay = w;
+        f.waylandSocket = pathExists(w[0] == '/' ? std::string(w) : std::string(rt) + "/" + w);
+    }
+    if (rt) {
+        f.pulseaudio = pathExists(std::string(rt) + "/pulse/native");
+        f.pipewire = pathExists(std::string(rt) + "/pipewire-0");
+    }
+    if (DIR* dir = ::opendir("/dev/dri")) {
+        while (auto* e = ::readdir(dir))
+            if (e->d_name[0] != '.') f.gpuDevices.push_back(e->d_name);
+        ::closedir(dir);
+        std::sort(f.gpuDevices.begin(), f.gpuDevices.end());
+    }
+}
+
+Check userns(const HostFacts& f) {
+    if (f.usernsError == 0) return {"userns", "ok", "unprivileged user namespaces work", ""};
     Check c{"userns", "failure",
-            std::string("cannot create a user namespace: ") + strerrordesc_np(err), ""};
-    if (sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
+            std::string("cannot create a user namespace: ") + strerrordesc_np(f.usernsError), ""};
+    if (f.apparmorRestrictsUserns == "1")
         c.fix =
             "AppArmor restricts user namespaces (Ubuntu 23.10+): load the profile the package "
             "installs, sudo apparmor_parser -r /etc/apparmor.d/usr.bin.layerbox (built from "
             "source: copy packaging/apparmor/usr.bin.layerbox there first)";
-    else if (sysctl("/proc/sys/kernel/unprivileged_userns_clone") == "0")
+    else if (f.unprivilegedUsernsClone == "0")
         c.fix = "enable them: sudo sysctl kernel.unprivileged_userns_clone=1";
-    else if (sysctl("/proc/sys/user/max_user_namespaces") == "0")
+    else if (f.maxUserNamespaces == "0")
         c.fix = "allow some: sudo sysctl user.max_user_namespaces=15000";
     else
         c.fix = "check the kernel configuration (CONFIG_USER_NS) and any security module";
     return c;
 }
 
-Check overlay(const Paths& paths) {
-    if (!makeDirs(paths.dataDir(), 0700))
-        return {"overlay", "warning", "cannot create " + paths.dataDir(), ""};
-    auto s = probeNativeOverlay(paths.dataDir());
-    if (s)
+Check overlay(const HostFacts& f) {
+    if (!f.dataDirUsable) return {"overlay", "warning", "cannot create " + f.dataDir, ""};
+    if (f.nativeOverlay)
         return {"overlay", "ok",
                 "kernel overlayfs works in a user namespace here (driver auto = native)", ""};
     return {"overlay", "warning",
-            s.error().message() + "; driver auto uses fuse-overlayfs (slower)",
+            f.nativeOverlayError + "; driver auto uses fuse-overlayfs (slower)",
             "use Linux 5.11 or later and keep the data directory on ext4, xfs or btrfs"};
 }
 
-Check fuse() {
-    std::string version;
-    for (const auto& line : split(captureOutput({"fuse-overlayfs", "--version"}), '\n'))
-        if (startsWith(line, "fuse-overlayfs")) version = trim(line);
-    bool dev = ::access("/dev/fuse", R_OK | W_OK) == 0;
-    if (!version.empty() && dev) return {"fuse", "ok", version + ", /dev/fuse usable", ""};
-    if (version.empty())
+Check fuse(const HostFacts& f) {
+    if (!f.fuseOverlayfsVersion.empty() && f.devFuse)
+        return {"fuse", "ok", f.fuseOverlayfsVersion + ", /dev/fuse usable", ""};
+    if (f.fuseOverlayfsVersion.empty())
         return {"fuse", "warning",
                 "fuse-overlayfs is not installed (needed where kernel overlayfs is not)",
                 "sudo apt-get install fuse-overlayfs"};
@@ -90,152 +124,203 @@ Check fuse() {
             "sudo chmod 0666 /dev/fuse (desktops ship it so)"};
 }
 
-Check tun() {
-    auto f = probeSlirp();
-    bool dev = ::access("/dev/net/tun", R_OK | W_OK) == 0;
-    if (f.path.empty())
+Check tun(const HostFacts& f) {
+    if (f.slirp4netnsVersion.empty())
         return {"slirp4netns", "warning",
                 "slirp4netns is not installed: network mode nat is unavailable",
                 "sudo apt-get install slirp4netns"};
-    std::string version = firstLine(captureOutput({f.path, "--version"}));
-    if (!dev)
-        return {"slirp4netns", "warning", version + ", but /dev/net/tun is not usable by you",
+    if (!f.devNetTun)
+        return {"slirp4netns", "warning",
+                f.slirp4netnsVersion + ", but /dev/net/tun is not usable by you",
                 "sudo chmod 0666 /dev/net/tun (desktops ship it so)"};
-    std::string flags = std::string(f.sandbox ? "sandbox" : "no sandbox") + ", " +
-                        (f.seccomp ? "seccomp" : "no seccomp");
-    return {"slirp4netns", "ok", version + " (" + flags + "), /dev/net/tun usable", ""};
+    std::string flags = std::string(f.slirpSandbox ? "sandbox" : "no sandbox") + ", " +
+                        (f.slirpSeccomp ? "seccomp" : "no seccomp");
+    return {"slirp4netns", "ok", f.slirp4netnsVersion + " (" + flags + "), /dev/net/tun usable",
+            ""};
 }
 
-Check nftables() {
-    IdMapPlan ids = planIdMaps(::getuid(), ::getgid());
-    int err = inChild([&] {
-        if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return 1;
-        if (!applyIdMap(ids.outer)) return 2;
-        auto s = applyFirewall(
-            "table inet probe {\n  chain o {\n    type filter hook output priority 0;\n  }\n}\n");
-        return s ? 0 : 3;
-    });
-    if (err == 0)
+Check nftables(const HostFacts& f) {
+    if (f.firewallStep == 0)
         return {"firewall", "ok", "nftables works inside a sandbox's network namespace", ""};
     return {"firewall", "warning",
             "nftables rules cannot be loaded in a user network namespace (step " +
-                std::to_string(err) + "): the firewall presets will fail",
+                std::to_string(f.firewallStep) + "): the firewall presets will fail",
             "make sure the nf_tables module is available (modprobe nf_tables)"};
 }
 
-Check dbusProxy() {
-    std::string v = firstLine(captureOutput({"xdg-dbus-proxy", "--version"}));
-    if (!v.empty()) return {"dbus-proxy", "ok", v, ""};
+Check dbusProxy(const HostFacts& f) {
+    if (!f.dbusProxyVersion.empty()) return {"dbus-proxy", "ok", f.dbusProxyVersion, ""};
     return {"dbus-proxy", "warning",
             "xdg-dbus-proxy is not installed: profiles with D-Bus access cannot start",
             "sudo apt-get install xdg-dbus-proxy"};
 }
 
-Check userManager() {
-    std::string why;
-    if (!userManagerAvailable(&why))
+Check userManager(const HostFacts& f) {
+    if (!f.userManager)
         return {
             "systemd", "warning",
-            why + ": sandboxes run without scopes (no limits, pause or stats)",
+            f.userManagerInfo + ": sandboxes run without scopes (no limits, pause or stats)",
             "log in through a desktop session (systemd --user), or run: systemctl --user status"};
-    auto delegated = delegatedControllers();
     std::string list;
-    for (const auto& c : delegated)
+    for (const auto& c : f.delegated)
         list += (list.empty() ? "" : " ") + c;
     std::string enforced;
-    if (delegated.count("memory")) enforced += "memory ";
-    if (delegated.count("pids")) enforced += "tasks ";
-    if (delegated.count("cpu")) enforced += "cpu ";
-    if (delegated.count("io")) enforced += "io ";
+    if (f.delegated.count("memory")) enforced += "memory ";
+    if (f.delegated.count("pids")) enforced += "tasks ";
+    if (f.delegated.count("cpu")) enforced += "cpu ";
+    if (f.delegated.count("io")) enforced += "io ";
     if (enforced.empty())
         return {"systemd", "warning",
-                why + "; no cgroup controller is delegated to you (" +
+                f.userManagerInfo + "; no cgroup controller is delegated to you (" +
                     (list.empty() ? "none" : list) + "): limits are recorded, not enforced",
                 "use a cgroup v2 desktop (systemd.unified_cgroup_hierarchy=1); memory and pids are "
                 "delegated by default"};
-    return {"systemd", "ok", why + "; limits enforced here: " + trim(enforced), ""};
+    return {"systemd", "ok", f.userManagerInfo + "; limits enforced here: " + trim(enforced), ""};
 }
 
-Check cgroups() {
-    std::string root = cgroup2Root();
-    if (root.empty())
+Check cgroups(const HostFacts& f) {
+    if (f.cgroup2Root.empty())
         return {"cgroup2", "warning",
                 "no cgroup v2 hierarchy: pause, kill-all and stats are unavailable",
                 "boot with cgroup v2"};
-    bool hybrid = root != "/sys/fs/cgroup";
+    bool hybrid = f.hybridCgroups();
     return {"cgroup2", hybrid ? "warning" : "ok",
-            hybrid ? "hybrid cgroups (v2 at " + root +
+            hybrid ? "hybrid cgroups (v2 at " + f.cgroup2Root +
                          "): pause, kill-all and CPU time work; limits are not enforced"
                    : "cgroup v2 at /sys/fs/cgroup",
             hybrid ? "boot with systemd.unified_cgroup_hierarchy=1 for enforced limits" : ""};
 }
 
-Check display() {
-    const char* d = std::getenv("DISPLAY");
-    const char* w = std::getenv("WAYLAND_DISPLAY");
-    const char* rt = std::getenv("XDG_RUNTIME_DIR");
+Check display(const HostFacts& f) {
     std::string found;
-    if (d && *d) {
-        std::string n = d;
-        auto colon = n.find(':');
-        std::string num = colon == std::string::npos ? "" : n.substr(colon + 1);
+    if (!f.x11Display.empty()) {
+        std::string num = f.x11Display.substr(f.x11Display.find(':') + 1);
         num = num.substr(0, num.find('.'));
         std::string sock = "/tmp/.X11-unix/X" + num;
-        found += pathExists(sock) ? "X11 " + n + " (" + sock + ")"
-                                  : "X11 " + n + " without a local socket";
+        found += f.x11Socket ? "X11 " + f.x11Display + " (" + sock + ")"
+                             : "X11 " + f.x11Display + " without a local socket";
     }
-    if (w && *w && rt) {
-        std::string sock = w[0] == '/' ? w : std::string(rt) + "/" + w;
+    if (!f.waylandDisplay.empty())
         found += std::string(found.empty() ? "" : ", ") +
-                 (pathExists(sock) ? "Wayland " + std::string(w) : "Wayland socket missing");
-    }
+                 (f.waylandSocket ? "Wayland " + f.waylandDisplay : "Wayland socket missing");
     if (found.empty())
         return {"display", "warning", "no display: graphical profiles cannot show windows here",
                 ""};
     return {"display", "ok", found, ""};
 }
 
-Check audio() {
-    const char* rt = std::getenv("XDG_RUNTIME_DIR");
+Check gpu(const HostFacts& f) {
+    if (f.gpuDevices.empty())
+        return {"gpu", "warning",
+                "no /dev/dri: profiles with gpu render in software (or not at all)", ""};
+    std::string list;
+    for (const auto& d : f.gpuDevices)
+        list += (list.empty() ? "" : ", ") + d;
+    return {"gpu", "ok", "/dev/dri: " + list, ""};
+}
+
+Check audio(const HostFacts& f) {
     std::string found;
-    if (rt && pathExists(std::string(rt) + "/pulse/native")) found += "PulseAudio";
-    if (rt && pathExists(std::string(rt) + "/pipewire-0"))
-        found += std::string(found.empty() ? "" : ", ") + "PipeWire";
+    if (f.pulseaudio) found += "PulseAudio";
+    if (f.pipewire) found += std::string(found.empty() ? "" : ", ") + "PipeWire";
     if (found.empty())
         return {"audio", "warning", "no sound server socket: profiles with audio are silent", ""};
     return {"audio", "ok", found, ""};
 }
 
-Check space(const Paths& paths) {
-    struct statvfs sv;
-    std::string dir = paths.dataDir();
-    if (::statvfs(dir.c_str(), &sv) != 0 && ::statvfs(paths.dataHome.c_str(), &sv) != 0)
-        return {"space", "warning", "cannot read free space of " + dir, ""};
-    uint64_t free = static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
-    std::string s = formatSize(free) + " free in " + dir;
-    if (free < (100ull << 20))
+Check space(const HostFacts& f) {
+    if (!f.freeSpaceKnown)
+        return {"space", "warning", "cannot read free space of " + f.dataDir, ""};
+    std::string s = formatSize(f.freeBytes) + " free in " + f.dataDir;
+    if (f.freeBytes < (100ull << 20))
         return {"space", "failure", s, "free some space: sandboxes cannot write their changes"};
-    if (free < (1ull << 30))
+    if (f.freeBytes < (1ull << 30))
         return {"space", "warning", s, "sandboxes' changes live here; see layerbox layer du"};
     return {"space", "ok", s, ""};
 }
 
-Check kernel() {
-    struct utsname u;
-    ::uname(&u);
-    auto status = readFile("/proc/self/status");
-    bool seccomp = status && status->find("Seccomp:") != std::string::npos;
-    std::string s =
-        std::string("Linux ") + u.release + (seccomp ? ", seccomp filters" : ", NO seccomp");
-    return {"kernel", seccomp ? "ok" : "failure", s,
-            seccomp ? "" : "use a kernel with CONFIG_SECCOMP_FILTER"};
+Check kernel(const HostFacts& f) {
+    std::string s = "Linux " + f.kernelRelease + (f.seccomp ? ", seccomp filters" : ", NO seccomp");
+    return {"kernel", f.seccomp ? "ok" : "failure", s,
+            f.seccomp ? "" : "use a kernel with CONFIG_SECCOMP_FILTER"};
 }
 
 }  // namespace
 
+HostFacts probeHost(const Paths& paths) {
+    HostFacts f;
+    struct utsname u;
+    ::uname(&u);
+    f.kernelRelease = u.release;
+    auto status = readFile("/proc/self/status");
+    f.seccomp = status && status->find("Seccomp:") != std::string::npos;
+
+    f.usernsError = inChild([] { return ::unshare(CLONE_NEWUSER) == 0 ? 0 : errno; });
+    f.apparmorRestrictsUserns = sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+    f.unprivilegedUsernsClone = sysctl("/proc/sys/kernel/unprivileged_userns_clone");
+    f.maxUserNamespaces = sysctl("/proc/sys/user/max_user_namespaces");
+
+    f.dataDir = paths.dataDir();
+    f.dataDirUsable = makeDirs(f.dataDir, 0700).ok();
+    if (f.dataDirUsable) {
+        auto s = probeNativeOverlay(f.dataDir);
+        f.nativeOverlay = s.ok();
+        if (!s) f.nativeOverlayError = s.error().message();
+    }
+    for (const auto& line : split(captureOutput({"fuse-overlayfs", "--version"}), '\n'))
+        if (startsWith(line, "fuse-overlayfs")) f.fuseOverlayfsVersion = trim(line);
+    f.devFuse = ::access("/dev/fuse", R_OK | W_OK) == 0;
+
+    auto slirp = probeSlirp();
+    if (!slirp.path.empty()) {
+        f.slirp4netnsVersion = firstLine(captureOutput({slirp.path, "--version"}));
+        if (f.slirp4netnsVersion.empty()) f.slirp4netnsVersion = slirp.path;
+        f.slirpSandbox = slirp.sandbox;
+        f.slirpSeccomp = slirp.seccomp;
+    }
+    f.devNetTun = ::access("/dev/net/tun", R_OK | W_OK) == 0;
+    f.firewallStep = probeFirewall();
+    f.dbusProxyVersion = firstLine(captureOutput({"xdg-dbus-proxy", "--version"}));
+
+    f.userManager = userManagerAvailable(&f.userManagerInfo);
+    f.delegated = delegatedControllers();
+    f.cgroup2Root = cgroup2Root();
+
+    probeDisplay(f);
+
+    struct statvfs sv;
+    if (::statvfs(f.dataDir.c_str(), &sv) == 0 || ::statvfs(paths.dataHome.c_str(), &sv) == 0) {
+        f.freeSpaceKnown = true;
+        f.freeBytes = static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+    }
+    return f;
+}
+
+std::vector<Check> checkHost(const HostFacts& f) {
+    return {kernel(f),      userns(f),  overlay(f), fuse(f), tun(f),   nftables(f), dbusProxy(f),
+            userManager(f), cgroups(f), display(f), gpu(f),  audio(f), space(f)};
+}
+
 std::vector<Check> runDoctor(const Paths& paths) {
-    return {kernel(),    userns(),      overlay(paths), fuse(),    tun(),   nftables(),
-            dbusProxy(), userManager(), cgroups(),      display(), audio(), space(paths)};
+    return checkHost(probeHost(paths));
+}
+
+std::vector<HostLimit> hostLimits(const HostFacts& f) {
+    // Every limit a profile can set, planned as a launch plans them: the same keys and
+    // controllers, and the same rule for which are enforced.
+    ResourceConfig all;
+    all.memoryMax = all.memoryHigh = all.memorySwapMax = 1;
+    all.cpuPercent = all.cpuWeight = all.tasksMax = all.ioWeight = 1;
+    const ScopePlan plan = planScope("doctor", "0", all);
+    const LimitsReport report =
+        planLimitsReport(plan, f.userManager ? f.delegated : std::set<std::string>());
+    std::vector<HostLimit> out;
+    for (const auto& l : plan.limits) {
+        bool enforced = std::find(report.enforced.begin(), report.enforced.end(), l.key) !=
+                        report.enforced.end();
+        out.push_back({l.key, l.controller, enforced});
+    }
+    return out;
 }
 
 }  // namespace lb

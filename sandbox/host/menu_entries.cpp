@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <set>
 
 #include "base/fsutil.h"
 #include "base/paths.h"
@@ -143,17 +145,115 @@ Result<std::string> planMenuEntry(const Profile& profile,
     return text;
 }
 
+std::vector<std::string> execArguments(std::string_view exec) {
+    std::vector<std::string> words;
+    std::string cur;
+    bool inWord = false, quoted = false;
+    for (size_t i = 0; i < exec.size(); ++i) {
+        char c = exec[i];
+        if (quoted) {
+            if (c == '"') {
+                quoted = false;
+            } else if (c == '\\' && i + 1 < exec.size() && std::strchr("\"`$\\", exec[i + 1])) {
+                cur += exec[++i];
+            } else {
+                cur += c;
+            }
+        } else if (c == '"') {
+            quoted = inWord = true;
+        } else if (c == ' ' || c == '\t' || c == '\n') {
+            if (inWord) words.push_back(cur);
+            cur.clear();
+            inWord = false;
+        } else {
+            cur += c;
+            inWord = true;
+        }
+    }
+    if (inWord) words.push_back(cur);
+    std::vector<std::string> out;
+    for (const auto& w : words) {
+        // A field code on its own expands to files, URLs, the icon... none of which we pass.
+        if (w.size() == 2 && w[0] == '%' && w[1] != '%') continue;
+        std::string arg;
+        for (size_t i = 0; i < w.size(); ++i) {
+            if (w[i] != '%' || i + 1 == w.size()) {
+                arg += w[i];
+            } else if (w[++i] == '%') {
+                arg += '%';
+            }  // any other field code inside a word: dropped
+        }
+        out.push_back(arg);
+    }
+    return out;
+}
+
+namespace {
+
+std::vector<std::string> dataDirs(const Paths& paths) {
+    std::vector<std::string> dirs = {paths.dataHome};
+    const char* env = std::getenv("XDG_DATA_DIRS");
+    for (const auto& d : split(env && *env ? env : "/usr/local/share:/usr/share", ':'))
+        if (!d.empty() && d[0] == '/') dirs.push_back(d);
+    return dirs;
+}
+
+}  // namespace
+
+std::vector<InstalledApplication> installedApplications(const Paths& paths) {
+    std::vector<InstalledApplication> out;
+    std::set<std::string> seen;
+    for (const auto& data : dataDirs(paths)) {
+        const std::string dir = joinPath(data, "applications");
+        DIR* d = ::opendir(dir.c_str());
+        if (!d) continue;
+        std::vector<std::string> names;
+        while (auto* e = ::readdir(d)) {
+            std::string n = e->d_name;
+            if (n[0] != '.' && endsWith(n, ".desktop")) names.push_back(n);
+        }
+        ::closedir(d);
+        std::sort(names.begin(), names.end());
+        for (const auto& n : names) {
+            if (!seen.insert(n).second) continue;  // the first directory wins
+            InstalledApplication app;
+            app.id = n;
+            app.path = joinPath(dir, n);
+            auto text = readFile(app.path);
+            if (!text) continue;
+            auto keys = parseDesktopEntry(*text);
+            auto get = [&](const char* k) {
+                auto it = keys.find(k);
+                return it == keys.end() ? std::string() : unescapeDesktopString(it->second);
+            };
+            if (get("Type") != "Application" || get("NoDisplay") == "true" ||
+                get("Hidden") == "true")
+                continue;
+            app.exec = get("Exec");
+            if (app.exec.empty()) continue;
+            app.name = get("Name");
+            if (app.name.empty()) app.name = app.id;
+            app.comment = get("Comment");
+            app.icon = get("Icon");
+            app.terminal = get("Terminal") == "true";
+            app.command = execArguments(app.exec);
+            out.push_back(std::move(app));
+        }
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const InstalledApplication& a, const InstalledApplication& b) {
+                         return a.name < b.name;
+                     });
+    return out;
+}
+
 std::string menuEntryPath(const Paths& paths, const std::string& profile) {
     return joinPath(paths.dataHome, "applications/layerbox-" + profile + ".desktop");
 }
 
 std::string findDesktopEntry(const std::string& id, const Paths& paths) {
     if (id.empty() || id.find('/') != std::string::npos) return {};
-    std::vector<std::string> dirs = {paths.dataHome};
-    const char* env = std::getenv("XDG_DATA_DIRS");
-    for (const auto& d : split(env && *env ? env : "/usr/local/share:/usr/share", ':'))
-        if (!d.empty() && d[0] == '/') dirs.push_back(d);
-    for (const auto& d : dirs) {
+    for (const auto& d : dataDirs(paths)) {
         std::string path = joinPath(d, "applications/" + id);
         if (::access(path.c_str(), R_OK) == 0) return path;
     }

@@ -5,6 +5,8 @@
 // $XDG_DATA_DIRS), the name gets " (sandboxed)", and Exec keeps the original's field code
 // (%u %U %f %F) so that files and links opened from the desktop reach the sandboxed program.
 // X-Layerbox-Profile marks the entries Layerbox wrote: only those are listed and removed.
+// The applications installed here are read with the same parser (`layerbox desktop
+// applications`, which the GUI's new-profile wizard and profile list use).
 #pragma once
 
 #include <map>
@@ -37,6 +39,24 @@ std::string execFieldCode(std::string_view exec);
 Result<std::string> planMenuEntry(const Profile& profile,
                                   const std::map<std::string, std::string>& original,
                                   const std::string& layerbox, const std::string& name = {});
+
+// An Exec value (string escapes already decoded) as an argument list, quoted as the Desktop
+// Entry spec quotes it, without field codes (%f %U %i ...) and with %% made %.
+std::vector<std::string> execArguments(std::string_view exec);
+
+// An application installed on this host, as menus show it.
+struct InstalledApplication {
+    std::string id;    // "firefox-esr.desktop"
+    std::string path;  // the file
+    std::string name, comment, icon;
+    std::string exec;                  // decoded
+    std::vector<std::string> command;  // execArguments(exec)
+    bool terminal = false;
+};
+// The applications of DATA/applications for DATA in $XDG_DATA_HOME, then each of
+// $XDG_DATA_DIRS (an id found twice: the first wins), that menus show: Type=Application with
+// an Exec, neither NoDisplay nor Hidden. Sorted by name.
+std::vector<InstalledApplication> installedApplications(const Paths& paths);
 
 // $XDG_DATA_HOME/applications/layerbox-PROFILE.desktop
 std::string menuEntryPath(const Paths& paths, const std::string& profile);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <future>
 #include <iterator>
@@ -387,8 +388,15 @@ private:
             // The empty file Layerbox creates as the mount point of a file bind.
             if (!inLower && S_ISREG(st.st_mode) && st.st_size == 0 && mountPoints_.count(path))
                 return Ok();
-            if (wanted(path))
+            if (wanted(path)) {
                 emit(out, std::move(path), inLower ? ChangeKind::Modified : ChangeKind::Added, st);
+                if (S_ISLNK(st.st_mode)) {
+                    // Only read, never followed: for showing where it points.
+                    char target[PATH_MAX];
+                    ssize_t n = ::readlinkat(dirfd, e.name.c_str(), target, sizeof target);
+                    if (n > 0) out.back().target.assign(target, static_cast<size_t>(n));
+                }
+            }
             return Ok();
         }
 

@@ -35,9 +35,10 @@ const char* changeKindName(ChangeKind kind);
 struct Change {
     std::string path;  // as the sandbox sees it: "/etc/motd"
     ChangeKind kind = ChangeKind::Added;
-    std::string type;   // file, dir, symlink, whiteout, fifo, socket, char, block
-    uint64_t size = 0;  // bytes (files, symlinks); 0 for directories and deletions
-    int64_t mtime = 0;  // seconds since the epoch
+    std::string type;    // file, dir, symlink, whiteout, fifo, socket, char, block
+    uint64_t size = 0;   // bytes (files, symlinks); 0 for directories and deletions
+    int64_t mtime = 0;   // seconds since the epoch
+    std::string target;  // symbolic links: where they point (read, never followed)
 };
 
 // A lower directory: `path` on the host; with `beneath` set, `path` is relative to that

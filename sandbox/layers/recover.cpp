@@ -353,4 +353,44 @@ RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverIt
     return report;
 }
 
+Result<std::string> readChangedFile(const std::string& upper, const std::string& rawPath,
+                                    uint64_t maxBytes, uint64_t* size) {
+    const std::string path = normalizePath(rawPath);
+    const std::string notChanged = quote(path) + " is not changed in the sandbox";
+    UniqueFd up(::open(upper.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!up.valid()) {
+        if (errno == ENOENT) return Error(notChanged, ENOENT);
+        return Error::fromErrno("open(" + quote(upper) + ")");
+    }
+    if (path == "/") return Error(quote(path) + " is not a regular file", EISDIR);
+    // The program wrote this tree: resolved below the upper layer, no link followed, not even
+    // the last one; O_NONBLOCK so that a fifo it left cannot make the reader wait.
+    int fd = sys::openat2(up.get(), path.substr(1).c_str(),
+                          O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, kBeneath);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            return Error(quote(path) + ": a symbolic link is on the way (not followed)", ELOOP);
+        if (errno == ENOENT || errno == ENOTDIR) return Error(notChanged, ENOENT);
+        return Error::fromErrno("openat2(" + quote(upper + path) + ", RESOLVE_NO_SYMLINKS)");
+    }
+    UniqueFd file(fd);
+    struct stat st;
+    if (::fstat(file.get(), &st) != 0)
+        return Error::fromErrno("fstat(" + quote(upper + path) + ")");
+    if (!S_ISREG(st.st_mode)) return Error(quote(path) + " is not a regular file", EINVAL);
+    if (size) *size = static_cast<uint64_t>(st.st_size);
+    std::string out;
+    out.resize(static_cast<size_t>(std::min<uint64_t>(maxBytes, st.st_size)));
+    size_t got = 0;
+    while (got < out.size()) {
+        ssize_t n = ::read(file.get(), out.data() + got, out.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Error::fromErrno("read(" + quote(upper + path) + ")");
+        if (n == 0) break;
+        got += static_cast<size_t>(n);
+    }
+    out.resize(got);
+    return out;
+}
+
 }  // namespace lb

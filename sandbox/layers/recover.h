@@ -52,4 +52,10 @@ Status copyFileData(int in, int out, const std::string& what, Progress* progress
 RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverItem>& items,
                            bool force, Progress* progress = nullptr);
 
+// The first `maxBytes` of the changed regular file at sandbox path `path`, read from `upper`
+// without following any symbolic link (a preview of what the program wrote); `size` receives
+// the file's whole size. Fails for anything but a regular file in the upper layer.
+Result<std::string> readChangedFile(const std::string& upper, const std::string& path,
+                                    uint64_t maxBytes, uint64_t* size = nullptr);
+
 }  // namespace lb

@@ -576,6 +576,29 @@ std::string extendsOfText(std::string_view text) {
     return (*j)["extends"].get<std::string>();
 }
 
+std::string importName(std::string_view fileName, std::string_view text) {
+    std::string stem = stemOf(std::string(fileName));
+    if (isValidProfileName(stem)) return stem;
+    std::vector<Diagnostic> diags;
+    auto j = parseText(text, "profile", diags);
+    if (j && j->is_object() && j->contains("name") && (*j)["name"].is_string() &&
+        isValidProfileName((*j)["name"].get<std::string>()))
+        return (*j)["name"].get<std::string>();
+    return {};
+}
+
+std::vector<std::string> dependentProfiles(const ProfileStore& store, const std::string& name) {
+    std::vector<std::string> out;
+    // A built-in of the same name takes the place of the user's profile: nothing breaks.
+    if (pathExists(joinPath(store.paths().builtinProfileDir, name + ".json"))) return out;
+    for (const auto& ref : store.list()) {
+        if (ref.name == name) continue;
+        auto text = readFile(ref.path);
+        if (text && extendsOfText(*text) == name) out.push_back(ref.name);
+    }
+    return out;  // list() is sorted by name
+}
+
 Result<std::string> profileTextWithLayers(std::string_view text,
                                           const std::vector<std::string>& layers) {
     // ordered_json keeps the file's key order: this edits a file people write by hand.

@@ -166,6 +166,14 @@ std::string newProfileText(const std::string& name, const std::string& fromTempl
 Result<std::string> renamedProfileText(std::string_view text, const std::string& name);
 // The value of "extends" in a profile's text, or empty.
 std::string extendsOfText(std::string_view text);
+// The name a profile file is imported under: its file name without ".json" when that is a
+// valid profile name, else the "name" the file gives itself when that is one, else empty (the
+// caller must be told a name). One rule for `layerbox profile import` and the GUI.
+std::string importName(std::string_view fileName, std::string_view text);
+// The profiles that would be left without a parent if the user's profile `name` went away:
+// those whose "extends" names it, when no built-in profile of that name would take its place.
+// Sorted by name.
+std::vector<std::string> dependentProfiles(const ProfileStore& store, const std::string& name);
 // Set /filesystem/layers in a profile's text to `layers` (top first), keeping every other key
 // and their order (for `layerbox commit`, which stacks a new layer on a profile).
 Result<std::string> profileTextWithLayers(std::string_view text,

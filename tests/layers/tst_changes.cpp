@@ -204,6 +204,7 @@ private slots:
                 QCOMPARE(c.mtime, int64_t(kTime + 1));
             } else if (c.path == "/usr/link") {
                 QCOMPARE(c.size, uint64_t(std::strlen("/etc/passwd")));
+                QCOMPARE(c.target, std::string("/etc/passwd"));  // read, not followed
             } else if (c.type == "dir" || c.type == "whiteout") {
                 QCOMPARE(c.size, uint64_t(0));
             }
@@ -244,6 +245,42 @@ private slots:
         QVERIFY(r);
         QCOMPARE(r->size(), size_t(1));
         QCOMPARE(r->front().type, std::string("symlink"));
+    }
+
+    // A preview reads what the program wrote, never what a planted link leads to.
+    void readChangedFileNeverFollowsLinks() {
+        mkfile(p("upper/home/u/notes.txt"), "0123456789");
+        mkfile(p("elsewhere/secret"), "secret");
+        QCOMPARE(::symlink(p("elsewhere/secret").c_str(), p("upper/home/u/link").c_str()), 0);
+        QCOMPARE(::symlink(p("elsewhere").c_str(), p("upper/home/u/dir").c_str()), 0);
+        QCOMPARE(::symlink("../../../elsewhere", p("upper/home/rel").c_str()), 0);
+        QCOMPARE(::mkfifo(p("upper/home/u/fifo").c_str(), 0600), 0);
+        uint64_t size = 0;
+        auto r = readChangedFile(p("upper"), "/home/u/notes.txt", 4, &size);
+        QVERIFY2(r, r ? "" : r.error().message().c_str());
+        QCOMPARE(*r, std::string("0123"));
+        QCOMPARE(size, uint64_t(10));
+        QCOMPARE(readChangedFile(p("upper"), "/home/u/notes.txt", 1 << 20).value(),
+                 std::string("0123456789"));
+        for (const char* planted : {"/home/u/link", "/home/u/dir/secret", "/home/rel/secret"}) {
+            r = readChangedFile(p("upper"), planted, 1 << 20);
+            QVERIFY2(!r, planted);
+            QCOMPARE(r.error().code(), ELOOP);
+        }
+        // A fifo is not read (and does not make the reader wait for a writer).
+        r = readChangedFile(p("upper"), "/home/u/fifo", 1 << 20);
+        QVERIFY(!r);
+        QVERIFY(r.error().message().find("not a regular file") != std::string::npos);
+        r = readChangedFile(p("upper"), "/home/u", 1 << 20);
+        QVERIFY(!r);
+        r = readChangedFile(p("upper"), "/home/u/missing", 1 << 20);
+        QVERIFY(!r);
+        QCOMPARE(r.error().code(), ENOENT);
+        QCOMPARE(r.error().message(),
+                 std::string("\"/home/u/missing\" is not changed in the sandbox"));
+        // A planted upper layer itself is not entered either.
+        QCOMPARE(::symlink(p("elsewhere").c_str(), p("upper2").c_str()), 0);
+        QVERIFY(!readChangedFile(p("upper2"), "/secret", 1 << 20));
     }
 
     void scannerIsFast() {

@@ -1,0 +1,246 @@
+// The host module's pure parts: doctor's checks from the facts (so the checks and the facts
+// `doctor --json` gives the GUI are one answer), the limits a host enforces, Exec lines, and
+// the installed applications read with the one Desktop Entry parser (also through
+// `layerbox desktop applications --json`).
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QtTest>
+
+#include "base/paths.h"
+#include "host/doctor.h"
+#include "host/menu_entries.h"
+#include "testsupport.h"
+
+using namespace lb;
+
+namespace {
+
+// A host where everything works.
+HostFacts goodHost() {
+    HostFacts f;
+    f.kernelRelease = "6.1.0";
+    f.seccomp = true;
+    f.dataDir = "/home/u/.local/share/layerbox";
+    f.nativeOverlay = true;
+    f.fuseOverlayfsVersion = "fuse-overlayfs: version 1.10";
+    f.devFuse = true;
+    f.slirp4netnsVersion = "slirp4netns version 1.2.0";
+    f.slirpSandbox = f.slirpSeccomp = true;
+    f.devNetTun = true;
+    f.dbusProxyVersion = "xdg-dbus-proxy 0.1.4";
+    f.userManager = true;
+    f.userManagerInfo = "systemd 252 user manager";
+    f.delegated = {"cpu", "io", "memory", "pids"};
+    f.cgroup2Root = "/sys/fs/cgroup";
+    f.x11Display = ":0";
+    f.x11Socket = true;
+    f.pulseaudio = true;
+    f.gpuDevices = {"card0", "renderD128"};
+    f.freeSpaceKnown = true;
+    f.freeBytes = 50ull << 30;
+    return f;
+}
+
+const Check* find(const std::vector<Check>& checks, const std::string& id) {
+    for (const auto& c : checks)
+        if (c.id == id) return &c;
+    return nullptr;
+}
+
+}  // namespace
+
+class TstHost : public QObject {
+    Q_OBJECT
+
+private slots:
+    void everythingWorks() {
+        const auto checks = checkHost(goodHost());
+        QStringList ids;
+        for (const auto& c : checks) {
+            ids << QString::fromStdString(c.id);
+            QVERIFY2(c.status == "ok", qPrintable(QString::fromStdString(c.id + ": " + c.summary)));
+            QVERIFY(c.fix.empty());
+        }
+        QCOMPARE(ids, (QStringList{"kernel", "userns", "overlay", "fuse", "slirp4netns", "firewall",
+                                   "dbus-proxy", "systemd", "cgroup2", "display", "gpu", "audio",
+                                   "space"}));
+        QCOMPARE(find(checks, "gpu")->summary, std::string("/dev/dri: card0, renderD128"));
+        QCOMPARE(
+            find(checks, "systemd")->summary,
+            std::string("systemd 252 user manager; limits enforced here: memory tasks cpu io"));
+    }
+
+    // Each fact, spoiled, turns its own check and no other.
+    void oneFactOneCheck_data() {
+        QTest::addColumn<QString>("fact");
+        QTest::addColumn<QString>("check");
+        QTest::addColumn<QString>("status");
+        QTest::newRow("no seccomp") << "seccomp"
+                                    << "kernel"
+                                    << "failure";
+        QTest::newRow("no user namespaces") << "userns"
+                                            << "userns"
+                                            << "failure";
+        QTest::newRow("no native overlay") << "overlay"
+                                           << "overlay"
+                                           << "warning";
+        QTest::newRow("no fuse-overlayfs") << "fuse"
+                                           << "fuse"
+                                           << "warning";
+        QTest::newRow("no /dev/net/tun") << "tun"
+                                         << "slirp4netns"
+                                         << "warning";
+        QTest::newRow("no firewall") << "firewall"
+                                     << "firewall"
+                                     << "warning";
+        QTest::newRow("no user manager") << "manager"
+                                         << "systemd"
+                                         << "warning";
+        QTest::newRow("nothing delegated") << "delegated"
+                                           << "systemd"
+                                           << "warning";
+        QTest::newRow("hybrid cgroups") << "hybrid"
+                                        << "cgroup2"
+                                        << "warning";
+        QTest::newRow("no display") << "display"
+                                    << "display"
+                                    << "warning";
+        QTest::newRow("no gpu") << "gpu"
+                                << "gpu"
+                                << "warning";
+        QTest::newRow("no sound") << "audio"
+                                  << "audio"
+                                  << "warning";
+        QTest::newRow("disk full") << "space"
+                                   << "space"
+                                   << "failure";
+    }
+    void oneFactOneCheck() {
+        QFETCH(QString, fact);
+        QFETCH(QString, check);
+        QFETCH(QString, status);
+        HostFacts f = goodHost();
+        if (fact == "seccomp") f.seccomp = false;
+        if (fact == "userns") f.usernsError = EPERM;
+        if (fact == "overlay") f.nativeOverlay = false, f.nativeOverlayError = "mount: EINVAL";
+        if (fact == "fuse") f.fuseOverlayfsVersion.clear();
+        if (fact == "tun") f.devNetTun = false;
+        if (fact == "firewall") f.firewallStep = 3;
+        if (fact == "manager") f.userManager = false, f.userManagerInfo = "no user bus";
+        if (fact == "delegated") f.delegated.clear();
+        if (fact == "hybrid") f.cgroup2Root = "/sys/fs/cgroup/unified";
+        if (fact == "display") f.x11Display.clear(), f.x11Socket = false;
+        if (fact == "gpu") f.gpuDevices.clear();
+        if (fact == "audio") f.pulseaudio = false;
+        if (fact == "space") f.freeBytes = 10 << 20;
+        for (const auto& c : checkHost(f)) {
+            const QString expected = QString::fromStdString(c.id) == check ? status : "ok";
+            QVERIFY2(QString::fromStdString(c.status) == expected,
+                     qPrintable(QString::fromStdString(c.id + ": " + c.status + ": " + c.summary)));
+            if (c.status != "ok" && c.id != "display" && c.id != "gpu" && c.id != "audio")
+                QVERIFY2(!c.fix.empty(), c.id.c_str());
+        }
+    }
+
+    // The user-namespace fix names what refuses them.
+    void usernsFix() {
+        HostFacts f = goodHost();
+        f.usernsError = EACCES;
+        f.apparmorRestrictsUserns = "1";
+        QVERIFY(find(checkHost(f), "userns")->fix.find("AppArmor") != std::string::npos);
+        f.apparmorRestrictsUserns = "0";
+        f.unprivilegedUsernsClone = "0";
+        QVERIFY(find(checkHost(f), "userns")->fix.find("unprivileged_userns_clone=1") !=
+                std::string::npos);
+    }
+
+    // The limits the GUI marks "enforced here" are the ones a launch enforces: delegated
+    // controllers of a user manager that answers.
+    void hostLimits() {
+        HostFacts f = goodHost();
+        f.delegated = {"memory", "pids"};
+        QStringList enforced, recorded;
+        for (const auto& l : lb::hostLimits(f))
+            (l.enforced ? enforced : recorded)
+                << QString::fromStdString(l.key + ":" + l.controller);
+        QCOMPARE(enforced, (QStringList{"memory_max:memory", "memory_high:memory",
+                                        "memory_swap_max:memory", "tasks_max:pids"}));
+        QCOMPARE(recorded, (QStringList{"cpu_percent:cpu", "cpu_weight:cpu", "io_weight:io"}));
+        f.userManager = false;  // no scope at all: nothing is enforced
+        for (const auto& l : lb::hostLimits(f))
+            QVERIFY(!l.enforced);
+    }
+
+    void execArguments_data() {
+        QTest::addColumn<QString>("exec");
+        QTest::addColumn<QStringList>("argv");
+        QTest::newRow("plain") << "firefox-esr %u" << QStringList{"firefox-esr"};
+        QTest::newRow("codes dropped") << "app --x %F %i %c %k" << QStringList{"app", "--x"};
+        QTest::newRow("percent") << "printf 100%%" << QStringList{"printf", "100%"};
+        QTest::newRow("quoted") << "\"/opt/My App/run\" --name \"a \\\"b\\\" \\$c \\\\ d\""
+                                << QStringList{"/opt/My App/run", "--name", "a \"b\" $c \\ d"};
+        QTest::newRow("spaces") << "  a   b  " << QStringList{"a", "b"};
+        QTest::newRow("empty quotes") << "a \"\" b" << QStringList{"a", "", "b"};
+    }
+    void execArguments() {
+        QFETCH(QString, exec);
+        QFETCH(QStringList, argv);
+        QStringList got;
+        for (const auto& a : lb::execArguments(exec.toStdString()))
+            got << QString::fromStdString(a);
+        QCOMPARE(got, argv);
+    }
+
+    // Shown applications only, the first directory's id winning, sorted by name; the CLI gives
+    // the same list.
+    void installedApplications() {
+        lbtest::TestHome home;
+        home.apply();
+        const QString data = home.home() + "/data";
+        qputenv("XDG_DATA_DIRS", data.toUtf8());
+        auto entry = [](const QString& body) {
+            return QByteArray("# a comment\n[Desktop Entry]\n") + body.toUtf8() +
+                   "\n[Desktop Action new]\nName=Not this\nExec=nope\n";
+        };
+        QVERIFY(lbtest::writeFile(data + "/applications/zed.desktop",
+                                  entry("Type=Application\nName=Zed\\sEditor\nExec=zed %F\n"
+                                        "Icon=zed\nComment=Edit\nTerminal=true")));
+        QVERIFY(lbtest::writeFile(data + "/applications/apple.desktop",
+                                  entry("Type=Application\nName=Apple\nExec=\"/opt/a b/apple\"")));
+        QVERIFY(lbtest::writeFile(data + "/applications/hidden.desktop",
+                                  entry("Type=Application\nName=H\nExec=h\nNoDisplay=true")));
+        QVERIFY(lbtest::writeFile(data + "/applications/link.desktop",
+                                  entry("Type=Link\nName=L\nURL=http://x")));
+        QVERIFY(lbtest::writeFile(data + "/applications/noexec.desktop",
+                                  entry("Type=Application\nName=N")));
+        // Yours shadows the system's of the same id.
+        QVERIFY(lbtest::writeFile(home.dataHome() + "/applications/zed.desktop",
+                                  entry("Type=Application\nName=My Zed\nExec=zed --mine")));
+        const auto apps = lb::installedApplications(Paths::fromEnvironment());
+        QCOMPARE(apps.size(), size_t(2));
+        QCOMPARE(apps[0].id, std::string("apple.desktop"));
+        QCOMPARE(apps[0].command, std::vector<std::string>{"/opt/a b/apple"});
+        QCOMPARE(apps[1].name, std::string("My Zed"));
+        QCOMPARE(apps[1].path, (home.dataHome() + "/applications/zed.desktop").toStdString());
+
+        QVERIFY(QFile::remove(home.dataHome() + "/applications/zed.desktop"));
+        auto r = home.layerbox({"desktop", "applications", "--json"});
+        qunsetenv("XDG_DATA_DIRS");
+        QCOMPARE(r.exitCode, 0);
+        const QJsonArray a = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(a.size(), 2);
+        const QJsonObject zed = a.at(1).toObject();
+        QCOMPARE(zed["id"].toString(), QString("zed.desktop"));
+        QCOMPARE(zed["name"].toString(), QString("Zed Editor"));
+        QCOMPARE(zed["comment"].toString(), QString("Edit"));
+        QCOMPARE(zed["icon"].toString(), QString("zed"));
+        QCOMPARE(zed["exec"].toString(), QString("zed %F"));
+        QCOMPARE(zed["command"].toArray(), QJsonArray{"zed"});
+        QCOMPARE(zed["terminal"].toBool(), true);
+        QCOMPARE(zed["path"].toString(), data + "/applications/zed.desktop");
+    }
+};
+
+QTEST_MAIN(TstHost)
+#include "tst_host.moc"
