@@ -5,8 +5,8 @@
 #include <QFileInfo>
 #include <QIcon>
 
-#include "mainwindow.h"
-#include "screenshots.h"
+#include "main/mainwindow.h"
+#include "main/screenshots.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);

@@ -1,9 +1,9 @@
-#include "desktoppage.h"
+#include "editor/desktoppage.h"
 
 #include <QFormLayout>
 #include <QLabel>
 
-#include "hostcapabilities.h"
+#include "backend/hostcapabilities.h"
 
 DesktopPage::DesktopPage(QWidget* parent)
     : EditorPage(tr("Desktop"), QStringLiteral("preferences-desktop"), parent) {

@@ -1,7 +1,7 @@
 // Desktop: display servers, sound, GPU, theme and the filtered D-Bus.
 #pragma once
 
-#include "editorpage.h"
+#include "editor/editorpage.h"
 
 class QLabel;
 

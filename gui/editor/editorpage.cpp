@@ -1,4 +1,4 @@
-#include "editorpage.h"
+#include "editor/editorpage.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -13,8 +13,8 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
-#include "profilejson.h"
-#include "stringlistedit.h"
+#include "backend/profilejson.h"
+#include "editor/stringlistedit.h"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include <QWidget>
 #include <functional>
 
-#include "recordtable.h"
+#include "editor/recordtable.h"
 
 class HostCapabilities;
 class QCheckBox;

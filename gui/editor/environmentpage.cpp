@@ -1,4 +1,4 @@
-#include "environmentpage.h"
+#include "editor/environmentpage.h"
 
 #include <QFormLayout>
 

@@ -1,7 +1,7 @@
 // Environment: the variables kept from yours and the ones set inside.
 #pragma once
 
-#include "editorpage.h"
+#include "editor/editorpage.h"
 
 class EnvironmentPage : public EditorPage {
     Q_OBJECT

@@ -1,9 +1,9 @@
-#include "filespage.h"
+#include "editor/filespage.h"
 
 #include <QFormLayout>
 #include <QLabel>
 
-#include "hostcapabilities.h"
+#include "backend/hostcapabilities.h"
 
 FilesPage::FilesPage(QWidget* parent) : EditorPage(tr("Files"), QStringLiteral("folder"), parent) {
     setObjectName("filesPage");

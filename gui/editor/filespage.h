@@ -2,7 +2,7 @@
 // and devices.
 #pragma once
 
-#include "editorpage.h"
+#include "editor/editorpage.h"
 
 class QLabel;
 

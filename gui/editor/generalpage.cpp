@@ -1,12 +1,12 @@
-#include "generalpage.h"
+#include "editor/generalpage.h"
 
 #include <QFormLayout>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 
-#include "desktopentries.h"
-#include "textformat.h"
+#include "backend/desktopentries.h"
+#include "common/textformat.h"
 
 GeneralPage::GeneralPage(QWidget* parent)
     : EditorPage(tr("General"), QStringLiteral("document-properties"), parent) {

@@ -1,7 +1,7 @@
 // General: title, description, icon, desktop entry, parent and command.
 #pragma once
 
-#include "editorpage.h"
+#include "editor/editorpage.h"
 
 class QLabel;
 class QLineEdit;

@@ -1,4 +1,4 @@
-#include "jsonpage.h"
+#include "editor/jsonpage.h"
 
 #include <QFontDatabase>
 #include <QLabel>

@@ -1,7 +1,7 @@
 // The text Save would write, read-only: what the form amounts to, in the file's own words.
 #pragma once
 
-#include "editorpage.h"
+#include "editor/editorpage.h"
 
 class QPlainTextEdit;
 

@@ -1,9 +1,9 @@
-#include "networkpage.h"
+#include "editor/networkpage.h"
 
 #include <QFormLayout>
 #include <QLabel>
 
-#include "hostcapabilities.h"
+#include "backend/hostcapabilities.h"
 
 NetworkPage::NetworkPage(QWidget* parent)
     : EditorPage(tr("Network"), QStringLiteral("network-wired"), parent) {

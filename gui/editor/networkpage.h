@@ -2,7 +2,7 @@
 // MTU and IPv6.
 #pragma once
 
-#include "editorpage.h"
+#include "editor/editorpage.h"
 
 class QLabel;
 

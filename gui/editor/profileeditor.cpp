@@ -1,4 +1,4 @@
-#include "profileeditor.h"
+#include "editor/profileeditor.h"
 
 #include <QCloseEvent>
 #include <QFile>
@@ -19,21 +19,21 @@
 
 #include <cerrno>
 
-#include "desktopentries.h"
-#include "desktoppage.h"
-#include "dialogasker.h"
-#include "environmentpage.h"
-#include "filespage.h"
-#include "generalpage.h"
-#include "hostcapabilities.h"
-#include "jsonpage.h"
-#include "layerboxclient.h"
-#include "networkpage.h"
+#include "backend/desktopentries.h"
+#include "backend/hostcapabilities.h"
+#include "backend/layerboxclient.h"
+#include "backend/profilejson.h"
+#include "dialogs/dialogasker.h"
+#include "editor/desktoppage.h"
+#include "editor/environmentpage.h"
+#include "editor/filespage.h"
+#include "editor/generalpage.h"
+#include "editor/jsonpage.h"
+#include "editor/networkpage.h"
+#include "editor/resourcespage.h"
+#include "editor/securitypage.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
-#include "profilejson.h"
-#include "resourcespage.h"
-#include "securitypage.h"
 
 namespace {
 

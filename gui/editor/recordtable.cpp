@@ -1,4 +1,4 @@
-#include "recordtable.h"
+#include "editor/recordtable.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>

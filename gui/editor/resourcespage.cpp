@@ -1,9 +1,9 @@
-#include "resourcespage.h"
+#include "editor/resourcespage.h"
 
 #include <QFormLayout>
 #include <QLabel>
 
-#include "hostcapabilities.h"
+#include "backend/hostcapabilities.h"
 
 ResourcesPage::ResourcesPage(QWidget* parent)
     : EditorPage(tr("Resources"), QStringLiteral("computer"), parent) {

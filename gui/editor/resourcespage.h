@@ -4,7 +4,7 @@
 
 #include <QHash>
 
-#include "editorpage.h"
+#include "editor/editorpage.h"
 
 class QLabel;
 

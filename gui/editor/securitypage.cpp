@@ -1,4 +1,4 @@
-#include "securitypage.h"
+#include "editor/securitypage.h"
 
 #include <QFormLayout>
 

@@ -2,7 +2,7 @@
 // debugging.
 #pragma once
 
-#include "editorpage.h"
+#include "editor/editorpage.h"
 
 class SecurityPage : public EditorPage {
     Q_OBJECT

@@ -1,4 +1,4 @@
-#include "stringlistedit.h"
+#include "editor/stringlistedit.h"
 
 #include <QFontMetrics>
 #include <QTextBlock>

@@ -9,7 +9,7 @@
 #include <QtTest>
 #include <optional>
 
-#include "dialogasker.h"
+#include "dialogs/dialogasker.h"
 
 class ScriptedAsker : public DialogAsker {
 public:

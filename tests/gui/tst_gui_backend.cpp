@@ -7,8 +7,8 @@
 
 #include <unistd.h>
 
-#include "logpanel.h"
-#include "mainwindow.h"
+#include "main/logpanel.h"
+#include "main/mainwindow.h"
 #include "testsupport.h"
 
 using namespace lbtest;

@@ -14,16 +14,16 @@
 
 #include <unistd.h>
 
-#include "changesmodel.h"
-#include "changesview.h"
-#include "doctordialog.h"
+#include "backend/layerboxclient.h"
+#include "backend/sandboxlaunch.h"
+#include "dialogs/doctordialog.h"
+#include "dialogs/recoverdialog.h"
 #include "guitest.h"
-#include "layerboxclient.h"
-#include "logpanel.h"
-#include "mainwindow.h"
-#include "profilelistmodel.h"
-#include "recoverdialog.h"
-#include "sandboxlaunch.h"
+#include "main/changesmodel.h"
+#include "main/changesview.h"
+#include "main/logpanel.h"
+#include "main/mainwindow.h"
+#include "main/profilelistmodel.h"
 #include "testsupport.h"
 
 using namespace lbtest;

@@ -14,18 +14,18 @@
 #include <QTreeWidget>
 #include <QtTest>
 
-#include "changesmodel.h"
-#include "changesview.h"
-#include "doctordialog.h"
+#include "backend/layerboxclient.h"
+#include "backend/sandboxlaunch.h"
+#include "dialogs/doctordialog.h"
+#include "dialogs/recoverdialog.h"
 #include "guitest.h"
-#include "instancemodel.h"
-#include "layerboxclient.h"
-#include "logpanel.h"
-#include "mainwindow.h"
-#include "profilelistmodel.h"
-#include "recoverdialog.h"
-#include "runningview.h"
-#include "sandboxlaunch.h"
+#include "main/changesmodel.h"
+#include "main/changesview.h"
+#include "main/instancemodel.h"
+#include "main/logpanel.h"
+#include "main/mainwindow.h"
+#include "main/profilelistmodel.h"
+#include "main/runningview.h"
 #include "testsupport.h"
 
 using namespace lbtest;

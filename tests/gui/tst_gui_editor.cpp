@@ -13,14 +13,14 @@
 
 #include <sys/stat.h>
 
+#include "backend/layerboxclient.h"
+#include "backend/profilejson.h"
 #include "editor/editorpage.h"
 #include "editor/profileeditor.h"
 #include "editor/recordtable.h"
 #include "guitest.h"
-#include "layerboxclient.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
-#include "profilejson.h"
 #include "testsupport.h"
 
 using namespace lbtest;

@@ -8,15 +8,15 @@
 
 #include <unistd.h>
 
+#include "backend/layerboxclient.h"
+#include "backend/sandboxlaunch.h"
 #include "guitest.h"
-#include "instancemodel.h"
-#include "layerboxclient.h"
-#include "logpanel.h"
-#include "mainwindow.h"
-#include "notifier.h"
-#include "profilelistmodel.h"
-#include "runningview.h"
-#include "sandboxlaunch.h"
+#include "main/instancemodel.h"
+#include "main/logpanel.h"
+#include "main/mainwindow.h"
+#include "main/notifier.h"
+#include "main/profilelistmodel.h"
+#include "main/runningview.h"
 #include "testsupport.h"
 
 using namespace lbtest;

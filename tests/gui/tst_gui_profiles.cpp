@@ -5,13 +5,13 @@
 #include <QTreeView>
 #include <QtTest>
 
+#include "backend/profilejson.h"
 #include "guitest.h"
-#include "logpanel.h"
-#include "mainwindow.h"
+#include "main/logpanel.h"
+#include "main/mainwindow.h"
+#include "main/profilelistmodel.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
-#include "profilejson.h"
-#include "profilelistmodel.h"
 #include "testsupport.h"
 
 using namespace lbtest;

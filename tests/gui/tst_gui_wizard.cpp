@@ -7,8 +7,8 @@
 #include <QRadioButton>
 #include <QtTest>
 
+#include "dialogs/newprofilewizard.h"
 #include "guitest.h"
-#include "newprofilewizard.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
 #include "testsupport.h"

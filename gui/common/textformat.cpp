@@ -1,4 +1,4 @@
-#include "textformat.h"
+#include "common/textformat.h"
 
 #include <QLocale>
 #include <QRegularExpression>

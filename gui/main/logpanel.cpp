@@ -1,4 +1,4 @@
-#include "logpanel.h"
+#include "main/logpanel.h"
 
 #include <QFontDatabase>
 #include <QHBoxLayout>

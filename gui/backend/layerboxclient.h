@@ -9,7 +9,7 @@
 #include <QStringList>
 #include <functional>
 
-#include "sandboxlaunch.h"
+#include "backend/sandboxlaunch.h"
 
 struct CommandResult {
     QStringList args;

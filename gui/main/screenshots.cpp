@@ -1,4 +1,4 @@
-#include "screenshots.h"
+#include "main/screenshots.h"
 
 #include <QApplication>
 #include <QDir>
@@ -12,16 +12,16 @@
 #include <QTreeView>
 
 #include "base/paths.h"
-#include "changesmodel.h"
-#include "changesview.h"
-#include "doctordialog.h"
+#include "dialogs/doctordialog.h"
+#include "dialogs/newprofilewizard.h"
 #include "editor/editorpage.h"
 #include "editor/profileeditor.h"
-#include "instancemodel.h"
-#include "mainwindow.h"
-#include "newprofilewizard.h"
-#include "profilelistmodel.h"
-#include "runningview.h"
+#include "main/changesmodel.h"
+#include "main/changesview.h"
+#include "main/instancemodel.h"
+#include "main/mainwindow.h"
+#include "main/profilelistmodel.h"
+#include "main/runningview.h"
 
 ScreenshotRunner::ScreenshotRunner(MainWindow* window, const QString& dir, QObject* parent)
     : QObject(parent), window_(window), dir_(dir) {}

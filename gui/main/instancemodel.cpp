@@ -1,4 +1,4 @@
-#include "instancemodel.h"
+#include "main/instancemodel.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -6,7 +6,7 @@
 
 #include <unistd.h>
 
-#include "textformat.h"
+#include "common/textformat.h"
 
 namespace {
 

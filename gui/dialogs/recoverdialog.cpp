@@ -1,4 +1,4 @@
-#include "recoverdialog.h"
+#include "dialogs/recoverdialog.h"
 
 #include <QDialogButtonBox>
 #include <QFileInfo>
@@ -8,8 +8,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
-#include "dialogasker.h"
-#include "textformat.h"
+#include "common/textformat.h"
+#include "dialogs/dialogasker.h"
 
 RecoverDialog::RecoverDialog(const QString& profile, const QJsonArray& files, QWidget* parent)
     : QDialog(parent), profile_(profile), list_(new QListWidget(this)) {

@@ -1,4 +1,4 @@
-#include "runfiledialog.h"
+#include "dialogs/runfiledialog.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -11,8 +11,8 @@
 #include <QRadioButton>
 #include <QVBoxLayout>
 
-#include "profilelistmodel.h"
-#include "textformat.h"
+#include "common/textformat.h"
+#include "main/profilelistmodel.h"
 
 RunFileDialog::RunFileDialog(const QString& file, const QStringList& profiles,
                              const QString& current, const ProfileListModel* model, QWidget* parent)

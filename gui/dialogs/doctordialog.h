@@ -4,7 +4,7 @@
 
 #include <QDialog>
 
-#include "logpanel.h"
+#include "main/logpanel.h"
 
 class LayerboxClient;
 class QLabel;

@@ -1,11 +1,11 @@
-#include "profilelistmodel.h"
+#include "main/profilelistmodel.h"
 
 #include <QDir>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QTimer>
 
-#include "desktopentries.h"
+#include "backend/desktopentries.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
 

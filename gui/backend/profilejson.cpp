@@ -1,4 +1,4 @@
-#include "profilejson.h"
+#include "backend/profilejson.h"
 
 #include <QCoreApplication>
 #include <QHash>

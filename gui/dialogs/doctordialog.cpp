@@ -1,4 +1,4 @@
-#include "doctordialog.h"
+#include "dialogs/doctordialog.h"
 
 #include <QDialogButtonBox>
 #include <QGroupBox>
@@ -11,8 +11,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
-#include "hostcapabilities.h"
-#include "layerboxclient.h"
+#include "backend/hostcapabilities.h"
+#include "backend/layerboxclient.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "runningview.h"
+#include "main/runningview.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -11,10 +11,10 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
-#include "dialogasker.h"
-#include "instancemodel.h"
-#include "layerboxclient.h"
-#include "sandboxlaunch.h"
+#include "backend/layerboxclient.h"
+#include "backend/sandboxlaunch.h"
+#include "dialogs/dialogasker.h"
+#include "main/instancemodel.h"
 
 namespace {
 // After this many failed `ps` in a row (the command missing, say), poll every 5 s only.

@@ -1,4 +1,4 @@
-#include "mainwindow.h"
+#include "main/mainwindow.h"
 
 #include <QAction>
 #include <QApplication>
@@ -30,26 +30,26 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
-#include "changesview.h"
-#include "dialogasker.h"
-#include "doctordialog.h"
+#include "backend/layerboxclient.h"
+#include "backend/profilejson.h"
+#include "backend/sandboxlaunch.h"
+#include "common/textformat.h"
+#include "dialogs/dialogasker.h"
+#include "dialogs/doctordialog.h"
+#include "dialogs/newprofilewizard.h"
+#include "dialogs/recoverdialog.h"
+#include "dialogs/runfiledialog.h"
 #include "editor/profileeditor.h"
-#include "instancemodel.h"
-#include "layerboxclient.h"
-#include "logpanel.h"
-#include "newprofilewizard.h"
-#include "notifier.h"
+#include "main/changesview.h"
+#include "main/instancemodel.h"
+#include "main/logpanel.h"
+#include "main/notifier.h"
+#include "main/profiledelegate.h"
+#include "main/profilelistmodel.h"
+#include "main/profilesummary.h"
+#include "main/runningview.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
-#include "profiledelegate.h"
-#include "profilejson.h"
-#include "profilelistmodel.h"
-#include "profilesummary.h"
-#include "recoverdialog.h"
-#include "runfiledialog.h"
-#include "runningview.h"
-#include "sandboxlaunch.h"
-#include "textformat.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "sandboxlaunch.h"
+#include "backend/sandboxlaunch.h"
 
 #include <QDir>
 #include <QJsonDocument>

@@ -1,10 +1,10 @@
-#include "changesmodel.h"
+#include "main/changesmodel.h"
 
 #include <QDateTime>
 #include <QIcon>
 #include <QJsonObject>
 
-#include "textformat.h"
+#include "common/textformat.h"
 
 ChangesModel::ChangesModel(QObject* parent) : QStandardItemModel(parent) {
     setColumnCount(ColumnCount);

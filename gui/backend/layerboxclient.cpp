@@ -1,4 +1,4 @@
-#include "layerboxclient.h"
+#include "backend/layerboxclient.h"
 
 #include <QCoreApplication>
 #include <QDir>

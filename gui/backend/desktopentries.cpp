@@ -1,4 +1,4 @@
-#include "desktopentries.h"
+#include "backend/desktopentries.h"
 
 #include <QDir>
 #include <QFile>
@@ -8,7 +8,7 @@
 #include <QStandardPaths>
 #include <algorithm>
 
-#include "textformat.h"
+#include "common/textformat.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "profilesummary.h"
+#include "main/profilesummary.h"
 
 #include <QDir>
 #include <QGridLayout>
@@ -7,10 +7,10 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include "common/textformat.h"
+#include "main/profilelistmodel.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
-#include "profilelistmodel.h"
-#include "textformat.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "changesview.h"
+#include "main/changesview.h"
 
 #include <QComboBox>
 #include <QFile>
@@ -23,12 +23,12 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include "backend/layerboxclient.h"
 #include "base/paths.h"
-#include "changesmodel.h"
-#include "dialogasker.h"
-#include "layerboxclient.h"
+#include "common/textformat.h"
+#include "dialogs/dialogasker.h"
+#include "main/changesmodel.h"
 #include "profile/profile.h"
-#include "textformat.h"
 
 namespace {
 constexpr qint64 kTextPreviewBytes = 256 * 1024;

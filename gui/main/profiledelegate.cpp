@@ -1,10 +1,10 @@
-#include "profiledelegate.h"
+#include "main/profiledelegate.h"
 
 #include <QApplication>
 #include <QPainter>
 #include <QPainterPath>
 
-#include "profilelistmodel.h"
+#include "main/profilelistmodel.h"
 
 namespace {
 constexpr int kIcon = 32;

@@ -4,7 +4,7 @@
 
 #include <QDialog>
 
-#include "sandboxlaunch.h"
+#include "backend/sandboxlaunch.h"
 
 class ProfileListModel;
 class QCheckBox;

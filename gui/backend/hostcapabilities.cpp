@@ -1,4 +1,4 @@
-#include "hostcapabilities.h"
+#include "backend/hostcapabilities.h"
 
 #include <QCoreApplication>
 #include <QFile>

@@ -1,4 +1,4 @@
-#include "newprofilewizard.h"
+#include "dialogs/newprofilewizard.h"
 
 #include <QButtonGroup>
 #include <QDir>
@@ -17,12 +17,12 @@
 #include <QVBoxLayout>
 #include <QWizardPage>
 
-#include "desktopentries.h"
-#include "dialogasker.h"
+#include "backend/desktopentries.h"
+#include "backend/profilejson.h"
+#include "common/textformat.h"
+#include "dialogs/dialogasker.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
-#include "profilejson.h"
-#include "textformat.h"
 
 namespace {
 

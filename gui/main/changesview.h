@@ -6,7 +6,7 @@
 
 #include <QWidget>
 
-#include "logpanel.h"
+#include "main/logpanel.h"
 
 class ChangesFilterModel;
 class ChangesModel;

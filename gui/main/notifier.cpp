@@ -1,4 +1,4 @@
-#include "notifier.h"
+#include "main/notifier.h"
 
 #include <QDBusConnection>
 #include <QDBusMessage>

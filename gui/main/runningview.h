@@ -6,7 +6,7 @@
 #include <QElapsedTimer>
 #include <QWidget>
 
-#include "logpanel.h"
+#include "main/logpanel.h"
 
 class InstanceModel;
 class LayerboxClient;

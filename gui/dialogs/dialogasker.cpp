@@ -1,4 +1,4 @@
-#include "dialogasker.h"
+#include "dialogs/dialogasker.h"
 
 #include <QCheckBox>
 #include <QFileDialog>
