@@ -12,6 +12,8 @@
 #include <QTimer>
 #include <memory>
 
+#include "common/textformat.h"
+
 QString CommandResult::commandLine() const {
     return QStringLiteral("layerbox ") + args.join(QLatin1Char(' '));
 }
@@ -23,11 +25,8 @@ QString CommandResult::errorLine() const {
                    : startError;
     const QStringList lines = err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     for (auto it = lines.crbegin(); it != lines.crend(); ++it) {
-        QString line = it->trimmed();
-        if (line.isEmpty()) continue;
-        if (line.startsWith(QLatin1String("layerbox: "))) line.remove(0, 10);
-        if (line.startsWith(QLatin1String("error: "))) line.remove(0, 7);
-        return line;
+        const QString line = runnerMessage(*it);
+        if (!line.isEmpty()) return line;
     }
     if (timedOut) return QCoreApplication::translate("LayerboxClient", "timed out; it was stopped");
     if (crashed) return QCoreApplication::translate("LayerboxClient", "crashed");
@@ -47,6 +46,24 @@ QJsonValue CommandResult::json(QString* error) const {
     }
     if (doc.isArray()) return doc.array();
     return doc.object();
+}
+
+QString runnerMessage(const QString& text, bool errorsOnly) {
+    static const QLatin1String prefix("layerbox: "), error("error: ");
+    QString line = text.trimmed();
+    const bool ours = line.startsWith(prefix);
+    if (ours) line.remove(0, prefix.size());
+    const bool anError = ours && line.startsWith(error);
+    if (line.startsWith(error)) line.remove(0, error.size());
+    return errorsOnly && !anError ? QString() : line;
+}
+
+std::optional<NameRefusal> NameRefusal::from(const CommandResult& r) {
+    if (r.ok() || !r.started) return std::nullopt;
+    const QJsonObject o = r.json().toObject();
+    if (!o.contains("exists") || !o.value("error").isString()) return std::nullopt;
+    return NameRefusal{o.value("name").toString(), o.value("exists").toBool(),
+                       o.value("error").toString()};
 }
 
 LayerboxClient::LayerboxClient(QObject* parent) : QObject(parent), binary_(locateBinary()) {}
@@ -76,6 +93,47 @@ QStringList LayerboxClient::recoverArgs(const QString& profile, const QStringLis
     if (!toDir.isEmpty()) a << "--to" << toDir;
     if (force) a << "--force";
     return a;
+}
+
+QStringList LayerboxClient::importArgs(const QString& file, const QString& as, bool replace) {
+    QStringList a{"profile", "import", file, "--json"};
+    if (!as.isEmpty()) a << "--as" << as;
+    if (replace) a << "--force";
+    return a;
+}
+
+QStringList LayerboxClient::removeArgs(const QString& profile, bool withData) {
+    QStringList a{"profile", "rm", profile, "--json"};
+    if (withData) a << "--data";
+    return a;
+}
+
+QString LayerboxClient::openTerminal(const QString& profile, QString* error) {
+    QString terminal;
+    for (const char* t :
+         {"x-terminal-emulator", "gnome-terminal", "konsole", "xfce4-terminal", "xterm"}) {
+        terminal = QStandardPaths::findExecutable(QString::fromLatin1(t));
+        if (!terminal.isEmpty()) break;
+    }
+    if (terminal.isEmpty()) {
+        *error = tr("no terminal emulator found (install xterm or set up x-terminal-emulator)");
+        return {};
+    }
+    // The terminal runs on the host; the shell in it runs in the sandbox, with a terminal of
+    // its own (layerbox gives it a private pty).
+    const QStringList inner{
+        binary_, "run",     "--profile", profile,
+        "--",    "/bin/sh", "-c",        "command -v bash >/dev/null && exec bash -l; exec sh -l"};
+    QStringList args;
+    if (terminal.endsWith(QLatin1String("gnome-terminal")))
+        args << "--" << inner;
+    else
+        args << "-e" << inner;
+    if (!QProcess::startDetached(terminal, args, QDir::homePath())) {
+        *error = tr("could not start %1").arg(terminal);
+        return {};
+    }
+    return textformat::command(inner);
 }
 
 QStringList LayerboxClient::discardArgs(const QString& profile, const QStringList& paths) {

@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QStringList>
 #include <functional>
+#include <optional>
 
 #include "backend/sandboxlaunch.h"
 
@@ -30,6 +31,19 @@ struct CommandResult {
     // stdout parsed as JSON (an undefined value when it is not JSON; `error` says why).
     QJsonValue json(QString* error = nullptr) const;
 };
+
+// What `layerbox profile import|duplicate|rename ... --json` said when it refused a name.
+struct NameRefusal {
+    QString name;         // the name it would have used (empty when none could be told)
+    bool exists = false;  // taken; otherwise not usable
+    QString error;
+    // std::nullopt when the command failed for another reason (or did not fail).
+    static std::optional<NameRefusal> from(const CommandResult& result);
+};
+
+// A line `layerbox` printed on stderr without its "layerbox: " and "error: " prefixes; empty
+// for a line that is not one of its errors when `errorsOnly`.
+QString runnerMessage(const QString& line, bool errorsOnly = false);
 
 class LayerboxClient : public QObject {
     Q_OBJECT
@@ -79,6 +93,23 @@ public:
     static QStringList desktopArgs(bool install, const QString& profile) {
         return {"desktop", install ? "install" : "remove", profile};
     }
+    // Profiles: the core names, checks and moves them (with the sandbox's data, under its
+    // lock); `--json` answers say when a name cannot be used (ProfileAnswer).
+    static QStringList importArgs(const QString& file, const QString& as, bool replace);
+    static QStringList duplicateArgs(const QString& from, const QString& to) {
+        return {"profile", "duplicate", from, to, "--json"};
+    }
+    static QStringList renameArgs(const QString& from, const QString& to) {
+        return {"profile", "rename", from, to, "--json"};
+    }
+    static QStringList removeArgs(const QString& profile, bool withData);
+    static QStringList exportArgs(const QString& profile, const QString& file) {
+        return {"profile", "export", profile, file};
+    }
+
+    // Start a terminal emulator on the host whose shell runs in `profile`'s sandbox. Returns
+    // the command line it ran, or an empty string with `error` set.
+    QString openTerminal(const QString& profile, QString* error);
 
 signals:
     // A command failed; the main window shows this in the log panel.

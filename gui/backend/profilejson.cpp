@@ -7,15 +7,15 @@
 #include <QStringList>
 #include <algorithm>
 
-#include "profile/profile.h"
+#include "backend/profiles.h"
 
 namespace profilejson {
 
 const QList<FieldInfo>& fields() {
     static const QList<FieldInfo> table = [] {
         QList<FieldInfo> out;
-        for (const std::string& line : lb::profileFieldTable()) {
-            const QStringList parts = QString::fromStdString(line).split(QLatin1Char('\t'));
+        for (const QString& line : profiles::fieldTable()) {
+            const QStringList parts = line.split(QLatin1Char('\t'));
             if (parts.size() < 4) continue;
             out.append({parts[0], parts[1], parts[2], parts.mid(3).join(QLatin1Char('\t'))});
         }

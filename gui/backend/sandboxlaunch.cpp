@@ -10,6 +10,8 @@
 
 #include <cerrno>
 
+#include "backend/layerboxclient.h"
+
 namespace {
 constexpr int kStatusFd = 3;
 }
@@ -201,9 +203,7 @@ void SandboxLaunch::onProcessFinished(int exitCode, QProcess::ExitStatus status)
     } else {
         e.insert("status", exitCode);
         if (exitCode != 0) {
-            QString why = lastErrorLine_;
-            if (why.startsWith(QLatin1String("layerbox: "))) why.remove(0, 10);
-            if (why.startsWith(QLatin1String("error: "))) why.remove(0, 7);
+            const QString why = runnerMessage(lastErrorLine_);
             e.insert("error",
                      why.isEmpty() ? tr("layerbox exited with status %1").arg(exitCode) : why);
         }

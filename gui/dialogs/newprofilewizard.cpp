@@ -19,10 +19,9 @@
 
 #include "backend/desktopentries.h"
 #include "backend/profilejson.h"
+#include "backend/profiles.h"
 #include "common/textformat.h"
 #include "dialogs/dialogasker.h"
-#include "profile/profile.h"
-#include "profile/profile_store.h"
 
 namespace {
 
@@ -30,14 +29,6 @@ constexpr int kEntryRole = Qt::UserRole;
 constexpr int kCommandRole = Qt::UserRole + 1;
 constexpr int kIconRole = Qt::UserRole + 2;
 constexpr int kNameRole = Qt::UserRole + 3;
-
-QString q(const std::string& s) {
-    return QString::fromStdString(s);
-}
-
-lb::ProfileStore store() {
-    return lb::ProfileStore(lb::Paths::fromEnvironment());
-}
 
 QJsonArray array(const QStringList& l) {
     QJsonArray a;
@@ -326,9 +317,8 @@ void NewProfileWizard::suggestNames() {
         name.remove(0, 1);
     name = name.left(64);
     // Do not suggest a name that is taken.
-    const lb::ProfileStore st = store();
     QString candidate = name;
-    for (int n = 2; !candidate.isEmpty() && st.find(candidate.toStdString()); ++n)
+    for (int n = 2; !candidate.isEmpty() && profiles::find(candidate); ++n)
         candidate = QStringLiteral("%1-%2").arg(name).arg(n);
     name_->setText(candidate);
     if (title_->text().isEmpty() || !title_->isModified()) title_->setText(title);
@@ -337,9 +327,9 @@ void NewProfileWizard::suggestNames() {
 QString NewProfileWizard::nameProblem() const {
     const QString n = name_->text().trimmed();
     if (n.isEmpty()) return tr("Give the profile a name.");
-    if (!lb::isValidProfileName(n.toStdString()))
+    if (!profiles::isValidName(n))
         return tr("Use lower-case letters, digits, - and _ (starting with a letter or digit).");
-    auto ref = store().find(n.toStdString());
+    auto ref = profiles::find(n);
     if (ref && !ref->builtin) return tr("You already have a profile named %1.").arg(n);
     if (ref && ref->builtin)
         return tr("%1 is a built-in profile; choose another name (or edit the built-in one to "
@@ -366,7 +356,7 @@ NewProfileWizard::Choice NewProfileWizard::choice() const {
 }
 
 QString NewProfileWizard::profileText(const Choice& c) {
-    QJsonObject p{{"version", lb::kProfileVersion}, {"name", c.name}};
+    QJsonObject p{{"version", profiles::formatVersion()}, {"name", c.name}};
     if (!c.title.isEmpty()) p.insert("title", c.title);
     p.insert("description", tr("Created by the new-profile wizard: %1.").arg(trustLabel(c.trust)));
     if (!c.icon.isEmpty()) p.insert("icon", c.icon);
@@ -419,10 +409,9 @@ void NewProfileWizard::updateSummary() {
                                trustLabel(c.trust)));
     const QString text = profileText(c);
     preview_->setPlainText(text);
-    const auto diags = lb::validateProfileText(text.toStdString(), (c.name + ".json").toStdString(),
-                                               c.name.toStdString());
-    saveMessage_->setText(diags.empty() ? QString()
-                                        : QStringLiteral("\u26a0 ") + q(diags.front().text()));
+    const auto diags = profiles::validate(text, c.name + QStringLiteral(".json"), c.name);
+    saveMessage_->setText(diags.isEmpty() ? QString()
+                                          : QStringLiteral("\u26a0 ") + diags.front().text);
 }
 
 bool NewProfileWizard::createProfile() {
@@ -432,9 +421,9 @@ bool NewProfileWizard::createProfile() {
         saveMessage_->setText(QStringLiteral("\u26a0 ") + problem);
         return false;
     }
-    lb::Status s = store().save(c.name.toStdString(), profileText(c).toStdString(), "");
-    if (!s) {
-        saveMessage_->setText(QStringLiteral("\u26a0 ") + q(s.error().message()));
+    const profiles::SaveResult s = profiles::save(c.name, profileText(c), QString());
+    if (!s.ok) {
+        saveMessage_->setText(QStringLiteral("\u26a0 ") + s.error);
         return false;
     }
     created_ = c.name;

@@ -17,12 +17,11 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
-#include <cerrno>
-
 #include "backend/desktopentries.h"
 #include "backend/hostcapabilities.h"
 #include "backend/layerboxclient.h"
 #include "backend/profilejson.h"
+#include "backend/profiles.h"
 #include "dialogs/dialogasker.h"
 #include "editor/desktoppage.h"
 #include "editor/environmentpage.h"
@@ -32,20 +31,6 @@
 #include "editor/networkpage.h"
 #include "editor/resourcespage.h"
 #include "editor/securitypage.h"
-#include "profile/profile.h"
-#include "profile/profile_store.h"
-
-namespace {
-
-QString q(const std::string& s) {
-    return QString::fromStdString(s);
-}
-
-lb::ProfileStore store() {
-    return lb::ProfileStore(lb::Paths::fromEnvironment());
-}
-
-}  // namespace
 
 ProfileEditor::ProfileEditor(LayerboxClient* client, const QString& profileName, QWidget* parent)
     : QWidget(parent, Qt::Window)
@@ -179,24 +164,20 @@ ProfileEditor::ProfileEditor(LayerboxClient* client, const QString& profileName,
 ProfileEditor::~ProfileEditor() = default;
 
 QString ProfileEditor::builtinPath() const {
-    return q(store().paths().builtinProfileDir) + QLatin1Char('/') + name_ +
-           QStringLiteral(".json");
+    return profiles::builtinPath(name_);
 }
 
 void ProfileEditor::load() {
-    const lb::ProfileStore st = store();
-    userPath_ = q(st.userPath(name_.toStdString()));
-    tag_ = q(lb::ProfileStore::tagOf(userPath_.toStdString()));
+    userPath_ = profiles::userPath(name_);
+    tag_ = profiles::tagOf(userPath_);
     askedTag_.reset();
     diskChanged_ = false;
     loaded_ = false;
-    auto ref = st.find(name_.toStdString());
     QString error;
-    if (!ref) {
-        error = q(ref.error().message());
-    } else {
+    auto ref = profiles::find(name_, &error);
+    if (ref) {
         builtin_ = ref->builtin;
-        filePath_ = q(ref->path);
+        filePath_ = ref->path;
         QFile f(filePath_);
         if (!f.open(QIODevice::ReadOnly)) {
             error = tr("cannot read %1: %2").arg(filePath_, f.errorString());
@@ -205,16 +186,12 @@ void ProfileEditor::load() {
             fileObject_ = builtin_ ? QJsonObject() : profilejson::parseObject(text, &error);
             // A built-in profile is saved as the user's copy that extends it by its own name.
             extends_ = builtin_ ? name_ : fileObject_.value("extends").toString();
-            parentShown_ = builtin_            ? q(lb::extendsOfText(text.toStdString()))
+            parentShown_ = builtin_            ? profiles::extendsOf(QString::fromUtf8(text))
                            : extends_ == name_ ? tr("the built-in %1").arg(name_)
                                                : extends_;
             if (error.isEmpty()) {
-                auto merged = lb::mergedProfileJson(st, filePath_.toStdString(), true);
-                if (!merged)
-                    error = q(merged.error().message());
-                else
-                    effective_ =
-                        profilejson::parseObject(QByteArray::fromStdString(*merged), &error);
+                const QString merged = profiles::mergedJson(filePath_, true, &error);
+                if (error.isEmpty()) effective_ = profilejson::parseObject(merged.toUtf8(), &error);
             }
         }
     }
@@ -234,7 +211,7 @@ void ProfileEditor::load() {
         return;
     }
     effective_.remove("extends");
-    effective_.insert("version", lb::kProfileVersion);
+    effective_.insert("version", profiles::formatVersion());
     effective_.insert("name", name_);
     for (EditorPage* p : pages_) {
         p->setEnabled(true);
@@ -306,11 +283,11 @@ void ProfileEditor::validateNow() {
         return;
     }
     const QString text = profilejson::toText(collect());
-    const auto diags = lb::validateProfileText(text.toStdString(), (name_ + ".json").toStdString(),
-                                               name_.toStdString());
+    const auto diags = profiles::validate(text, name_ + QStringLiteral(".json"), name_);
     QStringList unplaced;
-    for (const lb::Diagnostic& d : diags) {
-        const QString pointer = q(d.pointer), message = q(d.message);
+    for (const profiles::Diagnostic& d : diags) {
+        const QString& pointer = d.pointer;
+        const QString& message = d.message;
         problems_ << (pointer.isEmpty() ? message : pointer + QStringLiteral(": ") + message);
         bool placed = false;
         for (EditorPage* p : pages_)
@@ -367,13 +344,13 @@ QString ProfileEditor::pendingText(QString* error) const {
     if (!extends_.isEmpty()) {
         const bool self = extends_ == name_;
         const QString parent = self ? builtinPath() : extends_;
-        auto r = lb::overridesAgainst(store(), parent.toStdString(),
-                                      profilejson::toText(current).toStdString());
-        if (!r) {
-            if (error) *error = q(r.error().message());
+        QString why;
+        const QString r = profiles::overridesAgainst(parent, profilejson::toText(current), &why);
+        if (!why.isEmpty()) {
+            if (error) *error = why;
             return {};
         }
-        QJsonObject out = profilejson::parseObject(QByteArray::fromStdString(*r));
+        QJsonObject out = profilejson::parseObject(r.toUtf8());
         out.insert("extends", extends_);
         for (const char* keep : {"$schema", "$comment"})
             if (fileObject_.contains(keep)) out.insert(keep, fileObject_.value(keep));
@@ -381,7 +358,7 @@ QString ProfileEditor::pendingText(QString* error) const {
     }
     QJsonObject file = fileObject_;
     profilejson::applyChanges(file, baseline_, current);
-    file.insert("version", lb::kProfileVersion);
+    file.insert("version", profiles::formatVersion());
     file.insert("name", name_);
     return profilejson::toText(file);
 }
@@ -395,9 +372,8 @@ bool ProfileEditor::save() {
         status_->setText(tr("\u26a0 Cannot save: %1").arg(error));
         return false;
     }
-    const lb::ProfileStore st = store();
-    lb::Status s = st.save(name_.toStdString(), text.toStdString(), tag_.toStdString());
-    if (!s && (s.error().code() == ESTALE || s.error().code() == EEXIST)) {
+    profiles::SaveResult s = profiles::save(name_, text, tag_);
+    if (!s.ok && s.stale) {
         Question qn;
         qn.id = questions::kOverwriteProfile;
         qn.title = tr("Profile changed on disk");
@@ -417,14 +393,13 @@ bool ProfileEditor::save() {
             return false;
         }
         if (choice != QLatin1String("overwrite")) return false;
-        s = st.save(name_.toStdString(), text.toStdString(),
-                    lb::ProfileStore::tagOf(userPath_.toStdString()));
+        s = profiles::save(name_, text, profiles::tagOf(userPath_));
     }
-    if (!s) {
-        status_->setText(tr("\u26a0 Not saved: %1").arg(q(s.error().message())));
+    if (!s.ok) {
+        status_->setText(tr("\u26a0 Not saved: %1").arg(s.error));
         return false;
     }
-    tag_ = q(lb::ProfileStore::tagOf(userPath_.toStdString()));
+    tag_ = profiles::tagOf(userPath_);
     askedTag_.reset();
     diskChanged_ = false;
     if (builtin_) parentShown_ = tr("the built-in %1").arg(name_);
@@ -458,7 +433,7 @@ void ProfileEditor::checkDisk() {
     // Atomic saves replace the file: watch the new one.
     if (QFileInfo::exists(userPath_) && !watcher_->files().contains(userPath_))
         watcher_->addPath(userPath_);
-    const QString now = q(lb::ProfileStore::tagOf(userPath_.toStdString()));
+    const QString now = profiles::tagOf(userPath_);
     if (now == tag_ || (askedTag_ && now == *askedTag_)) return;
     Question qn;
     qn.id = questions::kFileChanged;

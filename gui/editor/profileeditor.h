@@ -1,9 +1,9 @@
 // The profile editor: one page per section of the profile, every control validated by the
-// core (lb::validateProfileText) with the message beside it, Save disabled while anything is
-// invalid. Saves are atomic and stale-checked (lb::ProfileStore::save with the tag of the
-// file as it was read); a profile with a parent is saved as its differences from it
-// (lb::overridesAgainst). Unsaved changes are never dropped silently, and a change of the file
-// on disk is noticed and offered for reload.
+// core (profiles::validate) with the message beside it, Save disabled while anything is
+// invalid. Saves are atomic and stale-checked (profiles::save with the tag of the file as it
+// was read); a profile with a parent is saved as its differences from it
+// (profiles::overridesAgainst). Unsaved changes are never dropped silently, and a change of
+// the file on disk is noticed and offered for reload.
 #pragma once
 
 #include <QJsonObject>

@@ -24,11 +24,10 @@
 #include <QVBoxLayout>
 
 #include "backend/layerboxclient.h"
-#include "base/paths.h"
+#include "backend/profiles.h"
 #include "common/textformat.h"
 #include "dialogs/dialogasker.h"
 #include "main/changesmodel.h"
-#include "profile/profile.h"
 
 namespace {
 constexpr qint64 kTextPreviewBytes = 256 * 1024;
@@ -416,7 +415,7 @@ void ChangesView::commitAsLayer() {
     q.initial = profile_ + QStringLiteral("-layer");
     const auto name = DialogAsker::instance().askText(this, q);
     if (!name) return;
-    if (!lb::isValidProfileName(name->toStdString())) {
+    if (!profiles::isValidName(*name)) {
         emit log(LogPanel::Level::Error, profile_,
                  tr("\u201c%1\u201d is not a valid layer name").arg(*name));
         return;
@@ -476,9 +475,7 @@ void ChangesView::showPreview() {
         previewMessage_->setText(tr("Deleted in the sandbox: the program no longer sees it."));
         return;
     }
-    const lb::Paths paths_ = lb::Paths::fromEnvironment();
-    const QString upper = QString::fromStdString(paths_.sandboxDir(profile_.toStdString())) +
-                          QStringLiteral("/upper");
+    const QString upper = profiles::sandboxDir(profile_) + QStringLiteral("/upper");
     const QString file = upper + paths.first();
     const QFileInfo fi(file);
     if (fi.isSymLink()) {

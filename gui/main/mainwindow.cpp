@@ -7,7 +7,6 @@
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QFile>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -18,11 +17,8 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QProcess>
-#include <QSaveFile>
 #include <QSettings>
 #include <QSplitter>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -31,7 +27,7 @@
 #include <QVBoxLayout>
 
 #include "backend/layerboxclient.h"
-#include "backend/profilejson.h"
+#include "backend/profiles.h"
 #include "backend/sandboxlaunch.h"
 #include "common/textformat.h"
 #include "dialogs/dialogasker.h"
@@ -48,18 +44,8 @@
 #include "main/profilelistmodel.h"
 #include "main/profilesummary.h"
 #include "main/runningview.h"
-#include "profile/profile.h"
-#include "profile/profile_store.h"
 
 namespace {
-
-QString q(const std::string& s) {
-    return QString::fromStdString(s);
-}
-
-lb::ProfileStore store() {
-    return lb::ProfileStore(lb::Paths::fromEnvironment());
-}
 
 // Actions by name into a menu or tool bar; nullptr is a separator.
 template <class Target>
@@ -70,15 +56,6 @@ void fill(Target* target, const MainWindow* w, std::initializer_list<const char*
         else
             target->addSeparator();
     }
-}
-
-QByteArray readAll(const QString& path, QString* error) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
-        *error = f.errorString();
-        return {};
-    }
-    return f.readAll();
 }
 
 }  // namespace
@@ -391,10 +368,6 @@ void MainWindow::showProfileMenu(const QPoint& pos) {
     menu.exec(list_->viewport()->mapToGlobal(pos));
 }
 
-void MainWindow::log(int level, const QString& source, const QString& text) {
-    log_->append(static_cast<LogPanel::Level>(level), source, text);
-}
-
 void MainWindow::refreshProfiles() {
     const QString keep = selectedProfile();
     model_->reload();
@@ -405,9 +378,8 @@ void MainWindow::refreshProfiles() {
 
 void MainWindow::refreshChangeCounts() {
     // Only profiles that have a sandbox folder can have changes; one `diff` at a time.
-    const lb::Paths paths = lb::Paths::fromEnvironment();
     for (const QString& n : model_->names())
-        if (!changeQueue_.contains(n) && QFileInfo::exists(q(paths.sandboxDir(n.toStdString()))))
+        if (!changeQueue_.contains(n) && QFileInfo::exists(profiles::sandboxDir(n)))
             changeQueue_ << n;
     if (!countingChanges_) countNextChanges();
 }
@@ -487,7 +459,6 @@ void MainWindow::duplicateProfile() {
     const ProfileEntry* e = model_->entry(selectedProfile());
     if (!e) return;
     const QString from = e->name;
-    const QString path = e->path;
     TextQuestion tq;
     tq.id = questions::kDuplicateName;
     tq.title = tr("Duplicate profile");
@@ -495,33 +466,21 @@ void MainWindow::duplicateProfile() {
     tq.initial = from + QStringLiteral("-copy");
     const auto name = DialogAsker::instance().askText(this, tq);
     if (!name) return;
-    if (!lb::isValidProfileName(name->toStdString())) {
-        log_->error(from, tr("\u201c%1\u201d is not a valid profile name").arg(*name));
-        return;
-    }
-    if (model_->entry(*name)) {
-        log_->error(from, tr("a profile named %1 exists already").arg(*name));
-        return;
-    }
-    QString error;
-    const QByteArray text = readAll(path, &error);
-    if (!error.isEmpty()) {
-        log_->error(from, error);
-        return;
-    }
-    auto renamed = lb::renamedProfileText(text.toStdString(), name->toStdString());
-    if (!renamed) {
-        log_->error(from, q(renamed.error().message()));
-        return;
-    }
-    lb::Status s = store().save(name->toStdString(), *renamed, "");
-    if (!s) {
-        log_->error(from, q(s.error().message()));
-        return;
-    }
-    model_->reload();
-    selectProfile(*name);
-    log_->info(*name, tr("copied from %1").arg(from));
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;
+    client_->run(
+        LayerboxClient::duplicateArgs(from, *name), this,
+        [this, from](const CommandResult& r) {
+            if (!r.ok()) {
+                log_->error(from, r.errorLine());
+                return;
+            }
+            const QString copy = r.json().toObject().value("name").toString();
+            model_->reload();
+            selectProfile(copy);
+            log_->info(copy, tr("copied from %1").arg(from));
+        },
+        opts);
 }
 
 void MainWindow::renameProfile() {
@@ -539,41 +498,23 @@ void MainWindow::renameProfile() {
     tq.initial = from;
     const auto name = DialogAsker::instance().askText(this, tq);
     if (!name || *name == from) return;
-    if (!lb::isValidProfileName(name->toStdString())) {
-        log_->error(from, tr("\u201c%1\u201d is not a valid profile name").arg(*name));
-        return;
-    }
-    if (model_->entry(*name)) {
-        log_->error(from, tr("a profile named %1 exists already").arg(*name));
-        return;
-    }
     if (!ensureEditorsClosed(from)) return;
-    const lb::ProfileStore st = store();
-    QString error;
-    const QByteArray text = readAll(q(st.userPath(from.toStdString())), &error);
-    if (!error.isEmpty()) {
-        log_->error(from, error);
-        return;
-    }
-    auto renamed = lb::renamedProfileText(text.toStdString(), name->toStdString());
-    if (!renamed) {
-        log_->error(from, q(renamed.error().message()));
-        return;
-    }
-    if (lb::Status s = st.save(name->toStdString(), *renamed, ""); !s) {
-        log_->error(from, q(s.error().message()));
-        return;
-    }
-    // The sandbox's data follows its profile (not running, checked above).
-    const QString oldData = q(st.paths().sandboxDir(from.toStdString()));
-    const QString newData = q(st.paths().sandboxDir(name->toStdString()));
-    if (QFileInfo::exists(oldData) && !QFileInfo::exists(newData) &&
-        !QDir().rename(oldData, newData))
-        log_->warning(*name, tr("its sandbox data stayed in %1").arg(oldData));
-    if (lb::Status s = st.remove(from.toStdString()); !s) log_->error(from, q(s.error().message()));
-    model_->reload();
-    selectProfile(*name);
-    log_->info(*name, tr("renamed from %1").arg(from));
+    // The core moves the sandbox's data with it, under the sandbox's lock.
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;
+    client_->run(
+        LayerboxClient::renameArgs(from, *name), this,
+        [this, from](const CommandResult& r) {
+            if (!r.ok()) {
+                log_->error(from, r.errorLine());
+                return;
+            }
+            const QString to = r.json().toObject().value("name").toString();
+            model_->reload();
+            selectProfile(to);
+            log_->info(to, tr("renamed from %1").arg(from));
+        },
+        opts);
 }
 
 void MainWindow::deleteProfile() {
@@ -581,8 +522,7 @@ void MainWindow::deleteProfile() {
     if (!e || e->builtin) return;
     const QString name = e->name;
     const bool shadows = e->overridesBuiltin;
-    const lb::ProfileStore st = store();
-    const QString data = q(st.paths().sandboxDir(name.toStdString()));
+    const bool hasData = QFileInfo::exists(profiles::sandboxDir(name));
     Question qn;
     qn.id = questions::kDeleteProfile;
     qn.title = tr("Delete profile");
@@ -593,33 +533,27 @@ void MainWindow::deleteProfile() {
     qn.icon = QMessageBox::Warning;
     qn.choices = {{"delete", tr("Delete"), QMessageBox::DestructiveRole},
                   {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
-    if (QFileInfo::exists(data))
-        qn.checkBox = tr("Also delete its sandbox: its home and every change it made");
+    if (hasData) qn.checkBox = tr("Also delete its sandbox: its home and every change it made");
     const Answer a = DialogAsker::instance().ask(this, qn);
     if (a.choice != QLatin1String("delete")) return;
     if (!ensureEditorsClosed(name)) return;
-    auto remove = [this, name]() {
-        if (lb::Status s = store().remove(name.toStdString()); !s) {
-            log_->error(name, q(s.error().message()));
-            return;
-        }
-        model_->reload();
-        log_->info(name, tr("profile deleted"));
-    };
-    if (!(a.checked && QFileInfo::exists(data))) {
-        remove();
-        return;
-    }
-    // The sandbox's files are the runner's to delete (it knows its layout and its locks).
+    // The sandbox's files are the core's to delete (it knows their layout and their lock); the
+    // profile is kept when they cannot be.
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;
     client_->run(
-        LayerboxClient::resetArgs(name), this, [this, name, remove](const CommandResult& r) {
+        LayerboxClient::removeArgs(name, a.checked && hasData), this,
+        [this, name](const CommandResult& r) {
             if (!r.ok()) {
-                log_->error(name, tr("the profile was kept because its sandbox could not be "
-                                     "deleted"));
+                log_->error(name, r.errorLine());
                 return;
             }
-            remove();
-        });
+            model_->reload();
+            log_->info(name, r.json().toObject().value("data_removed").toBool()
+                                 ? tr("profile and sandbox deleted")
+                                 : tr("profile deleted"));
+        },
+        opts);
 }
 
 void MainWindow::importProfile() {
@@ -630,58 +564,53 @@ void MainWindow::importProfile() {
     pq.initial = QDir::homePath();
     pq.filter = tr("Layerbox profiles (*.json);;All files (*)");
     const QString file = DialogAsker::instance().askPath(this, pq);
-    if (file.isEmpty()) return;
-    QString error;
-    const QByteArray text = readAll(file, &error);
-    if (!error.isEmpty()) {
-        log_->error(tr("import"), tr("%1: %2").arg(file, error));
-        return;
-    }
-    QString name = profilejson::parseObject(text).value("name").toString();
-    if (!lb::isValidProfileName(name.toStdString())) name = QFileInfo(file).completeBaseName();
-    if (!lb::isValidProfileName(name.toStdString())) {
-        TextQuestion tq;
-        tq.id = questions::kImportName;
-        tq.title = tr("Import profile");
-        tq.label = tr("Name for the imported profile (a-z, 0-9, - and _):");
-        const auto given = DialogAsker::instance().askText(this, tq);
-        if (!given) return;
-        name = *given;
-    }
-    const lb::ProfileStore st = store();
-    const QString target = q(st.userPath(name.toStdString()));
-    std::string tag;
-    if (QFileInfo::exists(target)) {
-        Question qn;
-        qn.id = questions::kReplaceProfile;
-        qn.title = tr("Replace profile");
-        qn.text = tr("You already have a profile named \u201c%1\u201d.").arg(name);
-        qn.informativeText = tr("Replace it with the imported one?");
-        qn.icon = QMessageBox::Warning;
-        qn.choices = {{"replace", tr("Replace"), QMessageBox::DestructiveRole},
-                      {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
-        if (DialogAsker::instance().ask(this, qn).choice != QLatin1String("replace")) return;
-        if (!ensureEditorsClosed(name)) return;
-        tag = lb::ProfileStore::tagOf(target.toStdString());
-    }
-    auto renamed = lb::renamedProfileText(text.toStdString(), name.toStdString());
-    if (!renamed) {
-        log_->error(tr("import"), q(renamed.error().message()));
-        return;
-    }
-    const auto diags = lb::validateProfileText(*renamed, QFileInfo(file).fileName().toStdString(),
-                                               name.toStdString());
-    if (!diags.empty()) {
-        log_->error(tr("import"), q(diags.front().text()));
-        return;
-    }
-    if (lb::Status s = st.save(name.toStdString(), *renamed, tag); !s) {
-        log_->error(tr("import"), q(s.error().message()));
-        return;
-    }
-    model_->reload();
-    selectProfile(name);
-    log_->info(name, tr("imported from %1").arg(file));
+    if (!file.isEmpty()) importFile(file, {}, false);
+}
+
+void MainWindow::importFile(const QString& file, const QString& as, bool replace) {
+    // The core names the profile (its file's name, else its own "name"), checks it and its
+    // parent, and says when the name cannot be used: then ask, and try again.
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;
+    client_->run(
+        LayerboxClient::importArgs(file, as, replace), this,
+        [this, file](const CommandResult& r) {
+            if (r.ok()) {
+                const QString name = r.json().toObject().value("name").toString();
+                model_->reload();
+                selectProfile(name);
+                log_->info(name, tr("imported from %1").arg(file));
+                return;
+            }
+            const auto refused = NameRefusal::from(r);
+            if (!refused) {
+                log_->error(tr("import"), r.errorLine());
+                return;
+            }
+            if (refused->exists) {
+                Question qn;
+                qn.id = questions::kReplaceProfile;
+                qn.title = tr("Replace profile");
+                qn.text = tr("You already have a profile named \u201c%1\u201d.").arg(refused->name);
+                qn.informativeText = tr("Replace it with the imported one?");
+                qn.icon = QMessageBox::Warning;
+                qn.choices = {{"replace", tr("Replace"), QMessageBox::DestructiveRole},
+                              {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+                if (DialogAsker::instance().ask(this, qn).choice != QLatin1String("replace"))
+                    return;
+                if (!ensureEditorsClosed(refused->name)) return;
+                importFile(file, refused->name, true);
+                return;
+            }
+            TextQuestion tq;
+            tq.id = questions::kImportName;
+            tq.title = tr("Import profile");
+            tq.label =
+                tr("%1\nName for the imported profile (a-z, 0-9, - and _):").arg(refused->error);
+            const auto given = DialogAsker::instance().askText(this, tq);
+            if (given) importFile(file, *given, false);
+        },
+        opts);
 }
 
 void MainWindow::exportProfile() {
@@ -696,18 +625,18 @@ void MainWindow::exportProfile() {
     pq.filter = tr("Layerbox profiles (*.json)");
     const QString file = DialogAsker::instance().askPath(this, pq);
     if (file.isEmpty()) return;
-    auto text = lb::exportProfileJson(store(), e->path.toStdString());
-    if (!text) {
-        log_->error(name, q(text.error().message()));
-        return;
-    }
-    QSaveFile out(file);
-    if (!out.open(QIODevice::WriteOnly) ||
-        out.write(QByteArray::fromStdString(*text)) != qint64(text->size()) || !out.commit()) {
-        log_->error(name, tr("cannot write %1: %2").arg(file, out.errorString()));
-        return;
-    }
-    log_->info(name, tr("exported to %1").arg(file));
+    // Self-contained (parents merged), written atomically by the core.
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;
+    client_->run(
+        LayerboxClient::exportArgs(name, file), this,
+        [this, name, file](const CommandResult& r) {
+            if (!r.ok())
+                log_->error(name, r.errorLine());
+            else
+                log_->info(name, tr("exported to %1").arg(file));
+        },
+        opts);
 }
 
 SandboxLaunch* MainWindow::launchProfile(const QString& nameArg, const QStringList& command,
@@ -744,36 +673,12 @@ void MainWindow::launchWithCommand() {
 void MainWindow::openTerminal() {
     const QString name = selectedProfile();
     if (name.isEmpty()) return;
-    QString terminal;
-    for (const char* t :
-         {"x-terminal-emulator", "gnome-terminal", "konsole", "xfce4-terminal", "xterm"}) {
-        terminal = QStandardPaths::findExecutable(QString::fromLatin1(t));
-        if (!terminal.isEmpty()) break;
-    }
-    if (terminal.isEmpty()) {
-        log_->error(name, tr("no terminal emulator found (install xterm or set up "
-                             "x-terminal-emulator)"));
-        return;
-    }
-    // The terminal runs on the host; the shell in it runs in the sandbox, with a terminal of
-    // its own (layerbox gives it a private pty).
-    QStringList inner{client_->binary(),
-                      "run",
-                      "--profile",
-                      name,
-                      "--",
-                      "/bin/sh",
-                      "-c",
-                      "command -v bash >/dev/null && exec bash -l; exec sh -l"};
-    QStringList args;
-    if (terminal.endsWith(QLatin1String("gnome-terminal")))
-        args << "--" << inner;
+    QString error;
+    const QString command = client_->openTerminal(name, &error);
+    if (command.isEmpty())
+        log_->error(name, error);
     else
-        args << "-e" << inner;
-    if (!QProcess::startDetached(terminal, args, QDir::homePath()))
-        log_->error(name, tr("could not start %1").arg(terminal));
-    else
-        log_->info(name, tr("terminal opened: %1").arg(textformat::command(inner)));
+        log_->info(name, tr("terminal opened: %1").arg(command));
 }
 
 void MainWindow::runSandboxed(const QString& fileArg) {
@@ -867,7 +772,7 @@ void MainWindow::trackLaunch(SandboxLaunch* launch) {
     });
     connect(launch, &SandboxLaunch::output, this, [this, profile](const QString& line, bool) {
         // The runner's own error line comes again, better, in the `exited` event.
-        if (line.startsWith(QLatin1String("layerbox: error: "))) return;
+        if (!runnerMessage(line, true).isEmpty()) return;
         log_->append(LogPanel::Level::Output, profile, line);
     });
     connect(launch, &SandboxLaunch::finished, this, [this, launch, profile](const QJsonObject& ev) {

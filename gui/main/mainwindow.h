@@ -84,7 +84,7 @@ private:
     void showProfileMenu(const QPoint& pos);
     void countNextChanges();
     void desktopEntry(bool install);
-    void log(int level, const QString& source, const QString& text);
+    void importFile(const QString& file, const QString& as, bool replace);
     bool ensureEditorsClosed(const QString& name);
     void restoreSettings();
     void saveSettings();

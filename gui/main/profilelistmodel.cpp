@@ -6,16 +6,10 @@
 #include <QTimer>
 
 #include "backend/desktopentries.h"
-#include "profile/profile.h"
-#include "profile/profile_store.h"
 
 namespace {
 
 constexpr quintptr kGroupId = 0;
-
-QString q(const std::string& s) {
-    return QString::fromStdString(s);
-}
 
 QIcon fallbackIcon() {
     return QIcon::fromTheme(QStringLiteral("application-x-executable"),
@@ -37,8 +31,7 @@ ProfileListModel::ProfileListModel(QObject* parent)
 }
 
 void ProfileListModel::reload() {
-    const lb::ProfileStore store(lb::Paths::fromEnvironment());
-    const QString userDir = q(store.paths().userProfileDir());
+    const QString userDir = profiles::userProfileDir();
     if (!watcher_->directories().isEmpty()) watcher_->removePaths(watcher_->directories());
     if (QFileInfo::exists(userDir)) watcher_->addPath(userDir);
 
@@ -49,46 +42,20 @@ void ProfileListModel::reload() {
             kept.insert(e.name, {e.running, e.changes});
 
     QList<ProfileEntry> fresh[2];
-    for (const lb::ProfileRef& ref : store.list()) {
+    for (const profiles::ProfileInfo& info : profiles::list()) {
         ProfileEntry e;
-        e.name = q(ref.name);
-        e.path = q(ref.path);
-        e.builtin = ref.builtin;
-        e.overridesBuiltin = ref.overridesBuiltin;
-        std::vector<lb::Diagnostic> diags;
-        auto loaded = lb::loadProfile(store, ref.path, &diags);
-        QString iconName;
-        QString desktopId;
-        if (loaded) {
-            const lb::Profile& p = *loaded;
-            e.title = q(p.title);
-            e.description = q(p.description);
-            e.extends = q(p.extends);
-            for (const auto& a : p.command)
-                e.command << q(a);
-            e.network = p.network.mode == lb::NetMode::Nat;
-            e.display = p.desktop.x11 || p.desktop.wayland;
-            e.hasRecoverWatch = !p.filesystem.recoverWatch.empty();
-            e.home = p.filesystem.home == lb::HomeMode::Private ? QStringLiteral("private")
-                     : p.filesystem.home == lb::HomeMode::Tmpfs ? QStringLiteral("tmpfs")
-                                                                : QStringLiteral("overlay");
-            iconName = q(p.icon);
-            desktopId = q(p.desktopEntry);
-        } else {
-            e.valid = false;
-            e.error = q(loaded.error().message());
-        }
+        static_cast<profiles::ProfileInfo&>(e) = info;
         if (e.title.isEmpty()) e.title = e.name;
         QIcon icon;
-        if (auto de = desktopentries::find(desktopId); de && !de->icon.isEmpty())
+        if (auto de = desktopentries::find(info.desktopEntry); de && !de->icon.isEmpty())
             icon = desktopentries::icon(de->icon);
-        if (icon.isNull()) icon = desktopentries::icon(iconName);
+        if (icon.isNull()) icon = desktopentries::icon(info.icon);
         e.icon = icon.isNull() ? fallbackIcon() : icon;
         if (auto it = kept.constFind(e.name); it != kept.constEnd()) {
             e.running = it->first;
             e.changes = it->second;
         }
-        fresh[ref.builtin ? BuiltinGroup : UserGroup].append(e);
+        fresh[e.builtin ? BuiltinGroup : UserGroup].append(e);
     }
     beginResetModel();
     groups_[0] = fresh[0];

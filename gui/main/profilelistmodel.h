@@ -1,6 +1,7 @@
 // The profiles as a two-level tree: "Your profiles" and "Built-in profiles", each profile with
 // its title, icon (from the application's desktop entry when it has one), whether it is
-// running and how many changes wait in its sandbox. Read through the core's ProfileStore.
+// running and how many changes wait in its sandbox. Read through the profile library
+// (backend/profiles.h).
 #pragma once
 
 #include <QAbstractItemModel>
@@ -10,25 +11,15 @@
 #include <QSortFilterProxyModel>
 #include <QStringList>
 
+#include "backend/profiles.h"
+
 class QFileSystemWatcher;
 class QTimer;
 
-struct ProfileEntry {
-    QString name;
-    QString title;
-    QString description;
-    QString path;
-    QString extends;
-    QString error;  // why it does not load, empty when valid
-    QStringList command;
+// A profile as the list shows it: what the core loaded, its icon, and what other parts of
+// the GUI found out (running instances, pending changes).
+struct ProfileEntry : profiles::ProfileInfo {
     QIcon icon;
-    bool builtin = false;
-    bool overridesBuiltin = false;
-    bool valid = true;
-    bool network = false;
-    bool display = false;
-    bool hasRecoverWatch = false;
-    QString home;
     int running = 0;
     int changes = -1;  // pending changes in its sandbox; -1 when unknown
 };

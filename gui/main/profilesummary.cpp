@@ -9,16 +9,6 @@
 
 #include "common/textformat.h"
 #include "main/profilelistmodel.h"
-#include "profile/profile.h"
-#include "profile/profile_store.h"
-
-namespace {
-
-QString q(const std::string& s) {
-    return QString::fromStdString(s);
-}
-
-}  // namespace
 
 ProfileSummary::ProfileSummary(QWidget* parent)
     : QWidget(parent)
@@ -123,45 +113,33 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
     }
     description_->setText(e->description);
 
-    const lb::ProfileStore store(lb::Paths::fromEnvironment());
-    auto loaded = lb::loadProfile(store, e->path.toStdString());
-    if (!loaded) return;
-    const lb::Profile& p = *loaded;
     QString net;
-    if (p.network.mode == lb::NetMode::None)
+    if (!e->nat)
         net = tr("None");
-    else if (p.network.firewall == "internet-only")
+    else if (e->firewall == QLatin1String("internet-only"))
         net = tr("Internet only (no LAN, no host)");
-    else if (p.network.firewall == "host-only")
+    else if (e->firewall == QLatin1String("host-only"))
         net = tr("This computer only");
     else
         net = tr("Open");
-    if (!p.network.ports.empty())
-        net += p.network.ports.size() == 1 ? tr(", 1 port forwarded")
-                                           : tr(", %1 ports forwarded").arg(p.network.ports.size());
+    if (e->ports > 0)
+        net += e->ports == 1 ? tr(", 1 port forwarded") : tr(", %1 ports forwarded").arg(e->ports);
     facts_[0]->setText(net);
 
     QStringList desk;
-    if (p.desktop.wayland) desk << QStringLiteral("Wayland");
-    if (p.desktop.x11) desk << QStringLiteral("X11");
-    if (p.desktop.audio != "none") desk << tr("sound");
-    if (p.desktop.gpu) desk << tr("GPU");
+    if (e->wayland) desk << QStringLiteral("Wayland");
+    if (e->x11) desk << QStringLiteral("X11");
+    if (e->audio != QLatin1String("none")) desk << tr("sound");
+    if (e->gpu) desk << tr("GPU");
     facts_[1]->setText(desk.isEmpty() ? tr("None") : desk.join(QStringLiteral(", ")));
 
-    switch (p.filesystem.home) {
-        case lb::HomeMode::Private:
-            facts_[2]->setText(tr("Private, kept between runs"));
-            break;
-        case lb::HomeMode::Tmpfs:
-            facts_[2]->setText(tr("Empty, thrown away at exit"));
-            break;
-        case lb::HomeMode::Overlay:
-            facts_[2]->setText(tr("Yours, read-only; changes kept apart"));
-            break;
-    }
+    facts_[2]->setText(e->home == QLatin1String("tmpfs")     ? tr("Empty, thrown away at exit")
+                       : e->home == QLatin1String("overlay") ? tr("Yours, read-only; changes "
+                                                                  "kept apart")
+                                                             : tr("Private, kept between runs"));
     QStringList binds;
-    for (const lb::Bind& b : p.filesystem.binds) {
-        QString h = q(b.host);
+    for (const auto& b : e->binds) {
+        QString h = b.host;
         const QString home = QDir::homePath();
         if (h == home || h.startsWith(home + QLatin1Char('/'))) h.replace(0, home.size(), "~");
         binds << (b.rw ? tr("%1 (read-write)").arg(h) : tr("%1 (read-only)").arg(h));
@@ -169,14 +147,11 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
     facts_[3]->setText(binds.isEmpty() ? tr("None shared") : binds.join(QStringLiteral(", ")));
 
     QStringList limits;
-    if (p.resources.memoryMax)
-        limits << tr("%1 memory").arg(textformat::bytes(qint64(*p.resources.memoryMax)));
-    if (p.resources.tasksMax) limits << tr("%1 tasks").arg(*p.resources.tasksMax);
-    if (p.resources.cpuPercent) limits << tr("%1% CPU").arg(*p.resources.cpuPercent);
+    if (e->memoryMax) limits << tr("%1 memory").arg(textformat::bytes(*e->memoryMax));
+    if (e->tasksMax) limits << tr("%1 tasks").arg(*e->tasksMax);
+    if (e->cpuPercent) limits << tr("%1% CPU").arg(*e->cpuPercent);
     facts_[4]->setText(limits.isEmpty() ? tr("None") : limits.join(QStringLiteral(", ")));
 
-    QStringList argv;
-    for (const auto& a : p.command)
-        argv << q(a);
-    facts_[5]->setText(argv.isEmpty() ? tr("None: give one at launch") : textformat::command(argv));
+    facts_[5]->setText(e->command.isEmpty() ? tr("None: give one at launch")
+                                            : textformat::command(e->command));
 }

@@ -11,7 +11,7 @@
 #include <QTimer>
 #include <QTreeView>
 
-#include "base/paths.h"
+#include "backend/profiles.h"
 #include "dialogs/doctordialog.h"
 #include "dialogs/newprofilewizard.h"
 #include "editor/editorpage.h"
@@ -58,10 +58,8 @@ void ScreenshotRunner::start() {
     // first one.
     auto profile = [w]() {
         const QStringList user = w->profileModel()->userNames();
-        const lb::Paths paths = lb::Paths::fromEnvironment();
         for (const QString& n : user)
-            if (QFileInfo::exists(QString::fromStdString(paths.sandboxDir(n.toStdString()))))
-                return n;
+            if (QFileInfo::exists(profiles::sandboxDir(n))) return n;
         return user.isEmpty() ? QStringLiteral("default") : user.first();
     };
     step(2500, [=, this]() {

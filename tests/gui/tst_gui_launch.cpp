@@ -2,6 +2,7 @@
 // as an unprivileged user. A row appears on the `started` event and goes on `exited`; a launch
 // that fails says why in one line of the log; Stop and Kill end a sandbox.
 #include <QAction>
+#include <QProcess>
 #include <QPushButton>
 #include <QTreeView>
 #include <QtTest>
@@ -242,6 +243,49 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
         QTRY_VERIFY(!processAlive(pid));
         QCOMPARE(w.notifier()->sentCount(), 0);  // asked for: not an error
+        QVERIFY(asker.unexpected.isEmpty());
+    }
+
+    // The core does not move or delete a running sandbox's data, even when the GUI does not
+    // know it runs (it was started from a terminal): the profile and its data stay, and the
+    // log says why. Once it has ended the rename goes through, data and all.
+    void profileActionsWaitForTheSandbox() {
+        ScriptedAsker asker;
+        asker.answerText(questions::kRenameName, QString("job"));
+        asker.answer(questions::kDeleteProfile, "delete", true);
+        asker.answerText(questions::kRenameName, QString("job"));
+        home_->writeProfile("work", R"({"version": 1, "name": "work", "extends": "default"})");
+        const QString data = home_->dataHome() + "/layerbox/sandboxes/";
+        QVERIFY(writeFile(data + "work/upper/etc/marker", "x"));
+        MainWindow w;
+        w.runningView()->setRefreshInterval(3600 * 1000);
+        QTRY_VERIFY(!w.runningView()->refreshInFlight());
+        QProcess p;
+        p.setProcessEnvironment(home_->env());
+        p.start(layerboxBin(),
+                {"run", "--status-fd", "1", "--profile", "work", "--", "sleep", "600"});
+        QVERIFY(p.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT((p.waitForReadyRead(10), p.peek(1 << 16).contains("\"started\"")),
+                                 kLaunchTimeout);
+        w.selectProfile("work");
+        QVERIFY(w.action("actionRename")->isEnabled());  // as far as the GUI knows
+        w.action("actionRename")->trigger();
+        QTRY_VERIFY2(w.logPanel()->text().contains(
+                         "work: error: profile \"work\" is running: stop it before renaming it"),
+                     qPrintable(w.logPanel()->text()));
+        QVERIFY(w.profileModel()->entry("work"));
+        QVERIFY(!QFile::exists(home_->profileDir() + "/job.json"));
+        QVERIFY(QFile::exists(data + "work/upper/etc/marker"));
+        w.action("actionDelete")->trigger();  // with its sandbox
+        QTRY_VERIFY(w.logPanel()->text().contains("stop it before deleting its sandbox"));
+        QVERIFY(QFile::exists(home_->profileDir() + "/work.json"));
+        QVERIFY(QFile::exists(data + "work/upper/etc/marker"));
+        p.terminate();
+        QVERIFY(p.waitForFinished(20000));
+        w.action("actionRename")->trigger();
+        QTRY_VERIFY(w.profileModel()->entry("job"));
+        QVERIFY(QFile::exists(data + "job/upper/etc/marker"));
+        QVERIFY(!QFile::exists(data + "work"));
         QVERIFY(asker.unexpected.isEmpty());
     }
 };

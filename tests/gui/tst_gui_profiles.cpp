@@ -1,5 +1,6 @@
 // The main window's profile list: built-in profiles apart from the user's, search, and
-// Duplicate, Rename, Delete (asking), Import and Export.
+// Duplicate, Rename, Delete (asking), Import and Export, which the GUI asks of the core
+// (`layerbox profile ...`): one set of rules, answered here through the dialogs' seam.
 #include <QAction>
 #include <QLineEdit>
 #include <QTreeView>
@@ -105,23 +106,29 @@ private slots:
         ScriptedAsker asker;
         asker.answerText(questions::kDuplicateName, QString("mine-copy"));
         asker.answerText(questions::kDuplicateName, QString("fox"));
+        asker.answerText(questions::kDuplicateName, QString("default"));
         MainWindow w;
         w.selectProfile("mine");
         trigger(w, "actionDuplicate");
-        QVERIFY(w.profileModel()->entry("mine-copy"));
+        QTRY_VERIFY(w.profileModel()->entry("mine-copy"));
         QCOMPARE(w.selectedProfile(), QString("mine-copy"));
         auto copy = lb::loadProfile(store(), "mine-copy");
         QVERIFY(copy.ok());
         QCOMPARE(copy->title, std::string("Mine"));
         QCOMPARE(copy->name, std::string("mine-copy"));
+        QVERIFY(w.logPanel()->text().contains("mine-copy: copied from mine"));
         // A built-in one becomes yours.
         w.selectProfile("firefox");
         trigger(w, "actionDuplicate");
-        QVERIFY(w.profileModel()->entry("fox"));
+        QTRY_VERIFY(w.profileModel()->entry("fox"));
         QVERIFY(!w.profileModel()->entry("fox")->builtin);
         auto fox = lb::loadProfile(store(), "fox");
         QVERIFY(fox.ok());
         QCOMPARE(fox->command, std::vector<std::string>{"firefox-esr"});
+        // A name any profile has is refused by the core, and said.
+        trigger(w, "actionDuplicate");
+        QTRY_VERIFY(w.logPanel()->text().contains("a profile named \"default\" exists already"));
+        QVERIFY(!QFile::exists(home_->profileDir() + "/default.json"));
         QVERIFY(asker.unexpected.isEmpty());
     }
 
@@ -134,11 +141,12 @@ private slots:
         MainWindow w;
         w.selectProfile("mine");
         trigger(w, "actionRename");
-        QVERIFY(w.logPanel()->text().contains("not a valid profile name"));
+        QTRY_VERIFY(w.logPanel()->text().contains("not a valid profile name"));
         QVERIFY(w.profileModel()->entry("mine"));
         trigger(w, "actionRename");
-        QVERIFY(!w.profileModel()->entry("mine"));
+        QTRY_VERIFY(!w.profileModel()->entry("mine"));
         QVERIFY(w.profileModel()->entry("renamed"));
+        QCOMPARE(w.selectedProfile(), QString("renamed"));
         QVERIFY(!QFile::exists(home_->profileDir() + "/mine.json"));
         auto p = lb::loadProfile(store(), "renamed");
         QVERIFY(p.ok());
@@ -146,6 +154,27 @@ private slots:
         // Its sandbox's data moved with it.
         QVERIFY(QFile::exists(home_->dataHome() + "/layerbox/sandboxes/renamed/upper/etc/marker"));
         QVERIFY(!QFile::exists(data));
+        QVERIFY(w.logPanel()->text().contains("renamed: renamed from mine"));
+    }
+
+    // A parent others extend is neither renamed nor deleted: the core says which extend it.
+    void parentOfOthersStays() {
+        ScriptedAsker asker;
+        asker.answerText(questions::kRenameName, QString("root"));
+        asker.answer(questions::kDeleteProfile, "delete");
+        home_->writeProfile("base", R"({"version": 1, "name": "base"})");
+        home_->writeProfile("kid", R"({"version": 1, "name": "kid", "extends": "base"})");
+        MainWindow w;
+        w.selectProfile("base");
+        trigger(w, "actionRename");
+        QTRY_VERIFY(w.logPanel()->text().contains(
+            "cannot rename profile \"base\": it is extended by profile kid"));
+        trigger(w, "actionDelete");
+        QTRY_VERIFY(w.logPanel()->text().contains(
+            "cannot remove profile \"base\": it is extended by profile kid"));
+        QVERIFY(QFile::exists(home_->profileDir() + "/base.json"));
+        QVERIFY(w.profileModel()->entry("base"));
+        QVERIFY(asker.unexpected.isEmpty());
     }
 
     void deleteAsks() {
@@ -156,14 +185,38 @@ private slots:
         w.selectProfile("mine");
         trigger(w, "actionDelete");
         QCOMPARE(asker.asked, QStringList{questions::kDeleteProfile});
+        QTest::qWait(200);
         QVERIFY(QFile::exists(home_->profileDir() + "/mine.json"));
         trigger(w, "actionDelete");
         QCOMPARE(asker.asked.size(), 2);
-        QVERIFY(!QFile::exists(home_->profileDir() + "/mine.json"));
-        QVERIFY(!w.profileModel()->entry("mine"));
+        QTRY_VERIFY(!QFile::exists(home_->profileDir() + "/mine.json"));
+        QTRY_VERIFY(!w.profileModel()->entry("mine"));
         // No sandbox data yet, so no offer to delete it.
         QVERIFY(asker.questions.first().checkBox.isEmpty());
         QVERIFY(asker.unexpected.isEmpty());
+    }
+
+    // With its sandbox: the box is offered, and ticked the core deletes the data too.
+    void deleteWithItsSandbox_data() {
+        QTest::addColumn<bool>("ticked");
+        QTest::newRow("profile only") << false;
+        QTest::newRow("and its sandbox") << true;
+    }
+    void deleteWithItsSandbox() {
+        QFETCH(bool, ticked);
+        ScriptedAsker asker;
+        asker.answer(questions::kDeleteProfile, "delete", ticked);
+        const QString data = home_->dataHome() + "/layerbox/sandboxes/mine";
+        QVERIFY(writeFile(data + "/upper/etc/marker", "x"));
+        MainWindow w;
+        w.selectProfile("mine");
+        trigger(w, "actionDelete");
+        QVERIFY(!asker.questions.first().checkBox.isEmpty());
+        QTRY_VERIFY(!w.profileModel()->entry("mine"));
+        QVERIFY(!QFile::exists(home_->profileDir() + "/mine.json"));
+        QCOMPARE(QFile::exists(data), !ticked);
+        QVERIFY(w.logPanel()->text().contains(ticked ? "mine: profile and sandbox deleted"
+                                                     : "mine: profile deleted"));
     }
 
     // Deleting your copy of a built-in profile brings the built-in back.
@@ -173,8 +226,8 @@ private slots:
         MainWindow w;
         w.selectProfile("browser");
         trigger(w, "actionDelete");
-        QVERIFY(w.profileModel()->entry("browser"));
-        QVERIFY(w.profileModel()->entry("browser")->builtin);
+        QTRY_VERIFY(w.profileModel()->entry("browser") &&
+                    w.profileModel()->entry("browser")->builtin);
         QVERIFY(shown(w, ProfileListModel::BuiltinGroup).contains("browser"));
     }
 
@@ -192,18 +245,51 @@ private slots:
         MainWindow w;
         w.selectProfile("mine");
         trigger(w, "actionExport");
+        QTRY_VERIFY(w.logPanel()->text().contains("mine: exported to " + file));
         const QByteArray exported = readFile(file);
         QVERIFY(lb::validateProfileText(exported.toStdString(), "mine.json", "mine").empty());
 
         trigger(w, "actionDelete");
-        QVERIFY(!w.profileModel()->entry("mine"));
+        QTRY_VERIFY(!w.profileModel()->entry("mine"));
         trigger(w, "actionImport");
-        QVERIFY(w.profileModel()->entry("mine"));
+        QTRY_VERIFY(w.profileModel()->entry("mine"));
         QCOMPARE(w.selectedProfile(), QString("mine"));
         QCOMPARE(lb::mergedProfileJson(store(), "mine", true).value(), before);
         // Importing over one of yours asks first.
         trigger(w, "actionImport");
-        QVERIFY(asker.asked.contains(questions::kReplaceProfile));
+        QTRY_VERIFY(asker.asked.contains(questions::kReplaceProfile));
+        QCOMPARE(asker.questions.last().text,
+                 QString("You already have a profile named \u201cmine\u201d."));
+        QVERIFY(asker.unexpected.isEmpty());
+    }
+
+    // The core names an imported profile: after its file, else by its own "name", else the
+    // GUI asks; a name of yours is replaced only when you say so.
+    void importNames() {
+        ScriptedAsker asker;
+        const QString ownName = home_->home() + "/My Profile (1).json";
+        const QString noName = home_->home() + "/Shared Profile.json";
+        const QString over = home_->home() + "/mine.json";
+        QVERIFY(writeFile(ownName, R"({"version": 1, "name": "theirs", "title": "Theirs"})"));
+        QVERIFY(writeFile(noName, R"({"version": 1, "title": "Shared"})"));
+        QVERIFY(writeFile(over, R"({"version": 1, "name": "whatever", "title": "New mine"})"));
+        asker.answerPath(questions::kImportFile, ownName);
+        asker.answerPath(questions::kImportFile, noName);
+        asker.answerText(questions::kImportName, QString("Still Bad"));
+        asker.answerText(questions::kImportName, QString("shared"));
+        asker.answerPath(questions::kImportFile, over);
+        asker.answer(questions::kReplaceProfile, "replace");
+        MainWindow w;
+        trigger(w, "actionImport");
+        QTRY_VERIFY(w.profileModel()->entry("theirs"));
+        trigger(w, "actionImport");
+        QTRY_VERIFY(w.profileModel()->entry("shared"));
+        QCOMPARE(asker.asked.count(questions::kImportName), 2);  // asked again after "Still Bad"
+        QCOMPARE(w.selectedProfile(), QString("shared"));
+        QCOMPARE(lb::loadProfile(store(), "shared")->title, std::string("Shared"));
+        trigger(w, "actionImport");  // mine.json: named after the file, which is yours
+        QTRY_COMPARE(w.profileModel()->entry("mine")->title, QString("New mine"));
+        QVERIFY(!w.profileModel()->entry("whatever"));
         QVERIFY(asker.unexpected.isEmpty());
     }
 
@@ -215,6 +301,7 @@ private slots:
         MainWindow w;
         w.selectProfile("firefox");
         trigger(w, "actionExport");
+        QTRY_VERIFY(QFile::exists(file));
         const QJsonObject o = profilejson::parseObject(readFile(file));
         QVERIFY(!o.isEmpty());
         QVERIFY(!o.contains("extends"));
@@ -224,12 +311,23 @@ private slots:
     void importRefusesInvalidProfiles() {
         ScriptedAsker asker;
         const QString file = home_->home() + "/bad.json";
+        const QString orphan = home_->home() + "/orphan.json";
         QVERIFY(writeFile(file, R"({"version": 1, "resources": {"memory_max": "2 GB"}})"));
+        QVERIFY(writeFile(orphan, R"({"version": 1, "extends": "nope"})"));
         asker.answerPath(questions::kImportFile, file);
+        asker.answerPath(questions::kImportFile, orphan);
         MainWindow w;
         trigger(w, "actionImport");
+        QTRY_VERIFY2(w.logPanel()->text().contains("is not a size"),
+                     qPrintable(w.logPanel()->text()));
         QVERIFY(!w.profileModel()->entry("bad"));
-        QVERIFY2(w.logPanel()->text().contains("is not a size"), qPrintable(w.logPanel()->text()));
+        // Its parent must exist (the GUI used not to check).
+        trigger(w, "actionImport");
+        QTRY_VERIFY2(w.logPanel()->text().contains("orphan.json: /extends: no profile named "
+                                                   "\"nope\""),
+                     qPrintable(w.logPanel()->text()));
+        QVERIFY(!QFile::exists(home_->profileDir() + "/orphan.json"));
+        QVERIFY(asker.unexpected.isEmpty());
     }
 
     void externalChangesShowUp() {

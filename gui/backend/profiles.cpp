@@ -1,0 +1,169 @@
+#include "backend/profiles.h"
+
+#include <cerrno>
+
+#include "base/paths.h"
+#include "profile/profile.h"
+#include "profile/profile_store.h"
+
+namespace profiles {
+
+namespace {
+
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
+
+std::string s(const QString& q) {
+    return q.toStdString();
+}
+
+lb::ProfileStore store() {
+    return lb::ProfileStore(lb::Paths::fromEnvironment());
+}
+
+QString homeName(lb::HomeMode m) {
+    switch (m) {
+        case lb::HomeMode::Private:
+            return QStringLiteral("private");
+        case lb::HomeMode::Tmpfs:
+            return QStringLiteral("tmpfs");
+        case lb::HomeMode::Overlay:
+            return QStringLiteral("overlay");
+    }
+    return {};
+}
+
+ProfileInfo infoOf(const lb::ProfileStore& st, const lb::ProfileRef& ref) {
+    ProfileInfo i;
+    i.name = q(ref.name);
+    i.path = q(ref.path);
+    i.builtin = ref.builtin;
+    i.overridesBuiltin = ref.overridesBuiltin;
+    auto loaded = lb::loadProfile(st, ref.path);
+    if (!loaded) {
+        i.valid = false;
+        i.error = q(loaded.error().message());
+        return i;
+    }
+    const lb::Profile& p = *loaded;
+    i.title = q(p.title);
+    i.description = q(p.description);
+    i.icon = q(p.icon);
+    i.desktopEntry = q(p.desktopEntry);
+    i.extends = q(p.extends);
+    for (const auto& a : p.command)
+        i.command << q(a);
+    i.nat = p.network.mode == lb::NetMode::Nat;
+    i.firewall = q(p.network.firewall);
+    i.ports = int(p.network.ports.size());
+    i.wayland = p.desktop.wayland;
+    i.x11 = p.desktop.x11;
+    i.gpu = p.desktop.gpu;
+    i.audio = q(p.desktop.audio);
+    i.home = homeName(p.filesystem.home);
+    for (const lb::Bind& b : p.filesystem.binds)
+        i.binds.append({q(b.host), b.rw});
+    i.hasRecoverWatch = !p.filesystem.recoverWatch.empty();
+    if (p.resources.memoryMax) i.memoryMax = qint64(*p.resources.memoryMax);
+    i.tasksMax = p.resources.tasksMax;
+    i.cpuPercent = p.resources.cpuPercent;
+    return i;
+}
+
+}  // namespace
+
+int formatVersion() {
+    return lb::kProfileVersion;
+}
+
+bool isValidName(const QString& name) {
+    return lb::isValidProfileName(s(name));
+}
+
+QList<ProfileInfo> list() {
+    const lb::ProfileStore st = store();
+    QList<ProfileInfo> out;
+    for (const lb::ProfileRef& ref : st.list())
+        out.append(infoOf(st, ref));
+    return out;
+}
+
+std::optional<Ref> find(const QString& name, QString* error) {
+    auto ref = store().find(s(name));
+    if (!ref) {
+        if (error) *error = q(ref.error().message());
+        return std::nullopt;
+    }
+    return Ref{q(ref->name), q(ref->path), ref->builtin};
+}
+
+QString userProfileDir() {
+    return q(lb::Paths::fromEnvironment().userProfileDir());
+}
+
+QString userPath(const QString& name) {
+    return q(store().userPath(s(name)));
+}
+
+QString builtinPath(const QString& name) {
+    return q(lb::Paths::fromEnvironment().builtinProfileDir) + QLatin1Char('/') + name +
+           QStringLiteral(".json");
+}
+
+QString sandboxDir(const QString& name) {
+    return q(lb::Paths::fromEnvironment().sandboxDir(s(name)));
+}
+
+QString tagOf(const QString& path) {
+    return q(lb::ProfileStore::tagOf(s(path)));
+}
+
+QList<Diagnostic> validate(const QString& text, const QString& displayName, const QString& stem) {
+    QList<Diagnostic> out;
+    for (const lb::Diagnostic& d : lb::validateProfileText(s(text), s(displayName), s(stem)))
+        out.append({q(d.pointer), q(d.message), q(d.text())});
+    return out;
+}
+
+QString mergedJson(const QString& nameOrPath, bool fillDefaults, QString* error) {
+    auto r = lb::mergedProfileJson(store(), s(nameOrPath), fillDefaults);
+    if (!r) {
+        if (error) *error = q(r.error().message());
+        return {};
+    }
+    return q(*r);
+}
+
+QString overridesAgainst(const QString& parent, const QString& effectiveJson, QString* error) {
+    auto r = lb::overridesAgainst(store(), s(parent), s(effectiveJson));
+    if (!r) {
+        if (error) *error = q(r.error().message());
+        return {};
+    }
+    return q(*r);
+}
+
+QString extendsOf(const QString& text) {
+    return q(lb::extendsOfText(s(text)));
+}
+
+SaveResult save(const QString& name, const QString& text, const QString& expectedTag) {
+    SaveResult r;
+    lb::Status st = store().save(s(name), s(text), s(expectedTag));
+    r.ok = st.ok();
+    if (!st) {
+        r.stale = st.error().code() == ESTALE || st.error().code() == EEXIST;
+        r.error = q(st.error().message());
+    }
+    return r;
+}
+
+QStringList fieldTable() {
+    QStringList out;
+    for (const std::string& line : lb::profileFieldTable())
+        out << q(line);
+    return out;
+}
+
+}  // namespace profiles
