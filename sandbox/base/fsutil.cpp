@@ -267,6 +267,15 @@ std::vector<std::string> split(std::string_view s, char sep) {
     return out;
 }
 
+std::string joinStrings(const std::vector<std::string>& parts, std::string_view sep) {
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        if (i) out += sep;
+        out += parts[i];
+    }
+    return out;
+}
+
 std::string trim(std::string_view s) {
     const char* ws = " \t\r\n";
     auto b = s.find_first_not_of(ws);

@@ -67,6 +67,8 @@ std::string normalizePath(const std::string& path);
 
 // Split on a separator (no empty fields removed).
 std::vector<std::string> split(std::string_view s, char sep);
+// "a, b, c": the parts joined with `sep`.
+std::string joinStrings(const std::vector<std::string>& parts, std::string_view sep = ", ");
 std::string trim(std::string_view s);
 bool startsWith(std::string_view s, std::string_view prefix);
 bool endsWith(std::string_view s, std::string_view suffix);

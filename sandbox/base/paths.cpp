@@ -50,11 +50,11 @@ std::string Paths::layersDir() const {
 std::string Paths::layerDir(const std::string& l) const {
     return joinPath(layersDir(), l);
 }
-std::string Paths::stateDir() const {
+std::string Paths::runtimeStateDir() const {
     return joinPath(runtimeDir, "layerbox");
 }
 std::string Paths::instancesDir() const {
-    return joinPath(stateDir(), "instances");
+    return joinPath(runtimeStateDir(), "instances");
 }
 std::string Paths::logDir() const {
     return joinPath(stateHome, "layerbox/logs");

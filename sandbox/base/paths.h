@@ -24,7 +24,7 @@ struct Paths {
     std::string sandboxDir(const std::string& profile) const;
     std::string layersDir() const;
     std::string layerDir(const std::string& layer) const;
-    std::string stateDir() const;
+    std::string runtimeStateDir() const;  // $XDG_RUNTIME_DIR/layerbox
     std::string instancesDir() const;
     std::string logDir() const;  // $XDG_STATE_HOME/layerbox/logs
 

@@ -15,6 +15,8 @@
 #include "cli/commands.h"
 #include "launch/instances.h"
 #include "launch/join.h"
+#include "launch/outcome.h"
+#include "launch/status_events.h"
 #include "profile/profile.h"
 #include "resources/cgroup.h"
 
@@ -269,8 +271,16 @@ int execCommand(const Args& args) {
         if (statusFd < 0)
             return usageError(args.commandPath, "--status-fd is not an open file descriptor");
     }
-    return joinInstance(found->front(), args.rest, !args.has("no-pty"), args.has("verbose"),
-                        statusFd);
+    auto joined = joinInstance(found->front(),
+                               {args.rest, !args.has("no-pty"), args.has("verbose"), statusFd});
+    if (joined.sandboxGone) {
+        auto out = Outcome::setupFailed("sandbox " + found->front().id +
+                                        " ended before the command could start");
+        printOutcome(out);
+        StatusEvents(statusFd).exited(found->front().id, out);
+        return out.status;
+    }
+    return joined.outcome.status;
 }
 
 }  // namespace

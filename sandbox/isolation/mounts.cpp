@@ -452,7 +452,8 @@ Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& t
 struct Applier {
     const MountPlan& plan;
     const StorageLayout& storage;
-    MountContext& ctx;
+    const MountContext& ctx;
+    FuseDaemons& fuse;
     UniqueFd root;
     UniqueFd storageRoot;
     int generatedCount = 0;
@@ -575,8 +576,8 @@ struct Applier {
             ::_exit(127);
         }
         errWrite.reset();
-        ctx.fusePids.push_back(pid);
-        ctx.fuseTargets.push_back(o.target);
+        fuse.pids.push_back(pid);
+        fuse.targets.push_back(o.target);
         // Wait until the daemon has answered the kernel's INIT (a stat through the mount
         // returns), or report why it died.
         return waitForFuse(abs(o.target), pid, o.target, errRead.get());
@@ -735,7 +736,8 @@ struct Applier {
 
 }  // namespace
 
-Status applyMountsPhase1(const MountPlan& plan, const StorageLayout& storage, MountContext& ctx) {
+Status applyMountsPhase1(const MountPlan& plan, const StorageLayout& storage,
+                         const MountContext& ctx, FuseDaemons& started) {
     // A private tmpfs over the staging directory (in our mount namespace only): the new root
     // and, for ephemeral sandboxes, the throw-away upper layers live in it.
     if (::mount("tmpfs", ctx.stagingDir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
@@ -748,7 +750,7 @@ Status applyMountsPhase1(const MountPlan& plan, const StorageLayout& storage, Mo
         if (fd < 0) return Error::fromErrno("create the empty file");
         ::close(fd);
     }
-    Applier a{plan, storage, ctx, {}, {}};
+    Applier a{plan, storage, ctx, started, {}, {}};
     std::string storageRoot = ctx.storageRoot(storage);
     int sfd = ::open(storageRoot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (sfd < 0) return Error::fromErrno("open the sandbox storage " + quote(storageRoot));

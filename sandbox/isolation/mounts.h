@@ -87,21 +87,27 @@ const std::vector<std::string>& systemDirs();
 MountPlan planMounts(const Profile& profile, const HostInfo& host, const StorageLayout& storage,
                      const std::vector<MountOp>& desktop = {});
 
-// Executing a plan (inside the new user and mount namespaces).
+// Executing a plan (inside the new user and mount namespaces): what the runner decided.
 struct MountContext {
     std::string stagingDir;     // where the new root and the ephemeral storage are assembled
     std::string fuseOverlayfs;  // absolute path of the fuse-overlayfs binary
     bool verbose = false;
-    std::vector<int> fusePids;             // filled by applyMounts: fuse daemons started
-    std::vector<std::string> fuseTargets;  // the directory each one serves
     std::string newRoot() const { return stagingDir + "/root"; }
     std::string storageRoot(const StorageLayout& s) const {
         return s.ephemeral ? stagingDir + "/storage" : s.dataDir;
     }
 };
 
-// Phase 1 (setup process, before the PID namespace): everything but /proc.
-Status applyMountsPhase1(const MountPlan& plan, const StorageLayout& storage, MountContext& ctx);
+// What phase 1 started: the fuse-overlayfs daemons, which the setup process watches and ends.
+struct FuseDaemons {
+    std::vector<int> pids;
+    std::vector<std::string> targets;  // the directory each one serves
+};
+
+// Phase 1 (setup process, before the PID namespace): everything but /proc. Daemons started are
+// added to `started` as soon as they run, so that a failure later can end them.
+Status applyMountsPhase1(const MountPlan& plan, const StorageLayout& storage,
+                         const MountContext& ctx, FuseDaemons& started);
 // Phase 2 (PID 1 of the new PID namespace): /proc, its masks, then the root made read-only.
 Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx);
 // Enter the new root and detach the host's (pivot_root).

@@ -91,6 +91,12 @@ SeccompPlan planSeccomp(const SecurityConfig& sec) {
     const bool devel = sec.devel && !strict;
     if (!devel) {
         r.push_back(deny("ptrace", EPERM, "debugging other processes (devel allows it)"));
+        // The same reach into another process without ptrace: its memory (process_vm_*), its
+        // descriptors (pidfd_getfd: a joined command's terminal, say) and comparing them (kcmp).
+        // Landlock keeps programs of a sandbox apart as well (landlock.h); these keep the
+        // processes of one program apart too, as ptrace above.
+        for (const char* c : {"process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp"})
+            r.push_back(deny(c, EPERM, "reaching into another process (devel allows it)"));
         r.push_back(deny("perf_event_open", EPERM, "performance counters (devel allows it)"));
         // personality: only PER_LINUX and PER_LINUX32 (as Flatpak), so ADDR_NO_RANDOMIZE and
         // friends cannot weaken ASLR for an exploit. libseccomp allows one comparison per
@@ -103,8 +109,7 @@ SeccompPlan planSeccomp(const SecurityConfig& sec) {
         }
     }
     if (strict) {
-        for (const char* c : {"modify_ldt", "process_vm_readv", "process_vm_writev", "kcmp",
-                              "name_to_handle_at", "vhangup", "memfd_secret"})
+        for (const char* c : {"modify_ldt", "name_to_handle_at", "vhangup", "memfd_secret"})
             r.push_back(deny(c, EPERM, "strict: not needed by ordinary programs"));
     }
 

@@ -23,9 +23,9 @@
 
 #include "base/syscalls.h"
 #include "isolation/caps.h"
+#include "isolation/landlock.h"
 #include "isolation/seccomp.h"
 #include "launch/channel.h"
-#include "launch/join.h"
 #include "launch/launch_plan.h"
 
 namespace lb {
@@ -33,7 +33,7 @@ namespace lb {
 namespace {
 
 [[noreturn]] void die(int channel, const Error& e, const char* step) {
-    (void)sendMessage(channel, "error", std::string(step) + ": " + e.message());
+    (void)sendMessage(channel, Msg::SetupFailed, std::string(step) + ": " + e.message());
     ::_exit(125);
 }
 
@@ -72,15 +72,15 @@ struct ProgramSpec {
     std::vector<std::string> env;
     std::string cwd;
     int ptySlave = -1;
-    std::vector<int> stdio;  // joined programs: the caller's stdin, stdout, stderr
-    std::string hello = "app";
-    std::string execFail = "execfail";
-    std::string token;  // joined programs: the runner's id for the request
+    std::vector<int> stdio;  // joined programs without a pty: the caller's relay pipes
+    std::string token;       // joined programs: the runner's id for the request
 };
 
 // The program: a new session, the pty (if any) as its controlling terminal, the working
-// directory, no core dumps, no stray file descriptors, then the system call filter, then exec.
-[[noreturn]] void programMain(const LaunchPlan& plan, int channel, const ProgramSpec& spec) {
+// directory, no core dumps, no stray file descriptors, a Landlock domain of its own, the system
+// call filter, then exec.
+[[noreturn]] void programMain(const LaunchPlan& plan, const std::vector<uint8_t>& bpf, int channel,
+                              const ProgramSpec& spec) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -112,13 +112,22 @@ struct ProgramSpec {
     sys::closeRange(static_cast<unsigned>(channel + 1), ~0U);
 
     // Tell the runner we exist: the kernel attaches our pid as the runner sees it.
-    (void)sendMessage(channel, spec.hello, spec.token);
-    if (auto s = applySeccomp(plan.seccomp); !s)
-        die(channel, s.error(), "loading the seccomp filter");
+    if (spec.token.empty())
+        (void)sendMessage(channel, Msg::ProgramStarted);
+    else
+        (void)sendMessage(channel, Msg::JoinedStarted, encodeJoined({spec.token, {}}));
+    // A domain of its own: no other program of this sandbox can reach into this one's memory or
+    // descriptors, nor this one into theirs (landlock.h). Where the kernel has no Landlock the
+    // seccomp filter still refuses ptrace, process_vm_*, pidfd_getfd and kcmp (doctor says so).
+    if (landlockAbi() > 0)
+        if (auto s = enterOwnLandlockDomain(); !s) die(channel, s.error(), "starting the program");
+    if (auto s = applySeccomp(bpf); !s) die(channel, s.error(), "loading the seccomp filter");
     int err = execInSandbox(spec.argv, spec.env);
-    (void)sendMessage(
-        channel, spec.execFail,
-        spec.token.empty() ? std::to_string(err) : spec.token + " " + std::to_string(err));
+    if (spec.token.empty())
+        (void)sendMessage(channel, Msg::ProgramExecFailed, encodeNumber(err));
+    else
+        (void)sendMessage(channel, Msg::JoinedExecFailed,
+                          encodeJoined({spec.token, encodeNumber(err)}));
     ::_exit(err == ENOENT ? 127 : 126);
 }
 
@@ -132,18 +141,14 @@ Result<std::pair<UniqueFd, UniqueFd>> openPty() {
     return std::make_pair(std::move(master), std::move(slave));
 }
 
-std::string describeStatus(int status) {
-    return WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                               : "code " + std::to_string(WEXITSTATUS(status));
-}
-
 void forwardSignal(pid_t program, int sig) {
     if (program > 0) ::kill(program, sig);
 }
 
 }  // namespace
 
-[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel, int setupPidfd) {
+[[noreturn]] void initProcessMain(const LaunchPlan& plan, const std::vector<uint8_t>& seccompBpf,
+                                  int channel, int setupPidfd) {
     // Die if the setup process does (and with it everything in this PID namespace).
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::prctl(PR_SET_NAME, "layerbox-init");
@@ -164,7 +169,7 @@ void forwardSignal(pid_t program, int sig) {
     if (plan.usePty) {
         auto pty = openPty();
         if (!pty) die(channel, pty.error(), "creating the terminal");
-        if (auto s = sendMessage(channel, "pty", {}, pty->first.get()); !s)
+        if (auto s = sendMessage(channel, Msg::ProgramTerminal, {}, {pty->first.get()}); !s)
             die(channel, s.error(), "passing the terminal");
         mainSlave = std::move(pty->second);
         main.ptySlave = mainSlave.get();
@@ -202,53 +207,49 @@ void forwardSignal(pid_t program, int sig) {
     if (program < 0) die(channel, Error::fromErrno("fork"), "starting the program");
     if (program == 0) {
         ::close(sfd);
-        programMain(plan, channel, main);
+        programMain(plan, seccompBpf, channel, main);
     }
     mainSlave.reset();
 
     // Programs joined later (layerbox run on a running profile, layerbox exec): pid -> token.
     std::map<pid_t, std::string> joined;
     auto startJoined = [&](Message& m) {
-        auto sep = m.payload.find('\x1d');
-        std::string token = m.payload.substr(0, sep);
-        auto req =
-            sep == std::string::npos ? std::nullopt : decodeExecRequest(m.payload.substr(sep + 1));
-        if (!req || req->argv.empty()) {
-            (void)sendMessage(channel, "jexit", token + " error bad request");
-            return;
-        }
+        auto j = decodeJoined(m.payload);
+        if (!j) return;
+        auto ended = [&](const std::string& why) {
+            JoinResult r;
+            r.error = why;
+            (void)sendMessage(channel, Msg::JoinedEnded,
+                              encodeJoined({j->token, encodeJoinResult(r)}));
+        };
+        auto req = decodeExecRequest(j->body);
+        if (!req || req->argv.empty()) return ended("bad request");
         ProgramSpec spec;
         spec.argv = req->argv;
         spec.env = req->env;
         spec.cwd = req->cwd;
-        spec.hello = "jstart";
-        spec.execFail = "jfail";
-        spec.token = token;
+        spec.token = j->token;
         UniqueFd slave;
         if (req->pty) {
             auto pty = openPty();
-            if (!pty) {
-                (void)sendMessage(channel, "jexit", token + " error " + pty.error().message());
-                return;
-            }
-            (void)sendMessage(channel, "jpty", token, pty->first.get());
+            if (!pty) return ended(pty.error().message());
+            (void)sendMessage(channel, Msg::JoinedTerminal, encodeJoined({j->token, {}}),
+                              {pty->first.get()});
             slave = std::move(pty->second);
             spec.ptySlave = slave.get();
         } else {
             spec.stdio = {m.fd.get()};
             for (auto& f : m.more)
                 spec.stdio.push_back(f.get());
+            if (spec.stdio.size() != 3 || spec.stdio[0] < 0) return ended("no streams");
         }
         pid_t pid = ::fork();
-        if (pid < 0) {
-            (void)sendMessage(channel, "jexit", token + " error fork failed");
-            return;
-        }
+        if (pid < 0) return ended("fork failed");
         if (pid == 0) {
             ::close(sfd);
-            programMain(plan, channel, spec);
+            programMain(plan, seccompBpf, channel, spec);
         }
-        joined[pid] = token;
+        joined[pid] = j->token;
     };
 
     int programStatus = -1;
@@ -263,9 +264,14 @@ void forwardSignal(pid_t program, int sig) {
             if (p == program) {
                 programStatus = status;
                 programDone = true;
-                (void)sendMessage(channel, "exit", describeStatus(status));
+                (void)sendMessage(channel, Msg::ProgramExited,
+                                  encodeExitStatus(ExitStatus::fromWait(status)));
             } else if (auto it = joined.find(p); it != joined.end()) {
-                (void)sendMessage(channel, "jexit", it->second + " " + describeStatus(status));
+                JoinResult r;
+                r.kind = JoinResult::Kind::Exited;
+                r.exit = ExitStatus::fromWait(status);
+                (void)sendMessage(channel, Msg::JoinedEnded,
+                                  encodeJoined({it->second, encodeJoinResult(r)}));
                 joined.erase(it);
             }
         }
@@ -288,14 +294,16 @@ void forwardSignal(pid_t program, int sig) {
                 if (!programDone) forwardSignal(program, SIGKILL);
                 for (auto& [pid, token] : joined)
                     forwardSignal(pid, SIGKILL);
-            } else if ((*m)->type == "signal") {
-                if (!programDone) forwardSignal(program, std::atoi((*m)->payload.c_str()));
-            } else if ((*m)->type == "jsignal") {
-                auto parts = split((*m)->payload, ' ');
+            } else if ((*m)->type == Msg::Signal) {
+                if (!programDone)
+                    forwardSignal(program,
+                                  static_cast<int>(decodeNumber((*m)->payload).value_or(0)));
+            } else if ((*m)->type == Msg::JoinedSignal) {
+                auto j = decodeJoined((*m)->payload);
+                auto sig = j ? decodeNumber(j->body) : std::nullopt;
                 for (auto& [pid, token] : joined)
-                    if (parts.size() == 2 && token == parts[0])
-                        forwardSignal(pid, std::atoi(parts[1].c_str()));
-            } else if ((*m)->type == "exec") {
+                    if (sig && token == j->token) forwardSignal(pid, static_cast<int>(*sig));
+            } else if ((*m)->type == Msg::StartJoined) {
                 startJoined(**m);
             }
         }
@@ -314,9 +322,7 @@ void forwardSignal(pid_t program, int sig) {
         while (::waitpid(-1, nullptr, 0) > 0) {
         }
     }
-    int code =
-        WIFSIGNALED(programStatus) ? 128 + WTERMSIG(programStatus) : WEXITSTATUS(programStatus);
-    ::_exit(code);
+    ::_exit(ExitStatus::fromWait(programStatus).shellStatus());
 }
 
 }  // namespace lb

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -11,88 +12,51 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "base/fsutil.h"
-#include "base/jsonw.h"
 #include "isolation/environment.h"
-#include "launch/channel.h"
 #include "launch/instances.h"
-#include "launch/launch.h"
+#include "launch/launch_plan.h"
 #include "launch/status_events.h"
 #include "launch/terminal.h"
 
 namespace lb {
 
+// ---------------------------------------------------------------------------------------------
+// The caller
+
 namespace {
-constexpr char kField = '\x1e';
-constexpr char kItem = '\x1f';
 
-std::string joinItems(const std::vector<std::string>& v) {
-    std::string o;
-    for (size_t i = 0; i < v.size(); ++i)
-        o += (i ? std::string(1, kItem) : std::string()) + v[i];
-    return o;
-}
-
-std::vector<std::string> splitItems(const std::string& s) {
-    if (s.empty()) return {};
-    return split(s, kItem);
-}
-}  // namespace
-
-std::string encodeExecRequest(const ExecRequest& r) {
-    // Separators that cannot appear in what we carry: values holding them are dropped.
-    auto clean = [](std::vector<std::string> v) {
-        std::erase_if(v, [](const std::string& s) {
-            return s.find(kField) != std::string::npos || s.find(kItem) != std::string::npos;
-        });
-        return v;
-    };
-    return r.cwd + kField + joinItems(clean(r.argv)) + kField + joinItems(clean(r.env)) + kField +
-           (r.pty ? "1" : "0");
-}
-
-std::optional<ExecRequest> decodeExecRequest(std::string_view s) {
-    auto f = split(s, kField);
-    if (f.size() != 4) return std::nullopt;
-    ExecRequest r;
-    r.cwd = f[0];
-    r.argv = splitItems(f[1]);
-    r.env = splitItems(f[2]);
-    r.pty = f[3] == "1";
-    return r;
-}
-
-int joinInstance(const InstanceRecord& inst, std::vector<std::string> argv, bool allowPty,
-                 bool verbose, int statusFd, bool* ended) {
-    StatusEvents events(statusFd);
-    auto fail = [&](const std::string& msg, int code) {
-        std::fprintf(stderr, "layerbox: error: %s\n", msg.c_str());
-        if (events.enabled()) {
-            JsonWriter w;
-            w.beginObject()
-                .field("event", "exited")
-                .field("instance", inst.id)
-                .field("status", code);
-            w.field("error", msg).endObject();
-            events.emit(w.str());
-        }
-        return code;
-    };
+Result<UniqueFd> connectTo(const std::string& path) {
     UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    if (!sock.valid()) return fail(Error::fromErrno("socket").message(), kExitSetupFailed);
+    if (!sock.valid()) return Error::fromErrno("socket");
     struct sockaddr_un addr = {};
     addr.sun_family = AF_UNIX;
-    if (inst.socket.size() >= sizeof addr.sun_path)
-        return fail("control socket path too long: " + inst.socket, kExitSetupFailed);
-    std::strncpy(addr.sun_path, inst.socket.c_str(), sizeof addr.sun_path - 1);
-    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        if (ended && (errno == ECONNREFUSED || errno == ENOENT)) {
-            *ended = true;
-            return kExitSetupFailed;
-        }
-        return fail("cannot reach running sandbox " + inst.id + ": " +
-                        Error::fromErrno("connect(" + quote(inst.socket) + ")").message(),
-                    kExitSetupFailed);
+    if (path.size() >= sizeof addr.sun_path)
+        return Error("control socket path too long: " + path, ENAMETOOLONG);
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        return Error::fromErrno("connect(" + quote(path) + ")");
+    return sock;
+}
+
+}  // namespace
+
+JoinAttempt joinInstance(const InstanceRecord& inst, const JoinOptions& o) {
+    StatusEvents events(o.statusFd);
+    const std::string program = o.argv.empty()
+                                    ? (inst.command.empty() ? std::string() : inst.command.front())
+                                    : o.argv.front();
+    auto finish = [&](Outcome out) {
+        printOutcome(out);
+        events.exited(inst.id, out);
+        return JoinAttempt{false, std::move(out)};
+    };
+    auto sock = connectTo(inst.socket);
+    if (!sock) {
+        // The runner is gone (its socket refuses or vanished): the sandbox ended meanwhile.
+        int err = sock.error().code();
+        if (err == ECONNREFUSED || err == ENOENT) return JoinAttempt{true, {}};
+        return finish(Outcome::setupFailed("cannot reach running sandbox " + inst.id + ": " +
+                                           sock.error().message()));
     }
 
     ExecRequest req;
@@ -100,14 +64,24 @@ int joinInstance(const InstanceRecord& inst, std::vector<std::string> argv, bool
         req.cwd = cwd;
         std::free(cwd);
     }
-    req.argv = std::move(argv);
+    req.argv = o.argv;
     req.env = currentEnvironment();
-    req.pty = allowPty && TerminalRelay::wanted();
+    req.pty = o.allowPty && TerminalRelay::wanted();
+    // Without a pty, the program's stdin, stdout and stderr are pipes this process relays: the
+    // caller's own descriptors (a terminal, a file) never enter the sandbox.
+    StdioRelay stdio;
     std::vector<int> fds;
-    if (!req.pty) fds = {0, 1, 2};
-    if (auto s = sendMessage(sock.get(), "exec", encodeExecRequest(req), fds); !s)
-        return fail(s.error().message(), kExitSetupFailed);
-    if (verbose)
+    if (!req.pty) {
+        auto r = StdioRelay::create({true, true, true});
+        if (!r) return finish(Outcome::setupFailed(r.error().message()));
+        stdio = std::move(*r);
+        for (const auto& fd : stdio.sandboxEnds())
+            fds.push_back(fd.get());
+    }
+    if (auto s = sendMessage(sock->get(), Msg::ExecRequest, encodeExecRequest(req), fds); !s)
+        return finish(Outcome::setupFailed(s.error().message()));
+    stdio.closeSandboxEnds();
+    if (o.verbose)
         std::fprintf(stderr, "layerbox: joining running sandbox %s (%s)\n", inst.id.c_str(),
                      inst.profile.c_str());
 
@@ -119,13 +93,14 @@ int joinInstance(const InstanceRecord& inst, std::vector<std::string> argv, bool
     UniqueFd sfd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
 
     TerminalRelay relay;
-    int code = 128 + SIGKILL;  // if the sandbox ends under us
-    std::string error;
-    bool done = false;
+    // If the sandbox ends under the command, it was killed with everything in it.
+    Outcome out = Outcome::ended({true, SIGKILL});
     bool started = false;
+    bool done = false;
     while (!done) {
-        std::vector<struct pollfd> pfd = {{sock.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
+        std::vector<struct pollfd> pfd = {{sock->get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
         relay.addTo(pfd);
+        stdio.addTo(pfd);
         if (::poll(pfd.data(), pfd.size(), -1) < 0) {
             if (errno == EINTR) continue;
             break;
@@ -136,76 +111,191 @@ int joinInstance(const InstanceRecord& inst, std::vector<std::string> argv, bool
                 if (si.ssi_signo == SIGWINCH)
                     relay.copyWindowSize();
                 else
-                    (void)sendMessage(sock.get(), "signal", std::to_string(si.ssi_signo));
+                    (void)sendMessage(sock->get(), Msg::CallerSignal, encodeNumber(si.ssi_signo));
             }
         }
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            auto m = receiveMessage(sock.get());
+            auto m = receiveMessage(sock->get());
             if (!m || !m->has_value()) {
-                if (!started && ended) {
+                if (!started) {
                     // The sandbox ended before our command started: not ours to report.
                     relay.restore();
                     ::sigprocmask(SIG_SETMASK, &old, nullptr);
-                    *ended = true;
-                    return kExitSetupFailed;
+                    return JoinAttempt{true, {}};
                 }
                 break;
             }
             Message& msg = **m;
-            if (msg.type == "pty" && msg.fd.valid()) {
+            if (msg.type == Msg::JoinTerminal && msg.fd.valid()) {
                 relay.attach(std::move(msg.fd));
-            } else if (msg.type == "started") {
+            } else if (msg.type == Msg::JoinStarted) {
                 started = true;
-                if (events.enabled()) {
-                    JsonWriter w;
-                    w.beginObject()
-                        .field("event", "started")
-                        .field("instance", inst.id)
-                        .field("profile", inst.profile);
-                    w.field("pid", static_cast<int64_t>(std::atoll(msg.payload.c_str())))
-                        .field("joined", true);
-                    w.field("driver", inst.driver).field("network", inst.network);
-                    if (inst.scope.empty())
-                        w.key("scope").null();
-                    else
-                        w.field("scope", inst.scope);
-                    w.endObject();
-                    events.emit(w.str());
-                }
-            } else if (msg.type == "exit") {
-                const std::string& p = msg.payload;
-                if (startsWith(p, "code "))
-                    code = std::atoi(p.c_str() + 5);
-                else if (startsWith(p, "signal "))
-                    code = 128 + std::atoi(p.c_str() + 7);
-                else if (startsWith(p, "execfail ")) {
-                    int err = std::atoi(p.c_str() + 9);
-                    error = "cannot run " +
-                            quote(req.argv.empty() ? inst.command.front() : req.argv.front()) +
-                            ": " + strerrordesc_np(err);
-                    code = err == ENOENT ? kExitNotFound : kExitNotExecutable;
-                } else if (startsWith(p, "error ")) {
-                    error = p.substr(6);
-                    code = kExitSetupFailed;
-                }
+                StartedEvent e;
+                e.instance = inst.id;
+                e.profile = inst.profile;
+                e.pid = decodeNumber(msg.payload).value_or(0);
+                e.joined = true;
+                e.driver = inst.driver;
+                e.network = inst.network;
+                e.scope = inst.scope;
+                events.started(e);
+            } else if (msg.type == Msg::JoinEnded) {
+                auto r = decodeJoinResult(msg.payload);
+                out = r ? Outcome::ofJoin(*r, program)
+                        : Outcome::setupFailed("malformed answer from the sandbox's runner");
                 done = true;
             }
         }
         relay.handle(pfd);
+        stdio.handle(pfd);
     }
+    stdio.drain();
     relay.restore();
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
-    if (!error.empty()) std::fprintf(stderr, "layerbox: error: %s\n", error.c_str());
-    if (events.enabled()) {
-        JsonWriter w;
-        w.beginObject()
-            .field("event", "exited")
-            .field("instance", inst.id)
-            .field("status", code)
-            .endObject();
-        events.emit(w.str());
+    return finish(std::move(out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runner's side
+
+JoinServer::JoinServer(const LaunchPlan& plan, int channel, Warn warn)
+    : plan_(plan), channel_(channel), warn_(std::move(warn)) {}
+
+void JoinServer::listen(const std::string& path) {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    if (!fd.valid() || path.size() >= sizeof addr.sun_path) return;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    ::unlink(path.c_str());
+    mode_t old = ::umask(077);
+    int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::umask(old);
+    if (rc != 0 || ::listen(fd.get(), 16) != 0) {
+        warn_("cannot open the control socket: " +
+              Error::fromErrno("bind(" + quote(path) + ")").message());
+        return;
     }
-    return code;
+    listener_ = std::move(fd);
+}
+
+void JoinServer::addTo(std::vector<struct pollfd>& fds) {
+    listenIdx_ = -1;
+    if (listener_.valid()) {
+        listenIdx_ = static_cast<int>(fds.size());
+        fds.push_back({listener_.get(), POLLIN, 0});
+    }
+    firstCallerIdx_ = fds.size();
+    polled_.clear();
+    for (const auto& [token, fd] : callers_) {
+        polled_.push_back(token);
+        fds.push_back({fd.get(), POLLIN, 0});
+    }
+}
+
+void JoinServer::handle(const std::vector<struct pollfd>& fds) {
+    if (listenIdx_ >= 0 && (fds[listenIdx_].revents & POLLIN)) accept();
+    for (size_t i = 0; i < polled_.size(); ++i)
+        if (fds[firstCallerIdx_ + i].revents & (POLLIN | POLLHUP | POLLERR)) fromCaller(polled_[i]);
+}
+
+void JoinServer::accept() {
+    UniqueFd c(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!c.valid()) return;
+    // Only our own user, even though the directory already keeps everyone else out.
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (::getsockopt(c.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::getuid())
+        return;
+    callers_[std::to_string(++nextToken_)] = std::move(c);
+}
+
+void JoinServer::fromCaller(const std::string& token) {
+    auto it = callers_.find(token);
+    if (it == callers_.end()) return;  // dropped earlier in this round
+    int fd = it->second.get();
+    auto m = receiveMessage(fd);
+    if (!m || !m->has_value()) {
+        // The caller went away: its program goes too, as the sandbox does with its runner.
+        (void)sendMessage(channel_, Msg::JoinedSignal,
+                          encodeJoined({token, encodeNumber(SIGKILL)}));
+        callers_.erase(it);
+        return;
+    }
+    Message& msg = **m;
+    auto refuse = [&](const std::string& why) {
+        JoinResult r;
+        r.error = why;
+        (void)sendMessage(fd, Msg::JoinEnded, encodeJoinResult(r));
+        callers_.erase(token);
+    };
+    if (msg.type == Msg::CallerSignal) {
+        (void)sendMessage(channel_, Msg::JoinedSignal, encodeJoined({token, msg.payload}));
+    } else if (msg.type == Msg::ExecRequest) {
+        auto req = decodeExecRequest(msg.payload);
+        if (!req) return refuse("malformed request");
+        // The program gets the profile's environment, built from the caller's.
+        req->env = planEnvironment(plan_.profile.environment, req->env, plan_.envContext);
+        if (req->argv.empty()) req->argv = plan_.argv;
+        std::vector<int> fds;
+        if (msg.fd.valid()) fds.push_back(msg.fd.get());
+        for (auto& f : msg.more)
+            fds.push_back(f.get());
+        // Streams are pipes the caller made (a pty otherwise); anything else is refused.
+        if (!req->pty) {
+            if (fds.size() != 3) return refuse("expected stdin, stdout and stderr pipes");
+            for (int f : fds) {
+                struct stat st;
+                if (::fstat(f, &st) != 0 || !S_ISFIFO(st.st_mode))
+                    return refuse("the caller's streams must be pipes");
+            }
+        } else if (!fds.empty()) {
+            return refuse("unexpected descriptors with a pty request");
+        }
+        (void)sendMessage(channel_, Msg::StartJoined,
+                          encodeJoined({token, encodeExecRequest(*req)}), fds);
+    } else {
+        refuse("unexpected message " + std::string(msgName(msg.type)));
+    }
+}
+
+bool JoinServer::fromSandbox(Message& m) {
+    if (m.type != Msg::JoinedStarted && m.type != Msg::JoinedTerminal &&
+        m.type != Msg::JoinedExecFailed && m.type != Msg::JoinedEnded)
+        return false;
+    auto j = decodeJoined(m.payload);
+    if (!j) return true;
+    auto it = callers_.find(j->token);
+    if (it == callers_.end()) return true;
+    int fd = it->second.get();
+    switch (m.type) {
+        case Msg::JoinedStarted:
+            (void)sendMessage(fd, Msg::JoinStarted, encodeNumber(m.senderPid));
+            break;
+        case Msg::JoinedTerminal:
+            (void)sendMessage(fd, Msg::JoinTerminal, {}, {m.fd.get()});
+            break;
+        case Msg::JoinedExecFailed: {
+            JoinResult r;
+            r.kind = JoinResult::Kind::ExecFailed;
+            r.execErrno = static_cast<int>(decodeNumber(j->body).value_or(ENOEXEC));
+            (void)sendMessage(fd, Msg::JoinEnded, encodeJoinResult(r));
+            callers_.erase(it);
+            break;
+        }
+        case Msg::JoinedEnded:
+            (void)sendMessage(fd, Msg::JoinEnded, j->body);
+            callers_.erase(it);
+            break;
+        default:
+            break;
+    }
+    return true;
+}
+
+void JoinServer::close() {
+    listener_.reset();
+    callers_.clear();
 }
 
 }  // namespace lb

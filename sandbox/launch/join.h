@@ -1,34 +1,79 @@
-// Joining a running sandbox: a second program in the same box (same namespaces, layer,
-// limits, seccomp filter, no capabilities), started as a child of its PID 1, as Sandboxie does.
+// Joining a running sandbox: a second program in the same box (same namespaces, layer, limits,
+// seccomp filter, no capabilities), started as a child of its PID 1, as Sandboxie does.
+//
 // The runner of the sandbox listens on a control socket in the user's runtime directory
-// (unreachable from inside any sandbox); `layerbox run` on a running profile and `layerbox exec`
-// connect to it.
+// (unreachable from inside any sandbox): JoinServer, below. `layerbox run` on a running profile
+// and `layerbox exec` are its callers: joinInstance(). The caller's terminal is relayed through a
+// pty made inside the sandbox, and its other streams through pipes: no descriptor of the
+// caller's (its terminal, its files) is ever handed to the joined program.
 #pragma once
 
-#include <optional>
+#include <poll.h>
+
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/fsutil.h"
+#include "launch/channel.h"
+#include "launch/outcome.h"
+
 namespace lb {
 
 struct InstanceRecord;
+struct LaunchPlan;
 
-struct ExecRequest {
-    std::string cwd;
-    std::vector<std::string> argv;
-    std::vector<std::string> env;  // the caller's; the runner builds the program's from it
-    bool pty = false;
+struct JoinOptions {
+    std::vector<std::string> argv;  // empty: the command the sandbox was started with
+    bool allowPty = true;
+    bool verbose = false;
+    int statusFd = -1;
 };
 
-std::string encodeExecRequest(const ExecRequest& r);
-std::optional<ExecRequest> decodeExecRequest(std::string_view s);
+struct JoinAttempt {
+    // The sandbox ended before the command could start: nothing was printed or reported (`run`
+    // starts a new sandbox instead).
+    bool sandboxGone = false;
+    Outcome outcome;  // otherwise: printed and reported already
+};
 
-// Run `argv` (empty: the profile's command) inside a running instance and relay its terminal,
-// signals and exit status. Returns what `layerbox run` returns. With `ended`, a sandbox that
-// ended before the command could start is not an error: *ended is set and nothing is printed
-// (the caller starts a new sandbox instead).
-int joinInstance(const InstanceRecord& instance, std::vector<std::string> argv, bool allowPty,
-                 bool verbose, int statusFd, bool* ended = nullptr);
+// Run a command inside a running instance; relay its terminal, streams, signals and exit status.
+JoinAttempt joinInstance(const InstanceRecord& instance, const JoinOptions& options);
+
+// The runner's side: the control socket, its callers, and what PID 1 says about their programs.
+class JoinServer {
+public:
+    using Warn = std::function<void(const std::string&)>;
+    JoinServer(const LaunchPlan& plan, int channel, Warn warn);
+
+    // Open the control socket (in a directory only the user can enter).
+    void listen(const std::string& path);
+    // Poll the listening socket and the callers; `handle` reads the results back (accepting
+    // new callers and forwarding their requests and signals to PID 1).
+    void addTo(std::vector<struct pollfd>& fds);
+    void handle(const std::vector<struct pollfd>& fds);
+    // PID 1's messages about joined programs (Joined*): forwarded to their callers.
+    bool fromSandbox(Message& m);
+    // The sandbox ended: callers see the end of the stream.
+    void close();
+
+private:
+    void accept();
+    void fromCaller(const std::string& token);
+
+    const LaunchPlan& plan_;
+    int channel_;
+    Warn warn_;
+    UniqueFd listener_;
+    std::map<std::string, UniqueFd> callers_;  // by token
+    int nextToken_ = 0;
+    // This round's poll slots: accept() and fromCaller() may add or drop callers, so the slots
+    // are matched by this list, not by callers_ itself.
+    int listenIdx_ = -1;
+    size_t firstCallerIdx_ = 0;
+    std::vector<std::string> polled_;
+};
 
 }  // namespace lb

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "launch/outcome.h"
 #include "profile/profile.h"
 
 namespace lb {
@@ -23,14 +24,9 @@ struct RunOptions {
     bool noScope = false;  // do not ask systemd for a scope (no limits, no pause)
 };
 
-// Exit statuses, as documented for `layerbox run`.
-inline constexpr int kExitSetupFailed = 125;
-inline constexpr int kExitNotExecutable = 126;
-inline constexpr int kExitNotFound = 127;
-
-// Run a sandbox to its end. Returns the program's exit status, 128+N when it was killed by
-// signal N, 125 when the sandbox could not be set up (after printing one line), 126/127 when
-// the program could not be executed.
+// Run a sandbox to its end (or join the running sandbox of the profile). Returns the program's
+// exit status, 128+N when it was killed by signal N, 125 when the sandbox could not be set up
+// (after printing one line), 126/127 when the program could not be executed (outcome.h).
 int runSandbox(const RunOptions& options);
 
 }  // namespace lb

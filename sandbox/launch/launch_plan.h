@@ -1,9 +1,11 @@
-// Everything decided before the first fork: the runner computes it, the setup process and
-// PID 1 (forked copies of the runner) only execute it.
+// Everything decided before the first fork. The runner computes it in prepare() and never
+// changes it afterwards; the setup process and PID 1 (forked copies of the runner) only carry it
+// out. What they compute themselves after the fork lives in their own state (SetupState).
 #pragma once
 
 #include <time.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,7 +23,7 @@
 namespace lb {
 
 struct LaunchPlan {
-    Profile profile;
+    Profile profile;  // with the command line's overrides applied
     Paths paths;
     HostInfo host;
     std::string instance;  // short random id
@@ -29,24 +31,21 @@ struct LaunchPlan {
     MountPlan mounts;
     MountContext mountContext;
     IdMapPlan ids;
-    SeccompPlan seccompPlan;
-    // The compiled BPF: filled in by the setup process (in its own copy of the plan, after the
-    // fork), which compiles it while the runner asks systemd for the scope. PID 1 and the
-    // programs inherit it from the setup process's memory.
-    std::vector<uint8_t> seccomp;
+    SeccompPlan seccompRules;      // compiled to BPF by the setup process (SetupState)
     std::vector<std::string> env;  // "NAME=value"
     EnvContext envContext;         // to build the environment of joined programs
     std::vector<std::string> argv;
     std::string cwd;  // wanted working directory (falls back to home)
     std::string hostname;
     bool usePty = false;  // relay a pty allocated inside the sandbox
-    bool syncBeforeMounts =
-        false;              // runner has work to do once the namespaces exist ("nsready"/"go")
+    // The runner has work to do once the namespaces exist (a scope, or slirp4netns): the setup
+    // process says "NamespacesReady" and waits for "Go" before it starts PID 1.
+    bool waitForRunner = false;
     bool wantScope = true;  // put the sandbox in a systemd user scope
-    ScopePlan scope;
-    std::string firewall;  // nftables script, loaded by the setup process
-    SlirpFeatures slirp;   // slirp4netns found and its flags (nat only)
-    DesktopPlan desktop;   // display, sound, GPU, D-Bus proxy (mounts are in `mounts` too)
+    ScopePlan scopePlan;
+    std::string firewall;         // nftables script, loaded by the setup process
+    SlirpFeatures slirpFeatures;  // slirp4netns found and its flags (nat only)
+    DesktopPlan desktop;          // display, sound, GPU, D-Bus proxy (mounts are in `mounts` too)
     bool verbose = false;
     struct timespec start = {};  // CLOCK_MONOTONIC at launch, for --verbose timings
     pid_t runnerPid = 0;
@@ -56,8 +55,9 @@ struct LaunchPlan {
 };
 
 // Entry points of the two processes the runner forks; neither returns.
-// The setup process works on its own copy of the plan (it was forked), which it completes.
-[[noreturn]] void setupProcessMain(LaunchPlan& plan, int channel);
-[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel, int setupPidfd);
+[[noreturn]] void setupProcessMain(const LaunchPlan& plan, int channel);
+// `seccompBpf`: the filter the setup process compiled, loaded by every program before execve.
+[[noreturn]] void initProcessMain(const LaunchPlan& plan, const std::vector<uint8_t>& seccompBpf,
+                                  int channel, int setupPidfd);
 
 }  // namespace lb

@@ -4,7 +4,6 @@
 
 #include <cstdio>
 
-#include "base/jsonw.h"
 #include "base/units.h"
 #include "launch/channel.h"
 #include "launch/launch_plan.h"
@@ -24,7 +23,7 @@ void sendRecoverable(int channel, int storageFd, const LaunchPlan& plan) {
     auto files = listRecoverable(
         upper.get(), planRecoverWatch(plan.profile.filesystem.recoverWatch, plan.mounts.home), 0);
     for (const auto& chunk : encodeRecoverable(files))
-        (void)sendMessage(channel, "recoverable", chunk);
+        (void)sendMessage(channel, Msg::Recoverable, chunk);
 }
 
 void reportRecoverable(const LaunchPlan& plan, const std::vector<RecoverableFile>& received,
@@ -57,14 +56,7 @@ void reportRecoverable(const LaunchPlan& plan, const std::vector<RecoverableFile
                      "(layerbox diff %s; layerbox recover %s PATH...)\n",
                      files.size(), name.c_str(), name.c_str());
     }
-    if (!events.enabled()) return;
-    JsonWriter w;
-    w.beginObject().field("event", "recoverable").field("ephemeral", ephemeral).key("files");
-    w.beginArray();
-    for (const auto& f : files)
-        w.beginObject().field("path", f.path).field("size", f.size).endObject();
-    w.endArray().endObject();
-    events.emit(w.str());
+    events.recoverable(ephemeral, files);
 }
 
 }  // namespace lb

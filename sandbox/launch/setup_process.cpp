@@ -23,38 +23,39 @@ namespace lb {
 
 namespace {
 
-// fuse-overlayfs daemons started so far; a failed launch ends them before reporting, so that
-// when the runner returns nothing of the sandbox is left.
-std::vector<int>* gFusePids = nullptr;
+// What the setup process computes and starts itself, after the fork.
+struct SetupState {
+    std::vector<uint8_t> seccompBpf;
+    FuseDaemons fuse;  // ended by a failed launch before it reports, so nothing is left behind
 
-void endFuseDaemons() {
-    if (!gFusePids) return;
-    for (int pid : *gFusePids)
-        ::kill(pid, SIGKILL);
-    for (int pid : *gFusePids)
-        ::waitpid(pid, nullptr, 0);
-    gFusePids->clear();
-}
+    void endFuseDaemons() {
+        for (int pid : fuse.pids)
+            if (pid > 0) ::kill(pid, SIGKILL);
+        for (int pid : fuse.pids)
+            if (pid > 0) ::waitpid(pid, nullptr, 0);
+        fuse.pids.clear();
+    }
+};
 
-[[noreturn]] void fail(int channel, const Error& e, const char* step) {
-    endFuseDaemons();
-    (void)sendMessage(channel, "error", std::string(step) + ": " + e.message());
+[[noreturn]] void fail(SetupState& state, int channel, const Error& e, const char* step) {
+    state.endFuseDaemons();
+    (void)sendMessage(channel, Msg::SetupFailed, std::string(step) + ": " + e.message());
     ::_exit(125);
 }
 
-// The runner's next message must be `type`; anything else ("abort", or the runner gone) ends
-// the launch here, before anything runs in the sandbox.
-void waitFor(int channel, const char* type) {
+// The runner's next message must be `type`; anything else (Abort, or the runner gone) ends the
+// launch here, before anything runs in the sandbox.
+void waitFor(SetupState& state, int channel, Msg type) {
     auto m = receiveMessage(channel);
     if (!m || !m->has_value() || (*m)->type != type) {
-        endFuseDaemons();
+        state.endFuseDaemons();
         ::_exit(125);
     }
 }
 
 }  // namespace
 
-[[noreturn]] void setupProcessMain(LaunchPlan& plan, int channel) {
+[[noreturn]] void setupProcessMain(const LaunchPlan& plan, int channel) {
     // Die with the runner, even when it is killed with SIGKILL; the check after prctl closes
     // the race where the runner died before the call.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -66,65 +67,69 @@ void waitFor(int channel, const char* type) {
     // Only stdio and the channel survive into the sandbox's processes.
     if (channel > 3) sys::closeRange(3, static_cast<unsigned>(channel - 1));
     sys::closeRange(static_cast<unsigned>(channel + 1), ~0U);
+    SetupState state;
 
+    // 4. Namespaces.
     if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0)
-        fail(channel, Error::fromErrno("unshare(user, mount, net, ipc, uts)"),
+        fail(state, channel, Error::fromErrno("unshare(user, mount, net, ipc, uts)"),
              "creating namespaces");
-    if (auto s = applyIdMap(plan.ids.outer); !s) fail(channel, s.error(), "mapping the user");
+    if (auto s = applyIdMap(plan.ids.outer); !s)
+        fail(state, channel, s.error(), "mapping the user");
     plan.trace("namespaces created");
 
     // The runner can now start slirp4netns for our network namespace (and is asking for our
-    // scope); we build the file system meanwhile and wait for its "go" only before starting
+    // scope); we build the file system meanwhile and wait for its "Go" only before starting
     // PID 1.
-    if (plan.syncBeforeMounts)
-        if (auto s = sendMessage(channel, "nsready"); !s) fail(channel, s.error(), "syncing");
-    // The seccomp filter is compiled here rather than in the runner: meanwhile the runner
+    if (plan.waitForRunner)
+        if (auto s = sendMessage(channel, Msg::NamespacesReady); !s)
+            fail(state, channel, s.error(), "syncing");
+    // 6. The seccomp filter is compiled here rather than in the runner: meanwhile the runner
     // waits for the user manager. Nothing runs in the sandbox before it is loaded (init.cpp).
-    if (auto bpf = compileSeccomp(plan.seccompPlan); !bpf)
-        fail(channel, bpf.error(), "compiling the seccomp filter");
+    if (auto bpf = compileSeccomp(plan.seccompRules); !bpf)
+        fail(state, channel, bpf.error(), "compiling the seccomp filter");
     else
-        plan.seccomp = std::move(*bpf);
+        state.seccompBpf = std::move(*bpf);
     // fuse-overlayfs daemons are started by the mounts: they wait for the scope, so that they
     // are in it (killed with it, counted in it).
     bool scoped = !plan.wantScope;
     if (!scoped && plan.storage.driver == Driver::Fuse) {
-        waitFor(channel, "scoped");
+        waitFor(state, channel, Msg::Scoped);
         scoped = true;
     }
 
-    // Mounts made from here on stay in this namespace; host mounts made later still appear
+    // 7. Mounts made from here on stay in this namespace; host mounts made later still appear
     // in the sandbox's binds (slave propagation, as bubblewrap does).
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
-        fail(channel, Error::fromErrno("mount(\"/\", MS_SLAVE)"), "isolating mounts");
-    MountContext ctx = plan.mountContext;
-    gFusePids = &ctx.fusePids;
-    if (auto s = applyMountsPhase1(plan.mounts, plan.storage, ctx); !s)
-        fail(channel, s.error(), "building the file system");
+        fail(state, channel, Error::fromErrno("mount(\"/\", MS_SLAVE)"), "isolating mounts");
+    if (auto s = applyMountsPhase1(plan.mounts, plan.storage, plan.mountContext, state.fuse); !s)
+        fail(state, channel, s.error(), "building the file system");
     plan.trace("file system built");
 
+    // 8. Host name and network.
     if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
-        fail(channel, Error::fromErrno("sethostname"), "setting the host name");
-    if (auto s = bringUpLoopback(); !s) fail(channel, s.error(), "setting up the network");
+        fail(state, channel, Error::fromErrno("sethostname"), "setting the host name");
+    if (auto s = bringUpLoopback(); !s) fail(state, channel, s.error(), "setting up the network");
     if (auto s = applyFirewall(plan.firewall); !s)
-        fail(channel, s.error(), "setting up the firewall");
+        fail(state, channel, s.error(), "setting up the firewall");
 
-    if (!scoped) waitFor(channel, "scoped");
-    if (plan.syncBeforeMounts) waitFor(channel, "go");
+    if (!scoped) waitFor(state, channel, Msg::Scoped);
+    if (plan.waitForRunner) waitFor(state, channel, Msg::Go);
     plan.trace("runner ready");
 
-    // The cgroup namespace is created after the runner moved us into our scope, so the
+    // 9. The cgroup namespace is created after the runner moved us into our scope, so the
     // sandbox's view of the cgroup tree starts at its own scope.
     if (::unshare(CLONE_NEWPID | CLONE_NEWCGROUP) != 0)
-        fail(channel, Error::fromErrno("unshare(pid, cgroup)"), "creating namespaces");
+        fail(state, channel, Error::fromErrno("unshare(pid, cgroup)"), "creating namespaces");
     // PID 1 watches this pidfd to notice if we die while its death signal is re-armed.
     int self = sys::pidfdOpen(::getpid());
-    if (self < 0) fail(channel, Error::fromErrno("pidfd_open"), "starting PID 1");
+    if (self < 0) fail(state, channel, Error::fromErrno("pidfd_open"), "starting PID 1");
     // recover_watch: an ephemeral upper layer is reachable after PID 1's pivot_root only through
     // a descriptor opened now (close-on-exec: PID 1 inherits it, no program does).
-    UniqueFd watchedStorage = openEphemeralStorage(plan, ctx.storageRoot(plan.storage));
+    UniqueFd watchedStorage =
+        openEphemeralStorage(plan, plan.mountContext.storageRoot(plan.storage));
     pid_t init = ::fork();
-    if (init < 0) fail(channel, Error::fromErrno("fork"), "starting PID 1");
-    if (init == 0) initProcessMain(plan, channel, self);
+    if (init < 0) fail(state, channel, Error::fromErrno("fork"), "starting PID 1");
+    if (init == 0) initProcessMain(plan, state.seccompBpf, channel, self);
     ::close(self);
 
     int status = 0;
@@ -138,26 +143,27 @@ void waitFor(int channel, const char* type) {
         if (p < 0 && errno != EINTR) break;
         // A fuse daemon that dies takes its directory with it: the programs get errors there
         // (ENOTCONN). Say so once; the sandbox goes on.
-        for (size_t i = 0; i < ctx.fusePids.size(); ++i) {
-            if (ctx.fusePids[i] != p) continue;
-            std::string how = WIFSIGNALED(st)
-                                  ? "was killed by signal " + std::to_string(WTERMSIG(st))
-                                  : "exited with status " + std::to_string(WEXITSTATUS(st));
-            (void)sendMessage(channel, "warning",
-                              "fuse-overlayfs serving " + ctx.fuseTargets[i] + " " + how + "; " +
-                                  ctx.fuseTargets[i] + " is unreachable in the sandbox now");
-            ctx.fusePids[i] = -1;
+        auto& fuse = state.fuse;
+        for (size_t i = 0; i < fuse.pids.size(); ++i) {
+            if (fuse.pids[i] != p) continue;
+            auto how = ExitStatus::fromWait(st);
+            (void)sendMessage(channel, Msg::Warning,
+                              "fuse-overlayfs serving " + fuse.targets[i] + " " +
+                                  (how.signaled ? "was " : "") + how.describe() + "; " +
+                                  fuse.targets[i] + " is unreachable in the sandbox now");
+            fuse.pids[i] = -1;
         }
     }
     // PID 1 killed from outside: everything in the sandbox has ended with it.
-    if (WIFSIGNALED(status)) (void)sendMessage(channel, "died", std::to_string(WTERMSIG(status)));
+    if (WIFSIGNALED(status))
+        (void)sendMessage(channel, Msg::Pid1Killed, encodeNumber(WTERMSIG(status)));
     // recover_watch: list the ephemeral layer's new files for the runner before it vanishes.
     sendRecoverable(channel, watchedStorage.get(), plan);
-    for (int pid : ctx.fusePids)
+    for (int pid : state.fuse.pids)
         if (pid > 0) ::kill(pid, SIGTERM);
     while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
     }
-    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    ::_exit(ExitStatus::fromWait(status).shellStatus());
 }
 
 }  // namespace lb

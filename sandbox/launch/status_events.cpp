@@ -1,13 +1,83 @@
 #include "launch/status_events.h"
 
 #include "base/fsutil.h"
+#include "base/jsonw.h"
+#include "launch/outcome.h"
+#include "layers/recover_watch.h"
 
 namespace lb {
 
-void StatusEvents::emit(const std::string& json) const {
+void StatusEvents::write(const std::string& json) const {
     if (fd_ < 0) return;
     // A reader that went away must not take the sandbox down with it: ignore write errors.
     (void)writeAll(fd_, json + "\n", "status fd");
+}
+
+void StatusEvents::started(const StartedEvent& e) const {
+    if (!enabled()) return;
+    JsonWriter w;
+    w.beginObject()
+        .field("event", "started")
+        .field("instance", e.instance)
+        .field("profile", e.profile)
+        .field("pid", e.pid);
+    if (e.joined) w.field("joined", true);
+    w.field("driver", e.driver);
+    if (e.ephemeral) w.field("ephemeral", *e.ephemeral);
+    w.field("network", e.network);
+    if (!e.hostname.empty()) w.field("hostname", e.hostname);
+    if (!e.namespaces.empty()) w.key("namespaces").strings(e.namespaces);
+    if (!e.command.empty()) w.key("command").strings(e.command);
+    if (e.scope.empty())
+        w.key("scope").null();
+    else
+        w.field("scope", e.scope);
+    if (e.limits) {
+        w.key("limits").beginObject().key("enforced").strings(e.limits->enforced);
+        w.key("recorded").strings(e.limits->recorded).endObject();
+    }
+    w.endObject();
+    write(w.str());
+}
+
+void StatusEvents::warning(std::string_view message) const {
+    if (!enabled()) return;
+    JsonWriter w;
+    w.beginObject().field("event", "warning").field("message", message).endObject();
+    write(w.str());
+}
+
+void StatusEvents::helperLost(std::string_view event, std::string_view instance,
+                              std::string_view message, std::string_view log) const {
+    if (!enabled()) return;
+    JsonWriter w;
+    w.beginObject().field("event", event).field("instance", instance);
+    w.field("message", message).field("log", log).endObject();
+    write(w.str());
+}
+
+void StatusEvents::recoverable(bool ephemeral, const std::vector<RecoverableFile>& files) const {
+    if (!enabled()) return;
+    JsonWriter w;
+    w.beginObject().field("event", "recoverable").field("ephemeral", ephemeral).key("files");
+    w.beginArray();
+    for (const auto& f : files)
+        w.beginObject().field("path", f.path).field("size", f.size).endObject();
+    w.endArray().endObject();
+    write(w.str());
+}
+
+void StatusEvents::exited(std::string_view instance, const Outcome& o) const {
+    if (!enabled()) return;
+    JsonWriter w;
+    w.beginObject().field("event", "exited");
+    if (!instance.empty()) w.field("instance", instance);
+    w.field("status", o.status);
+    if (o.exitCode) w.field("exit_code", *o.exitCode);
+    if (o.signal) w.field("signal", *o.signal);
+    if (!o.error.empty()) w.field("error", o.error);
+    w.endObject();
+    write(w.str());
 }
 
 }  // namespace lb

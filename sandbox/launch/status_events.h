@@ -1,18 +1,53 @@
-// Machine-readable events on `--status-fd N`: one JSON object per line. The GUI reads them.
+// Machine-readable events on `layerbox run --status-fd N`: one JSON object per line, the
+// contract of docs/cli-json.md (the GUI reads them). Each event has one builder here.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "resources/scope.h"
 
 namespace lb {
+
+struct Outcome;
+struct RecoverableFile;
+
+// {"event":"started",...}: the program runs (for a joined command: `joined` is true and only
+// the fields a joined caller knows are set).
+struct StartedEvent {
+    std::string instance;
+    std::string profile;
+    int64_t pid = 0;  // the program, as the host sees it
+    bool joined = false;
+    std::string driver;
+    std::optional<bool> ephemeral;
+    std::string network;
+    std::string hostname;
+    std::vector<std::string> namespaces;
+    std::vector<std::string> command;
+    std::string scope;  // empty: null (no scope)
+    std::optional<LimitsReport> limits;
+};
 
 class StatusEvents {
 public:
     explicit StatusEvents(int fd) : fd_(fd) {}
     bool enabled() const { return fd_ >= 0; }
-    // `json` is one serialised object; a newline is added.
-    void emit(const std::string& json) const;
+
+    void started(const StartedEvent& e) const;
+    void warning(std::string_view message) const;
+    // A helper daemon of the sandbox died: "network-lost" (slirp4netns), "dbus-lost".
+    void helperLost(std::string_view event, std::string_view instance, std::string_view message,
+                    std::string_view log) const;
+    void recoverable(bool ephemeral, const std::vector<RecoverableFile>& files) const;
+    // The last event: how it ended (launch.h's Outcome); `instance` empty when none was made.
+    void exited(std::string_view instance, const Outcome& o) const;
 
 private:
+    void write(const std::string& json) const;
     int fd_;
 };
 

@@ -144,11 +144,11 @@ int readMessage(const SdBus& sd, sd_bus_message* m, const char* types, ...) {
 }
 
 int callMethod(const SdBus& sd, sd_bus* bus, const char* member, sd_bus_error* err,
-               const char* types, ...) {
+               sd_bus_message** reply, const char* types, ...) {
     va_list ap;
     va_start(ap, types);
     int r = sd.callMethodv(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                           "org.freedesktop.systemd1.Manager", member, err, nullptr, types, ap);
+                           "org.freedesktop.systemd1.Manager", member, err, reply, types, ap);
     va_end(ap);
     return r;
 }
@@ -270,7 +270,7 @@ Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::
                             msg.find("already exists") != std::string::npos)) {
             resetTried = true;
             sd_bus_error e2 = SD_BUS_ERROR_NULL;
-            callMethod(*sd, b.bus, "ResetFailedUnit", &e2, "s", plan.unit.c_str());
+            callMethod(*sd, b.bus, "ResetFailedUnit", &e2, nullptr, "s", plan.unit.c_str());
             sd->errorFree(&e2);
             continue;
         }
@@ -286,6 +286,46 @@ Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::
     if (wait.result != "done")
         return Error("systemd could not start " + plan.unit + ": job " + wait.result, EIO);
     return ScopeInfo{plan.unit, cgroupOfPid(pid)};
+}
+
+Status stopScope(const std::string& unit) {
+    std::string why;
+    const SdBus* sd = sdBus(&why);
+    if (!sd) return Error(why, ENOENT);
+    Bus b(*sd);
+    int r = sd->openUser(&b.bus);
+    if (r < 0) return Error::sys("connecting to the user bus", -r);
+    JobWait wait;
+    wait.sd = sd;
+    sd_bus_slot* slot = nullptr;
+    r = sd->matchSignal(b.bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                        "org.freedesktop.systemd1.Manager", "JobRemoved", onJobRemoved, &wait);
+    if (r < 0) return Error::sys("subscribing to JobRemoved", -r);
+    struct SlotUnref {
+        const SdBus& sd;
+        sd_bus_slot* s;
+        ~SlotUnref() { sd.slotUnref(s); }
+    } slotUnref{*sd, slot};
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message* reply = nullptr;
+    r = callMethod(*sd, b.bus, "StopUnit", &err, &reply, "ss", unit.c_str(), "replace");
+    std::string name = err.name ? err.name : "";
+    std::string msg = err.message ? err.message : "";
+    sd->errorFree(&err);
+    if (r < 0) {
+        sd->messageUnref(reply);
+        if (name == "org.freedesktop.systemd1.NoSuchUnit") return Ok();
+        return Error("StopUnit(" + unit + "): " + (msg.empty() ? std::strerror(-r) : msg), -r);
+    }
+    const char* job = nullptr;
+    if (readMessage(*sd, reply, "o", &job) >= 0 && job) wait.path = job;
+    sd->messageUnref(reply);
+    for (int i = 0; !wait.path.empty() && !wait.done && i < 200; ++i) {  // up to 2 s
+        r = sd->process(b.bus, nullptr);
+        if (r < 0) return Error::sys("sd_bus_process", -r);
+        if (r == 0) sd->wait(b.bus, 10 * 1000);
+    }
+    return Ok();
 }
 
 bool userManagerAvailable(std::string* why) {

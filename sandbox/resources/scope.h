@@ -53,6 +53,10 @@ struct ScopeInfo {
 // reset and the call retried once. Fails when there is no user bus.
 Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::string>& warnings);
 
+// Stop the scope (StopUnit, mode "replace") and return once the user manager has it no more,
+// or after a short wait. A scope that no longer exists is not an error.
+Status stopScope(const std::string& unit);
+
 // Whether a user bus with a systemd manager answers (for doctor and the GUI).
 bool userManagerAvailable(std::string* why = nullptr);
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "launch/join.h"
+#include "launch/channel.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto r = lb::decodeExecRequest(std::string_view(reinterpret_cast<const char*>(data), size));

@@ -266,6 +266,39 @@ private slots:
         QCOMPARE(run({}, {"true"}).exitCode, 0);
     }
 
+    // Issue 17, item 9: the setup process killed from outside ends the sandbox, and the runner
+    // says so (it used to exit 137 without a word). PID 1 and the program are gone too.
+    void killingTheSetupProcessIsReported() {
+        QProcess p;
+        p.setProcessEnvironment(home_->env());
+        p.start(layerboxBin(), QStringList{"run", "--status-fd", "1"} + probeBind() +
+                                   QStringList{"--", probePath(), "sleep"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (out += p.readAllStandardOutput()).contains("ready") && out.contains("\"started\""),
+            20000);
+        // Our runner's setup process is the child of the QProcess's pid named layerbox-setup.
+        qint64 setup = 0;
+        for (qint64 pid : processesNamed("layerbox-setup")) {
+            QByteArray st = readFile(QString("/proc/%1/stat").arg(pid));
+            auto fields = st.mid(st.lastIndexOf(')') + 2).split(' ');
+            if (fields.size() > 1 && fields[1].toLongLong() == p.processId()) setup = pid;
+        }
+        QVERIFY(setup > 0);
+        ::kill(static_cast<pid_t>(setup), SIGKILL);
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitCode(), 128 + SIGKILL);
+        QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(err.contains("layerbox: error: the sandbox's setup process was killed (signal 9)"),
+                 qPrintable(err));
+        out += p.readAllStandardOutput();
+        QVERIFY2(out.contains(R"("event":"exited")") && out.contains(R"("signal":9)") &&
+                     out.contains("setup process was killed"),
+                 out.constData());
+        QTRY_COMPARE_WITH_TIMEOUT(processesNamed("layerbox-init").size(), 0, 5000);
+    }
+
     void aSecondRunJoinsTheRunningSandbox() {
         // One persistent upper layer is mounted once: a second `run` of the profile joins the
         // sandbox that has it mounted instead of mounting it again.

@@ -1,9 +1,16 @@
-// What the launch writes and reads back: instance records and exec requests.
+// What the launch writes and reads back: instance records, the messages between the runner and
+// the sandbox's processes (one codec per payload), the outcome of a launch and the status events
+// built from it.
 #include <QtTest>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "base/units.h"
+#include "launch/channel.h"
 #include "launch/instances.h"
-#include "launch/join.h"
+#include "launch/outcome.h"
+#include "launch/status_events.h"
 
 using namespace lb;
 
@@ -41,6 +48,130 @@ private slots:
         QCOMPARE(back->cwd, r.cwd);
         QVERIFY(back->pty);
         QVERIFY(!decodeExecRequest("nope"));
+        // Any byte travels, separators and NUL included; nothing is dropped or cut.
+        ExecRequest odd{std::string("/a\x1e\x1f"
+                                    "b",
+                                    5),
+                        {"x\ny", std::string("a\0b", 3), ""},
+                        {"K=v\x1d"},
+                        false};
+        back = decodeExecRequest(encodeExecRequest(odd));
+        QVERIFY(back);
+        QCOMPARE(back->cwd, odd.cwd);
+        QCOMPARE(back->argv, odd.argv);
+        QCOMPARE(back->env, odd.env);
+        QVERIFY(!back->pty);
+        // Truncated or padded input is refused.
+        std::string enc = encodeExecRequest(odd);
+        QVERIFY(!decodeExecRequest(enc.substr(0, enc.size() - 1)));
+        QVERIFY(!decodeExecRequest(enc + "x"));
+        QVERIFY(!decodeExecRequest("99999999:x"));
+    }
+
+    void payloadCodecs() {
+        QCOMPARE(decodeNumber(encodeNumber(-42)), std::optional<int64_t>(-42));
+        QVERIFY(!decodeNumber(""));
+        QVERIFY(!decodeNumber("12x"));
+        for (ExitStatus e : {ExitStatus{false, 0}, ExitStatus{false, 255}, ExitStatus{true, 9}})
+            QCOMPARE(decodeExitStatus(encodeExitStatus(e)), std::optional<ExitStatus>(e));
+        QVERIFY(!decodeExitStatus("code"));
+        QVERIFY(!decodeExitStatus("code 256"));
+        QVERIFY(!decodeExitStatus("exit 1"));
+        QCOMPARE(ExitStatus({true, 15}).shellStatus(), 143);
+        QCOMPARE(ExitStatus({true, 15}).describe(), std::string("killed by signal 15"));
+        QCOMPARE(ExitStatus({false, 3}).describe(), std::string("exited with status 3"));
+
+        JoinResult exited;
+        exited.kind = JoinResult::Kind::Exited;
+        exited.exit = {false, 7};
+        JoinResult execFailed;
+        execFailed.kind = JoinResult::Kind::ExecFailed;
+        execFailed.execErrno = ENOENT;
+        JoinResult failed;
+        failed.error = "could not fork: out of memory";
+        for (const auto& r : {exited, execFailed, failed})
+            QCOMPARE(decodeJoinResult(encodeJoinResult(r)), std::optional<JoinResult>(r));
+        QVERIFY(!decodeJoinResult("execfail 0"));
+        QVERIFY(!decodeJoinResult("huh"));
+
+        auto j = decodeJoined(encodeJoined({"12", "code 3"}));
+        QVERIFY(j);
+        QCOMPARE(j->token, std::string("12"));
+        QCOMPARE(j->body, std::string("code 3"));
+        QVERIFY(!decodeJoined("x1 body"));
+        QVERIFY(!decodeJoined(""));
+    }
+
+    void messagesOverTheChannel() {
+        auto chan = makeChannel();
+        QVERIFY(chan);
+        int fds[2];
+        QCOMPARE(::pipe(fds), 0);
+        QVERIFY(sendMessage(chan->second.get(), Msg::ProgramExited, encodeExitStatus({false, 4}),
+                            {fds[0]}));
+        auto m = receiveMessage(chan->first.get());
+        QVERIFY(m && m->has_value());
+        QCOMPARE((*m)->type, Msg::ProgramExited);
+        QCOMPARE((*m)->payload, std::string("code 4"));
+        QVERIFY((*m)->fd.valid());
+        QCOMPARE((*m)->senderPid, ::getpid());  // SO_PASSCRED on the runner's end
+        QCOMPARE(msgName(Msg::ProgramExited), std::string_view("ProgramExited"));
+        // A message of no known type is an error, not a guess.
+        unsigned char bogus[] = {200, 'x'};
+        QCOMPARE(::send(chan->second.get(), bogus, sizeof bogus, 0), ssize_t(2));
+        auto bad = receiveMessage(chan->first.get());
+        QVERIFY(!bad);
+        QCOMPARE(bad.error().code(), EBADMSG);
+        // The end of the stream.
+        chan->second.reset();
+        auto end = receiveMessage(chan->first.get());
+        QVERIFY(end && !end->has_value());
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
+
+    void outcomes() {
+        auto o = Outcome::cannotRun("foo", ENOENT);
+        QCOMPARE(o.status, kExitNotFound);
+        QCOMPARE(o.error, std::string("cannot run \"foo\": No such file or directory"));
+        QVERIFY(!o.exitCode && !o.signal);
+        QCOMPARE(Outcome::cannotRun("foo", EACCES).status, kExitNotExecutable);
+        o = Outcome::sandboxKilled(9);
+        QCOMPARE(o.status, 137);
+        QCOMPARE(o.signal, std::optional<int>(9));
+        QVERIFY(o.error.find("PID 1") != std::string::npos);
+        o = Outcome::ended({false, 3});
+        QCOMPARE(o.status, 3);
+        QCOMPARE(o.exitCode, std::optional<int>(3));
+        QVERIFY(o.error.empty());
+        o = Outcome::setupFailed("building the file system: x");
+        QCOMPARE(o.status, kExitSetupFailed);
+        QCOMPARE(
+            Outcome::ofJoin(JoinResult{JoinResult::Kind::ExecFailed, {}, ENOENT, {}}, "bar").error,
+            std::string("cannot run \"bar\": No such file or directory"));
+    }
+
+    void exitedEventCarriesTheReason() {
+        int fds[2];
+        QCOMPARE(::pipe(fds), 0);
+        StatusEvents events(fds[1]);
+        events.exited("abcd1234", Outcome::cannotRun("foo", ENOENT));
+        events.exited("abcd1234", Outcome::ended({true, 15}));
+        events.exited({}, Outcome::setupFailed("x"));
+        ::close(fds[1]);
+        char buf[4096];
+        ssize_t n = ::read(fds[0], buf, sizeof buf);
+        ::close(fds[0]);
+        QVERIFY(n > 0);
+        QString all = QString::fromUtf8(buf, static_cast<int>(n));
+        auto lines = all.split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 3);
+        QCOMPARE(lines[0], QString("{\"event\":\"exited\",\"instance\":\"abcd1234\",\"status\":127,"
+                                   "\"error\":\"cannot run \\\"foo\\\": No such file or "
+                                   "directory\"}"));
+        QCOMPARE(lines[1], QString("{\"event\":\"exited\",\"instance\":\"abcd1234\",\"status\":143,"
+                                   "\"signal\":15}"));
+        QCOMPARE(lines[2], QString("{\"event\":\"exited\",\"status\":125,\"error\":\"x\"}"));
     }
 };
 

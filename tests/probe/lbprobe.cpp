@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/bpf.h>
+#include <linux/kcmp.h>
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -155,6 +157,85 @@ int result(const char* name, bool succeeded, int err, const std::string& detail 
         long r_ = (long)(expr);              \
         return result(name, r_ >= 0, errno); \
     } while (0)
+
+// Where an open descriptor points ("pipe:[123]", "/dev/pts/0"), or the error.
+std::string fdTarget(int fd) {
+    char buf[256];
+    ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof buf - 1);
+    return n < 0 ? std::string("error: ") + strerror(errno)
+                 : std::string(buf, static_cast<size_t>(n));
+}
+
+// The process of the sandbox running `lbprobe victim MARKER ...`, or 0. (Matching the marker
+// anywhere would find PID 1, a copy of the runner whose arguments hold the thief's command.)
+pid_t findVictim(const std::string& marker) {
+    for (const auto& name : listDir("/proc")) {
+        pid_t pid = static_cast<pid_t>(std::atoi(name.c_str()));
+        if (pid <= 0 || pid == getpid()) continue;
+        std::string cmd = slurp("/proc/" + name + "/cmdline");
+        std::vector<std::string> args;
+        for (size_t at = 0; at < cmd.size();) {
+            size_t end = cmd.find('\0', at);
+            if (end == std::string::npos) end = cmd.size();
+            args.push_back(cmd.substr(at, end - at));
+            at = end + 1;
+        }
+        if (args.size() >= 3 && args[1] == "victim" && args[2] == marker) return pid;
+    }
+    return 0;
+}
+
+// `victim MARKER SECONDS`: say what fds 0-2 are, then hold them for a while.
+int victim(int seconds) {
+    std::printf("{\"stdin\":%s,\"stdout\":%s,\"stderr\":%s,\"isatty0\":%s}\n",
+                esc(fdTarget(0)).c_str(), esc(fdTarget(1)).c_str(), esc(fdTarget(2)).c_str(),
+                isatty(0) ? "true" : "false");
+    std::fflush(stdout);
+    sleep(static_cast<unsigned>(seconds));
+    return 0;
+}
+
+// `steal MARKER`: wait (up to 20 s) for the victim, then try every way into it: its stdin
+// (pidfd_getfd), its memory (/proc/PID/mem, process_vm_readv), comparing descriptors (kcmp).
+int steal(const std::string& marker) {
+    pid_t pid = 0;
+    for (int i = 0; i < 200 && !pid; ++i) {
+        pid = findVictim(marker);
+        if (!pid) usleep(100000);
+    }
+    if (!pid) {
+        std::printf("{\"found\":0}\n");
+        return 1;
+    }
+    auto item = [](const char* name, bool ok, int err, const std::string& detail) {
+        return std::string("\"") + name + "\":{\"succeeded\":" + (ok ? "true" : "false") +
+               ",\"errno\":" + std::to_string(ok ? 0 : err) + ",\"detail\":" + esc(detail) + "}";
+    };
+    std::string out = "{\"found\":" + std::to_string(pid);
+    errno = 0;
+    int pfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    int got = pfd < 0 ? -1 : static_cast<int>(syscall(SYS_pidfd_getfd, pfd, 0, 0));
+    int e = errno;
+    out += "," + item("getfd", got >= 0, e, got >= 0 ? fdTarget(got) : "");
+    errno = 0;
+    int mem = open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY);
+    e = errno;
+    out += "," + item("mem", mem >= 0, e, "");
+    char byte;
+    struct iovec local = {&byte, 1}, remote = {reinterpret_cast<void*>(0x10000), 1};
+    errno = 0;
+    long r = syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0);
+    e = errno;
+    // EFAULT means the kernel let us in and only the address was wrong.
+    out += "," + item("vmread", r >= 0 || e == EFAULT, e, "");
+    errno = 0;
+    r = syscall(SYS_kcmp, getpid(), pid, KCMP_FILE, 0, 0);
+    e = errno;
+    out += "," + item("kcmp", r >= 0, e, "");
+    out += "}";
+    std::printf("%s\n", out.c_str());
+    return 0;
+}
 
 int attempt(const std::string& what, const char* arg) {
     const char* n = what.c_str();
@@ -357,6 +438,8 @@ int main(int argc, char** argv) {
     if (argc >= 3 && std::strcmp(argv[1], "try") == 0)
         return attempt(argv[2], argc > 3 ? argv[3] : nullptr);
     if (argc >= 2 && std::strcmp(argv[1], "euid") == 0) return attempt("euid", nullptr);
+    if (argc >= 4 && std::strcmp(argv[1], "victim") == 0) return victim(std::atoi(argv[3]));
+    if (argc >= 3 && std::strcmp(argv[1], "steal") == 0) return steal(argv[2]);
     if (argc >= 3 && std::strcmp(argv[1], "serve") == 0) {
         // A TCP echo server on 0.0.0.0:PORT, one connection at a time, forever.
         int port = std::atoi(argv[2]);
@@ -398,6 +481,8 @@ int main(int argc, char** argv) {
         for (;;)
             pause();
     }
-    std::fprintf(stderr, "usage: lbprobe report | try NAME [ARG] | sleep [MARKER]\n");
+    std::fprintf(stderr,
+                 "usage: lbprobe report | try NAME [ARG] | sleep [MARKER] | victim MARKER SECONDS "
+                 "| steal MARKER\n");
     return 2;
 }

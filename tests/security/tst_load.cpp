@@ -60,9 +60,11 @@ private:
         for (const char* d : {"/layerbox", "/layerbox/instances"})
             s.runtimeFiles +=
                 QDir(home_->runtimeDir() + d).entryList(QDir::Files | QDir::System).size();
-        s.tmpEntries = QDir(QDir::tempPath())
-                           .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden)
-                           .size();
+        // Only ours: other users' programs come and go in /tmp while the test runs.
+        for (const auto& e : QDir(QDir::tempPath())
+                                 .entryInfoList(QDir::AllEntries | QDir::NoDotAndDotDot |
+                                                QDir::Hidden | QDir::System))
+            if (e.ownerId() == ::getuid()) ++s.tmpEntries;
         s.hostMounts = countLines(readFile("/proc/self/mountinfo"));
         s.fds = ownFds();
         s.sandboxes = QDir(home_->dataHome() + "/layerbox/sandboxes")

@@ -1,0 +1,302 @@
+#include "launch/supervisor.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+
+#include "launch/instances.h"
+#include "launch/launch_plan.h"
+#include "launch/recoverable.h"
+#include "layers/storage.h"
+#include "resources/cgroup.h"
+
+namespace lb {
+
+namespace {
+
+const char* netModeText(NetMode m) {
+    return m == NetMode::Nat ? "nat" : "none";
+}
+
+}  // namespace
+
+Supervisor::Supervisor(const LaunchPlan& plan, int channel, pid_t setup, const StatusEvents& events)
+    : plan_(plan)
+    , channel_(channel)
+    , setup_(setup)
+    , events_(events)
+    , registry_(std::make_unique<InstanceRegistry>(plan.paths))
+    , joins_(plan, channel, [this](const std::string& w) { warn(w); }) {}
+
+Supervisor::~Supervisor() {
+    terminal_.restore();
+    registry_->remove(plan_.instance);
+}
+
+void Supervisor::warn(const std::string& text) {
+    std::fprintf(stderr, "layerbox: warning: %s\n", text.c_str());
+    events_.warning(text);
+}
+
+void Supervisor::createScope() {
+    std::vector<std::string> warnings;
+    auto scope = startScope(plan_.scopePlan, setup_, warnings);
+    for (const auto& w : warnings)
+        warn(w);
+    std::vector<std::string> names;
+    for (const auto& l : plan_.scopePlan.limits)
+        names.push_back(l.key);
+    if (!scope) {
+        // Still run, and say once which limits are not applied.
+        limits_.recorded = names;
+        if (!names.empty())
+            warn("no systemd scope (" + scope.error().message() + "): " + joinStrings(names) +
+                 " not applied");
+        else if (plan_.verbose)
+            std::fprintf(stderr, "layerbox: no systemd scope: %s\n",
+                         scope.error().message().c_str());
+    } else {
+        scopeInfo_ = *scope;
+        limits_ = planLimitsReport(plan_.scopePlan, delegatedControllers());
+        if (plan_.verbose) {
+            std::fprintf(stderr, "layerbox: scope %s (%s)\n", scopeInfo_.unit.c_str(),
+                         scopeInfo_.cgroup.c_str());
+            for (const auto& l : limits_.recorded)
+                std::fprintf(stderr, "layerbox: %s is recorded but not enforced on this host\n",
+                             l.c_str());
+        }
+        plan_.trace("scope ready");
+    }
+    (void)sendMessage(channel_, Msg::Scoped);
+}
+
+Outcome Supervisor::run(int signalFd) {
+    for (const auto& w : plan_.desktop.warnings)
+        warn(w);
+    bool setupDone = false;
+    int setupStatus = 0;
+    bool channelOpen = true;
+    while (!setupDone || channelOpen) {
+        std::vector<struct pollfd> pfd = {{signalFd, POLLIN, 0}};
+        size_t chanIdx = 0;
+        if (channelOpen) {
+            chanIdx = pfd.size();
+            pfd.push_back({channel_, POLLIN, 0});
+        }
+        joins_.addTo(pfd);
+        terminal_.addTo(pfd);
+        stdio_.addTo(pfd);
+        if (::poll(pfd.data(), pfd.size(), -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (pfd[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (::read(signalFd, &si, sizeof si) == sizeof si) {
+                int sig = static_cast<int>(si.ssi_signo);
+                if (sig == SIGCHLD) {
+                    int status;
+                    if (::waitpid(setup_, &status, WNOHANG) == setup_) {
+                        setupDone = true;
+                        setupStatus = status;
+                    }
+                    if (slirpProcess_ && slirpProcess_->pid() > 0 &&
+                        ::waitpid(slirpProcess_->pid(), &status, WNOHANG) == slirpProcess_->pid()) {
+                        slirpProcess_->markExited();
+                        slirpDied_ = true;
+                        helperLost("slirp4netns", "network-lost", slirpProcess_->logPath(), status);
+                    }
+                    if (dbus_ && dbus_->pid() > 0 &&
+                        ::waitpid(dbus_->pid(), &status, WNOHANG) == dbus_->pid()) {
+                        dbus_->markExited();
+                        dbusDied_ = true;
+                        helperLost("xdg-dbus-proxy", "dbus-lost", dbus_->logPath(), status);
+                    }
+                } else if (sig == SIGWINCH) {
+                    terminal_.copyWindowSize();
+                } else {
+                    (void)sendMessage(channel_, Msg::Signal, encodeNumber(sig));
+                }
+            }
+        }
+        if (chanIdx && (pfd[chanIdx].revents & (POLLIN | POLLHUP | POLLERR))) {
+            auto m = receiveMessage(channel_);
+            if (!m) warn("reading from the sandbox: " + m.error().message());
+            if (!m || !m->has_value())
+                channelOpen = false;
+            else
+                fromSandbox(**m);
+        }
+        joins_.handle(pfd);
+        terminal_.handle(pfd);
+        stdio_.handle(pfd);
+    }
+    stdio_.drain();
+    terminal_.restore();
+    joins_.close();  // joined callers see the end of the sandbox
+    return finish(setupStatus);
+}
+
+void Supervisor::fromSandbox(Message& m) {
+    if (joins_.fromSandbox(m)) return;
+    switch (m.type) {
+        case Msg::SetupFailed:
+            if (setupError_.empty()) setupError_ = m.payload;
+            break;
+        case Msg::ProgramStarted: {
+            programPid_ = m.senderPid;
+            plan_.trace("program started");
+            publishRecord();
+            joins_.listen(registry_->socketPath(plan_.instance));
+            StartedEvent e;
+            e.instance = plan_.instance;
+            e.profile = plan_.profile.name;
+            e.pid = programPid_;
+            e.driver = driverName(plan_.storage.driver);
+            e.ephemeral = plan_.storage.ephemeral;
+            e.network = netModeText(plan_.profile.network.mode);
+            e.hostname = plan_.hostname;
+            e.namespaces = {"user", "mount", "pid", "ipc", "uts", "net", "cgroup"};
+            e.command = plan_.argv;
+            e.scope = scopeInfo_.unit;
+            e.limits = limits_;
+            events_.started(e);
+            break;
+        }
+        case Msg::ProgramTerminal:
+            if (m.fd.valid()) terminal_.attach(std::move(m.fd));
+            break;
+        case Msg::ProgramExited:
+            programExit_ = decodeExitStatus(m.payload);
+            break;
+        case Msg::ProgramExecFailed:
+            execErrno_ = static_cast<int>(decodeNumber(m.payload).value_or(ENOEXEC));
+            break;
+        case Msg::Recoverable:
+            decodeRecoverable(m.payload, recoverable_);  // recover_watch, ephemeral sandboxes
+            break;
+        case Msg::Warning:
+            warn(m.payload);
+            break;
+        case Msg::Pid1Killed:
+            pid1KilledBy_ = static_cast<int>(decodeNumber(m.payload).value_or(SIGKILL));
+            break;
+        case Msg::NamespacesReady:
+            // The namespaces exist (the scope was asked for right after the fork).
+            if (plan_.profile.network.mode == NetMode::Nat) {
+                if (auto s = startNetwork(); !s) {
+                    // Nothing has started inside yet: the setup process gives up on "Abort".
+                    if (setupError_.empty()) setupError_ = s.error().message();
+                    (void)sendMessage(channel_, Msg::Abort);
+                    return;
+                }
+            }
+            (void)sendMessage(channel_, Msg::Go);
+            break;
+        default:
+            warn("unexpected message from the sandbox: " + std::string(msgName(m.type)));
+            break;
+    }
+}
+
+// NAT through slirp4netns for the sandbox's network namespace (held by the setup process),
+// with the profile's port forwards; the program starts only after this.
+Status Supervisor::startNetwork() {
+    std::string logDir = plan_.paths.logDir();
+    LB_TRY(makeDirs(logDir, 0700));
+    LB_ASSIGN(slirpProcess_, Slirp::start(plan_.profile.network, plan_.slirpFeatures, setup_,
+                                          registry_->dir() + "/" + plan_.instance + ".slirp",
+                                          logDir + "/" + plan_.instance + "-slirp4netns.log"));
+    LB_TRY_CTX(slirpProcess_->waitReady(10000), "setting up the network");
+    for (const auto& p : plan_.profile.network.ports)
+        LB_TRY(slirpProcess_->addForward(p));
+    plan_.trace("network ready");
+    return Ok();
+}
+
+// A helper daemon died: the sandbox goes on without it, and says so once; its log stays.
+void Supervisor::helperLost(const char* name, const char* event, const std::string& log,
+                            int status) {
+    if (!setupError_.empty() || programPid_ == 0) return;
+    const char* what = std::string_view(event) == "network-lost" ? "network" : "D-Bus";
+    std::string msg = std::string(name) + " " + ExitStatus::fromWait(status).describe() +
+                      "; the sandbox has no " + what + " now (log: " + log + ")";
+    std::fprintf(stderr, "layerbox: warning: %s\n", msg.c_str());
+    events_.helperLost(event, plan_.instance, msg, log);
+}
+
+void Supervisor::publishRecord() {
+    InstanceRecord r;
+    r.id = plan_.instance;
+    r.profile = plan_.profile.name;
+    r.runnerPid = ::getpid();
+    r.setupPid = setup_;
+    r.pid = programPid_;
+    r.command = plan_.argv;
+    r.startedUnix = static_cast<int64_t>(::time(nullptr));
+    r.scope = scopeInfo_.unit;
+    r.cgroup = scopeInfo_.cgroup;
+    r.network = netModeText(plan_.profile.network.mode);
+    r.driver = driverName(plan_.storage.driver);
+    r.ephemeral = plan_.storage.ephemeral;
+    r.hostname = plan_.hostname;
+    r.socket = registry_->socketPath(plan_.instance);
+    r.limitsEnforced = limits_.enforced;
+    r.limitsRecorded = limits_.recorded;
+    if (auto s = registry_->publish(r); !s)
+        warn("cannot record the instance: " + s.error().message());
+}
+
+Outcome Supervisor::finish(int setupStatus) {
+    // The helpers end with the sandbox; their logs are only kept when something went wrong.
+    if (slirpProcess_) {
+        slirpProcess_->stop();
+        if (!slirpDied_ && setupError_.empty()) ::unlink(slirpProcess_->logPath().c_str());
+    }
+    if (dbus_) {
+        dbus_->stop();
+        if (!dbusDied_ && setupError_.empty()) ::unlink(dbus_->logPath().c_str());
+    }
+    Outcome out;
+    if (!setupError_.empty()) {
+        out = Outcome::setupFailed(setupError_);
+    } else if (execErrno_ != 0) {
+        out = Outcome::cannotRun(plan_.argv[0], execErrno_);
+    } else if (pid1KilledBy_ != 0 && !programExit_) {
+        out = Outcome::sandboxKilled(pid1KilledBy_);
+    } else if (programExit_) {
+        out = Outcome::ended(*programExit_);
+    } else if (programPid_ != 0 && WIFEXITED(setupStatus)) {
+        // The program ran, but PID 1's report was lost: the setup process exits with its status.
+        out = Outcome::ended({false, WEXITSTATUS(setupStatus)});
+    } else if (WIFSIGNALED(setupStatus)) {
+        // The setup process was killed (PID 1 and everything below it died with it): say so,
+        // rather than exiting 137 without a word.
+        const std::string who = "the sandbox's setup process";
+        out = programPid_ != 0 ? Outcome::sandboxKilled(WTERMSIG(setupStatus), who)
+                               : Outcome::setupFailed(who + " was killed (signal " +
+                                                      std::to_string(WTERMSIG(setupStatus)) +
+                                                      ") before the program started");
+    } else {
+        out = Outcome::setupFailed("the sandbox's setup process exited with status " +
+                                   std::to_string(WEXITSTATUS(setupStatus)) +
+                                   " before the program started");
+    }
+    // A launch that failed may leave its scope without any process in it, which the user
+    // manager then keeps active for good (the setup process can die before systemd attached
+    // it): stop it, so that a failed launch leaves nothing behind.
+    if (!setupError_.empty() && !scopeInfo_.unit.empty()) (void)stopScope(scopeInfo_.unit);
+    plan_.trace("sandbox ended");
+    // recover_watch: new files in the watched folders are listed for recovery, on stderr and
+    // as a "recoverable" event before "exited" (see launch/recoverable.h).
+    if (setupError_.empty()) reportRecoverable(plan_, recoverable_, startedNs_, events_);
+    return out;
+}
+
+}  // namespace lb

@@ -1,0 +1,77 @@
+// The runner's side of a running sandbox, from the fork of the setup process to the end: it
+// asks systemd for the scope, starts the network when the namespaces exist, relays the terminal
+// and signals, serves callers that join, watches the helper daemons, reports status events, and
+// decides how the launch ended (an Outcome).
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "desktop/dbusproxy.h"
+#include "launch/join.h"
+#include "launch/outcome.h"
+#include "launch/status_events.h"
+#include "launch/terminal.h"
+#include "layers/recover_watch.h"
+#include "network/slirp.h"
+#include "resources/scope.h"
+
+namespace lb {
+
+struct LaunchPlan;
+class InstanceRegistry;
+
+class Supervisor {
+public:
+    Supervisor(const LaunchPlan& plan, int channel, pid_t setup, const StatusEvents& events);
+    ~Supervisor();
+
+    // Helpers started before the setup process: they end with the sandbox.
+    void adoptDbusProxy(std::unique_ptr<DbusProxy> proxy) { dbus_ = std::move(proxy); }
+    void adoptStdio(StdioRelay stdio) { stdio_ = std::move(stdio); }
+
+    // Step 4, scope: asked for right after the fork, while the setup process creates the
+    // namespaces and mounts, so the D-Bus round trips to the user manager overlap with that
+    // work. The setup process starts processes only after "Scoped" (fuse daemons) and "Go"
+    // (PID 1), so that each of them is born inside the scope.
+    void createScope();
+
+    // Step 11: until the setup process (and so the whole sandbox) is gone. Returns how it
+    // ended; the caller prints and reports it.
+    Outcome run(int signalFd);
+
+private:
+    void fromSandbox(Message& m);
+    void warn(const std::string& text);
+    Status startNetwork();
+    void helperLost(const char* name, const char* event, const std::string& log, int status);
+    void publishRecord();
+    Outcome finish(int setupStatus);
+
+    const LaunchPlan& plan_;
+    int channel_;
+    pid_t setup_;
+    const StatusEvents& events_;
+    std::unique_ptr<InstanceRegistry> registry_;
+    TerminalRelay terminal_;
+    StdioRelay stdio_;
+    JoinServer joins_;
+    pid_t programPid_ = 0;
+    std::optional<ExitStatus> programExit_;
+    std::string setupError_;
+    int execErrno_ = 0;
+    int pid1KilledBy_ = 0;  // PID 1 killed from outside
+    ScopeInfo scopeInfo_;
+    LimitsReport limits_;
+    std::vector<RecoverableFile> recoverable_;  // recover_watch: sent by the setup process
+    int64_t startedNs_ = wallClockNs();         // recover_watch: files changed since are "new"
+    std::unique_ptr<Slirp> slirpProcess_;
+    bool slirpDied_ = false;
+    std::unique_ptr<DbusProxy> dbus_;
+    bool dbusDied_ = false;
+};
+
+}  // namespace lb
