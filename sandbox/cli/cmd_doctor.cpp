@@ -14,6 +14,7 @@ namespace {
 void writeHost(JsonWriter& w, const HostFacts& f) {
     w.key("host").beginObject();
     w.field("kernel", f.kernelRelease).field("user_namespaces", f.usernsError == 0);
+    w.field("landlock_abi", f.landlockAbi);
     w.key("storage")
         .beginObject()
         .field("driver", f.nativeOverlay ? "native" : "fuse")

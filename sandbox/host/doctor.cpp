@@ -16,6 +16,7 @@
 #include "base/fsutil.h"
 #include "base/helper_process.h"
 #include "base/paths.h"
+#include "isolation/landlock.h"
 #include "isolation/userns.h"
 #include "layers/storage.h"
 #include "network/network.h"
@@ -239,6 +240,18 @@ Check space(const HostFacts& f) {
     return {"space", "ok", s, ""};
 }
 
+Check landlock(const HostFacts& f) {
+    if (f.landlockAbi > 0)
+        return {"landlock", "ok",
+                "Landlock ABI " + std::to_string(f.landlockAbi) +
+                    ": programs of a sandbox cannot reach into each other",
+                ""};
+    return {"landlock", "warning",
+            "no Landlock: a process of a sandbox can read the memory of another program joined "
+            "to the same sandbox with devel on (seccomp still refuses it otherwise)",
+            "use a kernel with CONFIG_SECURITY_LANDLOCK and landlock in its lsm= list (5.13+)"};
+}
+
 Check kernel(const HostFacts& f) {
     std::string s = "Linux " + f.kernelRelease + (f.seccomp ? ", seccomp filters" : ", NO seccomp");
     return {"kernel", f.seccomp ? "ok" : "failure", s,
@@ -254,6 +267,7 @@ HostFacts probeHost(const Paths& paths) {
     f.kernelRelease = u.release;
     auto status = readFile("/proc/self/status");
     f.seccomp = status && status->find("Seccomp:") != std::string::npos;
+    f.landlockAbi = landlockAbi();
 
     f.usernsError = inChild([] { return ::unshare(CLONE_NEWUSER) == 0 ? 0 : errno; });
     f.apparmorRestrictsUserns = sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
@@ -282,7 +296,9 @@ HostFacts probeHost(const Paths& paths) {
     f.firewallStep = probeFirewall();
     f.dbusProxyVersion = firstLine(captureOutput({"xdg-dbus-proxy", "--version"}));
 
-    f.userManager = userManagerAvailable(&f.userManagerInfo);
+    auto manager = userManagerVersion();
+    f.userManager = manager.ok();
+    f.userManagerInfo = manager ? *manager : manager.error().message();
     f.delegated = delegatedControllers();
     f.cgroup2Root = cgroup2Root();
 
@@ -297,8 +313,8 @@ HostFacts probeHost(const Paths& paths) {
 }
 
 std::vector<Check> checkHost(const HostFacts& f) {
-    return {kernel(f),      userns(f),  overlay(f), fuse(f), tun(f),   nftables(f), dbusProxy(f),
-            userManager(f), cgroups(f), display(f), gpu(f),  audio(f), space(f)};
+    return {kernel(f),    landlock(f),    userns(f),  overlay(f), fuse(f), tun(f),   nftables(f),
+            dbusProxy(f), userManager(f), cgroups(f), display(f), gpu(f),  audio(f), space(f)};
 }
 
 std::vector<Check> runDoctor(const Paths& paths) {

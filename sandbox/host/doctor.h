@@ -24,6 +24,7 @@ struct Check {
 struct HostFacts {
     std::string kernelRelease;
     bool seccomp = false;  // the kernel has seccomp filters
+    int landlockAbi = 0;   // 0: no Landlock (programs of a sandbox are kept apart less)
 
     // Unprivileged user namespaces: 0 when one could be made, else the errno of unshare(),
     // with the sysctls that explain a refusal.

@@ -126,11 +126,11 @@ Result<Prepared> prepare(const RunOptions& o) {
     plan.wantScope = !o.noScope;
     plan.scopePlan = planScope(p.name, plan.instance, p.resources);
     if (p.resources.requireLimits && p.resources.hasAnyLimit()) {
-        std::string why;
-        if (o.noScope || !userManagerAvailable(&why))
+        auto manager =
+            o.noScope ? Result<std::string>(Error("--no-scope was given")) : userManagerVersion();
+        if (!manager)
             return Error("profile " + quote(p.name) + " requires its limits, but " +
-                             (o.noScope ? std::string("--no-scope was given") : why) +
-                             " (see layerbox doctor)",
+                             manager.error().message() + " (see layerbox doctor)",
                          ENOTSUP);
         auto report = planLimitsReport(plan.scopePlan, delegatedControllers());
         if (!report.recorded.empty()) {

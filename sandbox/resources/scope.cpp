@@ -328,27 +328,24 @@ Status stopScope(const std::string& unit) {
     return Ok();
 }
 
-bool userManagerAvailable(std::string* why) {
-    const SdBus* sd = sdBus(why);
-    if (!sd) return false;
+Result<std::string> userManagerVersion() {
+    std::string why;
+    const SdBus* sd = sdBus(&why);
+    if (!sd) return Error(why, ENOENT);
     Bus b(*sd);
     int r = sd->openUser(&b.bus);
-    if (r < 0) {
-        if (why) *why = std::string("no user bus: ") + std::strerror(-r);
-        return false;
-    }
+    if (r < 0) return Error(std::string("no user bus: ") + std::strerror(-r), -r);
     sd_bus_error err = SD_BUS_ERROR_NULL;
     char* version = nullptr;
     r = sd->getPropertyString(b.bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                               "org.freedesktop.systemd1.Manager", "Version", &err, &version);
-    bool ok = r >= 0;
-    if (!ok && why)
-        *why = std::string("no systemd user manager: ") +
-               (err.message ? err.message : std::strerror(-r));
-    if (ok && why) *why = std::string("systemd ") + version;
+    std::string out = r >= 0 ? std::string("systemd ") + (version ? version : "")
+                             : std::string("no systemd user manager: ") +
+                                   (err.message ? err.message : std::strerror(-r));
     free(version);
     sd->errorFree(&err);
-    return ok;
+    if (r < 0) return Error(out, -r);
+    return out;
 }
 
 }  // namespace lb

@@ -57,7 +57,8 @@ Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::
 // or after a short wait. A scope that no longer exists is not an error.
 Status stopScope(const std::string& unit);
 
-// Whether a user bus with a systemd manager answers (for doctor and the GUI).
-bool userManagerAvailable(std::string* why = nullptr);
+// The version of the systemd user manager answering on the user bus ("systemd 252"), or why
+// none does (for doctor, and for profiles that require their limits).
+Result<std::string> userManagerVersion();
 
 }  // namespace lb

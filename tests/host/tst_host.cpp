@@ -21,6 +21,7 @@ HostFacts goodHost() {
     HostFacts f;
     f.kernelRelease = "6.1.0";
     f.seccomp = true;
+    f.landlockAbi = 3;
     f.dataDir = "/home/u/.local/share/layerbox";
     f.nativeOverlay = true;
     f.fuseOverlayfsVersion = "fuse-overlayfs: version 1.10";
@@ -62,9 +63,9 @@ private slots:
             QVERIFY2(c.status == "ok", qPrintable(QString::fromStdString(c.id + ": " + c.summary)));
             QVERIFY(c.fix.empty());
         }
-        QCOMPARE(ids, (QStringList{"kernel", "userns", "overlay", "fuse", "slirp4netns", "firewall",
-                                   "dbus-proxy", "systemd", "cgroup2", "display", "gpu", "audio",
-                                   "space"}));
+        QCOMPARE(ids, (QStringList{"kernel", "landlock", "userns", "overlay", "fuse", "slirp4netns",
+                                   "firewall", "dbus-proxy", "systemd", "cgroup2", "display", "gpu",
+                                   "audio", "space"}));
         QCOMPARE(find(checks, "gpu")->summary, std::string("/dev/dri: card0, renderD128"));
         QCOMPARE(
             find(checks, "systemd")->summary,
@@ -79,6 +80,9 @@ private slots:
         QTest::newRow("no seccomp") << "seccomp"
                                     << "kernel"
                                     << "failure";
+        QTest::newRow("no landlock") << "landlock"
+                                     << "landlock"
+                                     << "warning";
         QTest::newRow("no user namespaces") << "userns"
                                             << "userns"
                                             << "failure";
@@ -122,6 +126,7 @@ private slots:
         QFETCH(QString, status);
         HostFacts f = goodHost();
         if (fact == "seccomp") f.seccomp = false;
+        if (fact == "landlock") f.landlockAbi = 0;
         if (fact == "userns") f.usernsError = EPERM;
         if (fact == "overlay") f.nativeOverlay = false, f.nativeOverlayError = "mount: EINVAL";
         if (fact == "fuse") f.fuseOverlayfsVersion.clear();
