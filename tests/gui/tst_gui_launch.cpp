@@ -281,7 +281,7 @@ private slots:
         QVERIFY(QFile::exists(home_->profileDir() + "/work.json"));
         QVERIFY(QFile::exists(data + "work/upper/etc/marker"));
         p.terminate();
-        QVERIFY(p.waitForFinished(20000));
+        QVERIFY(finished(p, 20000));
         w.action("actionRename")->trigger();
         QTRY_VERIFY(w.profileModel()->entry("job"));
         QVERIFY(QFile::exists(data + "job/upper/etc/marker"));

@@ -230,7 +230,7 @@ private slots:
             20000);
         QCOMPARE(p.state(), QProcess::Running);
         ::kill(static_cast<pid_t>(p.processId()), sig);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QCOMPARE(p.exitCode(), 0);
         QCOMPARE(readFile(dir + "/marker"), QByteArray("signal " + QByteArray::number(sig) + "\n"));
     }
@@ -258,7 +258,7 @@ private slots:
         QCOMPARE(started["driver"].toString(), driver);
         if (driver == "fuse") QVERIFY(processesNamed("fuse-overlayfs").size() > fuseBefore.size());
         ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
-        QVERIFY(p.waitForFinished(5000));
+        QVERIFY(finished(p, 5000));
         QTRY_VERIFY_WITH_TIMEOUT(!processAlive(pid), 5000);
         QTRY_COMPARE_WITH_TIMEOUT(processesNamed("fuse-overlayfs").size(), fuseBefore.size(), 5000);
         QTRY_COMPARE_WITH_TIMEOUT(processesNamed("layerbox-init").size(), 0, 5000);
@@ -287,7 +287,7 @@ private slots:
         }
         QVERIFY(setup > 0);
         ::kill(static_cast<pid_t>(setup), SIGKILL);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QCOMPARE(p.exitCode(), 128 + SIGKILL);
         QString err = QString::fromUtf8(p.readAllStandardError());
         QVERIFY2(err.contains("layerbox: error: the sandbox's setup process was killed (signal 9)"),
@@ -318,7 +318,7 @@ private slots:
         auto eph = run({"--ephemeral"}, {"cat", "/tmp/marker"});
         QCOMPARE(eph.exitCode, 1);
         p.terminate();
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
     }
 
     void ephemeralLeavesNothing() {
@@ -391,7 +391,7 @@ private slots:
         QString cmd = QString("%1 run --ro-bind %2 -- %3 report")
                           .arg(layerboxBin(), testBinDir(), probePath());
         p.start("script", {"-qec", cmd, "/dev/null"});
-        QVERIFY(p.waitForFinished(30000));
+        QVERIFY(finished(p, 30000));
         QCOMPARE(p.exitCode(), 0);
         auto j = lastJson(QString::fromUtf8(p.readAllStandardOutput()).remove('\r'));
         QCOMPARE(j["isatty0"].toBool(), true);
@@ -402,7 +402,7 @@ private slots:
                            QString("%1 run --ro-bind %2 -- %3 try tiocsti")
                                .arg(layerboxBin(), testBinDir(), probePath()),
                            "/dev/null"});
-        QVERIFY(q.waitForFinished(30000));
+        QVERIFY(finished(q, 30000));
         auto t = lastJson(QString::fromUtf8(q.readAllStandardOutput()).remove('\r'));
         QCOMPARE(t["succeeded"].toBool(), false);
         QCOMPARE(t["errno"].toInt(), EPERM);

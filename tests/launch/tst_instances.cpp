@@ -76,7 +76,7 @@ private slots:
         QProcess p;
         p.setProcessEnvironment(h.env());
         p.start("systemctl", {"--user", "show-environment"});
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QVERIFY2(p.exitCode() == 0,
                  "a systemd user manager must be running (scripts/test starts one)");
         QVERIFY2(!lb::cgroup2Root().empty(), "cgroup v2 must be mounted");
@@ -124,7 +124,7 @@ private slots:
         QCOMPARE(enforced.contains("memory_max"), lb::delegatedControllers().count("memory") > 0);
         QCOMPARE(enforced.contains("tasks_max"), lb::delegatedControllers().count("pids") > 0);
         p.terminate();
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         // The scope goes away with the sandbox.
         QTRY_VERIFY_WITH_TIMEOUT(systemctlShow(*home_, unit, "ActiveState") != "active", 5000);
     }
@@ -148,7 +148,7 @@ private slots:
         QVERIFY(!i["scope"].toString().isEmpty());
         auto r = home_->layerbox({"stop", i["id"].toString()});
         QCOMPARE(r.exitCode, 0);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QCOMPARE(ps().size(), 0);
     }
 
@@ -178,7 +178,7 @@ private slots:
         QVERIFY2(s["cpu_percent"].toDouble() > 0, qPrintable(stats.out));
         QVERIFY(s["tasks"].toInteger() >= 2);
         QCOMPARE(home_->layerbox({"stop", id}).exitCode, 0);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
     }
 
     void everyProcessOfTheSandboxIsInItsScope() {
@@ -204,7 +204,7 @@ private slots:
         QByteArray cg = readFile(QString("/proc/%1/cgroup").arg(started["pid"].toInteger()));
         QVERIFY2(cg.contains(unit.toUtf8()), cg.constData());
         p.terminate();
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
     }
 
     void stopEndsDaemonsThatDetached() {
@@ -221,7 +221,7 @@ private slots:
         QTRY_VERIFY(readFile(cgroup + "/cgroup.procs").split('\n').size() >= 5);
         auto r = home_->layerbox({"stop", started["instance"].toString(), "--timeout", "1"});
         QCOMPARE(r.exitCode, 0);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QTRY_VERIFY_WITH_TIMEOUT(
             !QFileInfo::exists(cgroup) || readFile(cgroup + "/cgroup.procs").trimmed().isEmpty(),
             5000);
@@ -236,7 +236,7 @@ private slots:
         QString instances = home_->runtimeDir() + "/layerbox/instances";
         QVERIFY(!QDir(instances).entryList(QDir::Files).isEmpty());
         ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
-        QVERIFY(p.waitForFinished(5000));
+        QVERIFY(finished(p, 5000));
         QTRY_VERIFY_WITH_TIMEOUT(!processAlive(pid), 5000);
         QTRY_VERIFY_WITH_TIMEOUT(systemctlShow(*home_, unit, "ActiveState") != "active", 5000);
         // The record is stale now; the next ps notices and removes it.
@@ -269,10 +269,10 @@ private slots:
         QVERIFY(joined.waitForStarted());
         QTest::qWait(300);
         QCOMPARE(home_->layerbox({"exec", id, "--", "sh", "-c", "kill -TERM 2"}).exitCode, 0);
-        QVERIFY(joined.waitForFinished(10000));
+        QVERIFY(finished(joined, 10000));
         QCOMPARE(joined.exitCode(), 0);
         QCOMPARE(QString::fromUtf8(joined.readAllStandardOutput()), QString("late\n"));
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QCOMPARE(ps().size(), 0);
     }
 
@@ -284,7 +284,7 @@ private slots:
         env.remove("DBUS_SESSION_BUS_ADDRESS");  // and the private runtime dir has no bus socket
         p.setProcessEnvironment(env);
         p.start(layerboxBin(), {"run", "--profile", "limited", "--", "echo", "ran"});
-        QVERIFY(p.waitForFinished(30000));
+        QVERIFY(finished(p, 30000));
         QCOMPARE(p.exitCode(), 0);
         QCOMPARE(QString::fromUtf8(p.readAllStandardOutput()), QString("ran\n"));
         QString err = QString::fromUtf8(p.readAllStandardError());
@@ -297,7 +297,7 @@ private slots:
             "strict",
             R"({"version": 1, "resources": {"memory_max": "1G", "require_limits": true}})");
         p.start(layerboxBin(), {"run", "--profile", "strict", "--", "true"});
-        QVERIFY(p.waitForFinished(30000));
+        QVERIFY(finished(p, 30000));
         QCOMPARE(p.exitCode(), 125);
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains("requires its limits"));
     }

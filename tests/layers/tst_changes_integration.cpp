@@ -214,7 +214,7 @@ private slots:
         QVERIFY(QFileInfo::exists(upper("default") + h("running.txt")));
         QVERIFY(!QFileInfo::exists(layersDir() + "/snap"));
         p.terminate();
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QCOMPARE(home_->layerbox({"reset", "default"}).exitCode, 0);
         QVERIFY(diff("default").isEmpty());
     }

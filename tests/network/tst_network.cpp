@@ -286,7 +286,7 @@ private slots:
         QVERIFY(
             tcp.contains(QString("0100007F:%1").arg(port, 4, 16, QChar('0')).toUpper().toUtf8()));
         p.terminate();
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
     }
 
     void aTakenPortFailsTheLaunchCleanly() {
@@ -345,7 +345,7 @@ private slots:
         QVERIFY(QFileInfo::exists(lost["log"].toString()));  // kept to show why
         QCOMPARE(out.count("network-lost"), 1);
         p.terminate();
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QString err = QString::fromUtf8(p.readAllStandardError());
         QCOMPARE(err.count("slirp4netns killed by signal 9"), 1);
     }

@@ -167,7 +167,7 @@ private slots:
         // Positive control: on the host, chage (setgid shadow) reads the user's password aging.
         QProcess host;
         host.start("sh", {"-c", "chage -l $(id -un)"});
-        QVERIFY(host.waitForFinished(10000));
+        QVERIFY(finished(host, 10000));
         QCOMPARE(host.exitCode(), 0);
         auto r = home_->layerbox({"run", "--", "sh", "-c", "chage -l $(id -un); echo rc=$?"});
         QVERIFY2(r.out.contains("rc=1"), qPrintable(r.out + r.err));

@@ -127,7 +127,7 @@ private slots:
         QVERIFY(p.waitForStarted());
         QTest::qWait(delayMs);
         ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
-        QVERIFY(p.waitForFinished(5000));
+        QVERIFY(finished(p, 5000));
         QCOMPARE(p.exitStatus(), QProcess::CrashExit);
         expectHealthy();
     }
@@ -145,7 +145,7 @@ private slots:
             if (comm(pid) == "layerbox-init") init = pid;
         QVERIFY(init > 0);
         ::kill(static_cast<pid_t>(init), SIGKILL);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QCOMPARE(p.exitCode(), 128 + SIGKILL);
         QString err = QString::fromUtf8(p.readAllStandardError());
         QCOMPARE(err.count('\n'), 1);
@@ -180,7 +180,7 @@ private slots:
                                  10000);         // the program sees the failure
         QCOMPARE(p.state(), QProcess::Running);  // the sandbox goes on
         QCOMPARE(home_->layerbox({"stop", "default", "--timeout", "2"}).exitCode, 0);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         QString err = QString::fromUtf8(p.readAllStandardError());
         QVERIFY2(err.contains("fuse-overlayfs serving /") && err.contains("was killed by signal 9"),
                  qPrintable(err));
@@ -203,7 +203,7 @@ private slots:
         QProcess re;
         re.setProcessEnvironment(home_->env());
         re.start("systemctl", {"--user", "daemon-reload"});
-        QVERIFY(re.waitForFinished(30000));
+        QVERIFY(finished(re, 30000));
         QCOMPARE(re.exitCode(), 0);
         QTRY_VERIFY_WITH_TIMEOUT(ps().size() == 1, 10000);
         QString id = ps()[0].toObject()["id"].toString();
@@ -211,7 +211,7 @@ private slots:
         QCOMPARE(home_->layerbox({"pause", id}).exitCode, 0);
         QCOMPARE(home_->layerbox({"resume", id}).exitCode, 0);
         QCOMPARE(home_->layerbox({"stop", id}).exitCode, 0);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         expectHealthy();
     }
 
@@ -224,7 +224,7 @@ private slots:
         QProcess p;
         p.setProcessEnvironment(env);
         p.start(layerboxBin(), {"run", "--profile", "limited", "--", "echo", "ran"});
-        QVERIFY(p.waitForFinished(30000));
+        QVERIFY(finished(p, 30000));
         QCOMPARE(p.exitCode(), 0);
         QCOMPARE(QString::fromUtf8(p.readAllStandardOutput()), QString("ran\n"));
         QString err = QString::fromUtf8(p.readAllStandardError());
@@ -251,7 +251,7 @@ private slots:
         QProcess p;
         p.setProcessEnvironment(home_->env());
         p.start("unshare", {"-Um", "--map-current-user", "--keep-caps", "sh", "-c", script});
-        QVERIFY(p.waitForFinished(120000));
+        QVERIFY(finished(p, 120000));
         QString out = QString::fromUtf8(p.readAllStandardOutput());
         QString err = QString::fromUtf8(p.readAllStandardError());
         QVERIFY2(!out.contains("rc=99"), "could not mount the small tmpfs");
@@ -285,7 +285,7 @@ private slots:
         QCOMPARE(r.err.count('\n'), 1);
         QVERIFY2(r.err.contains("record of instance " + id + " is damaged"), qPrintable(r.err));
         QCOMPARE(home_->layerbox({"stop", id}).exitCode, 0);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         expectHealthy();
     }
 

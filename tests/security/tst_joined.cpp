@@ -124,7 +124,7 @@ private slots:
             QVERIFY2(fds[fd].toString().startsWith("pipe:"), qPrintable(fds[fd].toString()));
         QCOMPARE(fds["isatty0"].toBool(), false);
 
-        QVERIFY(thief.waitForFinished(30000));
+        QVERIFY(finished(thief, 30000));
         auto got = lastJson(QString::fromUtf8(thief.readAllStandardOutput()));
         QVERIFY2(got["found"].toInt() > 0, qPrintable(thief.readAllStandardError()));
         auto check = [&](const char* what, int err) {
@@ -137,7 +137,7 @@ private slots:
         check("mem", memErrno);
         check("vmread", EPERM);
         check("kcmp", EPERM);
-        QVERIFY(victim.waitForFinished(20000));
+        QVERIFY(finished(victim, 20000));
         QCOMPARE(victim.exitCode(), 0);
     }
 
@@ -154,7 +154,7 @@ private slots:
         QVERIFY2(!fds.isEmpty(), shown.constData());
         for (const char* fd : {"stdin", "stdout", "stderr"})
             QVERIFY2(fds[fd].toString().startsWith("pipe:"), qPrintable(fds[fd].toString()));
-        QVERIFY(p.waitForFinished(20000));
+        QVERIFY(finished(p, 20000));
         QCOMPARE(p.exitCode(), 0);
         // A file the caller redirected is handed over as it is (that was asked for).
         auto r = home_->layerbox(QStringList{"run", "--profile", "box", "--no-pty"} + probeBind() +
@@ -185,7 +185,7 @@ private slots:
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(r.out.size(), 3000000);
         QCOMPARE(home_->layerbox({"stop", "box"}).exitCode, 0);
-        QVERIFY(main.waitForFinished(20000));
+        QVERIFY(finished(main, 20000));
     }
 };
 

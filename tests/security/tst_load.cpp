@@ -147,7 +147,7 @@ private slots:
         }
         int failures = 0;
         for (auto& p : procs) {
-            QVERIFY(p->waitForFinished(120000));
+            QVERIFY(finished(*p, 120000));
             if (p->exitCode() != 0 || p->readAllStandardOutput() != "ok\n") {
                 ++failures;
                 qWarning().noquote() << "failed:" << p->exitCode() << p->readAllStandardError();

@@ -123,6 +123,10 @@ QJsonObject lastJson(const QString& out) {
     return {};
 }
 
+bool finished(QProcess& p, int ms) {
+    return p.state() == QProcess::NotRunning || p.waitForFinished(ms);
+}
+
 bool processAlive(qint64 pid) {
     if (pid <= 0) return false;
     if (::kill(static_cast<pid_t>(pid), 0) != 0) return false;

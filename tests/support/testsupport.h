@@ -4,6 +4,7 @@
 
 #include <QJsonObject>
 #include <QList>
+#include <QProcess>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
@@ -58,6 +59,9 @@ QString probePath();
 QStringList probeBind();
 // Parse the last line of `out` that is a JSON object.
 QJsonObject lastJson(const QString& out);
+// Has `p` ended (waiting up to `ms`)? Unlike QProcess::waitForFinished(), also true for a
+// process that ended while the test spun the event loop (QTest::qWait, QTRY_*).
+bool finished(QProcess& p, int ms);
 // Is `pid` alive?
 bool processAlive(qint64 pid);
 // Processes of this user whose command name is `comm`.
