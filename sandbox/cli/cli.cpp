@@ -139,6 +139,9 @@ int dispatch(const Command& root, int argc, char** argv) {
             if (s.name == a) next = &s;
         if (!next) {
             if (!a.empty() && a[0] == '-' && cmd->run) break;
+            // A command with its own arguments ("grants PROFILE") takes them before any
+            // subcommand name.
+            if (cmd->run && cmd->maxPositional != 0 && cmd != &root) break;
             std::vector<std::string> names;
             for (const auto& s : cmd->subcommands)
                 names.push_back(s.name);

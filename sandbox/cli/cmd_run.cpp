@@ -7,6 +7,7 @@
 #include "base/fsutil.h"
 #include "base/paths.h"
 #include "cli/commands.h"
+#include "isolation/file_grants.h"
 #include "launch/launch.h"
 
 namespace lb::cli {
@@ -35,9 +36,20 @@ std::optional<Bind> parseBind(const std::string& spec, bool rw) {
 int run(const Args& args) {
     RunOptions o;
     o.profile = args.get("profile", "default");
-    o.command = args.rest;
     if (args.hasRest && args.rest.empty())
         return usageError(args.commandPath, "no command after --");
+    // Files marked in the command ("@@ FILE... @@", as menu entries write %F), then --file.
+    auto fileArgs = planFileArgs(args.rest);
+    if (!fileArgs) return usageError(args.commandPath, fileArgs.error().message());
+    o.command = fileArgs->argv;
+    if (args.hasRest && o.command.empty())
+        return usageError(args.commandPath, "no command after --");
+    for (const auto& [path, rw] : fileArgs->files)
+        o.files.push_back({path, rw});
+    for (const auto& path : args.all("file"))
+        o.files.push_back({path, false});
+    for (const auto& path : args.all("file-rw"))
+        o.files.push_back({path, true});
     if (args.has("ephemeral")) o.ephemeral = true;
     if (args.has("driver")) {
         std::string d = args.get("driver");
@@ -96,6 +108,12 @@ Command runCommand() {
     c.details =
         "Without --profile the built-in 'default' profile is used (no network, no display, a "
         "private home); without CMD, the profile's command.\n"
+        "CMD given by the path of a host file the sandbox would not see (~/Downloads/tool) is "
+        "shown inside at that path, read-only, and nothing else of its folder. Files for the "
+        "program: --file PATH (read-only) and --file-rw PATH, or marked in the command as "
+        "@@ FILE... @@ (@@rw ... @@ for read-write), as menu entries do with %F. A persistent "
+        "profile keeps them for its next runs (layerbox grants). On a running profile the "
+        "files appear in the running sandbox, without a restart.\n"
         "Exit status: the program's own; 128+N when it was killed by signal N; 125 when the "
         "sandbox could not be set up; 126 when the program is not executable; 127 when it was "
         "not found.";
@@ -106,6 +124,9 @@ Command runCommand() {
         {"net", 0, "none|nat", "Network mode, overriding the profile."},
         {"bind", 0, "SRC[:DST]", "Make a host path visible read-write (repeatable).", true},
         {"ro-bind", 0, "SRC[:DST]", "Make a host path visible read-only (repeatable).", true},
+        {"file", 0, "PATH", "Show this host file inside at its own path, read-only (repeatable).",
+         true},
+        {"file-rw", 0, "PATH", "The same, read-write: the program writes the real file.", true},
         {"cwd", 0, "DIR",
          "Working directory inside (default: the current one when visible, else home)."},
         {"no-pty", 0, "", "Do not give the program a terminal of its own, even on a terminal."},

@@ -23,5 +23,6 @@ std::vector<Command> instanceCommands();
 std::vector<Command> changeCommands();
 Command layerCommand();
 Command desktopCommand();
+Command grantsCommand();
 
 }  // namespace lb::cli

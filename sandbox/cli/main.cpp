@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     root.subcommands.push_back(layerCommand());
     root.subcommands.push_back(profileCommand());
     root.subcommands.push_back(desktopCommand());
+    root.subcommands.push_back(grantsCommand());
     root.subcommands.push_back(doctorCommand());
     return dispatch(root, argc, argv);
 }

@@ -126,7 +126,9 @@ Result<std::string> planMenuEntry(const Profile& profile,
     for (const auto& a : profile.command)
         exec += " " + quoteExecArgument(a);
     std::string code = execFieldCode(get("Exec"));
-    if (!code.empty()) exec += " " + code;
+    // The files (or URIs) the menu passes are marked: `run` gives exactly those files to the
+    // sandbox (file_grants.h); web addresses pass through.
+    if (!code.empty()) exec += " @@ " + code + " @@";
     put("Exec", escapeDesktopString(exec));
     put("TryExec", escapeDesktopString(layerbox));
     std::string terminal = get("Terminal");

@@ -24,6 +24,7 @@
 #include "base/paths.h"
 #include "base/syscalls.h"
 #include "isolation/caps.h"
+#include "isolation/file_grants.h"
 #include "network/network.h"
 
 #ifndef MOUNT_ATTR_RDONLY
@@ -77,6 +78,7 @@ std::string MountOp::describe() const {
         case MountKind::File:
             return "file " + target;
         case MountKind::Bind:
+            if (grant) return "grant " + source + ro();
             return std::string(device ? "dev-bind " : "bind ") + (fromStorage ? "storage:" : "") +
                    source + " -> " + target + ro() + (optional ? " optional" : "") +
                    (createSource ? " create" : "");
@@ -150,7 +152,7 @@ std::string rel(const std::string& abs) {
 }  // namespace
 
 MountPlan planMounts(const Profile& profile, const HostInfo& host, const StorageLayout& storage,
-                     const std::vector<MountOp>& desktop) {
+                     const std::vector<MountOp>& desktop, const std::vector<MountOp>& grants) {
     MountPlan p;
     p.home = host.home;
     p.runtimeDir = "/run/user/" + std::to_string(host.uid);
@@ -284,6 +286,7 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
         o.optional = b.optional;
         ops.push_back(o);
     }
+    ops.insert(ops.end(), grants.begin(), grants.end());
     for (const auto& h : profile.filesystem.hide)
         ops.push_back(op(MountKind::Hide, normalizePath(expandHome(h, home))));
     // When the real home shows through (overlay home, or a bind of a folder holding them), the
@@ -583,7 +586,31 @@ struct Applier {
         return waitForFuse(abs(o.target), pid, o.target, errRead.get());
     }
 
+    // One file given to the sandbox: opened without following any link, and only when it is
+    // still the file that was checked; its mount point made without following links either.
+    Status grantOp(const MountOp& o) {
+        int fd = sys::openat2(AT_FDCWD, o.source.c_str(), O_PATH | O_CLOEXEC,
+                              RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+        if (fd < 0) return Error::fromErrno("open " + quote(o.source));
+        UniqueFd src(fd);
+        struct stat st;
+        if (::fstat(src.get(), &st) != 0) return Error::fromErrno("stat " + quote(o.source));
+        if (static_cast<uint64_t>(st.st_dev) != o.dev || static_cast<uint64_t>(st.st_ino) != o.ino)
+            return Error(quote(o.source) + " changed after it was checked; nothing was granted",
+                         ESTALE);
+        LB_ASSIGN(UniqueFd tgt, makeGrantMountPoint(root.get(), o.target));
+        LB_TRY(doMount(fdPath(src.get()), tgt.get(), o.target, nullptr, MS_BIND, {}));
+        return setMountAttrs(abs(o.target), o.target, o.readOnly, true, false);
+    }
+
     Status bindOp(const MountOp& o) {
+        if (o.grant) {
+            auto s = grantOp(o);
+            if (!s && o.optional && ctx.verbose)
+                std::fprintf(stderr, "layerbox: %s not shown: %s\n", o.target.c_str(),
+                             s.error().message().c_str());
+            return o.optional ? Ok() : s;
+        }
         UniqueFd src;
         bool isDir = true;
         if (o.fromStorage) {

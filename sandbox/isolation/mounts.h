@@ -10,6 +10,7 @@
 // user namespace: it carries submounts that are locked there.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,8 @@ struct MountOp {
     bool optional = false;      // skip when the source is missing
     bool createSource = false;  // create a missing host directory
     bool fromStorage = false;   // source is relative to the storage root, opened without symlinks
+    bool grant = false;  // one host file given to the sandbox (file_grants.h): no link followed
+    uint64_t dev = 0, ino = 0;  // grant: the file that was checked
     OverlaySpec overlay;
     int phase() const;  // 1: setup process; 2: PID 1 (needs the PID namespace)
     std::string describe() const;
@@ -84,8 +87,10 @@ const std::vector<std::string>& systemDirs();
 
 // `desktop`: the display, sound and bus sockets and devices the desktop concerns planned from
 // the user's session (desktop.h); they go before the profile's binds and hidden paths.
+// `grants`: single files given to the sandbox (planGrantMount), after the profile's binds.
 MountPlan planMounts(const Profile& profile, const HostInfo& host, const StorageLayout& storage,
-                     const std::vector<MountOp>& desktop = {});
+                     const std::vector<MountOp>& desktop = {},
+                     const std::vector<MountOp>& grants = {});
 
 // Executing a plan (inside the new user and mount namespaces): what the runner decided.
 struct MountContext {

@@ -12,7 +12,7 @@ namespace lb {
 
 namespace {
 
-constexpr Msg kLastMsg = Msg::JoinEnded;
+constexpr Msg kLastMsg = Msg::GrantDone;
 
 bool knownType(uint8_t t) {
     return t >= static_cast<uint8_t>(Msg::SetupFailed) && t <= static_cast<uint8_t>(kLastMsg);
@@ -67,6 +67,12 @@ std::string_view msgName(Msg type) {
             return "StartJoined";
         case Msg::ExecRequest:
             return "ExecRequest";
+        case Msg::GrantFile:
+            return "GrantFile";
+        case Msg::RevokeFile:
+            return "RevokeFile";
+        case Msg::GrantDone:
+            return "GrantDone";
         case Msg::CallerSignal:
             return "CallerSignal";
         case Msg::JoinStarted:
@@ -314,6 +320,52 @@ std::optional<ExecRequest> decodeExecRequest(std::string_view s) {
         !s.empty() || (pty != "0" && pty != "1"))
         return std::nullopt;
     r.pty = pty == "1";
+    return r;
+}
+
+std::string encodeFileGrant(const FileGrant& g) {
+    std::string out;
+    putString(out, g.path);
+    putString(out, g.rw ? "rw" : "ro");
+    putString(out, std::to_string(g.dev));
+    putString(out, std::to_string(g.ino));
+    return out;
+}
+
+std::optional<FileGrant> decodeFileGrant(std::string_view s) {
+    FileGrant g;
+    std::string mode, dev, ino;
+    if (!getString(s, g.path) || !getString(s, mode) || !getString(s, dev) || !getString(s, ino) ||
+        !s.empty() || (mode != "ro" && mode != "rw") || g.path.empty() || g.path[0] != '/')
+        return std::nullopt;
+    auto u64 = [](const std::string& t, uint64_t& v) {
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        return !t.empty() && ec == std::errc() && end == t.data() + t.size();
+    };
+    if (!u64(dev, g.dev) || !u64(ino, g.ino)) return std::nullopt;
+    g.rw = mode == "rw";
+    return g;
+}
+
+std::string encodeGrantReply(const GrantReply& r) {
+    std::string out;
+    putString(out, std::to_string(static_cast<int>(r.kind)));
+    putString(out, r.error);
+    return out;
+}
+
+std::optional<GrantReply> decodeGrantReply(std::string_view s) {
+    GrantReply r;
+    std::string kind;
+    if (!getString(s, kind) || !getString(s, r.error) || !s.empty()) return std::nullopt;
+    if (kind == "0")
+        r.kind = GrantReply::Kind::Done;
+    else if (kind == "1")
+        r.kind = GrantReply::Kind::NotGranted;
+    else if (kind == "2")
+        r.kind = GrantReply::Kind::Failed;
+    else
+        return std::nullopt;
     return r;
 }
 

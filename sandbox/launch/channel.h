@@ -21,6 +21,7 @@
 
 #include "base/error.h"
 #include "base/fsutil.h"
+#include "isolation/file_grants.h"
 
 namespace lb {
 
@@ -55,6 +56,9 @@ enum class Msg : uint8_t {
     JoinStarted,   // runner -> caller: number, the program's pid on the host
     JoinTerminal,  // runner -> caller: fd, the master of the program's pty
     JoinEnded,     // runner -> caller: JoinResult
+    GrantFile,     // caller -> runner: FileGrant, to show in the running sandbox now
+    RevokeFile,    // caller -> runner: text, the path of a grant to take back now
+    GrantDone,     // runner -> caller: GrantReply
 };
 
 // The name of a message, for errors and traces ("ProgramExited").
@@ -126,5 +130,19 @@ struct ExecRequest {
 };
 std::string encodeExecRequest(const ExecRequest& r);
 std::optional<ExecRequest> decodeExecRequest(std::string_view s);
+
+// A file for a running sandbox (`run` with files on a running profile, `grants rm`).
+std::string encodeFileGrant(const FileGrant& g);
+std::optional<FileGrant> decodeFileGrant(std::string_view s);
+
+// The runner's answer to GrantFile and RevokeFile.
+struct GrantReply {
+    enum class Kind { Done, NotGranted, Failed };
+    Kind kind = Kind::Failed;
+    std::string error;  // Failed
+    bool operator==(const GrantReply&) const = default;
+};
+std::string encodeGrantReply(const GrantReply& r);
+std::optional<GrantReply> decodeGrantReply(std::string_view s);
 
 }  // namespace lb

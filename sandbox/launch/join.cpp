@@ -17,6 +17,7 @@
 #include "launch/launch_plan.h"
 #include "launch/status_events.h"
 #include "launch/terminal.h"
+#include "layers/grant_store.h"
 
 namespace lb {
 
@@ -38,7 +39,23 @@ Result<UniqueFd> connectTo(const std::string& path) {
     return sock;
 }
 
+// One question to the runner, one GrantDone answer.
+Result<GrantReply> askRunner(int sock, Msg type, const std::string& payload) {
+    LB_TRY(sendMessage(sock, type, payload));
+    auto m = receiveMessage(sock);
+    if (!m) return std::move(m).error();
+    if (!m->has_value()) return Error("the sandbox ended", ECONNRESET);
+    auto r = (**m).type == Msg::GrantDone ? decodeGrantReply((**m).payload) : std::nullopt;
+    if (!r) return Error("malformed answer from the sandbox's runner", EPROTO);
+    return *r;
+}
+
 }  // namespace
+
+Result<GrantReply> revokeInInstance(const InstanceRecord& inst, const std::string& path) {
+    LB_ASSIGN(UniqueFd sock, connectTo(inst.socket));
+    return askRunner(sock.get(), Msg::RevokeFile, path);
+}
 
 JoinAttempt joinInstance(const InstanceRecord& inst, const JoinOptions& o) {
     StatusEvents events(o.statusFd);
@@ -57,6 +74,14 @@ JoinAttempt joinInstance(const InstanceRecord& inst, const JoinOptions& o) {
         if (err == ECONNREFUSED || err == ENOENT) return JoinAttempt{true, {}};
         return finish(Outcome::setupFailed("cannot reach running sandbox " + inst.id + ": " +
                                            sock.error().message()));
+    }
+
+    // The files first: they are in place before the command starts.
+    for (const auto& g : o.grants) {
+        auto reply = askRunner(sock->get(), Msg::GrantFile, encodeFileGrant(g));
+        if (!reply) return finish(Outcome::setupFailed(reply.error().message()));
+        if (reply->kind != GrantReply::Kind::Done)
+            return finish(Outcome::setupFailed(reply->error));
     }
 
     ExecRequest req;
@@ -141,7 +166,7 @@ JoinAttempt joinInstance(const InstanceRecord& inst, const JoinOptions& o) {
                 events.started(e);
             } else if (msg.type == Msg::JoinEnded) {
                 auto r = decodeJoinResult(msg.payload);
-                out = r ? Outcome::ofJoin(*r, program)
+                out = r ? Outcome::ofJoin(*r, program, o.program)
                         : Outcome::setupFailed("malformed answer from the sandbox's runner");
                 done = true;
             }
@@ -158,8 +183,54 @@ JoinAttempt joinInstance(const InstanceRecord& inst, const JoinOptions& o) {
 // ---------------------------------------------------------------------------------------------
 // The runner's side
 
-JoinServer::JoinServer(const LaunchPlan& plan, int channel, Warn warn)
-    : plan_(plan), channel_(channel), warn_(std::move(warn)) {}
+JoinServer::JoinServer(const LaunchPlan& plan, int channel, pid_t setup, Warn warn)
+    : plan_(plan), channel_(channel), setup_(setup), warn_(std::move(warn)), grants_(plan.grants) {}
+
+GrantReply JoinServer::grant(const FileGrant& asked) {
+    auto failed = [](const std::string& why) { return GrantReply{GrantReply::Kind::Failed, why}; };
+    // Checked again here: the caller checked the same path, and both checks must find the
+    // same file (a file swapped in between is refused, not shown).
+    auto g = checkFileGrant(asked.path, "/", asked.rw);
+    if (!g) return failed(g.error().message());
+    if (g->dev != asked.dev || g->ino != asked.ino)
+        return failed(quote(asked.path) + " changed after it was checked; nothing was granted");
+    if (auto why = grantRefused(plan_.profile, plan_.mounts.home, plan_.storage.dataRoot, g->path);
+        !why.empty())
+        return failed(why);
+    for (auto it = grants_.begin(); it != grants_.end(); ++it) {
+        if (it->path != g->path) continue;
+        if (*it == *g) return {GrantReply::Kind::Done, {}};
+        // Another file or mode at that path: the old mount goes first (never two stacked).
+        if (auto s = revokeGrant(setup_, it->path); !s) return failed(s.error().message());
+        grants_.erase(it);
+        break;
+    }
+    if (auto s = injectGrant(setup_, *g); !s)
+        return failed(
+            s.error().wrap("showing " + quote(g->path) + " in the running sandbox").message());
+    grants_.push_back(*g);
+    recordGrants({*g});
+    return {GrantReply::Kind::Done, {}};
+}
+
+void JoinServer::recordGrants(const std::vector<FileGrant>& grants) {
+    if (plan_.storage.ephemeral) return;  // an ephemeral sandbox keeps nothing
+    for (const auto& g : grants)
+        if (auto s = recordGrant(plan_.paths, plan_.profile.name, {g.path, g.rw}); !s)
+            warn_("cannot record the file given: " + s.error().message());
+}
+
+GrantReply JoinServer::revoke(const std::string& path) {
+    for (auto it = grants_.begin(); it != grants_.end(); ++it) {
+        if (it->path != path) continue;
+        if (auto s = revokeGrant(setup_, path); !s)
+            return {GrantReply::Kind::Failed,
+                    s.error().wrap("taking back " + quote(path)).message()};
+        grants_.erase(it);
+        return {GrantReply::Kind::Done, {}};
+    }
+    return {GrantReply::Kind::NotGranted, {}};
+}
 
 void JoinServer::listen(const std::string& path) {
     UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -229,7 +300,13 @@ void JoinServer::fromCaller(const std::string& token) {
         (void)sendMessage(fd, Msg::JoinEnded, encodeJoinResult(r));
         callers_.erase(token);
     };
-    if (msg.type == Msg::CallerSignal) {
+    if (msg.type == Msg::GrantFile) {
+        auto g = decodeFileGrant(msg.payload);
+        GrantReply r = g ? grant(*g) : GrantReply{GrantReply::Kind::Failed, "malformed request"};
+        (void)sendMessage(fd, Msg::GrantDone, encodeGrantReply(r));
+    } else if (msg.type == Msg::RevokeFile) {
+        (void)sendMessage(fd, Msg::GrantDone, encodeGrantReply(revoke(msg.payload)));
+    } else if (msg.type == Msg::CallerSignal) {
         (void)sendMessage(channel_, Msg::JoinedSignal, encodeJoined({token, msg.payload}));
     } else if (msg.type == Msg::ExecRequest) {
         auto req = decodeExecRequest(msg.payload);

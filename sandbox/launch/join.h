@@ -30,6 +30,8 @@ struct JoinOptions {
     bool allowPty = true;
     bool verbose = false;
     int statusFd = -1;
+    std::vector<FileGrant> grants;  // shown in the sandbox before the command starts
+    ProgramFacts program;           // for the message when the command cannot be run
 };
 
 struct JoinAttempt {
@@ -42,11 +44,16 @@ struct JoinAttempt {
 // Run a command inside a running instance; relay its terminal, streams, signals and exit status.
 JoinAttempt joinInstance(const InstanceRecord& instance, const JoinOptions& options);
 
+// Take a file given to a running instance back (GrantReply::Kind::NotGranted when it had not
+// been given to it).
+Result<GrantReply> revokeInInstance(const InstanceRecord& instance, const std::string& path);
+
 // The runner's side: the control socket, its callers, and what PID 1 says about their programs.
 class JoinServer {
 public:
     using Warn = std::function<void(const std::string&)>;
-    JoinServer(const LaunchPlan& plan, int channel, Warn warn);
+    // `setup`: the setup process, which holds the sandbox's namespaces (for grants).
+    JoinServer(const LaunchPlan& plan, int channel, pid_t setup, Warn warn);
 
     // Open the control socket (in a directory only the user can enter).
     void listen(const std::string& path);
@@ -58,14 +65,22 @@ public:
     bool fromSandbox(Message& m);
     // The sandbox ended: callers see the end of the stream.
     void close();
+    // The files shown in the sandbox: the plan's, and those given while it runs.
+    const std::vector<FileGrant>& grants() const { return grants_; }
+    // A persistent sandbox records the files it was given, once they are shown.
+    void recordGrants(const std::vector<FileGrant>& grants);
 
 private:
     void accept();
     void fromCaller(const std::string& token);
+    GrantReply grant(const FileGrant& asked);
+    GrantReply revoke(const std::string& path);
 
     const LaunchPlan& plan_;
     int channel_;
+    pid_t setup_;
     Warn warn_;
+    std::vector<FileGrant> grants_;
     UniqueFd listener_;
     std::map<std::string, UniqueFd> callers_;  // by token
     int nextToken_ = 0;

@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@
 #include "launch/status_events.h"
 #include "launch/supervisor.h"
 #include "launch/terminal.h"
+#include "layers/grant_store.h"
 #include "layers/storage.h"
 #include "network/network.h"
 #include "network/slirp.h"
@@ -85,6 +87,73 @@ std::string findInPath(const std::string& prog) {
         if (::access(full.c_str(), X_OK) == 0) return full;
     }
     return {};
+}
+
+// The files given to the sandbox: those asked for (--file), the program itself when it is a host
+// file the sandbox would not see, and, for a persistent profile, those given at earlier runs
+// (a file gone since is skipped with a warning). A file asked for that cannot be given is an
+// error: nothing runs.
+struct ResolvedGrants {
+    std::vector<FileGrant> grants;
+    std::vector<std::string> earlier;  // given at earlier runs only: skipped if they fail now
+    ProgramFacts program;
+};
+
+Result<ResolvedGrants> resolveGrants(const RunOptions& o, const Profile& p, const Paths& paths,
+                                     const std::string& home, const std::string& program,
+                                     bool withStored) {
+    ResolvedGrants out;
+    std::string cwd;
+    if (char* c = ::getcwd(nullptr, 0)) {
+        cwd = c;
+        std::free(c);
+    }
+    const std::string dataRoot = paths.dataDir();
+    auto add = [&](const FileGrant& g) {
+        for (auto& have : out.grants)
+            if (have.path == g.path) {
+                have.rw = have.rw || g.rw;
+                return;
+            }
+        out.grants.push_back(g);
+    };
+    auto check = [&](const std::string& given, bool rw) -> Result<FileGrant> {
+        LB_ASSIGN(FileGrant g, checkFileGrant(given, cwd, rw));
+        if (auto why = grantRefused(p, home, dataRoot, g.path); !why.empty())
+            return Error(why, EPERM);
+        return g;
+    };
+    for (const auto& f : o.files) {
+        LB_ASSIGN(FileGrant g, check(f.path, f.rw));
+        // Read-only and already visible (a system folder, a bind): nothing to give.
+        if (!f.rw && visibleInside(p, home, g.path)) continue;
+        add(g);
+    }
+    if (program.find('/') != std::string::npos) {
+        std::string abs = grantPath(program, cwd);
+        struct stat st;
+        out.program.onHost = ::lstat(abs.c_str(), &st) == 0;
+        if (out.program.onHost && !visibleInside(p, home, abs)) {
+            LB_ASSIGN(FileGrant g, check(program, false));
+            add(g);
+            out.program.granted = true;
+        }
+    }
+    if (withStored) {
+        for (const auto& r : loadGrants(paths, p.name)) {
+            auto g = check(r.path, r.rw);
+            if (!g) {
+                std::fprintf(stderr,
+                             "layerbox: warning: %s (given earlier; layerbox grants rm %s %s)\n",
+                             g.error().message().c_str(), p.name.c_str(), r.path.c_str());
+                continue;
+            }
+            size_t before = out.grants.size();
+            add(*g);
+            if (out.grants.size() > before) out.earlier.push_back(g->path);
+        }
+    }
+    return out;
 }
 
 struct Prepared {
@@ -200,7 +269,22 @@ Result<Prepared> prepare(const RunOptions& o) {
     plan.desktop = planDesktop(p, probeDesktopHost(p, plan.paths),
                                {"/run/user/" + std::to_string(plan.host.uid), p.network.hostname,
                                 InstanceRegistry(plan.paths).dir(), plan.instance});
-    plan.mounts = planMounts(p, plan.host, plan.storage, plan.desktop.mounts);
+    {
+        LB_ASSIGN(ResolvedGrants files, resolveGrants(o, p, plan.paths, plan.host.home,
+                                                      plan.argv[0], !plan.storage.ephemeral));
+        plan.grants = std::move(files.grants);
+        plan.program = files.program;
+        plan.earlierGrants = std::move(files.earlier);
+    }
+    std::vector<MountOp> grantMounts;
+    for (const auto& g : plan.grants) {
+        grantMounts.push_back(planGrantMount(g));
+        // A file given at an earlier run that cannot be shown now (the sandbox put a link on
+        // its way) is left out, rather than keeping the sandbox from starting.
+        for (const auto& e : plan.earlierGrants)
+            if (e == g.path) grantMounts.back().optional = true;
+    }
+    plan.mounts = planMounts(p, plan.host, plan.storage, plan.desktop.mounts, grantMounts);
     plan.mountContext.stagingDir = joinPath(plan.paths.runtimeStateDir(), "staging");
     LB_TRY_CTX(makeDirs(plan.mountContext.stagingDir, 0700), "creating the runtime directory");
     plan.mountContext.verbose = o.verbose;
@@ -282,7 +366,24 @@ int runSandbox(const RunOptions& o) {
                              "layerbox: warning: %s is already running; joining it as it is "
                              "(--driver, --net and --bind only apply to a new sandbox)\n",
                              running->profile.c_str());
-            auto joined = joinInstance(*running, {o.command, o.allowPty, o.verbose, o.statusFd});
+            // The files go to the running sandbox before the command starts.
+            JoinOptions jo;
+            jo.argv = o.command;
+            jo.allowPty = o.allowPty;
+            jo.verbose = o.verbose;
+            jo.statusFd = o.statusFd;
+            ProfileStore store(Paths::fromEnvironment());
+            auto profile = loadProfile(store, o.profile);
+            if (!profile) return fail(profile.error());
+            std::string program = !o.command.empty()         ? o.command.front()
+                                  : running->command.empty() ? std::string()
+                                                             : running->command.front();
+            auto files = resolveGrants(o, *profile, Paths::fromEnvironment(),
+                                       HostInfo::probe().home, program, false);
+            if (!files) return fail(files.error());
+            jo.grants = files->grants;
+            jo.program = files->program;
+            auto joined = joinInstance(*running, jo);
             if (!joined.sandboxGone) return joined.outcome.status;
         }
         prepared = prepare(o);

@@ -10,6 +10,12 @@
 
 namespace lb {
 
+// A file the user gives the sandbox (`run --file`, `--file-rw`, `@@ ... @@`).
+struct FileRequest {
+    std::string path;  // as given; relative to the current directory
+    bool rw = false;
+};
+
 struct RunOptions {
     std::string profile = "default";   // a name or a file
     std::vector<std::string> command;  // empty: the profile's
@@ -17,7 +23,8 @@ struct RunOptions {
     std::optional<Driver> driver;
     std::optional<NetMode> network;
     std::vector<Bind> extraBinds;
-    std::string cwd;  // default: the caller's, when it exists inside
+    std::vector<FileRequest> files;  // shown inside at their own paths (file_grants.h)
+    std::string cwd;                 // default: the caller's, when it exists inside
     bool verbose = false;
     int statusFd = -1;  // JSON events, one per line
     bool allowPty = true;

@@ -13,9 +13,11 @@
 #include "base/paths.h"
 #include "desktop/desktop.h"
 #include "isolation/environment.h"
+#include "isolation/file_grants.h"
 #include "isolation/mounts.h"
 #include "isolation/seccomp.h"
 #include "isolation/userns.h"
+#include "launch/outcome.h"
 #include "network/slirp.h"
 #include "profile/profile.h"
 #include "resources/scope.h"
@@ -35,7 +37,10 @@ struct LaunchPlan {
     std::vector<std::string> env;  // "NAME=value"
     EnvContext envContext;         // to build the environment of joined programs
     std::vector<std::string> argv;
-    std::string cwd;  // wanted working directory (falls back to home)
+    std::vector<FileGrant> grants;           // files given to the sandbox (in `mounts` too)
+    std::vector<std::string> earlierGrants;  // those only recorded at earlier runs
+    ProgramFacts program;                    // for the message when the program cannot be run
+    std::string cwd;                         // wanted working directory (falls back to home)
     std::string hostname;
     bool usePty = false;  // relay a pty allocated inside the sandbox
     // The runner has work to do once the namespaces exist (a scope, or slirp4netns): the setup

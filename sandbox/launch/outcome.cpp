@@ -15,10 +15,29 @@ Outcome Outcome::setupFailed(std::string why) {
     return o;
 }
 
-Outcome Outcome::cannotRun(const std::string& program, int err) {
+Outcome Outcome::cannotRun(const std::string& program, int err, const ProgramFacts& facts) {
     Outcome o;
     o.status = err == ENOENT ? kExitNotFound : kExitNotExecutable;
     o.error = "cannot run " + quote(program) + ": " + strerrordesc_np(err);
+    const bool path = program.find('/') != std::string::npos;
+    if (err == ENOENT && facts.granted)
+        o.error +=
+            " (the file is shown in the sandbox, but its interpreter, the #! line, or a "
+            "library it needs is not there)";
+    else if (err == ENOENT && path && !facts.onHost)
+        o.error += " (it is neither in the sandbox nor on the host)";
+    else if (err == ENOENT && path)
+        o.error +=
+            " (the sandbox does not see it: the profile hides it or binds something "
+            "else there)";
+    else if (err == ENOENT)
+        o.error +=
+            " (not in the sandbox's PATH; give its path: a host file given by its path "
+            "is shown inside, read-only)";
+    else if (err == EACCES && path)
+        o.error += " (it is not executable: chmod +x " + program +
+                   ", or hand it to its interpreter: layerbox run --file " + program + " -- sh " +
+                   program + ")";
     return o;
 }
 
@@ -41,12 +60,13 @@ Outcome Outcome::ended(const ExitStatus& s) {
     return o;
 }
 
-Outcome Outcome::ofJoin(const JoinResult& r, const std::string& program) {
+Outcome Outcome::ofJoin(const JoinResult& r, const std::string& program,
+                        const ProgramFacts& facts) {
     switch (r.kind) {
         case JoinResult::Kind::Exited:
             return ended(r.exit);
         case JoinResult::Kind::ExecFailed:
-            return cannotRun(program, r.execErrno);
+            return cannotRun(program, r.execErrno, facts);
         case JoinResult::Kind::Failed:
             return setupFailed(r.error);
     }

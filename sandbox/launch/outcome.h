@@ -16,6 +16,12 @@ inline constexpr int kExitSetupFailed = 125;
 inline constexpr int kExitNotExecutable = 126;
 inline constexpr int kExitNotFound = 127;
 
+// What the runner knows of the program it was asked to run, to say why it could not be run.
+struct ProgramFacts {
+    bool granted = false;  // a host file given to the sandbox by its path
+    bool onHost = false;   // given by a path that exists on the host
+};
+
 struct Outcome {
     int status = 0;               // what `layerbox run` (or exec) exits with
     std::optional<int> exitCode;  // the program exited with this code
@@ -25,14 +31,16 @@ struct Outcome {
     // The sandbox could not be set up (125).
     static Outcome setupFailed(std::string why);
     // execve of `program` failed with `err` inside the sandbox (127 when not found, else 126).
-    static Outcome cannotRun(const std::string& program, int err);
+    // `facts` adds why and what to do ("not in the sandbox's PATH; give its path").
+    static Outcome cannotRun(const std::string& program, int err, const ProgramFacts& facts = {});
     // `who` (PID 1, the setup process) was killed from outside: everything in the sandbox
     // ended with it (128 + signal).
     static Outcome sandboxKilled(int signal, const std::string& who = "PID 1 of the sandbox");
     // The program ran and ended.
     static Outcome ended(const ExitStatus& s);
     // A joined command's result, as its runner reported it.
-    static Outcome ofJoin(const JoinResult& r, const std::string& program);
+    static Outcome ofJoin(const JoinResult& r, const std::string& program,
+                          const ProgramFacts& facts = {});
 };
 
 // The one line for the terminal: "layerbox: error: ..." when there is an error; nothing else.

@@ -1,5 +1,6 @@
 #include "launch/supervisor.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -32,7 +33,7 @@ Supervisor::Supervisor(const LaunchPlan& plan, int channel, pid_t setup, const S
     , setup_(setup)
     , events_(events)
     , registry_(std::make_unique<InstanceRegistry>(plan.paths))
-    , joins_(plan, channel, [this](const std::string& w) { warn(w); }) {}
+    , joins_(plan, channel, setup, [this](const std::string& w) { warn(w); }) {}
 
 Supervisor::~Supervisor() {
     terminal_.restore();
@@ -154,6 +155,8 @@ void Supervisor::fromSandbox(Message& m) {
             plan_.trace("program started");
             publishRecord();
             joins_.listen(registry_->socketPath(plan_.instance));
+            // The files given are in place: a persistent profile keeps them (grant_store.h).
+            joins_.recordGrants(plan_.grants);
             StartedEvent e;
             e.instance = plan_.instance;
             e.profile = plan_.profile.name;
@@ -253,6 +256,17 @@ void Supervisor::publishRecord() {
         warn("cannot record the instance: " + s.error().message());
 }
 
+// The empty files and folders made inside only to hold the files given (file_grants.h) are not
+// changes of the program's: a persistent sandbox's upper layer drops them again.
+void Supervisor::removeGrantMountPoints() {
+    if (plan_.storage.ephemeral || plan_.storage.dataDir.empty() || joins_.grants().empty()) return;
+    UniqueFd upper(
+        ::open(joinPath(plan_.storage.dataDir, "upper").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!upper.valid()) return;
+    for (const auto& g : joins_.grants())
+        removeGrantMountPoint(upper.get(), g.path, false);
+}
+
 Outcome Supervisor::finish(int setupStatus) {
     // The helpers end with the sandbox; their logs are only kept when something went wrong.
     if (slirpProcess_) {
@@ -267,7 +281,7 @@ Outcome Supervisor::finish(int setupStatus) {
     if (!setupError_.empty()) {
         out = Outcome::setupFailed(setupError_);
     } else if (execErrno_ != 0) {
-        out = Outcome::cannotRun(plan_.argv[0], execErrno_);
+        out = Outcome::cannotRun(plan_.argv[0], execErrno_, plan_.program);
     } else if (pid1KilledBy_ != 0 && !programExit_) {
         out = Outcome::sandboxKilled(pid1KilledBy_);
     } else if (programExit_) {
@@ -292,6 +306,7 @@ Outcome Supervisor::finish(int setupStatus) {
     // manager then keeps active for good (the setup process can die before systemd attached
     // it): stop it, so that a failed launch leaves nothing behind.
     if (!setupError_.empty() && !scopeInfo_.unit.empty()) (void)stopScope(scopeInfo_.unit);
+    removeGrantMountPoints();
     plan_.trace("sandbox ended");
     // recover_watch: new files in the watched folders are listed for recovery, on stderr and
     // as a "recoverable" event before "exited" (see launch/recoverable.h).

@@ -50,6 +50,7 @@ private:
     void helperLost(const char* name, const char* event, const std::string& log, int status);
     void publishRecord();
     Outcome finish(int setupStatus);
+    void removeGrantMountPoints();
 
     const LaunchPlan& plan_;
     int channel_;

@@ -804,7 +804,7 @@ private slots:
         // Quoted as the spec says (then escaped as a string value); the field code is kept.
         QVERIFY2(text.contains("\nExec=" + layerboxBin() +
                                " run --profile fakeapp -- \"fake viewer\" "
-                               "\"--greeting=\\\\$HOME 100%%\" %F\n"),
+                               "\"--greeting=\\\\$HOME 100%%\" @@ %F @@\n"),
                  qPrintable(text));
 
         // The real Firefox ESR entry.
@@ -815,7 +815,7 @@ private slots:
         QString ffText = QString::fromUtf8(readFile(ffFile));
         QVERIFY(ffText.contains("\nName=Firefox ESR (sandboxed)\n"));
         QVERIFY(ffText.contains("\nExec=" + layerboxBin() +
-                                " run --profile firefox -- firefox-esr %u\n"));
+                                " run --profile firefox -- firefox-esr @@ %u @@\n"));
         QVERIFY(ffText.contains("\nIcon=firefox-esr\n"));
         QVERIFY(ffText.contains("x-scheme-handler/https;"));
 

@@ -491,7 +491,7 @@ private slots:
         QCOMPARE(keys["Type"], std::string("Application"));
         QCOMPARE(keys["Name"], std::string("Firefox ESR (sandboxed)"));
         QCOMPARE(keys["Exec"],
-                 std::string("/usr/bin/layerbox run --profile firefox -- firefox-esr %u"));
+                 std::string("/usr/bin/layerbox run --profile firefox -- firefox-esr @@ %u @@"));
         QCOMPARE(keys["TryExec"], std::string("/usr/bin/layerbox"));
         QCOMPARE(keys["Icon"], std::string("firefox-esr"));
         QCOMPARE(keys["Categories"], std::string("Network;WebBrowser;"));

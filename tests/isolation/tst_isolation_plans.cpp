@@ -10,6 +10,7 @@
 
 #include "base/hostinfo.h"
 #include "isolation/environment.h"
+#include "isolation/file_grants.h"
 #include "isolation/mounts.h"
 #include "isolation/seccomp.h"
 #include "isolation/userns.h"
@@ -60,6 +61,71 @@ class TstIsolationPlans : public QObject {
     Q_OBJECT
 
 private slots:
+    // Files given to a sandbox (issue 20): what a profile sees without a grant, what may never
+    // be granted, the command's marked files, and where a grant's mount goes.
+    void grantVisibility() {
+        Profile p;
+        p.name = "t";
+        const std::string home = "/home/u";
+        QVERIFY(visibleInside(p, home, "/usr/bin/tool"));  // the system folders' overlays
+        QVERIFY(visibleInside(p, home, "/opt/app/run"));
+        QVERIFY(!visibleInside(p, home, "/home/u/Downloads/x.sh"));  // private home
+        QVERIFY(!visibleInside(p, home, "/tmp/x"));                  // private /tmp
+        QVERIFY(!visibleInside(p, home, "/var/tmp/x"));
+        QVERIFY(!visibleInside(p, home, "/data/x"));  // not a system folder
+        p.filesystem.binds.push_back({"~/Pictures", "~/Pictures", true});
+        p.filesystem.binds.push_back({"/srv/other", "~/Elsewhere", false});
+        QVERIFY(visibleInside(p, home, "/home/u/Pictures/a.png"));
+        QVERIFY(!visibleInside(p, home, "/home/u/Elsewhere/a.png"));  // another file is there
+        p.filesystem.hide.push_back("/usr/secret");
+        QVERIFY(!visibleInside(p, home, "/usr/secret/x"));
+        QCOMPARE(grantRefused(p, home, "/home/u/.local/share/layerbox", "/home/u/a"),
+                 std::string());
+        QVERIFY(
+            grantRefused(p, home, "/home/u/.local/share/layerbox", "/usr/secret/x").find("hides") !=
+            std::string::npos);
+        QVERIFY(grantRefused(p, home, "/home/u/.local/share/layerbox",
+                             "/home/u/.local/share/layerbox/sandboxes/x/grants")
+                    .find("never granted") != std::string::npos);
+        p.filesystem.home = HomeMode::Overlay;
+        QVERIFY(visibleInside(p, home, "/home/u/Downloads/x.sh"));
+    }
+
+    void fileArgsOfACommand() {
+        auto a = planFileArgs({"gimp", "@@", "/a.png", "file:///b%20c.png", "https://x.org/", "@@",
+                               "--", "@@rw", "/d.txt", "@@"});
+        QVERIFY(a);
+        QCOMPARE(a->argv, (std::vector<std::string>{"gimp", "/a.png", "/b c.png", "https://x.org/",
+                                                    "--", "/d.txt"}));
+        QCOMPARE(a->files.size(), size_t(3));
+        QCOMPARE(a->files[0], (std::pair<std::string, bool>{"/a.png", false}));
+        QCOMPARE(a->files[1], (std::pair<std::string, bool>{"/b c.png", false}));
+        QCOMPARE(a->files[2], (std::pair<std::string, bool>{"/d.txt", true}));
+        auto none = planFileArgs({"gimp", "@@", "@@"});  // a menu entry started without files
+        QVERIFY(none);
+        QCOMPARE(none->argv, std::vector<std::string>{"gimp"});
+        QVERIFY(none->files.empty());
+        QVERIFY(!planFileArgs({"gimp", "@@", "/a.png"}));
+    }
+
+    void grantMountsGoAfterTheBinds() {
+        Profile p;
+        p.name = "t";
+        p.filesystem.binds.push_back({"/srv/x", "/srv/x", false});
+        p.filesystem.hide.push_back("/srv/hidden");
+        StorageLayout s{"/data/sandboxes/t", false, {}, Driver::Native};
+        auto g = planGrantMount({"/home/u/Downloads/a.sh", false, 1, 2});
+        QVERIFY(g.grant && g.readOnly);
+        QCOMPARE(g.source, g.target);
+        auto plan = planMounts(p, fakeHost(), s, {}, {g});
+        size_t bindAt = indexOf(plan, MountKind::Bind, "/srv/x");
+        size_t grantAt = indexOf(plan, MountKind::Bind, "/home/u/Downloads/a.sh");
+        size_t hideAt = indexOf(plan, MountKind::Hide, "/srv/hidden");
+        QVERIFY(bindAt < grantAt && grantAt < hideAt && hideAt != SIZE_MAX);
+        QCOMPARE(plan.ops[grantAt].describe(), std::string("grant /home/u/Downloads/a.sh ro"));
+        QVERIFY(planGrantMount({"/x", true, 1, 2}).readOnly == false);
+    }
+
     void mountsLayout() {
         Profile p;
         p.name = "t";

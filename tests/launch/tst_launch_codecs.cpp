@@ -11,6 +11,7 @@
 #include "launch/instances.h"
 #include "launch/outcome.h"
 #include "launch/status_events.h"
+#include "layers/grant_store.h"
 
 using namespace lb;
 
@@ -130,10 +131,36 @@ private slots:
         ::close(fds[1]);
     }
 
+    void grantCodecsRoundTrip() {
+        FileGrant g{"/home/u/a b:c.txt", true, 2049, 18446744073709551000ull};
+        QCOMPARE(decodeFileGrant(encodeFileGrant(g)), std::optional<FileGrant>(g));
+        QVERIFY(!decodeFileGrant(""));
+        QVERIFY(!decodeFileGrant(encodeFileGrant({"relative", false, 1, 2})));
+        for (auto k :
+             {GrantReply::Kind::Done, GrantReply::Kind::NotGranted, GrantReply::Kind::Failed}) {
+            GrantReply r{k, "why"};
+            QCOMPARE(decodeGrantReply(encodeGrantReply(r)), std::optional<GrantReply>(r));
+        }
+        QVERIFY(!decodeGrantReply("garbage"));
+        // The profile's record of its files: one line each, unreadable lines skipped.
+        std::vector<GrantRecord> recs{{"/home/u/a b.txt", false}, {"/srv/d", true}};
+        QCOMPARE(encodeGrants(recs), std::string("ro /home/u/a b.txt\nrw /srv/d\n"));
+        QCOMPARE(decodeGrants(encodeGrants(recs) + "xx /nope\nro relative\n"), recs);
+    }
+
     void outcomes() {
         auto o = Outcome::cannotRun("foo", ENOENT);
         QCOMPARE(o.status, kExitNotFound);
-        QCOMPARE(o.error, std::string("cannot run \"foo\": No such file or directory"));
+        QCOMPARE(o.error, std::string("cannot run \"foo\": No such file or directory (not in the "
+                                      "sandbox's PATH; give its path: a host file given by its "
+                                      "path is shown inside, read-only)"));
+        // With what the runner knows of a program given by its path: why, and what to do.
+        QVERIFY(Outcome::cannotRun("/d/x", ENOENT, {true, true}).error.find("interpreter") !=
+                std::string::npos);
+        QVERIFY(Outcome::cannotRun("/d/x", ENOENT, {false, false}).error.find("nor on the host") !=
+                std::string::npos);
+        QVERIFY(Outcome::cannotRun("/d/x", EACCES, {true, true}).error.find("chmod +x /d/x") !=
+                std::string::npos);
         QVERIFY(!o.exitCode && !o.signal);
         QCOMPARE(Outcome::cannotRun("foo", EACCES).status, kExitNotExecutable);
         o = Outcome::sandboxKilled(9);
@@ -147,15 +174,16 @@ private slots:
         o = Outcome::setupFailed("building the file system: x");
         QCOMPARE(o.status, kExitSetupFailed);
         QCOMPARE(
-            Outcome::ofJoin(JoinResult{JoinResult::Kind::ExecFailed, {}, ENOENT, {}}, "bar").error,
-            std::string("cannot run \"bar\": No such file or directory"));
+            Outcome::ofJoin(JoinResult{JoinResult::Kind::ExecFailed, {}, ENOENT, {}}, "/bar").error,
+            std::string("cannot run \"/bar\": No such file or directory (it is neither in the "
+                        "sandbox nor on the host)"));
     }
 
     void exitedEventCarriesTheReason() {
         int fds[2];
         QCOMPARE(::pipe(fds), 0);
         StatusEvents events(fds[1]);
-        events.exited("abcd1234", Outcome::cannotRun("foo", ENOENT));
+        events.exited("abcd1234", Outcome::cannotRun("/foo", ENOENT));
         events.exited("abcd1234", Outcome::ended({true, 15}));
         events.exited({}, Outcome::setupFailed("x"));
         ::close(fds[1]);
@@ -167,8 +195,8 @@ private slots:
         auto lines = all.split('\n', Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 3);
         QCOMPARE(lines[0], QString("{\"event\":\"exited\",\"instance\":\"abcd1234\",\"status\":127,"
-                                   "\"error\":\"cannot run \\\"foo\\\": No such file or "
-                                   "directory\"}"));
+                                   "\"error\":\"cannot run \\\"/foo\\\": No such file or "
+                                   "directory (it is neither in the sandbox nor on the host)\"}"));
         QCOMPARE(lines[1], QString("{\"event\":\"exited\",\"instance\":\"abcd1234\",\"status\":143,"
                                    "\"signal\":15}"));
         QCOMPARE(lines[2], QString("{\"event\":\"exited\",\"status\":125,\"error\":\"x\"}"));
