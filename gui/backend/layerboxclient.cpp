@@ -58,6 +58,18 @@ QString runnerMessage(const QString& text, bool errorsOnly) {
     return errorsOnly && !anError ? QString() : line;
 }
 
+QList<FileGrantItem> FileGrantItem::listFrom(const CommandResult& r) {
+    QList<FileGrantItem> out;
+    if (!r.ok()) return out;
+    for (const auto& v : r.json().toArray()) {
+        const QJsonObject o = v.toObject();
+        if (!o.value("path").isString()) continue;
+        out.append({o.value("path").toString(), o.value("mode").toString() == QLatin1String("rw"),
+                    o.value("exists").toBool(true)});
+    }
+    return out;
+}
+
 std::optional<NameRefusal> NameRefusal::from(const CommandResult& r) {
     if (r.ok() || !r.started) return std::nullopt;
     const QJsonObject o = r.json().toObject();

@@ -41,6 +41,15 @@ struct NameRefusal {
     static std::optional<NameRefusal> from(const CommandResult& result);
 };
 
+// One file given to a profile's sandbox, as `layerbox grants PROFILE --json` lists it.
+struct FileGrantItem {
+    QString path;
+    bool rw = false;
+    bool exists = true;
+    // The list from that command's output (empty when it is not the documented array).
+    static QList<FileGrantItem> listFrom(const CommandResult& result);
+};
+
 // A line `layerbox` printed on stderr without its "layerbox: " and "error: " prefixes; empty
 // for a line that is not one of its errors when `errorsOnly`.
 QString runnerMessage(const QString& line, bool errorsOnly = false);
@@ -87,6 +96,10 @@ public:
                                    const QString& toDir, bool force);
     static QStringList discardArgs(const QString& profile, const QStringList& paths);
     static QStringList resetArgs(const QString& profile) { return {"reset", profile}; }
+    static QStringList grantsArgs(const QString& profile) { return {"grants", profile, "--json"}; }
+    static QStringList revokeArgs(const QString& profile, const QString& path) {
+        return {"grants", "rm", profile, path};
+    }
     static QStringList commitArgs(const QString& profile, const QString& layer) {
         return {"commit", profile, "--as", layer, "--json"};
     }

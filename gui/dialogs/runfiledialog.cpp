@@ -49,7 +49,9 @@ RunFileDialog::RunFileDialog(const QString& file, const QStringList& profiles,
     ephemeral_->setToolTip(tr("layerbox run --ephemeral: a throw-away layer"));
     note_->setWordWrap(true);
     note_->setForegroundRole(QPalette::PlaceholderText);
-    note_->setText(tr("Its folder is made visible inside, read-only."));
+    note_->setText(
+        tr("Only this file is made visible inside, read-only: nothing else of its "
+           "folder. The profile keeps it until you revoke it (Files given)."));
 
     auto* form = new QFormLayout;
     form->addRow(tr("File:"), fileLabel);
@@ -94,7 +96,8 @@ LaunchRequest RunFileDialog::request() const {
     LaunchRequest r;
     r.profile = profile_->currentData().toString();
     r.command = textformat::splitCommand(command_->text());
-    r.options << "--ro-bind" << QFileInfo(file_).absolutePath();
+    // Exactly this file, at its own path, read-only (layerbox run --file): not its folder.
+    r.options << "--file" << file_;
     if (ephemeral_->isChecked()) r.options << "--ephemeral";
     return r;
 }

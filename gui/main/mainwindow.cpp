@@ -161,6 +161,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(list_, &QTreeView::customContextMenuRequested, this, &MainWindow::showProfileMenu);
     connect(summary_, &ProfileSummary::launchRequested, this, [this]() { launchProfile(); });
     connect(summary_, &ProfileSummary::editRequested, this, [this]() { editProfile(); });
+    connect(summary_, &ProfileSummary::revokeRequested, this, &MainWindow::revokeGrant);
 
     connect(client_, &LayerboxClient::commandFailed, this,
             [this](const QString& cmd, const QString& error) { log_->error(cmd, error); });
@@ -335,6 +336,7 @@ ProfileEditor* MainWindow::editorFor(const QString& name) const {
 void MainWindow::onSelectionChanged() {
     const QString name = selectedProfile();
     summary_->setProfile(model_->entry(name));
+    refreshGrants();
     changes_->setProfile(name);
     updateActions();
 }
@@ -858,4 +860,30 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         }
     saveSettings();
     event->accept();
+}
+
+// "Files given" of the selected profile: `layerbox grants PROFILE --json`.
+void MainWindow::refreshGrants() {
+    const QString name = selectedProfile();
+    summary_->setGrants({});
+    if (name.isEmpty()) return;
+    LayerboxClient::Options o;
+    o.reportFailure = false;
+    client_->run(
+        LayerboxClient::grantsArgs(name), this,
+        [this, name](const CommandResult& r) {
+            if (selectedProfile() == name) summary_->setGrants(FileGrantItem::listFrom(r));
+        },
+        o);
+}
+
+// Revoke: `layerbox grants rm PROFILE PATH` takes the file back, from a running sandbox too.
+void MainWindow::revokeGrant(const QString& path) {
+    const QString name = selectedProfile();
+    if (name.isEmpty()) return;
+    client_->run(LayerboxClient::revokeArgs(name, path), this,
+                 [this, name, path](const CommandResult& r) {
+                     if (r.ok()) log_->info(name, tr("took back %1").arg(path));
+                     refreshGrants();
+                 });
 }

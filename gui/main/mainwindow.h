@@ -84,6 +84,8 @@ private:
     void showProfileMenu(const QPoint& pos);
     void countNextChanges();
     void desktopEntry(bool install);
+    void refreshGrants();
+    void revokeGrant(const QString& path);
     void importFile(const QString& file, const QString& as, bool replace);
     bool ensureEditorsClosed(const QString& name);
     void restoreSettings();

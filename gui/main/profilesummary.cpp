@@ -4,6 +4,7 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QListWidget>
 #include <QPushButton>
 #include <QVBoxLayout>
 
@@ -17,7 +18,10 @@ ProfileSummary::ProfileSummary(QWidget* parent)
     , subtitle_(new QLabel(this))
     , description_(new QLabel(this))
     , launch_(new QPushButton(QIcon::fromTheme("media-playback-start"), tr("&Launch"), this))
-    , edit_(new QPushButton(QIcon::fromTheme("document-properties"), tr("&Edit..."), this)) {
+    , edit_(new QPushButton(QIcon::fromTheme("document-properties"), tr("&Edit..."), this))
+    , grantsName_(new QLabel(tr("Files given"), this))
+    , grants_(new QListWidget(this))
+    , revoke_(new QPushButton(QIcon::fromTheme("edit-delete"), tr("Re&voke"), this)) {
     setObjectName("profileSummary");
     icon_->setFixedSize(48, 48);
     QFont big = title_->font();
@@ -72,12 +76,34 @@ ProfileSummary::ProfileSummary(QWidget* parent)
     grid->setColumnStretch(1, 1);
     grid->setColumnStretch(3, 1);
 
+    // The files given to the sandbox one at a time (layerbox grants): taken back with Revoke, at
+    // once in a running sandbox too.
+    grantsName_->setForegroundRole(QPalette::PlaceholderText);
+    grants_->setObjectName("grantsList");
+    grants_->setAccessibleName(tr("Files given to this profile's sandbox"));
+    grants_->setMaximumHeight(90);
+    revoke_->setObjectName("revokeGrant");
+    revoke_->setAccessibleName(tr("Take the selected file back"));
+    revoke_->setEnabled(false);
+    connect(grants_, &QListWidget::currentRowChanged, this,
+            [this](int row) { revoke_->setEnabled(row >= 0); });
+    connect(revoke_, &QPushButton::clicked, this, [this]() {
+        if (auto* item = grants_->currentItem())
+            emit revokeRequested(item->data(Qt::UserRole).toString());
+    });
+    auto* grantsRow = new QHBoxLayout;
+    grantsRow->addWidget(grants_, 1);
+    grantsRow->addWidget(revoke_, 0, Qt::AlignTop);
+
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 8);
     layout->addLayout(head);
     layout->addSpacing(4);
     layout->addLayout(grid);
+    layout->addWidget(grantsName_);
+    layout->addLayout(grantsRow);
     setProfile(nullptr);
+    setGrants({});
 }
 
 void ProfileSummary::setProfile(const ProfileEntry* e) {
@@ -154,4 +180,18 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
 
     facts_[5]->setText(e->command.isEmpty() ? tr("None: give one at launch")
                                             : textformat::command(e->command));
+}
+
+void ProfileSummary::setGrants(const QList<FileGrantItem>& grants) {
+    grants_->clear();
+    for (const auto& g : grants) {
+        QString text = g.rw ? tr("%1 (read-write)").arg(g.path) : tr("%1 (read-only)").arg(g.path);
+        if (!g.exists) text += QStringLiteral(" \u00b7 ") + tr("gone");
+        auto* item = new QListWidgetItem(text, grants_);
+        item->setData(Qt::UserRole, g.path);
+    }
+    grantsName_->setVisible(!grants.isEmpty());
+    grants_->setVisible(!grants.isEmpty());
+    revoke_->setVisible(!grants.isEmpty());
+    revoke_->setEnabled(false);
 }

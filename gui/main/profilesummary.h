@@ -2,9 +2,13 @@
 // (network, display, home, shared folders, limits), with Launch and Edit.
 #pragma once
 
+#include <QList>
 #include <QWidget>
 
+#include "backend/layerboxclient.h"
+
 class QLabel;
+class QListWidget;
 class QPushButton;
 struct ProfileEntry;
 
@@ -18,10 +22,15 @@ public:
     void setProfile(const ProfileEntry* entry);
     QPushButton* launchButton() const { return launch_; }
     QPushButton* editButton() const { return edit_; }
+    // "Files given": what `layerbox grants PROFILE --json` lists, each with Revoke.
+    void setGrants(const QList<FileGrantItem>& grants);
+    QListWidget* grantsList() const { return grants_; }
+    QPushButton* revokeButton() const { return revoke_; }
 
 signals:
     void launchRequested();
     void editRequested();
+    void revokeRequested(const QString& path);
 
 private:
     QLabel* icon_;
@@ -32,4 +41,7 @@ private:
     QLabel* factNames_[6];
     QPushButton* launch_;
     QPushButton* edit_;
+    QLabel* grantsName_;
+    QListWidget* grants_;
+    QPushButton* revoke_;
 };
