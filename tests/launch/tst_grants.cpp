@@ -196,7 +196,7 @@ private slots:
         QCOMPARE(again.exitCode, 1);
         QVERIFY2(again.err.contains("was not given"), qPrintable(again.err));
         QCOMPARE(lb({"stop", "default"}).exitCode, 0);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(finished(p, 10000));
         // Nothing of the mount points is left in the sandbox's layer.
         QVERIFY(!QFileInfo::exists(upper() + h("Documents")));
     }

@@ -50,7 +50,7 @@ private:
     }
     void stop(QProcess& p) {
         lb({"stop", "default"});
-        p.waitForFinished(10000);
+        finished(p, 10000);
     }
     // What a read-only file must refuse, from inside: prints "refused: N" for N refusals.
     static QString attackReadOnly(const QString& file) {
