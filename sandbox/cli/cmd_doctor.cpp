@@ -1,10 +1,12 @@
 // layerbox doctor
 #include <cstdio>
 
+#include "base/fsutil.h"
 #include "base/jsonw.h"
 #include "base/paths.h"
 #include "cli/commands.h"
 #include "host/doctor.h"
+#include "network/network.h"
 
 namespace lb::cli {
 
@@ -26,8 +28,17 @@ void writeHost(JsonWriter& w, const HostFacts& f) {
         .beginObject()
         .field("slirp4netns", !f.slirp4netnsVersion.empty())
         .field("dev_net_tun", f.devNetTun)
-        .field("firewall", f.firewallStep == 0)
-        .endObject();
+        .field("firewall", f.firewallStep == 0);
+    // What internet-only refuses here now (docs/cli-json.md).
+    std::vector<std::string> ranges;
+    for (const char* list : {kInternetOnlyRanges4, kInternetOnlyRanges6})
+        for (const auto& r : split(list, ','))
+            ranges.push_back(trim(r));
+    w.key("internet_only").beginObject();
+    w.key("ranges").strings(ranges);
+    w.key("host").strings(f.hostNetworks);
+    w.field("error", f.hostNetworksError);
+    w.endObject().endObject();
     w.field("dbus_proxy", !f.dbusProxyVersion.empty());
     w.key("limits").beginObject().field("user_manager", f.userManager);
     std::vector<std::string> controllers(f.delegated.begin(), f.delegated.end());

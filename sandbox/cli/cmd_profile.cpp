@@ -8,6 +8,8 @@
 #include "base/jsonw.h"
 #include "cli/commands.h"
 #include "host/profile_admin.h"
+#include "network/host_networks.h"
+#include "network/network.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
 
@@ -123,6 +125,20 @@ int showProfile(const Args& args) {
         if (!n.rules.empty()) net += ", " + std::to_string(n.rules.size()) + " rules";
     }
     row("network", net + ", hostname " + n.hostname);
+    if (n.mode == NetMode::Nat && n.firewall == "internet-only") {
+        // What the preset refuses on this machine now (the host's addresses and networks).
+        auto host = readHostNetworks();
+        std::vector<std::string> nets;
+        if (host) {
+            nets = host->v4;
+            nets.insert(nets.end(), host->v6.begin(), host->v6.end());
+        }
+        row("refuses", std::string("the LAN ranges (") + kInternetOnlyRanges4 + ", " +
+                           kInternetOnlyRanges6 + ") and, on this machine now, " +
+                           (!host          ? "? (" + host.error().message() + ")"
+                            : nets.empty() ? std::string("no other address")
+                                           : joinStrings(nets)));
+    }
     const auto& r = p.resources;
     std::vector<std::string> res;
     if (r.memoryMax) res.push_back("memory " + formatSize(*r.memoryMax));

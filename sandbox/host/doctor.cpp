@@ -19,6 +19,7 @@
 #include "isolation/landlock.h"
 #include "isolation/userns.h"
 #include "layers/storage.h"
+#include "network/host_networks.h"
 #include "network/network.h"
 #include "network/slirp.h"
 #include "profile/profile.h"
@@ -147,6 +148,20 @@ Check nftables(const HostFacts& f) {
             "nftables rules cannot be loaded in a user network namespace (step " +
                 std::to_string(f.firewallStep) + "): the firewall presets will fail",
             "make sure the nf_tables module is available (modprobe nf_tables)"};
+}
+
+Check internetOnly(const HostFacts& f) {
+    if (!f.hostNetworksError.empty())
+        return {"internet-only", "warning",
+                "the host's addresses cannot be read (" + f.hostNetworksError +
+                    "): internet-only sandboxes cannot start",
+                "check that rtnetlink is usable (ip address show)"};
+    return {"internet-only", "ok",
+            "internet-only refuses the LAN ranges and, on this machine now: " +
+                (f.hostNetworks.empty() ? std::string("no other address")
+                                        : joinStrings(f.hostNetworks)) +
+                " (the host's addresses and on-link networks, followed while a sandbox runs)",
+            ""};
 }
 
 Check dbusProxy(const HostFacts& f) {
@@ -295,6 +310,12 @@ HostFacts probeHost(const Paths& paths) {
     f.devNetTun = ::access("/dev/net/tun", R_OK | W_OK) == 0;
     f.firewallStep = probeFirewall();
     f.dbusProxyVersion = firstLine(captureOutput({"xdg-dbus-proxy", "--version"}));
+    if (auto nets = readHostNetworks(); nets) {
+        f.hostNetworks = nets->v4;
+        f.hostNetworks.insert(f.hostNetworks.end(), nets->v6.begin(), nets->v6.end());
+    } else {
+        f.hostNetworksError = nets.error().message();
+    }
 
     auto manager = userManagerVersion();
     f.userManager = manager.ok();
@@ -313,8 +334,9 @@ HostFacts probeHost(const Paths& paths) {
 }
 
 std::vector<Check> checkHost(const HostFacts& f) {
-    return {kernel(f),    landlock(f),    userns(f),  overlay(f), fuse(f), tun(f),   nftables(f),
-            dbusProxy(f), userManager(f), cgroups(f), display(f), gpu(f),  audio(f), space(f)};
+    return {kernel(f),  landlock(f), userns(f),       overlay(f),   fuse(f),
+            tun(f),     nftables(f), internetOnly(f), dbusProxy(f), userManager(f),
+            cgroups(f), display(f),  gpu(f),          audio(f),     space(f)};
 }
 
 std::vector<Check> runDoctor(const Paths& paths) {

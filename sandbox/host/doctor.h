@@ -49,6 +49,10 @@ struct HostFacts {
     int firewallStep = 0;  // 0: nftables rules load in a user network namespace; else the step
                            // that failed
     std::string dbusProxyVersion;  // empty: xdg-dbus-proxy not installed
+    // What internet-only refuses on this machine now besides the fixed ranges: the host's
+    // addresses and on-link networks (network/host_networks.h), or why they could not be read.
+    std::vector<std::string> hostNetworks;
+    std::string hostNetworksError;
 
     // Resources.
     bool userManager = false;

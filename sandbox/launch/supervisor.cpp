@@ -15,6 +15,7 @@
 #include "launch/launch_plan.h"
 #include "launch/recoverable.h"
 #include "layers/storage.h"
+#include "network/network.h"
 #include "resources/cgroup.h"
 
 namespace lb {
@@ -90,6 +91,11 @@ Outcome Supervisor::run(int signalFd) {
             chanIdx = pfd.size();
             pfd.push_back({channel_, POLLIN, 0});
         }
+        size_t hostIdx = 0;
+        if (hostWatch_.fd() >= 0) {
+            hostIdx = pfd.size();
+            pfd.push_back({hostWatch_.fd(), POLLIN, 0});
+        }
         joins_.addTo(pfd);
         terminal_.addTo(pfd);
         stdio_.addTo(pfd);
@@ -134,6 +140,7 @@ Outcome Supervisor::run(int signalFd) {
             else
                 fromSandbox(**m);
         }
+        if (hostIdx && (pfd[hostIdx].revents & POLLIN)) hostNetworksChanged();
         joins_.handle(pfd);
         terminal_.handle(pfd);
         stdio_.handle(pfd);
@@ -216,11 +223,52 @@ Status Supervisor::startNetwork() {
     LB_ASSIGN(slirpProcess_, Slirp::start(plan_.profile.network, plan_.slirpFeatures, setup_,
                                           registry_->dir() + "/" + plan_.instance + ".slirp",
                                           logDir + "/" + plan_.instance + "-slirp4netns.log"));
+    // While slirp4netns starts.
+    if (plan_.profile.network.firewall == "internet-only") LB_TRY(guardHostNetworks());
     LB_TRY_CTX(slirpProcess_->waitReady(10000), "setting up the network");
     for (const auto& p : plan_.profile.network.ports)
         LB_TRY(slirpProcess_->addForward(p));
     plan_.trace("network ready");
     return Ok();
+}
+
+// internet-only: fill the firewall's sets with the host's addresses and on-link networks
+// before the program starts (it starts only after "Go"), and watch them from here on. The
+// sets are loaded from outside the sandbox (applyFirewallIn), by the runner, which the program
+// cannot reach: the program holds no capability to change them itself.
+Status Supervisor::guardHostNetworks() {
+    // Subscribed before the first read: a change after it waits in the socket's queue.
+    LB_ASSIGN(hostWatch_, HostNetworkWatch::open());
+    for (auto [fd, name] : {std::pair{&sandboxUserns_, "user"}, {&sandboxNetns_, "net"}}) {
+        std::string path = "/proc/" + std::to_string(setup_) + "/ns/" + name;
+        fd->reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd->valid()) return Error::fromErrno("open(" + quote(path) + ")");
+    }
+    LB_ASSIGN(hostNets_, readHostNetworks());
+    LB_TRY_CTX(
+        applyFirewallIn(sandboxUserns_.get(), sandboxNetns_.get(), planHostSetsUpdate(hostNets_)),
+        "refusing the host's addresses in the firewall");
+    plan_.trace("host addresses refused");
+    return Ok();
+}
+
+// The host's addresses or routes changed (an interface came up, DHCP, a VPN): the sets follow.
+void Supervisor::hostNetworksChanged() {
+    if (!hostWatch_.drain()) return;
+    auto nets = readHostNetworks();
+    if (!nets) {
+        warn(nets.error().message());
+        return;
+    }
+    if (*nets == hostNets_) return;
+    if (auto s =
+            applyFirewallIn(sandboxUserns_.get(), sandboxNetns_.get(), planHostSetsUpdate(*nets));
+        !s) {
+        warn("the host's addresses changed, but the firewall could not follow: " +
+             s.error().message());
+        return;
+    }
+    hostNets_ = std::move(*nets);
 }
 
 // A helper daemon died: the sandbox goes on without it, and says so once; its log stays.

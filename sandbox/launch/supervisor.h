@@ -16,6 +16,7 @@
 #include "launch/status_events.h"
 #include "launch/terminal.h"
 #include "layers/recover_watch.h"
+#include "network/host_networks.h"
 #include "network/slirp.h"
 #include "resources/scope.h"
 
@@ -47,6 +48,8 @@ private:
     void fromSandbox(Message& m);
     void warn(const std::string& text);
     Status startNetwork();
+    Status guardHostNetworks();
+    void hostNetworksChanged();
     void helperLost(const char* name, const char* event, const std::string& log, int status);
     void publishRecord();
     Outcome finish(int setupStatus);
@@ -71,6 +74,11 @@ private:
     int64_t startedNs_ = wallClockNs();         // recover_watch: files changed since are "new"
     std::unique_ptr<Slirp> slirpProcess_;
     bool slirpDied_ = false;
+    // internet-only: the host's addresses and on-link networks, refused by the sandbox's
+    // firewall and kept current (host_networks.h); the namespaces the updates go to.
+    HostNetworkWatch hostWatch_;
+    HostNetworks hostNets_;
+    UniqueFd sandboxUserns_, sandboxNetns_;
     std::unique_ptr<DbusProxy> dbus_;
     bool dbusDied_ = false;
 };

@@ -2,12 +2,16 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <nftables/libnftables.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "base/fsutil.h"
@@ -88,9 +92,21 @@ std::string planFirewall(const NetworkConfig& net) {
     if (net.mode != NetMode::Nat) return {};  // loopback only: nothing leaves anyway
     const bool hostOnly = net.firewall == "host-only";
     const bool internetOnly = net.firewall == "internet-only";
-    std::string s = "table inet layerbox {\n  chain output {\n";
+    std::string s = "table inet layerbox {\n";
+    // The host's own addresses and on-link networks (host_networks.h): filled by the runner
+    // before the program starts and kept current while it runs.
+    if (internetOnly)
+        s += "  set host_v4 { type ipv4_addr; flags interval; }\n"
+             "  set host_v6 { type ipv6_addr; flags interval; }\n";
+    s += "  chain output {\n";
     s += "    type filter hook output priority filter; policy accept;\n";
     s += "    oifname \"lo\" accept\n";
+    // IPv6 is configured by slirp4netns' router advertisement: router and neighbour discovery
+    // (to multicast and link-local addresses, which the presets refuse) must pass. tap0 has no
+    // other peer than slirp4netns, and these messages carry nothing to a service.
+    if (net.ipv6)
+        s += "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
+             "accept\n";
     // Replies of services the sandbox offers through port forwards go to the gateway.
     for (const auto& p : net.ports)
         s += "    ip daddr " + std::string(kSlirpHost) + " " + p.proto + " sport " +
@@ -113,10 +129,13 @@ std::string planFirewall(const NetworkConfig& net) {
         // No LAN, link-local, CGNAT, unique-local or multicast, and not the host (10.0.2.2,
         // inside 10/8): untrusted software cannot reach the router, other machines or local
         // services.
-        s += "    ip daddr { 0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 169.254.0.0/16, 172.16.0.0/12, "
-             "192.168.0.0/16, 224.0.0.0/4, 240.0.0.0/4 } " +
-             std::string(kBlock) + "\n";
-        s += "    ip6 daddr { fc00::/7, fe80::/10, ff00::/8 } " + std::string(kBlock) + "\n";
+        s += std::string("    ip daddr { ") + kInternetOnlyRanges4 + " } " + kBlock + "\n";
+        s += std::string("    ip6 daddr { ") + kInternetOnlyRanges6 + " } " + kBlock + "\n";
+        // Nor the host through any of its own addresses (a public one on eth0, a docker
+        // bridge, a VPN, IPv6), nor a LAN that uses other ranges: slirp4netns connects from the
+        // host's own network stack, where all of them are local or on-link.
+        s += "    ip daddr @host_v4 " + std::string(kBlock) + "\n";
+        s += "    ip6 daddr @host_v6 " + std::string(kBlock) + "\n";
     }
     if (hostOnly) s += std::string("    ") + kBlock + "\n";  // nothing else leaves
     s += "  }\n}\n";
@@ -158,11 +177,16 @@ Result<Nft> loadNft() {
     return n;
 }
 
+Result<Nft> nftLibrary() {
+    static Result<Nft> lib = loadNft();  // loaded once per process
+    return lib;
+}
+
 }  // namespace
 
 Status applyFirewall(const std::string& script) {
     if (script.empty()) return Ok();
-    LB_ASSIGN(Nft lib, loadNft());
+    LB_ASSIGN(Nft lib, nftLibrary());
     struct nft_ctx* nft = lib.ctxNew(NFT_CTX_DEFAULT);
     if (!nft) return Error("nft_ctx_new failed", ENOMEM);
     lib.bufferOutput(nft);
@@ -177,6 +201,47 @@ Status applyFirewall(const std::string& script) {
                          (err.empty() ? std::string("failed") : err.substr(0, nl)),
                      EINVAL);
     }
+    return Ok();
+}
+
+}  // namespace lb
+
+namespace lb {
+
+Status applyFirewallIn(int usernsFd, int netnsFd, const std::string& script) {
+    // Loaded before the fork, so that the child only calls into it.
+    LB_TRY(nftLibrary());
+    int pipeFds[2];
+    if (::pipe2(pipeFds, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
+    UniqueFd readEnd(pipeFds[0]), writeEnd(pipeFds[1]);
+    pid_t child = ::fork();
+    if (child < 0) return Error::fromErrno("fork");
+    if (child == 0) {
+        // The runner owns the sandbox's outer user namespace (it created it through the setup
+        // process), so it may enter it with every capability there, then its network namespace.
+        // Only this short-lived child does: the runner itself keeps no capability.
+        std::string err;
+        if (::setns(usernsFd, CLONE_NEWUSER) != 0)
+            err = Error::fromErrno("setns(the sandbox's user namespace)").message();
+        else if (::setns(netnsFd, CLONE_NEWNET) != 0)
+            err = Error::fromErrno("setns(the sandbox's network namespace)").message();
+        else if (auto st = applyFirewall(script); !st)
+            err = st.error().message();
+        if (!err.empty()) (void)!::write(writeEnd.get(), err.data(), err.size());
+        ::_exit(err.empty() ? 0 : 1);
+    }
+    writeEnd.reset();
+    std::string err;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(readEnd.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) err.append(buf, static_cast<size_t>(n));
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!err.empty()) return Error(err, EPERM);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return Error("updating the firewall: the helper process failed", ECHILD);
     return Ok();
 }
 

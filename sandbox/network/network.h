@@ -28,9 +28,19 @@ Status bringUpLoopback();
 // Contents of /etc/hostname, /etc/hosts and (with nat) /etc/resolv.conf: (path, contents).
 std::vector<std::pair<std::string, std::string>> planNetworkFiles(const NetworkConfig& net);
 
+// What internet-only refuses by number, whatever the host: private, link-local, CGNAT,
+// unique-local and multicast ranges (the host's own addresses come on top, host_networks.h).
+inline constexpr const char* kInternetOnlyRanges4 =
+    "0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16, "
+    "224.0.0.0/4, 240.0.0.0/4";
+inline constexpr const char* kInternetOnlyRanges6 = "fc00::/7, fe80::/10, ff00::/8";
+
 // The nftables script for a profile's firewall; empty when nothing needs filtering.
 std::string planFirewall(const NetworkConfig& net);
 // Load it into the current network namespace (libnftables).
 Status applyFirewall(const std::string& script);
+// The same from outside: a forked child of the runner enters the sandbox's user and network
+// namespaces (descriptors of /proc/SETUP/ns/user and ns/net) and loads it there.
+Status applyFirewallIn(int usernsFd, int netnsFd, const std::string& script);
 
 }  // namespace lb

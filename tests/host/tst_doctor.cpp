@@ -5,6 +5,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QtTest>
 
 #include <unistd.h>
@@ -27,7 +28,7 @@ private slots:
         QHash<QString, QString> status;
         for (const QJsonValue& v : o["checks"].toArray())
             status.insert(v["id"].toString(), v["status"].toString());
-        QVERIFY(status.size() >= 13);
+        QVERIFY(status.size() >= 14);
         const QJsonObject host = o["host"].toObject();
         QVERIFY2(!host.isEmpty(), qPrintable(r.out));
         QCOMPARE(host["user_namespaces"].toBool(), status["userns"] == "ok");
@@ -39,6 +40,35 @@ private slots:
         QCOMPARE(net["slirp4netns"].toBool() && net["dev_net_tun"].toBool(),
                  status["slirp4netns"] == "ok");
         QCOMPARE(net["firewall"].toBool(), status["firewall"] == "ok");
+        // What internet-only refuses here: the fixed ranges and every address of the host's
+        // interfaces (as `ip` lists them), loopback aside.
+        const QJsonObject inet = net["internet_only"].toObject();
+        QCOMPARE(inet["error"].toString(), QString());
+        QCOMPARE(status["internet-only"], QString("ok"));
+        QVERIFY(inet["ranges"].toArray().contains(QString("192.168.0.0/16")));
+        QProcess ip;
+        ip.start("ip", {"-o", "-4", "addr", "show"});
+        QVERIFY(ip.waitForFinished(10000));
+        const QStringList hostList = inet["host"].toVariant().toStringList();
+        auto v4 = [](const QString& a) {
+            quint32 n = 0;
+            for (const QString& part : a.section('/', 0, 0).split('.'))
+                n = (n << 8) | part.toUInt();
+            return n;
+        };
+        for (const QString& line : QString::fromUtf8(ip.readAllStandardOutput()).split('\n')) {
+            const QStringList f = line.simplified().split(' ');
+            if (f.size() < 4 || f[3].startsWith("127.")) continue;
+            // "192.0.2.1/24": refused alone or inside a network (its on-link route).
+            bool refused = false;
+            for (const QString& n : hostList) {
+                if (n.contains(':')) continue;
+                const int len = n.section('/', 1).toInt();
+                const quint32 mask = len == 0 ? 0 : ~quint32(0) << (32 - len);
+                refused = refused || (v4(f[3]) & mask) == (v4(n) & mask);
+            }
+            QVERIFY2(refused, qPrintable(f[3] + " not in " + hostList.join(' ')));
+        }
         QCOMPARE(host["dbus_proxy"].toBool(), status["dbus-proxy"] == "ok");
         const QJsonObject limits = host["limits"].toObject();
         bool anyEnforced = false;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "network/host_networks.h"
 #include "network/network.h"
 #include "network/slirp.h"
 #include "profile/profile.h"
@@ -46,6 +47,57 @@ private slots:
         net.firewall = "open";
         s = planFirewall(net);
         QVERIFY(s.find("reject") == std::string::npos);
+    }
+
+    void internetOnlyRefusesTheHostsSets() {
+        NetworkConfig net;
+        net.mode = NetMode::Nat;
+        net.firewall = "internet-only";
+        auto s = planFirewall(net);
+        QVERIFY(s.find("set host_v4 { type ipv4_addr; flags interval; }") != std::string::npos);
+        QVERIFY(s.find("set host_v6 { type ipv6_addr; flags interval; }") != std::string::npos);
+        auto v4 = s.find("ip daddr @host_v4 reject");
+        QVERIFY(v4 != std::string::npos);
+        QVERIFY(s.find("ip6 daddr @host_v6 reject") != std::string::npos);
+        // After the DNS rule (slirp4netns' forwarder stays reachable) and the profile's rules.
+        QVERIFY(s.find("dport 53 accept") < v4);
+        // IPv6 comes from slirp4netns' router advertisement: discovery passes the presets.
+        QVERIFY(s.find("nd-router-solicit") == std::string::npos);
+        net.ipv6 = true;
+        s = planFirewall(net);
+        auto nd = s.find(
+            "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
+            "nd-neighbor-advert } accept");
+        QVERIFY(nd != std::string::npos && nd < s.find("fe80::/10"));
+        net.firewall = "open";
+        QVERIFY(planFirewall(net).find("@host_v4") == std::string::npos);
+    }
+
+    void hostNetworks() {
+        auto p = [](const char* t) { return IpPrefix::parse(t).value(); };
+        QVERIFY(!IpPrefix::parse("192.0.2.1/33"));
+        QVERIFY(!IpPrefix::parse("lan"));
+        QCOMPARE(p("192.0.2.77/24").network().toString(), std::string("192.0.2.0/24"));
+        QCOMPARE(p("2001:db8::1").toString(), std::string("2001:db8::1/128"));
+        QVERIFY(p("10.0.0.0/8").contains(p("10.1.2.3/32")));
+        QVERIFY(!p("10.1.2.3/32").contains(p("10.0.0.0/8")));
+        QVERIFY(!p("10.0.0.0/8").contains(p("::/0")));
+        // Addresses are refused alone, on-link routes as networks; loopback, default routes and
+        // tunnels to everything are left out; nothing is listed twice or inside another.
+        auto nets = planHostNetworks(
+            {p("127.0.0.1/8"), p("::1"), p("203.0.113.9/24"), p("192.0.2.1/24"),
+             p("2001:db8::1/64"), p("198.51.100.5/32")},
+            {p("192.0.2.0/24"), p("192.0.2.0/24"), p("0.0.0.0/1"), p("128.0.0.0/1"), p("2000::/3"),
+             p("2001:db8::/64"), p("172.17.0.0/16"), p("10.8.0.0/24")});
+        QCOMPARE(nets.v4, (std::vector<std::string>{"10.8.0.0/24", "172.17.0.0/16", "192.0.2.0/24",
+                                                    "198.51.100.5/32", "203.0.113.9/32"}));
+        QCOMPARE(nets.v6, (std::vector<std::string>{"2001:db8::/64"}));
+        auto script = planHostSetsUpdate(nets);
+        QVERIFY(script.find("flush set inet layerbox host_v4\n") != std::string::npos);
+        QVERIFY(script.find("add element inet layerbox host_v6 { 2001:db8::/64 }") !=
+                std::string::npos);
+        // No empty element list (nftables refuses it).
+        QVERIFY(planHostSetsUpdate({}).find("add element") == std::string::npos);
     }
 
     void networkFiles() {

@@ -144,6 +144,35 @@ int report() {
 }
 
 // The result of one attempt: did the operation succeed, and the errno when it did not.
+// "a.b.c.d:port" or "[v6]:port" as a socket address.
+struct Peer {
+    struct sockaddr_storage ss = {};
+    socklen_t len = 0;
+    sockaddr* addr() { return reinterpret_cast<sockaddr*>(&ss); }
+};
+Peer peer(const std::string& s) {
+    Peer p;
+    auto colon = s.rfind(':');
+    uint16_t port = htons(static_cast<uint16_t>(std::atoi(s.c_str() + colon + 1)));
+    if (!s.empty() && s[0] == '[') {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&p.ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = port;
+        inet_pton(AF_INET6, s.substr(1, s.find(']') - 1).c_str(), &a->sin6_addr);
+        p.len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&p.ss);
+        a->sin_family = AF_INET;
+        a->sin_port = port;
+        inet_pton(AF_INET, s.substr(0, colon).c_str(), &a->sin_addr);
+        p.len = sizeof *a;
+    }
+    return p;
+}
+Peer peer(const char* arg) {
+    return peer(std::string(arg ? arg : "127.0.0.1:1"));
+}
+
 int result(const char* name, bool succeeded, int err, const std::string& detail = {}) {
     std::printf("{\"attempt\":%s,\"succeeded\":%s,\"errno\":%d,\"error\":%s,\"detail\":%s}\n",
                 esc(name).c_str(), succeeded ? "true" : "false", succeeded ? 0 : err,
@@ -371,49 +400,32 @@ int attempt(const std::string& what, const char* arg) {
         TRY(n, connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a));
     }
     if (what == "tcp-connect") {
-        // arg: "a.b.c.d:port"
-        std::string s(arg ? arg : "127.0.0.1:1");
-        auto colon = s.find(':');
-        struct sockaddr_in a = {};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(std::atoi(s.c_str() + colon + 1)));
-        inet_pton(AF_INET, s.substr(0, colon).c_str(), &a.sin_addr);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        // arg: "a.b.c.d:port" or "[v6]:port"
+        Peer a = peer(arg);
+        int fd = socket(a.ss.ss_family, SOCK_STREAM, 0);
         struct timeval tv = {3, 0};
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        TRY(n, connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+        TRY(n, connect(fd, a.addr(), a.len));
     }
     if (what == "udp-echo") {
         // arg: "a.b.c.d:port"; sends "ping" and waits up to 3 s for the echo.
-        std::string s(arg ? arg : "127.0.0.1:1");
-        auto colon = s.find(':');
-        struct sockaddr_in a = {};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(std::atoi(s.c_str() + colon + 1)));
-        inet_pton(AF_INET, s.substr(0, colon).c_str(), &a.sin_addr);
-        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        Peer a = peer(arg);
+        int fd = socket(a.ss.ss_family, SOCK_DGRAM, 0);
         struct timeval tv = {3, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        if (sendto(fd, "ping", 4, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
-            return result(n, false, errno);
+        if (sendto(fd, "ping", 4, 0, a.addr(), a.len) < 0) return result(n, false, errno);
         char buf[16];
         ssize_t r = recv(fd, buf, sizeof buf, 0);
         return result(n, r == 4, errno, r > 0 ? std::string(buf, static_cast<size_t>(r)) : "");
     }
     if (what == "tcp-echo") {
         // Connect, send "ping", expect it back.
-        std::string s(arg ? arg : "127.0.0.1:1");
-        auto colon = s.find(':');
-        struct sockaddr_in a = {};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(std::atoi(s.c_str() + colon + 1)));
-        inet_pton(AF_INET, s.substr(0, colon).c_str(), &a.sin_addr);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        Peer a = peer(arg);
+        int fd = socket(a.ss.ss_family, SOCK_STREAM, 0);
         struct timeval tv = {3, 0};
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-            return result(n, false, errno);
+        if (connect(fd, a.addr(), a.len) != 0) return result(n, false, errno);
         if (write(fd, "ping", 4) != 4) return result(n, false, errno);
         char buf[16];
         ssize_t r = read(fd, buf, sizeof buf);
@@ -441,15 +453,16 @@ int main(int argc, char** argv) {
     if (argc >= 4 && std::strcmp(argv[1], "victim") == 0) return victim(std::atoi(argv[3]));
     if (argc >= 3 && std::strcmp(argv[1], "steal") == 0) return steal(argv[2]);
     if (argc >= 3 && std::strcmp(argv[1], "serve") == 0) {
-        // A TCP echo server on 0.0.0.0:PORT, one connection at a time, forever.
+        // A TCP echo server on 0.0.0.0:PORT (or on [::]:PORT, IPv4 and IPv6, with "any"), one
+        // connection at a time, forever.
         int port = std::atoi(argv[2]);
-        int s = socket(AF_INET, SOCK_STREAM, 0);
-        int one = 1;
+        bool dual = argc >= 4 && std::strcmp(argv[3], "any") == 0;
+        Peer a = peer((dual ? "[::]:" : "0.0.0.0:") + std::to_string(port));
+        int s = socket(a.ss.ss_family, SOCK_STREAM, 0);
+        int one = 1, zero = 0;
         setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        struct sockaddr_in a = {};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(port));
-        if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(s, 4) != 0) {
+        if (dual) setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        if (bind(s, a.addr(), a.len) != 0 || listen(s, 4) != 0) {
             std::printf("{\"error\":%s}\n", esc(strerror(errno)).c_str());
             return 1;
         }
