@@ -64,8 +64,8 @@ private slots:
             QVERIFY(c.fix.empty());
         }
         QCOMPARE(ids, (QStringList{"kernel", "landlock", "userns", "overlay", "fuse", "slirp4netns",
-                                   "firewall", "dbus-proxy", "systemd", "cgroup2", "display", "gpu",
-                                   "audio", "space"}));
+                                   "firewall", "internet-only", "dbus-proxy", "systemd", "cgroup2",
+                                   "display", "gpu", "audio", "space"}));
         QCOMPARE(find(checks, "gpu")->summary, std::string("/dev/dri: card0, renderD128"));
         QCOMPARE(
             find(checks, "systemd")->summary,
