@@ -8,40 +8,35 @@
 #include <QStandardPaths>
 #include <algorithm>
 
+#include "base/desktop_entry.h"
+#include "base/fsutil.h"
+#include "base/paths.h"
 #include "common/textformat.h"
 
 namespace {
 
-QString unescape(const QString& v) {
-    QString out;
-    for (int i = 0; i < v.size(); ++i) {
-        if (v.at(i) == QLatin1Char('\\') && i + 1 < v.size()) {
-            const QChar c = v.at(++i);
-            if (c == QLatin1Char('s'))
-                out += QLatin1Char(' ');
-            else if (c == QLatin1Char('n'))
-                out += QLatin1Char('\n');
-            else if (c == QLatin1Char('t'))
-                out += QLatin1Char('\t');
-            else
-                out += c;
-        } else {
-            out += v.at(i);
-        }
-    }
-    return out;
+QString qs(const std::string& s) {
+    return QString::fromStdString(s);
+}
+
+DesktopEntry fromCore(const lb::InstalledApplication& a) {
+    DesktopEntry e;
+    e.id = qs(a.id);
+    e.file = qs(a.path);
+    e.name = qs(a.name);
+    e.comment = qs(a.comment);
+    e.exec = qs(a.exec);
+    e.icon = qs(a.icon);
+    e.terminal = a.terminal;
+    return e;
 }
 
 }  // namespace
 
 QStringList DesktopEntry::command() const {
     QStringList out;
-    for (const QString& a : textformat::splitCommand(exec)) {
-        if (a.size() == 2 && a.startsWith(QLatin1Char('%'))) continue;  // %f %F %u %U %i %c %k
-        QString arg = a;
-        arg.replace(QStringLiteral("%%"), QStringLiteral("%"));
-        out << arg;
-    }
+    for (const std::string& a : lb::execArguments(exec.toStdString()))
+        out << qs(a);
     return out;
 }
 
@@ -60,69 +55,40 @@ QString DesktopEntry::suggestedProfileName() const {
 namespace desktopentries {
 
 std::optional<DesktopEntry> parse(const QString& file) {
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return std::nullopt;
-    DesktopEntry e;
-    e.file = file;
-    e.id = QFileInfo(file).fileName();
-    bool inMain = false;
-    bool hidden = false;
-    QString type;
-    while (!f.atEnd()) {
-        const QString line = QString::fromUtf8(f.readLine()).trimmed();
-        if (line.isEmpty() || line.startsWith(QLatin1Char('#'))) continue;
-        if (line.startsWith(QLatin1Char('['))) {
-            inMain = line == QLatin1String("[Desktop Entry]");
-            continue;
-        }
-        if (!inMain) continue;
-        const int eq = line.indexOf(QLatin1Char('='));
-        if (eq <= 0) continue;
-        const QString key = line.left(eq).trimmed();
-        const QString value = unescape(line.mid(eq + 1).trimmed());
-        if (key == QLatin1String("Name"))
-            e.name = value;
-        else if (key == QLatin1String("Comment"))
-            e.comment = value;
-        else if (key == QLatin1String("Exec"))
-            e.exec = value;
-        else if (key == QLatin1String("Icon"))
-            e.icon = value;
-        else if (key == QLatin1String("Type"))
-            type = value;
-        else if (key == QLatin1String("Terminal"))
-            e.terminal = value == QLatin1String("true");
-        else if (key == QLatin1String("NoDisplay") || key == QLatin1String("Hidden"))
-            hidden = hidden || value == QLatin1String("true");
-    }
-    if (type != QLatin1String("Application") || hidden || e.exec.isEmpty()) return std::nullopt;
-    if (e.name.isEmpty()) e.name = e.id;
-    return e;
+    const std::string path = QFile::encodeName(file).toStdString();
+    auto text = lb::readFile(path);
+    if (!text) return std::nullopt;
+    auto keys = lb::parseDesktopEntry(*text);
+    auto get = [&](const char* k) {
+        auto it = keys.find(k);
+        return it == keys.end() ? std::string() : lb::unescapeDesktopString(it->second);
+    };
+    if (get("Type") != "Application" || get("NoDisplay") == "true" || get("Hidden") == "true" ||
+        get("Exec").empty())
+        return std::nullopt;
+    lb::InstalledApplication a;
+    a.id = QFileInfo(file).fileName().toStdString();
+    a.path = path;
+    a.name = get("Name").empty() ? a.id : get("Name");
+    a.comment = get("Comment");
+    a.icon = get("Icon");
+    a.exec = get("Exec");
+    a.terminal = get("Terminal") == "true";
+    return fromCore(a);
 }
 
 std::optional<DesktopEntry> find(const QString& id) {
     if (id.isEmpty()) return std::nullopt;
-    for (const QString& dir :
-         QStandardPaths::standardLocations(QStandardPaths::ApplicationsLocation)) {
-        const QString path = dir + QLatin1Char('/') + id;
-        if (QFileInfo::exists(path)) return parse(path);
-    }
-    return std::nullopt;
+    const std::string path = lb::findDesktopEntry(id.toStdString(), lb::Paths::fromEnvironment());
+    if (path.empty()) return std::nullopt;
+    return parse(QString::fromStdString(path));
 }
 
 QList<DesktopEntry> applications() {
     QList<DesktopEntry> out;
-    QHash<QString, bool> seen;
-    for (const QString& dir :
-         QStandardPaths::standardLocations(QStandardPaths::ApplicationsLocation)) {
-        const QStringList files = QDir(dir).entryList({QStringLiteral("*.desktop")}, QDir::Files);
-        for (const QString& name : files) {
-            if (seen.contains(name)) continue;  // the first directory wins
-            seen.insert(name, true);
-            if (auto e = parse(dir + QLatin1Char('/') + name)) out.append(*e);
-        }
-    }
-    std::sort(out.begin(), out.end(), [](const DesktopEntry& a, const DesktopEntry& b) {
+    for (const auto& a : lb::installedApplications(lb::Paths::fromEnvironment()))
+        out.append(fromCore(a));
+    std::stable_sort(out.begin(), out.end(), [](const DesktopEntry& a, const DesktopEntry& b) {
         return a.name.localeAwareCompare(b.name) < 0;
     });
     return out;

@@ -1,11 +1,7 @@
 #include "backend/hostcapabilities.h"
 
 #include <QCoreApplication>
-#include <QFile>
-#include <QFileInfo>
-#include <QStandardPaths>
-
-#include <unistd.h>
+#include <QJsonArray>
 
 namespace {
 
@@ -13,84 +9,67 @@ QString tr(const char* text) {
     return QCoreApplication::translate("HostCapabilities", text);
 }
 
-QByteArray readSmall(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return f.read(64 * 1024);
-}
-
-bool usable(const QString& device) {
-    return ::access(QFile::encodeName(device).constData(), R_OK | W_OK) == 0;
+QStringList strings(const QJsonValue& v) {
+    QStringList out;
+    for (const QJsonValue& s : v.toArray())
+        out << s.toString();
+    return out;
 }
 
 }  // namespace
 
-HostCapabilities HostCapabilities::probe() {
+HostCapabilities HostCapabilities::fromDoctor(const QJsonObject& answer) {
     HostCapabilities h;
-    const QString uid = QString::number(::getuid());
-    const QString service =
-        QStringLiteral("user.slice/user-%1.slice/user@%1.service/cgroup.controllers").arg(uid);
-    for (const QString& root :
-         {QStringLiteral("/sys/fs/cgroup/"), QStringLiteral("/sys/fs/cgroup/unified/")}) {
-        if (!QFileInfo::exists(root + service)) continue;
-        h.cgroupKnown = true;
-        h.controllers = QString::fromLatin1(readSmall(root + service))
-                            .split(QLatin1Char(' '), Qt::SkipEmptyParts);
-        for (QString& c : h.controllers)
-            c = c.trimmed();
-        h.controllers.removeAll(QString());
-        break;
+    const QJsonObject host = answer.value("host").toObject();
+    if (host.isEmpty()) {
+        h.error = tr("layerbox doctor gave no host facts");
+        return h;
     }
-
-    QString cache = qEnvironmentVariable("XDG_CACHE_HOME");
-    if (cache.isEmpty() || !cache.startsWith(QLatin1Char('/')))
-        cache = qEnvironmentVariable("HOME") + QStringLiteral("/.cache");
-    const QStringList probe =
-        QString::fromUtf8(readSmall(cache + QStringLiteral("/layerbox/overlay-probe")))
-            .split(QLatin1Char('\n'));
-    if (probe.size() >= 2 &&
-        (probe[1] == QLatin1String("native") || probe[1] == QLatin1String("fuse"))) {
-        h.overlayDriver = probe[1];
-        if (probe.size() >= 3) h.overlayReason = probe[2];
+    h.known = true;
+    h.userNamespaces = host.value("user_namespaces").toBool();
+    const QJsonObject storage = host.value("storage").toObject();
+    h.overlayDriver = storage.value("driver").toString();
+    h.overlayReason = storage.value("reason").toString();
+    h.fuseOverlayfs = storage.value("fuse_overlayfs").toBool();
+    h.devFuse = storage.value("dev_fuse").toBool();
+    const QJsonObject net = host.value("network").toObject();
+    h.slirp4netns = net.value("slirp4netns").toBool();
+    h.devNetTun = net.value("dev_net_tun").toBool();
+    const QJsonObject limits = host.value("limits").toObject();
+    h.userManager = limits.value("user_manager").toBool();
+    h.controllers = strings(limits.value("controllers"));
+    for (const QJsonValue& v : limits.value("fields").toArray()) {
+        const QJsonObject f = v.toObject();
+        const QString key = f.value("key").toString();
+        h.limitNeeds.insert(key, f.value("controller").toString());
+        if (f.value("enforced").toBool()) h.enforcedLimits << key;
     }
-
-    h.fuseOverlayfs = !QStandardPaths::findExecutable(QStringLiteral("fuse-overlayfs")).isEmpty();
-    h.devFuse = usable(QStringLiteral("/dev/fuse"));
-    h.slirp4netns = !QStandardPaths::findExecutable(QStringLiteral("slirp4netns")).isEmpty();
-    h.devNetTun = usable(QStringLiteral("/dev/net/tun"));
-    const QByteArray maxNs = readSmall(QStringLiteral("/proc/sys/user/max_user_namespaces"));
-    const QByteArray clone =
-        readSmall(QStringLiteral("/proc/sys/kernel/unprivileged_userns_clone"));
-    h.userNamespaces = maxNs.trimmed().toLongLong() > 0 && clone.trimmed() != "0";
-    h.x11 = !qEnvironmentVariable("DISPLAY").isEmpty();
-    h.wayland = !qEnvironmentVariable("WAYLAND_DISPLAY").isEmpty();
-    h.gpu = QFileInfo::exists(QStringLiteral("/dev/dri"));
+    const QJsonObject display = host.value("display").toObject();
+    h.x11 = display.value("x11").toBool();
+    h.wayland = display.value("wayland").toBool();
+    h.gpu = !host.value("gpu").toArray().isEmpty();
     return h;
 }
 
-QString HostCapabilities::controllerFor(const QString& key) {
-    if (key.startsWith(QLatin1String("memory"))) return QStringLiteral("memory");
-    if (key.startsWith(QLatin1String("cpu"))) return QStringLiteral("cpu");
-    if (key == QLatin1String("tasks_max")) return QStringLiteral("pids");
-    if (key.startsWith(QLatin1String("io"))) return QStringLiteral("io");
-    return {};
+QString HostCapabilities::controllerFor(const QString& key) const {
+    return limitNeeds.value(key);
 }
 
 bool HostCapabilities::enforces(const QString& key) const {
-    const QString c = controllerFor(key);
-    return c.isEmpty() || controllers.contains(c);
+    return !limitNeeds.contains(key) || enforcedLimits.contains(key);
 }
 
 QString HostCapabilities::limitsSummary() const {
-    if (!cgroupKnown)
+    if (!known)
+        return error.isEmpty() ? tr("Asking layerbox doctor what this host enforces...")
+                               : tr("What this host enforces is not known: %1").arg(error);
+    if (!userManager)
         return tr(
             "This host's systemd user manager was not found: limits are recorded but "
             "cannot be enforced.");
     QStringList relevant;
     for (const QString& c : controllers)
-        if (c == QLatin1String("memory") || c == QLatin1String("pids") ||
-            c == QLatin1String("cpu") || c == QLatin1String("io"))
-            relevant << c;
+        if (limitNeeds.values().contains(c)) relevant << c;
     if (relevant.isEmpty())
         return tr(
             "No cgroup controller is delegated to you on this host: limits are recorded "
@@ -101,6 +80,9 @@ QString HostCapabilities::limitsSummary() const {
 }
 
 QString HostCapabilities::storageSummary() const {
+    if (!known)
+        return error.isEmpty() ? tr("Asking layerbox doctor which storage driver works here...")
+                               : tr("Which storage driver works here is not known: %1").arg(error);
     QString fuse = fuseOverlayfs && devFuse ? tr("fuse-overlayfs is available")
                    : fuseOverlayfs          ? tr("fuse-overlayfs is installed but /dev/fuse is "
                                                           "not usable")
@@ -108,9 +90,6 @@ QString HostCapabilities::storageSummary() const {
     if (overlayDriver == QLatin1String("native"))
         return tr("On this host the kernel's overlay works in a user namespace (native); %1.")
             .arg(fuse);
-    if (overlayDriver == QLatin1String("fuse"))
-        return tr("On this host the kernel refused its overlay (%1), so auto means fuse; %2.")
-            .arg(overlayReason.isEmpty() ? tr("see layerbox doctor") : overlayReason, fuse);
-    return tr("Whether the kernel's overlay works here is tested at the first launch; %1.")
-        .arg(fuse);
+    return tr("On this host the kernel refused its overlay (%1), so auto means fuse; %2.")
+        .arg(overlayReason.isEmpty() ? tr("see layerbox doctor") : overlayReason, fuse);
 }

@@ -1,18 +1,24 @@
-// What this host lets a sandbox enforce, as far as the GUI can tell without running anything:
-// the cgroup controllers delegated to the user's systemd manager (which limits are enforced),
-// the storage driver the runner's overlay probe chose (cached by `layerbox run`), and whether
-// the helpers and devices for fuse-overlayfs and slirp4netns are there. The editor shows it
-// beside the settings that depend on it; `layerbox doctor` is the full check.
+// What this host lets a sandbox enforce, as `layerbox doctor --json` reports it (its `host`
+// object, docs/cli-json.md): which resource limits are enforced (the cgroup controllers
+// delegated to the user's systemd manager), the storage driver "auto" becomes here, and whether
+// the helpers and devices for fuse-overlayfs and slirp4netns are there. The core is the one
+// place that finds these facts out, so the editor and the doctor dialog say the same as doctor.
 #pragma once
 
+#include <QHash>
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
 struct HostCapabilities {
-    bool cgroupKnown = false;
-    QStringList controllers;  // delegated cgroup v2 controllers: memory, pids, cpu, io, ...
-    QString overlayDriver;    // "native", "fuse", or empty when no sandbox has run yet
-    QString overlayReason;    // why the kernel overlay was refused
+    bool known = false;  // doctor answered with its host facts
+    QString error;       // why not, when it did not (empty while asking)
+    bool userManager = false;
+    QStringList controllers;             // delegated cgroup v2 controllers: memory, pids, ...
+    QHash<QString, QString> limitNeeds;  // resources key -> the controller it needs
+    QStringList enforcedLimits;          // resources keys enforced here
+    QString overlayDriver;               // "native" or "fuse": what "auto" becomes here
+    QString overlayReason;               // why the kernel overlay was refused
     bool fuseOverlayfs = false;
     bool devFuse = false;
     bool slirp4netns = false;
@@ -22,10 +28,11 @@ struct HostCapabilities {
     bool wayland = false;
     bool gpu = false;
 
-    static HostCapabilities probe();
+    // From the whole answer of `layerbox doctor --json` (known = false without a `host`).
+    static HostCapabilities fromDoctor(const QJsonObject& answer);
 
     // The controller a resources key needs ("memory_max" -> "memory"), empty for none.
-    static QString controllerFor(const QString& resourceKey);
+    QString controllerFor(const QString& resourceKey) const;
     bool enforces(const QString& resourceKey) const;
     // One sentence for the Resources page.
     QString limitsSummary() const;

@@ -22,18 +22,6 @@ lb::ProfileStore store() {
     return lb::ProfileStore(lb::Paths::fromEnvironment());
 }
 
-QString homeName(lb::HomeMode m) {
-    switch (m) {
-        case lb::HomeMode::Private:
-            return QStringLiteral("private");
-        case lb::HomeMode::Tmpfs:
-            return QStringLiteral("tmpfs");
-        case lb::HomeMode::Overlay:
-            return QStringLiteral("overlay");
-    }
-    return {};
-}
-
 ProfileInfo infoOf(const lb::ProfileStore& st, const lb::ProfileRef& ref) {
     ProfileInfo i;
     i.name = q(ref.name);
@@ -61,9 +49,11 @@ ProfileInfo infoOf(const lb::ProfileStore& st, const lb::ProfileRef& ref) {
     i.x11 = p.desktop.x11;
     i.gpu = p.desktop.gpu;
     i.audio = q(p.desktop.audio);
-    i.home = homeName(p.filesystem.home);
+    i.home = QString::fromLatin1(lb::homeModeName(p.filesystem.home));
     for (const lb::Bind& b : p.filesystem.binds)
-        i.binds.append({q(b.host), b.rw});
+        i.binds.append({q(b.host), q(b.sandbox), b.rw});
+    for (const std::string& h : p.filesystem.hide)
+        i.hide << q(h);
     i.hasRecoverWatch = !p.filesystem.recoverWatch.empty();
     if (p.resources.memoryMax) i.memoryMax = qint64(*p.resources.memoryMax);
     i.tasksMax = p.resources.tasksMax;

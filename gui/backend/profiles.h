@@ -37,9 +37,11 @@ struct ProfileInfo {
     QString home;   // private | tmpfs | overlay
     struct Bind {
         QString host;
+        QString sandbox;  // where the sandbox sees it
         bool rw = false;
     };
     QList<Bind> binds;
+    QStringList hide;  // paths hidden from the program
     bool hasRecoverWatch = false;
     std::optional<qint64> memoryMax;
     std::optional<int> tasksMax, cpuPercent;

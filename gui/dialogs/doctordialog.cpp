@@ -83,7 +83,6 @@ DoctorDialog::DoctorDialog(LayerboxClient* client, QWidget* parent)
     layout->addWidget(buttons);
     resize(900, 600);
 
-    fillHostFacts();
     refresh();
 }
 
@@ -93,6 +92,7 @@ void DoctorDialog::refresh() {
     refresh_->setEnabled(false);
     status_->setText(tr("Checking..."));
     checks_->clear();
+    host_->clear();
     LayerboxClient::Options opts;
     opts.reportFailure = false;
     client_->run(
@@ -107,6 +107,7 @@ void DoctorDialog::refresh() {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
                 return;
             }
+            fillHostFacts(HostCapabilities::fromDoctor(o));
             int failures = 0, warnings = 0;
             for (const QJsonValue& v : o.value("checks").toArray()) {
                 const QJsonObject c = v.toObject();
@@ -133,8 +134,9 @@ void DoctorDialog::refresh() {
         opts);
 }
 
-void DoctorDialog::fillHostFacts() {
-    const HostCapabilities h = HostCapabilities::probe();
+void DoctorDialog::fillHostFacts(const HostCapabilities& h) {
+    host_->clear();
+    if (!h.known) return;
     auto add = [this](const QString& what, bool good, const QString& found) {
         auto* item = new QTreeWidgetItem(host_);
         item->setIcon(0, statusIcon(this, good ? QStringLiteral("ok") : QStringLiteral("warning")));

@@ -1,5 +1,5 @@
-// `layerbox doctor --json`: what works on this host and how to fix what does not, with what
-// the GUI itself can see of the host (HostCapabilities) underneath.
+// `layerbox doctor --json`: what works on this host and how to fix what does not, with the
+// host facts of the same answer (HostCapabilities) underneath.
 #pragma once
 
 #include <QDialog>
@@ -7,6 +7,7 @@
 #include "main/logpanel.h"
 
 class LayerboxClient;
+struct HostCapabilities;
 class QLabel;
 class QPushButton;
 class QTreeWidget;
@@ -27,7 +28,7 @@ signals:
     void log(LogPanel::Level level, const QString& source, const QString& text);
 
 private:
-    void fillHostFacts();
+    void fillHostFacts(const HostCapabilities& h);
 
     LayerboxClient* client_;
     QTreeWidget* checks_;

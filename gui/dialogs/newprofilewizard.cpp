@@ -358,7 +358,9 @@ NewProfileWizard::Choice NewProfileWizard::choice() const {
 QString NewProfileWizard::profileText(const Choice& c) {
     QJsonObject p{{"version", profiles::formatVersion()}, {"name", c.name}};
     if (!c.title.isEmpty()) p.insert("title", c.title);
-    p.insert("description", tr("Created by the new-profile wizard: %1.").arg(trustLabel(c.trust)));
+    // No description: one naming the trust level chosen here would stay when the network or
+    // the home is changed later, and reach the menu entry's Comment. What is in force is shown
+    // from the resolved profile (the summary, the list).
     if (!c.icon.isEmpty()) p.insert("icon", c.icon);
     if (!c.desktopEntry.isEmpty()) p.insert("desktop_entry", c.desktopEntry);
     if (!c.command.isEmpty()) p.insert("command", array(c.command));

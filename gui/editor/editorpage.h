@@ -14,7 +14,7 @@
 
 #include "editor/recordtable.h"
 
-class HostCapabilities;
+struct HostCapabilities;
 class QCheckBox;
 class QComboBox;
 class QFormLayout;

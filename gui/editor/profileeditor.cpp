@@ -87,7 +87,7 @@ ProfileEditor::ProfileEditor(LayerboxClient* client, const QString& profileName,
     pageList_->setSpacing(1);
     pageList_->setFrameShape(QFrame::NoFrame);
     pageList_->setBackgroundRole(QPalette::Base);
-    const HostCapabilities host = HostCapabilities::probe();
+    const HostCapabilities host;  // until `layerbox doctor` has answered (below)
     int widest = 0;
     for (EditorPage* p : pages_) {
         auto* item = new QListWidgetItem(p->icon(), p->title(), pageList_);
@@ -102,6 +102,7 @@ ProfileEditor::ProfileEditor(LayerboxClient* client, const QString& profileName,
         p->setHost(host);
         connect(p, &EditorPage::changed, this, &ProfileEditor::scheduleValidation);
     }
+    loadHost();
     pageList_->setFixedWidth(widest + 22 + 48);
     connect(pageList_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
 
@@ -503,4 +504,19 @@ void ProfileEditor::closeEvent(QCloseEvent* event) {
         return;
     }
     event->ignore();
+}
+
+void ProfileEditor::loadHost() {
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;  // the notes say it
+    client_->run(
+        LayerboxClient::doctorArgs(), this,
+        [this](const CommandResult& r) {
+            // doctor exits non-zero when a check fails but still prints its report.
+            HostCapabilities host = HostCapabilities::fromDoctor(r.json().toObject());
+            if (!host.known && !r.ok()) host.error = r.errorLine();
+            for (EditorPage* p : pages_)
+                p->setHost(host);
+        },
+        opts);
 }

@@ -54,6 +54,9 @@ public slots:
     void revert();
     // Validate now instead of after the short delay that coalesces keystrokes.
     void validateNow();
+    // Ask `layerbox doctor --json` again what this host enforces (the notes beside the
+    // settings that depend on it).
+    void loadHost();
 
 signals:
     void saved(const QString& name);

@@ -46,13 +46,18 @@ ResourcesPage::ResourcesPage(QWidget* parent)
 void ResourcesPage::setHost(const HostCapabilities& host) {
     summary_->setText(host.limitsSummary());
     for (auto it = enforced_.begin(); it != enforced_.end(); ++it) {
+        if (!host.known) {
+            it.value()->clear();
+            it.value()->setToolTip({});
+            continue;
+        }
         const bool yes = host.enforces(it.key());
         it.value()->setText(yes ? tr("enforced here") : tr("not enforced here"));
         it.value()->setToolTip(
             yes ? tr("The %1 controller is delegated to you on this host.")
-                      .arg(HostCapabilities::controllerFor(it.key()))
+                      .arg(host.controllerFor(it.key()))
                 : tr("The %1 cgroup controller is not delegated to you on this host: the limit "
                      "is recorded but not enforced.")
-                      .arg(HostCapabilities::controllerFor(it.key())));
+                      .arg(host.controllerFor(it.key())));
     }
 }

@@ -19,6 +19,7 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QTimer>
 #include <QToolButton>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -56,8 +57,13 @@ ChangesView::ChangesView(LayerboxClient* client, QWidget* parent)
     , commit_(
           new QPushButton(QIcon::fromTheme("document-save-as"), tr("Commit as &layer..."), this))
     , progress_(new QProgressBar(this))
-    , summary_(new QLabel(this)) {
+    , summary_(new QLabel(this))
+    , commitTip_(tr("Turn these changes into a read-only layer other profiles can stack, your "
+                    "home left out (layerbox commit)")) {
     setObjectName("changesView");
+    watch_ = new QTimer(this);
+    watch_->setInterval(2000);
+    connect(watch_, &QTimer::timeout, this, &ChangesView::refreshQuietly);
     filter_->setSourceModel(model_);
 
     heading_->setObjectName("changesHeading");
@@ -159,9 +165,7 @@ ChangesView::ChangesView(LayerboxClient* client, QWidget* parent)
     reset_->setToolTip(tr("Throw every change of this profile away (layerbox reset)"));
     commit_->setObjectName("commitButton");
     commit_->setAccessibleName(tr("Commit the changes as a layer"));
-    commit_->setToolTip(
-        tr("Turn these changes into a read-only layer other profiles can "
-           "stack (layerbox commit)"));
+    commit_->setToolTip(commitTip_);
     progress_->setObjectName("commitProgress");
     progress_->setAccessibleName(tr("Commit progress"));
     progress_->setVisible(false);
@@ -199,6 +203,49 @@ ChangesView::ChangesView(LayerboxClient* client, QWidget* parent)
         updateActions();
     });
     setProfile(QString());
+}
+
+void ChangesView::setRunning(bool running) {
+    if (running == running_) return;
+    running_ = running;
+    if (running_)
+        watch_->start();
+    else
+        watch_->stop();
+    updateActions();
+}
+
+void ChangesView::refreshQuietly() {
+    if (profile_.isEmpty() || loading_ || quietInFlight_ || committing_) return;
+    quietInFlight_ = true;
+    const int gen = generation_;
+    const QString profile = profile_;
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;
+    client_->run(
+        LayerboxClient::diffArgs(profile), this,
+        [this, gen, profile](const CommandResult& r) {
+            quietInFlight_ = false;
+            if (gen != generation_ || loading_ || !r.ok() || r.out == lastDiff_) return;
+            const QJsonValue v = r.json();
+            if (!v.isArray()) return;
+            lastDiff_ = r.out;
+            const QStringList selected = selectedPaths();
+            model_->setEntries(v.toArray());
+            view_->expandAll();
+            if (model_->entryCount() == 0) {
+                status_->setText(
+                    tr("No changes: the sandbox of %1 is as the system.").arg(profile));
+                body_->setCurrentWidget(status_);
+            } else {
+                body_->setCurrentIndex(1);
+            }
+            if (!selected.isEmpty()) selectPaths(selected);
+            emit changesCounted(profile, model_->entryCount());
+            updateSummary();
+            updateActions();
+        },
+        opts);
 }
 
 void ChangesView::setProfile(const QString& name) {
@@ -245,6 +292,7 @@ void ChangesView::reload() {
                 return;
             }
             lastError_.clear();
+            lastDiff_ = r.out;
             model_->setEntries(v.toArray());
             view_->expandAll();
             if (model_->entryCount() == 0) {
@@ -530,8 +578,13 @@ void ChangesView::updateActions() {
     const bool selection = have && !selectedPaths().isEmpty();
     recover_->setEnabled(selection);
     discard_->setEnabled(selection);
-    reset_->setEnabled(have && model_->entryCount() > 0);
-    commit_->setEnabled(have && model_->entryCount() > 0 && !committing_);
+    reset_->setEnabled(have && model_->entryCount() > 0 && !running_);
+    commit_->setEnabled(have && model_->entryCount() > 0 && !committing_ && !running_);
+    // The core refuses both while the sandbox runs: say why instead of asking first.
+    const QString whileRunning = tr("The sandbox of %1 is running: stop it first.").arg(profile_);
+    reset_->setToolTip(running_ ? whileRunning
+                                : tr("Throw every change of this profile away (layerbox reset)"));
+    commit_->setToolTip(running_ ? whileRunning : commitTip_);
     refresh_->setEnabled(!profile_.isEmpty());
     kind_->setEnabled(have);
     search_->setEnabled(have);

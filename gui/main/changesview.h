@@ -18,6 +18,7 @@ class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QStackedWidget;
+class QTimer;
 class QToolButton;
 class QTreeView;
 
@@ -30,6 +31,11 @@ public:
     void setProfile(const QString& name);
     QString profile() const { return profile_; }
     void reload();
+    // The sandbox of the profile shown runs: its layer is read again every couple of seconds
+    // (the list follows what the program changes), and Reset and Commit, which the core refuses
+    // while it runs, are disabled with a tooltip saying so.
+    void setRunning(bool running);
+    bool isRunning() const { return running_; }
     bool isLoading() const { return loading_; }
     bool isCommitting() const { return committing_; }
 
@@ -55,6 +61,7 @@ signals:
     void profileChanged(const QString& profile);
 
 private:
+    void refreshQuietly();
     void showPreview();
     void updateActions();
     void updateSummary();
@@ -63,6 +70,10 @@ private:
     QString profile_;
     bool loading_ = false;
     bool committing_ = false;
+    bool running_ = false;
+    bool quietInFlight_ = false;
+    QTimer* watch_;
+    QByteArray lastDiff_;  // the last answer shown, to leave the list alone when it is the same
     int generation_ = 0;
     QString lastError_;
     ChangesModel* model_;
@@ -84,4 +95,5 @@ private:
     QPushButton* commit_;
     QProgressBar* progress_;
     QLabel* summary_;
+    QString commitTip_;
 };

@@ -203,6 +203,13 @@ QHash<QString, int> InstanceModel::countByProfile() const {
     return out;
 }
 
+QHash<QString, int> InstanceModel::pausedByProfile() const {
+    QHash<QString, int> out;
+    for (const Instance& i : rows_)
+        if (i.state == QLatin1String("paused")) ++out[i.profile];
+    return out;
+}
+
 int InstanceModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : int(rows_.size());
 }

@@ -69,6 +69,8 @@ public:
     const Instance* instanceAt(int row) const;
     int rowOf(const QString& id) const;
     QHash<QString, int> countByProfile() const;
+    // Of those, the paused ones.
+    QHash<QString, int> pausedByProfile() const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

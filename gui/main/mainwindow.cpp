@@ -173,7 +173,11 @@ MainWindow::MainWindow(QWidget* parent)
         changes_, &ChangesView::log, this,
         [this](LogPanel::Level l, const QString& s, const QString& t) { log_->append(l, s, t); });
     connect(running_, &RunningView::instancesChanged, this, [this]() {
-        model_->setRunning(running_->model()->countByProfile());
+        model_->setRunning(running_->model()->countByProfile(),
+                           running_->model()->pausedByProfile());
+        const QString shown = changes_->profile();
+        changes_->setRunning(!shown.isEmpty() &&
+                             running_->model()->countByProfile().value(shown) > 0);
         const int n = running_->model()->rowCount();
         tabs_->setTabText(0, n > 0 ? tr("&Running (%1)").arg(n) : tr("&Running"));
         updateActions();
@@ -338,6 +342,7 @@ void MainWindow::onSelectionChanged() {
     summary_->setProfile(model_->entry(name));
     refreshGrants();
     changes_->setProfile(name);
+    changes_->setRunning(!name.isEmpty() && running_->model()->countByProfile().value(name) > 0);
     updateActions();
 }
 
@@ -781,17 +786,18 @@ void MainWindow::trackLaunch(SandboxLaunch* launch) {
         const int status = ev.value("status").toInt();
         const QString error = ev.value("error").toString();
         QString text;
-        if (!error.isEmpty()) {
-            log_->error(profile, error);
+        if (!error.isEmpty())
             text = error;
-        } else if (ev.contains("signal")) {
+        else if (ev.contains("signal"))
             text = tr("ended by signal %1").arg(ev.value("signal").toInt());
-            if (launch->stopRequested())
-                log_->info(profile, text);
-            else
-                log_->warning(profile, text);
-        } else if (status != 0) {
+        else if (status != 0)
             text = tr("exited with status %1").arg(status);
+        if (launch->stopRequested()) {
+            // Asked for: however the program took the SIGTERM (or SIGKILL), not a failure.
+            log_->info(profile, text.isEmpty() ? tr("stopped") : tr("stopped (%1)").arg(text));
+        } else if (!error.isEmpty()) {
+            log_->error(profile, error);
+        } else if (!text.isEmpty()) {
             log_->warning(profile, text);
         } else {
             log_->info(profile, tr("exited"));

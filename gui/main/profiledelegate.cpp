@@ -60,7 +60,8 @@ void ProfileDelegate::paint(QPainter* p, const QStyleOptionViewItem& option,
     small.setPointSizeF(small.pointSizeF() * 0.8);
     const QFontMetrics sfm(small);
     int right = r.right();
-    const int running = index.data(ProfileListModel::RunningRole).toInt();
+    const int paused = index.data(ProfileListModel::PausedRole).toInt();
+    const int running = index.data(ProfileListModel::RunningRole).toInt() - paused;
     const int changes = index.data(ProfileListModel::ChangesRole).toInt();
     const bool valid = index.data(ProfileListModel::ValidRole).toBool();
     auto badge = [&](const QString& label, bool strong) {
@@ -90,6 +91,10 @@ void ProfileDelegate::paint(QPainter* p, const QStyleOptionViewItem& option,
     if (changes > 0)
         badge(changes == 1 ? ProfileDelegate::tr("1 change")
                            : ProfileDelegate::tr("%1 changes").arg(changes),
+              false);
+    if (paused > 0)
+        badge(paused == 1 ? ProfileDelegate::tr("paused")
+                          : ProfileDelegate::tr("%1 paused").arg(paused),
               false);
     if (running > 0)
         badge(running == 1 ? ProfileDelegate::tr("running")

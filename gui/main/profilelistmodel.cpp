@@ -36,10 +36,13 @@ void ProfileListModel::reload() {
     if (QFileInfo::exists(userDir)) watcher_->addPath(userDir);
 
     // Keep what other parts of the GUI told us (running, changes) across the reload.
-    QHash<QString, QPair<int, int>> kept;
+    struct Kept {
+        int running, paused, changes;
+    };
+    QHash<QString, Kept> kept;
     for (const auto& g : groups_)
         for (const ProfileEntry& e : g)
-            kept.insert(e.name, {e.running, e.changes});
+            kept.insert(e.name, {e.running, e.paused, e.changes});
 
     QList<ProfileEntry> fresh[2];
     for (const profiles::ProfileInfo& info : profiles::list()) {
@@ -52,8 +55,9 @@ void ProfileListModel::reload() {
         if (icon.isNull()) icon = desktopentries::icon(info.icon);
         e.icon = icon.isNull() ? fallbackIcon() : icon;
         if (auto it = kept.constFind(e.name); it != kept.constEnd()) {
-            e.running = it->first;
-            e.changes = it->second;
+            e.running = it->running;
+            e.paused = it->paused;
+            e.changes = it->changes;
         }
         fresh[e.builtin ? BuiltinGroup : UserGroup].append(e);
     }
@@ -106,15 +110,18 @@ QStringList ProfileListModel::builtinNames() const {
     return out;
 }
 
-void ProfileListModel::setRunning(const QHash<QString, int>& counts) {
+void ProfileListModel::setRunning(const QHash<QString, int>& counts,
+                                  const QHash<QString, int>& paused) {
     for (int g = 0; g < 2; ++g)
         for (int i = 0; i < groups_[g].size(); ++i) {
             ProfileEntry& e = groups_[g][i];
             const int n = counts.value(e.name, 0);
-            if (e.running == n) continue;
+            const int p = paused.value(e.name, 0);
+            if (e.running == n && e.paused == p) continue;
             e.running = n;
+            e.paused = p;
             const QModelIndex at = index(i, 0, index(g, 0));
-            emit dataChanged(at, at, {RunningRole});
+            emit dataChanged(at, at, {RunningRole, PausedRole});
         }
 }
 
@@ -192,7 +199,8 @@ QVariant ProfileListModel::data(const QModelIndex& index, int role) const {
         }
         case Qt::AccessibleTextRole: {
             QString text = e->title;
-            if (e->running > 0) text += QLatin1String(", ") + tr("running");
+            if (e->running > e->paused) text += QLatin1String(", ") + tr("running");
+            if (e->paused > 0) text += QLatin1String(", ") + tr("paused");
             if (e->changes > 0)
                 text += QLatin1String(", ") +
                         (e->changes == 1 ? tr("1 change") : tr("%1 changes").arg(e->changes));
@@ -206,6 +214,8 @@ QVariant ProfileListModel::data(const QModelIndex& index, int role) const {
             return e->builtin;
         case RunningRole:
             return e->running;
+        case PausedRole:
+            return e->paused;
         case ChangesRole:
             return e->changes;
         case PathRole:

@@ -20,7 +20,8 @@ class QTimer;
 // the GUI found out (running instances, pending changes).
 struct ProfileEntry : profiles::ProfileInfo {
     QIcon icon;
-    int running = 0;
+    int running = 0;  // instances, paused ones included
+    int paused = 0;
     int changes = -1;  // pending changes in its sandbox; -1 when unknown
 };
 
@@ -40,6 +41,7 @@ public:
         ValidRole,
         ErrorRole,
         SearchTextRole,
+        PausedRole,
     };
     enum Group { UserGroup = 0, BuiltinGroup = 1 };
 
@@ -56,7 +58,8 @@ public:
     QStringList builtinNames() const;
 
     // Instances per profile (from the running view).
-    void setRunning(const QHash<QString, int>& countByProfile);
+    void setRunning(const QHash<QString, int>& countByProfile,
+                    const QHash<QString, int>& pausedByProfile = {});
     void setChanges(const QString& name, int count);
 
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;

@@ -159,10 +159,7 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
     if (e->gpu) desk << tr("GPU");
     facts_[1]->setText(desk.isEmpty() ? tr("None") : desk.join(QStringLiteral(", ")));
 
-    facts_[2]->setText(e->home == QLatin1String("tmpfs")     ? tr("Empty, thrown away at exit")
-                       : e->home == QLatin1String("overlay") ? tr("Yours, read-only; changes "
-                                                                  "kept apart")
-                                                             : tr("Private, kept between runs"));
+    facts_[2]->setText(homeText(*e, QDir::homePath()));
     QStringList binds;
     for (const auto& b : e->binds) {
         QString h = b.host;
@@ -194,4 +191,38 @@ void ProfileSummary::setGrants(const QList<FileGrantItem>& grants) {
     grants_->setVisible(!grants.isEmpty());
     revoke_->setVisible(!grants.isEmpty());
     revoke_->setEnabled(false);
+}
+
+QString ProfileSummary::homeText(const ProfileEntry& e, const QString& home) {
+    // Profiles write "~" for the home; the loaded profile may still say so.
+    auto expand = [&home](QString p) {
+        if (p == QLatin1String("~") || p.startsWith(QLatin1String("~/"))) p.replace(0, 1, home);
+        return p;
+    };
+    auto within = [&expand](const QString& path, const QString& dir) {
+        const QString p = expand(path), d = expand(dir);
+        return p == d || d == QLatin1String("/") || p.startsWith(d + QLatin1Char('/'));
+    };
+    // The last bind wins, as in the mount order.
+    for (auto b = e.binds.crbegin(); b != e.binds.crend(); ++b) {
+        const QString target = b->sandbox.isEmpty() ? b->host : b->sandbox;
+        if (!within(home, target)) continue;
+        QString hidden;
+        QStringList shown;
+        for (const QString& h : e.hide)
+            if (within(h, home)) shown << expand(h).replace(0, home.size(), QStringLiteral("~"));
+        if (!shown.isEmpty()) hidden = tr(" (hidden: %1)").arg(shown.join(QStringLiteral(", ")));
+        if (within(home, b->host) && expand(b->host) == expand(target))
+            return (b->rw ? tr("Your real home, read-write: the program changes your files "
+                               "directly")
+                          : tr("Your real home, read-only")) +
+                   hidden;
+        return (b->rw ? tr("%1 from this computer, read-write, in place of a home")
+                      : tr("%1 from this computer, read-only, in place of a home"))
+                   .arg(expand(b->host)) +
+               hidden;
+    }
+    if (e.home == QLatin1String("tmpfs")) return tr("Empty, thrown away at exit");
+    if (e.home == QLatin1String("overlay")) return tr("Yours, read-only; changes kept apart");
+    return tr("Private, kept between runs");
 }

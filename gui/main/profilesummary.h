@@ -20,6 +20,9 @@ public:
 
     // nullptr: nothing selected.
     void setProfile(const ProfileEntry* entry);
+    // What the program gets as its home, from the resolved profile: the home setting, unless a
+    // bind puts a host folder (your real home, say) there or above it.
+    static QString homeText(const ProfileEntry& entry, const QString& home);
     QPushButton* launchButton() const { return launch_; }
     QPushButton* editButton() const { return edit_; }
     // "Files given": what `layerbox grants PROFILE --json` lists, each with Revoke.

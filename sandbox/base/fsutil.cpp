@@ -64,12 +64,6 @@ Result<std::string> readFile(const std::string& path) {
     return readAllFd(fd.get(), path);
 }
 
-Result<std::string> readFileAt(int dirfd, const std::string& name) {
-    UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd.valid()) return Error::fromErrno("openat(" + quote(name) + ")");
-    return readAllFd(fd.get(), name);
-}
-
 Status writeAll(int fd, std::string_view data, std::string_view what) {
     while (!data.empty()) {
         ssize_t n = ::write(fd, data.data(), data.size());

@@ -33,8 +33,6 @@ private:
 std::string quote(std::string_view s);
 
 Result<std::string> readFile(const std::string& path);
-// Read a small file relative to a directory fd (no symlink following on the last component).
-Result<std::string> readFileAt(int dirfd, const std::string& name);
 // Write all bytes, retrying on EINTR and short writes.
 Status writeAll(int fd, std::string_view data, std::string_view what);
 // Write a small file in one go (for /proc files such as uid_map).

@@ -46,13 +46,6 @@ void appendEscaped(std::string& out, std::string_view s) {
 
 }  // namespace
 
-std::string jsonEscape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 2);
-    appendEscaped(out, s);
-    return out;
-}
-
 void JsonWriter::sep() {
     if (afterKey_) {
         afterKey_ = false;

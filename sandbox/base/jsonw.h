@@ -9,8 +9,6 @@
 
 namespace lb {
 
-std::string jsonEscape(std::string_view s);
-
 class JsonWriter {
 public:
     JsonWriter& beginObject();

@@ -23,10 +23,6 @@ inline int pidfdOpen(pid_t pid, unsigned flags = 0) {
     return static_cast<int>(::syscall(SYS_pidfd_open, pid, flags));
 }
 
-inline int pidfdSendSignal(int pidfd, int sig) {
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
-}
-
 inline int closeRange(unsigned first, unsigned last, unsigned flags = 0) {
     return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
 }

@@ -229,9 +229,16 @@ int commitCommand(const Args& args) {
     if (!changes) return fail(changes.error());
     if (changes->empty())
         return fail("the sandbox of " + quote(name) + " has no changes to commit");
+    CommitOptions options;
+    options.includeHome = args.has("include-home");
+    if (!options.includeHome && std::all_of(changes->begin(), changes->end(), [&](const auto& c) {
+            return isPathWithin(c.path, paths.home);
+        }))
+        return fail("the changes of " + quote(name) + " are all in its home (" + paths.home +
+                    "), which a commit leaves out: add --include-home to commit them");
     Progress progress("copying the layer");
     if (json) progress.setJson(stdout);
-    auto result = commitLayer(paths, name, layer, &progress);
+    auto result = commitLayer(paths, name, layer, options, &progress);
     progress.finish();
     if (!result) return fail(result.error());
     lock->reset();
@@ -247,6 +254,7 @@ int commitCommand(const Args& args) {
             .field("profile", name)
             .field("path", result->layerDir)
             .field("copied", result->copied)
+            .field("home_left_out", result->homeLeftOut)
             .field("attached", !args.has("no-attach") && attached.ok());
         if (!args.has("no-attach") && attached.ok()) w.key("layers").strings(layers);
         w.endObject();
@@ -254,10 +262,13 @@ int commitCommand(const Args& args) {
     } else {
         std::printf("committed the changes of %s as layer %s (%s)\n", name.c_str(), layer.c_str(),
                     result->layerDir.c_str());
+        if (!result->homeLeftOut.empty())
+            std::printf(
+                "its home (%s) was left out and stays in the sandbox (--include-home "
+                "commits it too)\n",
+                result->homeLeftOut.c_str());
         if (!args.has("no-attach") && attached.ok()) {
-            std::string list;
-            for (const auto& x : layers)
-                list += (list.empty() ? "" : ", ") + x;
+            const std::string list = joinStrings(layers);
             std::printf("%s now stacks it: filesystem.layers = [%s]\n", name.c_str(), list.c_str());
         }
     }
@@ -325,13 +336,17 @@ std::vector<Command> changeCommands() {
     out.push_back(
         {.name = "commit",
          .synopsis = "PROFILE --as LAYER",
-         .summary = "Turn a sandbox's changes into a read-only layer; its own layer is emptied.",
+         .summary = "Turn a sandbox's changes into a read-only layer; its own layer is emptied "
+                    "(but for its home, which stays unless --include-home).",
          .details = "The layer is then stacked on the profile (filesystem.layers; for a built-in "
                     "profile a user profile of the same name is written), so it keeps seeing "
                     "its files; other profiles can name the layer too. Refused while the sandbox "
                     "runs.",
          .options = {{"as", 0, "LAYER", "Name of the new layer."},
                      {"no-attach", 0, "", "Do not add the layer to the profile."},
+                     {"include-home", 0, "",
+                      "Commit the sandbox's home too (left out by default: every profile "
+                      "stacking the layer would read it)."},
                      {"json", 0, "", "Machine-readable output and progress."}},
          .minPositional = 1,
          .maxPositional = 2,

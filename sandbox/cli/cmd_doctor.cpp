@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "host/doctor.h"
 #include "network/network.h"
+#include "profile/profile.h"
 
 namespace lb::cli {
 
@@ -19,7 +20,7 @@ void writeHost(JsonWriter& w, const HostFacts& f) {
     w.field("landlock_abi", f.landlockAbi);
     w.key("storage")
         .beginObject()
-        .field("driver", f.nativeOverlay ? "native" : "fuse")
+        .field("driver", driverName(f.nativeOverlay ? Driver::Native : Driver::Fuse))
         .field("reason", f.nativeOverlay ? std::string() : f.nativeOverlayError)
         .field("fuse_overlayfs", !f.fuseOverlayfsVersion.empty())
         .field("dev_fuse", f.devFuse)
@@ -54,8 +55,8 @@ void writeHost(JsonWriter& w, const HostFacts& f) {
     w.endArray().endObject();
     w.key("display")
         .beginObject()
-        .field("x11", f.x11Socket)
-        .field("wayland", f.waylandSocket)
+        .field("x11", f.x11Answers)
+        .field("wayland", f.waylandAnswers)
         .endObject();
     w.key("audio")
         .beginObject()

@@ -29,10 +29,25 @@ InstanceRegistry registry() {
 }
 
 std::string joinWords(const std::vector<std::string>& v, const char* sep = " ") {
-    std::string out;
-    for (const auto& s : v)
-        out += (out.empty() ? "" : sep) + s;
-    return out;
+    return joinStrings(v, sep);
+}
+
+// The one rule of every command that acts on a running sandbox: an id (or enough of it) is
+// that instance; a profile with one instance is that instance; a profile with several is
+// refused, with their ids, unless `all` (--all, for the commands that take it) says to act on
+// every one of them.
+Result<std::vector<InstanceRecord>> pick(const Args& args, bool canAll) {
+    const std::string& key = args.positional[0];
+    auto found = registry().find(key);
+    if (!found) return found.error();
+    if (found->size() <= 1 || (canAll && args.has("all"))) return found;
+    std::vector<std::string> ids;
+    for (const auto& r : *found)
+        ids.push_back(r.id);
+    return Error(quote(key) + " has " + std::to_string(found->size()) + " running instances (" +
+                     joinStrings(ids) + "): name one by id" +
+                     (canAll ? ", or add --all for every one" : "") + " (see layerbox ps)",
+                 EINVAL);
 }
 
 std::string uptime(int64_t started) {
@@ -164,7 +179,7 @@ int stopCommand(const Args& args, bool force) {
         timeout = std::strtod(text.c_str(), &end);
         if (*end || timeout < 0) return usageError(args.commandPath, "--timeout takes seconds");
     }
-    auto found = registry().find(args.positional[0]);
+    auto found = pick(args, true);
     if (!found) return fail(found.error());
     int rc = 0;
     for (const auto& r : *found) {
@@ -178,7 +193,7 @@ int stopCommand(const Args& args, bool force) {
 }
 
 int freezeCommand(const Args& args, bool frozen) {
-    auto found = registry().find(args.positional[0]);
+    auto found = pick(args, true);
     if (!found) return fail(found.error());
     int rc = 0;
     for (const auto& r : *found) {
@@ -202,7 +217,7 @@ int freezeCommand(const Args& args, bool frozen) {
 }
 
 int stats(const Args& args) {
-    auto found = registry().find(args.positional[0]);
+    auto found = pick(args, false);
     if (!found) return fail(found.error());
     const InstanceRecord r = found->front();
     if (r.cgroup.empty()) return fail(r.id + " runs without a systemd scope: no statistics");
@@ -259,12 +274,8 @@ int stats(const Args& args) {
 }
 
 int execCommand(const Args& args) {
-    auto found = registry().find(args.positional[0]);
+    auto found = pick(args, false);
     if (!found) return fail(found.error(), 125);
-    if (found->size() > 1)
-        return fail(quote(args.positional[0]) + " has " + std::to_string(found->size()) +
-                        " running instances; name one by id (see layerbox ps)",
-                    125);
     int statusFd = -1;
     if (args.has("status-fd")) {
         statusFd = ::fcntl(std::atoi(args.get("status-fd").c_str()), F_DUPFD_CLOEXEC, 3);
@@ -297,32 +308,40 @@ std::vector<Command> instanceCommands() {
          .summary = "End a sandbox: SIGTERM to its program, then kill everything in it.",
          .details = "Processes that double-forked or started their own session are ended too: the "
                     "whole scope is killed once the timeout has passed.",
-         .options = {{"timeout", 't', "SECONDS", "Grace period before killing (default 10)."}},
+         .options = {{"timeout", 't', "SECONDS", "Grace period before killing (default 10)."},
+                     {"all", 0, "", "Every instance of PROFILE (several are refused without it)."}},
          .minPositional = 1,
          .maxPositional = 1,
          .run = [](const Args& a) { return stopCommand(a, false); }});
-    out.push_back({.name = "kill",
-                   .synopsis = "ID|PROFILE",
-                   .summary = "Kill every process of a sandbox at once.",
-                   .minPositional = 1,
-                   .maxPositional = 1,
-                   .run = [](const Args& a) { return stopCommand(a, true); }});
-    out.push_back({.name = "pause",
-                   .synopsis = "ID|PROFILE",
-                   .summary = "Freeze every process of a sandbox (cgroup freezer).",
-                   .minPositional = 1,
-                   .maxPositional = 1,
-                   .run = [](const Args& a) { return freezeCommand(a, true); }});
-    out.push_back({.name = "resume",
-                   .synopsis = "ID|PROFILE",
-                   .summary = "Thaw a paused sandbox.",
-                   .minPositional = 1,
-                   .maxPositional = 1,
-                   .run = [](const Args& a) { return freezeCommand(a, false); }});
+    out.push_back(
+        {.name = "kill",
+         .synopsis = "ID|PROFILE",
+         .summary = "Kill every process of a sandbox at once.",
+         .options = {{"all", 0, "", "Every instance of PROFILE (several are refused without it)."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = [](const Args& a) { return stopCommand(a, true); }});
+    out.push_back(
+        {.name = "pause",
+         .synopsis = "ID|PROFILE",
+         .summary = "Freeze every process of a sandbox (cgroup freezer).",
+         .options = {{"all", 0, "", "Every instance of PROFILE (several are refused without it)."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = [](const Args& a) { return freezeCommand(a, true); }});
+    out.push_back(
+        {.name = "resume",
+         .synopsis = "ID|PROFILE",
+         .summary = "Thaw a paused sandbox.",
+         .options = {{"all", 0, "", "Every instance of PROFILE (several are refused without it)."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = [](const Args& a) { return freezeCommand(a, false); }});
     out.push_back(
         {.name = "exec",
          .synopsis = "ID|PROFILE [-- CMD ARGS...]",
-         .summary = "Run a command inside a running sandbox (default: the profile's command).",
+         .summary = "Run a command inside a running sandbox (default: the command it was started "
+                    "with).",
          .details = "The command joins the sandbox's namespaces, layer, limits, system call filter "
                     "and (absent) capabilities, as a child of its PID 1. `layerbox run` on a "
                     "profile that is already running does the same.",

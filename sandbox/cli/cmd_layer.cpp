@@ -58,9 +58,7 @@ int layerList(const Args& args) {
     }
     std::printf("%-20s %8s %8s  %-16s  %s\n", "NAME", "SIZE", "FILES", "CREATED", "USED BY");
     for (const auto& r : rows) {
-        std::string used;
-        for (const auto& u : r.usedBy)
-            used += (used.empty() ? "" : ", ") + u;
+        const std::string used = joinStrings(r.usedBy);
         std::printf("%-20s %8s %8llu  %-16s  %s\n", r.name.c_str(),
                     formatSize(r.usage.bytes).c_str(),
                     static_cast<unsigned long long>(r.usage.files),

@@ -101,11 +101,9 @@ int showProfile(const Args& args) {
     row("extends", p.extends);
     row("command", joinWords(p.command));
     const auto& fs = p.filesystem;
-    const char* drv[] = {"auto", "native", "fuse"};
-    const char* home[] = {"private", "tmpfs", "overlay"};
-    row("storage", std::string("driver ") + drv[static_cast<int>(fs.driver)] +
+    row("storage", std::string("driver ") + driverName(fs.driver) +
                        (fs.ephemeral ? ", ephemeral" : ", changes kept") + ", home " +
-                       home[static_cast<int>(fs.home)] +
+                       homeModeName(fs.home) +
                        (fs.layers.empty() ? "" : ", layers " + joinWords(fs.layers)));
     std::vector<std::string> binds;
     for (const auto& b : fs.binds)
@@ -200,7 +198,10 @@ int newProfile(const Args& args) {
         auto ref = store.find(from);
         if (!ref) return fail(ref.error().wrap("--from"));
     }
-    auto s = store.save(name, newProfileText(name, from, args.get("title")), "");
+    // A title of its own (the name unless given): inherited, the template's ("Default
+    // (safest)") would name every profile made from it, in the list and in menus.
+    const std::string title = args.has("title") ? args.get("title") : name;
+    auto s = store.save(name, newProfileText(name, from, title), "");
     if (!s) return fail(s.error());
     std::printf("%s\n", store.userPath(name).c_str());
     return 0;
@@ -348,7 +349,8 @@ Command profileCommand() {
         "profiles of the same name. See layerbox-profile(5) for every field.";
     c.subcommands = {
         {.name = "list",
-         .summary = "List profiles, user and built-in.",
+         .summary = "List profiles, user and built-in, by name (INVALID: and why for one that "
+                    "does not load).",
          .options = {{"json", 0, "", "Machine-readable output."}},
          .run = listProfiles},
         {.name = "show",
@@ -369,7 +371,7 @@ Command profileCommand() {
          .synopsis = "NAME",
          .summary = "Create a user profile, optionally extending a template.",
          .options = {{"from", 0, "TEMPLATE", "Profile to extend (for example browser)."},
-                     {"title", 0, "TITLE", "Name shown to people."}},
+                     {"title", 0, "TITLE", "Name shown to people (default: NAME)."}},
          .minPositional = 1,
          .maxPositional = 1,
          .run = newProfile},

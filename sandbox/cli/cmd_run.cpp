@@ -52,24 +52,14 @@ int run(const Args& args) {
         o.files.push_back({path, true});
     if (args.has("ephemeral")) o.ephemeral = true;
     if (args.has("driver")) {
-        std::string d = args.get("driver");
-        if (d == "auto")
-            o.driver = Driver::Auto;
-        else if (d == "native")
-            o.driver = Driver::Native;
-        else if (d == "fuse")
-            o.driver = Driver::Fuse;
-        else
-            return usageError(args.commandPath, "--driver must be auto, native or fuse");
+        auto d = parseDriver(args.get("driver"));
+        if (!d) return usageError(args.commandPath, "--driver must be auto, native or fuse");
+        o.driver = *d;
     }
     if (args.has("net")) {
-        std::string n = args.get("net");
-        if (n == "none")
-            o.network = NetMode::None;
-        else if (n == "nat")
-            o.network = NetMode::Nat;
-        else
-            return usageError(args.commandPath, "--net must be none or nat");
+        auto n = parseNetMode(args.get("net"));
+        if (!n) return usageError(args.commandPath, "--net must be none or nat");
+        o.network = *n;
     }
     for (const auto& [opt, rw] : {std::pair<const char*, bool>{"bind", true}, {"ro-bind", false}}) {
         for (const auto& spec : args.all(opt)) {

@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +62,23 @@ int probeFirewall() {
     });
 }
 
+// Whether a server accepts connections on this socket: a socket file left behind by a server
+// that has gone is not a display. (Connecting and closing at once is what clients that give up
+// do; the server just drops the connection.)
+bool socketAnswers(const std::string& path) {
+    struct sockaddr_un addr = {};
+    if (path.size() >= sizeof addr.sun_path) return false;
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return false;
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    int rc;
+    do {
+        rc = ::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+    } while (rc != 0 && errno == EINTR);
+    return rc == 0;
+}
+
 void probeDisplay(HostFacts& f) {
     const char* d = std::getenv("DISPLAY");
     const char* w = std::getenv("WAYLAND_DISPLAY");
@@ -70,10 +89,13 @@ void probeDisplay(HostFacts& f) {
         std::string num = colon == std::string::npos ? "" : f.x11Display.substr(colon + 1);
         num = num.substr(0, num.find('.'));
         f.x11Socket = pathExists("/tmp/.X11-unix/X" + num);
+        f.x11Answers = f.x11Socket && socketAnswers("/tmp/.X11-unix/X" + num);
     }
     if (w && *w && rt) {
         f.waylandDisplay = w;
-        f.waylandSocket = pathExists(w[0] == '/' ? std::string(w) : std::string(rt) + "/" + w);
+        const std::string sock = w[0] == '/' ? std::string(w) : std::string(rt) + "/" + w;
+        f.waylandSocket = pathExists(sock);
+        f.waylandAnswers = f.waylandSocket && socketAnswers(sock);
     }
     if (rt) {
         f.pulseaudio = pathExists(std::string(rt) + "/pulse/native");
@@ -213,15 +235,23 @@ Check display(const HostFacts& f) {
         std::string num = f.x11Display.substr(f.x11Display.find(':') + 1);
         num = num.substr(0, num.find('.'));
         std::string sock = "/tmp/.X11-unix/X" + num;
-        found += f.x11Socket ? "X11 " + f.x11Display + " (" + sock + ")"
-                             : "X11 " + f.x11Display + " without a local socket";
+        found += f.x11Answers  ? "X11 " + f.x11Display + " (" + sock + ")"
+                 : f.x11Socket ? "X11 " + f.x11Display + ": no server answers on " + sock
+                               : "X11 " + f.x11Display + " without a local socket";
     }
     if (!f.waylandDisplay.empty())
         found += std::string(found.empty() ? "" : ", ") +
-                 (f.waylandSocket ? "Wayland " + f.waylandDisplay : "Wayland socket missing");
+                 (f.waylandAnswers ? "Wayland " + f.waylandDisplay
+                  : f.waylandSocket
+                      ? "Wayland " + f.waylandDisplay + ": no compositor answers on its socket"
+                      : "Wayland socket missing");
     if (found.empty())
         return {"display", "warning", "no display: graphical profiles cannot show windows here",
                 ""};
+    // ok only when a server really answers: a socket file alone shows no window.
+    if (!f.x11Answers && !f.waylandAnswers)
+        return {"display", "warning", found + ": graphical profiles cannot show windows here",
+                "start the display server, or set DISPLAY / WAYLAND_DISPLAY to one that runs"};
     return {"display", "ok", found, ""};
 }
 
@@ -229,9 +259,7 @@ Check gpu(const HostFacts& f) {
     if (f.gpuDevices.empty())
         return {"gpu", "warning",
                 "no /dev/dri: profiles with gpu render in software (or not at all)", ""};
-    std::string list;
-    for (const auto& d : f.gpuDevices)
-        list += (list.empty() ? "" : ", ") + d;
+    const std::string list = joinStrings(f.gpuDevices);
     return {"gpu", "ok", "/dev/dri: " + list, ""};
 }
 

@@ -62,10 +62,12 @@ struct HostFacts {
     bool hybridCgroups() const { return !cgroup2Root.empty() && cgroup2Root != "/sys/fs/cgroup"; }
 
     // Desktop.
-    std::string x11Display;  // $DISPLAY
-    bool x11Socket = false;  // its socket in /tmp/.X11-unix
+    std::string x11Display;   // $DISPLAY
+    bool x11Socket = false;   // its socket in /tmp/.X11-unix
+    bool x11Answers = false;  // and a server accepts connections on it
     std::string waylandDisplay;
     bool waylandSocket = false;
+    bool waylandAnswers = false;
     bool pulseaudio = false, pipewire = false;
     std::vector<std::string> gpuDevices;  // the nodes in /dev/dri
 

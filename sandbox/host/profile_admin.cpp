@@ -34,9 +34,7 @@ Status checkNoDependents(const ProfileStore& store, const std::string& name,
                          const std::string& action) {
     auto deps = dependentProfiles(store, name);
     if (deps.empty()) return Ok();
-    std::string names;
-    for (const auto& d : deps)
-        names += (names.empty() ? "" : ", ") + d;
+    const std::string names = joinStrings(deps);
     const bool one = deps.size() == 1;
     return Error("cannot " + action + " profile " + quote(name) + ": it is extended by " +
                      (one ? "profile " : "profiles ") + names + "; change " +

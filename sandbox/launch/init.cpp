@@ -111,18 +111,31 @@ struct ProgramSpec {
     if (channel > 3) sys::closeRange(3, static_cast<unsigned>(channel - 1));
     sys::closeRange(static_cast<unsigned>(channel + 1), ~0U);
 
-    // Tell the runner we exist: the kernel attaches our pid as the runner sees it.
-    if (spec.token.empty())
-        (void)sendMessage(channel, Msg::ProgramStarted);
-    else
+    // Tell the runner we exist: the kernel attaches our pid as the runner sees it. With it goes
+    // the read end of the exec gate: its write end, close-on-exec, stays here, so the runner
+    // reads end of file once execve has succeeded, and the errno when it failed (it reports
+    // `started` only in the first case).
+    int gate[2] = {-1, -1};
+    if (spec.token.empty()) {
+        if (::pipe2(gate, O_CLOEXEC) != 0) gate[0] = gate[1] = -1;
+        (void)sendMessage(channel, Msg::ProgramStarted, {},
+                          gate[0] >= 0 ? std::vector<int>{gate[0]} : std::vector<int>{});
+        if (gate[0] >= 0) ::close(gate[0]);
+    } else
         (void)sendMessage(channel, Msg::JoinedStarted, encodeJoined({spec.token, {}}));
+    // A failure from here on is not a start either: something in the gate says so.
+    auto fail = [&](const Error& e, const char* what) {
+        if (gate[1] >= 0) (void)!::write(gate[1], "!", 1);
+        die(channel, e, what);
+    };
     // A domain of its own: no other program of this sandbox can reach into this one's memory or
     // descriptors, nor this one into theirs (landlock.h). Where the kernel has no Landlock the
     // seccomp filter still refuses ptrace, process_vm_*, pidfd_getfd and kcmp (doctor says so).
     if (landlockAbi() > 0)
-        if (auto s = enterOwnLandlockDomain(); !s) die(channel, s.error(), "starting the program");
-    if (auto s = applySeccomp(bpf); !s) die(channel, s.error(), "loading the seccomp filter");
+        if (auto s = enterOwnLandlockDomain(); !s) fail(s.error(), "starting the program");
+    if (auto s = applySeccomp(bpf); !s) fail(s.error(), "loading the seccomp filter");
     int err = execInSandbox(spec.argv, spec.env);
+    if (gate[1] >= 0) (void)!::write(gate[1], &err, sizeof err);
     if (spec.token.empty())
         (void)sendMessage(channel, Msg::ProgramExecFailed, encodeNumber(err));
     else

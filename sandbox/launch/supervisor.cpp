@@ -20,14 +20,6 @@
 
 namespace lb {
 
-namespace {
-
-const char* netModeText(NetMode m) {
-    return m == NetMode::Nat ? "nat" : "none";
-}
-
-}  // namespace
-
 Supervisor::Supervisor(const LaunchPlan& plan, int channel, pid_t setup, const StatusEvents& events)
     : plan_(plan)
     , channel_(channel)
@@ -96,6 +88,11 @@ Outcome Supervisor::run(int signalFd) {
             hostIdx = pfd.size();
             pfd.push_back({hostWatch_.fd(), POLLIN, 0});
         }
+        size_t gateIdx = 0;
+        if (execGate_.valid()) {
+            gateIdx = pfd.size();
+            pfd.push_back({execGate_.get(), POLLIN, 0});
+        }
         joins_.addTo(pfd);
         terminal_.addTo(pfd);
         stdio_.addTo(pfd);
@@ -141,10 +138,13 @@ Outcome Supervisor::run(int signalFd) {
                 fromSandbox(**m);
         }
         if (hostIdx && (pfd[hostIdx].revents & POLLIN)) hostNetworksChanged();
+        if (gateIdx && (pfd[gateIdx].revents & (POLLIN | POLLHUP | POLLERR))) readExecGate();
         joins_.handle(pfd);
         terminal_.handle(pfd);
         stdio_.handle(pfd);
     }
+    // Everything in the sandbox has gone, so the gate has no writer left: this read returns.
+    if (execGate_.valid()) readExecGate();
     stdio_.drain();
     terminal_.restore();
     joins_.close();  // joined callers see the end of the sandbox
@@ -164,19 +164,22 @@ void Supervisor::fromSandbox(Message& m) {
             joins_.listen(registry_->socketPath(plan_.instance));
             // The files given are in place: a persistent profile keeps them (grant_store.h).
             joins_.recordGrants(plan_.grants);
-            StartedEvent e;
+            StartedEvent& e = started_;
             e.instance = plan_.instance;
             e.profile = plan_.profile.name;
             e.pid = programPid_;
             e.driver = driverName(plan_.storage.driver);
             e.ephemeral = plan_.storage.ephemeral;
-            e.network = netModeText(plan_.profile.network.mode);
+            e.network = netModeName(plan_.profile.network.mode);
             e.hostname = plan_.hostname;
             e.namespaces = {"user", "mount", "pid", "ipc", "uts", "net", "cgroup"};
             e.command = plan_.argv;
             e.scope = scopeInfo_.unit;
             e.limits = limits_;
-            events_.started(e);
+            if (m.fd.valid())
+                execGate_ = std::move(m.fd);
+            else
+                events_.started(e);  // no gate: as soon as the program exists
             break;
         }
         case Msg::ProgramTerminal:
@@ -282,6 +285,18 @@ void Supervisor::helperLost(const char* name, const char* event, const std::stri
     events_.helperLost(event, plan_.instance, msg, log);
 }
 
+void Supervisor::readExecGate() {
+    int err = 0;
+    ssize_t n;
+    do {
+        n = ::read(execGate_.get(), &err, sizeof err);
+    } while (n < 0 && errno == EINTR);
+    execGate_.reset();
+    // End of file: execve closed the write end, the program runs. Anything else: it failed,
+    // and ProgramExecFailed brings the errno for the outcome.
+    if (n == 0) events_.started(started_);
+}
+
 void Supervisor::publishRecord() {
     InstanceRecord r;
     r.id = plan_.instance;
@@ -293,7 +308,7 @@ void Supervisor::publishRecord() {
     r.startedUnix = static_cast<int64_t>(::time(nullptr));
     r.scope = scopeInfo_.unit;
     r.cgroup = scopeInfo_.cgroup;
-    r.network = netModeText(plan_.profile.network.mode);
+    r.network = netModeName(plan_.profile.network.mode);
     r.driver = driverName(plan_.storage.driver);
     r.ephemeral = plan_.storage.ephemeral;
     r.hostname = plan_.hostname;

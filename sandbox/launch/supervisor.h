@@ -52,6 +52,7 @@ private:
     void hostNetworksChanged();
     void helperLost(const char* name, const char* event, const std::string& log, int status);
     void publishRecord();
+    void readExecGate();
     Outcome finish(int setupStatus);
     void removeGrantMountPoints();
 
@@ -64,6 +65,11 @@ private:
     StdioRelay stdio_;
     JoinServer joins_;
     pid_t programPid_ = 0;
+    // The program's exec gate (a pipe whose write end is close-on-exec in the program): end of
+    // file means execve succeeded, an errno in it that it failed. `started` waits for it, so
+    // that a program that was not found is never reported as started.
+    UniqueFd execGate_;
+    StartedEvent started_;
     std::optional<ExitStatus> programExit_;
     std::string setupError_;
     int execErrno_ = 0;

@@ -261,8 +261,28 @@ Status copyLayerTree(const std::string& from, const std::string& to, Progress* p
 // ---------------------------------------------------------------------------------------------
 // Commit
 
+namespace {
+
+// The directory holding `path` (relative, "home/u") below `root`, opened one component at a
+// time without following a link: the upper layer's content above the home is the sandbox's
+// to shape (a home below an overlaid /var), so a link planted there must not send the move
+// elsewhere. -1 when a component is missing or is not a directory.
+UniqueFd openParentBeneath(const std::string& root, const std::string& path) {
+    UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    auto parts = split(path, '/');
+    for (size_t i = 0; dir.valid() && i + 1 < parts.size(); ++i) {
+        if (parts[i].empty()) continue;
+        dir.reset(
+            ::openat(dir.get(), parts[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    }
+    return dir;
+}
+
+}  // namespace
+
 Result<CommitResult> commitLayer(const Paths& paths, const std::string& profile,
-                                 const std::string& layer, Progress* progress) {
+                                 const std::string& layer, const CommitOptions& options,
+                                 Progress* progress) {
     if (!isValidProfileName(layer))
         return Error(quote(layer) + " is not a valid layer name (use a-z, 0-9, - and _)", EINVAL);
     const std::string sandboxDir = paths.sandboxDir(profile);
@@ -275,6 +295,24 @@ Result<CommitResult> commitLayer(const Paths& paths, const std::string& profile,
     if (!::mkdtemp(staging.data())) return Error::fromErrno("mkdtemp(" + quote(staging) + ")");
     const std::string root = joinPath(staging, "root");
     CommitResult result;
+    // The home stays with the sandbox: moved aside (the sandbox directory, same file system
+    // as the upper layer) before the upper layer goes, and back into the new one after.
+    const std::string home = paths.home.empty() || paths.home == "/" ? "" : paths.home.substr(1);
+    const std::string homeName = home.substr(home.rfind('/') + 1);
+    std::string aside;  // a directory of the sandbox holding the home while the layer is made
+    auto homeBack = [&]() -> Status {
+        if (aside.empty()) return Ok();
+        LB_TRY(makeDirs(joinPath(upper, dirName("/" + home)), 0755));
+        UniqueFd to = openParentBeneath(upper, home);
+        if (!to.valid()) return Error::fromErrno("open(" + quote(joinPath(upper, home)) + ")");
+        const std::string from = joinPath(aside, "home");
+        if (::renameat(AT_FDCWD, from.c_str(), to.get(), homeName.c_str()) != 0)
+            return Error::fromErrno("rename(" + quote(from) + ", " + quote(joinPath(upper, home)) +
+                                    ")");
+        ::rmdir(aside.c_str());
+        aside.clear();
+        return Ok();
+    };
     // Until the layer is published, any failure puts the upper layer back as it was.
     bool moved = false;
     auto rollback = [&](Error e) -> Error {
@@ -284,9 +322,31 @@ Result<CommitResult> commitLayer(const Paths& paths, const std::string& profile,
             (void)removeTree(upper);  // the empty one made below
             ::rename(root.c_str(), upper.c_str());
         }
+        (void)homeBack();
         (void)removeTree(staging);
         return e;
     };
+    if (!options.includeHome && !home.empty()) {
+        UniqueFd from = openParentBeneath(upper, home);
+        struct stat st;
+        if (from.valid() &&
+            ::fstatat(from.get(), homeName.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISDIR(st.st_mode)) {
+            aside = joinPath(sandboxDir, ".commit-home-XXXXXX");
+            if (!::mkdtemp(aside.data())) {
+                aside.clear();
+                return rollback(Error::fromErrno("mkdtemp(" + quote(sandboxDir) + ")"));
+            }
+            const std::string to = joinPath(aside, "home");
+            if (::renameat(from.get(), homeName.c_str(), AT_FDCWD, to.c_str()) != 0) {
+                Error e = Error::fromErrno("rename(" + quote(joinPath(upper, home)) + ")");
+                ::rmdir(aside.c_str());
+                aside.clear();
+                return rollback(std::move(e));
+            }
+            result.homeLeftOut = paths.home;
+        }
+    }
 
     if (::rename(upper.c_str(), root.c_str()) == 0) {
         moved = true;
@@ -304,6 +364,7 @@ Result<CommitResult> commitLayer(const Paths& paths, const std::string& profile,
     }
     if (::mkdir(upper.c_str(), 0755) != 0)
         return rollback(Error::fromErrno("mkdir(" + quote(upper) + ")"));
+    if (auto s = homeBack(); !s) return rollback(std::move(s).error());
 
     auto markers = normalizeMarkers(root);
     if (!markers) return rollback(std::move(markers).error().wrap("normalising the layer"));
@@ -391,9 +452,7 @@ Status removeLayer(const ProfileStore& store, const std::string& layer) {
         return Error("no layer named " + quote(layer) + " (see layerbox layer list)", ENOENT);
     auto users = layerUsers(store);
     if (auto it = users.find(layer); it != users.end() && !it->second.empty()) {
-        std::string names;
-        for (const auto& n : it->second)
-            names += (names.empty() ? "" : ", ") + n;
+        const std::string names = joinStrings(it->second);
         const bool one = it->second.size() == 1;
         return Error("layer " + quote(layer) + " is used by " + (one ? "profile " : "profiles ") +
                          names + ": remove it from " + (one ? "its" : "their") +

@@ -57,13 +57,21 @@ struct CommitResult {
     std::string layerDir;
     bool copied = false;  // another file system: copied instead of renamed
     MarkerReport markers;
+    std::string homeLeftOut;  // the sandbox's home, kept in its own layer (empty: none was)
+};
+struct CommitOptions {
+    // The sandbox's home ($HOME in the upper layer) goes into the layer too. Off by default:
+    // every profile that stacks the layer would read this sandbox's dotfiles (and whatever its
+    // programs keep there: tokens, history, caches).
+    bool includeHome = false;
 };
 // Move the profile's upper layer into layers/LAYER/root (a rename on the same file system,
-// else a copy), leave an empty upper layer and no work directories, normalise the markers,
-// write the info file. Nothing is left half-done: on failure the upper layer is put back. The
-// caller holds the sandbox lock.
+// else a copy), leave an upper layer with only the sandbox's home in it (unless
+// `includeHome`) and no work directories, normalise the markers, write the info file. Nothing
+// is left half-done: on failure the upper layer is put back. The caller holds the sandbox lock.
 Result<CommitResult> commitLayer(const Paths& paths, const std::string& profile,
-                                 const std::string& layer, Progress* progress = nullptr);
+                                 const std::string& layer, const CommitOptions& options = {},
+                                 Progress* progress = nullptr);
 
 // The layers list a profile gets when `layer` is committed on top of it.
 std::vector<std::string> layersWithOnTop(const std::vector<std::string>& current,

@@ -19,18 +19,6 @@
 
 namespace lb {
 
-const char* driverName(Driver d) {
-    switch (d) {
-        case Driver::Auto:
-            return "auto";
-        case Driver::Native:
-            return "native";
-        case Driver::Fuse:
-            return "fuse";
-    }
-    return "?";
-}
-
 // The probe child: everything happens in a fresh user + mount namespace, so nothing it mounts
 // is visible anywhere else and everything vanishes when it exits.
 static int probeChild(const std::string& dir, uid_t uid, gid_t gid, int errFd) {
@@ -108,13 +96,17 @@ Result<Driver> resolveDriver(Driver requested, const Paths& paths, std::string* 
     if (auto cached = readFile(cacheFile)) {
         auto lines = split(*cached, '\n');
         if (lines.size() >= 2 && lines[0] == key) {
-            if (lines[1] == "native") return Driver::Native;
+            if (parseDriver(lines[1]) == Driver::Native) return Driver::Native;
             if (reason) *reason = lines.size() > 2 ? lines[2] : "cached probe result";
             return Driver::Fuse;
         }
     }
     auto probe = probeNativeOverlay(paths.dataDir());
-    std::string text = key + "\n" + (probe ? "native" : "fuse\n" + probe.error().message()) + "\n";
+    std::string text =
+        key + "\n" +
+        (probe ? std::string(driverName(Driver::Native))
+               : driverName(Driver::Fuse) + std::string("\n") + probe.error().message()) +
+        "\n";
     if (makeDirs(dirName(cacheFile), 0700)) (void)writeFileAtomic(cacheFile, text, 0600);
     if (probe) return Driver::Native;
     if (reason) *reason = probe.error().message();
@@ -140,13 +132,6 @@ Result<UniqueFd> lockSandbox(const std::string& sandboxDir) {
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
         return Error::fromErrno("flock(" + quote(path) + ")");
     return fd;
-}
-
-bool sandboxLocked(const std::string& sandboxDir) {
-    std::string path = joinPath(sandboxDir, ".lock");
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd.valid()) return false;
-    return ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
 }
 
 }  // namespace lb

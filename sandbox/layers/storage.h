@@ -22,15 +22,11 @@ Result<Driver> resolveDriver(Driver requested, const Paths& paths, std::string* 
 // directory, inside a fresh user namespace, on the file system of `dir`.
 Status probeNativeOverlay(const std::string& dir);
 
-const char* driverName(Driver d);
-
 // Create the profile's sandbox directory (0700) and return it.
 Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& profile);
 
 // Take the profile's lock without waiting. Fails with EWOULDBLOCK while another runner holds
 // it (the sandbox is running).
 Result<UniqueFd> lockSandbox(const std::string& sandboxDir);
-// Whether the profile's sandbox is running (someone holds the lock).
-bool sandboxLocked(const std::string& sandboxDir);
 
 }  // namespace lb

@@ -57,6 +57,52 @@ std::string didYouMean(std::string_view word, const std::vector<std::string>& ca
     return best;
 }
 
+const char* driverName(Driver d) {
+    switch (d) {
+        case Driver::Auto:
+            return "auto";
+        case Driver::Native:
+            return "native";
+        case Driver::Fuse:
+            return "fuse";
+    }
+    return "auto";
+}
+
+std::optional<Driver> parseDriver(std::string_view s) {
+    for (Driver d : {Driver::Auto, Driver::Native, Driver::Fuse})
+        if (s == driverName(d)) return d;
+    return std::nullopt;
+}
+
+const char* homeModeName(HomeMode h) {
+    switch (h) {
+        case HomeMode::Private:
+            return "private";
+        case HomeMode::Tmpfs:
+            return "tmpfs";
+        case HomeMode::Overlay:
+            return "overlay";
+    }
+    return "private";
+}
+
+std::optional<HomeMode> parseHomeMode(std::string_view s) {
+    for (HomeMode h : {HomeMode::Private, HomeMode::Tmpfs, HomeMode::Overlay})
+        if (s == homeModeName(h)) return h;
+    return std::nullopt;
+}
+
+const char* netModeName(NetMode n) {
+    return n == NetMode::Nat ? "nat" : "none";
+}
+
+std::optional<NetMode> parseNetMode(std::string_view s) {
+    for (NetMode n : {NetMode::None, NetMode::Nat})
+        if (s == netModeName(n)) return n;
+    return std::nullopt;
+}
+
 namespace {
 
 // Parse JSON text; on a syntax error fill `diag` with line and column. Duplicate keys are
@@ -91,12 +137,7 @@ std::optional<json> parseText(std::string_view text, const std::string& display,
             case json::parse_event_t::key: {
                 auto& top = stack.back();
                 top.key = parsed.get<std::string>();
-                if (!top.keys.insert(top.key).second) {
-                    std::string p;
-                    for (size_t i = 0; i + 1 < stack.size(); ++i)
-                        p += "/" + (stack[i].array ? std::to_string(stack[i].index) : stack[i].key);
-                    dupes.push_back(p + "/" + top.key);
-                }
+                if (!top.keys.insert(top.key).second) dupes.push_back(pointerOf() + "/" + top.key);
                 break;
             }
             case json::parse_event_t::object_end:
@@ -108,7 +149,6 @@ std::optional<json> parseText(std::string_view text, const std::string& display,
                 advance();
                 break;
         }
-        (void)pointerOf;
         return true;
     };
     try {
@@ -392,16 +432,10 @@ Profile buildTyped(const json& f) {
     p.command = strings(f.value("command", json::array()));
 
     const json& fs = f["filesystem"];
-    const std::string drv = fs["driver"];
-    p.filesystem.driver = drv == "native" ? Driver::Native
-                          : drv == "fuse" ? Driver::Fuse
-                                          : Driver::Auto;
+    p.filesystem.driver = parseDriver(fs["driver"].get<std::string>()).value_or(Driver::Auto);
     p.filesystem.ephemeral = fs["ephemeral"];
     p.filesystem.layers = strings(fs["layers"]);
-    const std::string home = fs["home"];
-    p.filesystem.home = home == "tmpfs"     ? HomeMode::Tmpfs
-                        : home == "overlay" ? HomeMode::Overlay
-                                            : HomeMode::Private;
+    p.filesystem.home = parseHomeMode(fs["home"].get<std::string>()).value_or(HomeMode::Private);
     for (const auto& b : fs["binds"]) {
         Bind bind;
         bind.host = b["host"];
@@ -416,7 +450,7 @@ Profile buildTyped(const json& f) {
     p.filesystem.devices = strings(fs["devices"]);
 
     const json& net = f["network"];
-    p.network.mode = net["mode"] == "nat" ? NetMode::Nat : NetMode::None;
+    p.network.mode = parseNetMode(net["mode"].get<std::string>()).value_or(NetMode::None);
     p.network.hostLoopback = net["host_loopback"];
     for (const auto& pf : net["ports"]) {
         PortForward fw;

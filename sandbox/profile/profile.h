@@ -21,6 +21,15 @@ enum class Driver { Auto, Native, Fuse };
 enum class HomeMode { Private, Tmpfs, Overlay };
 enum class NetMode { None, Nat };
 
+// The one spelling of each, as profiles, options and JSON output write it; parse* give
+// std::nullopt for anything else.
+const char* driverName(Driver d);
+std::optional<Driver> parseDriver(std::string_view s);
+const char* homeModeName(HomeMode h);
+std::optional<HomeMode> parseHomeMode(std::string_view s);
+const char* netModeName(NetMode n);
+std::optional<NetMode> parseNetMode(std::string_view s);
+
 struct Bind {
     std::string host;     // absolute host path (~ expanded)
     std::string sandbox;  // absolute path inside the sandbox

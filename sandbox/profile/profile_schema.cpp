@@ -492,9 +492,7 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
             return;
         case Kind::Enum:
             if (std::find(f.choices.begin(), f.choices.end(), s) == f.choices.end()) {
-                std::string all;
-                for (const auto& c : f.choices)
-                    all += (all.empty() ? "" : ", ") + c;
+                const std::string all = joinStrings(f.choices);
                 std::string hint = didYouMean(s, f.choices);
                 bad(quote(s) + " is not one of " + all +
                     (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));

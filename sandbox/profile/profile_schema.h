@@ -1,6 +1,7 @@
 // Internal to the profile module: the one table that describes every profile field. The
-// validator, the typed loader, profiles/schema.json, the man page and the GUI's tooltips are
-// all generated from it, so they cannot drift apart.
+// validator, the defaults, profiles/schema.json, the man page and the GUI's tooltips and
+// placeholders come from it, so they cannot drift apart. The typed loader (buildTyped in
+// profile.cpp) is written by hand; it reads a profile whose defaults the table has filled in.
 #pragma once
 
 #include <nlohmann/json.hpp>

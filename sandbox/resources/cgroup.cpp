@@ -66,9 +66,6 @@ static std::string eventValue(const std::string& dir, const std::string& key) {
 bool cgroupFrozen(const std::string& dir) {
     return eventValue(dir, "frozen") == "1";
 }
-bool cgroupPopulated(const std::string& dir) {
-    return eventValue(dir, "populated") == "1";
-}
 
 bool waitFrozen(const std::string& dir, bool frozen, int timeoutMs) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);

@@ -25,7 +25,6 @@ Status freezeCgroup(const std::string& dir, bool frozen);
 // Wait until cgroup.events says frozen (or thawed); false on timeout.
 bool waitFrozen(const std::string& dir, bool frozen, int timeoutMs);
 bool cgroupFrozen(const std::string& dir);
-bool cgroupPopulated(const std::string& dir);
 // Kill every process in the cgroup (cgroup.kill; on older kernels SIGKILL to cgroup.procs).
 Status killCgroup(const std::string& dir);
 

@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTreeWidget>
@@ -109,6 +110,42 @@ private slots:
         QCOMPARE(d->checkedPaths(), QStringList{home_->home() + "/Downloads/got.txt"});
         d->findChild<QPushButton*>("recoverCheckedButton")->click();
         QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(home_->home() + "/Downloads/got.txt"), 20000);
+    }
+
+    // While the sandbox runs, the Changes tab follows its layer (without a click), and Reset
+    // and Commit, which the core refuses then, are disabled saying why.
+    void changesFollowTheRunningSandbox() {
+        MainWindow w;
+        w.selectProfile("default");
+        ChangesView* c = w.changesView();
+        QTRY_VERIFY(!c->isLoading());
+        const QString flag = home_->home() + "/go";
+        QPointer<SandboxLaunch> l = w.launchProfile(
+            "default", {"sh", "-c",
+                        "echo 1 > ~/first.txt; while [ ! -e " + flag +
+                            " ]; do sleep 0.1; done; echo 2 > ~/second.txt; sleep 60"});
+        QVERIFY(l);
+        const QString first = home_->home() + "/first.txt";
+        const QString second = home_->home() + "/second.txt";
+        QTRY_VERIFY_WITH_TIMEOUT(c->model()->itemFor(first), 20000);
+        QVERIFY(c->isRunning());
+        auto* reset = c->findChild<QPushButton*>("resetButton");
+        auto* commit = c->findChild<QPushButton*>("commitButton");
+        QVERIFY(!reset->isEnabled());
+        QVERIFY(!commit->isEnabled());
+        QVERIFY2(reset->toolTip().contains("running"), qPrintable(reset->toolTip()));
+        // The flag file on the host is outside the sandbox's view of the home: write it there
+        // through the sandbox instead.
+        QVERIFY(!c->model()->itemFor(second));
+        QProcess exec;
+        exec.setProcessEnvironment(home_->env());
+        exec.start(layerboxBin(), {"exec", l->instanceId(), "--no-pty", "--", "touch", flag});
+        QVERIFY(exec.waitForFinished(30000));
+        QCOMPARE(exec.exitCode(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(c->model()->itemFor(second), 20000);
+        l->kill();
+        QTRY_VERIFY_WITH_TIMEOUT(!c->isRunning(), kTimeout);
+        QTRY_VERIFY_WITH_TIMEOUT(reset->isEnabled() && commit->isEnabled(), 20000);
     }
 
     // Commit as layer shows progress, and the layer is then listed.

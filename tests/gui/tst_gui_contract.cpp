@@ -18,6 +18,7 @@
 #include "backend/sandboxlaunch.h"
 #include "dialogs/doctordialog.h"
 #include "dialogs/recoverdialog.h"
+#include "editor/profileeditor.h"
 #include "guitest.h"
 #include "main/changesmodel.h"
 #include "main/changesview.h"
@@ -332,6 +333,34 @@ private slots:
         QCOMPARE(checks->topLevelItem(2)->data(0, Qt::UserRole + 1).toString(), QString("failure"));
         QVERIFY(d.status()->text().contains("1 check failed"));
         QVERIFY(d.hostFacts()->topLevelItemCount() >= 5);
+        // The host facts are doctor's own (its `host` object), not found out again by the GUI.
+        const QList<QTreeWidgetItem*> storage =
+            d.hostFacts()->findItems("Storage", Qt::MatchExactly, 0);
+        QCOMPARE(storage.size(), 1);
+        QVERIFY2(storage.first()->text(1).contains("fake: overlay refused"),
+                 qPrintable(storage.first()->text(1)));
+        const QList<QTreeWidgetItem*> display =
+            d.hostFacts()->findItems("Display", Qt::MatchExactly, 0);
+        QCOMPARE(display.size(), 1);
+        QCOMPARE(display.first()->text(1), QString("Wayland"));
+    }
+
+    // The editor's notes come from `layerbox doctor --json` too: what it says is enforced is
+    // what the editor marks, whatever this machine's /sys says.
+    void editorHostFactsFromDoctor() {
+        home_->writeProfile("myapp", R"({"version": 1, "name": "myapp", "extends": "default"})");
+        LayerboxClient client;
+        ProfileEditor e(&client, "myapp");
+        auto* memory = e.findChild<QLabel*>("enforced:memory_max");
+        auto* cpu = e.findChild<QLabel*>("enforced:cpu_percent");
+        QVERIFY(memory && cpu);
+        QTRY_COMPARE(memory->text(), QString("enforced here"));
+        QCOMPARE(cpu->text(), QString("not enforced here"));
+        QVERIFY(calls().contains("doctor --json"));
+        const QString storage = e.findChild<QLabel*>("driverNote")->text();
+        QVERIFY2(storage.contains("fake: overlay refused"), qPrintable(storage));
+        QVERIFY2(e.findChild<QLabel*>("limitsNote")->text().contains("memory, pids"),
+                 qPrintable(e.findChild<QLabel*>("limitsNote")->text()));
     }
 
     void applicationsMenu() {

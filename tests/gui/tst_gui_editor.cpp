@@ -411,8 +411,12 @@ private slots:
         auto e = open();
         QVERIFY(!e->findChild<QLabel*>("limitsNote")->text().isEmpty());
         QVERIFY(!e->findChild<QLabel*>("driverNote")->text().isEmpty());
-        const QString tag = e->findChild<QLabel*>("enforced:memory_max")->text();
-        QVERIFY2(tag == "enforced here" || tag == "not enforced here", qPrintable(tag));
+        auto* tag = e->findChild<QLabel*>("enforced:memory_max");
+        QTRY_VERIFY_WITH_TIMEOUT(!tag->text().isEmpty(), 30000);  // doctor has answered
+        QVERIFY2(tag->text() == "enforced here" || tag->text() == "not enforced here",
+                 qPrintable(tag->text()));
+        QVERIFY2(!e->findChild<QLabel*>("driverNote")->text().contains("Asking"),
+                 qPrintable(e->findChild<QLabel*>("driverNote")->text()));
     }
 
     // A file that does not parse is shown, not edited (and not overwritten).

@@ -138,6 +138,35 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(w.logPanel()->text().contains("default: exited"), kLaunchTimeout);
     }
 
+    // A program that is not there did not start: the log says why (the `exited` event's
+    // error) and never says "started"; no row appears for it. The runner reports `started`
+    // only once execve has succeeded.
+    void programNotFoundIsNotStarted() {
+        MainWindow w;
+        w.runningView()->setRefreshInterval(3600 * 1000);
+        QSignalSpy inserted(w.runningView()->model(), &QAbstractItemModel::rowsInserted);
+        QPointer<SandboxLaunch> launch = w.launchProfile("default", {"no-such-program-lbtest"});
+        QVERIFY(launch);
+        QSignalSpy events(launch.data(), &SandboxLaunch::event);
+        QSignalSpy finished(launch.data(), &SandboxLaunch::finished);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kLaunchTimeout);
+        const QJsonObject exited = finished.first().first().toJsonObject();
+        QCOMPARE(exited.value("status").toInt(), 127);
+        QVERIFY(!hasEvent(events, "started"));
+        const QString log = w.logPanel()->text();
+        QVERIFY2(log.contains("default: error: cannot run \"no-such-program-lbtest\": No such "
+                              "file or directory"),
+                 qPrintable(log));
+        QVERIFY2(!log.contains("started"), qPrintable(log));
+        QCOMPARE(inserted.count(), 0);
+        QCOMPARE(w.notifier()->sentCount(), 1);
+
+        // A program that is there is reported as started, as before.
+        QPointer<SandboxLaunch> ok = w.launchProfile("default", {"true"});
+        QTRY_VERIFY_WITH_TIMEOUT(w.logPanel()->text().contains("default: exited"), kLaunchTimeout);
+        QVERIFY(w.logPanel()->text().contains("default: started true"));
+    }
+
     // A program that fails is reported with its status (and a notification).
     void failingProgramIsReported() {
         MainWindow w;
@@ -208,8 +237,18 @@ private slots:
         QCOMPARE(m->instance(id)->state, QString("paused"));
         QCOMPARE(m->index(m->rowOf(id), InstanceModel::StateColumn).data().toString(),
                  QString("paused"));
+        // The profile list says paused too, not running.
+        const QModelIndex entry = w.profileModel()->indexOf("default");
+        QTRY_VERIFY(entry.data(Qt::AccessibleTextRole).toString().contains(", paused"));
+        QVERIFY2(!entry.data(Qt::AccessibleTextRole).toString().contains("running"),
+                 qPrintable(entry.data(Qt::AccessibleTextRole).toString()));
         resume->click();
         QTRY_COMPARE_WITH_TIMEOUT(m->instance(id)->state, QString("running"), 10000);
+        QTRY_VERIFY(w.profileModel()
+                        ->indexOf("default")
+                        .data(Qt::AccessibleTextRole)
+                        .toString()
+                        .contains(", running"));
         QTest::qWait(1500);
         QCOMPARE(m->instance(id)->state, QString("running"));
         rv->findChild<QPushButton*>("stopButton")->click();
@@ -244,6 +283,27 @@ private slots:
         QTRY_VERIFY(!processAlive(pid));
         QCOMPARE(w.notifier()->sentCount(), 0);  // asked for: not an error
         QVERIFY(asker.unexpected.isEmpty());
+        QTRY_VERIFY(w.logPanel()->text().contains("default: stopped"));
+        QVERIFY2(!w.logPanel()->text().contains("default: warning"),
+                 qPrintable(w.logPanel()->text()));
+    }
+
+    // A program that takes SIGTERM by exiting with a status of its own (15 here) was still
+    // stopped as asked: an info line, not "warning: exited with status 15".
+    void stopOfAProgramThatExitsOnTerm() {
+        MainWindow w;
+        RunningView* rv = w.runningView();
+        InstanceModel* m = rv->model();
+        w.launchProfile("default",
+                        {"sh", "-c", "trap 'exit 15' TERM; while :; do sleep 0.1; done"});
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 1, kLaunchTimeout);
+        rv->selectInstance(m->instanceAt(0)->id);
+        rv->findChild<QPushButton*>("stopButton")->click();
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
+        QTRY_VERIFY(w.logPanel()->text().contains("default: stopped (exited with status 15)"));
+        QVERIFY2(!w.logPanel()->text().contains("default: warning"),
+                 qPrintable(w.logPanel()->text()));
+        QCOMPARE(w.notifier()->sentCount(), 0);
     }
 
     // The core does not move or delete a running sandbox's data, even when the GUI does not

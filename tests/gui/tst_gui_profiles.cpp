@@ -2,6 +2,7 @@
 // Duplicate, Rename, Delete (asking), Import and Export, which the GUI asks of the core
 // (`layerbox profile ...`): one set of rules, answered here through the dialogs' seam.
 #include <QAction>
+#include <QLabel>
 #include <QLineEdit>
 #include <QTreeView>
 #include <QtTest>
@@ -11,6 +12,7 @@
 #include "main/logpanel.h"
 #include "main/mainwindow.h"
 #include "main/profilelistmodel.h"
+#include "main/profilesummary.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
 #include "testsupport.h"
@@ -51,6 +53,31 @@ private slots:
             "resources": {"memory_max": "8G"}})");
     }
     void cleanup() { home_.reset(); }
+
+    // The summary says what is in force, from the resolved profile: a profile whose home
+    // setting is "overlay" but which binds ~ read-write gives the program your real home.
+    void summaryTellsTheHomeInForce() {
+        home_->writeProfile("rwhome", R"({"version": 1, "name": "rwhome", "extends": "default",
+            "filesystem": {"home": "overlay", "binds": [{"host": "~", "mode": "rw"}]}})");
+        home_->writeProfile("rohome", R"({"version": 1, "name": "rohome", "extends": "default",
+            "filesystem": {"home": "overlay", "hide": ["~/.ssh"],
+                           "binds": [{"host": "~", "mode": "ro"}]}})");
+        home_->writeProfile("plain", R"({"version": 1, "name": "plain", "extends": "default",
+            "filesystem": {"home": "overlay", "binds": [{"host": "~/Downloads", "mode": "rw",
+                                                         "create": true}]}})");
+        MainWindow w;
+        auto* home = w.summary()->findChild<QLabel*>("summaryFact2");
+        QVERIFY(home);
+        w.selectProfile("rwhome");
+        QVERIFY2(home->text().startsWith(
+                     "Your real home, read-write: the program changes your files directly"),
+                 qPrintable(home->text()));
+        w.selectProfile("rohome");
+        QVERIFY2(home->text().startsWith("Your real home, read-only (hidden: ~/.ssh"),
+                 qPrintable(home->text()));
+        w.selectProfile("plain");  // a folder below the home does not replace it
+        QCOMPARE(home->text(), QString("Yours, read-only; changes kept apart"));
+    }
 
     void builtinsApartFromYours() {
         MainWindow w;

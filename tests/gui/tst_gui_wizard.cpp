@@ -117,6 +117,9 @@ private slots:
         QVERIFY(loaded.ok());
         QCOMPARE(loaded->desktopEntry, std::string("org.gnome.TextEditor.desktop"));
         QVERIFY(loaded->filesystem.binds.empty());  // system programs need no bind
+        // Nothing that says what the profile allows, which would go stale when it is edited
+        // (and reach the menu entry's Comment).
+        QCOMPARE(loaded->description, std::string());
     }
 
     // A name that is taken or malformed keeps the first page incomplete.

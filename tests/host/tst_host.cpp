@@ -7,6 +7,12 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
 #include "base/paths.h"
 #include "host/doctor.h"
 #include "host/menu_entries.h"
@@ -36,6 +42,7 @@ HostFacts goodHost() {
     f.cgroup2Root = "/sys/fs/cgroup";
     f.x11Display = ":0";
     f.x11Socket = true;
+    f.x11Answers = true;
     f.pulseaudio = true;
     f.gpuDevices = {"card0", "renderD128"};
     f.freeSpaceKnown = true;
@@ -73,6 +80,47 @@ private slots:
     }
 
     // Each fact, spoiled, turns its own check and no other.
+    // A display is there when a server answers on its socket, not when a socket file is: the
+    // file of a compositor that has gone (bound, then closed) makes doctor warn, a listening
+    // one is ok.
+    void displayMustAnswer() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QByteArray path = (dir.path() + "/wayland-test").toUtf8();
+        struct sockaddr_un addr = {};
+        addr.sun_family = AF_UNIX;
+        QVERIFY(size_t(path.size()) < sizeof addr.sun_path);
+        std::memcpy(addr.sun_path, path.constData(), path.size() + 1);
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QVERIFY(fd >= 0);
+        QCOMPARE(::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr), 0);
+        ::close(fd);  // the file stays, nothing listens
+        const QByteArray oldDisplay = qgetenv("DISPLAY"), oldWayland = qgetenv("WAYLAND_DISPLAY");
+        qunsetenv("DISPLAY");
+        qputenv("WAYLAND_DISPLAY", path);
+        auto check = [](const char* id) {
+            for (const auto& c : checkHost(probeHost(Paths::fromEnvironment())))
+                if (c.id == id) return c;
+            return Check{};
+        };
+        const Check stale = check("display");
+        QCOMPARE(QString::fromStdString(stale.status), QString("warning"));
+        QVERIFY2(stale.summary.find("no compositor answers") != std::string::npos,
+                 stale.summary.c_str());
+        // A server that listens on it answers.
+        ::unlink(path.constData());
+        fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QCOMPARE(::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr), 0);
+        QCOMPARE(::listen(fd, 4), 0);
+        const Check live = check("display");
+        ::close(fd);
+        qputenv("DISPLAY", oldDisplay);
+        qputenv("WAYLAND_DISPLAY", oldWayland);
+        QCOMPARE(QString::fromStdString(live.status), QString("ok"));
+        QVERIFY2(live.summary.find("Wayland " + path.toStdString()) != std::string::npos,
+                 live.summary.c_str());
+    }
+
     void oneFactOneCheck_data() {
         QTest::addColumn<QString>("fact");
         QTest::addColumn<QString>("check");
@@ -135,7 +183,7 @@ private slots:
         if (fact == "manager") f.userManager = false, f.userManagerInfo = "no user bus";
         if (fact == "delegated") f.delegated.clear();
         if (fact == "hybrid") f.cgroup2Root = "/sys/fs/cgroup/unified";
-        if (fact == "display") f.x11Display.clear(), f.x11Socket = false;
+        if (fact == "display") f.x11Display.clear(), f.x11Socket = f.x11Answers = false;
         if (fact == "gpu") f.gpuDevices.clear();
         if (fact == "audio") f.pulseaudio = false;
         if (fact == "space") f.freeBytes = 10 << 20;

@@ -181,6 +181,40 @@ private slots:
         QVERIFY(finished(p, 10000));
     }
 
+    // One rule for stop, kill, pause, resume, stats and exec: a profile with one instance is
+    // that instance; with several, they are refused, listing the ids (--all acts on all).
+    void aProfileWithSeveralInstancesIsRefused() {
+        QProcess a, b;
+        auto first = startBackground(a, {"--ephemeral"}, {"sleep", "60"});
+        auto second = startBackground(b, {"--ephemeral"}, {"sleep", "60"});
+        QVERIFY(!first.isEmpty() && !second.isEmpty());
+        const QString ida = first["instance"].toString(), idb = second["instance"].toString();
+        for (const QStringList& args :
+             {QStringList{"stop", "default"}, QStringList{"kill", "default"},
+              QStringList{"pause", "default"}, QStringList{"resume", "default"},
+              QStringList{"stats", "default"}, QStringList{"exec", "default", "--", "true"}}) {
+            auto r = home_->layerbox(args);
+            QVERIFY2(r.exitCode != 0, qPrintable(args.join(' ')));
+            QVERIFY2(r.err.contains("\"default\" has 2 running instances") && r.err.contains(ida) &&
+                         r.err.contains(idb),
+                     qPrintable(args.join(' ') + ": " + r.err));
+            QCOMPARE(r.err.trimmed().count('\n'), 0);
+        }
+        QCOMPARE(ps().size(), 2);  // none was touched
+        for (const auto& v : ps())
+            QCOMPARE(v.toObject()["state"].toString(), QString("running"));
+        // By id: that one only.
+        QCOMPARE(home_->layerbox({"stop", ida}).exitCode, 0);
+        QVERIFY(a.waitForFinished(10000));
+        QCOMPARE(ps().size(), 1);
+        QVERIFY(startBackground(a, {"--ephemeral"}, {"sleep", "60"}).size() > 0);
+        // --all: every one.
+        auto r = home_->layerbox({"stop", "default", "--all"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(a.waitForFinished(10000) && b.waitForFinished(10000));
+        QCOMPARE(ps().size(), 0);
+    }
+
     void everyProcessOfTheSandboxIsInItsScope() {
         // fuse-overlayfs daemons are started by the setup process while the runner asks systemd
         // for the scope: they must still be born inside it (killed and counted with it).

@@ -684,6 +684,25 @@ private slots:
         QCOMPARE(info.source, std::string("mine"));
         QVERIFY(info.createdUnix > 0);
         QCOMPARE(layerNames(paths), std::vector<std::string>{"tools"});
+        // The home stays in the sandbox unless asked for: profiles stacking the layer must not
+        // read this sandbox's dotfiles.
+        mkfile(upper + "/usr/second", "2");
+        mkfile(upper + paths.home + "/.secret", "s");
+        auto noHome = commitLayer(paths, "mine", "nohome");
+        QVERIFY2(noHome, noHome ? "" : noHome.error().message().c_str());
+        QCOMPARE(noHome->homeLeftOut, paths.home);
+        QVERIFY(pathExists(paths.layerDir("nohome") + "/root/usr/second"));
+        QVERIFY(!pathExists(paths.layerDir("nohome") + "/root" + paths.home + "/.secret"));
+        QCOMPARE(lbtest::readFile(QString::fromStdString(upper + paths.home + "/.secret")),
+                 QByteArray("s"));
+        QVERIFY(!pathExists(upper + "/usr/second"));
+        CommitOptions withHome;
+        withHome.includeHome = true;
+        auto home = commitLayer(paths, "mine", "withhome", withHome);
+        QVERIFY2(home, home ? "" : home.error().message().c_str());
+        QCOMPARE(home->homeLeftOut, std::string());
+        QVERIFY(pathExists(paths.layerDir("withhome") + "/root" + paths.home + "/.secret"));
+        QVERIFY(!pathExists(upper + paths.home + "/.secret"));
         // A second commit under the same name is refused, and leaves the upper layer alone.
         mkfile(upper + "/usr/more", "m");
         auto dup = commitLayer(paths, "mine", "tools");

@@ -1748,6 +1748,12 @@ void TstProfile::cliNewAndShow() {
     QVERIFY2(r.out.contains("\n  resources    memory 4G, memory high 3G, tasks 4096\n"),
              qPrintable(r.out));
 
+    // Without --title the profile is titled by its name, not by the template's title.
+    r = home.layerbox({"profile", "new", "z", "--from", "default"});
+    QCOMPARE(r.exitCode, 0);
+    r = home.layerbox({"profile", "show", "z"});
+    QCOMPARE(r.out.split('\n').value(0), QString("z: z"));
+
     r = home.layerbox({"profile", "new", "x", "--from", "browser"});
     QCOMPARE(r.exitCode, 1);
     QCOMPARE(r.err, "layerbox: error: " + path + ": already exists\n");
