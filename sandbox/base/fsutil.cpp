@@ -27,20 +27,67 @@ void UniqueFd::reset(int fd) {
     fd_ = fd;
 }
 
-std::string quote(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] that is not a C1 control (U+0080-U+009F,
+// which some terminals obey like ESC), or 0.
+size_t printableUtf8(std::string_view s, size_t i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    if (len == 0 || i + len > s.size()) return 0;
+    for (size_t k = 1; k < len; ++k)
+        if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+    auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c == 0xC2 && c1 < 0xA0) return 0;   // C1 controls
+    if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
+    if (c == 0xED && c1 >= 0xA0) return 0;  // surrogates
+    if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
+    if (c == 0xF4 && c1 >= 0x90) return 0;  // above U+10FFFF
+    return len;
+}
+
+std::string escaped(std::string_view s, bool quoted, bool backslash = true) {
+    std::string out;
+    out.reserve(s.size() + (quoted ? 2 : 0));
+    if (quoted) out += '"';
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if ((backslash && c == '\\') || (quoted && c == '"')) {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else if (size_t len = c >= 0x80 ? printableUtf8(s, i) : 0; len > 0) {
+            out.append(s.substr(i, len));
+            i += len - 1;
+        } else {
             char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
             out += buf;
-            continue;
         }
-        out += c;
     }
-    out += '"';
+    if (quoted) out += '"';
     return out;
+}
+
+}  // namespace
+
+std::string quote(std::string_view s) {
+    return escaped(s, true);
+}
+
+std::string forTerminal(std::string_view s) {
+    return escaped(s, false);
+}
+
+std::string safeLine(std::string_view s) {
+    return escaped(s, false, false);
 }
 
 static Result<std::string> readAllFd(int fd, const std::string& what) {

@@ -29,8 +29,15 @@ private:
     int fd_ = -1;
 };
 
-// Quote a path or value for messages: "path".
+// Quote a path or value for messages: "path", escaped as forTerminal does (and \").
 std::string quote(std::string_view s);
+// A name (a path, a command, anything a sandboxed program may have chosen) made safe to print
+// on a terminal, as `ls` does: control characters (C0, DEL, C1) and invalid UTF-8 become
+// \n, \t, \r or \xNN, a backslash \\; printable UTF-8 stays. A newline cannot fake a second
+// line and no escape sequence reaches the terminal.
+std::string forTerminal(std::string_view s);
+// A message (already quoting its names) as one safe line: the same, but a backslash stays.
+std::string safeLine(std::string_view s);
 
 Result<std::string> readFile(const std::string& path);
 // Write all bytes, retrying on EINTR and short writes.

@@ -28,14 +28,14 @@ int fail(const Error& e, int status) {
 
 int fail(const std::string& message, int status) {
     std::fflush(stdout);
-    std::fprintf(stderr, "layerbox: error: %s\n", message.c_str());
+    std::fprintf(stderr, "layerbox: error: %s\n", safeLine(message).c_str());
     return status;
 }
 
 int usageError(const std::string& commandPath, const std::string& message) {
     std::fflush(stdout);
-    std::fprintf(stderr, "%s: %s (see '%s --help')\n", commandPath.c_str(), message.c_str(),
-                 commandPath.c_str());
+    std::fprintf(stderr, "%s: %s (see '%s --help')\n", commandPath.c_str(),
+                 safeLine(message).c_str(), commandPath.c_str());
     return kExitUsage;
 }
 

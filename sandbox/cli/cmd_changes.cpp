@@ -91,7 +91,7 @@ int diffCommand(const Args& args) {
         bool sized = c.type == "file" || c.type == "symlink";
         std::printf("%-9s %-8s %7s  %s  %s\n", changeKindName(c.kind), c.type.c_str(),
                     sized ? formatSize(c.size).c_str() : "-", localTime(c.mtime).c_str(),
-                    c.path.c_str());
+                    forTerminal(c.path).c_str());
     }
     if (changes->empty())
         std::fprintf(stderr, "layerbox: no changes in the sandbox of %s\n",
@@ -137,7 +137,7 @@ int recoverCommand(const Args& args) {
     auto items = planRecover(wanted, paths.home, to);
     Progress progress("recovering");
     auto report = applyRecover(joinPath(paths.sandboxDir(l->profile.name), "upper"), items,
-                               args.has("force"), &progress);
+                               args.has("force"), whiteoutRule(scanPlanFor(*l)), &progress);
     progress.finish();
     if (args.has("json")) {
         JsonWriter w;
@@ -156,11 +156,12 @@ int recoverCommand(const Args& args) {
         return 0;  // the report says what was skipped (the GUI asks about overwriting)
     }
     for (const auto& c : report.copied)
-        std::printf("recovered %s -> %s (%s)\n", c.from.c_str(), c.to.c_str(),
-                    formatSize(c.size).c_str());
+        std::printf("recovered %s -> %s (%s)\n", forTerminal(c.from).c_str(),
+                    forTerminal(c.to).c_str(), formatSize(c.size).c_str());
     std::fflush(stdout);
     for (const auto& s : report.skipped)
-        std::fprintf(stderr, "layerbox: skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
+        std::fprintf(stderr, "layerbox: skipped %s: %s\n", forTerminal(s.path).c_str(),
+                     safeLine(s.reason).c_str());
     return report.skipped.empty() ? 0 : 1;
 }
 
@@ -184,7 +185,7 @@ int discardCommand(const Args& args) {
         if (auto s = discardPath(plan, p); !s)
             rc = fail(s.error());
         else
-            std::printf("discarded %s\n", p.c_str());
+            std::printf("discarded %s\n", forTerminal(p).c_str());
     }
     return rc;
 }
@@ -243,7 +244,7 @@ int commitCommand(const Args& args) {
     if (!result) return fail(result.error());
     lock->reset();
     for (const auto& w : result->markers.warnings)
-        std::fprintf(stderr, "layerbox: warning: %s\n", w.c_str());
+        std::fprintf(stderr, "layerbox: warning: %s\n", safeLine(w).c_str());
     auto layers = layersWithOnTop(l->profile.filesystem.layers, layer);
     Status attached;
     if (!args.has("no-attach")) attached = attachLayer(l->store, l->profile, layer);

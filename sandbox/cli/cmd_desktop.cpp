@@ -52,7 +52,8 @@ int list(const Args& args) {
         return 0;
     }
     for (const auto& e : entries)
-        std::printf("%-18s %-32s %s\n", e.profile.c_str(), e.name.c_str(), e.path.c_str());
+        std::printf("%-18s %-32s %s\n", e.profile.c_str(), forTerminal(e.name).c_str(),
+                    forTerminal(e.path).c_str());
     return 0;
 }
 
@@ -79,7 +80,7 @@ int applications(const Args& args) {
         return 0;
     }
     for (const auto& a : apps)
-        std::printf("%-40s %s\n", a.id.c_str(), a.name.c_str());
+        std::printf("%-40s %s\n", forTerminal(a.id).c_str(), forTerminal(a.name).c_str());
     return 0;
 }
 

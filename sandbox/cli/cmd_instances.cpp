@@ -129,7 +129,7 @@ int ps(const Args& args) {
         std::string state = !r.cgroup.empty() && cgroupFrozen(r.cgroup) ? "paused" : "running";
         std::printf("%-9s %-14s %-8d %-8s %-9s %8s %8s %-5s %s\n", r.id.c_str(), r.profile.c_str(),
                     r.pid, state.c_str(), uptime(r.startedUnix).c_str(), cpu, mem.c_str(),
-                    r.network.c_str(), joinWords(r.command).c_str());
+                    r.network.c_str(), forTerminal(joinWords(r.command)).c_str());
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "base/jsonw.h"
 #include "base/paths.h"
 #include "base/progress.h"
+#include "base/safe_open.h"
 #include "base/units.h"
 #include "cli/commands.h"
 #include "layers/layers.h"
@@ -32,7 +33,8 @@ int layerList(const Args& args) {
     Progress progress("measuring layers");
     for (const auto& n : layerNames(paths)) {
         Row r{n, measureTree(joinPath(paths.layerDir(n), "root"), &progress), {}, users[n]};
-        if (auto text = readFile(joinPath(paths.layerDir(n), "info")))
+        if (auto text = readRegularFile(joinPath(paths.layerDir(n), "info"), kProfileMaxBytes,
+                                        "a layer's info", false))
             r.info = parseLayerInfo(*text);
         rows.push_back(std::move(r));
     }

@@ -6,6 +6,7 @@
 
 #include "base/fsutil.h"
 #include "base/jsonw.h"
+#include "base/safe_open.h"
 #include "cli/commands.h"
 #include "host/profile_admin.h"
 #include "network/host_networks.h"
@@ -66,7 +67,7 @@ int listProfiles(const Args& args) {
                                                   : "user";
         std::string desc = p ? (p->description.empty() ? p->title : p->description)
                              : "INVALID: " + p.error().message();
-        std::printf("%-18s %-22s %s\n", r.name.c_str(), source.c_str(), desc.c_str());
+        std::printf("%-18s %-22s %s\n", r.name.c_str(), source.c_str(), safeLine(desc).c_str());
     }
     return 0;
 }
@@ -93,10 +94,11 @@ int showProfile(const Args& args) {
     if (!pr) return fail(pr.error());
     const Profile& p = *pr;
     auto row = [](const char* label, const std::string& value) {
-        std::printf("  %-13s%s\n", label, value.empty() ? "-" : value.c_str());
+        std::printf("  %-13s%s\n", label, value.empty() ? "-" : safeLine(value).c_str());
     };
-    std::printf("%s%s: %s\n", p.name.c_str(), p.builtin ? " (built-in)" : "", p.title.c_str());
-    if (!p.description.empty()) std::printf("  %s\n", p.description.c_str());
+    std::printf("%s%s: %s\n", p.name.c_str(), p.builtin ? " (built-in)" : "",
+                forTerminal(p.title).c_str());
+    if (!p.description.empty()) std::printf("  %s\n", forTerminal(p.description).c_str());
     row("file", p.sourceFile);
     row("extends", p.extends);
     row("command", joinWords(p.command));
@@ -185,7 +187,7 @@ int validateProfiles(const Args& args) {
         }
         allOk = false;
         for (const auto& d : diags)
-            std::fprintf(stderr, "%s\n", d.text().c_str());
+            std::fprintf(stderr, "%s\n", safeLine(d.text()).c_str());
     }
     return allOk ? 0 : 1;
 }
@@ -301,7 +303,7 @@ int importProfileCommand(const Args& args) {
         // The name it would have had, for the caller's "replace it?" question.
         std::string name = as;
         if (name.empty() && r.error().code() == EEXIST)
-            if (auto text = readFile(args.positional[0]))
+            if (auto text = readRegularFile(args.positional[0], kProfileMaxBytes, "a profile"))
                 name = importName(baseName(args.positional[0]), *text);
         return failName(args, r.error(), name);
     }

@@ -7,6 +7,7 @@
 
 #include "base/fsutil.h"
 #include "base/paths.h"
+#include "base/safe_open.h"
 #include "desktop/audio.h"
 #include "desktop/dbusproxy.h"
 #include "desktop/display.h"
@@ -52,24 +53,6 @@ DesktopPlan planDesktop(const Profile& profile, const DesktopHost& host,
     return out;
 }
 
-namespace {
-
-std::string findProgram(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    for (const auto& dir : split(path ? path : "", ':')) {
-        if (dir.empty() || dir[0] != '/') continue;
-        std::string full = joinPath(dir, name);
-        if (::access(full.c_str(), X_OK) == 0) return full;
-    }
-    for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-        std::string full = joinPath(dir, name);
-        if (::access(full.c_str(), X_OK) == 0) return full;
-    }
-    return {};
-}
-
-}  // namespace
-
 DesktopHost probeDesktopHost(const Profile& profile, const Paths& paths) {
     const DesktopConfig& d = profile.desktop;
     DesktopHost h;
@@ -88,7 +71,7 @@ DesktopHost probeDesktopHost(const Profile& profile, const Paths& paths) {
             if (auto bytes = readFile(file)) h.xauthority = std::move(*bytes);
     }
     if (d.dbus.sessionWanted() || d.dbus.systemWanted())
-        h.dbusProxy = findProgram("xdg-dbus-proxy");
+        h.dbusProxy = findExecutable("xdg-dbus-proxy");
 
     // Which of the paths the plans may use exist (lstat: a socket, a file or a directory).
     std::vector<std::string> candidates = {"/dev/dri",

@@ -8,6 +8,7 @@
 
 #include "base/fsutil.h"
 #include "base/paths.h"
+#include "base/safe_open.h"
 #include "host/menu_entries.h"
 #include "layers/changes.h"
 #include "profile/profile.h"
@@ -57,7 +58,7 @@ Result<bool> sandboxDirExists(const std::string& dir) {
 
 Result<ImportOutcome> importProfileFile(const ProfileStore& store, const std::string& file,
                                         const std::string& as, bool replace) {
-    LB_ASSIGN(std::string text, readFile(file));
+    LB_ASSIGN(std::string text, readRegularFile(file, kProfileMaxBytes, "a profile"));
     const std::string base = baseName(file);
     if (auto diags = validateProfileText(text, base); !diags.empty())
         return Error(diags.front().text(), EINVAL);

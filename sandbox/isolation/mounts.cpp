@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include "base/fsutil.h"
 #include "base/hostinfo.h"
 #include "base/paths.h"
+#include "base/safe_open.h"
 #include "base/syscalls.h"
 #include "isolation/caps.h"
 #include "isolation/file_grants.h"
@@ -284,16 +286,22 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
                          normalizePath(expandHome(b.sandbox, home)), !b.rw);
         o.createSource = b.create;
         o.optional = b.optional;
+        o.checkSource = true;
         ops.push_back(o);
     }
     ops.insert(ops.end(), grants.begin(), grants.end());
     for (const auto& h : profile.filesystem.hide)
         ops.push_back(op(MountKind::Hide, normalizePath(expandHome(h, home))));
-    // When the real home shows through (overlay home, or a bind of a folder holding them), the
-    // data of every sandbox and committed layer would too: a sandbox must not read another's.
-    ops.push_back(op(MountKind::Hide, storage.dataRoot.empty()
-                                          ? joinPath(host.home, ".local/share/layerbox")
-                                          : storage.dataRoot));
+    // When the real home shows through (overlay home, or a bind of the home at its place),
+    // Layerbox's folders would too: a sandbox must not read another's data, nor plant a profile
+    // or a cache entry for later launches. (A bind elsewhere that holds one hides it itself.)
+    std::vector<std::string> own = storage.ownDirs;
+    if (own.empty())
+        for (const char* d : {".local/share/layerbox", ".config/layerbox", ".cache/layerbox",
+                              ".local/state/layerbox"})
+            own.push_back(joinPath(host.home, d));
+    for (const auto& d : own)
+        ops.push_back(op(MountKind::Hide, d));
     // The sandbox's own host name, hosts and name servers, over the host's files (a bind, so
     // they are not changes of the sandbox's layer).
     for (auto& [path, content] : planNetworkFiles(profile.network)) {
@@ -329,63 +337,28 @@ std::string fdPath(int fd) {
     return "/proc/self/fd/" + std::to_string(fd);
 }
 
-enum class Create { No, Dir, File };
-
 // Open `path` inside the tree rooted at `rootfd`, never leaving it: ".." and symlinks (even
 // absolute ones planted by the sandboxed program in its persistent layer) resolve as if
-// `rootfd` were "/". Missing components are created when asked.
+// `rootfd` were "/". Missing components are created one at a time (base/safe_open.h).
 Result<UniqueFd> openInRoot(int rootfd, const std::string& path, Create create, unsigned mode) {
-    std::string relPath = path.size() > 1 ? path.substr(1) : std::string(".");
-    const uint64_t res = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    int fd = sys::openat2(rootfd, relPath.c_str(), O_PATH | O_CLOEXEC, res);
-    if (fd >= 0) return UniqueFd(fd);
-    if (errno != ENOENT || create == Create::No) return Error::fromErrno("open " + quote(path));
-    // Create missing components one at a time, each resolved inside the root again.
-    auto parts = split(relPath, '/');
-    std::string prefix;
-    UniqueFd cur(::dup(rootfd));
-    for (size_t i = 0; i < parts.size(); ++i) {
-        if (parts[i].empty()) continue;
-        std::string next = prefix.empty() ? parts[i] : prefix + "/" + parts[i];
-        int nfd = sys::openat2(rootfd, next.c_str(), O_PATH | O_CLOEXEC, res);
-        if (nfd < 0 && errno == ENOENT) {
-            bool last = i + 1 == parts.size();
-            if (last && create == Create::File) {
-                int f = ::openat(cur.get(), parts[i].c_str(),
-                                 O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
-                if (f < 0 && errno != EEXIST)
-                    return Error::fromErrno("create " + quote("/" + next));
-                if (f >= 0) ::close(f);
-            } else if (::mkdirat(cur.get(), parts[i].c_str(), last ? mode : 0755) != 0 &&
-                       errno != EEXIST) {
-                return Error::fromErrno("mkdir " + quote("/" + next));
-            }
-            nfd = sys::openat2(rootfd, next.c_str(), O_PATH | O_CLOEXEC, res);
-        }
-        if (nfd < 0) return Error::fromErrno("open " + quote("/" + next));
-        cur.reset(nfd);
-        prefix = next;
-    }
-    return cur;
+    return openBeneath(rootfd, path,
+                       {.create = create, .resolve = Resolve::InRoot, .flags = 0, .mode = mode});
 }
 
-// Open a path below `dirfd` refusing every symlink (paths in the sandbox's storage: a link
-// planted there by the program must never redirect a mount to a host path, as in Flatpak's
-// CVE-2024-42472).
-Result<UniqueFd> openBeneath(int dirfd, const std::string& relPath, bool createDirs) {
-    const uint64_t res = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    if (createDirs) {
-        std::string prefix;
-        for (const auto& part : split(relPath, '/')) {
-            if (part.empty()) continue;
-            prefix = prefix.empty() ? part : prefix + "/" + part;
-            if (::mkdirat(dirfd, prefix.c_str(), 0755) != 0 && errno != EEXIST)
-                return Error::fromErrno("mkdir " + quote(prefix));
-        }
-    }
-    int fd = sys::openat2(dirfd, relPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, res);
-    if (fd < 0) return Error::fromErrno("open " + quote(relPath) + " in the sandbox storage");
-    return UniqueFd(fd);
+// A directory of the sandbox's storage, made when missing, refusing every symlink: a link
+// planted there by the program must never redirect a mount to a host path (Flatpak's
+// CVE-2024-42472). One component at a time: mkdirat("a/b/c") would follow a link in "a/b".
+Result<UniqueFd> openStorageDir(int storagefd, const std::string& relPath) {
+    return openBeneath(storagefd, relPath,
+                       {.create = Create::Dirs, .flags = O_PATH | O_DIRECTORY, .mode = 0755});
+}
+
+// The path an open descriptor really is (links resolved), as the kernel knows it.
+Result<std::string> realPathOf(int fd, const std::string& what) {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink(fdPath(fd).c_str(), buf, sizeof buf - 1);
+    if (n <= 0) return Error::fromErrno("readlink(" + quote(what) + ")");
+    return std::string(buf, static_cast<size_t>(n));
 }
 
 Status doMount(const std::string& src, int targetFd, const std::string& target, const char* type,
@@ -470,11 +443,9 @@ struct Applier {
             if (base < 0) return Error::fromErrno("open layer " + quote(layer));
             UniqueFd b(base);
             std::string relPart = l.substr(layer.size() + 1);
-            int fd = sys::openat2(b.get(), relPart.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
-                                  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-            if (fd < 0)
-                return Error::fromErrno("open " + quote(relPart) + " in layer " + quote(layer));
-            return UniqueFd(fd);
+            auto fd = openBeneath(b.get(), relPart, {.flags = O_PATH | O_DIRECTORY});
+            if (!fd) return std::move(fd).error().wrap("layer " + quote(layer));
+            return fd;
         }
         int fd = ::open(l.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) return Error::fromErrno("open lower layer " + quote(l));
@@ -500,14 +471,14 @@ struct Applier {
         }
         if (lowerFds.empty()) {
             // Nothing below (a home with no layer part): the upper directory alone.
-            LB_ASSIGN(UniqueFd up, openBeneath(storageRoot.get(), o.overlay.upper, true));
-            LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+            LB_ASSIGN(UniqueFd up, openStorageDir(storageRoot.get(), o.overlay.upper));
+            LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dirs, 0755));
             LB_TRY(doMount(fdPath(up.get()), tgt.get(), o.target, nullptr, MS_BIND | MS_REC, {}));
             return setMountAttrs(abs(o.target), o.target, false, true, false);
         }
-        LB_ASSIGN(UniqueFd up, openBeneath(storageRoot.get(), o.overlay.upper, true));
-        LB_ASSIGN(UniqueFd work, openBeneath(storageRoot.get(), o.overlay.work, true));
-        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+        LB_ASSIGN(UniqueFd up, openStorageDir(storageRoot.get(), o.overlay.upper));
+        LB_ASSIGN(UniqueFd work, openStorageDir(storageRoot.get(), o.overlay.work));
+        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dirs, 0755));
         std::string opts = "lowerdir=" + lowers + ",upperdir=" + fdPath(up.get()) +
                            ",workdir=" + fdPath(work.get());
         if (o.overlay.driver == Driver::Native) {
@@ -613,8 +584,9 @@ struct Applier {
         }
         UniqueFd src;
         bool isDir = true;
+        std::string real;  // the opened source's path, links resolved (checkSource)
         if (o.fromStorage) {
-            LB_ASSIGN(src, openBeneath(storageRoot.get(), o.source, true));
+            LB_ASSIGN(src, openStorageDir(storageRoot.get(), o.source));
         } else {
             int fd = ::open(o.source.c_str(), O_PATH | O_CLOEXEC);
             if (fd < 0 && errno == ENOENT && o.createSource) {
@@ -629,12 +601,19 @@ struct Applier {
             struct stat st;
             if (::fstat(src.get(), &st) != 0) return Error::fromErrno("stat " + quote(o.source));
             isDir = S_ISDIR(st.st_mode);
+            if (o.checkSource) {
+                // Security: what was opened, not what the profile said when it was read: a link
+                // changed since (or a directory renamed) must not reach the user manager.
+                LB_ASSIGN(real, realPathOf(src.get(), o.source));
+                if (auto why = ctx.bindPolicy.refusal(real); !why.empty())
+                    return Error("bind source " + quote(o.source) + " refused: " + why, EPERM);
+            }
         }
         // The target's last component must not be a symlink: a program could have planted one
         // in its persistent layer to have a later launch mount the host folder elsewhere.
         {
             LB_ASSIGN(UniqueFd parent,
-                      openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
+                      openInRoot(root.get(), dirName(o.target), Create::Dirs, 0755));
             struct stat st;
             if (::fstatat(parent.get(), baseName(o.target).c_str(), &st, AT_SYMLINK_NOFOLLOW) ==
                     0 &&
@@ -643,11 +622,17 @@ struct Applier {
                                  " is a symbolic link inside the sandbox; refusing to follow it",
                              ELOOP);
         }
-        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, isDir ? Create::Dir : Create::File,
-                                           isDir ? 0755 : 0644));
+        LB_ASSIGN(UniqueFd tgt,
+                  openInRoot(root.get(), o.target, isDir ? Create::Dirs : Create::File,
+                             isDir ? 0755 : 0644));
         LB_TRY(doMount(fdPath(src.get()), tgt.get(), o.target, nullptr, MS_BIND | MS_REC, {}));
         // Every bind is nosuid, and nodev unless it is a device.
-        return setMountAttrs(abs(o.target), o.target, o.readOnly, !o.device, true);
+        LB_TRY(setMountAttrs(abs(o.target), o.target, o.readOnly, !o.device, true));
+        // Layerbox's folders inside the bound folder (the home bound elsewhere) are hidden.
+        if (o.checkSource)
+            for (const auto& h : ctx.bindPolicy.hiddenBelow(real, o.target))
+                LB_TRY(hide(op(MountKind::Hide, h)));
+        return Ok();
     }
 
     Status hide(const MountOp& o) {
@@ -701,19 +686,19 @@ struct Applier {
                 return Ok();
             }
             case MountKind::Tmpfs: {
-                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dirs, 0755));
                 char data[32];
                 std::snprintf(data, sizeof data, "mode=%04o", o.mode);
                 return doMount("tmpfs", tgt.get(), o.target, "tmpfs", MS_NOSUID | MS_NODEV, data);
             }
             case MountKind::Dir: {
-                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, o.mode));
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dirs, o.mode));
                 (void)tgt;
                 return Ok();
             }
             case MountKind::Symlink: {
                 LB_ASSIGN(UniqueFd parent,
-                          openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
+                          openInRoot(root.get(), dirName(o.target), Create::Dirs, 0755));
                 if (::symlinkat(o.content.c_str(), parent.get(), baseName(o.target).c_str()) != 0 &&
                     errno != EEXIST)
                     return Error::fromErrno("symlink " + quote(o.target));
@@ -721,7 +706,7 @@ struct Applier {
             }
             case MountKind::File: {
                 LB_ASSIGN(UniqueFd parent,
-                          openInRoot(root.get(), dirName(o.target), Create::Dir, 0755));
+                          openInRoot(root.get(), dirName(o.target), Create::Dirs, 0755));
                 int fd = ::openat(parent.get(), baseName(o.target).c_str(),
                                   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, o.mode);
                 if (fd < 0) return Error::fromErrno("create " + quote(o.target));
@@ -733,12 +718,12 @@ struct Applier {
             case MountKind::Overlay:
                 return overlay(o);
             case MountKind::Devpts: {
-                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dirs, 0755));
                 return doMount("devpts", tgt.get(), o.target, "devpts", MS_NOSUID | MS_NOEXEC,
                                "newinstance,ptmxmode=0666,mode=620");
             }
             case MountKind::Mqueue: {
-                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dirs, 0755));
                 auto s = doMount("mqueue", tgt.get(), o.target, "mqueue",
                                  MS_NOSUID | MS_NODEV | MS_NOEXEC, {});
                 return o.optional ? Ok() : s;
@@ -748,7 +733,7 @@ struct Applier {
             case MountKind::GeneratedFile:
                 return generated(o);
             case MountKind::Sysfs: {
-                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dir, 0755));
+                LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dirs, 0755));
                 auto s = doMount("sysfs", tgt.get(), o.target, "sysfs",
                                  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, {});
                 if (s) return Ok();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "profile/host_binds.h"
 #include "profile/profile.h"
 
 namespace lb {
@@ -61,6 +62,7 @@ struct MountOp {
     bool fromStorage = false;   // source is relative to the storage root, opened without symlinks
     bool grant = false;  // one host file given to the sandbox (file_grants.h): no link followed
     uint64_t dev = 0, ino = 0;  // grant: the file that was checked
+    bool checkSource = false;   // a profile's bind or --bind: MountContext::bindPolicy applies
     OverlaySpec overlay;
     int phase() const;  // 1: setup process; 2: PID 1 (needs the PID namespace)
     std::string describe() const;
@@ -71,7 +73,9 @@ struct StorageLayout {
     bool ephemeral = false;              // upper layer on a tmpfs, gone at exit
     std::vector<std::string> layerDirs;  // committed layers (their root/), top first
     Driver driver = Driver::Native;      // resolved: Native or Fuse
-    std::string dataRoot;                // $XDG_DATA_HOME/layerbox, hidden from inside
+    // Layerbox's folders on the host (data, config, cache, state, runtime), hidden from inside
+    // (default: those under the home).
+    std::vector<std::string> ownDirs;
 };
 
 struct MountPlan {
@@ -97,6 +101,7 @@ struct MountContext {
     std::string stagingDir;     // where the new root and the ephemeral storage are assembled
     std::string fuseOverlayfs;  // absolute path of the fuse-overlayfs binary
     bool verbose = false;
+    HostBindPolicy bindPolicy;  // what a checkSource bind may show (checked on the opened source)
     std::string newRoot() const { return stagingDir + "/root"; }
     std::string storageRoot(const StorageLayout& s) const {
         return s.ephemeral ? stagingDir + "/storage" : s.dataDir;

@@ -30,12 +30,14 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <vector>
 
+#include "base/safe_open.h"
 #include "desktop/dbusproxy.h"
 #include "isolation/environment.h"
 #include "launch/channel.h"
@@ -49,6 +51,8 @@
 #include "layers/storage.h"
 #include "network/network.h"
 #include "network/slirp.h"
+#include "profile/host_binds.h"
+#include "profile/profile_schema.h"
 #include "profile/profile_store.h"
 #include "resources/cgroup.h"
 
@@ -74,19 +78,6 @@ std::string randomId() {
     char out[9];
     std::snprintf(out, sizeof out, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
     return out;
-}
-
-std::string findInPath(const std::string& prog) {
-    const char* path = std::getenv("PATH");
-    for (const auto& dir : split(path ? path : "/usr/local/bin:/usr/bin:/bin", ':')) {
-        std::string full = joinPath(dir.empty() ? "." : dir, prog);
-        if (::access(full.c_str(), X_OK) == 0) return full;
-    }
-    for (const char* dir : {"/usr/bin", "/bin", "/usr/local/bin"}) {
-        std::string full = joinPath(dir, prog);
-        if (::access(full.c_str(), X_OK) == 0) return full;
-    }
-    return {};
 }
 
 // The files given to the sandbox: those asked for (--file), the program itself when it is a host
@@ -176,8 +167,21 @@ Result<Prepared> prepare(const RunOptions& o) {
     if (o.ephemeral) p.filesystem.ephemeral = *o.ephemeral;
     if (o.driver) p.filesystem.driver = *o.driver;
     if (o.network) p.network.mode = *o.network;
-    for (const auto& b : o.extraBinds)
+    for (const auto& b : o.extraBinds) {
+        // The same paths as a profile may name (not into /proc, /sys, /dev: the sandbox's own).
+        for (const auto& [path, sandbox] : {std::pair{b.host, false}, {b.sandbox, true}})
+            if (auto why = schema::checkPath(path, sandbox); !why.empty())
+                return Error("--" + std::string(b.rw ? "bind " : "ro-bind ") + b.host + ":" +
+                                 b.sandbox + ": " + quote(path) + " " + why,
+                             EINVAL);
+        // Security: the same rule as a profile's binds (host_binds.h); checked again on the
+        // opened path by the setup process.
+        if (auto why = checkBindSource(b.host, plan.paths); !why.empty())
+            return Error(
+                "--" + std::string(b.rw ? "bind " : "ro-bind ") + b.host + ": refused: " + why,
+                EPERM);
         p.filesystem.binds.push_back(b);
+    }
     plan.argv = o.command.empty() ? p.command : o.command;
     if (plan.argv.empty())
         return Error("profile " + quote(p.name) + " has no command; give one after --", EINVAL);
@@ -230,7 +234,20 @@ Result<Prepared> prepare(const RunOptions& o) {
     if (plan.verbose && p.filesystem.driver == Driver::Auto && driver == Driver::Fuse)
         std::fprintf(stderr, "layerbox: using fuse-overlayfs: %s\n", why.c_str());
     plan.storage.driver = driver;
-    plan.storage.dataRoot = plan.paths.dataDir();
+    // Layerbox's folders exist before the first program can run, so that they are hidden even
+    // when it is given the home read-write (a folder created later would not be).
+    plan.mountContext.bindPolicy = HostBindPolicy::forUser(plan.paths);
+    for (const std::string& base :
+         {plan.paths.dataHome, plan.paths.configHome, plan.paths.cacheHome, plan.paths.stateHome}) {
+        std::string d = joinPath(base, "layerbox");
+        LB_TRY_CTX(makeDirs(d, 0700), "creating Layerbox's folders");
+        plan.storage.ownDirs.push_back(d);
+    }
+    plan.storage.ownDirs.push_back(plan.paths.runtimeStateDir());
+    for (const auto& d : plan.mountContext.bindPolicy.layerboxDirs)
+        if (std::find(plan.storage.ownDirs.begin(), plan.storage.ownDirs.end(), d) ==
+            plan.storage.ownDirs.end())
+            plan.storage.ownDirs.push_back(d);
     plan.storage.ephemeral = p.filesystem.ephemeral;
     if (!plan.storage.ephemeral) {
         LB_ASSIGN(plan.storage.dataDir, prepareSandboxDir(plan.paths, p.name));
@@ -289,7 +306,7 @@ Result<Prepared> prepare(const RunOptions& o) {
     LB_TRY_CTX(makeDirs(plan.mountContext.stagingDir, 0700), "creating the runtime directory");
     plan.mountContext.verbose = o.verbose;
     if (plan.mounts.usesFuse) {
-        plan.mountContext.fuseOverlayfs = findInPath("fuse-overlayfs");
+        plan.mountContext.fuseOverlayfs = findExecutable("fuse-overlayfs");
         if (plan.mountContext.fuseOverlayfs.empty())
             return Error(
                 "fuse-overlayfs is not installed and kernel overlayfs is not usable here "

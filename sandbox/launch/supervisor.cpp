@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/fsutil.h"
 #include "launch/instances.h"
 #include "launch/launch_plan.h"
 #include "launch/recoverable.h"
@@ -34,7 +35,7 @@ Supervisor::~Supervisor() {
 }
 
 void Supervisor::warn(const std::string& text) {
-    std::fprintf(stderr, "layerbox: warning: %s\n", text.c_str());
+    std::fprintf(stderr, "layerbox: warning: %s\n", safeLine(text).c_str());
     events_.warning(text);
 }
 
@@ -281,7 +282,7 @@ void Supervisor::helperLost(const char* name, const char* event, const std::stri
     const char* what = std::string_view(event) == "network-lost" ? "network" : "D-Bus";
     std::string msg = std::string(name) + " " + ExitStatus::fromWait(status).describe() +
                       "; the sandbox has no " + what + " now (log: " + log + ")";
-    std::fprintf(stderr, "layerbox: warning: %s\n", msg.c_str());
+    std::fprintf(stderr, "layerbox: warning: %s\n", safeLine(msg).c_str());
     events_.helperLost(event, plan_.instance, msg, log);
 }
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <future>
 #include <iterator>
@@ -22,7 +23,7 @@
 
 #include "base/hostinfo.h"
 #include "base/paths.h"
-#include "base/syscalls.h"
+#include "base/safe_open.h"
 #include "desktop/theme.h"
 #include "isolation/mounts.h"
 #include "layers/storage.h"
@@ -53,6 +54,30 @@ bool isPathWithin(const std::string& path, const std::string& dir) {
 // ---------------------------------------------------------------------------------------------
 // Plan (pure)
 
+bool WhiteoutRule::deviceAt(const std::string& path) const {
+    for (const auto& r : plainRoots)
+        if (isPathWithin(path, r)) return false;
+    return true;
+}
+
+bool WhiteoutRule::markersIn(const std::string& dir) const {
+    return markerFiles && deviceAt(dir.empty() ? "/" : dir);
+}
+
+WhiteoutRule whiteoutRule(const ScanPlan& plan) {
+    WhiteoutRule w;
+    for (const auto& r : plan.roots)
+        if (r.plain) w.plainRoots.push_back(r.path);
+    w.markerFiles = plan.markerFiles;
+    return w;
+}
+
+bool kernelNeedsMarkerFiles(const std::string& kernelRelease) {
+    unsigned major = 0, minor = 0;
+    if (std::sscanf(kernelRelease.c_str(), "%u.%u", &major, &minor) != 2) return false;
+    return major < 5 || (major == 5 && minor < 8);
+}
+
 ScanPlan planScan(const Profile& profile, const HostInfo& host, const Paths& paths) {
     ScanPlan plan;
     plan.upper = joinPath(paths.sandboxDir(profile.name), "upper");
@@ -73,6 +98,9 @@ ScanPlan planScan(const Profile& profile, const HostInfo& host, const Paths& pat
     // The home: the real one is below it only in "overlay" mode.
     OverlayRoot home{host.home, layerParts(host.home)};
     if (profile.filesystem.home == HomeMode::Overlay) home.lowers.push_back({host.home, {}});
+    // As planMounts does: a private home without layers is the upper directory itself.
+    home.plain = profile.filesystem.home == HomeMode::Private && profile.filesystem.layers.empty();
+    plan.markerFiles = kernelNeedsMarkerFiles(host.kernelRelease);
     plan.roots.push_back(std::move(home));
     // Mount points: what the launch mounts inside an overlaid directory (binds, generated
     // files such as /etc/hosts, tmpfs like /var/tmp) is created there when missing.
@@ -206,9 +234,8 @@ std::vector<UniqueFd> openRootLowers(const OverlayRoot& root) {
         }
         UniqueFd base(::open(l.beneath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!base.valid()) continue;
-        int fd = sys::openat2(base.get(), l.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                              RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-        if (fd >= 0) out.emplace_back(fd);
+        if (auto fd = openBeneath(base.get(), l.path, {.flags = O_RDONLY | O_DIRECTORY}))
+            out.push_back(std::move(*fd));
     }
     return out;
 }
@@ -250,6 +277,8 @@ public:
             return Error::fromErrno("fdopendir(" + quote(inUpper(dirPath)) + ")");
         }
         std::vector<Entry> entries;
+        // Security: only what the overlay can have written is a whiteout (changes.h).
+        const bool markers = whiteouts_.markersIn(dirPath);
         errno = 0;
         while (auto* e = ::readdir(d)) {
             const char* n = e->d_name;
@@ -257,7 +286,8 @@ public:
             Entry en;
             en.name = n;
             // Markers are regular files (d_type tells without a stat on most file systems).
-            if (startsWith(en.name, ".wh.") && (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)) {
+            if (markers && startsWith(en.name, ".wh.") &&
+                (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)) {
                 // ".wh..wh..opq" marks this directory opaque (checked by the caller);
                 // other ".wh..wh." names are aufs bookkeeping.
                 if (startsWith(en.name, ".wh..wh.")) continue;
@@ -377,7 +407,7 @@ private:
             Entry plain{e.name, e.name, false};
             return entry(dirfd, dirPath, lowers, plain, parts);
         }
-        if (e.marker || isWhiteout(st)) {
+        if (e.marker || (isWhiteout(st) && whiteouts_.deviceAt(path))) {
             // A deletion is a change only where a lower layer shows something.
             if (wanted(path) && findInLowers(lowers, e.logical.c_str()).index >= 0)
                 emit(out, path, ChangeKind::Deleted, st);
@@ -454,6 +484,7 @@ private:
     std::atomic<unsigned> busy_{0};
     std::unordered_map<std::string, const OverlayRoot*> rootByPath_;
     std::unordered_set<std::string> scaffold_;  // roots and their parents
+    const WhiteoutRule whiteouts_ = whiteoutRule(plan_);
     std::unordered_set<std::string> mountPoints_;
     std::unordered_set<std::string> mountish_;  // mount points and their parents
 };
@@ -489,7 +520,6 @@ Result<UniqueFd> lockStoppedSandbox(const std::string& sandboxDir, const std::st
 
 Status discardPath(const ScanPlan& plan, const std::string& rawPath) {
     const std::string path = normalizePath(rawPath);
-    const uint64_t res = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
     UniqueFd upper(::open(plan.upper.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     auto noChange = [&] { return Error("no change at " + quote(path), ENOENT); };
     if (!upper.valid()) {
@@ -503,18 +533,23 @@ Status discardPath(const ScanPlan& plan, const std::string& rawPath) {
     // directory (or a parent of one), which must stay.
     const std::string dir = scaffolding ? path : dirName(path);
     const std::string rel = dir == "/" ? "." : dir.substr(1);
-    int fd = sys::openat2(upper.get(), rel.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, res);
-    if (fd < 0) {
+    auto opened = openBeneath(upper.get(), rel, {.flags = O_RDONLY | O_DIRECTORY});
+    if (!opened) {
         // Not in the upper layer, or below something that is not a directory there.
-        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return noChange();
-        return Error::fromErrno("openat2(" + quote(joinPath(plan.upper, rel)) + ")");
+        int code = opened.error().code();
+        if (code == ENOENT || code == ENOTDIR || code == ELOOP) return noChange();
+        return std::move(opened).error().wrap(quote(plan.upper));
     }
-    UniqueFd parent(fd);
+    UniqueFd parent = std::move(*opened);
     std::vector<std::string> names;
     if (scaffolding) {
         LB_ASSIGN(names, listDirAt(parent.get(), joinPath(plan.upper, rel)));
     } else {
-        for (std::string n : {baseName(path), ".wh." + baseName(path)}) {
+        std::vector<std::string> candidates{baseName(path)};
+        // A ".wh." file beside it is its whiteout only where the overlay can have written one.
+        if (whiteoutRule(plan).markersIn(dirName(path)))
+            candidates.push_back(".wh." + baseName(path));
+        for (const std::string& n : candidates) {
             struct stat st;
             if (::fstatat(parent.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
                 names.push_back(n);

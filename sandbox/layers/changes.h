@@ -7,7 +7,9 @@
 //
 // It reads every format the two drivers write:
 //   deleted    a character device 0:0 (kernel overlayfs and fuse-overlayfs), or a ".wh.NAME"
-//              file (fuse-overlayfs when it cannot create devices)
+//              file (fuse-overlayfs when it cannot create devices, kernels before 5.8); only
+//              inside an overlay: in a plain upper directory (a private home without layers)
+//              the program made them, and they are listed as files
 //   replaced   a directory marked opaque: xattr user.overlay.opaque=y (kernel, userxattr),
 //              user.fuseoverlayfs.opaque, trusted.overlay.opaque, or a ".wh..wh..opq" file in it
 //   added      a path no lower layer has
@@ -53,6 +55,10 @@ struct LowerDir {
 struct OverlayRoot {
     std::string path;              // sandbox path: "/usr", the home
     std::vector<LowerDir> lowers;  // top first
+    // Not an overlay: the upper directory bound as it is (a private home without layers). No
+    // overlay wrote anything there, so nothing in it is a whiteout: a 0:0 device or a
+    // ".wh.NAME" file the program made is listed as what it is.
+    bool plain = false;
 };
 
 struct ScanPlan {
@@ -65,7 +71,26 @@ struct ScanPlan {
     // not changes.
     std::vector<std::string> mountPoints;
     std::string only;  // report only this path and what is below it; empty: everything
+    // ".wh.NAME" files are whiteouts: only where fuse-overlayfs may have written them (kernels
+    // before 5.8 refuse it an unprivileged 0:0 device). Elsewhere the program made them, and
+    // they are listed as files.
+    bool markerFiles = false;
 };
+
+// Which entries of an upper layer are whiteouts: only what the overlay can have written.
+struct WhiteoutRule {
+    std::vector<std::string> plainRoots;  // sandbox paths of plain upper directories
+    bool markerFiles = false;             // ".wh.NAME" files are whiteouts (ScanPlan)
+    // A 0:0 character device at sandbox path `path` is a whiteout.
+    bool deviceAt(const std::string& path) const;
+    // ".wh.NAME" files in the directory at sandbox path `dir` are whiteouts.
+    bool markersIn(const std::string& dir) const;
+};
+WhiteoutRule whiteoutRule(const ScanPlan& plan);
+
+// Whether fuse-overlayfs may write ".wh.NAME" whiteout files on this kernel ("6.1.0-18"):
+// before 5.8, which refuses unprivileged 0:0 devices.
+bool kernelNeedsMarkerFiles(const std::string& kernelRelease);
 
 // Pure: the overlays of a profile's sandbox (system directories over the host's, the home over
 // the real one when its mode is "overlay", committed layers under both) and its mount points

@@ -16,6 +16,7 @@
 #include "base/fsutil.h"
 #include "base/paths.h"
 #include "base/progress.h"
+#include "base/safe_open.h"
 #include "base/units.h"
 #include "layers/recover.h"
 #include "profile/profile.h"
@@ -406,7 +407,7 @@ Status attachLayer(const ProfileStore& store, const Profile& profile, const std:
         // shipped), with the layers list.
         text = newProfileText(profile.name, profile.name);
     } else {
-        LB_ASSIGN(text, readFile(ref.path));
+        LB_ASSIGN(text, readRegularFile(ref.path, kProfileMaxBytes, "a profile"));
         tag = contentTag(text);
     }
     LB_ASSIGN(std::string updated, profileTextWithLayers(text, layers));
@@ -422,7 +423,7 @@ std::map<std::string, std::vector<std::string>> layerUsers(const ProfileStore& s
         std::vector<std::string> layers;
         if (auto p = loadProfile(store, ref.name)) {
             layers = p->filesystem.layers;
-        } else if (auto text = readFile(ref.path)) {
+        } else if (auto text = readRegularFile(ref.path, kProfileMaxBytes, "a profile")) {
             // An invalid profile still counts: it names the layer and may be fixed later.
             layers = layersOfText(*text);
         }

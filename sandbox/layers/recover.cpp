@@ -14,6 +14,7 @@
 
 #include "base/fsutil.h"
 #include "base/progress.h"
+#include "base/safe_open.h"
 #include "base/syscalls.h"
 #include "layers/changes.h"
 
@@ -52,8 +53,8 @@ bool isWhiteout(const struct stat& st) {
 }
 
 // Why a non-regular, non-directory entry is not copied.
-std::string notCopied(const struct stat& st) {
-    if (isWhiteout(st)) return "deleted in the sandbox";
+std::string notCopied(const struct stat& st, bool whiteout) {
+    if (whiteout) return "deleted in the sandbox";
     if (S_ISLNK(st.st_mode)) return "a symbolic link (not recreated on the host)";
     if (S_ISFIFO(st.st_mode)) return "a fifo (not copied)";
     if (S_ISSOCK(st.st_mode)) return "a socket (not copied)";
@@ -106,8 +107,13 @@ namespace {
 
 class Copier {
 public:
-    Copier(bool force, RecoverReport& report, Progress* progress)
-        : force_(force), report_(report), progress_(progress) {}
+    Copier(bool force, const WhiteoutRule& whiteouts, RecoverReport& report, Progress* progress)
+        : force_(force), whiteouts_(whiteouts), report_(report), progress_(progress) {}
+
+    // Why the non-regular, non-directory entry at sandbox path `path` is not copied.
+    std::string notCopiedAt(const struct stat& st, const std::string& path) const {
+        return notCopied(st, isWhiteout(st) && whiteouts_.deviceAt(path));
+    }
 
     void skip(const std::string& path, const std::string& reason) {
         report_.skipped.push_back({path, reason});
@@ -123,7 +129,7 @@ public:
             if (auto s = dir(srcDir, name, st, dstDir, dstName, from, to); !s)
                 skip(from, s.error().message());
         } else {
-            skip(from, notCopied(st));
+            skip(from, notCopiedAt(st, from));
         }
     }
 
@@ -133,7 +139,8 @@ public:
         for (const auto& n : names) {
             // Opaque markers and the drivers' bookkeeping (fuse-overlayfs also leaves a 0:0
             // device named ".wh..opq" next to its ".wh..wh..opq").
-            if (startsWith(n, ".wh..wh.") || n == ".wh..opq") continue;
+            if (whiteouts_.deviceAt(from) && (startsWith(n, ".wh..wh.") || n == ".wh..opq"))
+                continue;
             struct stat st;
             if (::fstatat(src, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
                 if (errno != ENOENT)
@@ -141,7 +148,8 @@ public:
                          Error::fromErrno("fstatat(" + quote(joinPath(from, n)) + ")").message());
                 continue;
             }
-            if (startsWith(n, ".wh.") && n.size() > 4 && S_ISREG(st.st_mode)) {
+            if (startsWith(n, ".wh.") && n.size() > 4 && S_ISREG(st.st_mode) &&
+                whiteouts_.markersIn(from)) {
                 // A marker; stale when the name was made again after the deletion.
                 if (!std::binary_search(names.begin(), names.end(), n.substr(4)))
                     skip(joinPath(from, n.substr(4)), "deleted in the sandbox");
@@ -167,7 +175,7 @@ private:
         if (!in.valid()) return Error::fromErrno("open(" + quote(from) + ")");
         struct stat st;
         if (::fstat(in.get(), &st) != 0) return Error::fromErrno("fstat(" + quote(from) + ")");
-        if (!S_ISREG(st.st_mode)) return Error(notCopied(st), EINVAL);
+        if (!S_ISREG(st.st_mode)) return Error(notCopiedAt(st, from), EINVAL);
         ::fcntl(in.get(), F_SETFL, 0);
         const std::string tmp = tempName();
         UniqueFd out(::openat(dstDir, tmp.c_str(),
@@ -231,6 +239,7 @@ private:
     }
 
     bool force_;
+    const WhiteoutRule& whiteouts_;
     RecoverReport& report_;
     Progress* progress_;
 };
@@ -238,37 +247,20 @@ private:
 // Open (creating as needed) the directory `rel` below `root`, one component at a time,
 // never through a symbolic link.
 Result<UniqueFd> openDestination(int root, const std::string& rootPath, const std::string& rel) {
-    int first = ::fcntl(root, F_DUPFD_CLOEXEC, 3);
-    if (first < 0) return Error::fromErrno("fcntl(F_DUPFD)");
-    UniqueFd cur(first);
-    std::string prefix;
-    for (const auto& part : split(rel, '/')) {
-        if (part.empty()) continue;
-        prefix = prefix.empty() ? part : prefix + "/" + part;
-        int fd = sys::openat2(root, prefix.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, kBeneath);
-        if (fd < 0 && errno == ENOENT) {
-            if (::mkdirat(cur.get(), part.c_str(), 0777) != 0 && errno != EEXIST)
-                return Error::fromErrno("mkdir(" + quote(joinPath(rootPath, prefix)) + ")");
-            fd = sys::openat2(root, prefix.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, kBeneath);
-        }
-        if (fd < 0) {
-            Error e = Error::fromErrno("openat2(" + quote(joinPath(rootPath, prefix)) +
-                                       ", RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)");
-            if (errno == ELOOP || errno == EXDEV)
-                return std::move(e).wrap("refusing to follow a symbolic link");
-            return e;
-        }
-        cur.reset(fd);
-    }
-    return cur;
+    auto fd = openBeneath(root, rel,
+                          {.create = Create::Dirs, .flags = O_PATH | O_DIRECTORY, .mode = 0777});
+    if (!fd)
+        return Error(quote(joinPath(rootPath, rel)) + ": " + fd.error().message(),
+                     fd.error().code());
+    return fd;
 }
 
 }  // namespace
 
 RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverItem>& items,
-                           bool force, Progress* progress) {
+                           bool force, const WhiteoutRule& whiteouts, Progress* progress) {
     RecoverReport report;
-    Copier copier(force, report, progress);
+    Copier copier(force, whiteouts, report, progress);
     UniqueFd up(::open(upper.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     const int upperErr = errno;
     for (const auto& item : items) {
@@ -306,6 +298,7 @@ RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverIt
         if (::fstatat(srcParent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
             struct stat wh;
             bool deleted =
+                whiteouts.markersIn(dirName(item.path)) &&
                 ::fstatat(srcParent.get(), (".wh." + name).c_str(), &wh, AT_SYMLINK_NOFOLLOW) == 0;
             copier.skip(item.path, deleted ? "deleted in the sandbox" : notChanged);
             continue;
@@ -323,7 +316,7 @@ RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverIt
         if (item.destRel.empty()) {
             // The whole home into the real one: merged, entry by entry.
             if (!S_ISDIR(st.st_mode)) {
-                copier.skip(item.path, notCopied(st));
+                copier.skip(item.path, copier.notCopiedAt(st, item.path));
                 continue;
             }
             UniqueFd src(::openat(srcParent.get(), name.c_str(),

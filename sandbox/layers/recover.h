@@ -18,6 +18,7 @@
 namespace lb {
 
 class Progress;
+struct WhiteoutRule;
 
 struct RecoverItem {
     std::string path;      // sandbox path (normalised)
@@ -49,8 +50,10 @@ Status copyFileData(int in, int out, const std::string& what, Progress* progress
 
 // Copy each item from `upper` (the profile's upper layer). Never overwrites unless `force`.
 // Failures are per item: they end up in `skipped` with their one-line reason.
+// `whiteouts`: which entries are deletions (changes.h; whiteoutRule of the profile's
+// ScanPlan); anything else is reported as what it is.
 RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverItem>& items,
-                           bool force, Progress* progress = nullptr);
+                           bool force, const WhiteoutRule& whiteouts, Progress* progress = nullptr);
 
 // The first `maxBytes` of the changed regular file at sandbox path `path`, read from `upper`
 // without following any symbolic link (a preview of what the program wrote); `size` receives

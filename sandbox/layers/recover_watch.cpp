@@ -13,7 +13,7 @@
 #include <ctime>
 
 #include "base/paths.h"
-#include "base/syscalls.h"
+#include "base/safe_open.h"
 #include "layers/changes.h"
 
 namespace lb {
@@ -90,10 +90,9 @@ std::vector<RecoverableFile> listRecoverable(int upperFd, const std::vector<std:
     for (const auto& w : watched) {
         const std::string rel = w == "/" ? "." : w.substr(1);
         // Below the upper layer, through no symbolic link the program could have planted.
-        int fd = sys::openat2(upperFd, rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
-                              RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-        if (fd < 0) continue;
-        UniqueFd f(fd);
+        auto opened = openBeneath(upperFd, rel, {.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK});
+        if (!opened) continue;
+        UniqueFd f = std::move(*opened);
         struct stat st;
         if (::fstat(f.get(), &st) != 0) continue;
         if (S_ISDIR(st.st_mode))

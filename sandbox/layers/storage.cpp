@@ -9,21 +9,30 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
 #include "base/hostinfo.h"
 #include "base/paths.h"
+#include "base/safe_open.h"
 #include "isolation/userns.h"
 
 namespace lb {
 
 // The probe child: everything happens in a fresh user + mount namespace, so nothing it mounts
 // is visible anywhere else and everything vanishes when it exits.
+// Errors that come from the moment (a full disk, no memory), not from what the kernel can do.
+static bool probeFailureIsTransient(int code) {
+    return code == ENOSPC || code == EDQUOT || code == ENOMEM || code == EAGAIN || code == EMFILE ||
+           code == ENFILE || code == EIO || code == EINTR || code == EROFS;
+}
+
 static int probeChild(const std::string& dir, uid_t uid, gid_t gid, int errFd) {
     auto fail = [&](const char* what) {
-        std::string m = std::string(what) + ": " + strerror(errno);
+        // "ERRNO what: reason": the parent tells a transient failure from a refusal.
+        std::string m = std::to_string(errno) + " " + std::string(what) + ": " + strerror(errno);
         (void)!::write(errFd, m.data(), m.size());
         return 1;
     };
@@ -62,6 +71,7 @@ static int probeChild(const std::string& dir, uid_t uid, gid_t gid, int errFd) {
 Status probeNativeOverlay(const std::string& parent) {
     std::string tmpl = joinPath(parent, ".overlay-probe-XXXXXX");
     if (!::mkdtemp(tmpl.data())) return Error::fromErrno("mkdtemp(" + quote(tmpl) + ")");
+    auto removeTmpl = [&] { (void)removeTree(tmpl); };
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
     UniqueFd r(p[0]), w(p[1]);
@@ -76,12 +86,17 @@ Status probeNativeOverlay(const std::string& parent) {
     }
     char buf[256];
     ssize_t n = ::read(r.get(), buf, sizeof buf);
-    (void)removeTree(tmpl);
+    removeTmpl();
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok();
-    return Error(
-        "kernel overlayfs in a user namespace: " +
-            (n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("probe failed")),
-        ENOTSUP);
+    std::string msg = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    int code = ENOTSUP;
+    if (size_t sp = msg.find(' '); sp != std::string::npos && sp > 0 && isdigit(msg[0])) {
+        int e = std::atoi(msg.c_str());
+        msg = msg.substr(sp + 1);
+        if (probeFailureIsTransient(e)) code = e;  // else: what the kernel refuses
+    }
+    return Error("kernel overlayfs in a user namespace: " + (msg.empty() ? "probe failed" : msg),
+                 code);
 }
 
 Result<Driver> resolveDriver(Driver requested, const Paths& paths, std::string* reason) {
@@ -93,15 +108,27 @@ Result<Driver> resolveDriver(Driver requested, const Paths& paths, std::string* 
     if (auto r = readFile("/proc/sys/kernel/osrelease")) kernel = trim(*r);
     const std::string key = kernel + " dev " + std::to_string(st.st_dev);
     const std::string cacheFile = joinPath(paths.cacheHome, "layerbox/overlay-probe");
-    if (auto cached = readFile(cacheFile)) {
+    // The cache: a small regular file (never a fifo that would hang the launch), and only an
+    // answer this code writes; anything else is probed again.
+    if (auto cached = readRegularFile(cacheFile, 4096, "the storage probe's cache", false)) {
         auto lines = split(*cached, '\n');
         if (lines.size() >= 2 && lines[0] == key) {
             if (parseDriver(lines[1]) == Driver::Native) return Driver::Native;
-            if (reason) *reason = lines.size() > 2 ? lines[2] : "cached probe result";
-            return Driver::Fuse;
+            if (parseDriver(lines[1]) == Driver::Fuse) {
+                if (reason)
+                    *reason = "cached probe result (" + cacheFile + "; delete it to probe again)" +
+                              (lines.size() > 2 && !lines[2].empty() ? ": " + lines[2] : "");
+                return Driver::Fuse;
+            }
         }
     }
     auto probe = probeNativeOverlay(paths.dataDir());
+    if (!probe && probeFailureIsTransient(probe.error().code())) {
+        // A full disk or a shortage of memory says nothing about the kernel: use fuse for this
+        // launch only, and probe again next time.
+        if (reason) *reason = probe.error().message() + " (transient: not cached)";
+        return Driver::Fuse;
+    }
     std::string text =
         key + "\n" +
         (probe ? std::string(driverName(Driver::Native))

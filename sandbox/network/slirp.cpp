@@ -13,21 +13,10 @@
 #include <cstring>
 
 #include "base/helper_process.h"
+#include "base/safe_open.h"
 #include "profile/profile.h"
 
 namespace lb {
-
-static std::string findSlirp() {
-    const char* path = std::getenv("PATH");
-    for (const auto& dir : split(path ? path : "", ':')) {
-        if (dir.empty()) continue;
-        std::string full = joinPath(dir, "slirp4netns");
-        if (::access(full.c_str(), X_OK) == 0) return full;
-    }
-    for (const char* full : {"/usr/bin/slirp4netns", "/usr/local/bin/slirp4netns"})
-        if (::access(full, X_OK) == 0) return full;
-    return {};
-}
 
 static std::string encodeFeatures(const SlirpFeatures& f) {
     std::string s;
@@ -39,16 +28,21 @@ static std::string encodeFeatures(const SlirpFeatures& f) {
 
 SlirpFeatures probeSlirp(const std::string& cacheFile) {
     SlirpFeatures f;
-    f.path = findSlirp();
+    f.path = findExecutable("slirp4netns");
     if (f.path.empty()) return f;
     struct stat st;
     std::string key;
     if (::stat(f.path.c_str(), &st) == 0)
         key = f.path + " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec);
     if (!cacheFile.empty() && !key.empty()) {
-        if (auto text = readFile(cacheFile)) {
+        // A small regular file (a fifo must not hang the launch) holding an answer this code
+        // writes: 8 of '0'/'1', with the ready and exit fds every supported slirp4netns has
+        // (a damaged answer without them made every launch wait 10 s); else probe again.
+        if (auto text = readRegularFile(cacheFile, 4096, "the slirp4netns feature cache", false)) {
             auto lines = split(*text, '\n');
-            if (lines.size() >= 2 && lines[0] == key && lines[1].size() == 8) {
+            if (lines.size() >= 2 && lines[0] == key && lines[1].size() == 8 &&
+                lines[1].find_first_not_of("01") == std::string::npos && lines[1][6] == '1' &&
+                lines[1][7] == '1') {
                 const std::string& b = lines[1];
                 f.sandbox = b[0] == '1';
                 f.seccomp = b[1] == '1';
@@ -72,7 +66,10 @@ SlirpFeatures probeSlirp(const std::string& cacheFile) {
     f.mtu = has("--mtu");
     f.readyFd = has("--ready-fd");
     f.exitFd = has("--exit-fd");
-    if (!cacheFile.empty() && !key.empty() && makeDirs(dirName(cacheFile), 0700))
+    // Only a real answer is kept: an empty or foreign --help (slirp4netns could not run just
+    // now) is used for this launch and asked again next time.
+    if (!cacheFile.empty() && !key.empty() && has("slirp4netns") && f.readyFd && f.exitFd &&
+        makeDirs(dirName(cacheFile), 0700))
         (void)writeFileAtomic(cacheFile, key + "\n" + encodeFeatures(f) + "\n", 0600, false);
     return f;
 }

@@ -6,6 +6,9 @@
 #include <set>
 
 #include "base/fsutil.h"
+#include "base/paths.h"
+#include "base/safe_open.h"
+#include "profile/host_binds.h"
 #include "profile/profile_schema.h"
 #include "profile/profile_store.h"
 
@@ -264,6 +267,23 @@ void checkMerged(const json& m, const std::string& display, std::vector<Diagnost
             add("/filesystem/binds/" + std::to_string(i),
                 quote(t) + " is bound twice inside the sandbox");
     }
+    // A NUL would silently cut the value short in the program's environment.
+    const json envSet =
+        m.contains("environment") ? m["environment"].value("set", json::object()) : json::object();
+    for (auto it = envSet.begin(); it != envSet.end(); ++it)
+        if (it->is_string() && it->get<std::string>().find('\0') != std::string::npos)
+            add("/environment/set/" + it.key(),
+                "contains a NUL byte, which an environment variable cannot hold");
+    // Security: a profile may be imported or shared, so it is untrusted input; a bind that
+    // reaches the user manager, the host's /proc or Layerbox's own folders is refused here (and
+    // again by the setup process on the path it really opens, host_binds.h).
+    if (!binds.empty()) {
+        const Paths paths = Paths::fromEnvironment();
+        for (size_t i = 0; i < binds.size(); ++i)
+            if (auto why = checkBindSource(binds[i]["host"].get<std::string>(), paths);
+                !why.empty())
+                add("/filesystem/binds/" + std::to_string(i) + "/host", "refused: " + why);
+    }
 }
 
 struct Doc {
@@ -289,7 +309,9 @@ std::optional<Doc> readDoc(const std::string& path, bool builtin, bool checkStem
     d.path = path;
     d.display = baseName(path);
     d.builtin = builtin;
-    auto text = readFile(path);
+    // Security: an imported or shared profile is untrusted input: a fifo or /dev/zero given as
+    // a profile must neither hang nor exhaust memory.
+    auto text = readRegularFile(path, kProfileMaxBytes, "a profile");
     if (!text) {
         diags.push_back({d.display, {}, 0, 0, text.error().message()});
         return std::nullopt;

@@ -320,6 +320,8 @@ bool validIp(const std::string& s, bool* v6 = nullptr) {
     return false;
 }
 
+}  // namespace
+
 std::string checkPath(const std::string& s, bool sandbox) {
     if (s.empty()) return "is empty";
     if (s.find('\0') != std::string::npos) return "contains a NUL byte";
@@ -337,8 +339,6 @@ std::string checkPath(const std::string& s, bool sandbox) {
     }
     return {};
 }
-
-}  // namespace
 
 const Field& root() {
     static const Field r = buildRoot();

@@ -47,6 +47,10 @@ struct Field {
 // The root of the table: the profile object.
 const Field& root();
 
+// Why `s` is not an acceptable path (absolute or ~, no ".."; a sandbox path also not in /proc,
+// /sys, /dev or the root), or "". The profile's fields and the command line's --bind.
+std::string checkPath(const std::string& s, bool sandbox);
+
 // Append problems of `value` against `field` at JSON pointer `ptr`.
 struct Problem {
     std::string pointer;

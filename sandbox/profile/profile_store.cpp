@@ -10,6 +10,7 @@
 #include <map>
 
 #include "base/fsutil.h"
+#include "base/safe_open.h"
 #include "profile/profile.h"
 
 namespace lb {
@@ -67,7 +68,7 @@ Result<ProfileRef> ProfileStore::find(const std::string& name) const {
 }
 
 std::string ProfileStore::tagOf(const std::string& path) {
-    auto text = readFile(path);
+    auto text = readRegularFile(path, kProfileMaxBytes, "a profile");
     return text ? contentTag(*text) : std::string();
 }
 

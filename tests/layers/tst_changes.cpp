@@ -108,6 +108,8 @@ private:
         pl.roots.push_back({"/etc", {{p("host/etc"), ""}}});
         pl.roots.push_back({"/home/u", {}});
         pl.mountPoints = {"/home/u/Downloads", "/home/u/a/b/mnt", "/etc/bindfile", "/home/u/full"};
+        // A host where fuse-overlayfs writes ".wh." files (kernels before 5.8): every format.
+        pl.markerFiles = true;
         return pl;
     }
 
@@ -364,7 +366,7 @@ private slots:
         mkdirp(p("real"));
         auto items = planRecover({"/home/u/docs/report.txt"}, "/home/u", "");
         items[0].destRoot = p("real");  // a stand-in for the real home (the same path)
-        auto rep = applyRecover(p("upper"), items, false);
+        auto rep = applyRecover(p("upper"), items, false, whiteoutRule(plan()));
         QCOMPARE(rep.skipped.size(), size_t(0));
         QCOMPARE(rep.copied.size(), size_t(1));
         QCOMPARE(rep.copied[0].to, p("real/docs/report.txt"));
@@ -386,13 +388,13 @@ private slots:
         mkfile(p("real/a.txt"), "host");
         auto items = planRecover({"/home/u/a.txt"}, "/home/u", "");
         items[0].destRoot = p("real");
-        auto rep = applyRecover(p("upper"), items, false);
+        auto rep = applyRecover(p("upper"), items, false, whiteoutRule(plan()));
         QCOMPARE(rep.copied.size(), size_t(0));
         QCOMPARE(rep.skipped.size(), size_t(1));
         QCOMPARE(rep.skipped[0].path, std::string("/home/u/a.txt"));
         QCOMPARE(rep.skipped[0].reason, std::string("exists (use --force)"));
         QCOMPARE(lbtest::readFile(QString::fromStdString(p("real/a.txt"))), QByteArray("host"));
-        rep = applyRecover(p("upper"), items, true);
+        rep = applyRecover(p("upper"), items, true, whiteoutRule(plan()));
         QCOMPARE(rep.copied.size(), size_t(1));
         QCOMPARE(lbtest::readFile(QString::fromStdString(p("real/a.txt"))), QByteArray("sandbox"));
     }
@@ -409,7 +411,7 @@ private slots:
         auto items = planRecover({"/home/u/out/file", "/home/u/link.txt"}, "/home/u", "");
         for (auto& i : items)
             i.destRoot = p("real");
-        auto rep = applyRecover(p("upper"), items, false);
+        auto rep = applyRecover(p("upper"), items, false, whiteoutRule(plan()));
         QCOMPARE(rep.copied.size(), size_t(0));
         QCOMPARE(rep.skipped.size(), size_t(2));
         QVERIFY2(QString::fromStdString(rep.skipped[0].reason).contains("symbolic link"),
@@ -419,7 +421,7 @@ private slots:
         QVERIFY(!QFileInfo::exists(QString::fromStdString(p("outside/file"))));
         // With --force the escape through a directory is still refused; a link in the file's
         // place is replaced, never written through.
-        rep = applyRecover(p("upper"), items, true);
+        rep = applyRecover(p("upper"), items, true, whiteoutRule(plan()));
         QCOMPARE(rep.copied.size(), size_t(1));
         QCOMPARE(rep.copied[0].from, std::string("/home/u/link.txt"));
         QVERIFY(!QFileInfo::exists(QString::fromStdString(p("outside/file"))));
@@ -430,7 +432,8 @@ private slots:
         mkdirp(p("to"));
         QCOMPARE(::symlink(p("outside").c_str(), p("to/sub").c_str()), 0);
         mkfile(p("upper/home/u/sub/f"), "x");
-        rep = applyRecover(p("upper"), planRecover({"/home/u/sub"}, "/home/u", p("to")), true);
+        rep = applyRecover(p("upper"), planRecover({"/home/u/sub"}, "/home/u", p("to")), true,
+                           whiteoutRule(plan()));
         QVERIFY(!QFileInfo::exists(QString::fromStdString(p("outside/f"))));
     }
 
@@ -442,12 +445,64 @@ private slots:
         auto items = planRecover({"/home/u/sub/secret", "/home/u/sub"}, "/home/u", "");
         for (auto& i : items)
             i.destRoot = p("real");
-        auto rep = applyRecover(p("upper"), items, false);
+        auto rep = applyRecover(p("upper"), items, false, whiteoutRule(plan()));
         QCOMPARE(rep.copied.size(), size_t(0));
         QCOMPARE(rep.skipped.size(), size_t(2));
         QVERIFY(QString::fromStdString(rep.skipped[0].reason).contains("symbolic link"));
         QVERIFY(QString::fromStdString(rep.skipped[1].reason).contains("symbolic link"));
         QVERIFY(!QFileInfo::exists(QString::fromStdString(p("real/sub"))));
+    }
+
+    // Issue 17 item 4: only what the overlay can have written is a whiteout. In a private home
+    // without layers (a plain bind of the upper directory) the program made every entry, and on
+    // a kernel that gives fuse-overlayfs 0:0 devices no overlay writes ".wh." files.
+    void forgedWhiteoutsAreListedAsFiles() {
+        mkfile(p("host/usr/tool"), "lower");
+        mkfile(p("upper/usr/.wh.tool"), std::string(1 << 20, 'x'));  // not a deletion here
+        whiteout(p("upper/usr/gone"));                               // made by the overlay
+        mkfile(p("host/usr/gone"), "lower");
+        mkfile(p("upper/home/u/.wh.payload"), std::string(1 << 20, 'p'));
+        whiteout(p("upper/home/u/dev00"));
+        mkfile(p("upper/home/u/d/.wh..wh..opq"), "o");
+        ScanPlan pl = plan();
+        pl.markerFiles = false;
+        pl.roots[2].plain = true;  // the home
+        auto r = scanChanges(pl);
+        QVERIFY2(r, r ? "" : r.error().message().c_str());
+        std::vector<Row> expected = {
+            {"/home/u/.wh.payload", "added", "file"},    {"/home/u/d", "added", "dir"},
+            {"/home/u/d/.wh..wh..opq", "added", "file"}, {"/home/u/dev00", "added", "char"},
+            {"/usr/.wh.tool", "added", "file"},          {"/usr/gone", "deleted", "whiteout"},
+        };
+        auto got = rows(*r);
+        QVERIFY2(got == expected, qPrintable("got:\n" + describe(got)));
+        // Even where ".wh." files are whiteouts (old kernels), not in the plain home.
+        pl.markerFiles = true;
+        r = scanChanges(pl);
+        QVERIFY(r);
+        got = rows(*r);
+        QVERIFY(std::find(got.begin(), got.end(), Row{"/home/u/.wh.payload", "added", "file"}) !=
+                got.end());
+        // recover copies the forged marker as a file and names the device for what it is.
+        mkdirp(p("real"));
+        auto items =
+            planRecover({"/home/u/.wh.payload", "/home/u/dev00", "/home/u/d"}, "/home/u", "");
+        for (auto& i : items)
+            i.destRoot = p("real");
+        auto rep = applyRecover(p("upper"), items, false, whiteoutRule(pl));
+        QCOMPARE(rep.copied.size(), size_t(2));
+        QCOMPARE(QFileInfo(QString::fromStdString(p("real/.wh.payload"))).size(), qint64(1 << 20));
+        QVERIFY(QFileInfo::exists(QString::fromStdString(p("real/d/.wh..wh..opq"))));
+        QCOMPARE(rep.skipped.size(), size_t(1));
+        QCOMPARE(rep.skipped[0].reason, std::string("a device file (not copied)"));
+        // discard of "payload" leaves the forged ".wh.payload" alone.
+        mkfile(p("upper/home/u/payload"), "x");
+        QVERIFY(discardPath(pl, "/home/u/payload"));
+        QVERIFY(pathExists(p("upper/home/u/.wh.payload")));
+        QVERIFY(kernelNeedsMarkerFiles("5.4.0-150-generic"));
+        QVERIFY(kernelNeedsMarkerFiles("4.19.0"));
+        QVERIFY(!kernelNeedsMarkerFiles("5.8.0"));
+        QVERIFY(!kernelNeedsMarkerFiles("6.1.0-18-amd64"));
     }
 
     void recoverDirectoriesSkipsSpecialFiles() {
@@ -464,7 +519,7 @@ private slots:
         auto items = planRecover({"/home/u/dir", "/home/u/nothing"}, "/home/u", "");
         for (auto& i : items)
             i.destRoot = p("real");
-        auto rep = applyRecover(p("upper"), items, false);
+        auto rep = applyRecover(p("upper"), items, false, whiteoutRule(plan()));
         QCOMPARE(rep.copied.size(), size_t(2));
         std::map<std::string, std::string> skipped;
         for (const auto& sk : rep.skipped)

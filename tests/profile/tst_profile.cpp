@@ -779,7 +779,7 @@ void TstProfile::validProfile_data() {
     row("hostname of 63",
         R"({"version": 1, "network": {"hostname": "a23456789012345678901234567890123456789012345678901234567890123"}})");
     row("sandbox paths", R"({"version": 1, "filesystem": {"hide": ["~", "/process", "/devices"],
-                             "binds": [{"host": "/proc/self", "sandbox": "/mnt/self"}]}})");
+                             "binds": [{"host": "/srv/proc", "sandbox": "/mnt/self"}]}})");
     row("devices", R"({"version": 1, "filesystem": {"devices": ["/dev/kvm", "/dev/dri/card0"]}})");
     row("env names",
         R"({"version": 1, "environment": {"keep": ["LC_*", "_X", "a1"], "set": {"_X": "", "B2": "x"}}})");
