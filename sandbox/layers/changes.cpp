@@ -279,6 +279,7 @@ public:
         std::vector<Entry> entries;
         // Security: only what the overlay can have written is a whiteout (changes.h).
         const bool markers = whiteouts_.markersIn(dirPath);
+        const bool inOverlay = whiteouts_.deviceAt(dirPath.empty() ? "/" : dirPath);
         errno = 0;
         while (auto* e = ::readdir(d)) {
             const char* n = e->d_name;
@@ -286,15 +287,14 @@ public:
             Entry en;
             en.name = n;
             // Markers are regular files (d_type tells without a stat on most file systems).
-            if (markers && startsWith(en.name, ".wh.") &&
-                (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)) {
-                // ".wh..wh..opq" marks this directory opaque (checked by the caller);
-                // other ".wh..wh." names are aufs bookkeeping.
-                if (startsWith(en.name, ".wh..wh.")) continue;
-                if (en.name.size() > 4) {
-                    en.marker = true;
-                    en.logical = en.name.substr(4);
-                }
+            const bool regular = e->d_type == DT_REG || e->d_type == DT_UNKNOWN;
+            // ".wh..wh..opq" marks this directory opaque (checked by the caller; fuse-overlayfs
+            // writes it on every kernel); other ".wh..wh." names are aufs bookkeeping. Only
+            // inside an overlay: in a plain upper directory the program made them.
+            if (inOverlay && regular && startsWith(en.name, ".wh..wh.")) continue;
+            if (markers && regular && startsWith(en.name, ".wh.") && en.name.size() > 4) {
+                en.marker = true;
+                en.logical = en.name.substr(4);
             }
             if (!en.marker) en.logical = en.name;
             entries.push_back(std::move(en));
