@@ -76,6 +76,7 @@ struct StorageLayout {
     // Layerbox's folders on the host (data, config, cache, state, runtime), hidden from inside
     // (default: those under the home).
     std::vector<std::string> ownDirs;
+    std::string dataRoot;  // $XDG_DATA_HOME/layerbox (file grants below it are refused)
 };
 
 struct MountPlan {

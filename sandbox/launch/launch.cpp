@@ -236,6 +236,7 @@ Result<Prepared> prepare(const RunOptions& o) {
     plan.storage.driver = driver;
     // Layerbox's folders exist before the first program can run, so that they are hidden even
     // when it is given the home read-write (a folder created later would not be).
+    plan.storage.dataRoot = plan.paths.dataDir();
     plan.mountContext.bindPolicy = HostBindPolicy::forUser(plan.paths);
     for (const std::string& base :
          {plan.paths.dataHome, plan.paths.configHome, plan.paths.cacheHome, plan.paths.stateHome}) {
