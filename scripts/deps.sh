@@ -5,9 +5,9 @@ LB_PKGS_BUILD="cmake ninja-build g++ pkg-config ccache qt6-base-dev libseccomp-d
   libsystemd-dev nlohmann-json3-dev libnftables-dev libgl-dev"
 # What a sandbox uses at run time.
 LB_PKGS_RUNTIME="fuse-overlayfs fuse3 slirp4netns xdg-dbus-proxy nftables dbus dbus-user-session
-  systemd desktop-file-utils"
+  systemd desktop-file-utils xserver-xephyr"
 # What the test suite drives for real: displays, buses, sound, peers to compare with.
-LB_PKGS_TEST="clang-format xvfb xauth x11-utils x11-apps xterm weston wayland-utils pulseaudio
+LB_PKGS_TEST="clang-format xvfb xauth x11-utils x11-apps xterm xdotool xinput xclip weston wayland-utils pulseaudio
   pulseaudio-utils imagemagick firefox-esr bubblewrap firejail procps psmisc iproute2 python3 strace
   appstream dpkg-dev file lintian clang-14 libclang-rt-14-dev debootstrap apparmor"
 

@@ -46,7 +46,7 @@ ProfileInfo infoOf(const lb::ProfileStore& st, const lb::ProfileRef& ref) {
     i.firewall = q(p.network.firewall);
     i.ports = int(p.network.ports.size());
     i.wayland = p.desktop.wayland;
-    i.x11 = p.desktop.x11;
+    i.x11 = QString::fromLatin1(lb::x11ModeName(p.desktop.x11));
     i.gpu = p.desktop.gpu;
     i.audio = q(p.desktop.audio);
     i.home = QString::fromLatin1(lb::homeModeName(p.filesystem.home));

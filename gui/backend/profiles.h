@@ -32,7 +32,8 @@ struct ProfileInfo {
     bool nat = false;
     QString firewall;  // preset
     int ports = 0;     // port forwards
-    bool wayland = false, x11 = false, gpu = false;
+    bool wayland = false, gpu = false;
+    QString x11;    // off | host | isolated
     QString audio;  // none | pulseaudio | pipewire | both
     QString home;   // private | tmpfs | overlay
     struct Bind {

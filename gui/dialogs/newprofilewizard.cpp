@@ -223,8 +223,9 @@ NewProfileWizard::NewProfileWizard(QWidget* parent)
         const char* text;
     } levels[] = {
         {Offline, "trustOffline", QT_TR_NOOP("&Offline"),
-         QT_TR_NOOP("No network at all. It gets a window (Wayland or X11) and a private home "
-                    "of its own; none of your files. For documents, games and anything you "
+         QT_TR_NOOP("No network at all. It gets a window (Wayland, or an X11 display of its "
+                    "own) and a private home of its own; none of your files. For documents, games "
+                    "and anything you "
                     "are unsure of.")},
         {InternetOnly, "trustInternet", QT_TR_NOOP("&Internet only"),
          QT_TR_NOOP("It can reach the internet but not your local network or services on "
@@ -386,7 +387,9 @@ QString NewProfileWizard::profileText(const Choice& c) {
                    QJsonObject{{"preset", c.trust == InternetOnly ? "internet-only" : "open"}});
     p.insert("network", net);
 
-    QJsonObject desk{{"x11", true}, {"wayland", true}};
+    // An X11 program on the desktop's own server can read every keystroke: only "full desktop"
+    // gets that; the others get a display of their own.
+    QJsonObject desk{{"x11", c.trust == FullDesktop ? "host" : "isolated"}, {"wayland", true}};
     desk.insert("audio", c.trust == Offline        ? "none"
                          : c.trust == InternetOnly ? "pulseaudio"
                                                    : "both");

@@ -10,8 +10,11 @@ DesktopPage::DesktopPage(QWidget* parent)
     setObjectName("desktopPage");
     QFormLayout* display = addSection(tr("Display and sound"));
     addCheck(display, tr("&Wayland"), QStringLiteral("/desktop/wayland"));
-    addCheck(display, tr("&X11 (an X11 program can read other X11 windows' keystrokes)"),
-             QStringLiteral("/desktop/x11"));
+    addChoice(display, tr("&X11:"), QStringLiteral("/desktop/x11"),
+              {{"off", tr("Off")},
+               {"isolated", tr("Isolated: a display of its own, in one window")},
+               {"host", tr("Your desktop's: it can read every keystroke and window")}},
+              {QStringLiteral("host"), QStringLiteral("off")});
     addChoice(display, tr("&Sound:"), QStringLiteral("/desktop/audio"),
               {{"none", tr("None")},
                {"pulseaudio", tr("PulseAudio")},

@@ -217,7 +217,8 @@ QCheckBox* EditorPage::addCheck(QFormLayout* form, const QString& text, const QS
 }
 
 QComboBox* EditorPage::addChoice(QFormLayout* form, const QString& label, const QString& pointer,
-                                 const QList<QPair<QString, QString>>& choices) {
+                                 const QList<QPair<QString, QString>>& choices,
+                                 const QPair<QString, QString>& boolMeans) {
     auto* combo = new QComboBox(this);
     for (const auto& [value, text] : choices)
         combo->addItem(text, value);
@@ -225,8 +226,11 @@ QComboBox* EditorPage::addChoice(QFormLayout* form, const QString& label, const 
     Binding b;
     b.pointer = pointer;
     b.control = combo;
-    b.load = [combo](const QJsonValue& v) {
-        const QString value = v.toString();
+    b.load = [combo, boolMeans](const QJsonValue& v) {
+        // A field's older boolean form (desktop.x11: true) shows as the choice it means.
+        const QString value = v.isBool() && !boolMeans.first.isEmpty()
+                                  ? (v.toBool() ? boolMeans.first : boolMeans.second)
+                                  : v.toString();
         int i = combo->findData(value);
         if (i < 0 && !value.isEmpty()) {  // a value this GUI does not know: keep it
             combo->addItem(value, value);

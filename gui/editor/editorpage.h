@@ -63,7 +63,8 @@ protected:
                        const QString& placeholder = {}, QWidget* trailing = nullptr);
     QCheckBox* addCheck(QFormLayout* form, const QString& text, const QString& pointer);
     QComboBox* addChoice(QFormLayout* form, const QString& label, const QString& pointer,
-                         const QList<QPair<QString, QString>>& valuesAndLabels);
+                         const QList<QPair<QString, QString>>& valuesAndLabels,
+                         const QPair<QString, QString>& boolMeans = {});
     StringListEdit* addList(QFormLayout* form, const QString& label, const QString& pointer,
                             const QString& placeholder = {});
     RecordTable* addTable(QFormLayout* form, const QString& label, const QString& pointer,

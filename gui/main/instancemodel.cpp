@@ -40,6 +40,7 @@ void InstanceModel::addStarted(const QJsonObject& ev, qint64 runnerPid) {
     i.runnerPid = runnerPid;
     i.command = strings(ev.value("command"));
     i.network = ev.value("network").toString();
+    i.x11 = ev.value("x11").toString();
     i.driver = ev.value("driver").toString();
     i.scope = ev.value("scope").toString();
     i.state = QStringLiteral("running");
@@ -113,6 +114,7 @@ void InstanceModel::applyPs(const QJsonArray& list, qint64 nowMs) {
             changed = true;
         }
         i.network = o.value("network").toString(i.network);
+        i.x11 = o.value("x11").toString(i.x11);
         i.driver = o.value("driver").toString(i.driver);
         i.psHasMemory = o.value("memory_bytes").isDouble();
         i.memoryBytes = i.psHasMemory ? o.value("memory_bytes").toInteger() : -1;
@@ -274,6 +276,11 @@ QVariant InstanceModel::data(const QModelIndex& index, int role) const {
             if (i->network == QLatin1String("nat")) return tr("NAT");
             if (i->network == QLatin1String("none")) return tr("none");
             return i->network;
+        case DisplayColumn:
+            // What the program's X11 display is: its own, or the desktop's (which it can read).
+            if (i->x11 == QLatin1String("isolated")) return tr("X11 isolated");
+            if (i->x11 == QLatin1String("host")) return tr("X11 host (can read keys)");
+            return i->x11.isEmpty() ? QString() : tr("no X11");
         case StateColumn:
             if (i->state == QLatin1String("paused")) return tr("paused");
             if (i->state == QLatin1String("running")) return tr("running");
@@ -299,6 +306,8 @@ QVariant InstanceModel::headerData(int section, Qt::Orientation o, int role) con
             return tr("Memory");
         case NetworkColumn:
             return tr("Network");
+        case DisplayColumn:
+            return tr("Display");
         case StateColumn:
             return tr("State");
     }

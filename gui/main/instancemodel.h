@@ -15,6 +15,7 @@ struct Instance {
     QString profile;
     QString state;  // running | paused
     QString network;
+    QString x11;  // off | host | isolated
     QString driver;
     QString scope;  // the systemd scope, empty when it runs without one
     QStringList command;
@@ -45,6 +46,7 @@ public:
         CpuColumn,
         MemoryColumn,
         NetworkColumn,
+        DisplayColumn,
         StateColumn,
         ColumnCount
     };

@@ -154,7 +154,11 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
 
     QStringList desk;
     if (e->wayland) desk << QStringLiteral("Wayland");
-    if (e->x11) desk << QStringLiteral("X11");
+    // Never claim isolation that is not in force: "host" is named for what it gives away.
+    if (e->x11 == QLatin1String("isolated"))
+        desk << tr("X11 (a display of its own)");
+    else if (e->x11 == QLatin1String("host"))
+        desk << tr("X11 (your desktop's: it can read every keystroke)");
     if (e->audio != QLatin1String("none")) desk << tr("sound");
     if (e->gpu) desk << tr("GPU");
     facts_[1]->setText(desk.isEmpty() ? tr("None") : desk.join(QStringLiteral(", ")));

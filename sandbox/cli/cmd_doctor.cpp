@@ -56,6 +56,7 @@ void writeHost(JsonWriter& w, const HostFacts& f) {
     w.key("display")
         .beginObject()
         .field("x11", f.x11Answers)
+        .field("xephyr", f.xephyr)
         .field("wayland", f.waylandAnswers)
         .endObject();
     w.key("audio")

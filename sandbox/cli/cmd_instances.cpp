@@ -96,6 +96,7 @@ void writeInstanceJson(JsonWriter& w, const InstanceRecord& r) {
         w.key("tasks").null();
     w.field("network", r.network).field("driver", r.driver).field("ephemeral", r.ephemeral);
     w.field("hostname", r.hostname).field("damaged", r.damaged);
+    w.field("x11", r.x11.empty() ? std::string("off") : r.x11);
     w.key("limits").beginObject().key("enforced").strings(r.limitsEnforced);
     w.key("recorded").strings(r.limitsRecorded).endObject();
     w.endObject();

@@ -159,7 +159,7 @@ int showProfile(const Args& args) {
     row("security", sec);
     const auto& d = p.desktop;
     std::vector<std::string> desk;
-    if (d.x11) desk.push_back("x11");
+    if (d.x11 != X11Mode::Off) desk.push_back(std::string("x11 ") + x11ModeName(d.x11));
     if (d.wayland) desk.push_back("wayland");
     if (d.audio != "none") desk.push_back("audio " + d.audio);
     if (d.gpu) desk.push_back("gpu");
@@ -183,6 +183,8 @@ int validateProfiles(const Args& args) {
         auto p = loadProfile(store, f, &diags);
         if (p) {
             std::printf("%s: valid\n", f.c_str());
+            for (const auto& w : profileWarnings(*p))
+                std::fprintf(stderr, "%s: warning: %s\n", f.c_str(), w.c_str());
             continue;
         }
         allOk = false;

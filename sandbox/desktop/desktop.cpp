@@ -63,13 +63,15 @@ DesktopHost probeDesktopHost(const Profile& profile, const Paths& paths) {
     for (const char* v : {"DISPLAY", "XAUTHORITY", "WAYLAND_DISPLAY", "PULSE_SERVER",
                           "PULSE_COOKIE", "DBUS_SESSION_BUS_ADDRESS", "DBUS_SYSTEM_BUS_ADDRESS"})
         if (const char* value = std::getenv(v)) h.env[v] = value;
-    if (d.x11) {
-        // A cookie file is small; anything huge is not one.
+    if (d.x11 == X11Mode::Host) {
+        // Only for the host's display: an isolated one never reads the host's cookies. A cookie
+        // file is small; anything huge is not one.
         struct stat st;
         std::string file = xauthorityPath(h);
         if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (1 << 20))
             if (auto bytes = readFile(file)) h.xauthority = std::move(*bytes);
     }
+    if (d.x11 == X11Mode::Isolated) h.xephyr = findProgram("Xephyr");
     if (d.dbus.sessionWanted() || d.dbus.systemWanted())
         h.dbusProxy = findExecutable("xdg-dbus-proxy");
 

@@ -51,6 +51,11 @@ struct DesktopHost {
     std::string xauthority;       // bytes of the Xauthority file; empty when there is none
     std::set<std::string> exist;  // which of the paths the plans might use exist
     std::string dbusProxy;        // xdg-dbus-proxy's path; empty when not installed
+    std::string xephyr;           // Xephyr's path (x11 "isolated"); empty when not installed
+    // desktop.x11 "isolated": the display number and cookie of the nested X server the runner
+    // started for this sandbox (nested_x11.h); no number when there is none, and
+    // nestedX11Problem says why.
+    std::string nestedX11Number, nestedX11Cookie, nestedX11Problem;
 
     std::string var(const std::string& name) const;
     bool has(const std::string& path) const { return exist.count(path) > 0; }

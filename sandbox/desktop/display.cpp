@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/fsutil.h"
+#include "profile/profile.h"
 
 namespace lb {
 
@@ -152,6 +153,38 @@ DesktopPlan planX11(const DesktopHost& host, const DesktopContext& ctx) {
     return out;
 }
 
+DesktopPlan planIsolatedX11(const DesktopHost& host, const DesktopContext& ctx) {
+    DesktopPlan out;
+    const std::string& number = host.nestedX11Number;
+    if (number.empty()) {
+        out.warnings.push_back("x11: no isolated display (" +
+                               (host.nestedX11Problem.empty()
+                                    ? std::string("the nested X server is not running")
+                                    : host.nestedX11Problem) +
+                               "); the program gets no X11 display (never the desktop's own)");
+        return out;
+    }
+    // Safe: the source is the nested server's socket, which the runner started for this
+    // sandbox alone; the host's socket, its abstract twin (another network namespace) and the
+    // host's Xauthority are not in this plan.
+    std::string socket = x11SocketPath(number);
+    out.mounts.push_back(bindSocket(socket, socket));
+    out.env["DISPLAY"] = ":" + number;
+    XauthEntry e;
+    e.family = kXauthFamilyLocal;
+    e.address = ctx.hostname;
+    e.number = number;
+    e.name = "MIT-MAGIC-COOKIE-1";
+    e.data = host.nestedX11Cookie;
+    MountOp f;
+    f.kind = MountKind::GeneratedFile;
+    f.target = joinPath(ctx.runtimeDir, "Xauthority");
+    f.content = encodeXauthority({e});
+    out.mounts.push_back(std::move(f));
+    out.env["XAUTHORITY"] = joinPath(ctx.runtimeDir, "Xauthority");
+    return out;
+}
+
 DesktopPlan planWayland(const DesktopHost& host, const DesktopContext& ctx) {
     DesktopPlan out;
     std::string socket = waylandSocketPath(host);
@@ -167,11 +200,13 @@ DesktopPlan planWayland(const DesktopHost& host, const DesktopContext& ctx) {
     return out;
 }
 
-DesktopPlan planDisplay(bool x11, bool wayland, const DesktopHost& host,
+DesktopPlan planDisplay(X11Mode x11Mode, bool wayland, const DesktopHost& host,
                         const DesktopContext& ctx) {
     DesktopPlan out;
-    if (x11) out.append(planX11(host, ctx));
+    if (x11Mode == X11Mode::Host) out.append(planX11(host, ctx));
+    if (x11Mode == X11Mode::Isolated) out.append(planIsolatedX11(host, ctx));
     if (wayland) out.append(planWayland(host, ctx));
+    bool x11 = x11Mode != X11Mode::Off;
     bool gotOne = out.env.count("DISPLAY") || out.env.count("WAYLAND_DISPLAY");
     if ((x11 || wayland) && !gotOne && out.warnings.empty()) {
         std::string vars = x11 && wayland ? "DISPLAY and WAYLAND_DISPLAY are"

@@ -1,7 +1,8 @@
 // The display: X11 (its socket file and an Xauthority holding only that display's cookies),
 // Wayland (the compositor's socket) and the GPU (/dev/dri).
 //
-// X11: only /tmp/.X11-unix/XN is bound, never the abstract socket "@/tmp/.X11-unix/XN": the
+// X11 "isolated" (nested_x11.h): the socket of the sandbox's own X server, nothing of the host's.
+// X11 "host": only /tmp/.X11-unix/XN is bound, never the abstract socket "@/tmp/.X11-unix/XN": the
 // sandbox's private network namespace already makes every abstract socket of the host
 // unreachable, and nothing here brings one back. The Xauthority file is parsed here (it is a
 // list of length-prefixed records) and rewritten for the sandbox: the entries of other displays
@@ -64,11 +65,18 @@ std::string xauthorityPath(const DesktopHost& host);
 // Name of the Wayland socket inside the sandbox's runtime directory.
 inline constexpr const char* kSandboxWaylandSocket = "wayland-0";
 
+enum class X11Mode;
+
+// "host": the host's display socket and its cookies.
 DesktopPlan planX11(const DesktopHost& host, const DesktopContext& ctx);
+// "isolated": the nested server's socket and a cookie file holding only its cookie. Never
+// anything of the host's display: without a nested server the program gets no X11 at all.
+DesktopPlan planIsolatedX11(const DesktopHost& host, const DesktopContext& ctx);
 DesktopPlan planWayland(const DesktopHost& host, const DesktopContext& ctx);
 // x11 and/or wayland as the profile asks; a warning when it asks for a display and none of
 // the ones it asked for is available.
-DesktopPlan planDisplay(bool x11, bool wayland, const DesktopHost& host, const DesktopContext& ctx);
+DesktopPlan planDisplay(X11Mode x11, bool wayland, const DesktopHost& host,
+                        const DesktopContext& ctx);
 // /dev/dri as devices; a warning when this host has none.
 DesktopPlan planGpu(const DesktopHost& host);
 

@@ -27,7 +27,7 @@ const std::vector<std::string>& themePaths() {
 
 std::vector<MountOp> planThemeMounts(const DesktopConfig& desktop, const std::string& home) {
     std::vector<MountOp> out;
-    if (!desktop.theme || !(desktop.x11 || desktop.wayland)) return out;
+    if (!desktop.theme || !(desktop.x11 != X11Mode::Off || desktop.wayland)) return out;
     for (const auto& rel : themePaths()) {
         MountOp b;
         b.kind = MountKind::Bind;

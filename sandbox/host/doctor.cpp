@@ -255,6 +255,20 @@ Check display(const HostFacts& f) {
     return {"display", "ok", found, ""};
 }
 
+// x11 "isolated" needs Xephyr, and an X11 display on the host for its window.
+Check isolatedX11(const HostFacts& f) {
+    if (f.xephyr.empty())
+        return {"x11-isolated", "warning",
+                "Xephyr is not installed: profiles with x11 \"isolated\" (browser, terminal, "
+                "untrusted-gui) get no X11 display",
+                "install the xserver-xephyr package"};
+    if (f.x11Display.empty())
+        return {"x11-isolated", "warning",
+                f.xephyr + ": no X11 display here (DISPLAY is not set) for its window", ""};
+    return {"x11-isolated", "ok",
+            f.xephyr + ": profiles with x11 \"isolated\" get an X server of their own", ""};
+}
+
 Check gpu(const HostFacts& f) {
     if (f.gpuDevices.empty())
         return {"gpu", "warning",
@@ -344,6 +358,9 @@ HostFacts probeHost(const Paths& paths) {
     } else {
         f.hostNetworksError = nets.error().message();
     }
+    for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"})
+        if (f.xephyr.empty() && ::access((std::string(dir) + "/Xephyr").c_str(), X_OK) == 0)
+            f.xephyr = std::string(dir) + "/Xephyr";
 
     auto manager = userManagerVersion();
     f.userManager = manager.ok();
@@ -362,9 +379,10 @@ HostFacts probeHost(const Paths& paths) {
 }
 
 std::vector<Check> checkHost(const HostFacts& f) {
-    return {kernel(f),  landlock(f), userns(f),       overlay(f),   fuse(f),
-            tun(f),     nftables(f), internetOnly(f), dbusProxy(f), userManager(f),
-            cgroups(f), display(f),  gpu(f),          audio(f),     space(f)};
+    return {kernel(f),      landlock(f),    userns(f),      overlay(f),     fuse(f),
+            tun(f),         nftables(f),    internetOnly(f), dbusProxy(f),  userManager(f),
+            cgroups(f),     display(f),     isolatedX11(f), gpu(f),         audio(f),
+            space(f)};
 }
 
 std::vector<Check> runDoctor(const Paths& paths) {

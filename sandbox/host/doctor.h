@@ -65,6 +65,7 @@ struct HostFacts {
     std::string x11Display;   // $DISPLAY
     bool x11Socket = false;   // its socket in /tmp/.X11-unix
     bool x11Answers = false;  // and a server accepts connections on it
+    std::string xephyr;       // Xephyr's path (x11 "isolated"); empty: not installed
     std::string waylandDisplay;
     bool waylandSocket = false;
     bool waylandAnswers = false;

@@ -77,6 +77,7 @@ std::string encodeRecord(const InstanceRecord& r) {
     kv("driver", enc(r.driver));
     kv("ephemeral", r.ephemeral ? "1" : "0");
     kv("hostname", enc(r.hostname));
+    kv("x11", enc(r.x11));
     kv("socket", enc(r.socket));
     kv("limits_enforced", encList(r.limitsEnforced));
     kv("limits_recorded", encList(r.limitsRecorded));
@@ -116,6 +117,8 @@ std::optional<InstanceRecord> decodeRecord(const std::string& text) {
                 r.ephemeral = v == "1";
             else if (k == "hostname")
                 r.hostname = dec(v);
+            else if (k == "x11")
+                r.x11 = dec(v);
             else if (k == "socket")
                 r.socket = dec(v);
             else if (k == "limits_enforced")

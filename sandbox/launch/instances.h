@@ -31,6 +31,7 @@ struct InstanceRecord {
     std::string driver;
     bool ephemeral = false;
     std::string hostname;
+    std::string x11;     // the X11 display: off | host | isolated
     std::string socket;  // control socket (joining)
     std::vector<std::string> limitsEnforced, limitsRecorded;
     bool damaged = false;  // the record could not be read; only id and runner pid are known

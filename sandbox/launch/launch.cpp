@@ -39,6 +39,7 @@
 
 #include "base/safe_open.h"
 #include "desktop/dbusproxy.h"
+#include "desktop/nested_x11.h"
 #include "isolation/environment.h"
 #include "launch/channel.h"
 #include "launch/instances.h"
@@ -151,6 +152,7 @@ struct Prepared {
     LaunchPlan plan;
     UniqueFd lock;  // held for the sandbox's lifetime: one persistent upper layer, one mount
     UniqueFd instanceLock;  // held for the sandbox's lifetime: its record is live while held
+    std::unique_ptr<NestedX11> nestedX11;  // x11 "isolated": the sandbox's own X server
 };
 
 // Step 1: everything is decided here, in the runner, before any process exists.
@@ -284,9 +286,21 @@ Result<Prepared> prepare(const RunOptions& o) {
 
     // Desktop (display, sound, GPU, D-Bus) from the user's session: its sockets and devices
     // join the mount plan, its variables the environment (desktop.h).
-    plan.desktop = planDesktop(p, probeDesktopHost(p, plan.paths),
+    // x11 "isolated": its X server is started now (its display number is part of the plan),
+    // after the locks (a profile that is running is joined instead); it ends when `out` does,
+    // so a later refusal leaves none behind.
+    DesktopHost desktopHost = probeDesktopHost(p, plan.paths);
+    std::string instanceDir = InstanceRegistry(plan.paths).dir();
+    if (p.desktop.x11 == X11Mode::Isolated) {
+        out.nestedX11 = startIsolatedDisplay(
+            nestedX11Title(p.title, p.name), desktopHost, instanceDir, plan.instance,
+            joinPath(plan.paths.logDir(), plan.instance + "-xephyr.log"));
+        plan.trace("nested X server ready");
+    }
+    plan.desktop = planDesktop(p, desktopHost,
                                {"/run/user/" + std::to_string(plan.host.uid), p.network.hostname,
-                                InstanceRegistry(plan.paths).dir(), plan.instance});
+                                instanceDir, plan.instance});
+    plan.x11 = plan.desktop.env.count("DISPLAY") ? x11ModeName(p.desktop.x11) : "off";
     {
         LB_ASSIGN(ResolvedGrants files, resolveGrants(o, p, plan.paths, plan.host.home,
                                                       plan.argv[0], !plan.storage.ephemeral));
@@ -462,6 +476,7 @@ int runSandbox(const RunOptions& o) {
     {
         Supervisor sup(plan, chan->first.get(), setup, events);
         sup.adoptDbusProxy(std::move(dbus));
+        sup.adoptNestedX11(std::move(prepared->nestedX11));
         sup.adoptStdio(std::move(stdio));
         if (plan.wantScope) sup.createScope();
         out = sup.run(sfd.get());

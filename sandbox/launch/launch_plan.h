@@ -50,6 +50,7 @@ struct LaunchPlan {
     ScopePlan scopePlan;
     std::string firewall;         // nftables script, loaded by the setup process
     SlirpFeatures slirpFeatures;  // slirp4netns found and its flags (nat only)
+    std::string x11 = "off";      // the X11 display in force: off | host | isolated
     DesktopPlan desktop;          // display, sound, GPU, D-Bus proxy (mounts are in `mounts` too)
     bool verbose = false;
     struct timespec start = {};  // CLOCK_MONOTONIC at launch, for --verbose timings

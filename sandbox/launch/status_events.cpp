@@ -26,6 +26,7 @@ void StatusEvents::started(const StartedEvent& e) const {
     if (e.ephemeral) w.field("ephemeral", *e.ephemeral);
     w.field("network", e.network);
     if (!e.hostname.empty()) w.field("hostname", e.hostname);
+    if (!e.x11.empty()) w.field("x11", e.x11);
     if (!e.namespaces.empty()) w.key("namespaces").strings(e.namespaces);
     if (!e.command.empty()) w.key("command").strings(e.command);
     if (e.scope.empty())

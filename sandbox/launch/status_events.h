@@ -26,6 +26,7 @@ struct StartedEvent {
     std::optional<bool> ephemeral;
     std::string network;
     std::string hostname;
+    std::string x11;  // off | host | isolated; empty for a joined command
     std::vector<std::string> namespaces;
     std::vector<std::string> command;
     std::string scope;  // empty: null (no scope)
@@ -39,7 +40,8 @@ public:
 
     void started(const StartedEvent& e) const;
     void warning(std::string_view message) const;
-    // A helper daemon of the sandbox died: "network-lost" (slirp4netns), "dbus-lost".
+    // A helper daemon of the sandbox died: "network-lost" (slirp4netns), "dbus-lost",
+    // "x11-lost" (the nested X server).
     void helperLost(std::string_view event, std::string_view instance, std::string_view message,
                     std::string_view log) const;
     void recoverable(bool ephemeral, const std::vector<RecoverableFile>& files) const;

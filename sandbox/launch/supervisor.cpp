@@ -41,7 +41,10 @@ void Supervisor::warn(const std::string& text) {
 
 void Supervisor::createScope() {
     std::vector<std::string> warnings;
-    auto scope = startScope(plan_.scopePlan, setup_, warnings);
+    // The nested X server joins the scope: its limits, freeze and kill cover it too.
+    std::vector<pid_t> pids = {setup_};
+    if (nestedX11_ && nestedX11_->pid() > 0) pids.push_back(nestedX11_->pid());
+    auto scope = startScope(plan_.scopePlan, pids, warnings);
     for (const auto& w : warnings)
         warn(w);
     std::vector<std::string> names;
@@ -123,6 +126,12 @@ Outcome Supervisor::run(int signalFd) {
                         dbusDied_ = true;
                         helperLost("xdg-dbus-proxy", "dbus-lost", dbus_->logPath(), status);
                     }
+                    if (nestedX11_ && nestedX11_->pid() > 0 &&
+                        ::waitpid(nestedX11_->pid(), &status, WNOHANG) == nestedX11_->pid()) {
+                        nestedX11_->markExited();
+                        nestedX11Died_ = true;
+                        helperLost("Xephyr", "x11-lost", nestedX11_->logPath(), status);
+                    }
                 } else if (sig == SIGWINCH) {
                     terminal_.copyWindowSize();
                 } else {
@@ -173,6 +182,7 @@ void Supervisor::fromSandbox(Message& m) {
             e.ephemeral = plan_.storage.ephemeral;
             e.network = netModeName(plan_.profile.network.mode);
             e.hostname = plan_.hostname;
+            e.x11 = plan_.x11;
             e.namespaces = {"user", "mount", "pid", "ipc", "uts", "net", "cgroup"};
             e.command = plan_.argv;
             e.scope = scopeInfo_.unit;
@@ -279,7 +289,10 @@ void Supervisor::hostNetworksChanged() {
 void Supervisor::helperLost(const char* name, const char* event, const std::string& log,
                             int status) {
     if (!setupError_.empty() || programPid_ == 0) return;
-    const char* what = std::string_view(event) == "network-lost" ? "network" : "D-Bus";
+    std::string_view ev = event;
+    const char* what = ev == "network-lost" ? "network"
+                       : ev == "x11-lost"   ? "X11 display"
+                                            : "D-Bus";
     std::string msg = std::string(name) + " " + ExitStatus::fromWait(status).describe() +
                       "; the sandbox has no " + what + " now (log: " + log + ")";
     std::fprintf(stderr, "layerbox: warning: %s\n", safeLine(msg).c_str());
@@ -313,6 +326,7 @@ void Supervisor::publishRecord() {
     r.driver = driverName(plan_.storage.driver);
     r.ephemeral = plan_.storage.ephemeral;
     r.hostname = plan_.hostname;
+    r.x11 = plan_.x11;
     r.socket = registry_->socketPath(plan_.instance);
     r.limitsEnforced = limits_.enforced;
     r.limitsRecorded = limits_.recorded;
@@ -340,6 +354,10 @@ Outcome Supervisor::finish(int setupStatus) {
     if (dbus_) {
         dbus_->stop();
         if (!dbusDied_ && setupError_.empty()) ::unlink(dbus_->logPath().c_str());
+    }
+    if (nestedX11_) {
+        nestedX11_->stop();
+        if (!nestedX11Died_ && setupError_.empty()) ::unlink(nestedX11_->logPath().c_str());
     }
     Outcome out;
     if (!setupError_.empty()) {

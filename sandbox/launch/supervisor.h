@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "desktop/dbusproxy.h"
+#include "desktop/nested_x11.h"
 #include "launch/join.h"
 #include "launch/outcome.h"
 #include "launch/status_events.h"
@@ -33,6 +34,7 @@ public:
     // Helpers started before the setup process: they end with the sandbox.
     void adoptDbusProxy(std::unique_ptr<DbusProxy> proxy) { dbus_ = std::move(proxy); }
     void adoptStdio(StdioRelay stdio) { stdio_ = std::move(stdio); }
+    void adoptNestedX11(std::unique_ptr<NestedX11> x) { nestedX11_ = std::move(x); }
 
     // Step 4, scope: asked for right after the fork, while the setup process creates the
     // namespaces and mounts, so the D-Bus round trips to the user manager overlap with that
@@ -87,6 +89,8 @@ private:
     UniqueFd sandboxUserns_, sandboxNetns_;
     std::unique_ptr<DbusProxy> dbus_;
     bool dbusDied_ = false;
+    std::unique_ptr<NestedX11> nestedX11_;
+    bool nestedX11Died_ = false;
 };
 
 }  // namespace lb

@@ -25,6 +25,28 @@ std::string Diagnostic::text() const {
     return file + ": " + pointer + ": " + message;
 }
 
+const char* x11ModeName(X11Mode m) {
+    switch (m) {
+        case X11Mode::Host:
+            return "host";
+        case X11Mode::Isolated:
+            return "isolated";
+        case X11Mode::Off:
+            break;
+    }
+    return "off";
+}
+
+std::vector<std::string> profileWarnings(const Profile& p) {
+    std::vector<std::string> out;
+    if (p.desktop.x11 == X11Mode::Host)
+        out.push_back(
+            "/desktop/x11: \"host\" (or true) gives the program your X server itself: it can "
+            "read every keystroke, see every window and type into them; \"isolated\" gives it "
+            "a display of its own");
+    return out;
+}
+
 bool isValidProfileName(std::string_view name) {
     if (name.empty() || name.size() > 64) return false;
     auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -524,7 +546,13 @@ Profile buildTyped(const json& f) {
     p.security.devel = sec["devel"];
 
     const json& d = f["desktop"];
-    p.desktop.x11 = d["x11"];
+    const json& x11 = d["x11"];
+    if (x11.is_boolean())  // the older form: true was the host's display
+        p.desktop.x11 = x11.get<bool>() ? X11Mode::Host : X11Mode::Off;
+    else
+        p.desktop.x11 = x11 == "isolated" ? X11Mode::Isolated
+                        : x11 == "host"   ? X11Mode::Host
+                                          : X11Mode::Off;
     p.desktop.wayland = d["wayland"];
     p.desktop.audio = d["audio"];
     p.desktop.gpu = d["gpu"];
@@ -783,6 +811,11 @@ static json schemaOf(const Field& f) {
                  {{"type", "string"}, {"pattern", "^[0-9]+(\\.[0-9]+[KMGT]|[KMGT])?$"}}});
             break;
         case Kind::Enum:
+            if (!f.boolTrue.empty()) {
+                s["oneOf"] =
+                    json::array({{{"type", "string"}, {"enum", f.choices}}, {{"type", "boolean"}}});
+                break;
+            }
             s["type"] = "string";
             s["enum"] = f.choices;
             break;
@@ -843,6 +876,7 @@ static void tableOf(const Field& f, const std::string& ptr, std::vector<std::str
             kind.clear();
             for (const auto& ch : c.choices)
                 kind += (kind.empty() ? "" : "|") + ch;
+            if (!c.boolTrue.empty()) kind += "|true|false";
         }
         if (c.kind == Kind::Int) kind += " " + std::to_string(c.min) + ".." + std::to_string(c.max);
         if (c.kind == Kind::List) kind = "list of " + schema::kindName(c.fields[0].kind);

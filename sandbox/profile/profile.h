@@ -20,6 +20,10 @@ inline constexpr int kProfileVersion = 1;
 enum class Driver { Auto, Native, Fuse };
 enum class HomeMode { Private, Tmpfs, Overlay };
 enum class NetMode { None, Nat };
+// desktop.x11: off; host (the user's own X server: the program can read every keystroke and
+// window of the desktop); isolated (a nested X server of its own, desktop/nested_x11.h).
+enum class X11Mode { Off, Host, Isolated };
+const char* x11ModeName(X11Mode m);
 
 // The one spelling of each, as profiles, options and JSON output write it; parse* give
 // std::nullopt for anything else.
@@ -106,7 +110,7 @@ struct DbusConfig {
 };
 
 struct DesktopConfig {
-    bool x11 = false;
+    X11Mode x11 = X11Mode::Off;  // the old boolean: true is Host, false Off
     bool wayland = false;
     std::string audio = "none";  // none | pulseaudio | pipewire | both
     bool gpu = false;
@@ -153,6 +157,10 @@ struct Diagnostic {
 // in messages; `fileStem`, when non-empty, must match the profile's "name".
 std::vector<Diagnostic> validateProfileText(std::string_view text, std::string_view displayName,
                                             std::string_view fileStem = {});
+
+// What a valid profile does that weakens the sandbox and deserves a word from `profile
+// validate` (not an error: the user may mean it). One line each, naming the field.
+std::vector<std::string> profileWarnings(const Profile& profile);
 
 // Resolves profile names to files: user profiles override built-in ones of the same name.
 class ProfileStore;

@@ -222,8 +222,17 @@ Field buildRoot() {
             }),
         obj("desktop", "Display, sound, GPU and D-Bus.",
             {
-                scalar("x11", K::Bool, "Give access to the X11 display (its socket file only).",
-                       "false"),
+                [] {
+                    Field f = choice(
+                        "x11",
+                        "off: no X11; isolated: a nested X server of its own (Xephyr) in a "
+                        "window of your desktop; host: your X server itself, where the program "
+                        "can read every keystroke and window of the desktop (true means host).",
+                        {"off", "isolated", "host"}, "\"off\"");
+                    f.boolTrue = "host";
+                    f.boolFalse = "off";
+                    return f;
+                }(),
                 scalar("wayland", K::Bool, "Give access to the Wayland compositor.", "false"),
                 choice("audio", "Sound server sockets to pass in.",
                        {"none", "pulseaudio", "pipewire", "both"}, "\"none\""),
@@ -453,6 +462,9 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
         case Kind::Bool:
             expect(v.is_boolean(), "true or false");
             return;
+        case Kind::Enum:
+            if (v.is_boolean() && !f.boolTrue.empty()) return;  // the older boolean form
+            break;
         case Kind::Int: {
             if (!expect(v.is_number_integer(), "an integer")) return;
             // an unsigned value above LLONG_MAX is out of every range; dump() prints it as written

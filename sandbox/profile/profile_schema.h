@@ -39,6 +39,8 @@ struct Field {
     std::string defaultJson;  // empty: no default (absent means "not set")
     std::string exampleJson;
     std::vector<std::string> choices;
+    // Enum only: a boolean is also accepted (the field's older form), meaning these choices.
+    std::string boolTrue, boolFalse;
     long long min = 0, max = 0;
     std::vector<Field> fields;
     bool required = false;

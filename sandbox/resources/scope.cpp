@@ -180,8 +180,8 @@ int onJobRemoved(sd_bus_message* m, void* userdata, sd_bus_error*) {
 }
 
 Result<std::string> callStart(const SdBus& sd, sd_bus* bus, const ScopePlan& plan,
-                              const std::vector<ScopeProperty>& limits, pid_t pid,
-                              sd_bus_error* err) {
+                              const std::vector<ScopeProperty>& limits,
+                              const std::vector<pid_t>& pids, sd_bus_error* err) {
     sd_bus_message* m = nullptr;
     int r = sd.newMethodCall(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                              "org.freedesktop.systemd1.Manager", "StartTransientUnit");
@@ -195,7 +195,15 @@ Result<std::string> callStart(const SdBus& sd, sd_bus* bus, const ScopePlan& pla
     r = r < 0 ? r : sd.openContainer(m, 'a', "(sv)");
     r = r < 0 ? r : append(sd, m, "(sv)", "Description", "s", plan.description.c_str());
     r = r < 0 ? r : append(sd, m, "(sv)", "Slice", "s", plan.slice.c_str());
-    r = r < 0 ? r : append(sd, m, "(sv)", "PIDs", "au", 1, static_cast<uint32_t>(pid));
+    r = r < 0 ? r : sd.openContainer(m, 'r', "sv");
+    r = r < 0 ? r : append(sd, m, "s", "PIDs");
+    r = r < 0 ? r : sd.openContainer(m, 'v', "au");
+    r = r < 0 ? r : sd.openContainer(m, 'a', "u");
+    for (pid_t pid : pids)
+        r = r < 0 ? r : append(sd, m, "u", static_cast<uint32_t>(pid));
+    r = r < 0 ? r : sd.closeContainer(m);
+    r = r < 0 ? r : sd.closeContainer(m);
+    r = r < 0 ? r : sd.closeContainer(m);
     r = r < 0 ? r : append(sd, m, "(sv)", "Delegate", "b", 1);
     r = r < 0 ? r : append(sd, m, "(sv)", "CollectMode", "s", "inactive-or-failed");
     for (const char* acct :
@@ -224,7 +232,8 @@ Result<std::string> callStart(const SdBus& sd, sd_bus* bus, const ScopePlan& pla
 
 }  // namespace
 
-Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::string>& warnings) {
+Result<ScopeInfo> startScope(const ScopePlan& plan, const std::vector<pid_t>& pids,
+                             std::vector<std::string>& warnings) {
     std::string why;
     const SdBus* sd = sdBus(&why);
     if (!sd) return Error(why, ENOENT);
@@ -248,7 +257,7 @@ Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::
     bool resetTried = false;
     for (int attempt = 0; attempt < 10; ++attempt) {
         sd_bus_error err = SD_BUS_ERROR_NULL;
-        auto job = callStart(*sd, b.bus, plan, limits, pid, &err);
+        auto job = callStart(*sd, b.bus, plan, limits, pids, &err);
         std::string msg = err.message ? err.message : "";
         std::string name = err.name ? err.name : "";
         sd->errorFree(&err);
@@ -285,7 +294,7 @@ Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::
     if (!wait.done) return Error("systemd did not finish starting " + plan.unit, ETIMEDOUT);
     if (wait.result != "done")
         return Error("systemd could not start " + plan.unit + ": job " + wait.result, EIO);
-    return ScopeInfo{plan.unit, cgroupOfPid(pid)};
+    return ScopeInfo{plan.unit, cgroupOfPid(pids.front())};
 }
 
 Status stopScope(const std::string& unit) {

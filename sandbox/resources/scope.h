@@ -51,7 +51,8 @@ struct ScopeInfo {
 // Ask the user manager for the scope holding `pid` and wait for the job. Properties this
 // systemd does not know are dropped (each with a warning); a failed unit of the same name is
 // reset and the call retried once. Fails when there is no user bus.
-Result<ScopeInfo> startScope(const ScopePlan& plan, pid_t pid, std::vector<std::string>& warnings);
+Result<ScopeInfo> startScope(const ScopePlan& plan, const std::vector<pid_t>& pids,
+                             std::vector<std::string>& warnings);
 
 // Stop the scope (StopUnit, mode "replace") and return once the user manager has it no more,
 // or after a short wait. A scope that no longer exists is not an error.

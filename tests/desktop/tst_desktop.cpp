@@ -345,6 +345,36 @@ private:
             if (readFile(QString("/proc/%1/cmdline").arg(pid)).contains(dir.toUtf8())) out << pid;
         return out;
     }
+    // Window names on the X server of a running sandbox of `profile` (joined).
+    QString nestedWindows(const Xvfb& x, const QString& profile) const {
+        return run(xEnv(x), profile, {"xwininfo", "-root", "-tree"}).text();
+    }
+    // Xephyr processes whose command line names `dir` (their cookie file lives there).
+    static QList<qint64> nestedServersIn(const QString& dir) {
+        QList<qint64> out;
+        for (qint64 pid : processesNamed("Xephyr"))
+            if (readFile(QString("/proc/%1/cmdline").arg(pid)).contains(dir.toUtf8())) out << pid;
+        return out;
+    }
+    // The key codes of the KeyPress events an `xinput test-xi2 --root` log shows.
+    static QSet<int> keyPresses(const QByteArray& log) {
+        static const QRegularExpression re("\\(KeyPress\\)\\n[^\\n]*\\n\\s*detail: (\\d+)");
+        QSet<int> out;
+        auto it = re.globalMatch(QString::fromUtf8(log));
+        while (it.hasNext())
+            out << it.next().captured(1).toInt();
+        return out;
+    }
+    // The colours of an XWD image, as `convert ... histogram:info:-` lists them.
+    QString colours(const QByteArray& xwd) const {
+        QProcess c;
+        c.start("convert", {"xwd:-", "-format", "%c", "histogram:info:-"});
+        if (!c.waitForStarted(10000)) return {};
+        c.write(xwd);
+        c.closeWriteChannel();
+        c.waitForFinished(60000);
+        return QString::fromUtf8(c.readAllStandardOutput());
+    }
     // Stop a background `layerbox run`: SIGTERM (relayed to the program), then SIGKILL.
     static void stopRunner(QProcess& p, int ms = 30000) {
         if (p.state() == QProcess::NotRunning) return;
@@ -855,6 +885,132 @@ private slots:
     }
 
     // -----------------------------------------------------------------------------------------
+    // X11 "isolated": the program's own X server (Xephyr), against "host" as the control
+
+    // A host window (magenta, titled HOST-SECRET-WINDOW, writing what is typed into it to a
+    // file) and the probes of issue 19 from a sandbox of each mode: list the windows, listen to
+    // the keyboard (XInput2), type into and move the host window (XTEST), take a screenshot.
+    // Every probe succeeds under "host", so each "isolated" result is a real refusal.
+    void isolatedX11KeepsTheDesktopApart() {
+        for (const char* tool : {"Xephyr", "xdotool", "xinput", "xwd", "convert", "stdbuf"})
+            QVERIFY2(haveProgram(tool), tool);
+        Xvfb x;
+        QVERIFY(x.start(home_->home()));
+        const QString typed = home_->home() + "/typed-on-the-host";
+        Server hostTerm;
+        hostTerm.proc().setProcessEnvironment(xEnv(x));
+        hostTerm.proc().start(
+            "xterm", {"-T", "HOST-SECRET-WINDOW", "-bg", "magenta", "-geometry", "80x24+0+0", "-e",
+                      "sh", "-c", "stty -icanon -echo; exec cat > '" + typed + "'"});
+        QTRY_VERIFY_WITH_TIMEOUT(windows(x).contains("HOST-SECRET-WINDOW"), 30000);
+        const QString hostWindow =
+            exec(xEnv(x), "xdotool", {"search", "--name", "HOST-SECRET-WINDOW"}).text().trimmed();
+        QVERIFY2(!hostWindow.isEmpty(), "xdotool finds the host window on the host");
+        profile("isox", R"({"version": 1, "desktop": {"x11": "isolated"}})");
+        profile("hostx", R"({"version": 1, "desktop": {"x11": "host"}})");
+
+        // 1. Keyboard listeners in both sandboxes. Each first hears a key pressed on its own
+        // display (F12, key code 96): it is listening. Then the host types into its window.
+        const QString listen = "stdbuf -oL xinput test-xi2 --root & sleep 1; xdotool key F12; wait";
+        QProcess iso, host;
+        QByteArray isoLog, hostLog;
+        for (QProcess* p : {&iso, &host}) {
+            p->setProcessEnvironment(xEnv(x));
+            p->start(layerboxBin(), {"run", "--profile", p == &iso ? "isox" : "hostx", "--no-pty",
+                                     "--", "sh", "-c", listen});
+            QVERIFY(p->waitForStarted());
+        }
+        auto collect = [&] {
+            iso.waitForReadyRead(50);
+            host.waitForReadyRead(50);
+            isoLog += iso.readAllStandardOutput();
+            hostLog += host.readAllStandardOutput();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (collect(), keyPresses(isoLog).contains(96) && keyPresses(hostLog).contains(96)) ||
+                iso.state() == QProcess::NotRunning || host.state() == QProcess::NotRunning,
+            60000);
+        QVERIFY2(iso.state() == QProcess::Running, iso.readAllStandardError().constData());
+        QVERIFY2(host.state() == QProcess::Running, host.readAllStandardError().constData());
+        QVERIFY2(keyPresses(isoLog).contains(96), isoLog.right(2000).constData());
+        // The nested server's window on the desktop says which sandbox it belongs to.
+        QVERIFY2(windows(x).contains("(Layerbox sandbox \"isox\")"), qPrintable(windows(x)));
+        QCOMPARE(exec(xEnv(x), "xdotool",
+                      {"search", "--name", "HOST-SECRET-WINDOW", "windowfocus", "--sync", "type",
+                       "zqzq"})
+                     .code,
+                 0);
+        QTRY_VERIFY_WITH_TIMEOUT(readFile(typed).contains("zqzq"), 20000);
+        // z and q are key codes 52 and 24: "host" heard them, "isolated" did not.
+        QTRY_VERIFY_WITH_TIMEOUT((collect(), keyPresses(hostLog).contains(52)), 20000);
+        QVERIFY(keyPresses(hostLog).contains(24));
+        collect();
+        QVERIFY2(!keyPresses(isoLog).contains(52) && !keyPresses(isoLog).contains(24),
+                 isoLog.right(2000).constData());
+        const qint64 isoRunner = iso.processId();
+        QCOMPARE(nestedServersIn(home_->runtimeDir()).size(), 1);
+        stopRunner(iso);
+        stopRunner(host);
+        // The nested server ends with its sandbox.
+        QTRY_VERIFY_WITH_TIMEOUT(nestedServersIn(home_->runtimeDir()).isEmpty(), 10000);
+        Q_UNUSED(isoRunner);
+
+        // 2. The window list: the host's window is on the host's server only.
+        auto isoTree = run(xEnv(x), "isox", {"xwininfo", "-root", "-tree"});
+        QVERIFY2(isoTree.code == 0, qPrintable(isoTree.errors()));
+        QVERIFY2(!isoTree.text().contains("HOST-SECRET-WINDOW"), qPrintable(isoTree.text()));
+        auto hostTree = run(xEnv(x), "hostx", {"xwininfo", "-root", "-tree"});
+        QVERIFY2(hostTree.text().contains("HOST-SECRET-WINDOW"), qPrintable(hostTree.text()));
+
+        // 3. Typing into and moving the host window (XTEST, and its id from the host).
+        const QString inject =
+            "xdotool search --name HOST-SECRET-WINDOW windowfocus --sync type "
+            "%1; xdotool type %1; xdotool windowmove " +
+            hostWindow + " 300 200; true";
+        auto isoType = run(xEnv(x), "isox", {"sh", "-c", inject.arg("ISOX")});
+        QCOMPARE(isoType.code, 0);
+        auto hostType = run(xEnv(x), "hostx", {"sh", "-c", inject.arg("HOSTX")});
+        QCOMPARE(hostType.code, 0);
+        QTRY_VERIFY_WITH_TIMEOUT(readFile(typed).contains("HOSTX"), 20000);
+        QVERIFY2(!readFile(typed).contains("ISOX"), readFile(typed).constData());
+        QVERIFY(exec(xEnv(x), "xwininfo", {"-name", "HOST-SECRET-WINDOW"})
+                    .text()
+                    .contains("Absolute upper-left X:  300"));
+        exec(xEnv(x), "xdotool", {"windowmove", hostWindow, "0", "0"});
+        QVERIFY(exec(xEnv(x), "xwininfo", {"-name", "HOST-SECRET-WINDOW"})
+                    .text()
+                    .contains("Absolute upper-left X:  0"));
+        QVERIFY2(run(xEnv(x), "isox",
+                     {"sh", "-c", "xdotool windowmove " + hostWindow + " 300 200; true"})
+                         .code == 0,
+                 "");
+        QVERIFY(exec(xEnv(x), "xwininfo", {"-name", "HOST-SECRET-WINDOW"})
+                    .text()
+                    .contains("Absolute upper-left X:  0"));
+
+        // 4. A screenshot: the host's magenta window is in the "host" one only.
+        auto isoShot = run(xEnv(x), "isox", {"xwd", "-root", "-silent"});
+        QVERIFY2(isoShot.code == 0 && isoShot.out.size() > 1000, qPrintable(isoShot.errors()));
+        auto hostShot = run(xEnv(x), "hostx", {"xwd", "-root", "-silent"});
+        QVERIFY2(hostShot.code == 0 && hostShot.out.size() > 1000, qPrintable(hostShot.errors()));
+        const QString hostColours = colours(hostShot.out), isoColours = colours(isoShot.out);
+        QVERIFY2(hostColours.contains("#FF00FF"), qPrintable(hostColours));
+        QVERIFY2(!isoColours.isEmpty() && !isoColours.contains("#FF00FF"), qPrintable(isoColours));
+
+        // 5. Nothing of the host's display is reachable: not its socket file (not bound), not
+        // its abstract socket (another network namespace), not its cookie.
+        QCOMPARE(probe(xEnv(x), "isox", "unix-connect", x.socket())["succeeded"].toBool(), false);
+        QCOMPARE(probe(xEnv(x), "isox", "abstract-connect", x.socket())["succeeded"].toBool(),
+                 false);
+        auto cookie = run(xEnv(x), "isox", {"sh", "-c", "cat \"$XAUTHORITY\""});
+        QCOMPARE(cookie.code, 0);
+        auto entries = parseXauth(cookie.out);
+        QCOMPARE(entries.size(), 1);
+        QVERIFY(entries[0].data != x.cookie());
+        QVERIFY(!cookie.out.contains(x.cookie()));
+    }
+
+    // -----------------------------------------------------------------------------------------
     // Real programs in their built-in profiles, under Xvfb
 
     void xtermWindowInTheTerminalProfile() {
@@ -869,11 +1025,31 @@ private slots:
                  "Layerbox xterm", "-e", "sh", "-c",
                  "echo 'Hello from inside the terminal profile'; echo \"host name: $(hostname)\"; "
                  "echo \"user: $(id -un)  DISPLAY=$DISPLAY\"; echo \"runtime dir: $(ls -A "
-                 "$XDG_RUNTIME_DIR | tr '\\n' ' ')\"; ls ~/.ssh 2>&1; sleep 600"});
+                 "$XDG_RUNTIME_DIR | tr '\\n' ' ')\"; ls ~/.ssh 2>&1; echo 'Type here:'; read "
+                 "line; echo \"$line\" > ~/typed; sleep 600"});
         QVERIFY(p.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(
-            windows(x).contains("\"Layerbox xterm\"") || p.state() == QProcess::NotRunning, 30000);
+        // The profile's X11 is "isolated": xterm is a window of its own server, which is one
+        // window of the desktop titled after the sandbox. A second `run` joins the sandbox.
+        QTRY_VERIFY_WITH_TIMEOUT(windows(x).contains("(Layerbox sandbox \"terminal\")") ||
+                                     p.state() == QProcess::NotRunning,
+                                 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(nestedWindows(x, "terminal").contains("\"Layerbox xterm\"") ||
+                                     p.state() == QProcess::NotRunning,
+                                 30000);
         QVERIFY2(p.state() == QProcess::Running, p.readAll().constData());
+        QVERIFY(!windows(x).contains("\"Layerbox xterm\""));
+        // Typing into its window on the desktop reaches the program.
+        QCOMPARE(exec(xEnv(x), "sh",
+                      {"-c",
+                       "w=$(xdotool search --name 'Layerbox sandbox') && xdotool mousemove "
+                       "--window $w 200 150 && xdotool windowfocus --sync $w && xdotool "
+                       "type 'typed through Xephyr' && xdotool key Return"})
+                     .code,
+                 0);
+        QTRY_VERIFY_WITH_TIMEOUT(run(xEnv(x), "terminal", {"cat", home_->home() + "/typed"})
+                                     .text()
+                                     .contains("typed through Xephyr"),
+                                 20000);
         QTest::qWait(1500);  // let it draw its text
         QString shot = screenshot(x, "xterm.png");
         QVERIFY(QFileInfo(shot).size() > 1000);
@@ -932,7 +1108,9 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(
             web.requests().contains("GET / HTTP/1.1") || p.state() == QProcess::NotRunning, 120000);
         QVERIFY2(p.state() == QProcess::Running, p.readAll().constData());
-        QTRY_VERIFY_WITH_TIMEOUT(windows(x).contains("Layerbox test page"), 60000);
+        // Isolated X11: the page's window is on the sandbox's own server (a second run joins).
+        QTRY_VERIFY_WITH_TIMEOUT(nestedWindows(x, "fftest").contains("Layerbox test page"), 60000);
+        QVERIFY(!windows(x).contains("Layerbox test page"));
         qInfo().noquote() << "Firefox showed the page" << t.elapsed() << "ms after the launch";
         QTest::qWait(3000);  // let it paint
         QString shot = screenshot(x, "firefox.png");

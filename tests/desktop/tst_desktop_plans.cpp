@@ -12,6 +12,7 @@
 #include "desktop/dbusproxy.h"
 #include "desktop/desktop.h"
 #include "desktop/display.h"
+#include "desktop/nested_x11.h"
 #include "desktop/theme.h"
 #include "host/menu_entries.h"
 #include "isolation/mounts.h"
@@ -174,6 +175,59 @@ private slots:
         QVERIFY(!anyWarning(p, "not a local display").empty());
     }
 
+    // "isolated": the nested server's socket and its cookie alone; nothing of the host's
+    // display, even though this session has one (X11 :1 with a cookie).
+    void isolatedX11BindsOnlyTheNestedServer() {
+        DesktopHost h = fullSession();
+        h.xauthority = encodeXauthority({entry(kXauthFamilyLocal, "laptop", "1", "host-cookie")});
+        h.nestedX11Number = "7";
+        h.nestedX11Cookie = "nested-cookie-16";
+        Profile prof;
+        prof.name = "firefox";
+        prof.desktop.x11 = X11Mode::Isolated;
+        auto p = planDesktop(prof, h, sandboxSide());
+        QVERIFY(p.warnings.empty());
+        QCOMPARE(p.env["DISPLAY"], std::string(":7"));
+        const MountOp* sock = bindTo(p, "/tmp/.X11-unix/X7");
+        QVERIFY(sock && sock->source == "/tmp/.X11-unix/X7" && sock->readOnly);
+        for (const auto& o : p.mounts) {
+            QVERIFY2(o.source != "/tmp/.X11-unix/X1", o.describe().c_str());
+            QVERIFY2(o.target != "/tmp/.X11-unix/X1", o.describe().c_str());
+        }
+        const MountOp* auth = bindTo(p, "/run/user/1000/Xauthority");
+        QVERIFY(auth && auth->kind == MountKind::GeneratedFile);
+        auto kept = parseXauthority(auth->content);
+        QVERIFY(kept && kept->size() == 1);
+        QCOMPARE((*kept)[0].data, std::string("nested-cookie-16"));
+        QCOMPARE((*kept)[0].number, std::string("7"));
+        QCOMPARE((*kept)[0].address, std::string("firefox"));
+        QVERIFY(auth->content.find("host-cookie") == std::string::npos);
+
+        // No nested server (Xephyr missing, failed): no X11 at all, and a word why; never a
+        // fallback to the host's display.
+        h.nestedX11Number.clear();
+        h.nestedX11Problem = "Xephyr is not installed: install the xserver-xephyr package";
+        p = planDesktop(prof, h, sandboxSide());
+        QVERIFY(!p.env.count("DISPLAY") && !p.env.count("XAUTHORITY"));
+        for (const auto& o : p.mounts)
+            QVERIFY2(o.target.find("X11-unix") == std::string::npos, o.describe().c_str());
+        QVERIFY(!anyWarning(p, "xserver-xephyr").empty());
+    }
+
+    void nestedServerCommandLine() {
+        auto p = planNestedX11("/usr/bin/Xephyr", nestedX11Title("Firefox", "firefox"),
+                               "/run/user/1000/layerbox/instances/abcd.xauth");
+        QCOMPARE(p.binary, std::string("/usr/bin/Xephyr"));
+        auto has = [&](const std::string& a, const std::string& b = {}) {
+            auto it = std::find(p.args.begin(), p.args.end(), a);
+            return it != p.args.end() && (b.empty() || (it + 1 != p.args.end() && *(it + 1) == b));
+        };
+        QVERIFY(has("-auth", "/run/user/1000/layerbox/instances/abcd.xauth"));
+        QVERIFY(has("-nolisten", "tcp"));
+        QVERIFY(has("-resizeable"));
+        QVERIFY(has("-title", "Firefox (Layerbox sandbox \"firefox\")"));
+    }
+
     void wayland() {
         DesktopHost h = fullSession();
         auto p = planWayland(h, sandboxSide());
@@ -193,12 +247,12 @@ private slots:
     void displayWarnsOnlyWhenNoneIsThere() {
         DesktopHost h = fullSession();
         h.env.erase("WAYLAND_DISPLAY");  // an X11 session: a wayland+x11 profile is happy
-        QVERIFY(planDisplay(true, true, h, sandboxSide()).warnings.empty());
+        QVERIFY(planDisplay(X11Mode::Host, true, h, sandboxSide()).warnings.empty());
         h.env.erase("DISPLAY");
-        auto p = planDisplay(true, true, h, sandboxSide());
+        auto p = planDisplay(X11Mode::Host, true, h, sandboxSide());
         QCOMPARE(p.warnings.size(), size_t(1));
         QVERIFY(!anyWarning(p, "DISPLAY and WAYLAND_DISPLAY are not set").empty());
-        QVERIFY(planDisplay(false, false, h, sandboxSide()).warnings.empty());
+        QVERIFY(planDisplay(X11Mode::Off, false, h, sandboxSide()).warnings.empty());
     }
 
     void gpu() {
@@ -318,7 +372,8 @@ private slots:
     void neverTheRuntimeDirOrTheUnfilteredBus() {
         Profile p;
         p.name = "everything";
-        p.desktop.x11 = p.desktop.wayland = p.desktop.gpu = true;
+        p.desktop.x11 = X11Mode::Host;
+        p.desktop.wayland = p.desktop.gpu = true;
         p.desktop.audio = "both";
         p.desktop.dbus.session = p.desktop.dbus.system = true;
         p.desktop.dbus.talk = {"org.freedesktop.systemd1"};  // even when asked to talk to it
@@ -347,7 +402,7 @@ private slots:
     void themeBindsComeFirstInTheDesktopPlan() {
         Profile p;
         p.name = "gui";
-        p.desktop.x11 = true;
+        p.desktop.x11 = X11Mode::Host;
         Bind b;
         b.host = b.sandbox = "/home/alice/.config/gtk-3.0";
         b.rw = true;
@@ -380,7 +435,7 @@ private slots:
                                  }),
                      rel.c_str());
         // No display, or theme off: none.
-        p.desktop.x11 = false;
+        p.desktop.x11 = X11Mode::Off;
         QVERIFY(planThemeMounts(p.desktop, "/home/alice").empty());
         p.desktop.wayland = true;
         p.desktop.theme = false;
@@ -403,7 +458,7 @@ private slots:
         auto plan = planDesktop(p, fullSession(), sandboxSide());  // the default: nothing
         QVERIFY(plan.mounts.empty() && plan.env.empty() && plan.warnings.empty());
         QVERIFY(!plan.dbusProxy.wanted());
-        p.desktop.x11 = true;
+        p.desktop.x11 = X11Mode::Host;
         p.desktop.audio = "pulseaudio";
         plan = planDesktop(p, fullSession(), sandboxSide());
         QVERIFY(plan.env.count("DISPLAY") && plan.env.count("PULSE_SERVER"));

@@ -53,6 +53,7 @@ private slots:
     void overridesAgainst();
     void overridesAgainstMissingParent();
     void extendsMerging();
+    void x11Modes();
     void userProfileOverridesBuiltin();
     void chainOfThree();
     void extendsErrors_data();
@@ -173,8 +174,8 @@ QString describe(const lb::Profile& p, bool withExtends = true) {
       << " allow=" << joinList(s.allowSyscalls) << " nested=" << s.nestedSandboxes
       << " devel=" << s.devel << "\n";
     const auto& d = p.desktop;
-    o << "desktop x11=" << d.x11 << " wayland=" << d.wayland << " audio=" << d.audio
-      << " gpu=" << d.gpu << " theme=" << d.theme << "\n";
+    o << "desktop x11=" << lb::x11ModeName(d.x11) << " wayland=" << d.wayland
+      << " audio=" << d.audio << " gpu=" << d.gpu << " theme=" << d.theme << "\n";
     o << "dbus session=" << d.dbus.session << " system=" << d.dbus.system
       << " talk=" << joinList(d.dbus.talk) << " own=" << joinList(d.dbus.own)
       << " see=" << joinList(d.dbus.see) << " call=" << joinList(d.dbus.call)
@@ -485,8 +486,8 @@ void TstProfile::invalidProfile_data() {
         "x.json: /desktop/$schema: unknown key");
 
     // booleans
-    row("bool as string", R"J({"version": 1, "desktop": {"x11": "yes"}})J",
-        "x.json: /desktop/x11: expected true or false, got a string \"yes\"");
+    row("bool as string", R"J({"version": 1, "desktop": {"theme": "yes"}})J",
+        "x.json: /desktop/theme: expected true or false, got a string \"yes\"");
     row("bool as integer", R"J({"version": 1, "desktop": {"gpu": 1}})J",
         "x.json: /desktop/gpu: expected true or false, got an integer 1");
 
@@ -1241,7 +1242,7 @@ void TstProfile::extendsMerging() {
     QVERIFY(!p.resources.memoryMax);              // null removes
     QCOMPARE(p.resources.tasksMax.value(), 100);
     QCOMPARE(p.resources.cpuPercent.value(), 50);
-    QVERIFY(!p.desktop.x11);
+    QVERIFY(p.desktop.x11 == lb::X11Mode::Off);
     QVERIFY(p.desktop.gpu);
     QCOMPARE(p.desktop.dbus.talk, std::vector<std::string>{"org.a"});
     QVERIFY(p.desktop.dbus.own.empty());
@@ -1299,6 +1300,34 @@ void TstProfile::userProfileOverridesBuiltin() {
     QVERIFY(vlc->extends.empty());
 }
 
+// desktop.x11: off | isolated | host, and the older boolean (true is "host", which `profile
+// validate` warns about); the built-in profiles for untrusted programs are isolated.
+void TstProfile::x11Modes() {
+    lbtest::TestHome home;
+    home.writeProfile("old", R"({"version": 1, "desktop": {"x11": true}})");
+    home.writeProfile("off", R"({"version": 1, "desktop": {"x11": false}})");
+    home.writeProfile("iso", R"({"version": 1, "desktop": {"x11": "isolated"}})");
+    home.writeProfile("bad", R"({"version": 1, "desktop": {"x11": "nested"}})");
+    auto store = storeFor(home);
+    QVERIFY(lb::loadProfile(store, "old")->desktop.x11 == lb::X11Mode::Host);
+    QVERIFY(lb::loadProfile(store, "off")->desktop.x11 == lb::X11Mode::Off);
+    QVERIFY(lb::loadProfile(store, "iso")->desktop.x11 == lb::X11Mode::Isolated);
+    QVERIFY(lb::loadProfile(store, "default")->desktop.x11 == lb::X11Mode::Off);
+    auto bad = lb::loadProfile(store, "bad");
+    QVERIFY(!bad);
+    QVERIFY2(qs(bad.error().message()).contains("\"nested\" is not one of off, isolated, host"),
+             bad.error().message().c_str());
+    for (const char* name : {"untrusted-gui", "browser", "firefox", "chromium", "terminal"})
+        QVERIFY2(lb::loadProfile(store, name)->desktop.x11 == lb::X11Mode::Isolated, name);
+
+    auto r = home.layerbox({"profile", "validate", "old", "iso"});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QString("old: valid\niso: valid\n"));
+    QVERIFY2(r.err.startsWith("old: warning: /desktop/x11: \"host\" (or true)") &&
+                 r.err.contains("read every keystroke") && !r.err.contains("iso:"),
+             qPrintable(r.err));
+}
+
 void TstProfile::chainOfThree() {
     lbtest::TestHome home;
     home.writeProfile("c", R"({"version": 1, "title": "C", "command": ["c"],
@@ -1316,7 +1345,7 @@ void TstProfile::chainOfThree() {
     QCOMPARE(a->network.mode, lb::NetMode::Nat);
     QCOMPARE(a->resources.tasksMax.value(), 20);
     QVERIFY(!a->resources.cpuWeight);
-    QVERIFY(a->desktop.x11);
+    QVERIFY(a->desktop.x11 == lb::X11Mode::Host);
     QCOMPARE(a->network.hostname, std::string("a"));
     // Built-ins chain too: chromium -> browser.
     auto chromium = lb::loadProfile(store, "chromium");
@@ -1368,9 +1397,9 @@ void TstProfile::extendsErrors_data() {
         << "b.json: /extends: no profile named \"nope\" (see: layerbox profile list)";
     QTest::newRow("invalid parent")
         << QStringList{R"(a|{"version": 1, "extends": "b"})",
-                       R"(b|{"version": 1, "desktop": {"x11": "yes"}})"}
+                       R"(b|{"version": 1, "desktop": {"theme": "yes"}})"}
         << "a"
-        << "b.json: /desktop/x11: expected true or false, got a string \"yes\"";
+        << "b.json: /desktop/theme: expected true or false, got a string \"yes\"";
     QTest::newRow("parent with wrong name")
         << QStringList{R"(a|{"version": 1, "extends": "b"})", R"(b|{"version": 1, "name": "c"})"}
         << "a"
@@ -1553,10 +1582,10 @@ void TstProfile::storeSave() {
     QCOMPARE(lbtest::readFile(path), QByteArray::fromStdString(v1 + "\n"));
 
     // Invalid text and names are refused before anything is written.
-    s = store.save("mine", R"({"version": 1, "desktop": {"x11": "yes"}})", "*");
+    s = store.save("mine", R"({"version": 1, "desktop": {"theme": "yes"}})", "*");
     QVERIFY(!s);
     QCOMPARE(qs(s.error().message()),
-             QString("mine.json: /desktop/x11: expected true or false, got a string \"yes\""));
+             QString("mine.json: /desktop/theme: expected true or false, got a string \"yes\""));
     s = store.save("mine", R"({"version": 1, "name": "other"})", "*");
     QVERIFY(!s);
     QCOMPARE(qs(s.error().message()),
@@ -1650,7 +1679,7 @@ void TstProfile::cliValidate() {
     lbtest::TestHome home;
     QVERIFY(lbtest::writeFile(home.home() + "/good.json", R"({"version": 1, "name": "good"})"));
     QVERIFY(lbtest::writeFile(home.home() + "/bad.json",
-                              R"({"version": 1, "desktop": {"x11": "yes", "gpu": 1}})"));
+                              R"({"version": 1, "desktop": {"theme": "yes", "gpu": 1}})"));
     QVERIFY(lbtest::writeFile(home.home() + "/broken.json", "{\"version\": 1,\n"));
 
     auto r = home.layerbox({"profile", "validate", "good.json", "firefox"});
@@ -1663,7 +1692,7 @@ void TstProfile::cliValidate() {
     QCOMPARE(r.out, QString("firefox: valid\n"));
     QCOMPARE(r.err,
              QString("bad.json: /desktop/gpu: expected true or false, got an integer 1\n"
-                     "bad.json: /desktop/x11: expected true or false, got a string \"yes\"\n"
+                     "bad.json: /desktop/theme: expected true or false, got a string \"yes\"\n"
                      "broken.json:2:1: syntax error while parsing object key - unexpected end "
                      "of input; expected string literal\n"
                      "nope: no profile named \"nope\" (see: layerbox profile list)\n"));
@@ -1672,7 +1701,7 @@ void TstProfile::cliValidate() {
 void TstProfile::cliListJson() {
     lbtest::TestHome home;
     home.writeProfile("browser", R"({"version": 1, "extends": "browser", "title": "Mine"})");
-    home.writeProfile("broken", R"({"version": 1, "desktop": {"x11": "yes"}})");
+    home.writeProfile("broken", R"({"version": 1, "desktop": {"theme": "yes"}})");
     auto r = home.layerbox({"profile", "list", "--json"});
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.err, QString());
@@ -1698,7 +1727,7 @@ void TstProfile::cliListJson() {
     const QJsonObject broken = byName["broken"];
     QCOMPARE(broken["valid"].toBool(), false);
     QCOMPARE(broken["error"].toString(),
-             QString("broken.json: /desktop/x11: expected true or false, got a string \"yes\""));
+             QString("broken.json: /desktop/theme: expected true or false, got a string \"yes\""));
     QVERIFY(!broken.contains("title"));
 }
 

@@ -1,0 +1,153 @@
+#include "desktop/nested_x11.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "base/helper_process.h"
+#include "desktop/desktop.h"
+#include "desktop/display.h"
+
+namespace lb {
+
+std::string nestedX11Title(const std::string& profileTitle, const std::string& profileName) {
+    std::string name = profileTitle.empty() ? profileName : profileTitle;
+    return name + " (Layerbox sandbox \"" + profileName + "\")";
+}
+
+NestedX11Plan planNestedX11(const std::string& xephyr, const std::string& title,
+                            const std::string& authFile) {
+    NestedX11Plan p;
+    p.binary = xephyr;
+    p.authFile = authFile;
+    p.args = {"-auth", authFile, "-nolisten", "tcp", "-noreset", "-resizeable", "-title", title,
+              "-name", "layerbox-sandbox",
+              // A normal window size; -resizeable lets the user change it (RandR follows).
+              "-screen", "1280x800"};
+    return p;
+}
+
+Result<std::string> newX11Cookie() {
+    std::string cookie(16, '\0');
+    size_t got = 0;
+    while (got < cookie.size()) {
+        ssize_t n = ::getrandom(cookie.data() + got, cookie.size() - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return Error::fromErrno("getrandom");
+        got += static_cast<size_t>(n);
+    }
+    return cookie;
+}
+
+Result<std::unique_ptr<NestedX11>> NestedX11::start(const NestedX11Plan& plan,
+                                                    const std::string& cookie,
+                                                    const std::string& logPath) {
+    LB_TRY(makeDirs(dirName(logPath), 0700));
+    auto x = std::unique_ptr<NestedX11>(new NestedX11);
+    x->log_ = logPath;
+    // The server accepts every cookie of its -auth file, whatever address an entry names.
+    // 0600 in the user's 0700 runtime directory: no other user reads it, and the sandbox gets
+    // its own copy (display.cpp), never this path.
+    XauthEntry e;
+    e.family = kXauthFamilyWild;
+    e.name = "MIT-MAGIC-COOKIE-1";
+    e.data = cookie;
+    LB_TRY_CTX(writeFileAtomic(plan.authFile, encodeXauthority({e}), 0600, false),
+               "writing the nested X server's cookie");
+    x->authFile_ = plan.authFile;
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
+    x->displayFd_.reset(fds[0]);
+    UniqueFd w(fds[1]);
+    UniqueFd log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!log.valid()) return Error::fromErrno("open(" + quote(logPath) + ")");
+    std::vector<std::string> args = {plan.binary, "-displayfd", std::to_string(w.get())};
+    args.insert(args.end(), plan.args.begin(), plan.args.end());
+    LB_ASSIGN(x->pid_, spawnHelper(args, {w.get()}, log.get(), "Xephyr"));
+    return x;
+}
+
+Result<std::string> NestedX11::waitReady(int timeoutMs) {
+    // It writes "N\n" once it listens; the pipe closes without a number when it fails.
+    std::string number;
+    struct timespec start;
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    bool timedOut = false;
+    while (true) {
+        struct timespec now;
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = timeoutMs -
+                    ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+        if (left <= 0) {
+            timedOut = true;
+            break;
+        }
+        std::string c = waitForByte(displayFd_.get(), static_cast<int>(left), timedOut);
+        if (c.empty() || c == "\n") break;
+        number += c;
+    }
+    displayFd_.reset();
+    bool digits = !number.empty() && number.size() <= 5 &&
+                  number.find_first_not_of("0123456789") == std::string::npos;
+    if (digits && !timedOut) return number;
+    std::string why = lastLogLine(log_);
+    return Error(
+        "Xephyr did not start" +
+            (timedOut ? " within " + std::to_string(timeoutMs / 1000) + " s" : std::string()) +
+            (why.empty() ? "" : ": " + why) + " (log: " + log_ + ")",
+        EIO);
+}
+
+void NestedX11::stop() {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);  // it removes its socket and lock file
+    reapHelper(pid_, 2000);
+    if (!authFile_.empty()) ::unlink(authFile_.c_str());
+    authFile_.clear();
+}
+
+NestedX11::~NestedX11() {
+    stop();
+}
+
+std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, DesktopHost& host,
+                                                const std::string& instanceDir,
+                                                const std::string& instance,
+                                                const std::string& logPath) {
+    // Xephyr draws its window on the desktop's X server (DISPLAY, with the runner's own
+    // cookie): that connection is the runner's, the program never sees it.
+    if (!parseX11Display(host.var("DISPLAY"))) {
+        host.nestedX11Problem =
+            host.var("DISPLAY").empty()
+                ? "its window needs the desktop's X11 display, and DISPLAY "
+                  "is not set"
+                : "its window needs a local X11 display, and DISPLAY=" + host.var("DISPLAY") +
+                      " is not one";
+        return nullptr;
+    }
+    if (host.xephyr.empty()) {
+        host.nestedX11Problem = "Xephyr is not installed: install the xserver-xephyr package";
+        return nullptr;
+    }
+    auto fail = [&](const Error& e) {
+        host.nestedX11Problem = e.message();
+        return nullptr;
+    };
+    auto cookie = newX11Cookie();
+    if (!cookie) return fail(cookie.error());
+    auto plan = planNestedX11(host.xephyr, title, joinPath(instanceDir, instance + ".xauth"));
+    auto x = NestedX11::start(plan, *cookie, logPath);
+    if (!x) return fail(x.error().wrap("starting Xephyr"));
+    auto number = (*x)->waitReady(10000);
+    if (!number) return fail(number.error());
+    host.nestedX11Number = *number;
+    host.nestedX11Cookie = *cookie;
+    return std::move(*x);
+}
+
+}  // namespace lb

@@ -1,0 +1,81 @@
+// desktop.x11 = "isolated": the program gets an X server of its own, Xephyr (package
+// xserver-xephyr), shown as one resizeable window of the user's desktop whose title names the
+// sandbox. The program talks X11 only to Xephyr; Xephyr alone is a client of the host's X
+// server. So the program cannot list the desktop's windows, read its keystrokes (XInput2,
+// XRecord), take screenshots of it or type into it: none of that exists on its server.
+//
+// The runner starts Xephyr before it plans the desktop (the display number is only known once
+// the server is up: -displayfd), outside the sandbox and out of the program's reach: it is a
+// child of the runner with the runner's view of the host, the program reaches only its socket.
+// It is put into the sandbox's scope (so the scope's limits, freeze and kill cover it too) and
+// ends with the sandbox: the runner sends SIGTERM, PR_SET_PDEATHSIG kills it if the runner dies.
+//
+// Its cookie: 16 random bytes, in a 0600 file in the user's 0700 instance directory that
+// Xephyr reads with -auth; the sandbox gets an Xauthority with that cookie only (display.cpp).
+// The host's own cookie file is never read for an isolated display.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/fsutil.h"
+
+namespace lb {
+
+struct NestedX11Plan {
+    std::string binary;             // absolute path of Xephyr
+    std::vector<std::string> args;  // after the binary; -displayfd N is added at start
+    std::string authFile;           // the cookie file it reads (-auth), removed at stop
+};
+
+// The window title: which sandbox the windows inside come from.
+std::string nestedX11Title(const std::string& profileTitle, const std::string& profileName);
+
+// Xephyr's command line (pure). No TCP; no reset when the last client leaves (a program that
+// reconnects finds the same server); resizeable, so the window behaves like the desktop's own.
+NestedX11Plan planNestedX11(const std::string& xephyr, const std::string& title,
+                            const std::string& authFile);
+
+class NestedX11 {
+public:
+    // Write `cookie` into plan.authFile and start Xephyr with -displayfd; its output goes to
+    // `logPath`.
+    static Result<std::unique_ptr<NestedX11>> start(const NestedX11Plan& plan,
+                                                    const std::string& cookie,
+                                                    const std::string& logPath);
+    ~NestedX11();
+    // Wait until it accepts clients; returns its display number ("5").
+    Result<std::string> waitReady(int timeoutMs);
+    pid_t pid() const { return pid_; }
+    const std::string& logPath() const { return log_; }
+    // SIGTERM, reaped (SIGKILL after a grace period); its cookie file is removed.
+    void stop();
+    // It ended on its own (reaped by the caller).
+    void markExited() { pid_ = 0; }
+
+private:
+    pid_t pid_ = 0;
+    UniqueFd displayFd_;
+    std::string log_, authFile_;
+};
+
+// A fresh MIT-MAGIC-COOKIE-1 (16 bytes from getrandom).
+Result<std::string> newX11Cookie();
+
+struct DesktopHost;
+
+// For a profile with desktop.x11 "isolated": start its nested server (cookie file
+// INSTANCEDIR/ID.xauth, log `logPath`), wait until it is up and record its display number and
+// cookie in `host`. When there is none (no host display for its window, Xephyr not installed,
+// it failed), host.nestedX11Problem says why and the result is null: the sandbox then gets no
+// X11 at all, never the host's.
+std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, DesktopHost& host,
+                                                const std::string& instanceDir,
+                                                const std::string& instance,
+                                                const std::string& logPath);
+
+}  // namespace lb
