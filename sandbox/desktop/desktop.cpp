@@ -71,7 +71,7 @@ DesktopHost probeDesktopHost(const Profile& profile, const Paths& paths) {
         if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (1 << 20))
             if (auto bytes = readFile(file)) h.xauthority = std::move(*bytes);
     }
-    if (d.x11 == X11Mode::Isolated) h.xephyr = findProgram("Xephyr");
+    if (d.x11 == X11Mode::Isolated) h.xephyr = findExecutable("Xephyr");
     if (d.dbus.sessionWanted() || d.dbus.systemWanted())
         h.dbusProxy = findExecutable("xdg-dbus-proxy");
 
