@@ -379,10 +379,9 @@ HostFacts probeHost(const Paths& paths) {
 }
 
 std::vector<Check> checkHost(const HostFacts& f) {
-    return {kernel(f),      landlock(f),    userns(f),      overlay(f),     fuse(f),
-            tun(f),         nftables(f),    internetOnly(f), dbusProxy(f),  userManager(f),
-            cgroups(f),     display(f),     isolatedX11(f), gpu(f),         audio(f),
-            space(f)};
+    return {kernel(f),      landlock(f),     userns(f),    overlay(f),     fuse(f),    tun(f),
+            nftables(f),    internetOnly(f), dbusProxy(f), userManager(f), cgroups(f), display(f),
+            isolatedX11(f), gpu(f),          audio(f),     space(f)};
 }
 
 std::vector<Check> runDoctor(const Paths& paths) {
