@@ -53,24 +53,7 @@ private:
         return QJsonDocument::fromJson(r.out.toUtf8()).array();
     }
     // Start a persistent sandbox of `default` running the probe's sleep; its instance id.
-    QString startSleeping(QProcess& p) {
-        p.setProcessEnvironment(home_->env());
-        p.start(layerboxBin(), QStringList{"run", "--status-fd", "1"} + probeBind() +
-                                   QStringList{"--", probePath(), "sleep"});
-        if (!p.waitForStarted()) return {};
-        QByteArray out;
-        for (int i = 0; i < 200; ++i) {
-            p.waitForReadyRead(100);
-            out += p.readAllStandardOutput();
-            for (const auto& line : out.split('\n')) {
-                auto j = QJsonDocument::fromJson(line).object();
-                if (j["event"].toString() == "started") return j["instance"].toString();
-            }
-            if (p.state() == QProcess::NotRunning) break;
-        }
-        qWarning().noquote() << "no started event:" << out << p.readAllStandardError();
-        return {};
-    }
+    QString startSleeping(QProcess& p) { return startSleepingSandbox(*home_, p); }
 
 private slots:
     void initTestCase() {

@@ -30,24 +30,7 @@ private:
         auto r = lb({"grants", "default", "--json"});
         return QJsonDocument::fromJson(r.out.toUtf8()).array().size();
     }
-    QString startSleeping(QProcess& p) {
-        p.setProcessEnvironment(home_->env());
-        p.start(layerboxBin(), QStringList{"run", "--status-fd", "1"} + probeBind() +
-                                   QStringList{"--", probePath(), "sleep"});
-        if (!p.waitForStarted()) return {};
-        QByteArray out;
-        for (int i = 0; i < 200; ++i) {
-            p.waitForReadyRead(100);
-            out += p.readAllStandardOutput();
-            for (const auto& line : out.split('\n')) {
-                auto j = QJsonDocument::fromJson(line).object();
-                if (j["event"].toString() == "started") return j["instance"].toString();
-            }
-            if (p.state() == QProcess::NotRunning) break;
-        }
-        qWarning().noquote() << "no started event:" << out << p.readAllStandardError();
-        return {};
-    }
+    QString startSleeping(QProcess& p) { return startSleepingSandbox(*home_, p); }
     void stop(QProcess& p) {
         lb({"stop", "default"});
         finished(p, 10000);

@@ -1,9 +1,11 @@
 #include "testsupport.h"
 
+#include <QDebug>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QJsonObject>
 
 #include <signal.h>
 #include <unistd.h>
@@ -120,6 +122,25 @@ QJsonObject lastJson(const QString& out) {
         auto doc = QJsonDocument::fromJson(it->toUtf8());
         if (doc.isObject()) return doc.object();
     }
+    return {};
+}
+
+QString startSleepingSandbox(const TestHome& home, QProcess& p) {
+    p.setProcessEnvironment(home.env());
+    p.start(layerboxBin(), QStringList{"run", "--status-fd", "1"} + probeBind() +
+                               QStringList{"--", probePath(), "sleep"});
+    if (!p.waitForStarted()) return {};
+    QByteArray out;
+    for (int i = 0; i < 200; ++i) {
+        p.waitForReadyRead(100);
+        out += p.readAllStandardOutput();
+        for (const auto& line : out.split('\n')) {
+            auto j = QJsonDocument::fromJson(line).object();
+            if (j["event"].toString() == "started") return j["instance"].toString();
+        }
+        if (p.state() == QProcess::NotRunning) break;
+    }
+    qWarning().noquote() << "no started event:" << out << p.readAllStandardError();
     return {};
 }
 

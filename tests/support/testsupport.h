@@ -59,6 +59,9 @@ QString probePath();
 QStringList probeBind();
 // Parse the last line of `out` that is a JSON object.
 QJsonObject lastJson(const QString& out);
+// Start `layerbox run` of `default` in `home` with the probe's sleep in `p`; the instance id from
+// its `started` event, or empty (with a warning) when none came.
+QString startSleepingSandbox(const TestHome& home, QProcess& p);
 // Has `p` ended (waiting up to `ms`)? Unlike QProcess::waitForFinished(), also true for a
 // process that ended while the test spun the event loop (QTest::qWait, QTRY_*).
 bool finished(QProcess& p, int ms);
