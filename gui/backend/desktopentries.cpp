@@ -4,10 +4,10 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
-#include <QRegularExpression>
 #include <QStandardPaths>
 #include <algorithm>
 
+#include "backend/profiles.h"
 #include "base/desktop_entry.h"
 #include "base/fsutil.h"
 #include "base/paths.h"
@@ -45,11 +45,7 @@ QString DesktopEntry::suggestedProfileName() const {
     if (base.endsWith(QLatin1String(".desktop"))) base.chop(8);
     // Reverse-DNS ids: the last part names the application.
     if (base.count(QLatin1Char('.')) >= 2) base = base.section(QLatin1Char('.'), -1);
-    base = base.toLower();
-    base.replace(QRegularExpression(QStringLiteral("[^a-z0-9_-]+")), QStringLiteral("-"));
-    while (base.startsWith(QLatin1Char('-')) || base.startsWith(QLatin1Char('_')))
-        base.remove(0, 1);
-    return base.left(64);
+    return profiles::nameFrom(base);
 }
 
 namespace desktopentries {

@@ -71,6 +71,10 @@ bool isValidName(const QString& name) {
     return lb::isValidProfileName(s(name));
 }
 
+QString nameFrom(const QString& word) {
+    return QString::fromStdString(lb::profileNameFrom(s(word)));
+}
+
 QList<ProfileInfo> list() {
     const lb::ProfileStore st = store();
     QList<ProfileInfo> out;

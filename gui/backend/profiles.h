@@ -16,6 +16,8 @@ namespace profiles {
 int formatVersion();
 // [a-z0-9][a-z0-9_-]{0,63}: profile and layer names.
 bool isValidName(const QString& name);
+// A profile name made from a program's or desktop entry's name (lb::profileNameFrom).
+QString nameFrom(const QString& word);
 
 // A profile as loaded (extends resolved, defaults filled in): what the profile list and the
 // summary show.

@@ -306,17 +306,10 @@ void NewProfileWizard::suggestNames() {
         name = e.suggestedProfileName();
         title = apps_->currentItem()->data(kNameRole).toString();
     } else if (!program_->text().trimmed().isEmpty()) {
-        const QString base = QFileInfo(program_->text().trimmed()).completeBaseName().toLower();
-        for (const QChar c : base)
-            name += (c.isLetterOrNumber() && c.unicode() < 128) || c == QLatin1Char('_') ||
-                            c == QLatin1Char('-')
-                        ? c
-                        : QLatin1Char('-');
+        const QString base = QFileInfo(program_->text().trimmed()).completeBaseName();
+        name = profiles::nameFrom(base);
         title = QFileInfo(program_->text().trimmed()).fileName();
     }
-    while (name.startsWith(QLatin1Char('-')) || name.startsWith(QLatin1Char('_')))
-        name.remove(0, 1);
-    name = name.left(64);
     // Do not suggest a name that is taken.
     QString candidate = name;
     for (int n = 2; !candidate.isEmpty() && profiles::find(candidate); ++n)

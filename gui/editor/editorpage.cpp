@@ -58,6 +58,18 @@ QString plainLabel(QString label) {
     return label;
 }
 
+// The text an empty field shows: the caller's words, else the default the core's field table
+// gives (written once, in the core's profile structs), so the GUI never restates a number.
+QString placeholderFor(const QString& pointer, const QString& given) {
+    if (!given.isEmpty()) return given;
+    const profilejson::FieldInfo* f = profilejson::field(pointer);
+    if (!f || f->defaultJson.isEmpty()) return {};
+    QString v = f->defaultJson;
+    if (v.size() >= 2 && v.startsWith(QLatin1Char('"')) && v.endsWith(QLatin1Char('"')))
+        v = v.mid(1, v.size() - 2);
+    return EditorPage::tr("Default: %1").arg(v);
+}
+
 // "/filesystem/binds/2/host" under "/filesystem/binds" -> index 2
 int indexBelow(const QString& base, const QString& pointer) {
     const QString rest = pointer.mid(base.size() + 1);
@@ -141,7 +153,7 @@ void EditorPage::bind(Binding b, const QString& label) {
 QLineEdit* EditorPage::addScalar(QFormLayout* form, const QString& label, const QString& pointer,
                                  const QString& placeholder, QWidget* trailing) {
     auto* edit = new QLineEdit(this);
-    edit->setPlaceholderText(placeholder);
+    edit->setPlaceholderText(placeholderFor(pointer, placeholder));
     edit->setClearButtonEnabled(true);
     Binding b;
     b.pointer = pointer;
@@ -172,7 +184,7 @@ QLineEdit* EditorPage::addScalar(QFormLayout* form, const QString& label, const 
 QLineEdit* EditorPage::addText(QFormLayout* form, const QString& label, const QString& pointer,
                                const QString& placeholder, QWidget* trailing) {
     auto* edit = new QLineEdit(this);
-    edit->setPlaceholderText(placeholder);
+    edit->setPlaceholderText(placeholderFor(pointer, placeholder));
     Binding b;
     b.pointer = pointer;
     b.control = edit;
@@ -256,7 +268,7 @@ QComboBox* EditorPage::addChoice(QFormLayout* form, const QString& label, const 
 StringListEdit* EditorPage::addList(QFormLayout* form, const QString& label, const QString& pointer,
                                     const QString& placeholder) {
     auto* edit = new StringListEdit(this);
-    edit->setPlaceholderText(placeholder);
+    edit->setPlaceholderText(placeholderFor(pointer, placeholder));
     Binding b;
     b.pointer = pointer;
     b.control = edit;
@@ -354,13 +366,18 @@ void EditorPage::save(QJsonObject& profile) const {
 
 void EditorPage::setHost(const HostCapabilities&) {}
 
-bool EditorPage::showDiagnostic(const QString& pointer, const QString& message) {
-    const Binding* best = nullptr;
+const EditorPage::Binding* EditorPage::bindingFor(const QString& pointer) const {
+    const Binding* best = nullptr;  // the longest pointer that is `pointer` or a parent of it
     for (const Binding& b : bindings_) {
         const bool matches =
             pointer == b.pointer || pointer.startsWith(b.pointer + QLatin1Char('/'));
         if (matches && (!best || b.pointer.size() > best->pointer.size())) best = &b;
     }
+    return best;
+}
+
+bool EditorPage::showDiagnostic(const QString& pointer, const QString& message) {
+    const Binding* best = bindingFor(pointer);
     if (!best) return false;
     QString text = message;
     if (pointer != best->pointer) {
@@ -396,12 +413,7 @@ void EditorPage::clearDiagnostics() {
 }
 
 QWidget* EditorPage::controlFor(const QString& pointer) const {
-    const Binding* best = nullptr;
-    for (const Binding& b : bindings_) {
-        const bool matches =
-            pointer == b.pointer || pointer.startsWith(b.pointer + QLatin1Char('/'));
-        if (matches && (!best || b.pointer.size() > best->pointer.size())) best = &b;
-    }
+    const Binding* best = bindingFor(pointer);
     return best ? best->control : nullptr;
 }
 

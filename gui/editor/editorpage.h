@@ -93,6 +93,7 @@ private:
     QWidget* wrap(QWidget* control, const QString& pointer, QLabel** message,
                   QWidget* trailing = nullptr);
     void bind(Binding b, const QString& label);
+    const Binding* bindingFor(const QString& pointer) const;
     QLineEdit* addScalar(QFormLayout* form, const QString& label, const QString& pointer,
                          const QString& placeholder, QWidget* trailing);
 

@@ -18,7 +18,7 @@ NetworkPage::NetworkPage(QWidget* parent)
     addCheck(access, tr("Give it IPv&6"), QStringLiteral("/network/ipv6"));
     addText(access, tr("Host &name:"), QStringLiteral("/network/hostname"),
             tr("Default: the profile name"));
-    addNumber(access, tr("MT&U:"), QStringLiteral("/network/mtu"), tr("Default: 65520"));
+    addNumber(access, tr("MT&U:"), QStringLiteral("/network/mtu"));
     addList(access, tr("&DNS servers:"), QStringLiteral("/network/dns"),
             tr("One address per line; default: slirp4netns' 10.0.2.3"));
 

@@ -1,7 +1,9 @@
 #include "profile/profile.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <regex>
 #include <set>
 
@@ -53,6 +55,21 @@ bool isValidProfileName(std::string_view name) {
     if (!ok(name[0])) return false;
     return std::all_of(name.begin(), name.end(),
                        [&](char c) { return ok(c) || c == '-' || c == '_'; });
+}
+
+std::string profileNameFrom(std::string_view word) {
+    std::string out;
+    for (char c : word) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        if (ok)
+            out += c;
+        else if (out.empty() || out.back() != '-')
+            out += '-';  // a run of anything else is one dash
+    }
+    const size_t first = out.find_first_not_of("-_");
+    out = first == std::string::npos ? std::string() : out.substr(first, 64);
+    return isValidProfileName(out) ? out : std::string();
 }
 
 static size_t editDistance(std::string_view a, std::string_view b) {
@@ -357,7 +374,17 @@ std::optional<std::vector<Doc>> loadChain(const ProfileStore& store, const std::
     std::vector<Doc> chain;
     std::optional<Doc> leaf;
     if (looksLikePath(nameOrPath)) {
-        leaf = readDoc(nameOrPath, false, false, diags);
+        // A file in a profile folder is what `run --profile NAME` reads, under its file name:
+        // its "name" must match there too, or `profile validate FILE` would call valid a
+        // profile that `run` refuses. A file anywhere else is named by its "name".
+        auto real = [](const std::string& p) {
+            char buf[PATH_MAX];
+            return ::realpath(p.c_str(), buf) ? std::string(buf) : std::string();
+        };
+        const std::string dir = real(dirName(nameOrPath));
+        const bool inStore = !dir.empty() && (dir == real(store.paths().userProfileDir()) ||
+                                              dir == real(store.paths().builtinProfileDir));
+        leaf = readDoc(nameOrPath, false, inStore, diags);
     } else {
         auto ref = store.find(nameOrPath);
         if (!ref) {
@@ -484,9 +511,9 @@ Profile buildTyped(const json& f) {
         Bind bind;
         bind.host = b["host"];
         bind.sandbox = b.value("sandbox", bind.host);
-        bind.rw = b.value("mode", "ro") == "rw";
-        bind.create = b.value("create", false);
-        bind.optional = b.value("optional", false);
+        bind.rw = b.value("mode", bind.rw ? "rw" : "ro") == "rw";
+        bind.create = b.value("create", bind.create);
+        bind.optional = b.value("optional", bind.optional);
         p.filesystem.binds.push_back(bind);
     }
     p.filesystem.hide = strings(fs["hide"]);
@@ -500,8 +527,8 @@ Profile buildTyped(const json& f) {
         PortForward fw;
         fw.host = pf["host"];
         fw.sandbox = pf["sandbox"];
-        fw.proto = pf.value("proto", "tcp");
-        fw.hostAddr = pf.value("host_addr", "127.0.0.1");
+        fw.proto = pf.value("proto", fw.proto);
+        fw.hostAddr = pf.value("host_addr", fw.hostAddr);
         p.network.ports.push_back(fw);
     }
     p.network.firewall = net["firewall"]["preset"];
@@ -509,7 +536,7 @@ Profile buildTyped(const json& f) {
         FirewallRule rule;
         rule.action = r["action"];
         rule.to = r.value("to", "");
-        rule.proto = r.value("proto", "any");
+        rule.proto = r.value("proto", rule.proto);
         if (r.contains("ports")) {
             if (r["ports"].is_number_integer()) {
                 rule.portMin = rule.portMax = r["ports"].get<int>();

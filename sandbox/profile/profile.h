@@ -17,6 +17,10 @@ namespace lb {
 
 inline constexpr int kProfileVersion = 1;
 
+// Defaults: the initialisers of the structs below are the one place a profile's defaults are
+// written. The schema table (profile_schema.cpp) reads them from a default-constructed Profile,
+// and from it come schema.json, the man page, the GUI's placeholders and the loader.
+
 enum class Driver { Auto, Native, Fuse };
 enum class HomeMode { Private, Tmpfs, Overlay };
 enum class NetMode { None, Nat };
@@ -119,7 +123,8 @@ struct DesktopConfig {
 };
 
 struct EnvironmentConfig {
-    std::vector<std::string> keep;  // names; a trailing * matches a prefix
+    // names; a trailing * matches a prefix
+    std::vector<std::string> keep = {"LANG", "LANGUAGE", "LC_*", "TERM", "COLORTERM", "TZ"};
     std::map<std::string, std::string> set;
 };
 
@@ -212,6 +217,10 @@ std::vector<std::string> profileFieldTable();
 
 // Profile names: [a-z0-9][a-z0-9_-]{0,63}
 bool isValidProfileName(std::string_view name);
+// A profile name made from a word (a program's or desktop entry's name): lower case, each run
+// of other characters one '-', no leading '-' or '_', at most 64; empty when nothing is left.
+// One rule for the GUI's wizard and its desktop entries.
+std::string profileNameFrom(std::string_view word);
 // Closest candidate within a small edit distance, or empty.
 std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates);
 

@@ -85,8 +85,28 @@ Field required(Field f) {
     return f;
 }
 
+// A default written as JSON, taken from the typed structs' initialisers (profile.h): those are
+// the one place a default is written. The table, schema.json, the man page, the GUI's
+// placeholders and the loader all read it from here.
+std::string q(const std::string& s) {
+    return json(s).dump();
+}
+std::string b(bool v) {
+    return v ? "true" : "false";
+}
+std::string strs(const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (const auto& x : v)
+        out += (out.size() > 1 ? ", " : "") + q(x);
+    return out + "]";
+}
+
 Field buildRoot() {
     using K = Kind;
+    static const Profile d{};
+    static const Bind dBind{};
+    static const PortForward dPort{};
+    static const FirewallRule dRule{};
     Field bind = itemObj({
         required(scalar("host", K::Path, "Path on the host (~ is your real home).", {},
                         "\"~/Downloads\"")),
@@ -95,17 +115,18 @@ Field buildRoot() {
                "sandbox's home, which has the same path as yours).",
                {}, "\"~/Downloads\""),
         choice("mode", "ro: read-only; rw: writes go straight to the host folder.", {"ro", "rw"},
-               "\"ro\""),
-        scalar("create", K::Bool, "Create the host directory when it does not exist.", "false"),
+               q(dBind.rw ? "rw" : "ro")),
+        scalar("create", K::Bool, "Create the host directory when it does not exist.",
+               b(dBind.create)),
         scalar("optional", K::Bool, "Skip the bind silently when the host path does not exist.",
-               "false"),
+               b(dBind.optional)),
     });
     Field port = itemObj({
         required(integer("host", "Port on the host.", 1, 65535, {}, "8080")),
         required(integer("sandbox", "Port inside the sandbox.", 1, 65535, {}, "80")),
-        choice("proto", "Protocol.", {"tcp", "udp"}, "\"tcp\""),
+        choice("proto", "Protocol.", {"tcp", "udp"}, q(dPort.proto)),
         scalar("host_addr", K::IpAddr,
-               "Host address to listen on. Never 0.0.0.0 unless you write it.", "\"127.0.0.1\""),
+               "Host address to listen on. Never 0.0.0.0 unless you write it.", q(dPort.hostAddr)),
     });
     Field rule = itemObj({
         required(choice("action", "What to do with matching packets.", {"allow", "deny"})),
@@ -113,7 +134,7 @@ Field buildRoot() {
                "\"192.168.1.0/24\""),
         scalar("ports", K::PortSpec, "Destination port or range (\"8000-8100\"); absent means any.",
                {}, "443"),
-        choice("proto", "Protocol.", {"tcp", "udp", "icmp", "any"}, "\"any\""),
+        choice("proto", "Protocol.", {"tcp", "udp", "icmp", "any"}, q(dRule.proto)),
     });
 
     Field root = obj("", "A Layerbox profile: how one application is sandboxed.", {});
@@ -142,9 +163,9 @@ Field buildRoot() {
                 choice("driver",
                        "Copy-on-write storage: native (kernel overlayfs), fuse (fuse-overlayfs) or "
                        "auto (native when this kernel allows it).",
-                       {"auto", "native", "fuse"}, "\"auto\""),
+                       {"auto", "native", "fuse"}, q(driverName(d.filesystem.driver))),
                 scalar("ephemeral", K::Bool, "Throw every change away when the last program exits.",
-                       "false"),
+                       b(d.filesystem.ephemeral)),
                 list("layers",
                      "Committed read-only layers stacked under this profile's changes, "
                      "top first.",
@@ -153,7 +174,7 @@ Field buildRoot() {
                        "private: an empty home kept in the sandbox; tmpfs: an empty home thrown "
                        "away at exit; overlay: your real home, read-only, with changes kept in "
                        "the sandbox.",
-                       {"private", "tmpfs", "overlay"}, "\"private\""),
+                       {"private", "tmpfs", "overlay"}, q(homeModeName(d.filesystem.home))),
                 list("binds", "Host paths made visible inside.", bind,
                      "[{\"host\": \"~/Downloads\", \"mode\": \"rw\", \"create\": true}]", "[]"),
                 list("hide", "Paths inside the sandbox replaced by an empty, read-only node.",
@@ -167,10 +188,10 @@ Field buildRoot() {
         obj("network", "Network access.",
             {
                 choice("mode", "none: loopback only; nat: outgoing traffic through slirp4netns.",
-                       {"none", "nat"}, "\"none\""),
+                       {"none", "nat"}, q(netModeName(d.network.mode))),
                 scalar("host_loopback", K::Bool,
                        "Let the sandbox reach services on the host's 127.0.0.1 via 10.0.2.2.",
-                       "false"),
+                       b(d.network.hostLoopback)),
                 list("ports", "Ports forwarded from the host into the sandbox (nat only).", port,
                      "[{\"host\": 8080, \"sandbox\": 80}]", "[]"),
                 obj("firewall", "Rules inside the sandbox's own network namespace.",
@@ -178,7 +199,7 @@ Field buildRoot() {
                         choice("preset",
                                "open: no filtering; internet-only: no LAN, link-local, CGNAT or "
                                "host; host-only: only the host services allowed below.",
-                               {"open", "internet-only", "host-only"}, "\"internet-only\""),
+                               {"open", "internet-only", "host-only"}, q(d.network.firewall)),
                         list("rules", "Extra rules, evaluated in order after the preset.", rule,
                              "[{\"action\": \"deny\", \"ports\": 25, \"proto\": \"tcp\"}]", "[]"),
                     }),
@@ -186,8 +207,10 @@ Field buildRoot() {
                      "[\"9.9.9.9\"]", "[]"),
                 scalar("hostname", K::Hostname, "Host name inside; defaults to the profile name.",
                        {}, "\"sandbox\""),
-                integer("mtu", "MTU of the sandbox's interface.", 1280, 65520, "65520"),
-                scalar("ipv6", K::Bool, "Give the sandbox IPv6 through slirp4netns.", "false"),
+                integer("mtu", "MTU of the sandbox's interface.", 1280, 65520,
+                        std::to_string(d.network.mtu)),
+                scalar("ipv6", K::Bool, "Give the sandbox IPv6 through slirp4netns.",
+                       b(d.network.ipv6)),
             }),
         obj("resources", "Limits, applied through a systemd user scope.",
             {
@@ -202,23 +225,25 @@ Field buildRoot() {
                 integer("tasks_max", "Most processes and threads at once.", 1, 4194304, {}, "512"),
                 integer("io_weight", "Disk I/O weight (default 100).", 1, 10000, {}, "50"),
                 scalar("require_limits", K::Bool,
-                       "Refuse to start when the limits cannot be applied.", "false"),
+                       "Refuse to start when the limits cannot be applied.",
+                       b(d.resources.requireLimits)),
             }),
         obj("security", "System call filter and privileges.",
             {
                 choice("seccomp",
                        "default: Flatpak's filter; strict: also denies io_uring, userfaultfd, "
                        "ptrace and personality even for devel.",
-                       {"default", "strict"}, "\"default\""),
+                       {"default", "strict"}, q(d.security.seccomp)),
                 list("deny_syscalls", "Extra system calls to deny (EPERM).", item(K::Syscall),
                      "[\"ptrace\"]", "[]"),
                 list("allow_syscalls", "System calls to take out of the default filter.",
                      item(K::Syscall), "[\"perf_event_open\"]", "[]"),
                 scalar("nested_sandboxes", K::Bool,
                        "Allow new user namespaces (browsers build their own sandbox with them).",
-                       "false"),
+                       b(d.security.nestedSandboxes)),
                 scalar("devel", K::Bool,
-                       "Allow ptrace, perf_event_open and personality (debuggers).", "false"),
+                       "Allow ptrace, perf_event_open and personality (debuggers).",
+                       b(d.security.devel)),
             }),
         obj("desktop", "Display, sound, GPU and D-Bus.",
             {
@@ -228,22 +253,25 @@ Field buildRoot() {
                         "off: no X11; isolated: a nested X server of its own (Xephyr) in a "
                         "window of your desktop; host: your X server itself, where the program "
                         "can read every keystroke and window of the desktop (true means host).",
-                        {"off", "isolated", "host"}, "\"off\"");
+                        {"off", "isolated", "host"}, q(x11ModeName(d.desktop.x11)));
                     f.boolTrue = "host";
                     f.boolFalse = "off";
                     return f;
                 }(),
-                scalar("wayland", K::Bool, "Give access to the Wayland compositor.", "false"),
+                scalar("wayland", K::Bool, "Give access to the Wayland compositor.",
+                       b(d.desktop.wayland)),
                 choice("audio", "Sound server sockets to pass in.",
-                       {"none", "pulseaudio", "pipewire", "both"}, "\"none\""),
-                scalar("gpu", K::Bool, "Expose /dev/dri for hardware rendering.", "false"),
+                       {"none", "pulseaudio", "pipewire", "both"}, q(d.desktop.audio)),
+                scalar("gpu", K::Bool, "Expose /dev/dri for hardware rendering.", b(d.desktop.gpu)),
                 scalar("theme", K::Bool,
                        "Read-only access to your fonts, GTK/Qt themes and appearance settings.",
-                       "true"),
+                       b(d.desktop.theme)),
                 obj("dbus", "D-Bus through xdg-dbus-proxy; no bus at all when off and empty.",
                     {
-                        scalar("session", K::Bool, "Provide the (filtered) session bus.", "false"),
-                        scalar("system", K::Bool, "Provide the (filtered) system bus.", "false"),
+                        scalar("session", K::Bool, "Provide the (filtered) session bus.",
+                               b(d.desktop.dbus.session)),
+                        scalar("system", K::Bool, "Provide the (filtered) system bus.",
+                               b(d.desktop.dbus.system)),
                         list("talk", "Session bus names the program may talk to.", item(K::String),
                              "[\"org.freedesktop.Notifications\"]", "[]"),
                         list("own", "Session bus names the program may own.", item(K::String),
@@ -262,7 +290,7 @@ Field buildRoot() {
                      "Variables passed from your environment (a trailing * matches a "
                      "prefix).",
                      item(K::EnvPattern), "[\"LANG\", \"LC_*\", \"TERM\"]",
-                     "[\"LANG\", \"LANGUAGE\", \"LC_*\", \"TERM\", \"COLORTERM\", \"TZ\"]"),
+                     strs(d.environment.keep)),
                 [] {
                     Field f = scalar("set", K::Map, "Variables set inside.", "{}",
                                      "{\"MOZ_ENABLE_WAYLAND\": \"1\"}");

@@ -6,6 +6,7 @@
 #include <QProcess>
 #include <QtTest>
 
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -339,6 +340,48 @@ private slots:
         QCOMPARE(r.exitCode, 125);
         QVERIFY(!r.out.contains("real"));
         QVERIFY2(r.err.contains("symbolic links"), qPrintable("stderr: " + r.err));
+    }
+
+    void homeBelowAnOverlaidVar_data() { addDrivers(); }
+    void homeBelowAnOverlaidVar() {
+        // A home below a system directory the sandbox overlays (/var/home/USER on Fedora
+        // Silverblue): the private home is stored in the upper layer at its path, the very
+        // directory the /var overlay shows. It works, and a link planted in place of a
+        // component above the home (to have the next launch mount the home, or read it, at
+        // another place) is refused, not followed.
+        QFETCH(QString, driver);
+        const struct passwd* pw = ::getpwuid(::getuid());
+        QVERIFY(pw);
+        const QString base = QStringLiteral("/var/lib/layerbox-tests/") + pw->pw_name;
+        QVERIFY2(QFileInfo(base).isDir() && QFileInfo(base).isWritable(),
+                 qPrintable(base + " is missing: run scripts/test-host-setup as root"));
+        qputenv("TMPDIR", base.toUtf8());
+        home_ = std::make_unique<TestHome>();
+        qunsetenv("TMPDIR");
+        QVERIFY(home_->isValid());
+        QVERIFY2(home_->home().startsWith(base + "/"), qPrintable(home_->home()));
+
+        auto first = run({"--driver", driver},
+                         {"sh", "-c", "cd && echo mine > kept && pwd && ls /var/lib >/dev/null"});
+        QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+        QCOMPARE(first.out, home_->home() + "\n");
+        const QString stored = sandboxDir() + "/upper" + home_->home() + "/kept";
+        QVERIFY2(QFileInfo::exists(stored), qPrintable(stored));
+        QVERIFY(!QFileInfo::exists(home_->home() + "/kept"));  // not the real home
+
+        // Plant: the home's parent in the upper layer becomes a link to /etc.
+        const QString parent = sandboxDir() + "/upper" + QFileInfo(home_->home()).path();
+        QVERIFY(QDir().rename(parent, parent + ".moved"));
+        QVERIFY(QFile::link("/etc", parent));
+        auto second = run({"--driver", driver}, {"sh", "-c", "cd && pwd && ls"});
+        QCOMPARE(second.exitCode, 125);
+        QVERIFY2(second.err.contains("symbolic link"), qPrintable(second.err));
+        QVERIFY(!second.out.contains("kept"));
+        // Nothing was made through the link: not in the sandbox's /etc, not on the host.
+        QVERIFY(!QFileInfo::exists(sandboxDir() + "/upper/etc/home"));
+        QVERIFY(!QFileInfo::exists("/etc/home"));
+        QFile::remove(parent);
+        QVERIFY(QDir().rename(parent + ".moved", parent));
     }
 
     void symlinkPlantedAtABindTargetIsRefused() {

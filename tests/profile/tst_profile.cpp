@@ -12,6 +12,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QtTest>
 #include <cerrno>
 #include <cstring>
@@ -38,6 +39,7 @@ private slots:
     void formatSizes();
     void names();
     void typedValues();
+    void defaultsWrittenOnce();
     void typedSizes_data();
     void typedSizes();
     void builtinProfiles_data();
@@ -854,6 +856,14 @@ void TstProfile::names() {
     QCOMPARE(lb::didYouMean("chromim", c), std::string("chromium"));
     QCOMPARE(lb::didYouMean("chrome", c), std::string());  // 3 edits is too far for 6 letters
     QCOMPARE(lb::didYouMean("emacs", c), std::string());
+
+    // Names made from a program's or a desktop entry's name (the GUI's suggestions).
+    QCOMPARE(lb::profileNameFrom("GIMP 2.10"), std::string("gimp-2-10"));
+    QCOMPARE(lb::profileNameFrom("__-my_App"), std::string("my_app"));
+    QCOMPARE(lb::profileNameFrom("caf\xc3\xa9 bar"), std::string("caf-bar"));
+    QCOMPARE(lb::profileNameFrom("..."), std::string());
+    QCOMPARE(lb::profileNameFrom(std::string(80, 'x')), std::string(64, 'x'));
+    QVERIFY(lb::isValidProfileName(lb::profileNameFrom("x-").c_str()));
 }
 
 // ---- typed loading ---------------------------------------------------------------------
@@ -923,6 +933,45 @@ void TstProfile::typedValues() {
     QVERIFY(!bare->desktop.dbus.sessionWanted());
     QCOMPARE(bare->environment.keep,
              (std::vector<std::string>{"LANG", "LANGUAGE", "LC_*", "TERM", "COLORTERM", "TZ"}));
+}
+
+// A default is written once, in the typed structs' initialisers: a profile that sets nothing
+// loads to exactly a default-constructed Profile (the names aside), list items take their
+// struct's defaults, and the field table (schema.json, man page, GUI placeholders) says the same.
+void TstProfile::defaultsWrittenOnce() {
+    lbtest::TestHome home;
+    home.writeProfile("plain", R"({"version": 1})");
+    home.writeProfile("items", R"({"version": 1,
+        "filesystem": {"binds": [{"host": "/srv"}]},
+        "network": {"mode": "nat", "ports": [{"host": 8080, "sandbox": 80}],
+                    "firewall": {"rules": [{"action": "deny"}]}}})");
+    auto store = storeFor(home);
+    auto plain = lb::loadProfile(store, "plain");
+    QVERIFY2(plain, plain ? "" : plain.error().message().c_str());
+    lb::Profile expected;
+    expected.name = expected.title = expected.network.hostname = "plain";
+    QCOMPARE(describe(*plain), describe(expected));
+
+    auto items = lb::loadProfile(store, "items");
+    QVERIFY2(items, items ? "" : items.error().message().c_str());
+    const lb::Bind b;
+    QCOMPARE(items->filesystem.binds.at(0).rw, b.rw);
+    QCOMPARE(items->filesystem.binds.at(0).create, b.create);
+    QCOMPARE(items->filesystem.binds.at(0).optional, b.optional);
+    const lb::PortForward pf;
+    QCOMPARE(items->network.ports.at(0).proto, pf.proto);
+    QCOMPARE(items->network.ports.at(0).hostAddr, pf.hostAddr);
+    QCOMPARE(items->network.rules.at(0).proto, lb::FirewallRule{}.proto);
+
+    QMap<QString, QString> table;
+    for (const auto& line : lb::profileFieldTable()) {
+        const QStringList cols = qs(line).split(QLatin1Char('\t'));
+        if (cols.size() >= 3) table.insert(cols[0], cols[2]);
+    }
+    QCOMPARE(table.value("/network/mtu"), QString::number(expected.network.mtu));
+    QCOMPARE(table.value("/network/firewall/preset"), "\"" + qs(expected.network.firewall) + "\"");
+    QCOMPARE(table.value("/network/ports/N/host_addr"), "\"" + qs(pf.hostAddr) + "\"");
+    QCOMPARE(table.value("/desktop/audio"), "\"" + qs(expected.desktop.audio) + "\"");
 }
 
 void TstProfile::typedSizes_data() {
@@ -1696,6 +1745,18 @@ void TstProfile::cliValidate() {
                      "broken.json:2:1: syntax error while parsing object key - unexpected end "
                      "of input; expected string literal\n"
                      "nope: no profile named \"nope\" (see: layerbox profile list)\n"));
+
+    // A file in the profile folder is read under its file name by `run --profile NAME`:
+    // validating it by path says what run would say, not "valid". Elsewhere a file is named
+    // by its "name".
+    home.writeProfile("mine", R"({"version": 1, "name": "other"})");
+    r = home.layerbox({"profile", "validate", home.profileDir() + "/mine.json"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("/name: \"other\" does not match the file name (mine.json)"),
+             qPrintable(r.err));
+    QCOMPARE(home.layerbox({"profile", "validate", "mine"}).exitCode, 1);
+    QVERIFY(lbtest::writeFile(home.home() + "/mine.json", R"({"version": 1, "name": "other"})"));
+    QCOMPARE(home.layerbox({"profile", "validate", "mine.json"}).exitCode, 0);
 }
 
 void TstProfile::cliListJson() {
