@@ -14,8 +14,9 @@ namespace lb {
 
 namespace {
 
-// Without openat2 (kernels before 5.6): one component at a time, never following a link and
-// never climbing. Only for Resolve::Beneath; RESOLVE_IN_ROOT has no such equivalent.
+// Without openat2 (kernels before 5.6), or for a path longer than PATH_MAX: one component at a
+// time, never following a link and never climbing. Only for Resolve::Beneath; RESOLVE_IN_ROOT has
+// no such equivalent.
 int openWalking(int dirfd, const std::vector<std::string>& parts, int lastFlags) {
     int cur = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
     if (cur < 0) return -1;
@@ -63,7 +64,9 @@ Result<UniqueFd> openBeneath(int dirfd, const std::string& path, const OpenOptio
             rel += (rel.empty() ? "" : "/") + parts[i];
         if (rel.empty()) rel = ".";
         int fd = sys::openat2(dirfd, rel.c_str(), static_cast<uint64_t>(flags), res);
-        if (fd < 0 && errno == ENOSYS && o.resolve == Resolve::Beneath)
+        // ENAMETOOLONG: a path over PATH_MAX (a deep tree a program made) is still opened,
+        // one name at a time.
+        if (fd < 0 && (errno == ENOSYS || errno == ENAMETOOLONG) && o.resolve == Resolve::Beneath)
             fd = openWalking(dirfd, std::vector<std::string>(parts.begin(), parts.begin() + n),
                              flags);
         return fd;

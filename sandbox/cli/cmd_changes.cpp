@@ -237,6 +237,17 @@ int commitCommand(const Args& args) {
         }))
         return fail("the changes of " + quote(name) + " are all in its home (" + paths.home +
                     "), which a commit leaves out: add --include-home to commit them");
+    // The profile that will stack the layer is written first (not yet in place): a config
+    // folder that is full or read-only stops the commit here, with every change still in the
+    // sandbox, instead of leaving a layer that nothing uses and a sandbox without its changes.
+    std::optional<PreparedSave> attach;
+    if (!args.has("no-attach")) {
+        auto prepared = prepareAttachLayer(l->store, l->profile, layer);
+        if (!prepared)
+            return fail(prepared.error().wrap("nothing was committed: " + quote(name) +
+                                              " could not be set to stack the layer"));
+        attach = std::move(*prepared);
+    }
     Progress progress("copying the layer");
     if (json) progress.setJson(stdout);
     auto result = commitLayer(paths, name, layer, options, &progress);
@@ -247,7 +258,7 @@ int commitCommand(const Args& args) {
         std::fprintf(stderr, "layerbox: warning: %s\n", safeLine(w).c_str());
     auto layers = layersWithOnTop(l->profile.filesystem.layers, layer);
     Status attached;
-    if (!args.has("no-attach")) attached = attachLayer(l->store, l->profile, layer);
+    if (attach) attached = attach->commit();  // a rename: nothing left to run out of
     if (json) {
         JsonWriter w;
         w.beginObject()

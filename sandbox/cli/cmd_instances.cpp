@@ -96,6 +96,7 @@ void writeInstanceJson(JsonWriter& w, const InstanceRecord& r) {
         w.key("tasks").null();
     w.field("network", r.network).field("driver", r.driver).field("ephemeral", r.ephemeral);
     w.field("hostname", r.hostname).field("damaged", r.damaged);
+    w.field("lock_missing", r.lockMissing);
     w.field("x11", r.x11.empty() ? std::string("off") : r.x11);
     w.key("limits").beginObject().key("enforced").strings(r.limitsEnforced);
     w.key("recorded").strings(r.limitsRecorded).endObject();
@@ -110,6 +111,12 @@ int ps(const Args& args) {
                          "layerbox: warning: the record of instance %s is damaged; 'layerbox stop "
                          "%s' still ends it\n",
                          r.id.c_str(), r.id.c_str());
+        else if (r.lockMissing)
+            std::fprintf(stderr,
+                         "layerbox: warning: the lock file of instance %s was deleted; it is "
+                         "shown from its record and its runner (pid %d), and 'layerbox stop %s' "
+                         "still ends it\n",
+                         r.id.c_str(), static_cast<int>(r.runnerPid), r.id.c_str());
     if (args.has("json")) {
         JsonWriter w;
         w.beginArray();

@@ -132,6 +132,11 @@ Check overlay(const HostFacts& f) {
     if (f.nativeOverlay)
         return {"overlay", "ok",
                 "kernel overlayfs works in a user namespace here (driver auto = native)", ""};
+    if (f.nativeOverlayTransient)  // a full disk says nothing about the kernel
+        return {"overlay", "warning",
+                "could not be tried now (" + f.nativeOverlayError +
+                    "); until it can, driver auto uses fuse-overlayfs",
+                "free space (or memory) where " + f.dataDir + " lies, then run doctor again"};
     return {"overlay", "warning",
             f.nativeOverlayError + "; driver auto uses fuse-overlayfs (slower)",
             "use Linux 5.11 or later and keep the data directory on ext4, xfs or btrfs"};
@@ -336,7 +341,10 @@ HostFacts probeHost(const Paths& paths) {
     if (f.dataDirUsable) {
         auto s = probeNativeOverlay(f.dataDir);
         f.nativeOverlay = s.ok();
-        if (!s) f.nativeOverlayError = s.error().message();
+        if (!s) {
+            f.nativeOverlayError = s.error().message();
+            f.nativeOverlayTransient = storageProbeFailureIsTransient(s.error().code());
+        }
     }
     for (const auto& line : split(captureOutput({"fuse-overlayfs", "--version"}), '\n'))
         if (startsWith(line, "fuse-overlayfs")) f.fuseOverlayfsVersion = trim(line);

@@ -39,7 +39,8 @@ struct HostFacts {
     bool dataDirUsable = true;
     bool nativeOverlay = false;
     std::string nativeOverlayError;
-    std::string fuseOverlayfsVersion;  // empty: not installed
+    bool nativeOverlayTransient = false;  // the probe failed for the moment (disk full, ...)
+    std::string fuseOverlayfsVersion;     // empty: not installed
     bool devFuse = false;
 
     // Network.

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -133,6 +134,40 @@ std::optional<InstanceRecord> decodeRecord(const std::string& text) {
     return r;
 }
 
+namespace {
+
+// When process `pid` started, in seconds since the epoch; 0 when it cannot be read.
+int64_t processStartUnix(pid_t pid) {
+    auto stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+    auto procStat = readFile("/proc/stat");
+    if (!stat || !procStat) return 0;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const auto close = stat->rfind(')');
+    if (close == std::string::npos) return 0;
+    std::vector<std::string> f;
+    for (auto& x : split(stat->substr(close + 2), ' '))
+        f.push_back(x);
+    if (f.size() < 20) return 0;  // field 22 (starttime) is f[19]
+    int64_t bootTime = 0;
+    for (const auto& line : split(*procStat, '\n'))
+        if (startsWith(line, "btime ")) bootTime = std::atoll(line.c_str() + 6);
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    if (!bootTime || hz <= 0) return 0;
+    return bootTime + std::atoll(f[19].c_str()) / hz;
+}
+
+// A record whose lock file is gone (deleted by hand, or by a cleaner of the runtime directory)
+// while its runner lives: the runner's pid is alive and started when the record says, so it is
+// that runner and not another process that was given its pid since.
+bool runnerOfRecordAlive(const InstanceRecord& r) {
+    if (r.runnerPid <= 0 || ::kill(r.runnerPid, 0) != 0) return false;
+    const int64_t started = processStartUnix(r.runnerPid);
+    return started && r.startedUnix && started <= r.startedUnix + 1 &&
+           r.startedUnix - started < 120;
+}
+
+}  // namespace
+
 InstanceRegistry::InstanceRegistry(const Paths& paths) : dir_(paths.instancesDir()) {}
 
 Result<UniqueFd> InstanceRegistry::claim(const std::string& id) const {
@@ -160,12 +195,30 @@ std::vector<InstanceRecord> InstanceRegistry::list() const {
     std::vector<InstanceRecord> out;
     DIR* d = ::opendir(dir_.c_str());
     if (!d) return out;
-    std::vector<std::string> ids;
-    while (auto* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (endsWith(n, ".lock")) ids.push_back(n.substr(0, n.size() - 5));
-    }
+    std::vector<std::string> ids, unlocked;
+    std::vector<std::string> names;
+    while (auto* e = ::readdir(d))
+        names.push_back(e->d_name);
     ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+        if (endsWith(n, ".lock")) ids.push_back(n.substr(0, n.size() - 5));
+        // A record without its lock file: judged by its runner below.
+        if (endsWith(n, ".instance") &&
+            !std::binary_search(names.begin(), names.end(), n.substr(0, n.size() - 9) + ".lock"))
+            unlocked.push_back(n.substr(0, n.size() - 9));
+    }
+    for (const auto& id : unlocked) {
+        auto text = readFile(dir_ + "/" + id + ".instance");
+        auto r = text ? decodeRecord(*text) : std::nullopt;
+        if (!r) continue;  // nothing to tell a live runner by
+        if (!runnerOfRecordAlive(*r)) {
+            remove(id);
+            continue;
+        }
+        r->lockMissing = true;
+        out.push_back(std::move(*r));
+    }
     for (const auto& id : ids) {
         std::string lock = dir_ + "/" + id + ".lock";
         UniqueFd fd(::open(lock.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));

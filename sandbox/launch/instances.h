@@ -34,7 +34,8 @@ struct InstanceRecord {
     std::string x11;     // the X11 display: off | host | isolated
     std::string socket;  // control socket (joining)
     std::vector<std::string> limitsEnforced, limitsRecorded;
-    bool damaged = false;  // the record could not be read; only id and runner pid are known
+    bool damaged = false;      // the record could not be read; only id and runner pid are known
+    bool lockMissing = false;  // its lock file is gone; its runner was found alive by its pid
 };
 
 std::string encodeRecord(const InstanceRecord& r);

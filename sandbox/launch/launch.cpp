@@ -267,11 +267,20 @@ Result<Prepared> prepare(const RunOptions& o) {
         }
         auto lock = lockSandbox(plan.storage.dataDir);
         if (!lock) {
-            if (lock.error().code() == EWOULDBLOCK)
-                return Error("profile " + quote(p.name) +
-                                 " is already running (its changes can only be mounted once; "
-                                 "use --ephemeral for a throw-away copy)",
+            if (lock.error().code() == EWOULDBLOCK) {
+                // Reached only when the registry has no record of it (run joins a listed one):
+                // name the process that holds it, so it can still be ended.
+                const pid_t holder = sandboxLockHolder(plan.storage.dataDir);
+                const std::string lost =
+                    holder ? ", but its record in " + plan.paths.instancesDir() +
+                                 " is gone, so it cannot be joined or stopped by name: 'kill " +
+                                 std::to_string(holder) + "' ends it"
+                           : "";
+                return Error("profile " + quote(p.name) + " is already running" + lost +
+                                 " (its changes can only be mounted once; use --ephemeral for a "
+                                 "throw-away copy)",
                              EBUSY);
+            }
             return lock.error();
         }
         out.lock = std::move(lock.value());

@@ -394,6 +394,12 @@ std::vector<std::string> layersWithOnTop(const std::vector<std::string>& current
 }
 
 Status attachLayer(const ProfileStore& store, const Profile& profile, const std::string& layer) {
+    LB_ASSIGN(PreparedSave prepared, prepareAttachLayer(store, profile, layer));
+    return prepared.commit();
+}
+
+Result<PreparedSave> prepareAttachLayer(const ProfileStore& store, const Profile& profile,
+                                        const std::string& layer) {
     LB_ASSIGN(ProfileRef ref, store.find(profile.name));
     if (ref.path != profile.sourceFile)
         return Error("profile " + quote(profile.name) + " was loaded from " +
@@ -411,7 +417,7 @@ Status attachLayer(const ProfileStore& store, const Profile& profile, const std:
         tag = contentTag(text);
     }
     LB_ASSIGN(std::string updated, profileTextWithLayers(text, layers));
-    return store.save(profile.name, updated, tag);
+    return store.prepareSave(profile.name, updated, tag);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "base/error.h"
+#include "profile/profile_store.h"
 
 namespace lb {
 
 class Progress;
-class ProfileStore;
 struct Paths;
 struct Profile;
 
@@ -81,6 +81,11 @@ std::vector<std::string> layersWithOnTop(const std::vector<std::string>& current
 // profile's file is edited; for a built-in one a user profile of the same name extending it is
 // written), saved atomically through the store.
 Status attachLayer(const ProfileStore& store, const Profile& profile, const std::string& layer);
+// The same, written but not yet in place (profile_store.h): `layerbox commit` prepares it before
+// it moves anything, so a profile that cannot be written (a full or read-only config folder)
+// stops the commit with the sandbox's changes where they were.
+Result<PreparedSave> prepareAttachLayer(const ProfileStore& store, const Profile& profile,
+                                        const std::string& layer);
 
 // Profile names by layer: which profiles' merged filesystem.layers name it.
 std::map<std::string, std::vector<std::string>> layerUsers(const ProfileStore& store);

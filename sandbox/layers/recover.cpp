@@ -161,6 +161,22 @@ public:
     }
 
 private:
+    // --force replaces what is in the way, but never a host link to a folder: that is the
+    // user's own arrangement (~/Documents -> /data/docs), and a program with a folder bound
+    // read-write could have made it to have a recovery land in ~/.ssh. Neither replaced nor
+    // followed: the user chooses another destination.
+    static Status notALinkToAFolder(int dstDir, const std::string& dstName,
+                                    const struct stat& existing, const std::string& to) {
+        struct stat target;
+        if (S_ISLNK(existing.st_mode) && ::fstatat(dstDir, dstName.c_str(), &target, 0) == 0 &&
+            S_ISDIR(target.st_mode))
+            return Error(quote(to) +
+                             " is a symbolic link to a folder: not replaced, not followed "
+                             "(recover to another place with --to)",
+                         ELOOP);
+        return Ok();
+    }
+
     Status file(int srcDir, const std::string& name, int dstDir, const std::string& dstName,
                 const std::string& from, const std::string& to) {
         struct stat existing;
@@ -168,6 +184,7 @@ private:
             if (!force_) return Error("exists (use --force)", EEXIST);
             if (S_ISDIR(existing.st_mode))
                 return Error(quote(to) + " exists and is a directory", EISDIR);
+            LB_TRY(notALinkToAFolder(dstDir, dstName, existing, to));
         }
         // O_NONBLOCK: should the program swap the file for a fifo meanwhile, open must not
         // hang; the fstat below refuses it.
@@ -217,6 +234,7 @@ private:
             // A file or a symbolic link where the directory goes: replaced only with --force,
             // and the link itself is removed, never followed.
             if (!force_) return Error("exists (use --force)", EEXIST);
+            LB_TRY(notALinkToAFolder(dstDir, dstName, existing, to));
             if (::unlinkat(dstDir, dstName.c_str(), 0) != 0)
                 return Error::fromErrno("unlink(" + quote(to) + ")");
         }
@@ -278,21 +296,20 @@ RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverIt
         }
         // The source: its parent opened below the upper layer without following links.
         const std::string parentRel = item.path == "/" ? "." : dirName(item.path).substr(1);
-        int pfd = sys::openat2(up.get(), parentRel.empty() ? "." : parentRel.c_str(),
-                               O_RDONLY | O_DIRECTORY | O_CLOEXEC, kBeneath);
-        if (pfd < 0) {
-            if (errno == ELOOP)
+        // openBeneath: also below PATH_MAX's reach, one name at a time.
+        auto pfd = openBeneath(up.get(), parentRel, {.flags = O_RDONLY | O_DIRECTORY});
+        if (!pfd) {
+            const int err = pfd.error().code();
+            if (err == ELOOP || err == EXDEV)
                 copier.skip(item.path,
                             "a symbolic link in the sandbox is on the way (not followed)");
-            else if (errno == ENOENT || errno == ENOTDIR)
+            else if (err == ENOENT || err == ENOTDIR)
                 copier.skip(item.path, notChanged);
             else
-                copier.skip(item.path,
-                            Error::fromErrno("openat2(" + quote(joinPath(upper, parentRel)) + ")")
-                                .message());
+                copier.skip(item.path, pfd.error().message());
             continue;
         }
-        UniqueFd srcParent(pfd);
+        UniqueFd srcParent(std::move(*pfd));
         const std::string name = item.path == "/" ? "." : baseName(item.path);
         struct stat st;
         if (::fstatat(srcParent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {

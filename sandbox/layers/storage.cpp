@@ -11,6 +11,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -24,7 +25,7 @@ namespace lb {
 // The probe child: everything happens in a fresh user + mount namespace, so nothing it mounts
 // is visible anywhere else and everything vanishes when it exits.
 // Errors that come from the moment (a full disk, no memory), not from what the kernel can do.
-static bool probeFailureIsTransient(int code) {
+bool storageProbeFailureIsTransient(int code) {
     return code == ENOSPC || code == EDQUOT || code == ENOMEM || code == EAGAIN || code == EMFILE ||
            code == ENFILE || code == EIO || code == EINTR || code == EROFS;
 }
@@ -93,7 +94,7 @@ Status probeNativeOverlay(const std::string& parent) {
     if (size_t sp = msg.find(' '); sp != std::string::npos && sp > 0 && isdigit(msg[0])) {
         int e = std::atoi(msg.c_str());
         msg = msg.substr(sp + 1);
-        if (probeFailureIsTransient(e)) code = e;  // else: what the kernel refuses
+        if (storageProbeFailureIsTransient(e)) code = e;  // else: what the kernel refuses
     }
     return Error("kernel overlayfs in a user namespace: " + (msg.empty() ? "probe failed" : msg),
                  code);
@@ -123,7 +124,7 @@ Result<Driver> resolveDriver(Driver requested, const Paths& paths, std::string* 
         }
     }
     auto probe = probeNativeOverlay(paths.dataDir());
-    if (!probe && probeFailureIsTransient(probe.error().code())) {
+    if (!probe && storageProbeFailureIsTransient(probe.error().code())) {
         // A full disk or a shortage of memory says nothing about the kernel: use fuse for this
         // launch only, and probe again next time.
         if (reason) *reason = probe.error().message() + " (transient: not cached)";
@@ -150,6 +151,25 @@ Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& pro
     if (::lstat(dir.c_str(), &st) != 0) return Error::fromErrno("lstat(" + quote(dir) + ")");
     if (!S_ISDIR(st.st_mode)) return Error(quote(dir) + " is not a directory", ENOTDIR);
     return dir;
+}
+
+pid_t sandboxLockHolder(const std::string& sandboxDir) {
+    struct stat st;
+    if (::stat(joinPath(sandboxDir, ".lock").c_str(), &st) != 0) return 0;
+    auto locks = readFile("/proc/locks");
+    if (!locks) return 0;
+    // "1: FLOCK  ADVISORY  WRITE 17137 fd:01:123456 0 EOF": pid, then major:minor:inode (hex
+    // device numbers, decimal inode).
+    char want[64];
+    std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+                  static_cast<unsigned long long>(st.st_ino));
+    for (const auto& line : split(*locks, '\n')) {
+        std::vector<std::string> f;
+        for (auto& x : split(line, ' '))
+            if (!x.empty()) f.push_back(x);
+        if (f.size() >= 6 && f[1] == "FLOCK" && f[5] == want) return std::atoi(f[4].c_str());
+    }
+    return 0;
 }
 
 Result<UniqueFd> lockSandbox(const std::string& sandboxDir) {

@@ -22,11 +22,19 @@ Result<Driver> resolveDriver(Driver requested, const Paths& paths, std::string* 
 // directory, inside a fresh user namespace, on the file system of `dir`.
 Status probeNativeOverlay(const std::string& dir);
 
+// Whether the probe failed for a reason of the moment (a full disk, no memory: ENOSPC, EDQUOT,
+// ENOMEM, ...), which says nothing about what the kernel can do: never cached, and doctor
+// names the moment, not the kernel.
+bool storageProbeFailureIsTransient(int code);
+
 // Create the profile's sandbox directory (0700) and return it.
 Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& profile);
 
 // Take the profile's lock without waiting. Fails with EWOULDBLOCK while another runner holds
 // it (the sandbox is running).
 Result<UniqueFd> lockSandbox(const std::string& sandboxDir);
+// The process holding a sandbox's lock (from /proc/locks), or 0: for the message when a running
+// sandbox has lost its record and cannot be found through the registry.
+pid_t sandboxLockHolder(const std::string& sandboxDir);
 
 }  // namespace lb

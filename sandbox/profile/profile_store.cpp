@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <utility>
 
 #include "base/fsutil.h"
 #include "base/safe_open.h"
@@ -89,24 +91,76 @@ private:
 
 Status ProfileStore::save(const std::string& name, const std::string& jsonText,
                           const std::string& expectedTag) const {
+    LB_ASSIGN(PreparedSave prepared, prepareSave(name, jsonText, expectedTag));
+    return prepared.commit();
+}
+
+// The tag check: under the folder's lock, just before the rename.
+static Status checkTag(const std::string& path, const std::string& expectedTag) {
+    if (expectedTag == "*") return Ok();
+    std::string current = ProfileStore::tagOf(path);
+    if (current == expectedTag) return Ok();
+    if (expectedTag.empty()) return Error(path + ": already exists", EEXIST);
+    return Error(path + ": changed on disk since it was loaded; reload it or save again", ESTALE);
+}
+
+Result<PreparedSave> ProfileStore::prepareSave(const std::string& name, const std::string& jsonText,
+                                               const std::string& expectedTag) const {
     if (!isValidProfileName(name))
         return Error(quote(name) + " is not a valid profile name (use a-z, 0-9, - and _)");
     auto diags = validateProfileText(jsonText, name + ".json", name);
     if (!diags.empty()) return Error(diags.front().text());
     LB_TRY_CTX(makeDirs(paths_.userProfileDir(), 0755), "creating the profile directory");
-    const std::string path = userPath(name);
-    DirLock lock(joinPath(paths_.userProfileDir(), ".lock"));
-    if (expectedTag != "*") {
-        std::string current = tagOf(path);
-        if (current != expectedTag) {
-            if (expectedTag.empty()) return Error(path + ": already exists", EEXIST);
-            return Error(path + ": changed on disk since it was loaded; reload it or save again",
-                         ESTALE);
-        }
+    PreparedSave p;
+    p.lockPath_ = joinPath(paths_.userProfileDir(), ".lock");
+    p.path_ = userPath(name);
+    p.expectedTag_ = expectedTag;
+    {
+        DirLock lock(p.lockPath_);  // fail early when it could not be put in place anyway
+        LB_TRY(checkTag(p.path_, expectedTag));
     }
     std::string text = jsonText;
     if (text.empty() || text.back() != '\n') text += '\n';
-    LB_TRY_CTX(writeFileAtomic(path, text, 0644), "saving profile " + quote(name));
+    std::string tmpl = joinPath(paths_.userProfileDir(), "." + name + ".json.tmp-XXXXXX");
+    UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+    if (!fd.valid())
+        return Error::fromErrno("mkstemp(" + quote(tmpl) + ")")
+            .wrap("saving profile " + quote(name));
+    p.tmp_ = tmpl;  // from here on the destructor removes it on failure
+    auto failed = [&](Error e) { return std::move(e).wrap("saving profile " + quote(name)); };
+    if (::fchmod(fd.get(), 0644) != 0)
+        return failed(Error::fromErrno("fchmod(" + quote(tmpl) + ")"));
+    if (auto s = writeAll(fd.get(), text, tmpl); !s) return failed(std::move(s).error());
+    if (::fsync(fd.get()) != 0) return failed(Error::fromErrno("fsync(" + quote(tmpl) + ")"));
+    // close() can report a deferred write error (NFS, full disk).
+    if (::close(fd.release()) != 0) return failed(Error::fromErrno("close(" + quote(tmpl) + ")"));
+    return p;
+}
+
+PreparedSave& PreparedSave::operator=(PreparedSave&& o) noexcept {
+    if (this != &o) {
+        if (!tmp_.empty()) ::unlink(tmp_.c_str());
+        lockPath_ = std::move(o.lockPath_);
+        tmp_ = std::exchange(o.tmp_, std::string());
+        path_ = std::move(o.path_);
+        expectedTag_ = std::move(o.expectedTag_);
+    }
+    return *this;
+}
+
+PreparedSave::~PreparedSave() {
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+Status PreparedSave::commit() {
+    if (tmp_.empty()) return Error("nothing prepared to save", EINVAL);
+    DirLock lock(lockPath_);
+    LB_TRY(checkTag(path_, expectedTag_));
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0)
+        return Error::fromErrno("rename(" + quote(tmp_) + ", " + quote(path_) + ")");
+    tmp_.clear();
+    UniqueFd dfd(::open(dirName(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.valid()) ::fsync(dfd.get());  // best effort: the rename itself already happened
     return Ok();
 }
 

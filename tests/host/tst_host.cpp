@@ -11,11 +11,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "base/paths.h"
 #include "host/doctor.h"
 #include "host/menu_entries.h"
+#include "layers/storage.h"
 #include "testsupport.h"
 
 using namespace lb;
@@ -214,6 +216,26 @@ private slots:
         f.unprivilegedUsernsClone = "0";
         QVERIFY(find(checkHost(f), "userns")->fix.find("unprivileged_userns_clone=1") !=
                 std::string::npos);
+    }
+
+    // A storage probe that failed because the disk is full blames the disk, not the kernel.
+    void overlayProbeOnAFullDisk() {
+        HostFacts f = goodHost();
+        f.nativeOverlay = false;
+        f.nativeOverlayError = "mkdir: No space left on device";
+        f.nativeOverlayTransient = true;
+        const auto checks = checkHost(f);
+        const auto* c = find(checks, "overlay");
+        QVERIFY(c);
+        QVERIFY2(c->fix.find("free space") != std::string::npos, c->fix.c_str());
+        QVERIFY2(c->fix.find("Linux") == std::string::npos, c->fix.c_str());
+        QVERIFY2(c->summary.find("No space left") != std::string::npos, c->summary.c_str());
+        f.nativeOverlayTransient = false;  // a real refusal: the kernel is what to change
+        QVERIFY(find(checkHost(f), "overlay")->fix.find("Linux") != std::string::npos);
+        QVERIFY(lb::storageProbeFailureIsTransient(ENOSPC));
+        QVERIFY(lb::storageProbeFailureIsTransient(EDQUOT));
+        QVERIFY(!lb::storageProbeFailureIsTransient(EPERM));
+        QVERIFY(!lb::storageProbeFailureIsTransient(EINVAL));
     }
 
     // The limits the GUI marks "enforced here" are the ones a launch enforces: delegated

@@ -278,6 +278,46 @@ private slots:
         QCOMPARE(QDir(instances).entryList(QDir::Files), QStringList());
     }
 
+    // Issue 17: a deleted lock file (a cleaner of the runtime directory, a user's rm) must not
+    // make a running sandbox unlistable and unstoppable while `run` says it runs; a deleted
+    // record too is named with the process to end.
+    void aDeletedLockFileLeavesTheSandboxInReach() {
+        QProcess p;
+        auto started = startBackground(p, {}, {probePath(), "sleep"});
+        QVERIFY(!started.isEmpty());
+        const QString id = started["instance"].toString();
+        const QString instances = home_->runtimeDir() + "/layerbox/instances";
+        QVERIFY(QFile::remove(instances + "/" + id + ".lock"));
+        auto r = home_->layerbox({"ps", "--json"});
+        auto list = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(list.size(), 1);
+        QCOMPARE(list[0].toObject()["id"].toString(), id);
+        QCOMPARE(list[0].toObject()["lock_missing"].toBool(), true);
+        QVERIFY2(r.err.contains("lock file of instance " + id + " was deleted"), qPrintable(r.err));
+        // run joins it as it would any running sandbox; stop ends it.
+        r = home_->layerbox({"run", "--", "true"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = home_->layerbox({"stop", "default"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(finished(p, 10000));
+        QCOMPARE(ps().size(), 0);
+
+        // Record and lock both gone: run names the runner to end.
+        QProcess q;
+        started = startBackground(q, {}, {probePath(), "sleep"});
+        QVERIFY(!started.isEmpty());
+        for (const QString& f : QDir(instances).entryList(QDir::Files | QDir::System))
+            QFile::remove(instances + "/" + f);
+        QCOMPARE(ps().size(), 0);
+        r = home_->layerbox({"run", "--", "true"});
+        QCOMPARE(r.exitCode, 125);
+        const QString kill = "'kill " + QString::number(q.processId()) + "' ends it";
+        QVERIFY2(r.err.contains(kill), qPrintable(r.err));
+        ::kill(static_cast<pid_t>(q.processId()), SIGTERM);
+        QVERIFY(finished(q, 10000));
+        QCOMPARE(home_->layerbox({"run", "--", "true"}).exitCode, 0);
+    }
+
     void joiningSeesFilesAndProcesses() {
         QProcess p;
         auto started = startBackground(

@@ -435,6 +435,71 @@ private slots:
         rep = applyRecover(p("upper"), planRecover({"/home/u/sub"}, "/home/u", p("to")), true,
                            whiteoutRule(plan()));
         QVERIFY(!QFileInfo::exists(QString::fromStdString(p("outside/f"))));
+        // --force never replaces a host link to a folder either (the user's ~/Documents ->
+        // /data/docs): neither followed nor removed, whether a folder or a file is recovered.
+        QCOMPARE(rep.skipped.size(), size_t(1));
+        QVERIFY2(rep.skipped[0].reason.find("symbolic link to a folder") != std::string::npos,
+                 rep.skipped[0].reason.c_str());
+        QVERIFY(QFileInfo(QString::fromStdString(p("to/sub"))).isSymLink());
+        mkfile(p("upper/home/u/docs"), "a file where the user keeps a link to a folder");
+        QCOMPARE(::symlink(p("outside").c_str(), p("real/docs").c_str()), 0);
+        auto docs = planRecover({"/home/u/docs"}, "/home/u", "");
+        docs[0].destRoot = p("real");
+        rep = applyRecover(p("upper"), docs, true, whiteoutRule(plan()));
+        QCOMPARE(rep.copied.size(), size_t(0));
+        QVERIFY(QFileInfo(QString::fromStdString(p("real/docs"))).isSymLink());
+        QCOMPARE(lbtest::readFile(QString::fromStdString(p("outside/target"))),
+                 QByteArray("precious"));
+    }
+
+    // A file whose path is longer than PATH_MAX (a deep tree a program made) is recovered on
+    // its own, as its parent folder is: opened one name at a time.
+    void recoverBeyondPathMax() {
+        const std::string name(200, 'd');
+        std::string rel = "home/u";
+        mkdirp(p("upper/home/u"));
+        int fd = ::open(p("upper/home/u").c_str(), O_RDONLY | O_DIRECTORY);
+        QVERIFY(fd >= 0);
+        for (int i = 0; i < 25; ++i) {  // 25 * 201 > 4096
+            QCOMPARE(::mkdirat(fd, name.c_str(), 0755), 0);
+            int next = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY);
+            ::close(fd);
+            fd = next;
+            QVERIFY(fd >= 0);
+            rel += "/" + name;
+        }
+        int f = ::openat(fd, "deep.txt", O_CREAT | O_WRONLY, 0644);
+        QVERIFY(f >= 0);
+        QCOMPARE(::write(f, "deep", 4), ssize_t(4));
+        ::close(f);
+        ::close(fd);
+        const std::string sandboxPath = "/" + rel + "/deep.txt";
+        QVERIFY(sandboxPath.size() > PATH_MAX);
+        mkdirp(p("real"));
+        auto items = planRecover({sandboxPath}, "/home/u", "");
+        items[0].destRoot = p("real");
+        auto rep = applyRecover(p("upper"), items, false, whiteoutRule(plan()));
+        QCOMPARE(rep.skipped.size(), size_t(0));
+        QCOMPARE(rep.copied.size(), size_t(1));
+        // Read back through the same walk.
+        int d = ::open(p("real").c_str(), O_RDONLY | O_DIRECTORY);
+        for (int i = 0; i < 25 && d >= 0; ++i) {
+            int next = ::openat(d, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            ::close(d);
+            d = next;
+        }
+        QVERIFY(d >= 0);
+        char buf[8] = {};
+        int in = ::openat(d, "deep.txt", O_RDONLY);
+        QVERIFY(in >= 0);
+        QCOMPARE(::read(in, buf, sizeof buf), ssize_t(4));
+        QCOMPARE(QByteArray(buf), QByteArray("deep"));
+        ::close(in);
+        ::close(d);
+        // rm walks by descriptors; QTemporaryDir's removal would stop at PATH_MAX.
+        QCOMPARE(QProcess::execute("rm", {"-rf", QString::fromStdString(p("upper/home/u/" + name)),
+                                          QString::fromStdString(p("real/" + name))}),
+                 0);
     }
 
     void recoverDoesNotFollowLinksInTheSandbox() {

@@ -389,6 +389,30 @@ private slots:
         QVERIFY2(r.err.contains("no changes"), qPrintable(r.err));
     }
 
+    // A profile that cannot be written (a full or read-only config folder) stops the commit
+    // before anything moves: no layer nobody stacks, and the sandbox keeps its changes.
+    void commitThatCannotStackItsLayerMovesNothing() {
+        home_->writeProfile("maker", R"({"version": 1})");
+        QCOMPARE(run({"--profile", "maker"}, "echo tool > /usr/lb-tool").exitCode, 0);
+        QVERIFY(QFile::setPermissions(home_->profileDir(), QFile::ReadOwner | QFile::ExeOwner));
+        auto r = home_->layerbox({"commit", "maker", "--as", "tools"});
+        QVERIFY(QFile::setPermissions(home_->profileDir(),
+                                      QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("nothing was committed"), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(layersDir() + "/tools"));
+        QCOMPARE(readFile(upper("maker") + "/usr/lb-tool"), QByteArray("tool\n"));
+        QCOMPARE(rows(diff("maker")), std::set<QString>{"added file /usr/lb-tool"});
+        // No half-written copy left either.
+        QCOMPARE(QDir(home_->profileDir()).entryList({"*.tmp-*"}, QDir::Files | QDir::Hidden),
+                 QStringList());
+        // Once it can be written, the same commit goes through.
+        r = home_->layerbox({"commit", "maker", "--as", "tools"});
+        QCOMPARE(r.exitCode, 0);
+        auto maker = QJsonDocument::fromJson(readFile(home_->profileDir() + "/maker.json"));
+        QCOMPARE(maker["filesystem"]["layers"].toArray(), QJsonArray{"tools"});
+    }
+
     void recoverWatchListsNewFiles_data() { addDrivers(); }
     void recoverWatchListsNewFiles() {
         QFETCH(QString, driver);
