@@ -226,12 +226,14 @@ int commitCommand(const Args& args) {
         return fail("the sandbox of " + quote(name) + " has no changes to commit");
     auto lock = lockStoppedSandbox(dir, name, "committing its changes");
     if (!lock) return fail(lock.error());
-    auto changes = scanChanges(scanPlanFor(*l));
+    const ScanPlan scanPlan = scanPlanFor(*l);
+    auto changes = scanChanges(scanPlan);
     if (!changes) return fail(changes.error());
     if (changes->empty())
         return fail("the sandbox of " + quote(name) + " has no changes to commit");
     CommitOptions options;
     options.includeHome = args.has("include-home");
+    options.whiteouts = whiteoutRule(scanPlan);
     if (!options.includeHome && std::all_of(changes->begin(), changes->end(), [&](const auto& c) {
             return isPathWithin(c.path, paths.home);
         }))

@@ -125,10 +125,6 @@ ScanPlan planScan(const Profile& profile, const HostInfo& host, const Paths& pat
 
 namespace {
 
-bool isWhiteout(const struct stat& st) {
-    return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-}
-
 const char* typeName(mode_t mode) {
     switch (mode & S_IFMT) {
         case S_IFREG:
@@ -151,9 +147,25 @@ const char* typeName(mode_t mode) {
 
 constexpr const char* kOpaqueMarker = ".wh..wh..opq";
 
+// Whether the ".wh..wh..opq" file in an overlay directory is fuse-overlayfs' opaque marker.
+// Security: the program can make a regular file of that name itself through kernel overlayfs
+// (fuse-overlayfs refuses .wh. names), to hide a folder's contents from `diff` or to make the
+// folder opaque in a committed layer. fuse-overlayfs writes a 0:0 device ".wh..opq" beside its
+// marker, which a program cannot make (its Landlock domain and seccomp refuse mknod); only on
+// kernels before 5.8 (`markerFiles`), where unprivileged 0:0 devices do not exist, is the file
+// alone a marker.
+bool opaqueMarkerAt(int fd, bool markerFiles) {
+    struct stat st;
+    if (::fstatat(fd, kOpaqueMarker, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    if (markerFiles) return true;
+    struct stat dev;
+    return ::fstatat(fd, ".wh..opq", &dev, AT_SYMLINK_NOFOLLOW) == 0 && isWhiteout(dev);
+}
+
 // The opaque markers of both drivers on an open directory. fgetxattr fails (EBADF) on O_PATH
 // descriptors, which are used for unreadable lower directories: those are never layers.
-bool dirIsOpaque(int fd) {
+bool dirIsOpaque(int fd, bool markerFiles) {
     char names[1024];
     ssize_t n = ::flistxattr(fd, names, sizeof names);
     if (n > 0) {
@@ -176,7 +188,7 @@ bool dirIsOpaque(int fd) {
             if (::fgetxattr(fd, name, v, sizeof v) > 0 && v[0] == 'y') return true;
         }
     }
-    return ::faccessat(fd, kOpaqueMarker, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    return opaqueMarkerAt(fd, markerFiles);
 }
 
 // Where a name first appears in the lower layers, top first. A whiteout there means no lower
@@ -207,7 +219,7 @@ UniqueFd openLowerDirAt(int dirfd, const char* name) {
 // overlayfs does: a non-directory or a whiteout ends the stack, and so does an opaque
 // directory (after it).
 std::vector<UniqueFd> childLowers(const std::vector<UniqueFd>& lowers, size_t from,
-                                  const char* name) {
+                                  const char* name, bool markerFiles) {
     std::vector<UniqueFd> out;
     for (size_t i = from; i < lowers.size(); ++i) {
         struct stat st;
@@ -215,7 +227,7 @@ std::vector<UniqueFd> childLowers(const std::vector<UniqueFd>& lowers, size_t fr
         if (!S_ISDIR(st.st_mode)) break;
         UniqueFd fd = openLowerDirAt(lowers[i].get(), name);
         if (!fd.valid()) continue;
-        bool opaque = i + 1 < lowers.size() && dirIsOpaque(fd.get());
+        bool opaque = i + 1 < lowers.size() && dirIsOpaque(fd.get(), markerFiles);
         out.push_back(std::move(fd));
         if (opaque) break;
     }
@@ -280,6 +292,9 @@ public:
         // Security: only what the overlay can have written is a whiteout (changes.h).
         const bool markers = whiteouts_.markersIn(dirPath);
         const bool inOverlay = whiteouts_.deviceAt(dirPath.empty() ? "/" : dirPath);
+        // fuse-overlayfs' opaque marker and the device beside it are its bookkeeping; a file of
+        // that name the program made is a file like any other (opaqueMarkerAt).
+        const bool opaqueMarker = inOverlay && opaqueMarkerAt(dirfd, whiteouts_.markerFiles);
         errno = 0;
         while (auto* e = ::readdir(d)) {
             const char* n = e->d_name;
@@ -288,10 +303,9 @@ public:
             en.name = n;
             // Markers are regular files (d_type tells without a stat on most file systems).
             const bool regular = e->d_type == DT_REG || e->d_type == DT_UNKNOWN;
-            // ".wh..wh..opq" marks this directory opaque (checked by the caller; fuse-overlayfs
-            // writes it on every kernel); other ".wh..wh." names are aufs bookkeeping. Only
-            // inside an overlay: in a plain upper directory the program made them.
-            if (inOverlay && regular && startsWith(en.name, ".wh..wh.")) continue;
+            // ".wh..wh..opq" marks this directory opaque (checked by the caller), with a 0:0
+            // ".wh..opq" beside it: only when both are fuse-overlayfs' own.
+            if (opaqueMarker && (en.name == kOpaqueMarker || en.name == ".wh..opq")) continue;
             if (markers && regular && startsWith(en.name, ".wh.") && en.name.size() > 4) {
                 en.marker = true;
                 en.logical = en.name.substr(4);
@@ -442,10 +456,11 @@ private:
                 return descend(std::move(child), path, openRootLowers(*root->second), st, parts);
             if (hit.index < 0 || !hit.dir) return descend(std::move(child), path, {}, st, parts);
             return descend(std::move(child), path,
-                           childLowers(lowers, static_cast<size_t>(hit.index), e.name.c_str()), st,
-                           parts);
+                           childLowers(lowers, static_cast<size_t>(hit.index), e.name.c_str(),
+                                       whiteouts_.markerFiles),
+                           st, parts);
         }
-        bool opaque = child.valid() && dirIsOpaque(child.get());
+        bool opaque = child.valid() && dirIsOpaque(child.get(), whiteouts_.markerFiles);
         std::vector<UniqueFd> below;
         bool isChange = true;
         ChangeKind kind = ChangeKind::Added;
@@ -455,7 +470,8 @@ private:
             kind = ChangeKind::Replaced;
         } else if (hit.index >= 0) {
             isChange = false;  // copied up only to hold changes below it
-            below = childLowers(lowers, static_cast<size_t>(hit.index), e.name.c_str());
+            below = childLowers(lowers, static_cast<size_t>(hit.index), e.name.c_str(),
+                                whiteouts_.markerFiles);
         }
         if (isChange && kind == ChangeKind::Added && mountish_.count(path)) {
             // A mount point Layerbox made (or a parent it made for one): a change only when
@@ -490,6 +506,14 @@ private:
 };
 
 }  // namespace
+
+bool isWhiteout(const struct stat& st) {
+    return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+bool fuseOpaqueMarkerIn(int dirfd, bool markerFiles) {
+    return opaqueMarkerAt(dirfd, markerFiles);
+}
 
 Result<std::vector<Change>> scanChanges(const ScanPlan& plan, unsigned threads) {
     std::vector<Change> out;

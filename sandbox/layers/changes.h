@@ -18,6 +18,8 @@
 // a change itself.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -87,6 +89,13 @@ struct WhiteoutRule {
     bool markersIn(const std::string& dir) const;
 };
 WhiteoutRule whiteoutRule(const ScanPlan& plan);
+// A 0:0 character device: the overlay's whiteout (where the overlay can have written it).
+bool isWhiteout(const struct stat& st);
+
+// Whether the ".wh..wh..opq" file in the open overlay directory `dirfd` is fuse-overlayfs' opaque
+// marker: with its 0:0 ".wh..opq" beside it, or alone on kernels before 5.8 (`markerFiles`).
+// Anything else of that name the program made (kernel overlayfs lets it), and it is a file.
+bool fuseOpaqueMarkerIn(int dirfd, bool markerFiles);
 
 // Whether fuse-overlayfs may write ".wh.NAME" whiteout files on this kernel ("6.1.0-18"):
 // before 5.8, which refuses unprivileged 0:0 devices.

@@ -108,8 +108,15 @@ bool xattrIsY(int fd, const char* name) {
     return ::fgetxattr(fd, name, v, sizeof v) > 0 && v[0] == 'y';
 }
 
-Status normalizeDir(int dirfd, const std::string& path, MarkerReport& report) {
+Status normalizeDir(int dirfd, const std::string& path, const std::string& sandboxPath,
+                    const WhiteoutRule& rule, MarkerReport& report) {
     auto names = entriesOf(dirfd);
+    // Security: only what the overlay can have written is a marker (changes.h). Elsewhere the
+    // program made the name, and a converted marker would hide a lower file or folder in every
+    // profile that stacks the layer.
+    const bool inOverlay = rule.deviceAt(sandboxPath);
+    const bool opaqueMarker = inOverlay && fuseOpaqueMarkerIn(dirfd, rule.markerFiles);
+    const bool markerFiles = rule.markersIn(sandboxPath);
     bool opaque = false;
     bool hasKernelMark = xattrIsY(dirfd, kKernelOpaque);
     for (const char* other : {"user.fuseoverlayfs.opaque", "trusted.overlay.opaque"}) {
@@ -119,7 +126,18 @@ Status normalizeDir(int dirfd, const std::string& path, MarkerReport& report) {
     }
     std::set<std::string> present(names.begin(), names.end());
     for (const auto& n : names) {
-        if (n == ".wh..wh..opq" || n == ".wh..opq") {
+        if (!inOverlay) {
+            struct stat st;
+            if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && isWhiteout(st)) {
+                if (::unlinkat(dirfd, n.c_str(), 0) != 0)
+                    return Error::fromErrno("unlink(" + quote(joinPath(path, n)) + ")");
+                report.warnings.push_back("left out " + quote(joinPath(sandboxPath, n)) +
+                                          ": a 0:0 device the overlay did not write (it would "
+                                          "hide that name in the layer)");
+            }
+            continue;
+        }
+        if (opaqueMarker && (n == ".wh..wh..opq" || n == ".wh..opq")) {
             // fuse-overlayfs marks a directory opaque with a ".wh..wh..opq" file and a 0:0
             // device ".wh..opq" beside it; the kernel reads neither.
             struct stat st;
@@ -130,7 +148,8 @@ Status normalizeDir(int dirfd, const std::string& path, MarkerReport& report) {
                 return Error::fromErrno("unlink(" + quote(joinPath(path, n)) + ")");
             continue;
         }
-        if (!startsWith(n, ".wh.") || startsWith(n, ".wh..wh.") || n.size() <= 4) continue;
+        if (!markerFiles || !startsWith(n, ".wh.") || startsWith(n, ".wh..wh.") || n.size() <= 4)
+            continue;
         struct stat st;
         if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
@@ -156,24 +175,24 @@ Status normalizeDir(int dirfd, const std::string& path, MarkerReport& report) {
         ++report.opaque;
     }
     for (const auto& n : names) {
-        if (n == ".wh..wh..opq" || n == ".wh..opq") continue;
+        if (opaqueMarker && (n == ".wh..wh..opq" || n == ".wh..opq")) continue;
         struct stat st;
         if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
             continue;
         UniqueFd sub = openDirAt(dirfd, n);
         if (!sub.valid()) return Error::fromErrno("open(" + quote(joinPath(path, n)) + ")");
-        LB_TRY(normalizeDir(sub.get(), joinPath(path, n), report));
+        LB_TRY(normalizeDir(sub.get(), joinPath(path, n), joinPath(sandboxPath, n), rule, report));
     }
     return Ok();
 }
 
 }  // namespace
 
-Result<MarkerReport> normalizeMarkers(const std::string& root) {
+Result<MarkerReport> normalizeMarkers(const std::string& root, const WhiteoutRule& whiteouts) {
     MarkerReport report;
     UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) return Error::fromErrno("open(" + quote(root) + ")");
-    LB_TRY(normalizeDir(fd.get(), root, report));
+    LB_TRY(normalizeDir(fd.get(), root, "/", whiteouts, report));
     return report;
 }
 
@@ -367,7 +386,7 @@ Result<CommitResult> commitLayer(const Paths& paths, const std::string& profile,
         return rollback(Error::fromErrno("mkdir(" + quote(upper) + ")"));
     if (auto s = homeBack(); !s) return rollback(std::move(s).error());
 
-    auto markers = normalizeMarkers(root);
+    auto markers = normalizeMarkers(root, options.whiteouts);
     if (!markers) return rollback(std::move(markers).error().wrap("normalising the layer"));
     result.markers = std::move(*markers);
     LayerInfo info{static_cast<int64_t>(::time(nullptr)), profile};

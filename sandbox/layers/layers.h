@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "layers/changes.h"
 #include "profile/profile_store.h"
 
 namespace lb {
@@ -46,8 +47,12 @@ struct MarkerReport {
 };
 // Rewrite a tree's whiteout and opaque markers in the kernel's format: ".wh.NAME" files become
 // character devices 0:0, ".wh..wh..opq" files and user.fuseoverlayfs.opaque become
-// user.overlay.opaque=y. No symlink is followed.
-Result<MarkerReport> normalizeMarkers(const std::string& root);
+// user.overlay.opaque=y. No symlink is followed. Only what the overlay itself can have written
+// is a marker (`whiteouts`, as `diff` reads them): a ".wh.NAME" or ".wh..wh..opq" file the
+// program made stays a file, and a 0:0 device in a plain part of the tree (a private home),
+// which would hide a lower file in the layer, is left out with a warning. `root` is the
+// sandbox's "/".
+Result<MarkerReport> normalizeMarkers(const std::string& root, const WhiteoutRule& whiteouts);
 
 // Copy a layer tree to another file system: directories, files, symlinks, whiteouts, fifos,
 // modes, times and user.* xattrs. `to` must not exist.
@@ -64,6 +69,8 @@ struct CommitOptions {
     // every profile that stacks the layer would read this sandbox's dotfiles (and whatever its
     // programs keep there: tokens, history, caches).
     bool includeHome = false;
+    // What is a whiteout in the sandbox's upper layer (changes.h; from its scan plan).
+    WhiteoutRule whiteouts;
 };
 // Move the profile's upper layer into layers/LAYER/root (a rename on the same file system,
 // else a copy), leave an upper layer with only the sandbox's home in it (unless

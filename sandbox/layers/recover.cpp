@@ -48,10 +48,6 @@ namespace {
 
 constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 
-bool isWhiteout(const struct stat& st) {
-    return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-}
-
 // Why a non-regular, non-directory entry is not copied.
 std::string notCopied(const struct stat& st, bool whiteout) {
     if (whiteout) return "deleted in the sandbox";
@@ -136,11 +132,12 @@ public:
     // The entries of an open source directory into an open destination directory.
     Status contents(int src, int dst, const std::string& from, const std::string& to) {
         LB_ASSIGN(std::vector<std::string> names, listDirAt(src, from));
+        // fuse-overlayfs' opaque marker and the 0:0 ".wh..opq" beside it are its bookkeeping;
+        // a file of that name the program made is recovered like any other.
+        const bool opaqueMarker =
+            whiteouts_.deviceAt(from) && fuseOpaqueMarkerIn(src, whiteouts_.markerFiles);
         for (const auto& n : names) {
-            // Opaque markers and the drivers' bookkeeping (fuse-overlayfs also leaves a 0:0
-            // device named ".wh..opq" next to its ".wh..wh..opq").
-            if (whiteouts_.deviceAt(from) && (startsWith(n, ".wh..wh.") || n == ".wh..opq"))
-                continue;
+            if (opaqueMarker && (n == ".wh..wh..opq" || n == ".wh..opq")) continue;
             struct stat st;
             if (::fstatat(src, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
                 if (errno != ENOENT)

@@ -678,7 +678,10 @@ private slots:
         mkdirp(p("l/usr/d3"));
         setX(p("l/usr/d3"), "user.overlay.opaque");
         whiteout(p("l/usr/k"));
-        auto r = normalizeMarkers(p("l"));
+        // A kernel before 5.8: fuse-overlayfs writes ".wh.NAME" files as whiteouts.
+        WhiteoutRule markerKernel;
+        markerKernel.markerFiles = true;
+        auto r = normalizeMarkers(p("l"), markerKernel);
         QVERIFY2(r, r ? "" : r.error().message().c_str());
         QCOMPARE(r->whiteouts, size_t(1));
         QCOMPARE(r->opaque, size_t(2));
@@ -708,6 +711,54 @@ private slots:
             {"/usr/d1/f", "added", "file"}, {"/usr/d2", "added", "dir"},
             {"/usr/d3", "added", "dir"},    {"/usr/x", "deleted", "whiteout"}};
         QVERIFY2(rows(*c) == expected, qPrintable(describe(rows(*c))));
+    }
+
+    // Issue 17: only what the overlay can have written becomes a marker in a committed layer.
+    // On this kernel fuse-overlayfs writes 0:0 devices, so a ".wh.NAME" file is one the program
+    // made through kernel overlayfs; a ".wh..wh..opq" file without fuse's 0:0 ".wh..opq" beside
+    // it likewise; and a 0:0 device in a plain private home would hide a lower file.
+    void forgedMarkersStayFilesInALayer() {
+        mkfile(p("l/usr/.wh.x"), "forged");
+        mkfile(p("l/usr/d1/.wh..wh..opq"), "forged");
+        mkfile(p("l/usr/d1/f"), "f");
+        mkfile(p("l/usr/d2/.wh..wh..opq"), "");
+        whiteout(p("l/usr/d2/.wh..opq"));  // fuse-overlayfs' own: both
+        whiteout(p("l/home/u/planted"));
+        mkfile(p("l/home/u/.wh..wh..opq"), "a file");
+        WhiteoutRule rule;
+        rule.plainRoots = {"/home/u"};
+        auto r = normalizeMarkers(p("l"), rule);
+        QVERIFY2(r, r ? "" : r.error().message().c_str());
+        QCOMPARE(r->whiteouts, size_t(0));
+        QCOMPARE(r->opaque, size_t(1));  // d2 only
+        QCOMPARE(lbtest::readFile(QString::fromStdString(p("l/usr/.wh.x"))), QByteArray("forged"));
+        QVERIFY(!pathExists(p("l/usr/x")));
+        QVERIFY(pathExists(p("l/usr/d1/.wh..wh..opq")));
+        QCOMPARE(xattr(p("l/usr/d1"), "user.overlay.opaque"), std::string());
+        QCOMPARE(xattr(p("l/usr/d2"), "user.overlay.opaque"), std::string("y"));
+        QVERIFY(!pathExists(p("l/usr/d2/.wh..opq")));
+        QVERIFY(!pathExists(p("l/home/u/planted")));
+        QCOMPARE(r->warnings.size(), size_t(1));
+        QVERIFY2(r->warnings[0].find("/home/u/planted") != std::string::npos,
+                 r->warnings[0].c_str());
+        QVERIFY(pathExists(p("l/home/u/.wh..wh..opq")));
+
+        // diff reads the upper layer by the same rule: a forged opaque marker is an added file,
+        // and the folder keeps what is below it.
+        mkfile(p("u/usr/d1/.wh..wh..opq"), "forged");
+        mkfile(p("host/usr/d1/g"), "lower");
+        ScanPlan pl;
+        pl.upper = p("u");
+        pl.roots.push_back({"/usr", {{p("host/usr"), ""}}});
+        auto c = scanChanges(pl);
+        QVERIFY(c);
+        std::vector<Row> expected = {{"/usr/d1/.wh..wh..opq", "added", "file"}};
+        QVERIFY2(rows(*c) == expected, qPrintable(describe(rows(*c))));
+        // ... and recover copies it as a file.
+        mkdirp(p("real"));
+        auto items = planRecover({"/usr/d1"}, "/home/u", p("real"));
+        auto rep = applyRecover(p("u"), items, false, whiteoutRule(pl));
+        QVERIFY(pathExists(p("real/d1/.wh..wh..opq")));
     }
 
     void copyLayerTreeKeepsEverything() {
@@ -787,7 +838,10 @@ private slots:
                  0);
         QVERIFY(store.save("mine", R"({"version": 1, "filesystem": {"layers": ["base"]}})", ""));
         QVERIFY(!commitLayer(paths, "mine", "Bad Name"));
-        auto r = commitLayer(paths, "mine", "tools");
+        // fuse-overlayfs' marker files, as on kernels before 5.8.
+        CommitOptions fuseMarkers;
+        fuseMarkers.whiteouts.markerFiles = true;
+        auto r = commitLayer(paths, "mine", "tools", fuseMarkers);
         QVERIFY2(r, r ? "" : r.error().message().c_str());
         QCOMPARE(r->layerDir, paths.layerDir("tools"));
         QVERIFY(!r->copied);
