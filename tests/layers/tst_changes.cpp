@@ -3,9 +3,12 @@
 // overwrites, special files), discard and reset, marker normalisation, layer copies, commit,
 // attaching a layer to a profile, recover_watch's listing.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@
 #include <QFileInfo>
 #include <QtTest>
 #include <cerrno>
+#include <cstring>
 
 #include "base/fsutil.h"
 #include "base/hostinfo.h"
@@ -759,6 +763,61 @@ private slots:
         auto items = planRecover({"/usr/d1"}, "/home/u", p("real"));
         auto rep = applyRecover(p("u"), items, false, whiteoutRule(pl));
         QVERIFY(pathExists(p("real/d1/.wh..wh..opq")));
+    }
+
+    // Issue 17.7: a storage probe that fails for the moment (a full disk) says nothing about
+    // the kernel: fuse for this launch, nothing cached, probed again next time. The data
+    // folder is a tmpfs with no inode left, in the test's own user and mount namespaces.
+    void storageProbeOnAFullDiskIsNotCached() {
+        Paths paths;
+        paths.home = p("home");
+        paths.dataHome = p("data");
+        paths.cacheHome = p("cache");
+        mkdirp(paths.dataDir());
+        mkdirp(paths.cacheHome);
+        const std::string cache = paths.cacheHome + "/layerbox/overlay-probe";
+        int fds[2];
+        QCOMPARE(::pipe2(fds, O_CLOEXEC), 0);
+        const std::string uidMap = "0 " + std::to_string(::getuid()) + " 1";
+        const std::string gidMap = "0 " + std::to_string(::getgid()) + " 1";
+        std::fflush(stdout);
+        pid_t pid = ::fork();
+        QVERIFY(pid >= 0);
+        if (pid == 0) {
+            ::close(fds[0]);
+            auto say = [&](const std::string& m) {
+                (void)writeAll(fds[1], m, "pipe");
+                ::_exit(0);
+            };
+            if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0 ||
+                !writeSmallFile("/proc/self/setgroups", "deny") ||
+                !writeSmallFile("/proc/self/uid_map", uidMap) ||
+                !writeSmallFile("/proc/self/gid_map", gidMap) ||
+                ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+                ::mount("tmpfs", paths.dataDir().c_str(), "tmpfs", 0, "size=64k,nr_inodes=3") != 0)
+                say(std::string("setup: ") + std::strerror(errno));
+            for (int i = 0; i < 8; ++i)  // use up every inode
+                (void)writeSmallFile(paths.dataDir() + "/f" + std::to_string(i), "x");
+            std::string reason;
+            auto d = resolveDriver(Driver::Auto, paths, &reason);
+            say(std::string(d ? driverName(*d) : "error") + "|" + reason);
+        }
+        ::close(fds[1]);
+        std::string got;
+        char buf[512];
+        for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+            got.append(buf, static_cast<size_t>(n));
+        ::close(fds[0]);
+        ::waitpid(pid, nullptr, 0);
+        QVERIFY2(got.rfind("fuse|", 0) == 0, got.c_str());
+        QVERIFY2(got.find("No space left on device") != std::string::npos, got.c_str());
+        QVERIFY2(got.find("transient: not cached") != std::string::npos, got.c_str());
+        QVERIFY(!pathExists(cache));
+        // With room again (the tmpfs is gone with the child), the probe runs and is cached.
+        std::string reason;
+        auto again = resolveDriver(Driver::Auto, paths, &reason);
+        QVERIFY(again);
+        QVERIFY(pathExists(cache));
     }
 
     void copyLayerTreeKeepsEverything() {
