@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 LB_PKGS_BUILD="cmake ninja-build g++ pkg-config ccache qt6-base-dev libseccomp-dev libcap-dev
-  libsystemd-dev nlohmann-json3-dev libnftables-dev libgl-dev"
+  libsystemd-dev nlohmann-json3-dev libnftables-dev libgl-dev libxcb1-dev libxcb-xfixes0-dev"
 # What a sandbox uses at run time.
 LB_PKGS_RUNTIME="fuse-overlayfs fuse3 slirp4netns xdg-dbus-proxy nftables dbus dbus-user-session
   systemd desktop-file-utils xserver-xephyr"

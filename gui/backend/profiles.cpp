@@ -49,6 +49,7 @@ ProfileInfo infoOf(const lb::ProfileStore& st, const lb::ProfileRef& ref) {
     i.x11 = QString::fromLatin1(lb::x11ModeName(p.desktop.x11));
     i.gpu = p.desktop.gpu;
     i.audio = q(p.desktop.audio);
+    i.clipboard = q(p.desktop.clipboard);
     i.home = QString::fromLatin1(lb::homeModeName(p.filesystem.home));
     for (const lb::Bind& b : p.filesystem.binds)
         i.binds.append({q(b.host), q(b.sandbox), b.rw});

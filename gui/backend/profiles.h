@@ -35,9 +35,10 @@ struct ProfileInfo {
     QString firewall;  // preset
     int ports = 0;     // port forwards
     bool wayland = false, gpu = false;
-    QString x11;    // off | host | isolated
-    QString audio;  // none | pulseaudio | pipewire | both
-    QString home;   // private | tmpfs | overlay
+    QString x11;        // off | host | isolated
+    QString audio;      // none | pulseaudio | pipewire | both
+    QString clipboard;  // none | in | out | both (x11 isolated only)
+    QString home;       // private | tmpfs | overlay
     struct Bind {
         QString host;
         QString sandbox;  // where the sandbox sees it

@@ -1,5 +1,6 @@
 #include "editor/desktoppage.h"
 
+#include <QComboBox>
 #include <QFormLayout>
 #include <QLabel>
 
@@ -10,11 +11,30 @@ DesktopPage::DesktopPage(QWidget* parent)
     setObjectName("desktopPage");
     QFormLayout* display = addSection(tr("Display and sound"));
     addCheck(display, tr("&Wayland"), QStringLiteral("/desktop/wayland"));
-    addChoice(display, tr("&X11:"), QStringLiteral("/desktop/x11"),
-              {{"off", tr("Off")},
-               {"isolated", tr("Isolated: a display of its own, in one window")},
-               {"host", tr("Your desktop's: it can read every keystroke and window")}},
-              {QStringLiteral("host"), QStringLiteral("off")});
+    QComboBox* x11 =
+        addChoice(display, tr("&X11:"), QStringLiteral("/desktop/x11"),
+                  {{"off", tr("Off")},
+                   {"isolated", tr("Isolated: a display of its own, in one window")},
+                   {"host", tr("Your desktop's: it can read every keystroke and window")}},
+                  {QStringLiteral("host"), QStringLiteral("off")});
+    QComboBox* clipboard =
+        addChoice(display, tr("C&lipboard:"), QStringLiteral("/desktop/clipboard"),
+                  {{"none", tr("Its own: nothing crosses")},
+                   {"in", tr("Paste in: it can read what you copy")},
+                   {"out", tr("Copy out: what it copies reaches your desktop")},
+                   {"both", tr("Both ways")}});
+    // Only an isolated display has a clipboard of its own to bridge.
+    const QString tip = clipboard->toolTip();
+    auto follow = [x11, clipboard, tip]() {
+        const bool isolated = x11->currentData().toString() == QLatin1String("isolated");
+        clipboard->setEnabled(isolated);
+        clipboard->setToolTip(isolated ? tip
+                                       : tip + QStringLiteral("\n\n") +
+                                             tr("Only with an isolated X11 display: on your "
+                                                "desktop's the program shares your clipboard."));
+    };
+    connect(x11, &QComboBox::currentIndexChanged, this, follow);
+    follow();
     addChoice(display, tr("&Sound:"), QStringLiteral("/desktop/audio"),
               {{"none", tr("None")},
                {"pulseaudio", tr("PulseAudio")},

@@ -155,9 +155,17 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
     QStringList desk;
     if (e->wayland) desk << QStringLiteral("Wayland");
     // Never claim isolation that is not in force: "host" is named for what it gives away.
-    if (e->x11 == QLatin1String("isolated"))
+    if (e->x11 == QLatin1String("isolated")) {
         desk << tr("X11 (a display of its own)");
-    else if (e->x11 == QLatin1String("host"))
+        if (e->clipboard == QLatin1String("in"))
+            desk << tr("clipboard: pastes in (it reads what you copy)");
+        else if (e->clipboard == QLatin1String("out"))
+            desk << tr("clipboard: copies out");
+        else if (e->clipboard == QLatin1String("both"))
+            desk << tr("clipboard: both ways (it reads what you copy)");
+        else
+            desk << tr("clipboard: its own");
+    } else if (e->x11 == QLatin1String("host"))
         desk << tr("X11 (your desktop's: it can read every keystroke)");
     if (e->audio != QLatin1String("none")) desk << tr("sound");
     if (e->gpu) desk << tr("GPU");

@@ -160,6 +160,7 @@ int showProfile(const Args& args) {
     const auto& d = p.desktop;
     std::vector<std::string> desk;
     if (d.x11 != X11Mode::Off) desk.push_back(std::string("x11 ") + x11ModeName(d.x11));
+    if (d.x11 == X11Mode::Isolated) desk.push_back("clipboard " + d.clipboard);
     if (d.wayland) desk.push_back("wayland");
     if (d.audio != "none") desk.push_back("audio " + d.audio);
     if (d.gpu) desk.push_back("gpu");

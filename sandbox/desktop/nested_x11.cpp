@@ -6,11 +6,15 @@
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xcb/xcb.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "base/helper_process.h"
+#include "base/safe_open.h"
 #include "desktop/desktop.h"
 #include "desktop/display.h"
 
@@ -31,6 +35,53 @@ NestedX11Plan planNestedX11(const std::string& xephyr, const std::string& title,
               // A normal window size; -resizeable lets the user change it (RandR follows).
               "-screen", "1280x800"};
     return p;
+}
+
+std::optional<XkbNames> hostXkbNames(const std::string& display) {
+    int screenNum = 0;
+    xcb_connection_t* c = xcb_connect(display.c_str(), &screenNum);
+    if (!c || xcb_connection_has_error(c)) {
+        if (c) xcb_disconnect(c);
+        return std::nullopt;
+    }
+    std::optional<XkbNames> out;
+    const char name[] = "_XKB_RULES_NAMES";
+    xcb_intern_atom_reply_t* a =
+        xcb_intern_atom_reply(c, xcb_intern_atom(c, 1, sizeof name - 1, name), nullptr);
+    xcb_screen_t* screen = xcb_setup_roots_iterator(xcb_get_setup(c)).data;
+    if (a && a->atom && screen) {
+        xcb_get_property_reply_t* r = xcb_get_property_reply(
+            c, xcb_get_property(c, 0, screen->root, a->atom, XCB_ATOM_STRING, 0, 1024), nullptr);
+        if (r && r->format == 8) {
+            // "evdev\0pc105\0us,de\0\0grp:alt_shift_toggle\0"
+            std::string v(static_cast<const char*>(xcb_get_property_value(r)),
+                          static_cast<size_t>(xcb_get_property_value_length(r)));
+            auto f = split(v, '\0');
+            f.resize(5);
+            out = XkbNames{f[0], f[1], f[2], f[3], f[4]};
+        }
+        std::free(r);
+    }
+    std::free(a);
+    xcb_disconnect(c);
+    return out;
+}
+
+std::vector<std::string> planSetxkbmap(const std::string& setxkbmap, const std::string& display,
+                                       const XkbNames& n) {
+    std::vector<std::string> argv = {setxkbmap, "-display", display};
+    auto add = [&](const char* opt, const std::string& v) {
+        if (v.empty()) return;
+        argv.push_back(opt);
+        argv.push_back(v);
+    };
+    add("-rules", n.rules);
+    add("-model", n.model);
+    add("-layout", n.layout);
+    add("-variant", n.variant);
+    // -option "" first clears the server's defaults, so the list is exactly the desktop's.
+    if (!n.options.empty()) argv.insert(argv.end(), {"-option", "", "-option", n.options});
+    return argv;
 }
 
 Result<std::string> newX11Cookie() {
@@ -104,7 +155,23 @@ Result<std::string> NestedX11::waitReady(int timeoutMs) {
         EIO);
 }
 
+Status NestedX11::startClipboard(const ClipboardPlan& plan, const std::string& hostDisplay,
+                                 const std::string& display, const std::string& cookie,
+                                 const std::string& logPath) {
+    if (!plan.any()) return Ok();
+    UniqueFd log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!log.valid()) return Error::fromErrno("open(" + quote(logPath) + ")");
+    LB_ASSIGN(clipboardPid_,
+              startClipboardBridge(plan, hostDisplay, ":" + display, cookie, log.get()));
+    clipboardLog_ = logPath;
+    return Ok();
+}
+
 void NestedX11::stop() {
+    if (clipboardPid_ > 0) ::kill(clipboardPid_, SIGTERM);
+    reapHelper(clipboardPid_, 1000);
+    if (!clipboardLog_.empty()) ::unlink(clipboardLog_.c_str());
+    clipboardLog_.clear();
     if (pid_ > 0) ::kill(pid_, SIGTERM);  // it removes its socket and lock file
     reapHelper(pid_, 2000);
     if (!authFile_.empty()) ::unlink(authFile_.c_str());
@@ -118,7 +185,8 @@ NestedX11::~NestedX11() {
 std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, DesktopHost& host,
                                                 const std::string& instanceDir,
                                                 const std::string& instance,
-                                                const std::string& logPath) {
+                                                const std::string& logPath,
+                                                ClipboardPolicy clipboard) {
     // Xephyr draws its window on the desktop's X server (DISPLAY, with the runner's own
     // cookie): that connection is the runner's, the program never sees it.
     if (!parseX11Display(host.var("DISPLAY"))) {
@@ -147,6 +215,29 @@ std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, Deskto
     if (!number) return fail(number.error());
     host.nestedX11Number = *number;
     host.nestedX11Cookie = *cookie;
+    // The desktop's keyboard layout, set with setxkbmap (x11-xkb-utils) against the nested
+    // server only (its own cookie); without setxkbmap the server keeps its default (US).
+    if (auto names = hostXkbNames(host.var("DISPLAY"))) {
+        const std::string setxkbmap = findExecutable("setxkbmap");
+        if (!setxkbmap.empty()) {
+            std::vector<std::string> argv = {"/usr/bin/env", "XAUTHORITY=" + plan.authFile};
+            for (auto& a : planSetxkbmap(setxkbmap, ":" + *number, *names))
+                argv.push_back(std::move(a));
+            const std::string out = captureOutput(argv);
+            if (!out.empty())
+                std::fprintf(stderr,
+                             "layerbox: warning: keyboard layout of the sandbox's display: %s",
+                             out.c_str());
+        }
+    }
+    std::string clipLog = logPath;
+    if (endsWith(clipLog, ".log")) clipLog.resize(clipLog.size() - 4);
+    if (auto s = (*x)->startClipboard(planClipboard(clipboard), host.var("DISPLAY"), *number,
+                                      *cookie, clipLog + "-clipboard.log");
+        !s)
+        std::fprintf(stderr,
+                     "layerbox: warning: no clipboard between the sandbox and the desktop: %s\n",
+                     s.error().message().c_str());
     return std::move(*x);
 }
 

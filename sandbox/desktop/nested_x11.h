@@ -18,11 +18,13 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
 #include "base/fsutil.h"
+#include "desktop/x11_clipboard.h"
 
 namespace lb {
 
@@ -51,6 +53,12 @@ public:
     // Wait until it accepts clients; returns its display number ("5").
     Result<std::string> waitReady(int timeoutMs);
     pid_t pid() const { return pid_; }
+    // The clipboard bridge (x11_clipboard.h), 0 when the profile passes nothing.
+    pid_t clipboardPid() const { return clipboardPid_; }
+    // Start it (desktop.clipboard other than "none"), with its output in `logPath`.
+    Status startClipboard(const ClipboardPlan& plan, const std::string& hostDisplay,
+                          const std::string& display, const std::string& cookie,
+                          const std::string& logPath);
     const std::string& logPath() const { return log_; }
     // SIGTERM, reaped (SIGKILL after a grace period); its cookie file is removed.
     void stop();
@@ -59,9 +67,21 @@ public:
 
 private:
     pid_t pid_ = 0;
+    pid_t clipboardPid_ = 0;
     UniqueFd displayFd_;
-    std::string log_, authFile_;
+    std::string log_, authFile_, clipboardLog_;
 };
+
+// The desktop's keyboard layout, as its X server names it (_XKB_RULES_NAMES on the root window):
+// the nested server gets the same, so keys type in the sandbox what they type outside.
+struct XkbNames {
+    std::string rules, model, layout, variant, options;
+};
+std::optional<XkbNames> hostXkbNames(const std::string& display);
+// setxkbmap's command line that gives display `display` those names (pure; empty names are
+// left out).
+std::vector<std::string> planSetxkbmap(const std::string& setxkbmap, const std::string& display,
+                                       const XkbNames& names);
 
 // A fresh MIT-MAGIC-COOKIE-1 (16 bytes from getrandom).
 Result<std::string> newX11Cookie();
@@ -70,12 +90,15 @@ struct DesktopHost;
 
 // For a profile with desktop.x11 "isolated": start its nested server (cookie file
 // INSTANCEDIR/ID.xauth, log `logPath`), wait until it is up and record its display number and
-// cookie in `host`. When there is none (no host display for its window, Xephyr not installed,
-// it failed), host.nestedX11Problem says why and the result is null: the sandbox then gets no
-// X11 at all, never the host's.
+// cookie in `host`; then the clipboard bridge the profile asks for (its log beside, ".clip"
+// for ".log"; a bridge that cannot start costs the clipboard, not the launch: it says so). When
+// there is none (no host display for its window, Xephyr not installed, it failed),
+// host.nestedX11Problem says why and the result is null: the sandbox then gets no X11 at all, never
+// the host's.
 std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, DesktopHost& host,
                                                 const std::string& instanceDir,
                                                 const std::string& instance,
-                                                const std::string& logPath);
+                                                const std::string& logPath,
+                                                ClipboardPolicy clipboard = ClipboardPolicy::None);
 
 }  // namespace lb

@@ -303,7 +303,8 @@ Result<Prepared> prepare(const RunOptions& o) {
     if (p.desktop.x11 == X11Mode::Isolated) {
         out.nestedX11 = startIsolatedDisplay(
             nestedX11Title(p.title, p.name), desktopHost, instanceDir, plan.instance,
-            joinPath(plan.paths.logDir(), plan.instance + "-xephyr.log"));
+            joinPath(plan.paths.logDir(), plan.instance + "-xephyr.log"),
+            parseClipboardPolicy(p.desktop.clipboard).value_or(ClipboardPolicy::None));
         plan.trace("nested X server ready");
     }
     plan.desktop = planDesktop(p, desktopHost,

@@ -44,6 +44,7 @@ void Supervisor::createScope() {
     // The nested X server joins the scope: its limits, freeze and kill cover it too.
     std::vector<pid_t> pids = {setup_};
     if (nestedX11_ && nestedX11_->pid() > 0) pids.push_back(nestedX11_->pid());
+    if (nestedX11_ && nestedX11_->clipboardPid() > 0) pids.push_back(nestedX11_->clipboardPid());
     auto scope = startScope(plan_.scopePlan, pids, warnings);
     for (const auto& w : warnings)
         warn(w);

@@ -46,6 +46,13 @@ std::vector<std::string> profileWarnings(const Profile& p) {
             "/desktop/x11: \"host\" (or true) gives the program your X server itself: it can "
             "read every keystroke, see every window and type into them; \"isolated\" gives it "
             "a display of its own");
+    if (p.desktop.clipboard != "none" && p.desktop.x11 != X11Mode::Isolated)
+        out.push_back("/desktop/clipboard: \"" + p.desktop.clipboard +
+                      "\" has no effect unless /desktop/x11 is \"isolated\"" +
+                      (p.desktop.x11 == X11Mode::Host
+                           ? std::string(" (on your X server the program reads and sets your "
+                                         "clipboard freely)")
+                           : std::string()));
     return out;
 }
 
@@ -582,6 +589,7 @@ Profile buildTyped(const json& f) {
                                           : X11Mode::Off;
     p.desktop.wayland = d["wayland"];
     p.desktop.audio = d["audio"];
+    p.desktop.clipboard = d["clipboard"];
     p.desktop.gpu = d["gpu"];
     p.desktop.theme = d["theme"];
     const json& bus = d["dbus"];

@@ -117,6 +117,9 @@ struct DesktopConfig {
     X11Mode x11 = X11Mode::Off;  // the old boolean: true is Host, false Off
     bool wayland = false;
     std::string audio = "none";  // none | pulseaudio | pipewire | both
+    // x11 "isolated": what crosses between its clipboard and the desktop's (x11_clipboard.h):
+    // none | in | out | both
+    std::string clipboard = "none";
     bool gpu = false;
     bool theme = true;
     DbusConfig dbus;

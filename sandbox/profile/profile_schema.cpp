@@ -260,6 +260,12 @@ Field buildRoot() {
                 }(),
                 scalar("wayland", K::Bool, "Give access to the Wayland compositor.",
                        b(d.desktop.wayland)),
+                choice("clipboard",
+                       "With x11 isolated: what crosses between the sandbox's clipboard and "
+                       "yours. none; in: what you copy can be pasted inside (the program can "
+                       "read it); out: what the program copies can be pasted outside; both. "
+                       "Text only; the highlight selection never crosses.",
+                       {"none", "in", "out", "both"}, q(d.desktop.clipboard)),
                 choice("audio", "Sound server sockets to pass in.",
                        {"none", "pulseaudio", "pipewire", "both"}, q(d.desktop.audio)),
                 scalar("gpu", K::Bool, "Expose /dev/dri for hardware rendering.", b(d.desktop.gpu)),
