@@ -153,7 +153,8 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
     facts_[0]->setText(net);
 
     QStringList desk;
-    if (e->wayland) desk << QStringLiteral("Wayland");
+    // A Wayland client reaches what the compositor offers every client (doctor lists it).
+    if (e->wayland) desk << tr("Wayland (what your compositor allows any program: see Doctor)");
     // Never claim isolation that is not in force: "host" is named for what it gives away.
     if (e->x11 == QLatin1String("isolated")) {
         desk << tr("X11 (a display of its own)");

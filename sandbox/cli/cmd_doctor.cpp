@@ -5,6 +5,7 @@
 #include "base/jsonw.h"
 #include "base/paths.h"
 #include "cli/commands.h"
+#include "desktop/wayland_globals.h"
 #include "host/doctor.h"
 #include "network/network.h"
 #include "profile/profile.h"
@@ -58,7 +59,12 @@ void writeHost(JsonWriter& w, const HostFacts& f) {
         .field("x11", f.x11Answers)
         .field("xephyr", f.xephyr)
         .field("wayland", f.waylandAnswers)
-        .endObject();
+        .field("wayland_security_context", waylandHasSecurityContext(f.waylandGlobals));
+    w.key("wayland_globals").strings(f.waylandGlobals);
+    w.key("wayland_reach").beginArray();
+    for (const auto& r : waylandPrivileged(f.waylandGlobals))
+        w.beginObject().field("global", r.global).field("what", r.what).endObject();
+    w.endArray().endObject();
     w.key("audio")
         .beginObject()
         .field("pulseaudio", f.pulseaudio)

@@ -18,6 +18,7 @@
 #include "base/fsutil.h"
 #include "base/helper_process.h"
 #include "base/paths.h"
+#include "desktop/wayland_globals.h"
 #include "isolation/landlock.h"
 #include "isolation/userns.h"
 #include "layers/storage.h"
@@ -96,6 +97,12 @@ void probeDisplay(HostFacts& f) {
         const std::string sock = w[0] == '/' ? std::string(w) : std::string(rt) + "/" + w;
         f.waylandSocket = pathExists(sock);
         f.waylandAnswers = f.waylandSocket && socketAnswers(sock);
+        if (f.waylandAnswers) {
+            if (auto g = waylandGlobals(sock))
+                f.waylandGlobals = std::move(*g);
+            else
+                f.waylandGlobalsError = g.error().message();
+        }
     }
     if (rt) {
         f.pulseaudio = pathExists(std::string(rt) + "/pulse/native");
@@ -260,6 +267,38 @@ Check display(const HostFacts& f) {
     return {"display", "ok", found, ""};
 }
 
+// What a sandbox given desktop.wayland can do on this compositor beyond its own windows.
+Check waylandReach(const HostFacts& f) {
+    if (!f.waylandAnswers)
+        return {"wayland", "ok", "no Wayland compositor in this session: nothing to reach", ""};
+    if (!f.waylandGlobalsError.empty())
+        return {"wayland", "warning",
+                "Wayland " + f.waylandDisplay + ": its globals could not be read (" +
+                    f.waylandGlobalsError + ")",
+                ""};
+    const auto reach = waylandPrivileged(f.waylandGlobals);
+    const std::string context =
+        waylandHasSecurityContext(f.waylandGlobals)
+            ? "it offers wp_security_context_v1 (Layerbox does not use it yet)"
+            : "it offers no wp_security_context_v1, so a sandbox's connection cannot be "
+              "restricted";
+    if (reach.empty())
+        return {"wayland", "ok",
+                "Wayland " + f.waylandDisplay +
+                    ": no protocol that reaches other windows is "
+                    "offered to clients (" +
+                    std::to_string(f.waylandGlobals.size()) + " globals); " + context,
+                ""};
+    std::vector<std::string> can;
+    for (const auto& r : reach)
+        can.push_back(r.what + " (" + r.global + ")");
+    return {"wayland", "warning",
+            "Wayland " + f.waylandDisplay + ": a sandbox given desktop.wayland can " +
+                joinStrings(can, "; ") + "; " + context,
+            "give such programs x11 \"isolated\" and no wayland, or use a compositor that "
+            "offers wp_security_context_v1"};
+}
+
 // x11 "isolated" needs Xephyr, and an X11 display on the host for its window.
 Check isolatedX11(const HostFacts& f) {
     if (f.xephyr.empty())
@@ -389,7 +428,7 @@ HostFacts probeHost(const Paths& paths) {
 std::vector<Check> checkHost(const HostFacts& f) {
     return {kernel(f),      landlock(f),     userns(f),    overlay(f),     fuse(f),    tun(f),
             nftables(f),    internetOnly(f), dbusProxy(f), userManager(f), cgroups(f), display(f),
-            isolatedX11(f), gpu(f),          audio(f),     space(f)};
+            isolatedX11(f), waylandReach(f), gpu(f),       audio(f),       space(f)};
 }
 
 std::vector<Check> runDoctor(const Paths& paths) {

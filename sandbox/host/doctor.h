@@ -70,6 +70,8 @@ struct HostFacts {
     std::string waylandDisplay;
     bool waylandSocket = false;
     bool waylandAnswers = false;
+    std::vector<std::string> waylandGlobals;  // what its compositor announces (sorted)
+    std::string waylandGlobalsError;          // why they could not be read
     bool pulseaudio = false, pipewire = false;
     std::vector<std::string> gpuDevices;  // the nodes in /dev/dri
 

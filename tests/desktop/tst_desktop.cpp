@@ -484,7 +484,27 @@ private slots:
                                        "--idle-time=0", "--no-config"});
         QVERIFY2(weston.waitForPath(socket), qPrintable(weston.log()));
         e.insert("WAYLAND_DISPLAY", name);
-        QCOMPARE(exec(e, "wayland-info", {}).code, 0);  // the host's client works
+        auto info = exec(e, "wayland-info", {});
+        QCOMPARE(info.code, 0);  // the host's client works
+        // doctor reads the same globals over the wire protocol, and says what they reach.
+        QStringList announced;
+        static const QRegularExpression iface("interface: '([^']+)'");
+        for (auto it = iface.globalMatch(info.text()); it.hasNext();)
+            announced << it.next().captured(1);
+        announced.sort();
+        announced.removeDuplicates();
+        auto doc = exec(e, layerboxBin(), {"doctor", "--json"});
+        const QJsonObject o = QJsonDocument::fromJson(doc.out).object();
+        const QJsonObject display = o["host"].toObject()["display"].toObject();
+        QCOMPARE(display["wayland_globals"].toVariant().toStringList(), announced);
+        QVERIFY(announced.contains("wl_compositor"));
+        QString waylandStatus;
+        for (const QJsonValue& c : o["checks"].toArray())
+            if (c["id"].toString() == "wayland") waylandStatus = c["status"].toString();
+        QCOMPARE(waylandStatus,
+                 display["wayland_reach"].toArray().isEmpty() ? QString("ok") : QString("warning"));
+        QCOMPARE(display["wayland_security_context"].toBool(),
+                 announced.contains("wp_security_context_manager_v1"));
 
         profile("wlapp", R"({"version": 1, "desktop": {"wayland": true}})");
         auto on = run(e, "wlapp",

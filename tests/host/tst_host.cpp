@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "base/paths.h"
+#include "desktop/wayland_globals.h"
 #include "host/doctor.h"
 #include "host/menu_entries.h"
 #include "layers/storage.h"
@@ -75,7 +76,7 @@ private slots:
         }
         QCOMPARE(ids, (QStringList{"kernel", "landlock", "userns", "overlay", "fuse", "slirp4netns",
                                    "firewall", "internet-only", "dbus-proxy", "systemd", "cgroup2",
-                                   "display", "x11-isolated", "gpu", "audio", "space"}));
+                                   "display", "x11-isolated", "wayland", "gpu", "audio", "space"}));
         QCOMPARE(find(checks, "gpu")->summary, std::string("/dev/dri: card0, renderD128"));
         QCOMPARE(
             find(checks, "systemd")->summary,
@@ -236,6 +237,31 @@ private slots:
         QVERIFY(lb::storageProbeFailureIsTransient(EDQUOT));
         QVERIFY(!lb::storageProbeFailureIsTransient(EPERM));
         QVERIFY(!lb::storageProbeFailureIsTransient(EINVAL));
+    }
+
+    // What a Wayland client reaches beyond its own windows, named from the globals offered.
+    void waylandReachIsNamed() {
+        HostFacts f = goodHost();
+        f.waylandDisplay = "wayland-0";
+        f.waylandSocket = f.waylandAnswers = true;
+        f.waylandGlobals = {"wl_compositor", "wl_seat", "xdg_wm_base"};
+        auto checks = checkHost(f);
+        QCOMPARE(find(checks, "wayland")->status, std::string("ok"));
+        QVERIFY(find(checks, "wayland")->summary.find("no wp_security_context_v1") !=
+                std::string::npos);
+        f.waylandGlobals = {"wl_compositor", "zwlr_data_control_manager_v1",
+                            "zwlr_screencopy_manager_v1", "zwp_virtual_keyboard_manager_v1"};
+        checks = checkHost(f);
+        const auto* c = find(checks, "wayland");
+        QCOMPARE(c->status, std::string("warning"));
+        for (const char* g : {"zwlr_screencopy_manager_v1", "zwlr_data_control_manager_v1",
+                              "zwp_virtual_keyboard_manager_v1"})
+            QVERIFY2(c->summary.find(g) != std::string::npos, c->summary.c_str());
+        QVERIFY(c->summary.find("screenshots") != std::string::npos);
+        QVERIFY(!c->fix.empty());
+        QCOMPARE(lb::waylandPrivileged(f.waylandGlobals).size(), size_t(3));
+        QVERIFY(!lb::waylandHasSecurityContext(f.waylandGlobals));
+        QVERIFY(lb::waylandHasSecurityContext({"wp_security_context_manager_v1"}));
     }
 
     // The limits the GUI marks "enforced here" are the ones a launch enforces: delegated
