@@ -1193,7 +1193,7 @@ private slots:
                                  q << "'" + pref + "'";
                              return q.join(' ');
                          }() +
-                         " > ~/ff-test-profile/user.js && exec firefox-esr --no-remote "
+                         " > ~/ff-test-profile/user.js && exec firefox-esr "
                          "--profile ~/ff-test-profile --width 1240 --height 760 "
                          "http://" +
                          allowed + "/";
@@ -1215,6 +1215,17 @@ private slots:
         QTest::qWait(3000);  // let it paint
         QString shot = screenshot(x, "firefox.png");
         QVERIFY(QFileInfo(shot).size() > 1000);
+        // A second launch with a URL (a link opened while the browser runs) joins the sandbox
+        // and hands the URL to the running Firefox over D-Bus: it registers
+        // org.mozilla.firefox.<profile> (issue 21), which the profile must let it own, or the
+        // second one finds the profile locked and says "already running".
+        auto second = run(
+            xEnv(x), "fftest",
+            {"sh", "-c",
+             "exec firefox-esr --profile ~/ff-test-profile http://" + allowed + "/second-launch"});
+        QVERIFY2(second.code == 0, second.out + second.err);
+        QTRY_VERIFY_WITH_TIMEOUT(web.requests().contains("GET /second-launch HTTP/1.1"), 60000);
+        QVERIFY2(p.state() == QProcess::Running, p.readAll().constData());
         QVERIFY(other.requests().isEmpty());
         stopRunner(p);
         QByteArray log = p.readAll();
