@@ -23,6 +23,9 @@ inline const QString kDiscardChanges = QStringLiteral("discard-changes");  // di
 inline const QString kResetChanges = QStringLiteral("reset-changes");      // reset|cancel
 inline const QString kKillSandbox = QStringLiteral("kill-sandbox");        // kill|cancel
 inline const QString kQuitRunning = QStringLiteral("quit-running");        // quit|cancel
+// A failure, shown where the action was taken (and in the log).
+inline const QString kActionFailed = QStringLiteral("action-failed");    // ok
+inline const QString kShortcuts = QStringLiteral("keyboard-shortcuts");  // ok
 // Text questions.
 inline const QString kDuplicateName = QStringLiteral("duplicate-name");
 inline const QString kRenameName = QStringLiteral("rename-name");
@@ -49,7 +52,8 @@ struct Question {
     QString text;
     QString informativeText;
     QMessageBox::Icon icon = QMessageBox::Question;
-    QList<Choice> choices;  // the first one is the default button
+    QList<Choice> choices;  // the last one is taken when the dialog is dismissed
+    QString defaultChoice;  // the button Enter presses; empty: the first choice
     QString checkBox;       // optional check box under the text
     bool checkBoxChecked = false;
 };
@@ -90,6 +94,10 @@ public:
     // Not owned; nullptr restores the default.
     static void setInstance(DialogAsker* asker);
 };
+
+// A failure told where the action was taken (the log dock may be hidden): "Cannot import
+// profile", and the core's one-line reason.
+void tellFailure(QWidget* parent, const QString& title, const QString& error);
 
 // The real dialogs.
 class MessageBoxAsker : public DialogAsker {

@@ -27,6 +27,8 @@ class ChangesView : public QWidget {
 
 public:
     explicit ChangesView(LayerboxClient* client, QWidget* parent = nullptr);
+    // A reason of `layerbox recover` as the GUI says it: its "--to" hint becomes the menu item.
+    static QString guiReason(const QString& reason);
 
     void setProfile(const QString& name);
     QString profile() const { return profile_; }

@@ -48,6 +48,11 @@ public:
     QString selectedProfile() const;
     void selectProfile(const QString& name);
     ProfileEditor* editorFor(const QString& name) const;
+    // The profiles the list shows (the search applied), in order.
+    QStringList visibleProfiles() const;
+    QString shortcutsText() const;
+    // The installed README that Help > Documentation opens.
+    static QString docsFile();
 
 public slots:
     void newProfile();
@@ -66,10 +71,13 @@ public slots:
     void addToMenu();
     void removeFromMenu();
     void showDoctor();
+    void openDocs();
+    void showShortcuts();
     void refreshProfiles();
     void refreshChangeCounts();
 
 protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;

@@ -201,8 +201,17 @@ int resetCommand(const Args& args) {
     }
     auto lock = lockStoppedSandbox(dir, name, "resetting it");
     if (!lock) return fail(lock.error());
+    // Counted under the lock, so the line says what was there (a run that changed nothing
+    // still leaves a sandbox folder behind: "every change was dropped" would not be so).
+    auto changes = scanChanges(scanPlanFor(*l));
     if (auto s = resetSandbox(dir); !s) return fail(s.error());
-    std::printf("reset %s: every change was dropped\n", name.c_str());
+    if (!changes)
+        std::printf("reset %s\n", name.c_str());
+    else if (changes->empty())
+        std::printf("reset %s: it had no changes\n", name.c_str());
+    else
+        std::printf("reset %s: %zu %s dropped\n", name.c_str(), changes->size(),
+                    changes->size() == 1 ? "change" : "changes");
     return 0;
 }
 

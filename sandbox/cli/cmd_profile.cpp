@@ -207,6 +207,10 @@ int newProfile(const Args& args) {
     // (safest)") would name every profile made from it, in the list and in menus.
     const std::string title = args.has("title") ? args.get("title") : name;
     auto s = store.save(name, newProfileText(name, from, title), "");
+    if (!s && s.error().code() == EEXIST)
+        return fail("you already have a profile named " + quote(name) + " (" +
+                    store.userPath(name) + "): choose another name, or remove it first " +
+                    "(layerbox profile rm " + name + ")");
     if (!s) return fail(s.error());
     std::printf("%s\n", store.userPath(name).c_str());
     return 0;

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 
 #include "base/fsutil.h"
@@ -67,6 +68,14 @@ int run(const Args& args) {
             if (!b)
                 return usageError(args.commandPath, "--" + std::string(opt) +
                                                         " takes SRC[:DST] with an absolute DST");
+            // Said here with the next step; the setup process would only say ENOENT. Not a
+            // security check (the setup process opens and checks the path itself).
+            const char* h = std::getenv("HOME");
+            const std::string host = expandHome(b->host, h ? h : "");
+            if (::access(host.c_str(), F_OK) != 0 && errno == ENOENT)
+                return fail("--" + std::string(opt) + " " + quote(host) +
+                            ": no such file or folder on the host; create it first (mkdir -p " +
+                            host + ") or give a path that exists");
             o.extraBinds.push_back(*b);
         }
     }

@@ -309,7 +309,10 @@ Result<CommitResult> commitLayer(const Paths& paths, const std::string& profile,
     const std::string upper = joinPath(sandboxDir, "upper");
     const std::string final = paths.layerDir(layer);
     if (pathExists(final))
-        return Error("layer " + quote(layer) + " already exists (see layerbox layer list)", EEXIST);
+        return Error("layer " + quote(layer) + " already exists: commit under another name (--as " +
+                         layer + "-2), or remove the old one first (layerbox layer rm " + layer +
+                         ")",
+                     EEXIST);
     LB_TRY(makeDirs(paths.layersDir(), 0700));
     std::string staging = joinPath(paths.layersDir(), "." + layer + ".new-XXXXXX");
     if (!::mkdtemp(staging.data())) return Error::fromErrno("mkdtemp(" + quote(staging) + ")");
@@ -394,7 +397,11 @@ Result<CommitResult> commitLayer(const Paths& paths, const std::string& profile,
         return rollback(std::move(s).error());
     if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, final.c_str(), RENAME_NOREPLACE) != 0) {
         if (errno == EEXIST)
-            return rollback(Error("layer " + quote(layer) + " already exists", EEXIST));
+            return rollback(Error("layer " + quote(layer) +
+                                      " already exists: commit under another name, or remove "
+                                      "the old one first (layerbox layer rm " +
+                                      layer + ")",
+                                  EEXIST));
         return rollback(Error::fromErrno("rename(" + quote(staging) + ", " + quote(final) + ")"));
     }
     // The work directories belonged to the old upper layer (kernel overlayfs leaves a mode-000

@@ -384,6 +384,15 @@ private slots:
         QVERIFY(QDir().rename(parent + ".moved", parent));
     }
 
+    void bindOfAMissingPathSaysWhatToDo() {
+        const QString missing = home_->home() + "/not-there";
+        auto r = run({"--bind", missing}, {"true"});
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.err, "layerbox: error: --bind \"" + missing +
+                            "\": no such file or folder on the host; create it first (mkdir -p " +
+                            missing + ") or give a path that exists\n");
+    }
+
     void symlinkPlantedAtABindTargetIsRefused() {
         QString dl = home_->home() + "/Downloads";
         QDir().mkpath(dl);

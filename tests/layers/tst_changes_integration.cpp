@@ -298,8 +298,13 @@ private slots:
         QVERIFY2(r.err.contains("no change at \"" + h("nothing") + "\""), qPrintable(r.err));
         r = home_->layerbox({"reset", "default"});
         QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, QString("reset default: 2 changes dropped\n"));
         QVERIFY(diff("default").isEmpty());
         QCOMPARE(run({"--driver", driver}, "test ! -e ~/b && test ! -e /etc/lb-c").exitCode, 0);
+        // A run that changed nothing leaves a sandbox behind: reset says it had no changes.
+        r = home_->layerbox({"reset", "default"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, QString("reset default: it had no changes\n"));
     }
 
     void committedLayerIsSharedReadOnly_data() { addDrivers(); }
@@ -316,6 +321,12 @@ private slots:
         auto r = home_->layerbox({"commit", "maker", "--as", "tools"});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains("committed"), qPrintable(r.out));
+        // A second commit under the same name says what to do instead.
+        r = home_->layerbox({"commit", "maker", "--as", "tools"});
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.err, QString("layerbox: error: layer \"tools\" already exists: commit under "
+                                "another name (--as tools-2), or remove the old one first "
+                                "(layerbox layer rm tools)\n"));
         // The home is left out, and the output says so.
         QVERIFY2(r.out.contains("its home (" + home_->home() + ") was left out"),
                  qPrintable(r.out));

@@ -1846,7 +1846,8 @@ void TstProfile::cliNewAndShow() {
 
     r = home.layerbox({"profile", "new", "x", "--from", "browser"});
     QCOMPARE(r.exitCode, 1);
-    QCOMPARE(r.err, "layerbox: error: " + path + ": already exists\n");
+    QCOMPARE(r.err, "layerbox: error: you already have a profile named \"x\" (" + path +
+                        "): choose another name, or remove it first (layerbox profile rm x)\n");
     r = home.layerbox({"profile", "new", "y", "--from", "nope"});
     QCOMPARE(r.exitCode, 1);
     QCOMPARE(r.err, QString("layerbox: error: --from: no profile named \"nope\" (see: "
