@@ -20,11 +20,13 @@ install_component() {
     (cd "$3" && find . -type f -o -type l | sed 's|^\./|/|' | sort)
 }
 
+docs=$(cd "$profiles_src/../docs" && find . -name '*.md' -o -name '*.png' | sed 's|^\./|/usr/share/doc/layerbox/docs/|')
 profiles=$(cd "$profiles_src" && ls ./*.json | sed 's|^\./||' | grep -vx schema.json | sed 's|^|/usr/share/layerbox/profiles/|')
 expected=$(printf '%s\n' /usr/bin/layerbox $profiles /usr/share/layerbox/schema.json \
     /usr/share/man/man1/layerbox.1.gz /usr/share/man/man5/layerbox-profile.5.gz \
     /usr/share/bash-completion/completions/layerbox /etc/apparmor.d/usr.bin.layerbox \
-    /usr/share/doc/layerbox/copyright /usr/share/doc/layerbox/changelog.gz | sort)
+    /usr/share/doc/layerbox/copyright /usr/share/doc/layerbox/changelog.gz \
+    /usr/share/doc/layerbox/README.md $docs | sort)
 got=$(install_component layerbox /usr "$tmp/root")
 if [ "$got" = "$expected" ]; then
     echo "ok: component layerbox installs $(echo "$got" | wc -l) files, in their places"
