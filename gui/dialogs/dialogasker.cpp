@@ -18,6 +18,17 @@ void DialogAsker::setInstance(DialogAsker* asker) {
     g_asker = asker;
 }
 
+void tellFailure(QWidget* parent, const QString& title, const QString& error) {
+    Question q;
+    q.id = questions::kActionFailed;
+    q.title = title;
+    q.text = title;
+    q.informativeText = error;
+    q.icon = QMessageBox::Critical;
+    q.choices = {{"ok", QObject::tr("OK"), QMessageBox::AcceptRole}};
+    DialogAsker::instance().ask(parent, q);
+}
+
 Answer MessageBoxAsker::ask(QWidget* parent, const Question& q) {
     QMessageBox box(parent);
     box.setObjectName(q.id);
@@ -30,7 +41,8 @@ Answer MessageBoxAsker::ask(QWidget* parent, const Question& q) {
         QPushButton* b = box.addButton(c.label, c.role);
         b->setObjectName(c.id);
         buttons.append({b, c.id});
-        if (buttons.size() == 1) box.setDefaultButton(b);
+        if (q.defaultChoice.isEmpty() ? buttons.size() == 1 : c.id == q.defaultChoice)
+            box.setDefaultButton(b);
     }
     QCheckBox* check = nullptr;
     if (!q.checkBox.isEmpty()) {

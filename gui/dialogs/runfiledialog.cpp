@@ -3,6 +3,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QLabel>
@@ -10,12 +11,55 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "common/textformat.h"
 #include "main/profilelistmodel.h"
 
+namespace {
+
+bool homeOf(const QString& host) {
+    return host == QLatin1String("~") || host.startsWith(QLatin1String("~/")) ||
+           host == QDir::homePath() || host.startsWith(QDir::homePath() + QLatin1Char('/'));
+}
+
+}  // namespace
+
+// Ranked by what the program could reach: your files written, the network, the host's X
+// server (keystrokes of every window), then reading files, display, sound.
+int RunFileDialog::exposure(const profiles::ProfileInfo& p) {
+    int n = 0;
+    for (const auto& b : p.binds)
+        n = qMax(n, b.rw ? (homeOf(b.host) ? 40 : 30) : 10);
+    if (p.nat) n += p.firewall == QLatin1String("internet-only") ? 8 : 12;
+    if (p.ports > 0) n += 4;
+    if (p.x11 == QLatin1String("host")) n += 16;
+    if (p.x11 == QLatin1String("isolated") || p.wayland) n += 2;
+    if (p.audio != QLatin1String("none") && !p.audio.isEmpty()) n += 2;
+    if (p.gpu) n += 1;
+    return n;
+}
+
+QString RunFileDialog::reach(const profiles::ProfileInfo& p) {
+    QStringList out;
+    bool rw = false, ro = false;
+    for (const auto& b : p.binds)
+        (b.rw ? rw : ro) = true;
+    if (rw) out << tr("files of yours read-write");
+    if (ro && !rw) out << tr("files of yours read-only");
+    if (p.nat)
+        out << (p.firewall == QLatin1String("internet-only") ? tr("internet") : tr("network"));
+    if (p.x11 == QLatin1String("host"))
+        out << tr("your X display");
+    else if (p.x11 == QLatin1String("isolated") || p.wayland)
+        out << tr("a window");
+    if (p.audio != QLatin1String("none") && !p.audio.isEmpty()) out << tr("sound");
+    if (out.isEmpty()) return tr("safest: nothing of yours, no network, no display");
+    return out.join(QStringLiteral(", "));
+}
+
 RunFileDialog::RunFileDialog(const QString& file, const QStringList& profiles,
-                             const QString& current, const ProfileListModel* model, QWidget* parent)
+                             const ProfileListModel* model, QWidget* parent)
     : QDialog(parent)
     , file_(QFileInfo(file).absoluteFilePath())
     , model_(model)
@@ -34,11 +78,22 @@ RunFileDialog::RunFileDialog(const QString& file, const QStringList& profiles,
     fileLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     profile_->setObjectName("runProfile");
     profile_->setAccessibleName(tr("Profile to run it in"));
-    for (const QString& n : profiles) {
-        const ProfileEntry* e = model_->entry(n);
-        profile_->addItem(e ? e->icon : QIcon(), e ? tr("%1 (%2)").arg(e->title, n) : n, n);
+    // Least exposure first; the first is pre-selected, whatever the main window shows.
+    QList<const ProfileEntry*> entries;
+    for (const QString& n : profiles)
+        if (const ProfileEntry* e = model_->entry(n)) entries << e;
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const ProfileEntry* a, const ProfileEntry* b) {
+                         // On a tie the built-in default, made to be the safest.
+                         return std::pair(exposure(*a), a->name != QLatin1String("default")) <
+                                std::pair(exposure(*b), b->name != QLatin1String("default"));
+                     });
+    for (const ProfileEntry* e : entries) {
+        profile_->addItem(e->icon, tr("%1 (%2) \u2014 %3").arg(e->title, e->name, reach(*e)),
+                          e->name);
+        profile_->setItemData(profile_->count() - 1, reach(*e), Qt::ToolTipRole);
     }
-    profile_->setCurrentIndex(qMax(0, profile_->findData(current)));
+    profile_->setCurrentIndex(0);
     asProgram_->setObjectName("runAsProgram");
     asDocument_->setObjectName("runAsDocument");
     const bool executable = QFileInfo(file_).isExecutable() && QFileInfo(file_).isFile();

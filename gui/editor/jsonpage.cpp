@@ -24,7 +24,8 @@ JsonPage::JsonPage(QWidget* parent)
     l->addWidget(text_, 1);
 }
 
-void JsonPage::setText(const QString& text, const QString& path) {
+void JsonPage::setText(const QString& text, const QString& path, bool invalid) {
     if (text_->toPlainText() != text) text_->setPlainText(text);
-    path_->setText(tr("Save writes this to %1").arg(path));
+    path_->setText(invalid ? tr("Save would write this to %1 once the problems are fixed").arg(path)
+                           : tr("Save writes this to %1").arg(path));
 }

@@ -10,7 +10,7 @@ class JsonPage : public EditorPage {
 
 public:
     explicit JsonPage(QWidget* parent = nullptr);
-    void setText(const QString& text, const QString& path);
+    void setText(const QString& text, const QString& path, bool invalid = false);
 
 private:
     QPlainTextEdit* text_;

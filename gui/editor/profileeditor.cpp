@@ -305,9 +305,20 @@ void ProfileEditor::validateNow() {
                             : pages_[i]->icon());
         item->setText(n > 0 ? tr("%1 (%2)").arg(pages_[i]->title()).arg(n) : pages_[i]->title());
     }
+    // What Save would write, also while a field is invalid (then Save is disabled): the file
+    // with the changed fields, never the expanded profile the checks read.
     QString error;
-    const QString pending = problems_.isEmpty() ? pendingText(&error) : text;
-    json_->setText(error.isEmpty() ? pending : error, userPath_);
+    QString pending = pendingText(&error);
+    if (!error.isEmpty() && !problems_.isEmpty()) {
+        // The core cannot compute overrides of an invalid profile: the file with the fields
+        // as they are now.
+        QJsonObject file = fileObject_;
+        profilejson::applyChanges(file, baseline_, collect());
+        if (!extends_.isEmpty()) file.insert("extends", extends_);
+        pending = profilejson::toText(file);
+        error.clear();
+    }
+    json_->setText(error.isEmpty() ? pending : error, userPath_, !problems_.isEmpty());
     status_->setProperty("unplaced", unplaced.join(QLatin1Char('\n')));
     updateState();
 }
@@ -489,15 +500,22 @@ void ProfileEditor::closeEvent(QCloseEvent* event) {
     Question qn;
     qn.id = questions::kSaveChanges;
     qn.title = tr("Unsaved changes");
-    qn.text = tr("Save the changes to \u201c%1\u201d?").arg(name_);
-    qn.informativeText = isValid() ? tr("Your changes are lost if you don't save them.")
-                                   : tr("The profile has problems and cannot be saved as it "
-                                        "is; discarding loses your changes.");
     qn.icon = QMessageBox::Warning;
-    qn.choices = {{"save", tr("Save"), QMessageBox::AcceptRole},
-                  {"discard", tr("Discard"), QMessageBox::DestructiveRole},
-                  {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
-    if (!isValid()) qn.choices.removeFirst();
+    if (isValid()) {
+        qn.text = tr("Save the changes to \u201c%1\u201d?").arg(name_);
+        qn.informativeText = tr("Your changes are lost if you don't save them.");
+        qn.choices = {{"save", tr("Save"), QMessageBox::AcceptRole},
+                      {"discard", tr("Discard"), QMessageBox::DestructiveRole},
+                      {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+    } else {
+        // No Save to offer: the question must not ask for one.
+        qn.text = tr("The changes to \u201c%1\u201d cannot be saved: the profile has problems.")
+                      .arg(name_);
+        qn.informativeText = tr("Keep editing to fix them, or discard your changes.");
+        qn.choices = {{"discard", tr("Discard Changes"), QMessageBox::DestructiveRole},
+                      {"cancel", tr("Keep Editing"), QMessageBox::RejectRole}};
+        qn.defaultChoice = QStringLiteral("cancel");
+    }
     const QString choice = DialogAsker::instance().ask(this, qn).choice;
     if (choice == QLatin1String("discard") || (choice == QLatin1String("save") && save())) {
         event->accept();

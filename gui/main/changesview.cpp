@@ -51,11 +51,11 @@ ChangesView::ChangesView(LayerboxClient* client, QWidget* parent)
     , previewMessage_(new QLabel(this))
     , previewText_(new QPlainTextEdit(this))
     , previewImage_(new QLabel(this))
-    , recover_(new QPushButton(QIcon::fromTheme("document-save"), tr("&Recover"), this))
+    , recover_(new QPushButton(QIcon::fromTheme("document-save"), tr("Rec&over"), this))
     , discard_(new QPushButton(QIcon::fromTheme("edit-delete"), tr("&Discard"), this))
-    , reset_(new QPushButton(QIcon::fromTheme("edit-clear"), tr("Re&set..."), this))
+    , reset_(new QPushButton(QIcon::fromTheme("edit-clear"), tr("Reset sand&box..."), this))
     , commit_(
-          new QPushButton(QIcon::fromTheme("document-save-as"), tr("Commit as &layer..."), this))
+          new QPushButton(QIcon::fromTheme("document-save-as"), tr("Commit as la&yer..."), this))
     , progress_(new QProgressBar(this))
     , summary_(new QLabel(this))
     , commitTip_(tr("Turn these changes into a read-only layer other profiles can stack, your "
@@ -352,6 +352,7 @@ void ChangesView::recoverPaths(const QString& profile, const QStringList& paths,
         [this, profile, toDir](const CommandResult& r) {
             if (!r.ok()) {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
+                tellFailure(this, tr("Nothing was recovered"), r.errorLine());
                 return;
             }
             const QJsonObject o = r.json().toObject();
@@ -370,11 +371,16 @@ void ChangesView::recoverPaths(const QString& profile, const QStringList& paths,
                 if (reason.startsWith(QLatin1String("exists")))
                     exists << so.value("path").toString();
                 else
-                    other << tr("%1 (%2)").arg(so.value("path").toString(), reason);
+                    other << tr("%1 (%2)").arg(so.value("path").toString(), guiReason(reason));
             }
-            if (!other.isEmpty())
+            if (!other.isEmpty()) {
                 emit log(LogPanel::Level::Warning, profile,
                          tr("not recovered: %1").arg(other.join(QStringLiteral(", "))));
+                tellFailure(this,
+                            other.size() == 1 ? tr("1 file was not recovered")
+                                              : tr("%1 files were not recovered").arg(other.size()),
+                            other.join(QLatin1Char('\n')));
+            }
             if (!targets.isEmpty()) emit recovered(targets);
             if (exists.isEmpty()) return;
             Question q;
@@ -411,6 +417,7 @@ void ChangesView::discardSelected() {
     q.icon = QMessageBox::Warning;
     q.choices = {{"discard", tr("Discard"), QMessageBox::DestructiveRole},
                  {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+    q.defaultChoice = QStringLiteral("cancel");
     if (DialogAsker::instance().ask(this, q).choice != QLatin1String("discard")) return;
     LayerboxClient::Options opts;
     opts.reportFailure = false;
@@ -419,6 +426,7 @@ void ChangesView::discardSelected() {
         [this](const CommandResult& r) {
             if (!r.ok()) {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
+                tellFailure(this, tr("The changes were not discarded"), r.errorLine());
                 return;
             }
             reload();
@@ -438,6 +446,7 @@ void ChangesView::resetAll() {
     q.icon = QMessageBox::Warning;
     q.choices = {{"reset", tr("Reset"), QMessageBox::DestructiveRole},
                  {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+    q.defaultChoice = QStringLiteral("cancel");
     if (DialogAsker::instance().ask(this, q).choice != QLatin1String("reset")) return;
     LayerboxClient::Options opts;
     opts.reportFailure = false;
@@ -446,6 +455,8 @@ void ChangesView::resetAll() {
         [this](const CommandResult& r) {
             if (!r.ok()) {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
+                tellFailure(this, tr("The sandbox of \u201c%1\u201d was not reset").arg(profile_),
+                            r.errorLine());
                 return;
             }
             emit log(LogPanel::Level::Info, profile_, tr("every change was thrown away"));
@@ -464,8 +475,9 @@ void ChangesView::commitAsLayer() {
     const auto name = DialogAsker::instance().askText(this, q);
     if (!name) return;
     if (!profiles::isValidName(*name)) {
-        emit log(LogPanel::Level::Error, profile_,
-                 tr("\u201c%1\u201d is not a valid layer name").arg(*name));
+        const QString why = tr("\u201c%1\u201d is not a valid layer name").arg(*name);
+        emit log(LogPanel::Level::Error, profile_, why);
+        tellFailure(this, tr("Nothing was committed"), why);
         return;
     }
     committing_ = true;
@@ -493,6 +505,7 @@ void ChangesView::commitAsLayer() {
             updateActions();
             if (!r.ok()) {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
+                tellFailure(this, tr("Nothing was committed"), r.errorLine());
                 return;
             }
             const QJsonObject o =
@@ -603,4 +616,11 @@ void ChangesView::updateSummary() {
     summary_->setText(n == 0   ? QString()
                       : n == 1 ? tr("1 change: %1").arg(kinds)
                                : tr("%1 changes: %2").arg(n).arg(kinds));
+}
+
+// The core's reasons name its command-line flag (--to); here the same step is a menu item.
+QString ChangesView::guiReason(const QString& reason) {
+    const int open = reason.lastIndexOf(QStringLiteral(" ("));
+    if (open < 0 || !reason.mid(open).contains(QLatin1String("--to"))) return reason;
+    return reason.left(open) + tr(" (recover it with Recover \u25b8 To a folder... instead)");
 }

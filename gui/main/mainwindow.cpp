@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDesktopServices>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -11,6 +12,7 @@
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -24,7 +26,9 @@
 #include <QTimer>
 #include <QToolBar>
 #include <QTreeView>
+#include <QUrl>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "backend/layerboxclient.h"
 #include "backend/profiles.h"
@@ -108,8 +112,9 @@ MainWindow::MainWindow(QWidget* parent)
     // Right: summary, then Running and Changes.
     tabs_->setObjectName("mainTabs");
     tabs_->setDocumentMode(true);
-    tabs_->addTab(running_, QIcon::fromTheme("system-run"), tr("&Running"));
-    tabs_->addTab(changes_, QIcon::fromTheme("document-open-recent"), tr("C&hanges"));
+    // Mnemonics are unique across the window (menus, tabs, buttons): tst_gui_profiles checks.
+    tabs_->addTab(running_, QIcon::fromTheme("system-run"), tr("R&unning"));
+    tabs_->addTab(changes_, QIcon::fromTheme("document-open-recent"), tr("&Changes"));
     auto* right = new QWidget(this);
     auto* rl = new QVBoxLayout(right);
     rl->setContentsMargins(6, 6, 6, 6);
@@ -152,7 +157,17 @@ MainWindow::MainWindow(QWidget* parent)
     connect(search_, &QLineEdit::textChanged, this, [this](const QString& t) {
         filter_->setSearch(t);
         list_->expandAll();
+        // One match: it is the one (Enter in the search field then launches it).
+        const QStringList shown = visibleProfiles();
+        if (shown.size() == 1) selectProfile(shown.first());
     });
+    connect(search_, &QLineEdit::returnPressed, this, [this]() {
+        if (visibleProfiles().size() == 1) launchProfile();
+    });
+    // Keys of the list: Enter launches, arrows go from profile to profile (over the group
+    // headers, which cannot be selected), Down in the search field goes to the list.
+    list_->installEventFilter(this);
+    search_->installEventFilter(this);
     connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this,
             &MainWindow::onSelectionChanged);
     connect(list_, &QTreeView::doubleClicked, this, [this](const QModelIndex& i) {
@@ -179,7 +194,7 @@ MainWindow::MainWindow(QWidget* parent)
         changes_->setRunning(!shown.isEmpty() &&
                              running_->model()->countByProfile().value(shown) > 0);
         const int n = running_->model()->rowCount();
-        tabs_->setTabText(0, n > 0 ? tr("&Running (%1)").arg(n) : tr("&Running"));
+        tabs_->setTabText(0, n > 0 ? tr("R&unning (%1)").arg(n) : tr("R&unning"));
         updateActions();
     });
     connect(changes_, &ChangesView::changesCounted, model_, &ProfileListModel::setChanges);
@@ -247,6 +262,10 @@ void MainWindow::createActions() {
          QT_TR_NOOP("Close Layerbox"), nullptr},
         {"actionAbout", QT_TR_NOOP("&About Layerbox"), "help-about", QKeySequence(),
          QT_TR_NOOP("About Layerbox"), nullptr},
+        {"actionDocs", QT_TR_NOOP("&Documentation"), "help-contents", QKeySequence::HelpContents,
+         QT_TR_NOOP("Open the Layerbox documentation (README and docs/)"), &MainWindow::openDocs},
+        {"actionShortcuts", QT_TR_NOOP("&Keyboard Shortcuts"), "input-keyboard", QKeySequence(),
+         QT_TR_NOOP("Every keyboard shortcut of this window"), &MainWindow::showShortcuts},
     };
     for (const Def& d : defs) {
         auto* a = new QAction(QIcon::fromTheme(QString::fromLatin1(d.icon)), tr(d.text), this);
@@ -308,7 +327,7 @@ void MainWindow::createMenus() {
     tools->addAction(action("actionDoctor"));
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName("menuHelp");
-    help->addAction(action("actionAbout"));
+    fill(help, this, {"actionDocs", "actionShortcuts", "actionDoctor", nullptr, "actionAbout"});
 }
 
 void MainWindow::createToolBar() {
@@ -480,6 +499,7 @@ void MainWindow::duplicateProfile() {
         [this, from](const CommandResult& r) {
             if (!r.ok()) {
                 log_->error(from, r.errorLine());
+                tellFailure(this, tr("Cannot duplicate \u201c%1\u201d").arg(from), r.errorLine());
                 return;
             }
             const QString copy = r.json().toObject().value("name").toString();
@@ -514,6 +534,7 @@ void MainWindow::renameProfile() {
         [this, from](const CommandResult& r) {
             if (!r.ok()) {
                 log_->error(from, r.errorLine());
+                tellFailure(this, tr("Cannot rename \u201c%1\u201d").arg(from), r.errorLine());
                 return;
             }
             const QString to = r.json().toObject().value("name").toString();
@@ -540,6 +561,7 @@ void MainWindow::deleteProfile() {
     qn.icon = QMessageBox::Warning;
     qn.choices = {{"delete", tr("Delete"), QMessageBox::DestructiveRole},
                   {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+    qn.defaultChoice = QStringLiteral("cancel");  // Enter must not delete
     if (hasData) qn.checkBox = tr("Also delete its sandbox: its home and every change it made");
     const Answer a = DialogAsker::instance().ask(this, qn);
     if (a.choice != QLatin1String("delete")) return;
@@ -553,6 +575,7 @@ void MainWindow::deleteProfile() {
         [this, name](const CommandResult& r) {
             if (!r.ok()) {
                 log_->error(name, r.errorLine());
+                tellFailure(this, tr("Cannot delete \u201c%1\u201d").arg(name), r.errorLine());
                 return;
             }
             model_->reload();
@@ -592,6 +615,8 @@ void MainWindow::importFile(const QString& file, const QString& as, bool replace
             const auto refused = NameRefusal::from(r);
             if (!refused) {
                 log_->error(tr("import"), r.errorLine());
+                tellFailure(this, tr("Cannot import %1").arg(QFileInfo(file).fileName()),
+                            r.errorLine());
                 return;
             }
             if (refused->exists) {
@@ -638,10 +663,12 @@ void MainWindow::exportProfile() {
     client_->run(
         LayerboxClient::exportArgs(name, file), this,
         [this, name, file](const CommandResult& r) {
-            if (!r.ok())
+            if (!r.ok()) {
                 log_->error(name, r.errorLine());
-            else
+                tellFailure(this, tr("Cannot export \u201c%1\u201d").arg(name), r.errorLine());
+            } else {
                 log_->info(name, tr("exported to %1").arg(file));
+            }
         },
         opts);
 }
@@ -682,10 +709,12 @@ void MainWindow::openTerminal() {
     if (name.isEmpty()) return;
     QString error;
     const QString command = client_->openTerminal(name, &error);
-    if (command.isEmpty())
+    if (command.isEmpty()) {
         log_->error(name, error);
-    else
+        tellFailure(this, tr("Cannot open a terminal in \u201c%1\u201d").arg(name), error);
+    } else {
         log_->info(name, tr("terminal opened: %1").arg(command));
+    }
 }
 
 void MainWindow::runSandboxed(const QString& fileArg) {
@@ -702,7 +731,7 @@ void MainWindow::runSandboxed(const QString& fileArg) {
     QStringList names;
     for (const QString& n : model_->names())
         if (const ProfileEntry* e = model_->entry(n); e && e->valid) names << n;
-    auto* dialog = new RunFileDialog(file, names, selectedProfile(), model_, this);
+    auto* dialog = new RunFileDialog(file, names, model_, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &RunFileDialog::runRequested, this,
             [this](const LaunchRequest& r) { client_->launch(r); });
@@ -797,6 +826,8 @@ void MainWindow::trackLaunch(SandboxLaunch* launch) {
             log_->info(profile, text.isEmpty() ? tr("stopped") : tr("stopped (%1)").arg(text));
         } else if (!error.isEmpty()) {
             log_->error(profile, error);
+            // Said where it was started, too: the log dock may be hidden (Ctrl+L).
+            tellFailure(this, tr("\u201c%1\u201d failed").arg(profile), error);
         } else if (!text.isEmpty()) {
             log_->warning(profile, text);
         } else {
@@ -892,4 +923,107 @@ void MainWindow::revokeGrant(const QString& path) {
                      if (r.ok()) log_->info(name, tr("took back %1").arg(path));
                      refreshGrants();
                  });
+}
+
+// Profiles shown in the list (the search applied), in list order.
+QStringList MainWindow::visibleProfiles() const {
+    QStringList out;
+    for (int g = 0; g < filter_->rowCount(); ++g) {
+        const QModelIndex group = filter_->index(g, 0);
+        for (int r = 0; r < filter_->rowCount(group); ++r)
+            out << filter_->index(r, 0, group).data(ProfileListModel::NameRole).toString();
+    }
+    return out;
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() != QEvent::KeyPress) return QMainWindow::eventFilter(watched, event);
+    const auto* key = static_cast<QKeyEvent*>(event);
+    if (key->modifiers() & ~Qt::KeypadModifier) return QMainWindow::eventFilter(watched, event);
+    const QStringList shown = visibleProfiles();
+    if (watched == search_ && key->key() == Qt::Key_Down && !shown.isEmpty()) {
+        if (selectedProfile().isEmpty() || !shown.contains(selectedProfile()))
+            selectProfile(shown.first());
+        list_->setFocus();
+        return true;
+    }
+    if (watched != list_) return QMainWindow::eventFilter(watched, event);
+    const int at = shown.indexOf(selectedProfile());
+    int to = -1;
+    switch (key->key()) {
+        case Qt::Key_Return:
+        case Qt::Key_Enter:
+            if (at >= 0) launchProfile();
+            return true;
+        case Qt::Key_Up:
+            to = at < 0 ? 0 : qMax(0, at - 1);
+            break;
+        case Qt::Key_Down:
+            to = at < 0 ? 0 : qMin(int(shown.size()) - 1, at + 1);
+            break;
+        case Qt::Key_Home:
+        case Qt::Key_PageUp:
+            to = 0;
+            break;
+        case Qt::Key_End:
+        case Qt::Key_PageDown:
+            to = int(shown.size()) - 1;
+            break;
+        default:
+            return QMainWindow::eventFilter(watched, event);
+    }
+    // From profile to profile: a group header is never current, so nothing is deselected.
+    if (to >= 0 && to < shown.size()) {
+        selectProfile(shown.at(to));
+        list_->scrollTo(list_->currentIndex());
+    }
+    return true;
+}
+
+QString MainWindow::docsFile() {
+    // Installed with the layerbox package (packaging/CMakeLists.txt).
+    return QStringLiteral(LB_DOC_DIR "/README.md");
+}
+
+void MainWindow::openDocs() {
+    const QString file = docsFile();
+    if (!QFileInfo::exists(file)) {
+        tellFailure(this, tr("The documentation is not installed"),
+                    tr("%1 is missing: install the layerbox package, or read README.md and docs/ "
+                       "in the source tree.")
+                        .arg(file));
+        return;
+    }
+    if (!QDesktopServices::openUrl(QUrl::fromLocalFile(file)))
+        tellFailure(this, tr("Cannot open the documentation"),
+                    tr("No program opens %1 here.").arg(file));
+}
+
+// Every shortcut of the window's actions, and the keys of the profile list.
+QString MainWindow::shortcutsText() const {
+    QStringList rows;
+    QList<QAction*> all = actions_.values();
+    std::sort(all.begin(), all.end(),
+              [](QAction* a, QAction* b) { return a->objectName() < b->objectName(); });
+    for (QAction* a : all) {
+        if (a->shortcut().isEmpty()) continue;
+        rows << QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                    .arg(a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(),
+                         a->text().remove(QLatin1Char('&')).remove(QStringLiteral("...")));
+    }
+    rows << tr("<tr><td><b>Enter</b></td><td>Launch the selected profile</td></tr>")
+         << tr("<tr><td><b>Up, Down</b></td><td>Previous, next profile</td></tr>")
+         << tr("<tr><td><b>Menu, Shift+F10</b></td><td>The profile's menu</td></tr>")
+         << tr("<tr><td><b>Alt+letter</b></td><td>The underlined menu, tab or button</td></tr>");
+    return QStringLiteral("<table cellspacing=4>%1</table>").arg(rows.join(QString()));
+}
+
+void MainWindow::showShortcuts() {
+    Question q;
+    q.id = questions::kShortcuts;
+    q.title = tr("Keyboard Shortcuts");
+    q.text = shortcutsText();
+    q.icon = QMessageBox::Information;
+    q.choices = {{"ok", tr("Close"), QMessageBox::AcceptRole}};
+    DialogAsker::instance().ask(this, q);
 }

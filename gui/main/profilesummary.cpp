@@ -21,7 +21,7 @@ ProfileSummary::ProfileSummary(QWidget* parent)
     , edit_(new QPushButton(QIcon::fromTheme("document-properties"), tr("&Edit..."), this))
     , grantsName_(new QLabel(tr("Files given"), this))
     , grants_(new QListWidget(this))
-    , revoke_(new QPushButton(QIcon::fromTheme("edit-delete"), tr("Re&voke"), this)) {
+    , revoke_(new QPushButton(QIcon::fromTheme("edit-delete"), tr("Revo&ke"), this)) {
     setObjectName("profileSummary");
     icon_->setFixedSize(48, 48);
     QFont big = title_->font();

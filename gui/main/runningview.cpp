@@ -29,10 +29,10 @@ RunningView::RunningView(LayerboxClient* client, QWidget* parent)
     , view_(new QTreeView(this))
     , stack_(new QStackedWidget(this))
     , placeholder_(new QLabel(this))
-    , pause_(new QPushButton(QIcon::fromTheme("media-playback-pause"), tr("&Pause"), this))
-    , resume_(new QPushButton(QIcon::fromTheme("media-playback-start"), tr("&Resume"), this))
+    , pause_(new QPushButton(QIcon::fromTheme("media-playback-pause"), tr("P&ause"), this))
+    , resume_(new QPushButton(QIcon::fromTheme("media-playback-start"), tr("Resu&me"), this))
     , stop_(new QPushButton(QIcon::fromTheme("process-stop"), tr("&Stop"), this))
-    , kill_(new QPushButton(QIcon::fromTheme("edit-delete"), tr("&Kill"), this))
+    , kill_(new QPushButton(QIcon::fromTheme("edit-delete"), tr("K&ill"), this))
     , timer_(new QTimer(this)) {
     setObjectName("runningView");
     view_->setObjectName("instanceView");

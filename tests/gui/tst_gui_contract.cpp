@@ -181,6 +181,8 @@ private slots:
     // The runner cannot even be started.
     void missingBinary() {
         qputenv("LAYERBOX_BIN", "/nonexistent/layerbox");
+        ScriptedAsker asker;  // the failed launch is also said in a message
+        asker.answer(questions::kActionFailed, "ok");
         MainWindow w;
         QPointer<SandboxLaunch> l = w.launchProfile("default", {"true"});
         QTRY_VERIFY(
@@ -188,6 +190,7 @@ private slots:
                                           "/nonexistent/layerbox"));
         QTRY_VERIFY(!l);  // finished and cleaned up
         QTRY_VERIFY(w.logPanel()->text().contains("layerbox ps --json: error: cannot run"));
+        QCOMPARE(asker.asked, QStringList{questions::kActionFailed});
     }
 
     // Status events on fd 3: started, warning, recoverable (offered in a dialog), exited.
@@ -297,6 +300,39 @@ private slots:
         QTRY_VERIFY(!view.isLoading());
         view.resetAll();
         QTRY_VERIFY(calls().contains("reset firefox"));
+        QVERIFY(asker.unexpected.isEmpty());
+    }
+
+    // Failures are said where the action was taken (a message), not only in the log dock;
+    // the GUI's words point to its own menu, not to a flag of the command line.
+    void failuresAreSaidWhereTaken() {
+        ScriptedAsker asker;
+        asker.answer(questions::kActionFailed, "ok");
+        asker.answer(questions::kResetChanges, "reset");
+        asker.answer(questions::kActionFailed, "ok");
+        setState("outside-home", "");
+        setState("refuse-reset", "");
+        LayerboxClient client;
+        ChangesView view(&client);
+        view.setProfile("firefox");
+        QTRY_COMPARE(view.model()->entryCount(), 5);
+        view.selectPaths({"/etc/motd"});
+        view.recoverSelected();
+        QTRY_COMPARE(asker.asked, QStringList{questions::kActionFailed});
+        const Question skipped = asker.questions.last();
+        QCOMPARE(skipped.title, QString("1 file was not recovered"));
+        QCOMPARE(skipped.informativeText,
+                 QString("/etc/motd (not in the home (recover it with Recover \u25b8 To a "
+                         "folder... instead))"));
+        QVERIFY(!skipped.informativeText.contains("--to"));
+        QTRY_VERIFY(!view.isLoading());
+        view.resetAll();
+        QTRY_COMPARE(asker.asked.size(), 3);
+        QCOMPARE(asker.questions.at(1).defaultChoice, QString("cancel"));  // Enter keeps them
+        QCOMPARE(asker.asked.last(), questions::kActionFailed);
+        QCOMPARE(asker.questions.last().title, QString("The sandbox of \u201cfirefox\u201d was "
+                                                       "not reset"));
+        QVERIFY(asker.questions.last().informativeText.contains("stop it first"));
         QVERIFY(asker.unexpected.isEmpty());
     }
 

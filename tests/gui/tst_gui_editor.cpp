@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QTableWidget>
@@ -397,6 +398,47 @@ private slots:
         QCOMPARE(asker.asked, QStringList{questions::kSaveChanges});
         QCOMPARE(profilejson::parseObject(readFile(path_)).value("title").toString(), titleOnDisk);
         if (!closes) QCOMPARE(control<QLineEdit>(e.get(), "/title")->text(), QString("Mine"));
+    }
+
+    // While a field is invalid the prompt offers no Save, so it must not ask to save; Enter
+    // keeps the editor open.
+    void closeWhileInvalidDoesNotOfferSave() {
+        ScriptedAsker asker;
+        asker.answer(questions::kSaveChanges, "cancel");
+        auto e = open();
+        QVERIFY(QTest::qWaitForWindowExposed(e.get()));
+        control<QLineEdit>(e.get(), "/network/mtu")->setText("big");
+        QTRY_VERIFY(!e->saveButton()->isEnabled());
+        QVERIFY(!e->close());
+        QCOMPARE(asker.asked, QStringList{questions::kSaveChanges});
+        const Question& q = asker.questions.first();
+        QStringList ids;
+        for (const Choice& c : q.choices)
+            ids << c.id;
+        QCOMPARE(ids, (QStringList{"discard", "cancel"}));
+        QCOMPARE(q.defaultChoice, QString("cancel"));
+        QVERIFY2(!q.text.startsWith("Save"), qPrintable(q.text));
+        QVERIFY2(q.text.contains("cannot be saved"), qPrintable(q.text));
+    }
+
+    // While a field is invalid the JSON page shows what Save would write: the file with the
+    // changed fields, not the expanded profile.
+    void jsonWhileInvalidIsTheFile() {
+        auto e = open();
+        auto* json = e->findChild<QPlainTextEdit*>("jsonPreview");
+        QVERIFY(json);
+        control<QLineEdit>(e.get(), "/network/mtu")->setText("big");
+        QTRY_VERIFY(!e->saveButton()->isEnabled());
+        const QJsonObject shown = profilejson::parseObject(json->toPlainText().toUtf8());
+        QCOMPARE(shown.keys(), (QStringList{"command", "name", "network", "title", "version"}));
+        QCOMPARE(shown.value("network").toObject(), (QJsonObject{{"mode", "nat"}, {"mtu", "big"}}));
+        QVERIFY(e->findChild<QLabel*>("jsonPath")->text().contains("once the problems are fixed"));
+        // Valid again: the same shape, and Save writes exactly that.
+        control<QLineEdit>(e.get(), "/network/mtu")->setText("9000");
+        QTRY_VERIFY(e->saveButton()->isEnabled());
+        const QString pending = json->toPlainText();
+        QVERIFY(e->save());
+        QCOMPARE(QString::fromUtf8(readFile(path_)), pending);
     }
 
     void closeWithoutChangesDoesNotAsk() {

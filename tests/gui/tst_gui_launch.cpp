@@ -37,6 +37,8 @@ class TstGuiLaunch : public QObject {
 
 private:
     std::unique_ptr<TestHome> home_;
+    // Failed launches are also said in a message box: answered here unless a test asks itself.
+    std::unique_ptr<ScriptedAsker> fallbackAsker_;
 
 private slots:
     void initTestCase() {
@@ -47,8 +49,12 @@ private slots:
         home_ = std::make_unique<TestHome>();
         QVERIFY(home_->isValid());
         home_->apply();
+        fallbackAsker_ = std::make_unique<ScriptedAsker>();
     }
-    void cleanup() { home_.reset(); }
+    void cleanup() {
+        fallbackAsker_.reset();
+        home_.reset();
+    }
 
     // The `started` event on the status pipe adds the row; `exited` removes it.
     void rowFollowsTheSandbox() {
@@ -114,6 +120,8 @@ private slots:
     void failedLaunchIsLogged() {
         home_->writeProfile("broken", R"({"version": 1, "name": "broken", "extends": "default",
                                           "filesystem": {"layers": ["missing"]}})");
+        ScriptedAsker asker;
+        asker.answer(questions::kActionFailed, "ok");
         MainWindow w;
         w.runningView()->setRefreshInterval(3600 * 1000);
         QSignalSpy inserted(w.runningView()->model(), &QAbstractItemModel::rowsInserted);
@@ -132,6 +140,9 @@ private slots:
         QCOMPARE(log.count(expected), 1);  // one line, not the runner's stderr again
         QCOMPARE(inserted.count(), 0);
         QCOMPARE(w.notifier()->sentCount(), 1);
+        // Said in the window too, not only in the log dock (which may be hidden).
+        QCOMPARE(asker.asked, QStringList{questions::kActionFailed});
+        QVERIFY(asker.questions.first().informativeText.contains(expected));
 
         // And the GUI goes on working.
         w.launchProfile("default", {"true"});
@@ -314,6 +325,8 @@ private slots:
         asker.answerText(questions::kRenameName, QString("job"));
         asker.answer(questions::kDeleteProfile, "delete", true);
         asker.answerText(questions::kRenameName, QString("job"));
+        asker.answer(questions::kActionFailed, "ok");  // the refused rename, said
+        asker.answer(questions::kActionFailed, "ok");  // the refused delete, said
         home_->writeProfile("work", R"({"version": 1, "name": "work", "extends": "default"})");
         const QString data = home_->dataHome() + "/layerbox/sandboxes/";
         QVERIFY(writeFile(data + "work/upper/etc/marker", "x"));

@@ -1,9 +1,16 @@
 // The main window's profile list: built-in profiles apart from the user's, search, and
 // Duplicate, Rename, Delete (asking), Import and Export, which the GUI asks of the core
 // (`layerbox profile ...`): one set of rules, answered here through the dialogs' seam.
+#include <QAbstractButton>
 #include <QAction>
+#include <QComboBox>
+#include <QDialog>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QTabWidget>
+#include <QToolButton>
 #include <QTreeView>
 #include <QtTest>
 
@@ -134,6 +141,7 @@ private slots:
         asker.answerText(questions::kDuplicateName, QString("mine-copy"));
         asker.answerText(questions::kDuplicateName, QString("fox"));
         asker.answerText(questions::kDuplicateName, QString("default"));
+        asker.answer(questions::kActionFailed, "ok");
         MainWindow w;
         w.selectProfile("mine");
         trigger(w, "actionDuplicate");
@@ -156,6 +164,7 @@ private slots:
         trigger(w, "actionDuplicate");
         QTRY_VERIFY(w.logPanel()->text().contains("a profile named \"default\" exists already"));
         QVERIFY(!QFile::exists(home_->profileDir() + "/default.json"));
+        QCOMPARE(asker.asked.last(), questions::kActionFailed);
         QVERIFY(asker.unexpected.isEmpty());
     }
 
@@ -189,6 +198,8 @@ private slots:
         ScriptedAsker asker;
         asker.answerText(questions::kRenameName, QString("root"));
         asker.answer(questions::kDeleteProfile, "delete");
+        asker.answer(questions::kActionFailed, "ok");
+        asker.answer(questions::kActionFailed, "ok");
         home_->writeProfile("base", R"({"version": 1, "name": "base"})");
         home_->writeProfile("kid", R"({"version": 1, "name": "kid", "extends": "base"})");
         MainWindow w;
@@ -220,6 +231,8 @@ private slots:
         QTRY_VERIFY(!w.profileModel()->entry("mine"));
         // No sandbox data yet, so no offer to delete it.
         QVERIFY(asker.questions.first().checkBox.isEmpty());
+        // Enter does not delete: Cancel is the default button.
+        QCOMPARE(asker.questions.first().defaultChoice, QString("cancel"));
         QVERIFY(asker.unexpected.isEmpty());
     }
 
@@ -343,10 +356,17 @@ private slots:
         QVERIFY(writeFile(orphan, R"({"version": 1, "extends": "nope"})"));
         asker.answerPath(questions::kImportFile, file);
         asker.answerPath(questions::kImportFile, orphan);
+        asker.answer(questions::kActionFailed, "ok");
+        asker.answer(questions::kActionFailed, "ok");
         MainWindow w;
         trigger(w, "actionImport");
         QTRY_VERIFY2(w.logPanel()->text().contains("is not a size"),
                      qPrintable(w.logPanel()->text()));
+        // Said where it was done too, not only in the log dock (which may be hidden).
+        QTRY_VERIFY(asker.asked.contains(questions::kActionFailed));
+        QCOMPARE(asker.questions.last().title, QString("Cannot import bad.json"));
+        QVERIFY2(asker.questions.last().informativeText.contains("is not a size"),
+                 qPrintable(asker.questions.last().informativeText));
         QVERIFY(!w.profileModel()->entry("bad"));
         // Its parent must exist (the GUI used not to check).
         trigger(w, "actionImport");
@@ -355,6 +375,122 @@ private slots:
                      qPrintable(w.logPanel()->text()));
         QVERIFY(!QFile::exists(home_->profileDir() + "/orphan.json"));
         QVERIFY(asker.unexpected.isEmpty());
+    }
+
+    // Alt+letter reaches one thing: no two menus, tabs or buttons of the window share one.
+    void mnemonicsAreUnique() {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QHash<QChar, QStringList> by;
+        auto add = [&by](const QString& text) {
+            for (int i = 0; i + 1 < text.size(); ++i) {
+                if (text[i] != QLatin1Char('&')) continue;
+                if (text[i + 1] == QLatin1Char('&')) {
+                    ++i;
+                    continue;
+                }
+                by[text[i + 1].toLower()] << text;
+                return;
+            }
+        };
+        for (QAction* a : w.menuBar()->actions())
+            add(a->text());
+        for (QTabWidget* t : w.findChildren<QTabWidget*>())
+            for (int i = 0; i < t->count(); ++i)
+                add(t->tabText(i));
+        for (QAbstractButton* b : w.findChildren<QAbstractButton*>())
+            if (!qobject_cast<QToolButton*>(b)) add(b->text());
+        QStringList clashes;
+        for (auto it = by.cbegin(); it != by.cend(); ++it)
+            if (it.value().size() > 1)
+                clashes << QString("Alt+%1: %2").arg(it.key(), it.value().join(", "));
+        QVERIFY2(clashes.isEmpty(), qPrintable(clashes.join("; ")));
+        QVERIFY(!by.isEmpty());
+    }
+
+    // Keyboard only: arrows go from profile to profile over the group headers, a search with
+    // one match selects it, Enter launches the selected profile.
+    void keyboardWalksTheList() {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QStringList all = w.visibleProfiles();
+        QVERIFY(all.size() > 3);
+        QCOMPARE(all.first(), QString("browser"));  // yours first: browser, mine
+        QTreeView* list = w.profileView();
+        list->setFocus();
+        w.selectProfile("mine");
+        QTest::keyClick(list, Qt::Key_Down);  // over the "built-in" header
+        QCOMPARE(w.selectedProfile(), all.at(2));
+        QVERIFY(!list->selectionModel()->selectedIndexes().isEmpty());
+        QTest::keyClick(list, Qt::Key_Up);
+        QCOMPARE(w.selectedProfile(), QString("mine"));
+        QTest::keyClick(list, Qt::Key_Up);
+        QTest::keyClick(list, Qt::Key_Up);  // at the top: stays on a profile
+        QCOMPARE(w.selectedProfile(), QString("browser"));
+        QVERIFY(!list->selectionModel()->selectedIndexes().isEmpty());
+        QTest::keyClick(list, Qt::Key_End);
+        QCOMPARE(w.selectedProfile(), all.last());
+
+        // One match: selected.
+        w.searchField()->setText("test profile");
+        QCOMPARE(w.visibleProfiles(), QStringList{"mine"});
+        QCOMPARE(w.selectedProfile(), QString("mine"));
+        w.searchField()->clear();
+
+        // Enter launches (a profile without a command asks for one: the launch dialog).
+        ScriptedAsker asker;
+        asker.answerText(questions::kLaunchCommand, std::nullopt);
+        home_->writeProfile("nocmd", R"({"version": 1, "name": "nocmd"})");
+        QTRY_VERIFY(w.profileModel()->entry("nocmd"));
+        w.selectProfile("nocmd");
+        list->setFocus();
+        QTest::keyClick(list, Qt::Key_Return);
+        QCOMPARE(asker.asked, QStringList{questions::kLaunchCommand});
+    }
+
+    // Help has the documentation, the system check and the keyboard shortcuts.
+    void helpMenu() {
+        MainWindow w;
+        auto* help = w.menuBar()->findChild<QMenu*>("menuHelp");
+        QVERIFY(help);
+        QStringList names;
+        for (QAction* a : help->actions())
+            if (!a->isSeparator()) names << a->objectName();
+        QCOMPARE(names,
+                 (QStringList{"actionDocs", "actionShortcuts", "actionDoctor", "actionAbout"}));
+        QVERIFY(MainWindow::docsFile().endsWith("/doc/layerbox/README.md"));
+        ScriptedAsker asker;
+        asker.answer(questions::kShortcuts, "ok");
+        trigger(w, "actionShortcuts");
+        QCOMPARE(asker.asked, QStringList{questions::kShortcuts});
+        const QString text = asker.questions.first().text;
+        for (const char* a : {"actionNew", "actionLaunch", "actionFind", "actionShowLog"})
+            QVERIFY2(text.contains(w.action(a)->shortcut().toString(QKeySequence::NativeText)), a);
+        QVERIFY(text.contains("Launch the selected profile"));
+    }
+
+    // Run Sandboxed pre-selects the profile that lets the program do least, not the one
+    // selected in the window, and says what each one lets it reach.
+    void runSandboxedDefaultsToTheSafest() {
+        const QString file = home_->home() + "/script.sh";
+        QVERIFY(writeFile(file, "#!/bin/sh\n"));
+        MainWindow w;
+        w.selectProfile("browser");  // network, a read-write ~/Downloads
+        w.runSandboxed(file);
+        QDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = w.findChild<QDialog*>("runFileDialog")) != nullptr);
+        auto* combo = dialog->findChild<QComboBox*>("runProfile");
+        QVERIFY(combo);
+        QCOMPARE(combo->currentData().toString(), QString("default"));
+        QVERIFY2(combo->currentText().contains("safest: nothing of yours, no network"),
+                 qPrintable(combo->currentText()));
+        const int b = combo->findData("browser");
+        QVERIFY(b > 0);
+        QVERIFY2(combo->itemText(b).contains("files of yours read-write, internet"),
+                 qPrintable(combo->itemText(b)));
+        dialog->reject();
     }
 
     void externalChangesShowUp() {
