@@ -321,12 +321,13 @@ private slots:
         auto r = home_->layerbox({"commit", "maker", "--as", "tools"});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains("committed"), qPrintable(r.out));
-        // A second commit under the same name says what to do instead.
-        r = home_->layerbox({"commit", "maker", "--as", "tools"});
-        QCOMPARE(r.exitCode, 1);
-        QCOMPARE(r.err, QString("layerbox: error: layer \"tools\" already exists: commit under "
-                                "another name (--as tools-2), or remove the old one first "
-                                "(layerbox layer rm tools)\n"));
+        // A second commit under the same name says what to do instead (with its home, so
+        // that there is something left to commit).
+        auto again = home_->layerbox({"commit", "maker", "--as", "tools", "--include-home"});
+        QCOMPARE(again.exitCode, 1);
+        QCOMPARE(again.err, QString("layerbox: error: layer \"tools\" already exists: commit under "
+                                    "another name (--as tools-2), or remove the old one first "
+                                    "(layerbox layer rm tools)\n"));
         // The home is left out, and the output says so.
         QVERIFY2(r.out.contains("its home (" + home_->home() + ") was left out"),
                  qPrintable(r.out));
