@@ -62,6 +62,16 @@ static std::string wrapText(const std::string& text, size_t indent, size_t width
 static void printHelp(const Command& c, const std::string& path) {
     std::string out = "Usage: " + path;
     if (!c.subcommands.empty()) out += " COMMAND";
+    // A command's options are named in its usage line (a few spelled out, many as [OPTIONS]),
+    // so the line alone tells a reader that there is more than the arguments.
+    if (c.synopsis.find("[OPTIONS]") != std::string::npos) {
+        // the synopsis says it already
+    } else if (c.options.size() > 3) {
+        out += " [OPTIONS]";
+    } else {
+        for (const auto& o : c.options)
+            out += " [--" + o.name + (o.valueName.empty() ? "" : " " + o.valueName) + "]";
+    }
     if (!c.synopsis.empty()) out += " " + c.synopsis;
     out += "\n\n";
     if (!c.summary.empty()) out += wrapText(c.summary, 0) + "\n";
@@ -82,6 +92,11 @@ static void printHelp(const Command& c, const std::string& path) {
     out += "Options:\n";
     std::vector<Option> opts = c.options;
     opts.push_back({"help", 'h', "", "Show this help and exit."});
+    const bool isRoot = path.find(' ') == std::string::npos;
+    if (isRoot) {
+        opts.push_back({"version", 'V', "", "Print the version and exit (also -v)."});
+        opts.push_back({"help-all", 0, "", "List every command with its options."});
+    }
     for (const auto& o : opts) {
         std::string left = "  " + optionLabel(o);
         if (left.size() < 28) {
@@ -92,7 +107,9 @@ static void printHelp(const Command& c, const std::string& path) {
         }
     }
     if (!c.subcommands.empty())
-        out += "\nRun '" + path + " COMMAND --help' for a command's options.\n";
+        out += "\nRun '" + path + " COMMAND --help'" +
+               (isRoot ? " or '" + path + " help COMMAND'" : std::string()) +
+               " for a command's options.\n";
     std::fputs(out.c_str(), stdout);
 }
 
@@ -108,6 +125,31 @@ std::string helpAll(const Command& root) {
     std::string out;
     helpAllRec(root, root.name, out);
     return out;
+}
+
+// `layerbox help [COMMAND...]`: the help of that command, as `layerbox COMMAND... --help`.
+static int printHelpOf(const Command& root, int argc, char** argv) {
+    const Command* cmd = &root;
+    std::string path = root.name;
+    for (int i = 0; i < argc; ++i) {
+        const std::string a = argv[i];
+        const Command* next = nullptr;
+        std::vector<std::string> names;
+        for (const auto& s : cmd->subcommands) {
+            if (s.name == a) next = &s;
+            names.push_back(s.name);
+        }
+        if (!next) {
+            std::string hint = didYouMean(a, names);
+            return usageError(path,
+                              "unknown command " + quote(a) +
+                                  (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
+        }
+        cmd = next;
+        path += " " + a;
+    }
+    printHelp(*cmd, path);
+    return 0;
 }
 
 int dispatch(const Command& root, int argc, char** argv) {
@@ -130,10 +172,11 @@ int dispatch(const Command& root, int argc, char** argv) {
             std::fputs(helpAll(root).c_str(), stdout);
             return 0;
         }
-        if (cmd == &root && (a == "--version" || a == "-V")) {
+        if (cmd == &root && (a == "--version" || a == "-V" || a == "-v")) {
             std::printf("layerbox %s\n", LAYERBOX_VERSION);
             return 0;
         }
+        if (cmd == &root && a == "help") return printHelpOf(root, argc - i - 1, argv + i + 1);
         const Command* next = nullptr;
         for (const auto& s : cmd->subcommands)
             if (s.name == a) next = &s;

@@ -46,6 +46,7 @@ int layerList(const Args& args) {
             w.beginObject()
                 .field("name", r.name)
                 .field("size", r.usage.bytes)
+                .field("disk_bytes", r.usage.diskBytes)
                 .field("files", r.usage.files);
             if (r.info.createdUnix > 0)
                 w.field("created", isoTime(r.info.createdUnix));
@@ -58,11 +59,12 @@ int layerList(const Args& args) {
         std::printf("%s\n", w.str().c_str());
         return 0;
     }
-    std::printf("%-20s %8s %8s  %-16s  %s\n", "NAME", "SIZE", "FILES", "CREATED", "USED BY");
+    std::printf("%-20s %8s %8s %8s  %-16s  %s\n", "NAME", "SIZE", "DISK", "FILES", "CREATED",
+                "USED BY");
     for (const auto& r : rows) {
         const std::string used = joinStrings(r.usedBy);
-        std::printf("%-20s %8s %8llu  %-16s  %s\n", r.name.c_str(),
-                    formatSize(r.usage.bytes).c_str(),
+        std::printf("%-20s %8s %8s %8llu  %-16s  %s\n", r.name.c_str(),
+                    formatSize(r.usage.bytes).c_str(), formatSize(r.usage.diskBytes).c_str(),
                     static_cast<unsigned long long>(r.usage.files),
                     r.info.createdUnix > 0 ? localTime(r.info.createdUnix).c_str() : "-",
                     used.empty() ? "-" : used.c_str());
@@ -97,8 +99,10 @@ int layerDu(const Args& args) {
     std::sort(sandboxes.begin(), sandboxes.end());
     for (const auto& s : sandboxes)
         rows.push_back({"sandbox", s, measureTree(paths.sandboxDir(s), &progress)});
+    // A layer is measured as `layer list` measures it (its files, not its small info file), so
+    // the two commands give one layer the same numbers.
     for (const auto& n : layerNames(paths))
-        rows.push_back({"layer", n, measureTree(paths.layerDir(n), &progress)});
+        rows.push_back({"layer", n, measureTree(joinPath(paths.layerDir(n), "root"), &progress)});
     progress.finish();
     uint64_t total = 0;
     for (const auto& r : rows)
@@ -122,12 +126,12 @@ int layerDu(const Args& args) {
         std::printf("%s\n", w.str().c_str());
         return 0;
     }
-    std::printf("%-8s %-20s %8s %8s\n", "KIND", "NAME", "DISK", "FILES");
+    std::printf("%-8s %-20s %8s %8s %8s\n", "KIND", "NAME", "SIZE", "DISK", "FILES");
     for (const auto& r : rows)
-        std::printf("%-8s %-20s %8s %8llu\n", r.kind.c_str(), r.name.c_str(),
-                    formatSize(r.usage.diskBytes).c_str(),
+        std::printf("%-8s %-20s %8s %8s %8llu\n", r.kind.c_str(), r.name.c_str(),
+                    formatSize(r.usage.bytes).c_str(), formatSize(r.usage.diskBytes).c_str(),
                     static_cast<unsigned long long>(r.usage.files));
-    std::printf("%-8s %-20s %8s\n", "total", "", formatSize(total).c_str());
+    std::printf("%-8s %-20s %8s %8s\n", "total", "", "", formatSize(total).c_str());
     return 0;
 }
 

@@ -51,7 +51,12 @@ Result<std::string> planMenuEntry(const Profile& profile,
     if (!code.empty()) exec += " @@ " + code + " @@";
     put("Exec", escapeDesktopString(exec));
     put("TryExec", escapeDesktopString(layerbox));
+    // The application's own entry says whether it needs a terminal; without one, a profile that
+    // gives its program no display runs a console program (default's bash), which needs one.
     std::string terminal = get("Terminal");
+    if (terminal.empty())
+        terminal =
+            profile.desktop.x11 == X11Mode::Off && !profile.desktop.wayland ? "true" : "false";
     put("Terminal", terminal == "true" ? "true" : "false");
     auto list = [](std::string v) {
         if (!v.empty() && v.back() != ';') v += ';';

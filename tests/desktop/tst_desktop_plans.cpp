@@ -567,11 +567,25 @@ private slots:
         // Written as a string value: the backslashes are escaped once more.
         QVERIFY(keys["Exec"].find("\\\\\"\\\\$HOME") != std::string::npos);
 
-        // Without an application entry: the profile's title and icon.
+        // Without an application entry: the profile's title and icon; a terminal only when
+        // the profile gives no display (default's bash needs one to be of any use).
         p.command = {"x"};
+        p.desktop.x11 = X11Mode::Host;
         keys = parseDesktopEntry(planMenuEntry(p, {}, "/usr/bin/layerbox").value());
         QCOMPARE(keys["Name"], std::string("Firefox (sandboxed)"));
         QCOMPARE(keys["Icon"], std::string("firefox-esr"));
+        QCOMPARE(keys["Terminal"], std::string("false"));
+        p.desktop.x11 = X11Mode::Off;
+        keys = parseDesktopEntry(planMenuEntry(p, {}, "/usr/bin/layerbox").value());
+        QCOMPARE(keys["Terminal"], std::string("true"));
+        p.desktop.wayland = true;
+        keys = parseDesktopEntry(planMenuEntry(p, {}, "/usr/bin/layerbox").value());
+        QCOMPARE(keys["Terminal"], std::string("false"));
+        p.desktop.wayland = false;
+        // The application's own entry wins: it knows whether it is a console program.
+        keys = parseDesktopEntry(
+            planMenuEntry(p, {{"Name", "T"}, {"Exec", "t"}, {"Terminal", "false"}}, "/b/layerbox")
+                .value());
         QCOMPARE(keys["Terminal"], std::string("false"));
 
         p.command.clear();

@@ -373,6 +373,16 @@ private slots:
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("maker, second"), qPrintable(r.err));
         QVERIFY(QFileInfo::exists(layersDir() + "/tools/root"));
+        r = home_->layerbox({"layer", "du", "--json"});
+        QCOMPARE(r.exitCode, 0);
+        auto du = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(du["layers"].toArray().size(), 1);
+        auto dl = du["layers"].toArray()[0].toObject();
+        // One layer, one set of numbers in both commands (issue 22).
+        QCOMPARE(dl["name"].toString(), QString("tools"));
+        QCOMPARE(dl["size"].toInteger(), l["size"].toInteger());
+        QCOMPARE(dl["files"].toInteger(), l["files"].toInteger());
+        QCOMPARE(dl["disk_bytes"].toInteger(), l["disk_bytes"].toInteger());
         r = home_->layerbox({"layer", "du"});
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.contains("tools") && r.out.contains("second"));

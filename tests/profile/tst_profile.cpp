@@ -78,6 +78,7 @@ private slots:
     void cliSchemaAndFields();
     void cliUsageErrors_data();
     void cliUsageErrors();
+    void cliHelpAndVersion();
 };
 
 // moc does not understand raw string literals, and only needs the class above.
@@ -2037,6 +2038,36 @@ void TstProfile::cliUsageErrors_data() {
         << QStringList{"profile", "valdate", "x"}
         << "layerbox profile: unknown command \"valdate\" (did you mean \"validate\"?) (see "
            "'layerbox profile --help')";
+    QTest::newRow("help of an unknown command")
+        << QStringList{"help", "profile", "nwe"}
+        << "layerbox profile: unknown command \"nwe\" (did you mean \"new\"?) (see "
+           "'layerbox profile --help')";
+}
+
+// `layerbox help COMMAND` is `COMMAND --help`; -v, -V and --version print the version and the
+// top-level help lists them; a usage line names the options a command takes (issue 22).
+void TstProfile::cliHelpAndVersion() {
+    lbtest::TestHome home;
+    auto viaHelp = home.layerbox({"help", "profile", "new"});
+    auto viaFlag = home.layerbox({"profile", "new", "--help"});
+    QCOMPARE(viaHelp.exitCode, 0);
+    QCOMPARE(viaHelp.out, viaFlag.out);
+    QVERIFY2(viaHelp.out.startsWith(
+                 "Usage: layerbox profile new [--from TEMPLATE] [--title TITLE] NAME\n"),
+             qPrintable(viaHelp.out));
+    auto top = home.layerbox({"help"});
+    QCOMPARE(top.exitCode, 0);
+    QCOMPARE(top.out, home.layerbox({"--help"}).out);
+    QVERIFY2(top.out.contains("-V, --version") && top.out.contains("layerbox help COMMAND"),
+             qPrintable(top.out));
+    const auto version = home.layerbox({"--version"});
+    QCOMPARE(version.exitCode, 0);
+    QVERIFY(version.out.startsWith("layerbox "));
+    for (const char* flag : {"-v", "-V"}) {
+        auto r = home.layerbox({flag});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, version.out);
+    }
 }
 
 void TstProfile::cliUsageErrors() {
