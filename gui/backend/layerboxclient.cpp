@@ -99,11 +99,11 @@ QString LayerboxClient::locateBinary() {
 }
 
 QStringList LayerboxClient::recoverArgs(const QString& profile, const QStringList& paths,
-                                        const QString& toDir, bool force) {
+                                        const QString& toDir, const QString& onExisting) {
     QStringList a{"recover", profile};
     a << paths << "--json";
     if (!toDir.isEmpty()) a << "--to" << toDir;
-    if (force) a << "--force";
+    if (!onExisting.isEmpty()) a << "--" + onExisting;
     return a;
 }
 

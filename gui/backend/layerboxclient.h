@@ -92,8 +92,9 @@ public:
     static QStringList doctorArgs() { return {"doctor", "--json"}; }
     static QStringList layerListArgs() { return {"layer", "list", "--json"}; }
     static QStringList controlArgs(const QString& verb, const QString& id) { return {verb, id}; }
+    // onExisting: "" (skip what is in the way), "force" (replace) or "keep-both".
     static QStringList recoverArgs(const QString& profile, const QStringList& paths,
-                                   const QString& toDir, bool force);
+                                   const QString& toDir, const QString& onExisting = {});
     static QStringList discardArgs(const QString& profile, const QStringList& paths);
     static QStringList resetArgs(const QString& profile) { return {"reset", profile}; }
     static QStringList grantsArgs(const QString& profile) { return {"grants", profile, "--json"}; }

@@ -18,7 +18,8 @@ inline const QString kFileChanged = QStringLiteral("file-changed");  // reload|k
 inline const QString kOverwriteProfile = QStringLiteral("overwrite-profile");  // overwrite|cancel
 inline const QString kDeleteProfile = QStringLiteral("delete-profile");    // delete|cancel (+box)
 inline const QString kReplaceProfile = QStringLiteral("replace-profile");  // replace|cancel
-inline const QString kOverwriteFiles = QStringLiteral("overwrite-files");  // overwrite|skip
+inline const QString kOverwriteFiles =
+    QStringLiteral("overwrite-files");  // keep-both|overwrite|skip
 inline const QString kDiscardChanges = QStringLiteral("discard-changes");  // discard|cancel
 inline const QString kResetChanges = QStringLiteral("reset-changes");      // reset|cancel
 inline const QString kKillSandbox = QStringLiteral("kill-sandbox");        // kill|cancel

@@ -344,11 +344,11 @@ void ChangesView::recoverSelected(const QString& toDir) {
 }
 
 void ChangesView::recoverPaths(const QString& profile, const QStringList& paths,
-                               const QString& toDir, bool force) {
+                               const QString& toDir, const QString& onExisting) {
     LayerboxClient::Options opts;
     opts.reportFailure = false;
     client_->run(
-        LayerboxClient::recoverArgs(profile, paths, toDir, force), this,
+        LayerboxClient::recoverArgs(profile, paths, toDir, onExisting), this,
         [this, profile, toDir](const CommandResult& r) {
             if (!r.ok()) {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
@@ -392,10 +392,16 @@ void ChangesView::recoverPaths(const QString& profile, const QStringList& paths,
                                .arg(exists.size());
             q.informativeText = exists.join(QLatin1Char('\n'));
             q.icon = QMessageBox::Warning;
-            q.choices = {{"overwrite", tr("Overwrite"), QMessageBox::DestructiveRole},
-                         {"skip", tr("Skip them"), QMessageBox::RejectRole}};
-            if (DialogAsker::instance().ask(this, q).choice == QLatin1String("overwrite"))
-                recoverPaths(profile, exists, toDir, true);
+            q.choices = {{"keep-both", tr("Keep Both"), QMessageBox::AcceptRole},
+                         {"overwrite", tr("Overwrite"), QMessageBox::DestructiveRole},
+                         {"skip", tr("Skip Them"), QMessageBox::RejectRole}};
+            q.defaultChoice = QStringLiteral("keep-both");  // Enter loses nothing
+            const QString choice = DialogAsker::instance().ask(this, q).choice;
+            // Keep Both: the copy takes a free name beside the file ("f (1).txt").
+            if (choice == QLatin1String("overwrite"))
+                recoverPaths(profile, exists, toDir, QStringLiteral("force"));
+            else if (choice == QLatin1String("keep-both"))
+                recoverPaths(profile, exists, toDir, QStringLiteral("keep-both"));
         },
         opts);
 }

@@ -50,7 +50,7 @@ public:
     // Empty `toDir`: the original place.
     void recoverSelected(const QString& toDir = {});
     void recoverPaths(const QString& profile, const QStringList& paths, const QString& toDir,
-                      bool force = false);
+                      const QString& onExisting = {});
     void discardSelected();
     void resetAll();
     void commitAsLayer();

@@ -134,10 +134,15 @@ int recoverCommand(const Args& args) {
         to = *t;
         if (auto s = makeDirs(to, 0755); !s) return fail(s.error().wrap("--to"));
     }
+    if (args.has("force") && args.has("keep-both"))
+        return usageError(args.commandPath, "--force and --keep-both exclude each other");
+    const OnExisting onExisting = args.has("force")       ? OnExisting::Replace
+                                  : args.has("keep-both") ? OnExisting::KeepBoth
+                                                          : OnExisting::Skip;
     auto items = planRecover(wanted, paths.home, to);
     Progress progress("recovering");
     auto report = applyRecover(joinPath(paths.sandboxDir(l->profile.name), "upper"), items,
-                               args.has("force"), whiteoutRule(scanPlanFor(*l)), &progress);
+                               onExisting, whiteoutRule(scanPlanFor(*l)), &progress);
     progress.finish();
     if (args.has("json")) {
         JsonWriter w;
@@ -155,9 +160,20 @@ int recoverCommand(const Args& args) {
         std::printf("%s\n", w.str().c_str());
         return 0;  // the report says what was skipped (the GUI asks about overwriting)
     }
-    for (const auto& c : report.copied)
+    uint64_t bytes = 0;
+    for (const auto& c : report.copied) {
         std::printf("recovered %s -> %s (%s)\n", forTerminal(c.from).c_str(),
                     forTerminal(c.to).c_str(), formatSize(c.size).c_str());
+        bytes += c.size;
+    }
+    // A total closes a long list (a folder of thousands of files), on both streams' terms.
+    if (report.copied.size() + report.skipped.size() > 1)
+        std::printf(
+            "recovered %zu file%s (%s in all)%s\n", report.copied.size(),
+            report.copied.size() == 1 ? "" : "s", formatSize(bytes).c_str(),
+            report.skipped.empty()
+                ? ""
+                : (", skipped " + std::to_string(report.skipped.size()) + " (below)").c_str());
     std::fflush(stdout);
     for (const auto& s : report.skipped)
         std::fprintf(stderr, "layerbox: skipped %s: %s\n", forTerminal(s.path).c_str(),
@@ -336,6 +352,8 @@ std::vector<Command> changeCommands() {
                        "(with --json: 0, the report lists what was skipped).",
                    .options = {{"to", 0, "DIR", "Recover into DIR (created when missing)."},
                                {"force", 'f', "", "Overwrite existing files."},
+                               {"keep-both", 'k', "",
+                                "Where a file exists, recover beside it as \"NAME (1).EXT\"."},
                                {"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
                    .minPositional = 2,
                    .maxPositional = -1,

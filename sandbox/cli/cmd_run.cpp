@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "isolation/file_grants.h"
 #include "launch/launch.h"
+#include "profile/host_binds.h"
 
 namespace lb::cli {
 
@@ -70,9 +71,12 @@ int run(const Args& args) {
                                                         " takes SRC[:DST] with an absolute DST");
             // Said here with the next step; the setup process would only say ENOENT. Not a
             // security check (the setup process opens and checks the path itself).
+            // A path the bind rules refuse (a dangling link into the runtime dir, say) is left
+            // to the launch, which refuses it as such: "missing" would be the lesser truth.
             const char* h = std::getenv("HOME");
             const std::string host = expandHome(b->host, h ? h : "");
-            if (::access(host.c_str(), F_OK) != 0 && errno == ENOENT)
+            if (::access(host.c_str(), F_OK) != 0 && errno == ENOENT &&
+                checkBindSource(b->host, Paths::fromEnvironment()).empty())
                 return fail("--" + std::string(opt) + " " + quote(host) +
                             ": no such file or folder on the host; create it first (mkdir -p " +
                             host + ") or give a path that exists");

@@ -103,8 +103,13 @@ namespace {
 
 class Copier {
 public:
-    Copier(bool force, const WhiteoutRule& whiteouts, RecoverReport& report, Progress* progress)
-        : force_(force), whiteouts_(whiteouts), report_(report), progress_(progress) {}
+    Copier(OnExisting onExisting, const WhiteoutRule& whiteouts, RecoverReport& report,
+           Progress* progress)
+        : force_(onExisting == OnExisting::Replace)
+        , keepBoth_(onExisting == OnExisting::KeepBoth)
+        , whiteouts_(whiteouts)
+        , report_(report)
+        , progress_(progress) {}
 
     // Why the non-regular, non-directory entry at sandbox path `path` is not copied.
     std::string notCopiedAt(const struct stat& st, const std::string& path) const {
@@ -174,11 +179,29 @@ private:
         return Ok();
     }
 
-    Status file(int srcDir, const std::string& name, int dstDir, const std::string& dstName,
-                const std::string& from, const std::string& to) {
+    // With --keep-both, the first "name (N).ext" free in dstDir (and "" when none of a thousand
+    // is): looked up with fstatat in the opened directory, never through a path.
+    static std::string freeNameBeside(int dstDir, const std::string& name, int from = 1) {
+        struct stat st;
+        for (int n = from; n < from + 1000; ++n) {
+            std::string candidate = keptBothName(name, n);
+            if (::fstatat(dstDir, candidate.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+                errno == ENOENT)
+                return candidate;
+        }
+        return {};
+    }
+
+    Status file(int srcDir, const std::string& name, int dstDir, std::string dstName,
+                const std::string& from, std::string to) {
         struct stat existing;
+        if (keepBoth_ && ::fstatat(dstDir, dstName.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
+            dstName = freeNameBeside(dstDir, dstName);
+            if (dstName.empty()) return Error("exists, and no free name beside it", EEXIST);
+            to = joinPath(dirName(to), dstName);
+        }
         if (::fstatat(dstDir, dstName.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
-            if (!force_) return Error("exists (use --force)", EEXIST);
+            if (!force_) return Error("exists (use --force or --keep-both)", EEXIST);
             if (S_ISDIR(existing.st_mode))
                 return Error(quote(to) + " exists and is a directory", EISDIR);
             LB_TRY(notALinkToAFolder(dstDir, dstName, existing, to));
@@ -209,9 +232,19 @@ private:
         if (::futimens(out.get(), times) != 0)
             return fail(Error::fromErrno("futimens(" + quote(to) + ")"));
         if (::close(out.release()) != 0) return fail(Error::fromErrno("close(" + quote(to) + ")"));
-        if (::renameat2(dstDir, tmp.c_str(), dstDir, dstName.c_str(),
-                        force_ ? 0 : RENAME_NOREPLACE) != 0) {
-            if (errno == EEXIST) return fail(Error("exists (use --force)", EEXIST));
+        // Without --force the rename never replaces: a name taken since the check above (by
+        // the user, or a program writing through a bind) is kept, and keep-both moves on.
+        int renamed;
+        while ((renamed = ::renameat2(dstDir, tmp.c_str(), dstDir, dstName.c_str(),
+                                      force_ ? 0 : RENAME_NOREPLACE)) != 0 &&
+               errno == EEXIST && keepBoth_) {
+            dstName = freeNameBeside(dstDir, dstName);
+            if (dstName.empty()) break;
+            to = joinPath(dirName(to), dstName);
+        }
+        if (renamed != 0) {
+            if (errno == EEXIST || dstName.empty())
+                return fail(Error("exists (use --force or --keep-both)", EEXIST));
             return fail(Error::fromErrno("rename(" + quote(to) + ")"));
         }
         if (progress_) progress_->add(1, 0);
@@ -220,17 +253,25 @@ private:
     }
 
     Status dir(int srcDir, const std::string& name, const struct stat& st, int dstDir,
-               const std::string& dstName, const std::string& from, const std::string& to) {
+               std::string dstName, const std::string& from, std::string to) {
         UniqueFd src(
             ::openat(srcDir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!src.valid()) return Error::fromErrno("open(" + quote(from) + ")");
         struct stat existing;
         bool created = false;
+        // A folder merges into a folder already there; with --keep-both, one where a file or
+        // link is in the way takes a free name beside it.
+        if (keepBoth_ && ::fstatat(dstDir, dstName.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
+            !S_ISDIR(existing.st_mode)) {
+            dstName = freeNameBeside(dstDir, dstName);
+            if (dstName.empty()) return Error("exists, and no free name beside it", EEXIST);
+            to = joinPath(dirName(to), dstName);
+        }
         if (::fstatat(dstDir, dstName.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
             !S_ISDIR(existing.st_mode)) {
             // A file or a symbolic link where the directory goes: replaced only with --force,
             // and the link itself is removed, never followed.
-            if (!force_) return Error("exists (use --force)", EEXIST);
+            if (!force_) return Error("exists (use --force or --keep-both)", EEXIST);
             LB_TRY(notALinkToAFolder(dstDir, dstName, existing, to));
             if (::unlinkat(dstDir, dstName.c_str(), 0) != 0)
                 return Error::fromErrno("unlink(" + quote(to) + ")");
@@ -254,6 +295,7 @@ private:
     }
 
     bool force_;
+    bool keepBoth_;
     const WhiteoutRule& whiteouts_;
     RecoverReport& report_;
     Progress* progress_;
@@ -272,10 +314,23 @@ Result<UniqueFd> openDestination(int root, const std::string& rootPath, const st
 
 }  // namespace
 
+std::string keptBothName(const std::string& name, int n) {
+    size_t dot = name.rfind('.');
+    if (dot == 0 || dot == std::string::npos) dot = name.size();
+    return name.substr(0, dot) + " (" + std::to_string(n) + ")" + name.substr(dot);
+}
+
 RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverItem>& items,
                            bool force, const WhiteoutRule& whiteouts, Progress* progress) {
+    return applyRecover(upper, items, force ? OnExisting::Replace : OnExisting::Skip, whiteouts,
+                        progress);
+}
+
+RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverItem>& items,
+                           OnExisting onExisting, const WhiteoutRule& whiteouts,
+                           Progress* progress) {
     RecoverReport report;
-    Copier copier(force, whiteouts, report, progress);
+    Copier copier(onExisting, whiteouts, report, progress);
     UniqueFd up(::open(upper.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     const int upperErr = errno;
     for (const auto& item : items) {

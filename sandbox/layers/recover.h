@@ -48,6 +48,20 @@ struct RecoverReport {
 // Copy the rest of `in` to `out` (copy_file_range, or reads and writes across file systems).
 Status copyFileData(int in, int out, const std::string& what, Progress* progress = nullptr);
 
+// What a recovery does where something is already in the way on the host.
+enum class OnExisting {
+    Skip,      // leave it, report the path as skipped ("exists")
+    Replace,   // --force: replace it (never a host link to a folder)
+    KeepBoth,  // --keep-both: the copy takes a free name beside it, "name (1).ext"
+};
+
+// "report.pdf", 2 -> "report (2).pdf"; a leading dot is not an extension (".bashrc (2)").
+std::string keptBothName(const std::string& name, int n);
+
+RecoverReport applyRecover(const std::string& upper, const std::vector<RecoverItem>& items,
+                           OnExisting onExisting, const WhiteoutRule& whiteouts,
+                           Progress* progress = nullptr);
+
 // Copy each item from `upper` (the profile's upper layer). Never overwrites unless `force`.
 // Failures are per item: they end up in `skipped` with their one-line reason.
 // `whiteouts`: which entries are deletions (changes.h; whiteoutRule of the profile's

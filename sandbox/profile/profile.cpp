@@ -376,8 +376,10 @@ std::optional<Doc> readDoc(const std::string& path, bool builtin, bool checkStem
 }
 
 // Load a profile and its `extends` chain, leaf first.
+// `partial`, when given, receives the files read before a parent that does not exist.
 std::optional<std::vector<Doc>> loadChain(const ProfileStore& store, const std::string& nameOrPath,
-                                          std::vector<Diagnostic>& diags) {
+                                          std::vector<Diagnostic>& diags,
+                                          std::vector<Doc>* partial = nullptr) {
     std::vector<Doc> chain;
     std::optional<Doc> leaf;
     if (looksLikePath(nameOrPath)) {
@@ -423,6 +425,7 @@ std::optional<std::vector<Doc>> loadChain(const ProfileStore& store, const std::
             auto ref = store.find(parent);
             if (!ref) {
                 diags.push_back({cur.display, "/extends", 0, 0, ref.error().message()});
+                if (partial) *partial = chain;
                 return std::nullopt;
             }
             path = ref->path;
@@ -627,11 +630,22 @@ std::vector<Diagnostic> validateProfileText(std::string_view text, std::string_v
 Result<Profile> loadProfile(const ProfileStore& store, const std::string& nameOrPath,
                             std::vector<Diagnostic>* out) {
     std::vector<Diagnostic> diags;
-    auto chain = loadChain(store, nameOrPath, diags);
+    std::vector<Doc> partial;
+    auto chain = loadChain(store, nameOrPath, diags, &partial);
     std::optional<json> full;
     if (chain) {
         full = withDefaults(mergeChain(*chain));
         checkMerged(*full, chain->front().display, diags);
+    } else if (!partial.empty()) {
+        // A missing parent stops the merge, not the checks: the files that were found are
+        // checked with the defaults in the parent's place, so every problem shows at once;
+        // each such finding says so, since the parent, once found, may change it.
+        std::vector<Diagnostic> more;
+        checkMerged(withDefaults(mergeChain(partial)), partial.front().display, more);
+        for (auto& d : more) {
+            d.message += " (checked without the missing parent)";
+            diags.push_back(std::move(d));
+        }
     }
     if (out) *out = diags;
     if (!diags.empty()) {

@@ -256,6 +256,27 @@ private slots:
         QVERIFY(view.findChild<QLabel*>("changesSummary")->text().contains("5 changes"));
     }
 
+    // "Keep Both", the answer Enter gives, recovers beside the existing file (issue 22).
+    void recoverCanKeepBoth() {
+        ScriptedAsker asker;
+        asker.answer(questions::kOverwriteFiles, "keep-both");
+        setState("exists", "/etc/motd\n");
+        LayerboxClient client;
+        ChangesView view(&client);
+        QSignalSpy recovered(&view, &ChangesView::recovered);
+        view.setProfile("firefox");
+        QTRY_COMPARE(view.model()->entryCount(), 5);
+        view.selectPaths({"/etc/motd"});
+        view.recoverSelected();
+        QTRY_VERIFY(calls().contains("recover firefox /etc/motd --json --keep-both"));
+        QVERIFY(!calls().contains("recover firefox /etc/motd --json --force"));
+        const Question q = asker.questions.last();
+        QCOMPARE(q.defaultChoice, QString("keep-both"));
+        QCOMPARE(q.choices.size(), 3);
+        QTRY_COMPARE(recovered.count(), 1);
+        QCOMPARE(recovered.last().first().toStringList(), QStringList{"/etc/motd (1)"});
+    }
+
     // Recover asks before overwriting, then forces; to a folder passes --to.
     void recoverAsksBeforeOverwriting() {
         ScriptedAsker asker;

@@ -396,7 +396,7 @@ private slots:
         QCOMPARE(rep.copied.size(), size_t(0));
         QCOMPARE(rep.skipped.size(), size_t(1));
         QCOMPARE(rep.skipped[0].path, std::string("/home/u/a.txt"));
-        QCOMPARE(rep.skipped[0].reason, std::string("exists (use --force)"));
+        QCOMPARE(rep.skipped[0].reason, std::string("exists (use --force or --keep-both)"));
         QCOMPARE(lbtest::readFile(QString::fromStdString(p("real/a.txt"))), QByteArray("host"));
         rep = applyRecover(p("upper"), items, true, whiteoutRule(plan()));
         QCOMPARE(rep.copied.size(), size_t(1));

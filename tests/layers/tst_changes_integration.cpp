@@ -245,11 +245,28 @@ private slots:
         r = home_->layerbox({"recover", "default", "~/out/doc.txt", "--json"});
         QCOMPARE(r.exitCode, 0);
         j = QJsonDocument::fromJson(r.out.toUtf8()).object();
-        QCOMPARE(j["skipped"][0]["reason"].toString(), QString("exists (use --force)"));
+        QCOMPARE(j["skipped"][0]["reason"].toString(),
+                 QString("exists (use --force or --keep-both)"));
         r = home_->layerbox({"recover", "default", "~/out/doc.txt"});
         QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains("exists (use --force)"), qPrintable(r.err));
+        QVERIFY2(r.err.contains("exists (use --force or --keep-both)"), qPrintable(r.err));
         QCOMPARE(readFile(h("out/doc.txt")), QByteArray("mine\n"));
+        // Or beside it, under a free name, each time (issue 22's "keep both").
+        r = home_->layerbox({"recover", "default", "~/out/doc.txt", "--keep-both"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(readFile(h("out/doc (1).txt")), QByteArray("doc\n"));
+        QCOMPARE(readFile(h("out/doc.txt")), QByteArray("mine\n"));
+        r = home_->layerbox({"recover", "default", "~/out/doc.txt", "~/nosuch", "--keep-both"});
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(readFile(h("out/doc (2).txt")), QByteArray("doc\n"));
+        // A list ends with its total.
+        QVERIFY2(r.out.endsWith("recovered 1 file (4B in all), skipped 1 (below)\n"),
+                 qPrintable(r.out));
+        QFile::remove(h("out/doc (1).txt"));
+        QFile::remove(h("out/doc (2).txt"));
+        QCOMPARE(home_->layerbox({"recover", "default", "~/out/doc.txt", "--keep-both", "--force"})
+                     .exitCode,
+                 2);
         r = home_->layerbox({"recover", "default", "~/out/doc.txt", "--force"});
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(readFile(h("out/doc.txt")), QByteArray("doc\n"));

@@ -1747,6 +1747,23 @@ void TstProfile::cliValidate() {
                      "of input; expected string literal\n"
                      "nope: no profile named \"nope\" (see: layerbox profile list)\n"));
 
+    // A missing parent hides nothing else: every problem at once (issue 22), the ones a parent
+    // could change marked as checked without it.
+    QVERIFY(lbtest::writeFile(home.home() + "/orphan.json",
+                              R"({"version": 1, "extends": "nosuch",
+                                  "resources": {"memory_high": "2G", "memory_max": "1G"},
+                                  "network": {"mode": "none",
+                                              "ports": [{"host": 8080, "sandbox": 80}]}})"));
+    r = home.layerbox({"profile", "validate", "orphan.json"});
+    QCOMPARE(r.exitCode, 1);
+    QCOMPARE(r.err,
+             QString("orphan.json: /extends: no profile named \"nosuch\" (see: layerbox profile "
+                     "list)\n"
+                     "orphan.json: /network/ports: port forwards need \"mode\": \"nat\" (checked "
+                     "without the missing parent)\n"
+                     "orphan.json: /resources/memory_high: \"2G\" is larger than memory_max "
+                     "(\"1G\") (checked without the missing parent)\n"));
+
     // A file in the profile folder is read under its file name by `run --profile NAME`:
     // validating it by path says what run would say, not "valid". Elsewhere a file is named
     // by its "name".
