@@ -39,6 +39,7 @@
 
 #include "base/safe_open.h"
 #include "desktop/dbusproxy.h"
+#include "desktop/display_need.h"
 #include "desktop/nested_x11.h"
 #include "isolation/environment.h"
 #include "launch/channel.h"
@@ -311,6 +312,10 @@ Result<Prepared> prepare(const RunOptions& o) {
                                {"/run/user/" + std::to_string(plan.host.uid), p.network.hostname,
                                 instanceDir, plan.instance});
     plan.x11 = plan.desktop.env.count("DISPLAY") ? x11ModeName(p.desktop.x11) : "off";
+    // A graphical program in a profile without a display would only say "cannot open
+    // display" from inside: say why, and what to do, before it starts (desktop/display_need.h).
+    if (std::string w = checkProgramDisplay(p, plan.argv[0]); !w.empty())
+        std::fprintf(stderr, "layerbox: warning: %s\n", safeLine(w).c_str());
     {
         LB_ASSIGN(ResolvedGrants files, resolveGrants(o, p, plan.paths, plan.host.home,
                                                       plan.argv[0], !plan.storage.ephemeral));

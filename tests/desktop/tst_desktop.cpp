@@ -450,6 +450,14 @@ private slots:
         QVERIFY(xterm.code != 0);
         QVERIFY2(xterm.errors().contains("can't open display", Qt::CaseInsensitive),
                  qPrintable(xterm.errors()));
+        // ...and Layerbox says why before it starts, and what to do (issue 22); a program that
+        // draws nothing gets no such word, nor does xterm in a profile with a display.
+        QVERIFY2(xterm.errors().contains("xterm draws windows (it uses libX") &&
+                     xterm.errors().contains("--profile untrusted-gui"),
+                 qPrintable(xterm.errors()));
+        QVERIFY(off.errors().contains("xdpyinfo draws windows"));  // libX11 too
+        QVERIFY(!run(xEnv(x), "default", {"true"}).errors().contains("draws windows"));
+        QVERIFY(!run(xEnv(x), "x11app", {"xterm", "-e", "true"}).errors().contains("draws"));
         auto sock = probe(xEnv(x), "default", "unix-connect", x.socket());
         QCOMPARE(sock["succeeded"].toBool(), false);
     }

@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <set>
 
+#include "base/elf_needed.h"
 #include "base/fsutil.h"
 #include "base/hostinfo.h"
 #include "desktop/audio.h"
 #include "desktop/dbusproxy.h"
 #include "desktop/desktop.h"
 #include "desktop/display.h"
+#include "desktop/display_need.h"
 #include "desktop/nested_x11.h"
 #include "desktop/theme.h"
 #include "host/menu_entries.h"
@@ -79,6 +81,58 @@ class TstDesktopPlans : public QObject {
     Q_OBJECT
 
 private slots:
+    // A graphical program in a profile with no display is named before it starts (issue 22).
+    void windowingLibraries() {
+        QCOMPARE(windowingLibrary({"libc.so.6", "libX11.so.6"}), std::string("libX11.so.6"));
+        QCOMPARE(windowingLibrary({"libgtk-3.so.0"}), std::string("libgtk-3.so.0"));
+        QCOMPARE(windowingLibrary({"libQt6Gui.so.6", "libQt6Core.so.6"}),
+                 std::string("libQt6Gui.so.6"));
+        QCOMPARE(windowingLibrary({"libwayland-client.so.0"}),
+                 std::string("libwayland-client.so.0"));
+        QCOMPARE(windowingLibrary({"libc.so.6", "libQt6Core.so.6", "libEGL.so.1"}), std::string());
+        QCOMPARE(windowingLibrary({}), std::string());
+        Profile p;
+        p.name = "default";
+        const std::string w = noDisplayWarning(p, "/usr/bin/xterm", "libX11.so.6");
+        QVERIFY2(w.find("xterm draws windows (it uses libX11.so.6)") == 0, w.c_str());
+        QVERIFY(w.find("\"default\" gives it no display") != std::string::npos);
+        QVERIFY(w.find("--profile untrusted-gui") != std::string::npos);
+        QCOMPARE(noDisplayWarning(p, "tool", ""), std::string());
+        p.desktop.x11 = X11Mode::Isolated;
+        QCOMPARE(noDisplayWarning(p, "xterm", "libX11.so.6"), std::string());
+        p.desktop.x11 = X11Mode::Off;
+        p.desktop.wayland = true;
+        QCOMPARE(noDisplayWarning(p, "xterm", "libX11.so.6"), std::string());
+    }
+
+    // The ELF reader: real programs of this system, and files that are not what they claim.
+    void elfNeededReadsRealPrograms() {
+        auto xterm = elfNeeded("/usr/bin/xterm");
+        QVERIFY2(xterm, xterm ? "" : xterm.error().message().c_str());
+        QVERIFY(std::find(xterm->begin(), xterm->end(), "libX11.so.6") != xterm->end());
+        auto truePrg = elfNeeded("/bin/true");
+        QVERIFY(truePrg);
+        QVERIFY(std::find(truePrg->begin(), truePrg->end(), "libc.so.6") != truePrg->end());
+        QCOMPARE(windowingLibrary(*truePrg), std::string());
+        // A script, a folder, a file cut short at every length: errors, never a crash.
+        QVERIFY(!elfNeeded("/usr/bin/ldd"));
+        QVERIFY(!elfNeeded("/usr"));
+        QFile in("/usr/bin/xterm");
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        const QByteArray whole = in.readAll();
+        QTemporaryDir dir;
+        const QString cut = dir.path() + "/cut";
+        for (qsizetype len : {qsizetype(4), qsizetype(20), qsizetype(64), qsizetype(100),
+                              qsizetype(1000), qsizetype(4096), whole.size() / 2}) {
+            QFile out(cut);
+            QVERIFY(out.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            out.write(whole.left(len));
+            out.close();
+            auto r = elfNeeded(cut.toStdString());
+            QVERIFY2(!r || r->size() <= xterm->size(), qPrintable(QString::number(len)));
+        }
+    }
+
     void xauthorityRoundTrip() {
         std::vector<XauthEntry> in = {entry(kXauthFamilyLocal, "laptop", "1", "secret-one"),
                                       entry(kXauthFamilyInternet, "\x0a\x01\x02\x03", "0", "x")};
