@@ -11,6 +11,8 @@
 #include "host/profile_admin.h"
 #include "network/host_networks.h"
 #include "network/network.h"
+#include "profile/firejail/firejail_convert.h"
+#include "profile/firejail/firejail_reader.h"
 #include "profile/profile.h"
 #include "profile/profile_store.h"
 
@@ -328,6 +330,66 @@ int importProfileCommand(const Args& args) {
     return 0;
 }
 
+// layerbox profile import-firejail: read the installed Firejail profile, convert it, print the
+// report, save it (unless --dry-run) through the store (validated, atomic).
+int importFirejailCommand(const Args& args) {
+    auto store = defaultStore();
+    const auto env = firejail::Environment::fromSystem();
+    if (args.has("all")) {
+        // Every installed profile converted and checked, nothing saved (bench/firejail-import).
+        if (!args.positional.empty() || !args.has("dry-run"))
+            return fail(Error("--all takes no NAME and needs --dry-run (it saves nothing)"));
+        int ok = 0, n = 0;
+        for (const auto& fj : firejail::installedProfiles(env)) {
+            ++n;
+            auto read = firejail::readProfile(env, fj);
+            std::string name = profileNameFrom("fj-" + fj).substr(0, 64);
+            auto conv = read ? firejail::convert(*read, env, {name, fj})
+                             : Result<firejail::Conversion>(read.error());
+            if (conv && validateProfileText(conv->profileJson, name + ".json", name).empty()) {
+                ++ok;
+                continue;
+            }
+            std::fprintf(
+                stderr, "%s: %s\n", fj.c_str(),
+                safeLine(conv ? "the result does not validate" : conv.error().message()).c_str());
+        }
+        std::printf("%d of %d Firejail profiles convert to valid profiles\n", ok, n);
+        return ok == n ? 0 : 1;
+    }
+    if (args.positional.size() != 1) return fail(Error("give one NAME or FILE (or --all)"));
+    const std::string& source = args.positional[0];
+    auto read = firejail::readProfile(env, source);
+    if (!read) return fail(read.error().wrap("import-firejail"));
+    std::string program = baseName(read->profileFile);
+    if (endsWith(program, ".profile")) program.resize(program.size() - 8);
+    const std::string name = args.has("as") ? args.get("as") : profileNameFrom(program);
+    auto conv = firejail::convert(*read, env, {name, program});
+    if (!conv) return failName(args, conv.error(), name);
+    const std::string* text = &conv->profileJson;
+    const std::string path = store.userPath(name);
+    const bool save = !args.has("dry-run");
+    if (save) {
+        // "" = must not exist yet: the store refuses atomically if someone made it meanwhile.
+        if (auto s = store.save(name, *text, args.has("force") ? "*" : ""); !s) {
+            Error e =
+                s.error().code() == EEXIST
+                    ? Error("profile " + quote(name) + " already exists (use --as NAME or --force)",
+                            EEXIST)
+                    : s.error();
+            return failName(args, e, name);
+        }
+    }
+    if (args.has("json")) {
+        std::printf("%s\n", firejail::reportJson(*conv, path, save).c_str());
+        return 0;
+    }
+    for (const auto& line : split(firejail::reportText(*conv), '\n'))
+        if (!line.empty()) std::printf("%s\n", safeLine(line).c_str());
+    std::printf("%s %s\n", save ? "saved" : "would save", path.c_str());
+    return 0;
+}
+
 int printSchema(const Args&) {
     std::fputs(profileSchemaJson().c_str(), stdout);
     return 0;
@@ -429,6 +491,24 @@ Command profileCommand() {
          .minPositional = 1,
          .maxPositional = 1,
          .run = importProfileCommand},
+        {.name = "import-firejail",
+         .synopsis = "NAME|FILE | --all --dry-run",
+         .summary = "Make a profile from an installed Firejail profile, with a report.",
+         .details = "Reads NAME.profile from ~/.config/firejail or /etc/firejail (package "
+                    "firejail-profiles) with Firejail's rules (include and .local files, ignore, "
+                    "conditions, noblacklist/nowhitelist order) and prints, for each directive, "
+                    "whether Layerbox does the same (mapped), gives less (stricter) or cannot "
+                    "say it (not-mapped, and why). The profile is named after the program unless "
+                    "--as. See docs/firejail-import.md.",
+         .options = {{"as", 0, "NAME", "Name to save it under."},
+                     {"force", 0, "", "Replace a user profile of the same name."},
+                     {"dry-run", 0, "", "Print the report; save nothing."},
+                     {"all", 0, "",
+                      "With --dry-run: convert and check every installed profile (a count)."},
+                     {"json", 0, "", "The report and the profile as JSON (docs/cli-json.md)."}},
+         .minPositional = 0,
+         .maxPositional = 1,
+         .run = importFirejailCommand},
         {.name = "path",
          .synopsis = "NAME",
          .summary = "Print the file a profile name resolves to.",
