@@ -492,7 +492,7 @@ Command profileCommand() {
          .maxPositional = 1,
          .run = importProfileCommand},
         {.name = "import-firejail",
-         .synopsis = "NAME|FILE | --all --dry-run",
+         .synopsis = "NAME|FILE",
          .summary = "Make a profile from an installed Firejail profile, with a report.",
          .details = "Reads NAME.profile from ~/.config/firejail or /etc/firejail (package "
                     "firejail-profiles) with Firejail's rules (include and .local files, ignore, "
