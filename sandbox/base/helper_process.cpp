@@ -27,7 +27,8 @@ std::vector<char*> argvOf(const std::vector<std::string>& args) {
 }  // namespace
 
 Result<pid_t> spawnHelper(const std::vector<std::string>& args, const std::vector<int>& inherit,
-                          int logFd, const std::string& what) {
+                          int logFd, const std::string& what,
+                          const std::function<std::string()>& beforeExec) {
     std::vector<char*> argv = argvOf(args);
     pid_t runner = ::getpid();
     pid_t pid = ::fork();
@@ -45,6 +46,14 @@ Result<pid_t> spawnHelper(const std::vector<std::string>& args, const std::vecto
         if (devnull >= 0) ::dup2(devnull, 0);
         ::dup2(logFd, 1);
         ::dup2(logFd, 2);
+        if (beforeExec) {
+            std::string why = beforeExec();
+            if (!why.empty()) {
+                why = "layerbox: " + what + ": " + why + "\n";
+                (void)!::write(2, why.data(), why.size());
+                ::_exit(127);
+            }
+        }
         ::execv(argv[0], argv.data());
         ::_exit(127);
     }

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,11 @@ namespace lb {
 // gets SIGKILL when the runner dies (PR_SET_PDEATHSIG, checked against the race with an early
 // death), an empty signal mask, and its own process group, so Ctrl-C in the terminal reaches
 // the runner, which decides, and never a helper directly. `what` names it in errors.
+// `beforeExec`, when given, runs in the child just before exec; a message it returns goes to
+// the log and the child exits 127.
 Result<pid_t> spawnHelper(const std::vector<std::string>& args, const std::vector<int>& inherit,
-                          int logFd, const std::string& what);
+                          int logFd, const std::string& what,
+                          const std::function<std::string()>& beforeExec = {});
 
 // Output of `prog ARGS` (stdout and stderr; PATH is searched), empty when it cannot run. For
 // short probes such as `--version` and `--help`.

@@ -168,6 +168,9 @@ int showProfile(const Args& args) {
     if (d.gpu) desk.push_back("gpu");
     if (d.dbus.sessionWanted())
         desk.push_back("session bus (talk " + joinWords(d.dbus.talk, ",") + ")");
+    if (d.dbus.talksToPortals())
+        desk.push_back(d.openUri == "allow" ? "portals (opens links with your programs)"
+                                            : "portals (opening links denied)");
     if (d.dbus.systemWanted()) desk.push_back("system bus");
     row("desktop", joinWords(desk, ", "));
     std::vector<std::string> env;

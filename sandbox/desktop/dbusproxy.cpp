@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "base/helper_process.h"
+#include "desktop/portals.h"
 #include "profile/profile.h"
 
 namespace lb {
@@ -52,7 +54,8 @@ std::string systemBusAddress(const DesktopHost& host) {
     return a.empty() ? std::string("unix:path=") + kSandboxSystemBus : a;
 }
 
-DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const DesktopContext& ctx) {
+DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const DesktopContext& ctx,
+                     const PortalSetup& portal) {
     DesktopPlan out;
     bool session = dbus.sessionWanted(), system = dbus.systemWanted();
     if (!session && !system) return out;  // no bus at all
@@ -86,8 +89,8 @@ DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const Desk
         args.push_back("--filter");
         for (const auto& n : dbus.see)
             args.push_back("--see=" + n);
-        for (const auto& n : dbus.talk)
-            args.push_back("--talk=" + n);
+        for (auto& a : portalTalkArgs(dbus.talk, portal.allowOpenUri))
+            args.push_back(std::move(a));
         for (const auto& n : dbus.own)
             args.push_back("--own=" + n);
         for (const auto& r : dbus.call)
@@ -96,6 +99,24 @@ DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const Desk
         std::string inside = joinPath(ctx.runtimeDir, "bus");
         out.mounts.push_back(bindSocket(socket, inside));
         out.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + inside;
+        if (dbus.talksToPortals() && !portal.appId.empty()) {
+            out.dbusProxy.identity = flatpakInfo(portal.appId, ctx.instance, portal.network);
+            out.dbusProxy.identityRoot = joinPath(ctx.instanceDir, ctx.instance + ".portal-root");
+            if (host.docPortalMount.empty()) {
+                out.warnings.push_back(
+                    "dbus: no document portal (" + host.docPortalProblem +
+                    "): files picked in the portal's file chooser will not appear inside");
+            } else {
+                // Its view for this app only: the files the user picked or named, each in a
+                // folder of its own. At the portal's own path, where its answers point.
+                MountOp docs;
+                docs.kind = MountKind::Bind;
+                docs.source = joinPath(host.docPortalMount, "by-app/" + portal.appId);
+                docs.target = host.docPortalMount;
+                docs.optional = true;
+                out.mounts.push_back(docs);
+            }
+        }
     }
     if (system && usable("system", systemBusAddress(host))) {
         std::string socket = joinPath(ctx.instanceDir, ctx.instance + ".system-bus");
@@ -128,7 +149,16 @@ Result<std::unique_ptr<DbusProxy>> DbusProxy::start(const DbusProxyPlan& plan,
     if (!log.valid()) return Error::fromErrno("open(" + quote(logPath) + ")");
     std::vector<std::string> args = {plan.binary, "--fd=" + std::to_string(syncW.get())};
     args.insert(args.end(), plan.args.begin(), plan.args.end());
-    auto pid = spawnHelper(args, {syncW.get()}, log.get(), "xdg-dbus-proxy");
+    std::function<std::string()> beforeExec;
+    if (!plan.identity.empty()) {
+        // An empty 0700 directory for the proxy's root (portals.h); removed when it stops.
+        ::rmdir(plan.identityRoot.c_str());
+        if (::mkdir(plan.identityRoot.c_str(), 0700) != 0)
+            return Error::fromErrno("mkdir(" + quote(plan.identityRoot) + ")");
+        p->identityRoot_ = plan.identityRoot;
+        beforeExec = [&plan] { return enterPortalIdentity(plan.identityRoot, plan.identity); };
+    }
+    auto pid = spawnHelper(args, {syncW.get()}, log.get(), "xdg-dbus-proxy", beforeExec);
     if (!pid) return pid.error();
     p->pid_ = *pid;
     return p;
@@ -150,6 +180,7 @@ void DbusProxy::stop() {
     reapHelper(pid_, 1000);
     for (const auto& s : sockets_)
         ::unlink(s.c_str());
+    if (!identityRoot_.empty()) ::rmdir(identityRoot_.c_str());
 }
 
 DbusProxy::~DbusProxy() {

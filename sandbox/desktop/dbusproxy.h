@@ -35,9 +35,18 @@ std::string busSocketPath(const std::string& address);
 // Where the sandbox finds the buses.
 inline constexpr const char* kSandboxSystemBus = "/run/dbus/system_bus_socket";
 
+// What the desktop portal learns of the sandbox (portals.h). No appId: no identity.
+struct PortalSetup {
+    std::string appId;
+    bool allowOpenUri = false;  // desktop.open_uri "allow"
+    bool network = false;
+};
+
 // The proxy's command line, its sockets' binds and the bus addresses inside (pure). No bus at
-// all when the profile asks for none.
-DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const DesktopContext& ctx);
+// all when the profile asks for none. A profile that talks to the desktop portal gets its
+// identity and the document portal's files; OpenURI only with allowOpenUri.
+DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const DesktopContext& ctx,
+                     const PortalSetup& portal = {});
 
 class DbusProxy {
 public:
@@ -61,6 +70,7 @@ private:
     UniqueFd sync_;
     std::string log_;
     std::vector<std::string> sockets_;
+    std::string identityRoot_;
 };
 
 }  // namespace lb

@@ -11,6 +11,7 @@
 #include "desktop/audio.h"
 #include "desktop/dbusproxy.h"
 #include "desktop/display.h"
+#include "desktop/portals.h"
 #include "desktop/theme.h"
 #include "profile/profile.h"
 
@@ -49,7 +50,11 @@ DesktopPlan planDesktop(const Profile& profile, const DesktopHost& host,
     out.append(planDisplay(d.x11, d.wayland, host, ctx));
     out.append(planAudio(d.audio, host, ctx));
     if (d.gpu) out.append(planGpu(host));
-    out.append(planDbus(d.dbus, host, ctx));
+    PortalSetup portal;
+    portal.appId = portalAppId(profile.name);
+    portal.allowOpenUri = d.openUri == "allow";
+    portal.network = profile.network.mode != NetMode::None;
+    out.append(planDbus(d.dbus, host, ctx, portal));
     return out;
 }
 
@@ -74,6 +79,8 @@ DesktopHost probeDesktopHost(const Profile& profile, const Paths& paths) {
     if (d.x11 == X11Mode::Isolated) h.xephyr = findExecutable("Xephyr");
     if (d.dbus.sessionWanted() || d.dbus.systemWanted())
         h.dbusProxy = findExecutable("xdg-dbus-proxy");
+    if (d.dbus.talksToPortals() && !h.dbusProxy.empty())
+        h.docPortalMount = documentPortalMount(h.docPortalProblem);
 
     // Which of the paths the plans may use exist (lstat: a socket, a file or a directory).
     std::vector<std::string> candidates = {"/dev/dri",

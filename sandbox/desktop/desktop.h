@@ -29,6 +29,9 @@ struct DbusProxyPlan {
     std::vector<std::string> args;     // after the binary; --fd=N is added at start
     std::vector<std::string> sockets;  // host paths it listens on, removed when it ends
     bool wanted() const { return !args.empty(); }
+    // The desktop portal's sandbox identity (portals.h): the /.flatpak-info the proxy's own
+    // root holds, and the empty host directory that root is mounted on. Empty: none.
+    std::string identity, identityRoot;
 };
 
 // What the desktop concerns add to a sandbox.
@@ -52,6 +55,9 @@ struct DesktopHost {
     std::set<std::string> exist;  // which of the paths the plans might use exist
     std::string dbusProxy;        // xdg-dbus-proxy's path; empty when not installed
     std::string xephyr;           // Xephyr's path (x11 "isolated"); empty when not installed
+    // The document portal's mount point when the profile talks to the portals (portals.h);
+    // empty with docPortalProblem saying why.
+    std::string docPortalMount, docPortalProblem;
     // desktop.x11 "isolated": the display number and cookie of the nested X server the runner
     // started for this sandbox (nested_x11.h); no number when there is none, and
     // nestedX11Problem says why.

@@ -39,6 +39,27 @@ const char* x11ModeName(X11Mode m) {
     return "off";
 }
 
+bool dbusNameCovers(const std::string& pattern, const std::string& name) {
+    if (pattern == name) return true;
+    if (pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, ".*") == 0)
+        return name.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
+    return false;
+}
+
+bool DbusConfig::talksToPortals() const {
+    for (const auto& t : talk)
+        if (dbusNameCovers(t, "org.freedesktop.portal.Desktop")) return true;
+    return false;
+}
+
+std::string DbusConfig::broadPortalPattern() const {
+    for (const auto& t : talk)
+        if (dbusNameCovers(t, "org.freedesktop.portal.Desktop") &&
+            t != "org.freedesktop.portal.Desktop" && t != "org.freedesktop.portal.*")
+            return t;
+    return {};
+}
+
 std::vector<std::string> profileWarnings(const Profile& p) {
     std::vector<std::string> out;
     if (p.desktop.x11 == X11Mode::Host)
@@ -53,6 +74,12 @@ std::vector<std::string> profileWarnings(const Profile& p) {
                            ? std::string(" (on your X server the program reads and sets your "
                                          "clipboard freely)")
                            : std::string()));
+    if (p.desktop.openUri != "allow")
+        if (std::string broad = p.desktop.dbus.broadPortalPattern(); !broad.empty())
+            out.push_back("/desktop/dbus/talk: \"" + broad +
+                          "\" covers the desktop portal and names beyond it; with /desktop/"
+                          "open_uri \"deny\" the program may only see those names (list them "
+                          "one by one, or use \"org.freedesktop.portal.*\")");
     return out;
 }
 
@@ -593,6 +620,7 @@ Profile buildTyped(const json& f) {
     p.desktop.wayland = d["wayland"];
     p.desktop.audio = d["audio"];
     p.desktop.clipboard = d["clipboard"];
+    p.desktop.openUri = d["open_uri"];
     p.desktop.gpu = d["gpu"];
     p.desktop.theme = d["theme"];
     const json& bus = d["dbus"];

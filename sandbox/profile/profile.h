@@ -111,7 +111,14 @@ struct DbusConfig {
         return session || !talk.empty() || !own.empty() || !see.empty() || !call.empty();
     }
     bool systemWanted() const { return system || !systemTalk.empty(); }
+    // A talk entry covers the desktop portal (org.freedesktop.portal.Desktop).
+    bool talksToPortals() const;
+    // A talk entry that covers the portal and names beyond org.freedesktop.portal.* ("org.*").
+    std::string broadPortalPattern() const;
 };
+
+// Whether an xdg-dbus-proxy name pattern (NAME or PREFIX.*) covers `name`.
+bool dbusNameCovers(const std::string& pattern, const std::string& name);
 
 struct DesktopConfig {
     X11Mode x11 = X11Mode::Off;  // the old boolean: true is Host, false Off
@@ -120,6 +127,9 @@ struct DesktopConfig {
     // x11 "isolated": what crosses between its clipboard and the desktop's (x11_clipboard.h):
     // none | in | out | both
     std::string clipboard = "none";
+    // OpenURI (and Email) of the desktop portal, which start a host program: deny | allow
+    // (portals.h)
+    std::string openUri = "deny";
     bool gpu = false;
     bool theme = true;
     DbusConfig dbus;

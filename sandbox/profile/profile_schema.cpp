@@ -266,6 +266,14 @@ Field buildRoot() {
                        "read it); out: what the program copies can be pasted outside; both. "
                        "Text only; the highlight selection never crosses.",
                        {"none", "in", "out", "both"}, q(d.desktop.clipboard)),
+                choice("open_uri",
+                       "Whether the program may ask the desktop portal to open a link or file with "
+                       "a program of your desktop (OpenURI, and Email), which then runs outside "
+                       "the sandbox with your real home. deny: the D-Bus proxy refuses those "
+                       "calls; allow: the portal opens web and mail links in your default browser "
+                       "or mail client without asking, and asks which program for other types. "
+                       "Only with a dbus talk entry covering org.freedesktop.portal.Desktop.",
+                       {"deny", "allow"}, q(d.desktop.openUri)),
                 choice("audio", "Sound server sockets to pass in.",
                        {"none", "pulseaudio", "pipewire", "both"}, q(d.desktop.audio)),
                 scalar("gpu", K::Bool, "Expose /dev/dri for hardware rendering.", b(d.desktop.gpu)),

@@ -15,6 +15,7 @@
 #include "desktop/display.h"
 #include "desktop/display_need.h"
 #include "desktop/nested_x11.h"
+#include "desktop/portals.h"
 #include "desktop/theme.h"
 #include "host/menu_entries.h"
 #include "isolation/mounts.h"
@@ -346,6 +347,40 @@ private slots:
         QCOMPARE(p.warnings.size(), size_t(2));
     }
 
+    void portalRulesKeepOpenUriOutUnlessAllowed() {
+        std::vector<std::string> talk = {"org.freedesktop.portal.*", "org.example.A"};
+        auto has = [](const std::vector<std::string>& v, const std::string& x) {
+            return std::find(v.begin(), v.end(), x) != v.end();
+        };
+        auto deny = portalTalkArgs(talk, false);
+        QVERIFY(has(deny, "--see=org.freedesktop.portal.*"));
+        QVERIFY(has(deny, "--talk=org.example.A"));
+        QVERIFY(has(deny, "--talk=org.freedesktop.portal.Documents"));
+        QVERIFY(has(deny,
+                    "--call=org.freedesktop.portal.Desktop=org.freedesktop.portal."
+                    "FileChooser.*"));
+        for (const auto& a : deny) {
+            QVERIFY2(a.find("OpenURI") == std::string::npos, a.c_str());
+            QVERIFY2(a.find("Email") == std::string::npos, a.c_str());
+            QVERIFY2(a != "--talk=org.freedesktop.portal.*", a.c_str());
+            QVERIFY2(a.find("=*") == std::string::npos || startsWith(a, "--broadcast"), a.c_str());
+        }
+        auto allow = portalTalkArgs(talk, true);
+        QCOMPARE(allow, (std::vector<std::string>{"--talk=org.freedesktop.portal.*",
+                                                  "--talk=org.example.A"}));
+        // Not covering the portal: unchanged.
+        QCOMPARE(portalTalkArgs({"org.freedesktop.Notifications"}, false),
+                 (std::vector<std::string>{"--talk=org.freedesktop.Notifications"}));
+        QCOMPARE(portalAppId("my.web-1"), std::string("io.github.layerbox.my_web-1"));
+        std::string info = flatpakInfo("io.github.layerbox.x", "ab12", false);
+        QVERIFY(info.find("[Application]\nname=io.github.layerbox.x\n") == 0);
+        QVERIFY(info.find("instance-id=ab12") != std::string::npos);
+        DbusConfig broad;
+        broad.talk = {"org.freedesktop.*"};
+        QCOMPARE(broad.broadPortalPattern(), std::string("org.freedesktop.*"));
+        QVERIFY(broad.talksToPortals());
+    }
+
     void dbusProxyCommandLine() {
         DbusConfig d;
         d.talk = {"org.freedesktop.Notifications", "org.freedesktop.portal.*"};
@@ -362,7 +397,7 @@ private slots:
         QCOMPARE(a[1], std::string("/run/user/1000/layerbox/instances/abcd1234.bus"));
         QCOMPARE(a[2], std::string("--filter"));
         for (const char* want :
-             {"--talk=org.freedesktop.Notifications", "--talk=org.freedesktop.portal.*",
+             {"--talk=org.freedesktop.Notifications", "--see=org.freedesktop.portal.*",
               "--own=org.mozilla.firefox_esr.*", "--see=org.freedesktop.secrets",
               "--call=org.example.X=org.example.X.Do@/org/example/X"})
             QVERIFY2(contains(a, want), want);

@@ -1,0 +1,225 @@
+// The desktop portals for real (portals.h): a private session bus on which the real
+// xdg-desktop-portal, xdg-document-portal and xdg-desktop-portal-gtk are started by activation,
+// Xvfb for the dialogs, and sandboxed programs that call the portal through Layerbox's proxy.
+//  - OpenURI: a test handler is the desktop's default https handler and writes a marker file on
+//    the host when it runs; from a profile that talks to the portals it must not run unless
+//    desktop.open_uri is "allow" (the control).
+#include <QDir>
+#include <QFileInfo>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QtTest>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "testsupport.h"
+
+using namespace lbtest;
+
+namespace {
+
+struct Out {
+    int code = -1;
+    QByteArray out, err;
+    QString text() const { return QString::fromUtf8(out); }
+    QString errors() const { return QString::fromUtf8(err); }
+};
+
+// The processes whose environment holds `needle` (the private bus's address): what the bus
+// started by activation, ended by the test (by pid).
+QList<qint64> processesWithEnv(const QByteArray& needle) {
+    QList<qint64> out;
+    for (const auto& e : QDir("/proc").entryList(QDir::Dirs)) {
+        bool ok = false;
+        qint64 pid = e.toLongLong(&ok);
+        if (!ok || pid == ::getpid()) continue;
+        if (readFile(QString("/proc/%1/environ").arg(pid)).contains(needle)) out << pid;
+    }
+    return out;
+}
+
+}  // namespace
+
+class TstPortals : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestHome> home_;
+    QProcess xvfb_, bus_;
+    QString display_, address_, marker_;
+
+    QProcessEnvironment env() const {
+        auto e = home_ ? home_->env() : QProcessEnvironment::systemEnvironment();
+        for (const char* v : {"WAYLAND_DISPLAY", "PULSE_SERVER", "XAUTHORITY"})
+            e.remove(v);
+        e.insert("DISPLAY", display_);
+        e.insert("DBUS_SESSION_BUS_ADDRESS", address_);
+        // gtk.portal serves GNOME (UseIn=gnome)
+        e.insert("XDG_CURRENT_DESKTOP", "GNOME");
+        e.insert("GTK_A11Y", "none");
+        e.insert("NO_AT_BRIDGE", "1");
+        return e;
+    }
+    Out exec(const QString& program, const QStringList& args, int timeoutMs = 60000) const {
+        QProcess p;
+        p.setProcessEnvironment(env());
+        if (home_) p.setWorkingDirectory(home_->home());
+        p.start(program, args);
+        Out o;
+        if (!p.waitForStarted(10000)) {
+            o.err = "cannot start " + program.toUtf8();
+            return o;
+        }
+        p.closeWriteChannel();
+        if (!p.waitForFinished(timeoutMs)) {
+            p.kill();
+            p.waitForFinished(5000);
+            o.err = "timed out: ";
+        }
+        o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        o.out = p.readAllStandardOutput();
+        o.err += p.readAllStandardError();
+        return o;
+    }
+    Out run(const QString& profile, const QStringList& cmd) const {
+        return exec(layerboxBin(), QStringList{"run", "--profile", profile, "--"} + cmd);
+    }
+    // gdbus call on the portal, inside a sandbox of `profile`.
+    Out portalCall(const QString& profile, const QString& method, const QStringList& args) const {
+        return run(profile, QStringList{"gdbus", "call", "--session", "--dest",
+                                        "org.freedesktop.portal.Desktop", "--object-path",
+                                        "/org/freedesktop/portal/desktop", "--method", method} +
+                                args);
+    }
+    QString markerText() const { return QString::fromUtf8(readFile(marker_)); }
+
+private slots:
+    void initTestCase() {
+        QVERIFY2(::getuid() != 0, "must run as an unprivileged user");
+        // Every tool is in scripts/deps.sh's lists.
+        for (const char* tool :
+             {"Xvfb", "dbus-daemon", "gdbus", "xdg-dbus-proxy", "/usr/libexec/xdg-desktop-portal",
+              "/usr/libexec/xdg-document-portal", "/usr/libexec/xdg-desktop-portal-gtk"})
+            QVERIFY2(
+                !QStandardPaths::findExecutable(tool).isEmpty() || QFileInfo(tool).isExecutable(),
+                tool);
+    }
+    void init() {
+        home_ = std::make_unique<TestHome>();
+        QVERIFY(home_->isValid());
+        // Xvfb on a free display
+        for (int attempt = 0; attempt < 20 && display_.isEmpty(); ++attempt) {
+            int n = 600 + QRandomGenerator::global()->bounded(300);
+            if (QFileInfo::exists(QString("/tmp/.X11-unix/X%1").arg(n)) ||
+                QFileInfo::exists(QString("/tmp/.X%1-lock").arg(n)))
+                continue;
+            xvfb_.start("Xvfb", {":" + QString::number(n), "-nolisten", "tcp", "-screen", "0",
+                                 "1280x800x24"});
+            xvfb_.waitForStarted(10000);
+            for (int i = 0; i < 100 && xvfb_.state() == QProcess::Running; ++i) {
+                if (QFileInfo::exists(QString("/tmp/.X11-unix/X%1").arg(n))) {
+                    display_ = ":" + QString::number(n);
+                    break;
+                }
+                xvfb_.waitForFinished(100);
+            }
+        }
+        QVERIFY2(!display_.isEmpty(), "Xvfb did not start");
+        // The desktop's default https handler: writes what it was given to the marker file.
+        marker_ = home_->home() + "/handler-ran";
+        QString handler = home_->home() + "/lbtest-handler";
+        QVERIFY(writeFile(handler, "#!/bin/sh\necho \"$1\" >> '" + marker_.toUtf8() + "'\n"));
+        QFile::setPermissions(handler, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        QDir().mkpath(home_->dataHome() + "/applications");
+        QVERIFY(writeFile(home_->dataHome() + "/applications/lbtest-handler.desktop",
+                          "[Desktop Entry]\nType=Application\nName=Layerbox test handler\nExec=" +
+                              handler.toUtf8() +
+                              " %u\nMimeType=x-scheme-handler/https;\nNoDisplay=true\n"));
+        QVERIFY(writeFile(home_->configHome() + "/mimeapps.list",
+                          "[Default Applications]\nx-scheme-handler/https=lbtest-handler.desktop\n"
+                          "[Added Associations]\n"
+                          "x-scheme-handler/https=lbtest-handler.desktop;\n"));
+        // The private session bus: the portals are started on it by activation, with this
+        // environment (the test home, the display).
+        QString busPath = home_->runtimeDir() + "/portal-bus";
+        address_ = "unix:path=" + busPath;
+        bus_.setProcessEnvironment(env());
+        bus_.start("dbus-daemon", {"--session", "--nofork", "--address=" + address_});
+        bus_.waitForStarted(10000);
+        for (int i = 0; i < 100 && !QFileInfo::exists(busPath); ++i)
+            bus_.waitForFinished(100);
+        QVERIFY2(QFileInfo::exists(busPath), "dbus-daemon did not start");
+        // The portal answers on the host (and starts its backends).
+        auto v = exec("gdbus", {"call", "--session", "--dest", "org.freedesktop.portal.Desktop",
+                                "--object-path", "/org/freedesktop/portal/desktop", "--method",
+                                "org.freedesktop.DBus.Properties.Get",
+                                "org.freedesktop.portal.OpenURI", "version"});
+        QVERIFY2(v.code == 0, qPrintable(v.errors()));
+    }
+    void cleanup() {
+        // What the bus started, then the bus and the display.
+        for (qint64 pid : processesWithEnv("DBUS_SESSION_BUS_ADDRESS=" + address_.toUtf8()))
+            ::kill(pid_t(pid), SIGTERM);
+        for (QProcess* p : {&bus_, &xvfb_}) {
+            p->terminate();
+            if (!p->waitForFinished(5000)) p->kill();
+            p->waitForFinished(5000);
+        }
+        // The document portal unmounts itself when it ends (auto_unmount); wait for it.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !readFile("/proc/self/mountinfo").contains(home_->runtimeDir().toUtf8() + "/doc"),
+            10000);
+        display_.clear();
+        home_.reset();
+    }
+
+    // -----------------------------------------------------------------------------------------
+    void openUriOnlyWhereTheProfileAllowsIt() {
+        // On the host, the portal starts the handler: the set-up works.
+        auto host = exec("gdbus", {"call", "--session", "--dest", "org.freedesktop.portal.Desktop",
+                                   "--object-path", "/org/freedesktop/portal/desktop", "--method",
+                                   "org.freedesktop.portal.OpenURI.OpenURI", "",
+                                   "https://layerbox.invalid/host", "{}"});
+        QVERIFY2(host.code == 0, qPrintable(host.errors()));
+        QTRY_VERIFY_WITH_TIMEOUT(markerText().contains("https://layerbox.invalid/host"), 20000);
+
+        home_->writeProfile(
+            "portals",
+            R"({"version": 1, "desktop": {"dbus": {"talk": ["org.freedesktop.portal.*"]}}})");
+        home_->writeProfile("portals-open",
+                            R"({"version": 1, "desktop": {"open_uri": "allow", "dbus": {"talk": )"
+                            R"(["org.freedesktop.portal.*"]}}})");
+
+        // Denied: the proxy refuses OpenURI, OpenFile, OpenDirectory and Email ...
+        auto denied = portalCall("portals", "org.freedesktop.portal.OpenURI.OpenURI",
+                                 {"", "https://layerbox.invalid/denied", "{}"});
+        QVERIFY2(denied.code != 0, qPrintable(denied.text()));
+        QVERIFY2(denied.errors().contains("AccessDenied"), qPrintable(denied.errors()));
+        auto email = portalCall("portals", "org.freedesktop.portal.Email.ComposeEmail",
+                                {"", "{'address': <'a@layerbox.invalid'>}"});
+        QVERIFY2(email.code != 0 && email.errors().contains("AccessDenied"),
+                 qPrintable(email.errors()));
+        // ... while the rest of the portal answers.
+        auto version = portalCall("portals", "org.freedesktop.DBus.Properties.Get",
+                                  {"org.freedesktop.portal.FileChooser", "version"});
+        QVERIFY2(version.code == 0, qPrintable(version.errors()));
+        auto settings = portalCall("portals", "org.freedesktop.portal.Settings.ReadAll", {"[]"});
+        QVERIFY2(settings.code == 0, qPrintable(settings.errors()));
+
+        // The control: allowed, the same call starts the host's handler.
+        auto allowed = portalCall("portals-open", "org.freedesktop.portal.OpenURI.OpenURI",
+                                  {"", "https://layerbox.invalid/allowed", "{}"});
+        QVERIFY2(allowed.code == 0, qPrintable(allowed.errors()));
+        QTRY_VERIFY_WITH_TIMEOUT(markerText().contains("https://layerbox.invalid/allowed"), 20000);
+        // Requests are handled in order: by now a denied one would have run.
+        QVERIFY2(!markerText().contains("denied"), qPrintable(markerText()));
+
+        // profile show says it.
+        auto show = home_->layerbox({"profile", "show", "portals"});
+        QVERIFY2(show.out.contains("portals (opening links denied)"), qPrintable(show.out));
+    }
+};
+
+QTEST_GUILESS_MAIN(TstPortals)
+#include "tst_portals.moc"
