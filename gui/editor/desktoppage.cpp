@@ -55,6 +55,10 @@ DesktopPage::DesktopPage(QWidget* parent)
     addList(dbus, tr("S&ee:"), QStringLiteral("/desktop/dbus/see"));
     addList(dbus, tr("&Calls:"), QStringLiteral("/desktop/dbus/call"),
             tr("NAME=INTERFACE.METHOD@/PATH"));
+    // OpenURI and Email start a host program with the real home (docs/security-model.md).
+    addChoice(dbus, tr("Open &links:"), QStringLiteral("/desktop/open_uri"),
+              {{"deny", tr("Refused: the portal cannot start your programs")},
+               {"allow", tr("With your programs: they run outside the sandbox")}});
     addCheck(dbus, tr("S&ystem bus"), QStringLiteral("/desktop/dbus/system"));
     addList(dbus, tr("System bus &names:"), QStringLiteral("/desktop/dbus/system_talk"),
             tr("e.g. org.freedesktop.UPower"));
