@@ -57,6 +57,24 @@ void StatusEvents::helperLost(std::string_view event, std::string_view instance,
     write(w.str());
 }
 
+void StatusEvents::newFile(std::string_view instance, const RecoverableFile& f,
+                           std::string_view recoverCommand) const {
+    if (!enabled()) return;
+    JsonWriter w;
+    w.beginObject().field("event", "new-file").field("instance", instance);
+    w.field("path", f.path).field("size", f.size).field("recover", recoverCommand).endObject();
+    write(w.str());
+}
+
+void StatusEvents::fileRecovered(std::string_view instance, std::string_view path,
+                                 std::string_view to, bool automatic) const {
+    if (!enabled()) return;
+    JsonWriter w;
+    w.beginObject().field("event", "file-recovered").field("instance", instance);
+    w.field("path", path).field("to", to).field("automatic", automatic).endObject();
+    write(w.str());
+}
+
 void StatusEvents::recoverable(bool ephemeral, const std::vector<RecoverableFile>& files) const {
     if (!enabled()) return;
     JsonWriter w;

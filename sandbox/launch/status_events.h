@@ -44,6 +44,12 @@ public:
     // "x11-lost" (the nested X server).
     void helperLost(std::string_view event, std::string_view instance, std::string_view message,
                     std::string_view log) const;
+    // Immediate recovery (launch/live_recover.h): a file finished in a watched folder while the
+    // sandbox runs, with the command that recovers it; a file copied to the host.
+    void newFile(std::string_view instance, const RecoverableFile& f,
+                 std::string_view recoverCommand) const;
+    void fileRecovered(std::string_view instance, std::string_view path, std::string_view to,
+                       bool automatic) const;
     void recoverable(bool ephemeral, const std::vector<RecoverableFile>& files) const;
     // The last event: how it ended (launch.h's Outcome); `instance` empty when none was made.
     void exited(std::string_view instance, const Outcome& o) const;

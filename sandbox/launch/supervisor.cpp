@@ -101,7 +101,8 @@ Outcome Supervisor::run(int signalFd) {
         joins_.addTo(pfd);
         terminal_.addTo(pfd);
         stdio_.addTo(pfd);
-        if (::poll(pfd.data(), pfd.size(), -1) < 0) {
+        if (live_) live_->addTo(pfd);
+        if (::poll(pfd.data(), pfd.size(), live_ ? live_->timeoutMs() : -1) < 0) {
             if (errno == EINTR) continue;
             break;
         }
@@ -153,7 +154,9 @@ Outcome Supervisor::run(int signalFd) {
         joins_.handle(pfd);
         terminal_.handle(pfd);
         stdio_.handle(pfd);
+        if (live_) live_->handle(pfd);
     }
+    live_.reset();  // what is left is listed at exit (reportRecoverable)
     // Everything in the sandbox has gone, so the gate has no writer left: this read returns.
     if (execGate_.valid()) readExecGate();
     stdio_.drain();
@@ -175,6 +178,7 @@ void Supervisor::fromSandbox(Message& m) {
             joins_.listen(registry_->socketPath(plan_.instance));
             // The files given are in place: a persistent profile keeps them (grant_store.h).
             joins_.recordGrants(plan_.grants);
+            live_ = LiveRecover::start(plan_, events_, [this](const std::string& w) { warn(w); });
             StartedEvent& e = started_;
             e.instance = plan_.instance;
             e.profile = plan_.profile.name;

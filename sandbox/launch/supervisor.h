@@ -13,6 +13,7 @@
 #include "desktop/dbusproxy.h"
 #include "desktop/nested_x11.h"
 #include "launch/join.h"
+#include "launch/live_recover.h"
 #include "launch/outcome.h"
 #include "launch/status_events.h"
 #include "launch/terminal.h"
@@ -80,6 +81,7 @@ private:
     LimitsReport limits_;
     std::vector<RecoverableFile> recoverable_;  // recover_watch: sent by the setup process
     int64_t startedNs_ = wallClockNs();         // recover_watch: files changed since are "new"
+    std::unique_ptr<LiveRecover> live_;         // recover_watch while the sandbox runs
     std::unique_ptr<Slirp> slirpProcess_;
     bool slirpDied_ = false;
     // internet-only: the host's addresses and on-link networks, refused by the sandbox's

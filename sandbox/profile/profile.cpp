@@ -555,6 +555,7 @@ Profile buildTyped(const json& f) {
     }
     p.filesystem.hide = strings(fs["hide"]);
     p.filesystem.recoverWatch = strings(fs["recover_watch"]);
+    p.filesystem.recoverAuto = strings(fs["recover_auto"]);
     p.filesystem.devices = strings(fs["devices"]);
 
     const json& net = f["network"];

@@ -69,7 +69,9 @@ struct FilesystemConfig {
     std::vector<Bind> binds;
     std::vector<std::string> hide;          // sandbox paths masked by an empty, read-only node
     std::vector<std::string> recoverWatch;  // sandbox paths whose new files are offered back
-    std::vector<std::string> devices;       // extra /dev nodes
+    // Watched folders whose new files are copied to the same path in the real home at once.
+    std::vector<std::string> recoverAuto;
+    std::vector<std::string> devices;  // extra /dev nodes
 };
 
 struct NetworkConfig {

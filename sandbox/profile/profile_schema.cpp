@@ -180,7 +180,12 @@ Field buildRoot() {
                 list("hide", "Paths inside the sandbox replaced by an empty, read-only node.",
                      item(K::SandboxPath), "[\"~/.ssh\", \"~/.gnupg\"]", "[]"),
                 list("recover_watch",
-                     "Sandbox folders whose new files are offered for recovery after exit.",
+                     "Sandbox folders whose new files are offered for recovery as soon as they "
+                     "are written (a line, a notification, the GUI) and listed after exit.",
+                     item(K::SandboxPath), "[\"~/Downloads\"]", "[]"),
+                list("recover_auto",
+                     "Folders of recover_watch whose new files are copied at once to the same "
+                     "path in your real home (an existing file is kept: the copy gets a suffix).",
                      item(K::SandboxPath), "[\"~/Downloads\"]", "[]"),
                 list("devices", "Extra device nodes to expose.", item(K::DevicePath),
                      "[\"/dev/kvm\"]", "[]"),

@@ -1,0 +1,210 @@
+#include "desktop/notifications.h"
+
+#include <dlfcn.h>
+#include <systemd/sd-bus.h>  // types and prototypes only: libsystemd is loaded on first use
+#include <time.h>
+
+#include <cerrno>
+#include <climits>
+#include <type_traits>
+
+namespace lb {
+
+namespace {
+
+struct Api {
+    decltype(&sd_bus_open_user) openUser;
+    decltype(&sd_bus_flush_close_unref) flushCloseUnref;
+    decltype(&sd_bus_match_signal) matchSignal;
+    decltype(&sd_bus_message_new_method_call) newMethodCall;
+    decltype(&sd_bus_message_append_basic) appendBasic;
+    decltype(&sd_bus_message_append_strv) appendStrv;
+    decltype(&sd_bus_message_open_container) openContainer;
+    decltype(&sd_bus_message_close_container) closeContainer;
+    decltype(&sd_bus_message_read_basic) readBasic;
+    decltype(&sd_bus_message_is_method_error) isMethodError;
+    decltype(&sd_bus_message_unref) messageUnref;
+    decltype(&sd_bus_call_async) callAsync;
+    decltype(&sd_bus_get_fd) getFd;
+    decltype(&sd_bus_get_events) getEvents;
+    decltype(&sd_bus_get_timeout) getTimeout;
+    decltype(&sd_bus_process) process;
+};
+
+const Api* api(std::string* why) {
+    static Api a;
+    static std::string error;
+    static const bool loaded = [] {
+        void* h = ::dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            error = "libsystemd is not installed";
+            return false;
+        }
+        bool ok = true;
+        auto get = [&](auto& fn, const char* name) {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
+            if (!fn) ok = false, error = std::string("libsystemd lacks ") + name;
+        };
+        get(a.openUser, "sd_bus_open_user");
+        get(a.flushCloseUnref, "sd_bus_flush_close_unref");
+        get(a.matchSignal, "sd_bus_match_signal");
+        get(a.newMethodCall, "sd_bus_message_new_method_call");
+        get(a.appendBasic, "sd_bus_message_append_basic");
+        get(a.appendStrv, "sd_bus_message_append_strv");
+        get(a.openContainer, "sd_bus_message_open_container");
+        get(a.closeContainer, "sd_bus_message_close_container");
+        get(a.readBasic, "sd_bus_message_read_basic");
+        get(a.isMethodError, "sd_bus_message_is_method_error");
+        get(a.messageUnref, "sd_bus_message_unref");
+        get(a.callAsync, "sd_bus_call_async");
+        get(a.getFd, "sd_bus_get_fd");
+        get(a.getEvents, "sd_bus_get_events");
+        get(a.getTimeout, "sd_bus_get_timeout");
+        get(a.process, "sd_bus_process");
+        return ok;
+    }();
+    if (!loaded && why) *why = error;
+    return loaded ? &a : nullptr;
+}
+
+constexpr const char* kDest = "org.freedesktop.Notifications";
+constexpr const char* kPath = "/org/freedesktop/Notifications";
+
+struct Pending {
+    Notifier* self;
+    std::string key;
+};
+
+int onReply(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    std::unique_ptr<Pending> p(static_cast<Pending*>(userdata));
+    const Api* a = api(nullptr);
+    uint32_t id = 0;
+    if (a->isMethodError(m, nullptr)) return 0;  // no notification daemon: nothing shown
+    if (a->readBasic(m, 'u', &id) > 0) p->self->gotId(id, p->key);
+    return 0;
+}
+
+int onActionInvoked(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    const Api* a = api(nullptr);
+    uint32_t id = 0;
+    const char* action = nullptr;
+    if (a->readBasic(m, 'u', &id) > 0 && a->readBasic(m, 's', &action) > 0 && action)
+        static_cast<Notifier*>(userdata)->invoked(id, action);
+    return 0;
+}
+
+}  // namespace
+
+struct Notifier::Impl {
+    const Api* a = nullptr;
+    sd_bus* bus = nullptr;
+    ~Impl() {
+        if (bus) a->flushCloseUnref(bus);
+    }
+};
+
+Result<std::unique_ptr<Notifier>> Notifier::open(ActionHandler onAction) {
+    std::string why;
+    const Api* a = api(&why);
+    if (!a) return Error(why);
+    std::unique_ptr<Notifier> n(new Notifier);
+    n->d_ = std::make_unique<Impl>();
+    n->d_->a = a;
+    n->onAction_ = std::move(onAction);
+    if (int r = a->openUser(&n->d_->bus); r < 0) {
+        errno = -r;
+        return Error::fromErrno("connecting to the session bus");
+    }
+    // Floating match (NULL slot): lives as long as the bus connection.
+    if (int r = a->matchSignal(n->d_->bus, nullptr, kDest, kPath, kDest, "ActionInvoked",
+                               onActionInvoked, n.get());
+        r < 0) {
+        errno = -r;
+        return Error::fromErrno("subscribing to notification actions");
+    }
+    return n;
+}
+
+Notifier::~Notifier() = default;
+
+void Notifier::notify(const std::string& key, const std::string& summary, const std::string& body,
+                      const std::vector<std::pair<std::string, std::string>>& actions) {
+    const Api* a = d_->a;
+    sd_bus_message* m = nullptr;
+    if (a->newMethodCall(d_->bus, &m, kDest, kPath, kDest, "Notify") < 0) return;
+    const char* app = "Layerbox";
+    uint32_t replaces = 0;
+    const char* icon = "folder-download";
+    int32_t timeout = -1;
+    std::vector<std::string> flat;
+    for (const auto& [k, label] : actions)
+        flat.push_back(k), flat.push_back(label);
+    std::vector<char*> strv;
+    for (auto& s : flat)
+        strv.push_back(s.data());
+    strv.push_back(nullptr);
+    bool ok = a->appendBasic(m, 's', app) >= 0 && a->appendBasic(m, 'u', &replaces) >= 0 &&
+              a->appendBasic(m, 's', icon) >= 0 && a->appendBasic(m, 's', summary.c_str()) >= 0 &&
+              a->appendBasic(m, 's', body.c_str()) >= 0 && a->appendStrv(m, strv.data()) >= 0 &&
+              a->openContainer(m, 'a', "{sv}") >= 0 && a->closeContainer(m) >= 0 &&
+              a->appendBasic(m, 'i', &timeout) >= 0;
+    if (ok) {
+        auto* p = new Pending{this, key};
+        if (a->callAsync(d_->bus, nullptr, m, onReply, p, 25 * 1000 * 1000) < 0) delete p;
+    }
+    a->messageUnref(m);
+    process();
+}
+
+void Notifier::showItem(const std::string& uri) {
+    const Api* a = d_->a;
+    sd_bus_message* m = nullptr;
+    if (a->newMethodCall(d_->bus, &m, "org.freedesktop.FileManager1",
+                         "/org/freedesktop/FileManager1", "org.freedesktop.FileManager1",
+                         "ShowItems") < 0)
+        return;
+    std::string u = uri;
+    char* strv[] = {u.data(), nullptr};
+    if (a->appendStrv(m, strv) >= 0 && a->appendBasic(m, 's', "") >= 0)
+        (void)a->callAsync(d_->bus, nullptr, m, nullptr, nullptr, 25 * 1000 * 1000);
+    a->messageUnref(m);
+    process();
+}
+
+void Notifier::invoked(uint32_t id, const std::string& action) {
+    auto it = ids_.find(id);
+    if (it == ids_.end()) return;  // another program's notification
+    if (onAction_) onAction_(it->second, action);
+}
+
+void Notifier::process() {
+    while (d_->a->process(d_->bus, nullptr) > 0) {
+    }
+}
+
+void Notifier::addTo(std::vector<struct pollfd>& pfd) {
+    int fd = d_->a->getFd(d_->bus);
+    int ev = d_->a->getEvents(d_->bus);
+    pfdIndex_ = SIZE_MAX;
+    if (fd < 0 || ev < 0) return;
+    pfdIndex_ = pfd.size();
+    pfd.push_back({fd, static_cast<short>(ev), 0});
+}
+
+void Notifier::handle(const std::vector<struct pollfd>& pfd) {
+    if (pfdIndex_ < pfd.size() && pfd[pfdIndex_].revents)
+        process();
+    else if (timeoutMs() == 0)
+        process();
+}
+
+int Notifier::timeoutMs() const {
+    uint64_t usec = 0;
+    if (d_->a->getTimeout(d_->bus, &usec) < 0 || usec == UINT64_MAX) return -1;
+    struct timespec t;
+    ::clock_gettime(CLOCK_MONOTONIC, &t);
+    const uint64_t now = uint64_t(t.tv_sec) * 1000000 + uint64_t(t.tv_nsec) / 1000;
+    return usec <= now ? 0 : static_cast<int>(std::min<uint64_t>((usec - now) / 1000 + 1, INT_MAX));
+}
+
+}  // namespace lb

@@ -1,0 +1,160 @@
+#include "layers/live_watch.h"
+
+#include <fcntl.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <ctime>
+
+#include "base/paths.h"
+#include "base/safe_open.h"
+#include "layers/changes.h"
+
+namespace lb {
+
+namespace {
+
+constexpr uint32_t kFileMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR;
+constexpr uint32_t kAncestorMask = IN_CREATE | IN_MOVED_TO | IN_ONLYDIR;
+constexpr int kMaxDepth = 16;  // subfolders of a watched folder that are watched too
+
+}  // namespace
+
+int64_t LiveWatch::monotonicMs() {
+    struct timespec t;
+    ::clock_gettime(CLOCK_MONOTONIC, &t);
+    return int64_t(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+Result<std::unique_ptr<LiveWatch>> LiveWatch::open(const std::string& upper,
+                                                   std::vector<std::string> watched,
+                                                   int debounceMs) {
+    std::unique_ptr<LiveWatch> w(new LiveWatch);
+    w->upper_.reset(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!w->upper_.valid()) return Error::fromErrno("open(" + quote(upper) + ")");
+    w->inotify_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    if (!w->inotify_.valid()) return Error::fromErrno("inotify_init1");
+    w->watched_ = std::move(watched);
+    w->debounceMs_ = debounceMs;
+    w->arm();
+    return w;
+}
+
+bool LiveWatch::inWatched(const std::string& path) const {
+    for (const auto& w : watched_)
+        if (isPathWithin(path, w)) return true;
+    return false;
+}
+
+// Security: every folder is opened one component at a time with O_NOFOLLOW from the upper
+// layer's already-open root, so a link the program planted in its upper layer never sends a
+// watch (or, later, a read) outside it. inotify_add_watch gets the opened folder through
+// /proc/self/fd, never a path the program could change in between.
+void LiveWatch::armDir(int dirfd, const std::string& path, bool watchedDir, int depth) {
+    const std::string proc = "/proc/self/fd/" + std::to_string(dirfd);
+    int wd = ::inotify_add_watch(inotify_.get(), proc.c_str(),
+                                 (watchedDir ? kFileMask : kAncestorMask) | IN_MASK_ADD);
+    if (wd < 0) return;
+    dirs_[wd] = path;
+    if (!watchedDir || depth >= kMaxDepth) return;
+    auto names = listDirAt(dirfd, path);
+    if (!names) return;
+    for (const auto& n : *names) {
+        UniqueFd sub(::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (sub.valid()) armDir(sub.get(), path == "/" ? "/" + n : path + "/" + n, true, depth + 1);
+    }
+}
+
+void LiveWatch::arm() {
+    for (const auto& w : watched_) {
+        UniqueFd cur(::fcntl(upper_.get(), F_DUPFD_CLOEXEC, 0));
+        std::string path = "/";
+        bool complete = true;
+        for (const auto& c : split(w.substr(1), '/')) {
+            if (c.empty()) continue;
+            UniqueFd next(
+                ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!next.valid()) {
+                complete = false;
+                break;
+            }
+            cur = std::move(next);
+            path = path == "/" ? "/" + c : path + "/" + c;
+        }
+        // Missing: wait on the nearest ancestor for the folder to appear (then arm again).
+        armDir(cur.get(), path, complete, 0);
+    }
+}
+
+void LiveWatch::drain(int64_t nowMs) {
+    alignas(struct inotify_event) char buf[16384];
+    bool rearm = false;
+    for (;;) {
+        ssize_t n = ::read(inotify_.get(), buf, sizeof buf);
+        if (n <= 0) break;
+        for (ssize_t i = 0; i < n;) {
+            auto* e = reinterpret_cast<struct inotify_event*>(buf + i);
+            i += static_cast<ssize_t>(sizeof(struct inotify_event) + e->len);
+            if (e->mask & IN_Q_OVERFLOW) {
+                // Events were lost: look at every file in the watched folders again.
+                for (const auto& f : listRecoverable(upper_.get(), watched_, 0))
+                    pending_[f.path] = nowMs + debounceMs_;
+                rearm = true;
+                continue;
+            }
+            if (e->mask & IN_IGNORED) {
+                dirs_.erase(e->wd);
+                rearm = true;
+                continue;
+            }
+            auto it = dirs_.find(e->wd);
+            if (it == dirs_.end() || e->len == 0) continue;
+            const std::string name = e->name;
+            const std::string path = it->second == "/" ? "/" + name : it->second + "/" + name;
+            if (e->mask & IN_ISDIR) {
+                rearm = true;  // a watched folder, or one on the way to it, appeared
+                continue;
+            }
+            if (!(e->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) || !inWatched(path)) continue;
+            if (startsWith(name, ".wh.") || isPartialDownload(name)) continue;
+            pending_[path] = nowMs + debounceMs_;  // a later event for it restarts the wait
+        }
+    }
+    if (rearm) arm();
+}
+
+int LiveWatch::timeoutMs(int64_t nowMs) const {
+    if (pending_.empty()) return -1;
+    int64_t next = INT64_MAX;
+    for (const auto& [p, t] : pending_)
+        next = std::min(next, t);
+    return static_cast<int>(std::max<int64_t>(0, next - nowMs));
+}
+
+std::vector<RecoverableFile> LiveWatch::due(int64_t nowMs) {
+    std::vector<RecoverableFile> out;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        if (it->second > nowMs) {
+            ++it;
+            continue;
+        }
+        const std::string path = it->first;
+        it = pending_.erase(it);
+        // The file as it is now, opened below the upper layer without following any link.
+        auto f = openBeneath(upper_.get(), path.substr(1), {.flags = O_PATH | O_NOFOLLOW});
+        if (!f) continue;
+        struct stat st;
+        if (::fstat(f->get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        const int64_t ctimeNs = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+        auto& seen = offered_[path];
+        if (seen == ctimeNs) continue;
+        seen = ctimeNs;
+        out.push_back({path, static_cast<uint64_t>(st.st_size)});
+    }
+    return out;
+}
+
+}  // namespace lb

@@ -1,0 +1,159 @@
+// Immediate recovery (issue 23), for real: while a sandbox runs, a program writes
+// ~/Downloads/x.pdf.part and renames it to x.pdf; a test notification service on the test's own
+// session bus (a private dbus-daemon) records Notify calls and sees exactly one, for x.pdf; the
+// terminal line names the exact `layerbox recover` command; invoking the notification's Recover
+// action (the service emits ActionInvoked) copies the file to the host's ~/Downloads; a link
+// planted as ~/Downloads/evil -> ~/.bashrc is never followed. recover_auto copies at once and
+// keeps a same-name host file (the copy gets a suffix). Runs as the unprivileged test user.
+#include <QDBusConnection>
+#include <QDBusMessage>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QtTest>
+
+#include <unistd.h>
+
+#include "testsupport.h"
+
+using namespace lbtest;
+
+// The test's notification daemon: records each Notify call.
+class NotificationService : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.Notifications")
+
+public:
+    struct Call {
+        uint id;
+        QString summary, body;
+        QStringList actions;
+    };
+    QList<Call> calls;
+
+public slots:
+    uint Notify(const QString&, uint, const QString&, const QString& summary, const QString& body,
+                const QStringList& actions, const QVariantMap&, int) {
+        calls.append({uint(calls.size() + 1), summary, body, actions});
+        return uint(calls.size());
+    }
+    QStringList GetCapabilities() { return {"actions", "body"}; }
+};
+
+class TstLiveRecover : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestHome> home_;
+    QProcess daemon_;
+    QString address_;
+    QString h(const QString& rel) const { return home_->home() + "/" + rel; }
+
+    void startSandbox(QProcess& p, const QString& profile, const QString& script) {
+        auto e = home_->env();
+        e.insert("DBUS_SESSION_BUS_ADDRESS", address_);
+        p.setProcessEnvironment(e);
+        p.setWorkingDirectory(home_->home());
+        p.start(layerboxBin(), QStringList{"run", "--profile", profile, "--status-fd", "1", "--",
+                                           "sh", "-c", script + "; exec sleep 120"});
+        QVERIFY(p.waitForStarted());
+    }
+    void stopSandbox(QProcess& p) {
+        p.terminate();
+        QVERIFY(finished(p, 30000));
+    }
+
+private slots:
+    void initTestCase() {
+        QVERIFY2(::getuid() != 0, "the sandbox suite must run as an unprivileged user");
+        QVERIFY2(QFileInfo(layerboxBin()).isExecutable(), qPrintable(layerboxBin()));
+    }
+    void init() {
+        home_ = std::make_unique<TestHome>();
+        QVERIFY(home_->isValid());
+        const QString busPath = home_->runtimeDir() + "/live-bus";
+        address_ = "unix:path=" + busPath;
+        daemon_.start("dbus-daemon", {"--session", "--nofork", "--address=" + address_});
+        QVERIFY2(daemon_.waitForStarted(), "dbus-daemon is needed");
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(busPath), 10000);
+    }
+    void cleanup() {
+        QDBusConnection::disconnectFromBus("live");
+        daemon_.kill();
+        daemon_.waitForFinished();
+        home_.reset();
+    }
+
+    void offeredOnceAndRecoveredByTheAction() {
+        auto bus = QDBusConnection::connectToBus(address_, "live");
+        QVERIFY(bus.isConnected());
+        NotificationService service;
+        QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
+                                   QDBusConnection::ExportAllSlots));
+        QVERIFY(bus.registerService("org.freedesktop.Notifications"));
+        QVERIFY(writeFile(h(".bashrc"), "host rc\n"));
+        home_->writeProfile("dl",
+                            R"({"version": 1, "filesystem": {"recover_watch": ["~/Downloads"]}})");
+        QProcess p;
+        // Written in two goes with a pause (still being written), then renamed into place.
+        startSandbox(p, "dl",
+                     "mkdir -p ~/Downloads && ln -s ~/.bashrc ~/Downloads/evil && "
+                     "printf one > ~/Downloads/x.pdf.part && sleep 1 && "
+                     "printf two >> ~/Downloads/x.pdf.part && echo sandbox > ~/Downloads/evil && "
+                     "mv ~/Downloads/x.pdf.part ~/Downloads/x.pdf");
+        QTRY_VERIFY_WITH_TIMEOUT(!service.calls.isEmpty(), 30000);
+        QTest::qWait(2000);  // no second offer (and none for the .part or the link) follows
+        QCOMPARE(service.calls.size(), 1);
+        const auto call = service.calls[0];
+        QVERIFY2(call.body.startsWith("x.pdf "), qPrintable(call.body));
+        QVERIFY(call.summary.contains("dl"));
+        QCOMPARE(call.actions, (QStringList{"recover", "Recover", "show", "Show"}));
+        QByteArray err = p.readAllStandardError();
+        QVERIFY2(err.contains(("layerbox recover dl " + h("Downloads/x.pdf")).toUtf8()),
+                 err.constData());
+        QByteArray out = p.readAllStandardOutput();
+        QVERIFY2(out.contains("\"event\":\"new-file\""), out.constData());
+
+        // The user clicks "Recover".
+        auto sig = QDBusMessage::createSignal("/org/freedesktop/Notifications",
+                                              "org.freedesktop.Notifications", "ActionInvoked");
+        sig << call.id << QString("recover");
+        QVERIFY(bus.send(sig));
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(h("Downloads/x.pdf")), 20000);
+        QCOMPARE(readFile(h("Downloads/x.pdf")), QByteArray("onetwo"));
+        QTRY_VERIFY2_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("file-recovered"),
+                                  (out + p.readAllStandardError()).constData(), 10000);
+        // The planted link led nowhere: no copy of it, the host's file untouched.
+        QVERIFY(!QFileInfo(h("Downloads/evil")).exists() &&
+                !QFileInfo(h("Downloads/evil")).isSymLink());
+        QCOMPARE(readFile(h(".bashrc")), QByteArray("host rc\n"));
+        QVERIFY(!QFileInfo::exists(h("Downloads/x.pdf.part")));
+        stopSandbox(p);
+    }
+
+    void autoCopiesAndKeepsTheHostFile() {
+        auto bus = QDBusConnection::connectToBus(address_, "live");
+        NotificationService service;
+        QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
+                                   QDBusConnection::ExportAllSlots));
+        QVERIFY(bus.registerService("org.freedesktop.Notifications"));
+        QVERIFY(writeFile(h("Downloads/y.pdf"), "host\n"));
+        home_->writeProfile("dlauto", R"({"version": 1, "filesystem": {
+            "recover_watch": ["~/Downloads"], "recover_auto": ["~/Downloads"]}})");
+        QProcess p;
+        startSandbox(p, "dlauto", "mkdir -p ~/Downloads && echo sandbox > ~/Downloads/y.pdf");
+        QByteArray err;
+        QTRY_VERIFY2_WITH_TIMEOUT(QFileInfo::exists(h("Downloads/y (1).pdf")),
+                                  (err += p.readAllStandardError()).constData(), 30000);
+        QCOMPARE(readFile(h("Downloads/y (1).pdf")), QByteArray("sandbox\n"));
+        QCOMPARE(readFile(h("Downloads/y.pdf")), QByteArray("host\n"));
+        QVERIFY(service.calls.isEmpty());  // nothing asked
+        QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError())
+                                     .contains(("recovered " + h("Downloads/y.pdf")).toUtf8()),
+                                 10000);
+        stopSandbox(p);
+    }
+};
+
+QTEST_GUILESS_MAIN(TstLiveRecover)
+#include "tst_live_recover.moc"
