@@ -38,6 +38,8 @@ public:
     // while it runs, are disabled with a tooltip saying so.
     void setRunning(bool running);
     bool isRunning() const { return running_; }
+    // Read the layer again now, without the loading state (a `new-file` event of the runner).
+    void refreshNow() { refreshQuietly(); }
     bool isLoading() const { return loading_; }
     bool isCommitting() const { return committing_; }
 

@@ -784,6 +784,19 @@ void MainWindow::trackLaunch(SandboxLaunch* launch) {
                                 ev.value("network").toString()));
         } else if (kind == QLatin1String("warning") || kind == QLatin1String("network-lost")) {
             log_->warning(profile, ev.value("message").toString());
+        } else if (kind == QLatin1String("new-file")) {
+            // Immediate recovery (issue 23): the runner saw a file finished in a watched folder.
+            // The Changes view reads the layer again now rather than at its next poll.
+            log_->info(profile,
+                       tr("new file %1: recover it with: %2")
+                           .arg(ev.value("path").toString(), ev.value("recover").toString()));
+            if (changes_->profile() == profile) changes_->refreshNow();
+        } else if (kind == QLatin1String("file-recovered")) {
+            log_->info(profile,
+                       tr("recovered %1 to %2%3")
+                           .arg(ev.value("path").toString(), ev.value("to").toString(),
+                                ev.value("automatic").toBool() ? tr(" (automatic)") : QString()));
+            if (changes_->profile() == profile) changes_->refreshNow();
         } else if (kind == QLatin1String("recoverable")) {
             const QJsonArray files = ev.value("files").toArray();
             if (files.isEmpty()) return;
