@@ -39,7 +39,10 @@ FilesPage::FilesPage(QWidget* parent) : EditorPage(tr("Files"), QStringLiteral("
     addList(files, tr("H&ide:"), QStringLiteral("/filesystem/hide"),
             tr("One path per line, e.g. ~/.ssh"));
     addList(files, tr("&Offer new files from:"), QStringLiteral("/filesystem/recover_watch"),
-            tr("Folders whose new files are offered back after exit, e.g. ~/Downloads"));
+            tr("Folders whose new files are offered back as soon as they are written, e.g. "
+               "~/Downloads"));
+    addList(files, tr("Reco&ver at once from:"), QStringLiteral("/filesystem/recover_auto"),
+            tr("Watched folders whose new files are copied to your home without asking"));
     addList(files, tr("De&vices:"), QStringLiteral("/filesystem/devices"),
             tr("Extra device nodes, e.g. /dev/kvm"));
     finish();
