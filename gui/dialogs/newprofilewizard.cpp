@@ -393,7 +393,9 @@ QString NewProfileWizard::profileText(const Choice& c) {
                                                 "org.freedesktop.portal.*", "org.a11y.Bus"})}});
     p.insert("desktop", desk);
     if (c.trust != FullDesktop) p.insert("resources", QJsonObject{{"memory_max", "4G"}});
-    p.insert("security", QJsonObject{{"seccomp", "default"}});
+    // The activity log (layerbox log, the Activity view): a profile made here is one whose
+    // program may misbehave in ways its maker wants to see.
+    p.insert("security", QJsonObject{{"seccomp", "default"}, {"activity_log", true}});
     return profilejson::toText(p);
 }
 

@@ -19,5 +19,8 @@ SecurityPage::SecurityPage(QWidget* parent)
              QStringLiteral("/security/nested_sandboxes"));
     addCheck(priv, tr("Allow de&buggers and profilers (ptrace, perf)"),
              QStringLiteral("/security/devel"));
+    QFormLayout* activity = addSection(tr("Activity"));
+    addCheck(activity, tr("&Record what the sandbox refuses (layerbox log)"),
+             QStringLiteral("/security/activity_log"));
     finish();
 }

@@ -13,6 +13,7 @@
 #include "base/paths.h"
 #include "base/units.h"
 #include "cli/commands.h"
+#include "launch/activity_log.h"
 #include "launch/instances.h"
 #include "launch/join.h"
 #include "launch/outcome.h"
@@ -281,6 +282,119 @@ int stats(const Args& args) {
     }
 }
 
+std::string clockTime(int64_t ms) {
+    time_t t = static_cast<time_t>(ms / 1000);
+    struct tm tm;
+    char buf[32];
+    if (!::localtime_r(&t, &tm) || !std::strftime(buf, sizeof buf, "%H:%M:%S", &tm)) return "-";
+    return buf;
+}
+
+void activityEntryJson(JsonWriter& w, const ActivityEntry& e) {
+    w.beginObject()
+        .field("seq", e.seq)
+        .field("time_ms", e.timeMs)
+        .field("kind", e.kind)
+        .field("pid", static_cast<int64_t>(e.pid))
+        .field("command", e.command)
+        .field("object", e.object)
+        .endObject();
+}
+
+// `layerbox log`: the activity log its runner writes (launch/activity_log.h), grouped and
+// counted; --follow prints each new entry until the sandbox ends.
+int logCommand(const Args& args) {
+    auto found = pick(args, false);
+    if (!found) return fail(found.error());
+    const InstanceRecord r = found->front();
+    const std::string file = registry().dir() + "/" + r.id + ".activity";
+    const bool json = args.has("json"), follow = args.has("follow");
+    auto read = [&]() -> std::optional<ActivitySnapshot> {
+        auto t = readFile(file);
+        if (!t) return std::nullopt;
+        return decodeActivity(*t);
+    };
+    auto s = read();
+    if (!s) {
+        // The runner writes the file when the first program starts with the log on.
+        for (int i = 0; i < 20 && !s; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            s = read();
+        }
+        if (!s)
+            return fail(r.id + " (" + r.profile +
+                        ") keeps no activity log: turn on security.activity_log in its profile");
+    }
+    if (json && !follow) {
+        JsonWriter w;
+        w.beginObject()
+            .field("id", r.id)
+            .field("profile", r.profile)
+            .field("total", s->total)
+            .field("dropped", s->dropped);
+        w.key("groups").beginArray();
+        for (const auto& g : s->groups)
+            w.beginObject()
+                .field("kind", g.kind)
+                .field("command", g.command)
+                .field("pid", static_cast<int64_t>(g.lastPid))
+                .field("object", g.object)
+                .field("count", g.count)
+                .field("first_ms", g.firstMs)
+                .field("last_ms", g.lastMs)
+                .field("text", describeGroup(g))
+                .endObject();
+        w.endArray();
+        w.key("entries").beginArray();
+        for (const auto& e : s->entries)
+            activityEntryJson(w, e);
+        w.endArray().endObject();
+        std::printf("%s\n", w.str().c_str());
+        return 0;
+    }
+    if (!follow) {
+        std::printf("%s (%s): %llu refused, %llu dropped from the log\n", r.id.c_str(),
+                    r.profile.c_str(), static_cast<unsigned long long>(s->total),
+                    static_cast<unsigned long long>(s->dropped));
+        for (const auto& g : s->groups)
+            std::printf("  %s  %s (pid %d)  %s%s\n", clockTime(g.lastMs).c_str(), g.command.c_str(),
+                        static_cast<int>(g.lastPid), describeGroup(g).c_str(),
+                        g.count > 1 ? (", first at " + clockTime(g.firstMs)).c_str() : "");
+        return 0;
+    }
+    // --follow: every entry once, then the new ones as they come, until the sandbox ends.
+    uint64_t seen = 0, dropped = 0;
+    for (;;) {
+        if (s) {
+            for (const auto& e : s->entries) {
+                if (e.seq <= seen) continue;
+                seen = e.seq;
+                if (json) {
+                    JsonWriter w;
+                    activityEntryJson(w, e);
+                    std::printf("%s\n", w.str().c_str());
+                } else {
+                    std::printf("%s  %s (pid %d)  %s %s\n", clockTime(e.timeMs).c_str(),
+                                e.command.c_str(), static_cast<int>(e.pid),
+                                e.kind == "syscall" ? "denied call to" : "refused",
+                                e.object.c_str());
+                }
+            }
+            if (s->dropped > dropped && !json)
+                std::printf("(%llu more dropped from the log)\n",
+                            static_cast<unsigned long long>(s->dropped - dropped));
+            dropped = s->dropped;
+            std::fflush(stdout);
+        }
+        if (::kill(r.runnerPid, 0) != 0 && errno == ESRCH) return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        if (auto n = read())
+            s = n;
+        else if (!pathExists(registry().dir() + "/" + r.id + ".instance"))
+            return 0;
+    }
+}
+
 int execCommand(const Args& args) {
     auto found = pick(args, false);
     if (!found) return fail(found.error(), 125);
@@ -360,6 +474,18 @@ std::vector<Command> instanceCommands() {
          .maxPositional = 1,
          .acceptsRest = true,
          .run = execCommand});
+    out.push_back(
+        {.name = "log",
+         .synopsis = "ID|PROFILE [--follow] [--json]",
+         .summary = "What a running sandbox refused (security.activity_log), grouped and counted.",
+         .details = "Each system call the seccomp filter denied, with the process (pid and name) "
+                    "that made it, grouped by process and call and counted. The log is bounded: "
+                    "it says how many entries it dropped.",
+         .options = {{"json", 0, "", "Machine-readable output (with --follow: one entry a line)."},
+                     {"follow", 'f', "", "Print each new entry until the sandbox ends."}},
+         .minPositional = 1,
+         .maxPositional = 1,
+         .run = logCommand});
     out.push_back({.name = "stats",
                    .synopsis = "ID|PROFILE",
                    .summary = "CPU, memory, tasks and pressure of a running sandbox.",

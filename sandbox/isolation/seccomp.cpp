@@ -8,11 +8,13 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 
 #include "base/fsutil.h"
 #include "profile/profile.h"
@@ -139,7 +141,7 @@ SeccompPlan planSeccomp(const SecurityConfig& sec) {
     return plan;
 }
 
-Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan) {
+Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan, bool notify) {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (!ctx) return Error("seccomp_init failed", ENOMEM);
     struct Guard {
@@ -163,7 +165,10 @@ Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan) {
         int nr = seccomp_syscall_resolve_name(rule.syscall.c_str());
         if (nr == __NR_SCMP_ERROR)
             return Error("seccomp: unknown system call " + quote(rule.syscall), EINVAL);
-        uint32_t action = SCMP_ACT_ERRNO(static_cast<uint32_t>(rule.errnoValue));
+        // notify: the call is refused all the same (the kernel never runs it); the listener
+        // only chooses nothing but the errno, which seccompErrno reads from this same plan.
+        uint32_t action =
+            notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(static_cast<uint32_t>(rule.errnoValue));
         std::vector<scmp_arg_cmp> cmps;
         for (const auto& c : rule.conds) {
             switch (c.op) {
@@ -201,13 +206,51 @@ Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan) {
     return out;
 }
 
-Status applySeccomp(const std::vector<uint8_t>& bpf) {
+Status applySeccomp(const std::vector<uint8_t>& bpf, UniqueFd* listener) {
     struct sock_fprog prog;
     prog.len = static_cast<unsigned short>(bpf.size() / sizeof(struct sock_filter));
     prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<uint8_t*>(bpf.data()));
+    if (listener) {
+        long fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                            &prog);
+        if (fd < 0) return Error::fromErrno("seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)");
+        *listener = UniqueFd(static_cast<int>(fd));
+        return Ok();
+    }
     if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
         return Error::fromErrno("prctl(PR_SET_SECCOMP)");
     return Ok();
+}
+
+int seccompErrno(const SeccompPlan& plan, uint32_t arch, int nr, const uint64_t args[6]) {
+    for (const auto& rule : plan.rules) {
+        if (seccomp_syscall_resolve_name_arch(arch, rule.syscall.c_str()) != nr) continue;
+        bool all = true;
+        for (const auto& c : rule.conds) {
+            const uint64_t a = c.arg < 6 ? args[c.arg] : 0;
+            switch (c.op) {
+                case SeccompCond::MaskedEq:
+                    all = all && (a & c.mask) == c.value;
+                    break;
+                case SeccompCond::NotEq:
+                    all = all && a != c.value;
+                    break;
+                case SeccompCond::GreaterEq:
+                    all = all && a >= c.value;
+                    break;
+            }
+        }
+        if (all) return rule.errnoValue;
+    }
+    return 0;
+}
+
+std::string syscallName(uint32_t arch, int nr) {
+    char* name = seccomp_syscall_resolve_num_arch(arch, nr);
+    if (!name) return "syscall " + std::to_string(nr);
+    std::string s(name);
+    ::free(name);
+    return s;
 }
 
 }  // namespace lb

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/fsutil.h"
 
 namespace lb {
 
@@ -37,10 +38,20 @@ struct SeccompPlan {
 
 SeccompPlan planSeccomp(const SecurityConfig& security);
 
-// Compile to a BPF program (struct sock_filter[] bytes).
-Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan);
+// Compile to a BPF program (struct sock_filter[] bytes). `notify` (the activity log): every
+// rule's action is SECCOMP_RET_USER_NOTIF instead of its errno; the same calls are refused, and
+// whoever holds the listener answers each with the errno of seccompErrno below.
+Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan, bool notify = false);
 
-// Load a compiled program into the calling thread (no_new_privs must already be set).
-Status applySeccomp(const std::vector<uint8_t>& bpf);
+// Load a compiled program into the calling thread (no_new_privs must already be set). With
+// `listener`, the filter gets a user-notification listener (SECCOMP_FILTER_FLAG_NEW_LISTENER),
+// returned there (close-on-exec).
+Status applySeccomp(const std::vector<uint8_t>& bpf, UniqueFd* listener = nullptr);
+
+// Pure: the errno the plan gives a call (the first rule that matches it, in the filter's
+// order), 0 when no rule does. `arch` is an AUDIT_ARCH_* value, as in seccomp_data.
+int seccompErrno(const SeccompPlan& plan, uint32_t arch, int nr, const uint64_t args[6]);
+// The name of system call `nr` of `arch` ("keyctl"), or "syscall NR".
+std::string syscallName(uint32_t arch, int nr);
 
 }  // namespace lb

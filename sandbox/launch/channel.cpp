@@ -59,6 +59,8 @@ std::string_view msgName(Msg type) {
             return "ProgramStarted";
         case Msg::ProgramExecFailed:
             return "ProgramExecFailed";
+        case Msg::SeccompListener:
+            return "SeccompListener";
         case Msg::Signal:
             return "Signal";
         case Msg::JoinedSignal:

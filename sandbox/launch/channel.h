@@ -46,6 +46,7 @@ enum class Msg : uint8_t {
     // the program, before its execve -> runner
     ProgramStarted,     // nothing: the kernel attaches its pid
     ProgramExecFailed,  // number: errno of execve
+    SeccompListener,    // text: the token (empty: the main program); fd: its filter's listener
     // runner -> PID 1
     Signal,        // number: relay this signal to the program
     JoinedSignal,  // Joined{token, signal}

@@ -133,7 +133,18 @@ struct ProgramSpec {
     // seccomp filter still refuses ptrace, process_vm_*, pidfd_getfd and kcmp (doctor says so).
     if (landlockAbi() > 0)
         if (auto s = enterOwnLandlockDomain(); !s) fail(s.error(), "starting the program");
-    if (auto s = applySeccomp(bpf); !s) fail(s.error(), "loading the seccomp filter");
+    if (plan.profile.security.activityLog) {
+        // The activity log: the runner, outside the sandbox, gets the filter's listener and
+        // answers each refused call with the filter's errno. Sent before execve and closed
+        // here (it is close-on-exec too), so the program never holds it: it cannot answer
+        // its own calls. The filter has refused them already; the runner only records.
+        UniqueFd listener;
+        if (auto s = applySeccomp(bpf, &listener); !s)
+            fail(s.error(), "loading the seccomp filter");
+        (void)sendMessage(channel, Msg::SeccompListener, spec.token, {listener.get()});
+    } else if (auto s = applySeccomp(bpf); !s) {
+        fail(s.error(), "loading the seccomp filter");
+    }
     int err = execInSandbox(spec.argv, spec.env);
     if (gate[1] >= 0) (void)!::write(gate[1], &err, sizeof err);
     if (spec.token.empty())

@@ -187,7 +187,8 @@ Status InstanceRegistry::publish(const InstanceRecord& r) const {
 }
 
 void InstanceRegistry::remove(const std::string& id) const {
-    for (const char* ext : {".instance", ".sock", ".slirp", ".bus", ".system-bus", ".lock"})
+    for (const char* ext :
+         {".instance", ".sock", ".slirp", ".bus", ".system-bus", ".activity", ".lock"})
         ::unlink((dir_ + "/" + id + ext).c_str());
 }
 

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
@@ -102,7 +103,12 @@ Outcome Supervisor::run(int signalFd) {
         terminal_.addTo(pfd);
         stdio_.addTo(pfd);
         if (live_) live_->addTo(pfd);
-        if (::poll(pfd.data(), pfd.size(), live_ ? live_->timeoutMs() : -1) < 0) {
+        if (activity_) activity_->addTo(pfd);
+        int timeout = live_ ? live_->timeoutMs() : -1;
+        if (activity_ && activity_->timeoutMs() >= 0)
+            timeout =
+                timeout < 0 ? activity_->timeoutMs() : std::min(timeout, activity_->timeoutMs());
+        if (::poll(pfd.data(), pfd.size(), timeout) < 0) {
             if (errno == EINTR) continue;
             break;
         }
@@ -155,8 +161,10 @@ Outcome Supervisor::run(int signalFd) {
         terminal_.handle(pfd);
         stdio_.handle(pfd);
         if (live_) live_->handle(pfd);
+        if (activity_) activity_->handle(pfd);
     }
-    live_.reset();  // what is left is listed at exit (reportRecoverable)
+    activity_.reset();  // the log goes with the sandbox
+    live_.reset();      // what is left is listed at exit (reportRecoverable)
     // Everything in the sandbox has gone, so the gate has no writer left: this read returns.
     if (execGate_.valid()) readExecGate();
     stdio_.drain();
@@ -198,6 +206,16 @@ void Supervisor::fromSandbox(Message& m) {
                 events_.started(e);  // no gate: as soon as the program exists
             break;
         }
+        case Msg::SeccompListener:
+            // security.activity_log: a program's filter listener (init.cpp), before its execve.
+            if (!plan_.profile.security.activityLog || !m.fd.valid()) break;
+            if (!activity_) {
+                activity_ = std::make_unique<ActivityMonitor>(
+                    registry_->dir() + "/" + plan_.instance + ".activity", plan_.seccompRules);
+                activity_->flush();
+            }
+            activity_->addListener(std::move(m.fd));
+            break;
         case Msg::ProgramTerminal:
             if (m.fd.valid()) terminal_.attach(std::move(m.fd));
             break;

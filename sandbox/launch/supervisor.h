@@ -12,6 +12,7 @@
 
 #include "desktop/dbusproxy.h"
 #include "desktop/nested_x11.h"
+#include "launch/activity_monitor.h"
 #include "launch/join.h"
 #include "launch/live_recover.h"
 #include "launch/outcome.h"
@@ -79,9 +80,10 @@ private:
     int pid1KilledBy_ = 0;  // PID 1 killed from outside
     ScopeInfo scopeInfo_;
     LimitsReport limits_;
-    std::vector<RecoverableFile> recoverable_;  // recover_watch: sent by the setup process
-    int64_t startedNs_ = wallClockNs();         // recover_watch: files changed since are "new"
-    std::unique_ptr<LiveRecover> live_;         // recover_watch while the sandbox runs
+    std::vector<RecoverableFile> recoverable_;   // recover_watch: sent by the setup process
+    int64_t startedNs_ = wallClockNs();          // recover_watch: files changed since are "new"
+    std::unique_ptr<ActivityMonitor> activity_;  // security.activity_log
+    std::unique_ptr<LiveRecover> live_;          // recover_watch while the sandbox runs
     std::unique_ptr<Slirp> slirpProcess_;
     bool slirpDied_ = false;
     // internet-only: the host's addresses and on-link networks, refused by the sandbox's

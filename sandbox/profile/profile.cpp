@@ -609,6 +609,7 @@ Profile buildTyped(const json& f) {
     p.security.allowSyscalls = strings(sec["allow_syscalls"]);
     p.security.nestedSandboxes = sec["nested_sandboxes"];
     p.security.devel = sec["devel"];
+    p.security.activityLog = sec["activity_log"];
 
     const json& d = f["desktop"];
     const json& x11 = d["x11"];

@@ -103,6 +103,8 @@ struct SecurityConfig {
     std::vector<std::string> allowSyscalls;
     bool nestedSandboxes = false;
     bool devel = false;
+    // The activity log (launch/activity_log.h): denied system calls recorded by the runner.
+    bool activityLog = false;
 };
 
 struct DbusConfig {

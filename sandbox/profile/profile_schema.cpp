@@ -249,6 +249,10 @@ Field buildRoot() {
                 scalar("devel", K::Bool,
                        "Allow ptrace, perf_event_open and personality (debuggers).",
                        b(d.security.devel)),
+                scalar("activity_log", K::Bool,
+                       "Record what the sandbox refused (system calls the filter denied) for "
+                       "layerbox log; each denied call then costs a round trip to the runner.",
+                       b(d.security.activityLog)),
             }),
         obj("desktop", "Display, sound, GPU and D-Bus.",
             {

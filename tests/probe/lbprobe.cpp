@@ -477,6 +477,28 @@ int main(int argc, char** argv) {
             close(c);
         }
     }
+    if (argc >= 3 && std::strcmp(argv[1], "deny") == 0) {
+        // keyctl (denied by every filter) N times; the errno of the first, then sleep.
+        long n = std::atol(argv[2]);
+        int first = 0;
+        for (long i = 0; i < n; ++i) {
+            errno = 0;
+            long rc = syscall(SYS_keyctl, 0L, 0L, 0L, 0L, 0L);
+            if (i == 0) first = rc < 0 ? errno : 0;
+        }
+        std::printf("denied %ld errno %d\n", n, first);
+        std::fflush(stdout);
+        if (argc >= 4 && std::strcmp(argv[3], "exit") == 0) return 0;
+        for (;;)
+            pause();
+    }
+    if (argc >= 3 && std::strcmp(argv[1], "allowed") == 0) {
+        // getppid (allowed) N times, for bench/activity's syscall-heavy loop.
+        long n = std::atol(argv[2]);
+        for (long i = 0; i < n; ++i)
+            (void)syscall(SYS_getppid);
+        return 0;
+    }
     if (argc >= 2 && std::strcmp(argv[1], "sleep") == 0) {
         // Sleep until killed; SIGTERM and SIGINT are written to the file in argv[2] if given.
         static std::string marker;

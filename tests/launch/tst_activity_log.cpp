@@ -1,0 +1,181 @@
+// The activity log (issue 23), for real, as the unprivileged test user: a program in a sandbox
+// with security.activity_log makes a denied system call; `layerbox log` shows it once, with the
+// program's pid and name, and the program got the filter's own errno; a program making a million
+// denied calls keeps the runner under its memory bound and the log says how many it dropped.
+// The pure part (the ring, the groups, the rate limit, the file's codec) is tested first.
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QtTest>
+
+#include <unistd.h>
+
+#include "launch/activity_log.h"
+#include "testsupport.h"
+
+using namespace lbtest;
+
+class TstActivityLog : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestHome> home_;
+
+    // Start `lbprobe deny N` in profile `profile`; the probe's "denied" line.
+    void startDenier(QProcess& p, const QString& profile, long n, QByteArray& line, int timeoutMs) {
+        p.setProcessEnvironment(home_->env());
+        p.setWorkingDirectory(home_->home());
+        p.start(layerboxBin(), QStringList{"run", "--profile", profile} + probeBind() +
+                                   QStringList{"--", probePath(), "deny", QString::number(n)});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY2_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("denied "),
+                                  (out + p.readAllStandardError()).constData(), timeoutMs);
+        for (const auto& l : out.split('\n'))
+            if (l.startsWith("denied ")) line = l;
+    }
+    // `layerbox log KEY --json` (an empty object when it fails).
+    QJsonObject log(const QString& key) {
+        QProcess l;
+        l.setProcessEnvironment(home_->env());
+        l.start(layerboxBin(), {"log", key, "--json"});
+        l.waitForFinished(30000);
+        if (l.exitCode() != 0) qWarning("layerbox log: %s", l.readAllStandardError().constData());
+        return QJsonDocument::fromJson(l.readAllStandardOutput()).object();
+    }
+    qint64 programPid(const QString& profile) {
+        QProcess ps;
+        ps.setProcessEnvironment(home_->env());
+        ps.start(layerboxBin(), {"ps", "--json"});
+        ps.waitForFinished(30000);
+        for (const auto& v : QJsonDocument::fromJson(ps.readAllStandardOutput()).array())
+            if (v.toObject().value("profile").toString() == profile)
+                return v.toObject().value("pid").toInteger();
+        return 0;
+    }
+    static qint64 vmHwmKiB(qint64 pid) {
+        QFile f(QString("/proc/%1/status").arg(pid));
+        if (!f.open(QIODevice::ReadOnly)) return -1;
+        for (const auto& l : f.readAll().split('\n'))
+            if (l.startsWith("VmHWM:")) return l.mid(6).trimmed().split(' ').first().toLongLong();
+        return -1;
+    }
+
+private slots:
+    void initTestCase() {
+        QVERIFY2(::getuid() != 0, "the sandbox suite must run as an unprivileged user");
+        QVERIFY2(QFileInfo(layerboxBin()).isExecutable(), qPrintable(layerboxBin()));
+    }
+    void init() {
+        home_ = std::make_unique<TestHome>();
+        QVERIFY(home_->isValid());
+    }
+    void cleanup() { home_.reset(); }
+
+    // Pure: groups count everything, the ring and the rate are bounded, the rest is dropped.
+    void boundedRingAndRate() {
+        lb::ActivityLog log;
+        for (int i = 0; i < 100000; ++i)
+            log.record({0, i, "syscall", 7, "x", "keyctl"}, 0);  // all at one instant
+        auto s = log.snapshot();
+        QCOMPARE(s.total, uint64_t(100000));
+        QCOMPARE(s.groups.size(), size_t(1));
+        QCOMPARE(s.groups[0].count, uint64_t(100000));
+        QCOMPARE(s.entries.size(), size_t(lb::ActivityLog::kBurst));
+        QCOMPARE(s.dropped, uint64_t(100000 - lb::ActivityLog::kBurst));
+        // A second later the bucket has kRate tokens again.
+        log.record({0, 1, "syscall", 7, "x", "keyctl"}, 1000);
+        QCOMPARE(log.snapshot().entries.size(), size_t(lb::ActivityLog::kBurst + 1));
+        // Names chosen by the program cannot break the file's lines.
+        lb::ActivityLog two;
+        two.record({0, 5, "syscall", 9, "evil\tname\nentry\t1", "bpf"}, 0);
+        auto back = lb::decodeActivity(lb::encodeActivity(two.snapshot()));
+        QVERIFY(back);
+        QCOMPARE(back->entries.size(), size_t(1));
+        QCOMPARE(QString::fromStdString(back->entries[0].command), QString("evil name entry 1"));
+        QCOMPARE(QString::fromStdString(lb::describeGroup(back->groups[0])),
+                 QString("denied 1 call to bpf"));
+    }
+
+    // One denied call: in the log once, with the program's pid and name; the program got EPERM,
+    // the filter's own errno (the runner answers, it does not decide).
+    void deniedCallIsLoggedOnceWithItsProcess() {
+        home_->writeProfile("watched", R"({"version": 1, "security": {"activity_log": true}})");
+        QProcess p;
+        QByteArray line;
+        startDenier(p, "watched", 1, line, 60000);
+        QCOMPARE(line, QByteArray("denied 1 errno 1"));  // EPERM
+        const qint64 pid = programPid("watched");
+        QVERIFY(pid > 0);
+        QJsonObject j;
+        QTRY_VERIFY_WITH_TIMEOUT((j = log("watched")).value("total").toInteger() == 1, 10000);
+        const QJsonArray groups = j.value("groups").toArray();
+        QCOMPARE(groups.size(), 1);
+        const QJsonObject g = groups[0].toObject();
+        QCOMPARE(g.value("object").toString(), QString("keyctl"));
+        QCOMPARE(g.value("kind").toString(), QString("syscall"));
+        QCOMPARE(g.value("count").toInteger(), 1);
+        QCOMPARE(g.value("pid").toInteger(), pid);
+        QCOMPARE(g.value("command").toString(), QString("lbprobe"));
+        QCOMPARE(j.value("entries").toArray().size(), 1);
+        QCOMPARE(j.value("dropped").toInteger(), 0);
+        // The text form, grouped and counted.
+        QProcess t;
+        t.setProcessEnvironment(home_->env());
+        t.start(layerboxBin(), {"log", "watched"});
+        QVERIFY(t.waitForFinished(30000));
+        const QByteArray text = t.readAllStandardOutput();
+        QVERIFY2(
+            text.contains("lbprobe (pid " + QByteArray::number(pid) + ")  denied 1 call to keyctl"),
+            text.constData());
+        p.terminate();
+        QVERIFY(finished(p, 30000));
+    }
+
+    // Off (the default): the same call fails the same way, and there is no log.
+    void offByDefault() {
+        home_->writeProfile("plain", R"({"version": 1})");
+        QProcess p;
+        QByteArray line;
+        startDenier(p, "plain", 1, line, 60000);
+        QCOMPARE(line, QByteArray("denied 1 errno 1"));
+        QProcess l;
+        l.setProcessEnvironment(home_->env());
+        l.start(layerboxBin(), {"log", "plain"});
+        QVERIFY(l.waitForFinished(30000));
+        QCOMPARE(l.exitCode(), 1);
+        QVERIFY(l.readAllStandardError().contains("security.activity_log"));
+        p.terminate();
+        QVERIFY(finished(p, 30000));
+    }
+
+    // A million denied calls: every one answered (the program finishes), the runner stays under
+    // its memory bound, and the log keeps a bounded ring and says how many it dropped.
+    void floodStaysBounded() {
+        home_->writeProfile("flood", R"({"version": 1, "security": {"activity_log": true}})");
+        QProcess p;
+        QByteArray line;
+        const long n = 1000000;
+        startDenier(p, "flood", n, line, 280000);
+        QCOMPARE(line, QByteArray("denied 1000000 errno 1"));
+        QJsonObject j;
+        QTRY_VERIFY_WITH_TIMEOUT((j = log("flood")).value("total").toInteger() == n, 10000);
+        QCOMPARE(j.value("groups").toArray()[0].toObject().value("count").toInteger(), n);
+        QVERIFY(j.value("entries").toArray().size() <= int(lb::ActivityLog::kMaxEntries));
+        QVERIFY2(j.value("dropped").toInteger() >= n - qint64(lb::ActivityLog::kMaxEntries) * 20,
+                 qPrintable(QString::number(j.value("dropped").toInteger())));
+        // The runner (layerbox run itself): its peak resident set, far below what a million
+        // kept entries would take (~100 MiB).
+        const qint64 hwm = vmHwmKiB(p.processId());
+        QVERIFY(hwm > 0);
+        QVERIFY2(hwm < 32 * 1024, qPrintable(QString("runner VmHWM %1 KiB").arg(hwm)));
+        qInfo("runner VmHWM after %ld denials: %lld KiB", n, hwm);
+        p.terminate();
+        QVERIFY(finished(p, 30000));
+    }
+};
+
+QTEST_GUILESS_MAIN(TstActivityLog)
+#include "tst_activity_log.moc"
