@@ -112,31 +112,6 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(home_->home() + "/Downloads/got.txt"), 20000);
     }
 
-    // Immediate recovery (issue 23): a file finished in a watched folder while the sandbox runs
-    // is said in the log with its `layerbox recover` command and shown in the Changes view at
-    // once (the runner's new-file event), long before the program exits.
-    void newFileOfRunningSandboxIsOfferedAtOnce() {
-        home_->writeProfile("dl", R"({"version": 1, "name": "dl", "extends": "default",
-                                      "filesystem": {"recover_watch": ["~/Downloads"]}})");
-        MainWindow w;
-        w.selectProfile("dl");
-        ChangesView* c = w.changesView();
-        QTRY_VERIFY(!c->isLoading());
-        QPointer<SandboxLaunch> l = w.launchProfile(
-            "dl", {"sh", "-c", "mkdir -p ~/Downloads && echo x > ~/Downloads/live.txt; sleep 60"});
-        QVERIFY(l);
-        const QString live = home_->home() + "/Downloads/live.txt";
-        // The event's line (the runner's own stderr line reaches the log as output as well).
-        QTRY_VERIFY_WITH_TIMEOUT(
-            w.logPanel()->text().contains("new file " + live +
-                                          ": recover it with: layerbox recover dl " + live),
-            30000);
-        QTRY_VERIFY_WITH_TIMEOUT(c->model()->itemFor(live), 20000);
-        QVERIFY(c->isRunning());
-        l->kill();
-        QTRY_VERIFY_WITH_TIMEOUT(!c->isRunning(), kTimeout);
-    }
-
     // While the sandbox runs, the Changes tab follows its layer (without a click), and Reset
     // and Commit, which the core refuses then, are disabled saying why.
     void changesFollowTheRunningSandbox() {
