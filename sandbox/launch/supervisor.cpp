@@ -128,6 +128,14 @@ Outcome Supervisor::run(int signalFd) {
                         slirpDied_ = true;
                         helperLost("slirp4netns", "network-lost", slirpProcess_->logPath(), status);
                     }
+                    if (dnsFilter_ && dnsFilter_->pid() > 0 &&
+                        ::waitpid(dnsFilter_->pid(), &status, WNOHANG) == dnsFilter_->pid()) {
+                        dnsFilter_->markExited();
+                        dnsFilterDied_ = true;
+                        helperLost("the resolver", "dns-lost",
+                                   plan_.paths.logDir() + "/" + plan_.instance + "-dns.log",
+                                   status);
+                    }
                     if (dbus_ && dbus_->pid() > 0 &&
                         ::waitpid(dbus_->pid(), &status, WNOHANG) == dbus_->pid()) {
                         dbus_->markExited();
@@ -262,6 +270,7 @@ Status Supervisor::startNetwork() {
                                           logDir + "/" + plan_.instance + "-slirp4netns.log"));
     // While slirp4netns starts.
     if (plan_.profile.network.firewall == "internet-only") LB_TRY(guardHostNetworks());
+    if (plan_.profile.network.filtersNames()) LB_TRY(startDnsFilter());
     LB_TRY_CTX(slirpProcess_->waitReady(10000), "setting up the network");
     for (const auto& p : plan_.profile.network.ports)
         LB_TRY(slirpProcess_->addForward(p));
@@ -276,16 +285,43 @@ Status Supervisor::startNetwork() {
 Status Supervisor::guardHostNetworks() {
     // Subscribed before the first read: a change after it waits in the socket's queue.
     LB_ASSIGN(hostWatch_, HostNetworkWatch::open());
-    for (auto [fd, name] : {std::pair{&sandboxUserns_, "user"}, {&sandboxNetns_, "net"}}) {
-        std::string path = "/proc/" + std::to_string(setup_) + "/ns/" + name;
-        fd->reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd->valid()) return Error::fromErrno("open(" + quote(path) + ")");
-    }
+    LB_TRY(openSandboxNamespaces());
     LB_ASSIGN(hostNets_, readHostNetworks());
     LB_TRY_CTX(
         applyFirewallIn(sandboxUserns_.get(), sandboxNetns_.get(), planHostSetsUpdate(hostNets_)),
         "refusing the host's addresses in the firewall");
     plan_.trace("host addresses refused");
+    return Ok();
+}
+
+// The sandbox's user and network namespaces (held by the setup process), for the helpers that
+// enter them from outside.
+Status Supervisor::openSandboxNamespaces() {
+    if (sandboxNetns_.valid()) return Ok();
+    for (auto [fd, name] : {std::pair{&sandboxUserns_, "user"}, {&sandboxNetns_, "net"}}) {
+        std::string path = "/proc/" + std::to_string(setup_) + "/ns/" + name;
+        fd->reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd->valid()) return Error::fromErrno("open(" + quote(path) + ")");
+    }
+    return Ok();
+}
+
+// allow_domains / deny_domains: the resolver listens inside the sandbox before the program
+// starts (it starts after "Go"); its queries are recorded in LOGDIR/INSTANCE-dns.log.
+Status Supervisor::startDnsFilter() {
+    LB_TRY(openSandboxNamespaces());
+    auto hostResolv = readFile("/etc/resolv.conf");
+    auto upstreams = planDnsUpstreams(plan_.profile.network, hostResolv ? *hostResolv : "");
+    if (upstreams.empty())
+        return Error("no DNS server to ask: /etc/resolv.conf names none; set network.dns", ENOENT);
+    std::string log = plan_.paths.logDir() + "/" + plan_.instance + "-dns.log";
+    UniqueFd logFd(
+        ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!logFd.valid()) return Error::fromErrno("open(" + quote(log) + ")");
+    LB_ASSIGN(dnsFilter_,
+              DnsFilter::start(sandboxUserns_.get(), sandboxNetns_.get(), plan_.profile.network,
+                               upstreams, logFd.get(), plan_.instance));
+    plan_.trace("resolver listening");
     return Ok();
 }
 
@@ -315,6 +351,7 @@ void Supervisor::helperLost(const char* name, const char* event, const std::stri
     std::string_view ev = event;
     const char* what = ev == "network-lost" ? "network"
                        : ev == "x11-lost"   ? "X11 display"
+                       : ev == "dns-lost"   ? "name resolution"
                                             : "D-Bus";
     std::string msg = std::string(name) + " " + ExitStatus::fromWait(status).describe() +
                       "; the sandbox has no " + what + " now (log: " + log + ")";
@@ -374,6 +411,7 @@ Outcome Supervisor::finish(int setupStatus) {
         slirpProcess_->stop();
         if (!slirpDied_ && setupError_.empty()) ::unlink(slirpProcess_->logPath().c_str());
     }
+    if (dnsFilter_) dnsFilter_->stop();
     if (dbus_) {
         dbus_->stop();
         if (!dbusDied_ && setupError_.empty()) ::unlink(dbus_->logPath().c_str());

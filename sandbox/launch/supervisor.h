@@ -19,6 +19,7 @@
 #include "launch/status_events.h"
 #include "launch/terminal.h"
 #include "layers/recover_watch.h"
+#include "network/dns_filter.h"
 #include "network/host_networks.h"
 #include "network/slirp.h"
 #include "resources/scope.h"
@@ -52,7 +53,9 @@ private:
     void fromSandbox(Message& m);
     void warn(const std::string& text);
     Status startNetwork();
+    Status openSandboxNamespaces();
     Status guardHostNetworks();
+    Status startDnsFilter();
     void hostNetworksChanged();
     void helperLost(const char* name, const char* event, const std::string& log, int status);
     void publishRecord();
@@ -91,6 +94,9 @@ private:
     HostNetworkWatch hostWatch_;
     HostNetworks hostNets_;
     UniqueFd sandboxUserns_, sandboxNetns_;
+    // allow_domains / deny_domains: Layerbox's resolver for the sandbox (dns_filter.h).
+    std::unique_ptr<DnsFilter> dnsFilter_;
+    bool dnsFilterDied_ = false;
     std::unique_ptr<DbusProxy> dbus_;
     bool dbusDied_ = false;
     std::unique_ptr<NestedX11> nestedX11_;

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "base/fsutil.h"
+#include "network/dns_filter.h"
 #include "profile/profile.h"
 
 namespace lb {
@@ -43,6 +44,12 @@ std::vector<std::pair<std::string, std::string>> planNetworkFiles(const NetworkC
     files.emplace_back("/etc/hosts", hosts);
     if (net.mode == NetMode::Nat) {
         std::string resolv = "# written by Layerbox for this sandbox\n";
+        if (net.filtersNames()) {
+            // Layerbox's resolver (dns_filter.h); network.dns are the servers it asks.
+            files.emplace_back("/etc/resolv.conf",
+                               resolv + "nameserver " + kDnsFilterAddress + "\n");
+            return files;
+        }
         if (net.dns.empty()) {
             resolv += std::string("nameserver ") + kSlirpDns + "\n";
             if (net.ipv6) resolv += std::string("nameserver ") + kSlirpDns6 + "\n";
@@ -98,6 +105,9 @@ std::string planFirewall(const NetworkConfig& net) {
     if (internetOnly)
         s += "  set host_v4 { type ipv4_addr; flags interval; }\n"
              "  set host_v6 { type ipv6_addr; flags interval; }\n";
+    // The addresses Layerbox's resolver answered, each for its TTL (dns_filter.h).
+    const bool names = net.filtersNames();
+    if (names) s += std::string("  set ") + kDnsSetV4 + "\n  set " + kDnsSetV6 + "\n";
     s += "  chain output {\n";
     s += "    type filter hook output priority filter; policy accept;\n";
     s += "    oifname \"lo\" accept\n";
@@ -111,8 +121,9 @@ std::string planFirewall(const NetworkConfig& net) {
     for (const auto& p : net.ports)
         s += "    ip daddr " + std::string(kSlirpHost) + " " + p.proto + " sport " +
              std::to_string(p.sandbox) + " accept\n";
-    // Name resolution through the configured servers.
-    if (!hostOnly) {
+    // Name resolution through the configured servers (with a domain list the resolver asks
+    // them, from the host: the sandbox reaches only the resolver, on its loopback).
+    if (!hostOnly && !names) {
         std::vector<std::string> dns = net.dns;
         if (dns.empty()) {
             dns.push_back(kSlirpDns);
@@ -136,6 +147,18 @@ std::string planFirewall(const NetworkConfig& net) {
         // host's own network stack, where all of them are local or on-link.
         s += "    ip daddr @host_v4 " + std::string(kBlock) + "\n";
         s += "    ip6 daddr @host_v6 " + std::string(kBlock) + "\n";
+    }
+    if (names) {
+        // A connection that was allowed when it started stays allowed after its address's
+        // time is up (the answer's TTL limits new connections, not open ones). Only after the
+        // preset's refusals: a host address added meanwhile still cuts it.
+        s += "    ct state established,related accept\n";
+        // No other resolver: DNS, DNS over TLS (853) to any server, even to an allowed
+        // name's address, unless one of the profile's rules above allowed it.
+        s += std::string("    meta l4proto { tcp, udp } th dport { 53, 853 } ") + kBlock + "\n";
+        s += std::string("    ip daddr @dns_v4 accept\n    ip6 daddr @dns_v6 accept\n");
+        // Every other number, whether the program knew it or guessed it.
+        s += std::string("    ") + kBlock + "\n";
     }
     if (hostOnly) s += std::string("    ") + kBlock + "\n";  // nothing else leaves
     s += "  }\n}\n";
@@ -183,6 +206,11 @@ Result<Nft> nftLibrary() {
 }
 
 }  // namespace
+
+Status loadFirewallLibrary() {
+    LB_TRY(nftLibrary());
+    return Ok();
+}
 
 Status applyFirewall(const std::string& script) {
     if (script.empty()) return Ok();

@@ -39,6 +39,8 @@ inline constexpr const char* kInternetOnlyRanges6 = "fc00::/7, fe80::/10, ff00::
 std::string planFirewall(const NetworkConfig& net);
 // Load it into the current network namespace (libnftables).
 Status applyFirewall(const std::string& script);
+// Load libnftables now (once per process), e.g. before a fork whose child only calls into it.
+Status loadFirewallLibrary();
 // The same from outside: a forked child of the runner enters the sandbox's user and network
 // namespaces (descriptors of /proc/SETUP/ns/user and ns/net) and loads it there.
 Status applyFirewallIn(int usernsFd, int netnsFd, const std::string& script);

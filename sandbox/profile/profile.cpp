@@ -311,6 +311,14 @@ void checkMerged(const json& m, const std::string& display, std::vector<Diagnost
     const json& net = m["network"];
     if (net["mode"] == "none" && !net["ports"].empty())
         add("/network/ports", "port forwards need \"mode\": \"nat\"");
+    for (const char* key : {"allow_domains", "deny_domains"}) {
+        if (net[key].empty()) continue;
+        if (net["mode"] == "none")
+            add(std::string("/network/") + key, "needs \"mode\": \"nat\" (no network, no names)");
+        else if (net["firewall"]["preset"] == "host-only")
+            add(std::string("/network/") + key,
+                "has no effect with the firewall preset \"host-only\" (nothing leaves)");
+    }
     std::set<std::pair<int, std::string>> seen;
     for (size_t i = 0; i < net["ports"].size(); ++i) {
         const json& p = net["ports"][i];
@@ -587,6 +595,15 @@ Profile buildTyped(const json& f) {
         p.network.rules.push_back(rule);
     }
     p.network.dns = strings(net["dns"]);
+    // Compared with the names asked for, which are lower-cased (dns_filter.h).
+    for (auto [to, key] : {std::pair{&p.network.allowDomains, "allow_domains"},
+                           {&p.network.denyDomains, "deny_domains"}})
+        for (std::string d : strings(net[key])) {
+            std::transform(d.begin(), d.end(), d.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            if (d.size() > 1 && d.back() == '.') d.pop_back();
+            to->push_back(d);
+        }
     std::string defaultHost = p.name;
     std::replace(defaultHost.begin(), defaultHost.end(), '_', '-');
     p.network.hostname = net.value("hostname", defaultHost);
@@ -924,6 +941,10 @@ static json schemaOf(const Field& f) {
         case Kind::EnvPattern:
             s["type"] = "string";
             s["pattern"] = "^[A-Za-z_][A-Za-z0-9_]*\\*?$";
+            break;
+        case Kind::DomainPattern:
+            s["type"] = "string";
+            s["pattern"] = "^(\\*|(\\*\\.)?[A-Za-z0-9_-]{1,63}(\\.[A-Za-z0-9_-]{1,63})*\\.?)$";
             break;
         case Kind::IpAddr:
         case Kind::Cidr:

@@ -81,6 +81,11 @@ struct NetworkConfig {
     std::string firewall = "internet-only";  // open | internet-only | host-only
     std::vector<FirewallRule> rules;
     std::vector<std::string> dns;
+    // Names the program may resolve (and so reach), and names it may not: "example.org" or
+    // "*.example.org" (every name below it). Either list turns on Layerbox's resolver
+    // (network/dns_filter.h): only its answers' addresses can be reached.
+    std::vector<std::string> allowDomains, denyDomains;
+    bool filtersNames() const { return !allowDomains.empty() || !denyDomains.empty(); }
     std::string hostname;  // defaults to the profile name
     int mtu = 65520;
     bool ipv6 = false;

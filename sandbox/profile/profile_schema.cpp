@@ -4,6 +4,7 @@
 #include <seccomp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <regex>
 #include <set>
@@ -208,8 +209,18 @@ Field buildRoot() {
                         list("rules", "Extra rules, evaluated in order after the preset.", rule,
                              "[{\"action\": \"deny\", \"ports\": 25, \"proto\": \"tcp\"}]", "[]"),
                     }),
-                list("dns", "DNS servers; default is slirp4netns' 10.0.2.3.", item(K::IpAddr),
-                     "[\"9.9.9.9\"]", "[]"),
+                list("dns",
+                     "DNS servers; default is slirp4netns' 10.0.2.3 (with allow_domains or "
+                     "deny_domains: the servers Layerbox's resolver asks; default the host's).",
+                     item(K::IpAddr), "[\"9.9.9.9\"]", "[]"),
+                list("allow_domains",
+                     "Only these names resolve, and only their addresses can be reached "
+                     "(Layerbox's resolver; *.example.org is every name below example.org).",
+                     item(K::DomainPattern), "[\"example.org\", \"*.example.org\"]", "[]"),
+                list("deny_domains",
+                     "Names that never resolve, even when allow_domains has them; with either "
+                     "list only resolved addresses can be reached.",
+                     item(K::DomainPattern), "[\"*.ads.example\"]", "[]"),
                 scalar("hostname", K::Hostname, "Host name inside; defaults to the profile name.",
                        {}, "\"sandbox\""),
                 integer("mtu", "MTU of the sandbox's interface.", 1280, 65520,
@@ -445,6 +456,8 @@ std::string kindName(Kind k) {
             return "variable";
         case Kind::EnvPattern:
             return "variable";
+        case Kind::DomainPattern:
+            return "domain";
     }
     return "?";
 }
@@ -624,9 +637,40 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
                     (f.kind == Kind::EnvPattern ? " (a trailing * is allowed)" : ""));
             return;
         }
+        case Kind::DomainPattern:
+            if (auto why = checkDomainPattern(s); !why.empty()) bad(quote(s) + " " + why);
+            return;
         default:
             return;
     }
+}
+
+std::string checkDomainPattern(const std::string& s) {
+    std::string name = s;
+    if (!name.empty() && name.back() == '.') name.pop_back();  // "example.org." is the same
+    if (name.empty()) return "is not a domain (use example.org or *.example.org)";
+    if (name.size() > 253) return "is longer than a domain can be (253 characters)";
+    if (name == "*") return {};  // every name: only resolved addresses can be reached
+    size_t start = 0;
+    for (int label = 0;; ++label) {
+        size_t dot = name.find('.', start);
+        std::string part =
+            name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (part.empty()) return "has an empty label (two dots, or a leading dot)";
+        if (part == "*") {
+            if (label != 0) return "has '*' other than as its first label (*.example.org)";
+        } else {
+            if (part.size() > 63) return "has a label longer than 63 characters";
+            for (char c : part)
+                if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+                    return c == '*' ? "has '*' inside a label (only *.example.org is a wildcard)"
+                                    : "has a character a domain cannot have (" +
+                                          quote(std::string(1, c)) + ")";
+        }
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    return {};
 }
 
 static json defaultsOf(const Field& f) {

@@ -29,7 +29,8 @@ enum class Kind {
     PortSpec,  // 80 or "8000-8100"
     Syscall,
     EnvName,
-    EnvPattern,  // EnvName with an optional trailing *
+    EnvPattern,     // EnvName with an optional trailing *
+    DomainPattern,  // "example.org" or "*.example.org"
 };
 
 struct Field {
@@ -52,6 +53,10 @@ const Field& root();
 // Why `s` is not an acceptable path (absolute or ~, no ".."; a sandbox path also not in /proc,
 // /sys, /dev or the root), or "". The profile's fields and the command line's --bind.
 std::string checkPath(const std::string& s, bool sandbox);
+
+// Why `s` is not a domain pattern ("example.org", "*.example.org": labels of letters, digits,
+// '-' and '_', at most 63 each, 253 in all; '*' only as the whole first label), or "".
+std::string checkDomainPattern(const std::string& s);
 
 // Append problems of `value` against `field` at JSON pointer `ptr`.
 struct Problem {

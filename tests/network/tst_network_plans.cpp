@@ -4,6 +4,11 @@
 
 #include <algorithm>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "network/dns_filter.h"
+#include "network/dns_message.h"
 #include "network/host_networks.h"
 #include "network/network.h"
 #include "network/slirp.h"
@@ -15,6 +20,11 @@ class TstNetworkPlans : public QObject {
     Q_OBJECT
 
 private slots:
+    void domainLists();
+    void firewallWithDomainLists();
+    void dnsSetUpdate();
+    void dnsQueries();
+    void dnsAnswers();
     void firewall() {
         NetworkConfig net;
         QCOMPARE(planFirewall(net), std::string());  // none: nothing to filter
@@ -148,6 +158,182 @@ private slots:
         QVERIFY(std::find(a.begin(), a.end(), "--enable-sandbox") == a.end());
     }
 };
+
+namespace {
+
+// An answer as a server sends it: the question, then records (owner as a pointer to the
+// question's name at offset 12, or a name of its own).
+std::string answer(uint16_t id, const std::string& name, uint16_t type,
+                   const std::vector<std::string>& records, uint16_t flags = 0x8180) {
+    std::string q = buildDnsQuery(id, name, type);
+    q[2] = static_cast<char>(flags >> 8);
+    q[3] = static_cast<char>(flags & 0xFF);
+    q[7] = static_cast<char>(records.size());
+    for (const auto& r : records)
+        q += r;
+    return q;
+}
+std::string u16(uint16_t v) {
+    return {static_cast<char>(v >> 8), static_cast<char>(v & 0xFF)};
+}
+std::string rr(const std::string& owner, uint16_t type, uint32_t ttl, const std::string& data) {
+    return owner + u16(type) + u16(1) + u16(static_cast<uint16_t>(ttl >> 16)) +
+           u16(static_cast<uint16_t>(ttl)) + u16(static_cast<uint16_t>(data.size())) + data;
+}
+const std::string kPtrToQuestion("\xC0\x0C", 2);
+std::string wireName(const std::string& dotted) {
+    return buildDnsQuery(0, dotted, 1).substr(12, dotted.size() + 2);
+}
+
+}  // namespace
+
+void TstNetworkPlans::domainLists() {
+    QVERIFY(domainMatches("a.test", "a.test"));
+    QVERIFY(!domainMatches("a.test", "x.a.test"));
+    QVERIFY(domainMatches("*.example.org", "cdn.example.org"));
+    QVERIFY(domainMatches("*.example.org", "a.b.example.org"));
+    QVERIFY(!domainMatches("*.example.org", "example.org"));
+    QVERIFY(!domainMatches("*.example.org", "badexample.org"));
+    QVERIFY(domainMatches("*", "anything"));
+    NetworkConfig net;
+    QVERIFY(nameAllowed(net, "x.org"));
+    net.allowDomains = {"*.example.org", "example.org"};
+    net.denyDomains = {"ads.example.org"};
+    QVERIFY(nameAllowed(net, "example.org"));
+    QVERIFY(nameAllowed(net, "www.example.org"));
+    QVERIFY(!nameAllowed(net, "ads.example.org"));
+    QVERIFY(!nameAllowed(net, "example.com"));
+    net.allowDomains.clear();  // deny only: everything else resolves
+    QVERIFY(nameAllowed(net, "example.com"));
+    QVERIFY(!nameAllowed(net, "ads.example.org"));
+}
+
+void TstNetworkPlans::firewallWithDomainLists() {
+    NetworkConfig net;
+    net.mode = NetMode::Nat;
+    net.firewall = "internet-only";
+    net.dns = {"9.9.9.9"};
+    net.allowDomains = {"a.test"};
+    net.rules = {{"allow", "192.0.2.7/32", 22, 22, "tcp"}};
+    auto s = planFirewall(net);
+    // The resolver's upstream is asked from the host: the sandbox may not reach it.
+    QVERIFY(s.find("9.9.9.9") == std::string::npos);
+    QVERIFY(s.find("set dns_v4 { type ipv4_addr; flags timeout; }") != std::string::npos);
+    auto rule = s.find("ip daddr 192.0.2.7/32 tcp dport 22 accept");
+    auto preset = s.find("ip daddr @host_v4");
+    auto dns = s.find("th dport { 53, 853 } reject");
+    auto set = s.find("ip daddr @dns_v4 accept");
+    auto last = s.rfind("    reject with icmpx type admin-prohibited\n");
+    QVERIFY(rule != std::string::npos && preset != std::string::npos && dns != std::string::npos &&
+            set != std::string::npos && last != std::string::npos);
+    QVERIFY(rule < preset && preset < dns && dns < set && set < last);
+    auto files = planNetworkFiles(net);
+    auto resolv = std::find_if(files.begin(), files.end(),
+                               [](const auto& f) { return f.first == "/etc/resolv.conf"; });
+    QVERIFY(resolv != files.end());
+    QCOMPARE(resolv->second, std::string("# written by Layerbox for this sandbox\n"
+                                         "nameserver 127.0.0.53\n"));
+    // Upstreams: the profile's servers, else the host's.
+    QCOMPARE(planDnsUpstreams(net, "nameserver 1.1.1.1\n"), std::vector<std::string>{"9.9.9.9"});
+    net.dns.clear();
+    QCOMPARE(planDnsUpstreams(net,
+                              "# x\nnameserver 10.0.0.1\nsearch lan\nnameserver ::1\n"
+                              "nameserver fe80::1%eth0\n"),
+             (std::vector<std::string>{"10.0.0.1", "::1"}));
+}
+
+void TstNetworkPlans::dnsSetUpdate() {
+    QCOMPARE(planDnsSetUpdate({}), std::string());
+    DnsAddress a, b, c;
+    a.family = AF_INET;
+    ::inet_pton(AF_INET, "192.0.2.1", a.bytes);
+    a.ttl = 0;  // still lets the connect that follows through
+    b = a;
+    b.ttl = 300;  // the same address twice in one answer: once
+    c.family = AF_INET6;
+    ::inet_pton(AF_INET6, "2001:db8::1", c.bytes);
+    c.ttl = 1000000;  // at most a day
+    QCOMPARE(planDnsSetUpdate({a, b, c}),
+             std::string("add table inet layerbox\n"
+                         "add set inet layerbox dns_v4 { type ipv4_addr; flags timeout; }\n"
+                         "add set inet layerbox dns_v6 { type ipv6_addr; flags timeout; }\n"
+                         "add element inet layerbox dns_v4 { 192.0.2.1 timeout 1s }\n"
+                         "delete element inet layerbox dns_v4 { 192.0.2.1 }\n"
+                         "add element inet layerbox dns_v4 { 192.0.2.1 timeout 1s }\n"
+                         "add element inet layerbox dns_v6 { 2001:db8::1 timeout 86400s }\n"
+                         "delete element inet layerbox dns_v6 { 2001:db8::1 }\n"
+                         "add element inet layerbox dns_v6 { 2001:db8::1 timeout 86400s }\n"));
+}
+
+void TstNetworkPlans::dnsQueries() {
+    auto q = parseDnsQuery(buildDnsQuery(0x1234, "WWW.Example.org", kDnsTypeAaaa));
+    QVERIFY(q);
+    QCOMPARE(q->id, 0x1234);
+    QCOMPARE(q->name, std::string("www.example.org"));
+    QCOMPARE(q->type, kDnsTypeAaaa);
+    // With EDNS0's OPT record.
+    std::string edns = buildDnsQuery(1, "a.test", 1);
+    edns[11] = 1;
+    edns += std::string("\0\0\x29\x04\xD0\0\0\0\0\0\0", 11);
+    QVERIFY(parseDnsQuery(edns));
+    // Refused: an answer, two questions, trailing bytes, a label running past the end, a
+    // forward or looping compression pointer, a dot inside a label, too long a name.
+    std::string bad = buildDnsQuery(1, "a.test", 1);
+    bad[2] = static_cast<char>(0x81);
+    QVERIFY(!parseDnsQuery(bad));
+    bad = buildDnsQuery(1, "a.test", 1);
+    bad[5] = 2;
+    QVERIFY(!parseDnsQuery(bad));
+    QVERIFY(!parseDnsQuery(buildDnsQuery(1, "a.test", 1) + "x"));
+    QVERIFY(!parseDnsQuery(buildDnsQuery(1, "a.test", 1).substr(0, 15)));
+    std::string ptr = buildDnsQuery(1, "a", 1).substr(0, 12) + std::string("\xC0\x0C\0\1\0\1", 6);
+    QVERIFY(!parseDnsQuery(ptr));  // points at itself
+    std::string dotted = buildDnsQuery(1, "ab.test", 1);
+    dotted[14] = '.';
+    QVERIFY(!parseDnsQuery(dotted));
+    QVERIFY(!parseDnsQuery(buildDnsQuery(1, std::string(64, 'a') + ".test", 1)));
+    std::string longName;
+    for (int i = 0; i < 5; ++i)
+        longName += std::string(60, 'a') + ".";
+    QVERIFY(!parseDnsQuery(buildDnsQuery(1, longName + "test", 1)));
+    // The refusal echoes the question with NXDOMAIN.
+    auto reply = dnsErrorReply(buildDnsQuery(0x4242, "b.test", 1), kDnsNxDomain);
+    QCOMPARE(reply.substr(0, 4), std::string("\x42\x42\x81\x83", 4));
+    QCOMPARE(reply.substr(12), buildDnsQuery(0, "b.test", 1).substr(12));
+}
+
+void TstNetworkPlans::dnsAnswers() {
+    const std::string a4("\xC6\x33\x64\x0A", 4);  // 198.51.100.10
+    auto a = parseDnsAnswer(answer(7, "a.test", 1,
+                                   {rr(kPtrToQuestion, kDnsTypeCname, 60, wireName("cdn.other")),
+                                    rr(wireName("cdn.other"), kDnsTypeA, 30, a4),
+                                    // an address of a name that was not asked: ignored
+                                    rr(wireName("evil.example"), kDnsTypeA, 30, a4)}));
+    QVERIFY(a);
+    QCOMPARE(a->id, 7);
+    QCOMPARE(a->rcode, kDnsNoError);
+    QCOMPARE(a->addresses.size(), size_t(1));
+    QCOMPARE(a->addresses[0].toString(), std::string("198.51.100.10"));
+    QCOMPARE(a->addresses[0].ttl, 30u);
+    // An A record of the wrong size, a record running past the end: malformed.
+    QVERIFY(!parseDnsAnswer(answer(7, "a.test", 1, {rr(kPtrToQuestion, kDnsTypeA, 30, "abc")})));
+    std::string cut = answer(7, "a.test", 1, {rr(kPtrToQuestion, kDnsTypeA, 30, a4)});
+    QVERIFY(!parseDnsAnswer(cut.substr(0, cut.size() - 1)));
+    // A query is no answer.
+    QVERIFY(!parseDnsAnswer(buildDnsQuery(7, "a.test", 1)));
+    DnsQueryEvent e;
+    e.unixSeconds = 0;
+    e.instance = "i1";
+    e.name = "a.test";
+    e.type = "A";
+    e.verdict = "allowed";
+    e.addresses = {"198.51.100.10"};
+    e.ttl = 30;
+    QCOMPARE(formatDnsEvent(e),
+             std::string(R"({"time":"1970-01-01T00:00:00Z","event":"dns-query","instance":"i1",)"
+                         R"("name":"a.test","type":"A","verdict":"allowed","rcode":0,)"
+                         R"("addresses":["198.51.100.10"],"ttl":30})"));
+}
 
 QTEST_GUILESS_MAIN(TstNetworkPlans)
 #include "tst_network_plans.moc"

@@ -684,6 +684,31 @@ void TstProfile::invalidProfile_data() {
     row("name not the stem", R"J({"version": 1, "name": "y"})J",
         "x.json: /name: \"y\" does not match the file name (x.json)");
 
+    // domain lists (network/dns_filter.h)
+    row("domain with a wildcard inside",
+        R"J({"version": 1, "network": {"mode": "nat", "allow_domains": ["a*.example.org"]}})J",
+        "x.json: /network/allow_domains/0: \"a*.example.org\" has '*' inside a label (only "
+        "*.example.org is a wildcard)");
+    row("domain with a wildcard further in",
+        R"J({"version": 1, "network": {"mode": "nat", "deny_domains": ["ads.*.example"]}})J",
+        "x.json: /network/deny_domains/0: \"ads.*.example\" has '*' other than as its first "
+        "label (*.example.org)");
+    row("domain with two dots",
+        R"J({"version": 1, "network": {"mode": "nat", "allow_domains": ["example..org"]}})J",
+        "x.json: /network/allow_domains/0: \"example..org\" has an empty label (two dots, or a "
+        "leading dot)");
+    row("domain with a slash",
+        R"J({"version": 1, "network": {"mode": "nat", "allow_domains": ["https://example.org"]}})J",
+        "x.json: /network/allow_domains/0: \"https://example.org\" has a character a domain "
+        "cannot have (\":\")");
+    row("domain list without nat",
+        R"J({"version": 1, "network": {"mode": "none", "allow_domains": ["example.org"]}})J",
+        "x.json: /network/allow_domains: needs \"mode\": \"nat\" (no network, no names)");
+    row("domain list with host-only",
+        R"J({"version": 1, "network": {"mode": "nat", "firewall": {"preset": "host-only"}, "deny_domains": ["example.org"]}})J",
+        "x.json: /network/deny_domains: has no effect with the firewall preset \"host-only\" "
+        "(nothing leaves)");
+
     // rules across fields
     row("ports with mode none",
         R"J({"version": 1, "network": {"mode": "none", "ports": [{"host": 8080, "sandbox": 80}]}})J",
