@@ -21,6 +21,11 @@ NetworkPage::NetworkPage(QWidget* parent)
     addNumber(access, tr("MT&U:"), QStringLiteral("/network/mtu"));
     addList(access, tr("&DNS servers:"), QStringLiteral("/network/dns"),
             tr("One address per line; default: slirp4netns' 10.0.2.3"));
+    // Validated by the core like every field: its message appears next to the list.
+    addList(access, tr("Allo&wed domains:"), QStringLiteral("/network/allow_domains"),
+            tr("One per line: example.org, *.example.org; empty: every name"));
+    addList(access, tr("Den&ied domains:"), QStringLiteral("/network/deny_domains"),
+            tr("One per line; never resolved"));
 
     QFormLayout* ports =
         addSection(tr("Port forwards"), tr("Ports on this computer that lead into the sandbox "
