@@ -58,6 +58,7 @@ ProfileInfo infoOf(const lb::ProfileStore& st, const lb::ProfileRef& ref) {
     i.hasRecoverWatch = !p.filesystem.recoverWatch.empty();
     if (p.resources.memoryMax) i.memoryMax = qint64(*p.resources.memoryMax);
     i.tasksMax = p.resources.tasksMax;
+    i.lifetime = q(p.lifetime.until);
     i.cpuPercent = p.resources.cpuPercent;
     return i;
 }

@@ -49,6 +49,7 @@ struct ProfileInfo {
     bool hasRecoverWatch = false;
     std::optional<qint64> memoryMax;
     std::optional<int> tasksMax, cpuPercent;
+    QString lifetime = QStringLiteral("all");  // lifetime.until: all | main
 };
 
 // Every profile, yours first shadowing the built-in ones, sorted by name.

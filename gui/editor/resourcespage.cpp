@@ -35,6 +35,18 @@ ResourcesPage::ResourcesPage(QWidget* parent)
     addNumber(cpu, tr("&I/O weight:"), QStringLiteral("/resources/io_weight"), tr("Default: 100"),
               tag("io_weight"));
 
+    // Issue 21: a program that restarts itself (a browser) lives on in its successor.
+    QFormLayout* life = addSection(
+        tr("Lifetime"), tr("Stop closes the windows first, then sends SIGTERM, then kills: the "
+                           "stop timeout is the time for each step."));
+    addChoice(life, tr("Sandbox live&s until:"), QStringLiteral("/lifetime/until"),
+              {{"all", tr("Every process has ended (a program may restart itself)")},
+               {"main", tr("The program's first process ends")}});
+    addNumber(life, tr("&Grace for the rest (s):"), QStringLiteral("/lifetime/grace"),
+              tr("Default: 2"));
+    addNumber(life, tr("Stop time&out (s):"), QStringLiteral("/lifetime/stop_timeout"),
+              tr("Default: 10"));
+
     QFormLayout* policy = addSection(tr("When limits cannot be applied"));
     addCheck(policy, tr("&Refuse to start instead of running without them"),
              QStringLiteral("/resources/require_limits"));

@@ -186,7 +186,10 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
     if (e->memoryMax) limits << tr("%1 memory").arg(textformat::bytes(*e->memoryMax));
     if (e->tasksMax) limits << tr("%1 tasks").arg(*e->tasksMax);
     if (e->cpuPercent) limits << tr("%1% CPU").arg(*e->cpuPercent);
-    facts_[4]->setText(limits.isEmpty() ? tr("None") : limits.join(QStringLiteral(", ")));
+    facts_[4]->setText(
+        (limits.isEmpty() ? tr("None") : limits.join(QStringLiteral(", "))) + QStringLiteral("; ") +
+        (e->lifetime == QLatin1String("main") ? tr("ends with the program's first process")
+                                              : tr("ends when its last process does")));
 
     facts_[5]->setText(e->command.isEmpty() ? tr("None: give one at launch")
                                             : textformat::command(e->command));

@@ -13,6 +13,7 @@
 #include "base/paths.h"
 #include "base/units.h"
 #include "cli/commands.h"
+#include "desktop/x11_close.h"
 #include "launch/activity_log.h"
 #include "launch/instances.h"
 #include "launch/join.h"
@@ -99,6 +100,8 @@ void writeInstanceJson(JsonWriter& w, const InstanceRecord& r) {
     w.field("hostname", r.hostname).field("damaged", r.damaged);
     w.field("lock_missing", r.lockMissing);
     w.field("x11", r.x11.empty() ? std::string("off") : r.x11);
+    w.key("lifetime").beginObject().field("until", r.lifetime.empty() ? "main" : r.lifetime);
+    w.field("stop_timeout", r.stopTimeout).endObject();
     w.key("limits").beginObject().key("enforced").strings(r.limitsEnforced);
     w.key("recorded").strings(r.limitsRecorded).endObject();
     w.endObject();
@@ -127,8 +130,8 @@ int ps(const Args& args) {
         std::printf("%s\n", w.str().c_str());
         return 0;
     }
-    std::printf("%-9s %-14s %-8s %-8s %-9s %8s %8s %-5s %s\n", "ID", "PROFILE", "PID", "STATE",
-                "UPTIME", "CPU", "MEMORY", "NET", "COMMAND");
+    std::printf("%-9s %-14s %-8s %-8s %-9s %8s %8s %-5s %-5s %s\n", "ID", "PROFILE", "PID", "STATE",
+                "UPTIME", "CPU", "MEMORY", "NET", "UNTIL", "COMMAND");
     for (const auto& r : list) {
         auto st = readCgroupStats(r.cgroup);
         char cpu[32] = "-";
@@ -136,9 +139,12 @@ int ps(const Args& args) {
             std::snprintf(cpu, sizeof cpu, "%.1fs", static_cast<double>(*st.cpuUsec) / 1e6);
         std::string mem = st.memoryBytes ? formatSize(*st.memoryBytes) : "-";
         std::string state = !r.cgroup.empty() && cgroupFrozen(r.cgroup) ? "paused" : "running";
-        std::printf("%-9s %-14s %-8d %-8s %-9s %8s %8s %-5s %s\n", r.id.c_str(), r.profile.c_str(),
-                    r.pid, state.c_str(), uptime(r.startedUnix).c_str(), cpu, mem.c_str(),
-                    r.network.c_str(), forTerminal(joinWords(r.command)).c_str());
+        // UNTIL: lifetime.until, "all" (every process) or "main" (the program's first one).
+        std::printf("%-9s %-14s %-8d %-8s %-9s %8s %8s %-5s %-5s %s\n", r.id.c_str(),
+                    r.profile.c_str(), r.pid, state.c_str(), uptime(r.startedUnix).c_str(), cpu,
+                    mem.c_str(), r.network.c_str(),
+                    r.lifetime.empty() ? "main" : r.lifetime.c_str(),
+                    forTerminal(joinWords(r.command)).c_str());
     }
     return 0;
 }
@@ -161,15 +167,66 @@ bool waitGone(const InstanceRecord& r, double seconds) {
     return !runnerAlive(r);
 }
 
-// End an instance: SIGTERM to the program (the runner relays it), then everything in the
-// scope is killed (cgroup.kill) after the timeout; without a scope the runner is killed, and
-// its death takes the whole sandbox with it.
-Status stopOne(const InstanceRecord& r, double timeout, bool force) {
+// The host pids of the sandbox's processes: its scope's, or without one the descendants of
+// its setup process.
+std::vector<pid_t> sandboxHostPids(const InstanceRecord& r) {
+    std::vector<pid_t> out;
+    if (!r.cgroup.empty())
+        if (auto procs = readFile(r.cgroup + "/cgroup.procs"))
+            for (const auto& l : split(*procs, '\n'))
+                if (!l.empty()) out.push_back(static_cast<pid_t>(std::atol(l.c_str())));
+    if (!out.empty() || r.setupPid <= 0) return out;
+    std::vector<pid_t> todo = {r.setupPid};
+    while (!todo.empty()) {
+        pid_t p = todo.back();
+        todo.pop_back();
+        out.push_back(p);
+        auto kids =
+            readFile("/proc/" + std::to_string(p) + "/task/" + std::to_string(p) + "/children");
+        if (kids)
+            for (const auto& k : split(trim(*kids), ' '))
+                if (!k.empty()) todo.push_back(static_cast<pid_t>(std::atol(k.c_str())));
+    }
+    return out;
+}
+
+// Tell the runner that a stop is under way (kStopNoticeValue), or that its processes are to
+// get SIGTERM now (kStopSignalValue), with the signal only layerbox stop sends (instances.h).
+bool signalRunner(const InstanceRecord& r, int value) {
+    union sigval v;
+    v.sival_int = value;
+    return ::sigqueue(r.runnerPid, stopControlSignal(), v) == 0 || errno == ESRCH;
+}
+
+// End an instance as a desktop session ends its programs: (1) its windows are asked to close
+// (WM_DELETE_WINDOW, x11_close.h) and get `timeout` seconds; (2) every process of the sandbox
+// gets SIGTERM (through its runner and PID 1) and `timeout` seconds more; (3) everything in
+// the scope is killed (cgroup.kill); without a scope the runner is killed, and its death takes
+// the whole sandbox with it. `force` (layerbox kill) goes straight to (3).
+Status stopOne(const InstanceRecord& r, double timeout, bool force, bool verbose) {
     if (!r.cgroup.empty()) (void)freezeCgroup(r.cgroup, false);  // a paused sandbox cannot exit
+    auto say = [&](const std::string& what) {
+        if (verbose) std::fprintf(stderr, "layerbox: %s: %s\n", r.id.c_str(), what.c_str());
+    };
     if (!force) {
-        if (::kill(r.runnerPid, SIGTERM) != 0 && errno != ESRCH)
-            return Error::fromErrno("kill(runner " + std::to_string(r.runnerPid) + ")");
+        if (!signalRunner(r, kStopNoticeValue))
+            return Error::fromErrno("sigqueue(runner " + std::to_string(r.runnerPid) + ")");
+        if (!r.display.empty()) {
+            const bool nested = r.x11 == "isolated";
+            auto asked = closeX11Windows(
+                r.display, nested ? joinPath(registry().dir(), r.id + ".xauth") : "",
+                sandboxNamespacePids(sandboxHostPids(r)), r.hostname, nested);
+            if (!asked)
+                say("cannot ask its windows to close: " + asked.error().message());
+            else
+                say("asked " + std::to_string(*asked) + " window(s) to close");
+            if (asked && *asked > 0 && waitGone(r, timeout)) return Ok();
+        }
+        say("SIGTERM to every process");
+        if (!signalRunner(r, kStopSignalValue))
+            return Error::fromErrno("sigqueue(runner " + std::to_string(r.runnerPid) + ")");
         if (waitGone(r, timeout)) return Ok();
+        say("still running after the timeout: killing it");
     }
     if (!r.cgroup.empty() && pathExists(r.cgroup)) {
         LB_TRY(killCgroup(r.cgroup));
@@ -181,18 +238,19 @@ Status stopOne(const InstanceRecord& r, double timeout, bool force) {
 }
 
 int stopCommand(const Args& args, bool force) {
-    double timeout = 10;
+    std::optional<double> timeout;
     if (args.has("timeout")) {
         const std::string text = args.get("timeout");  // `end` points into it
         char* end = nullptr;
         timeout = std::strtod(text.c_str(), &end);
-        if (*end || timeout < 0) return usageError(args.commandPath, "--timeout takes seconds");
+        if (*end || *timeout < 0) return usageError(args.commandPath, "--timeout takes seconds");
     }
     auto found = pick(args, true);
     if (!found) return fail(found.error());
     int rc = 0;
     for (const auto& r : *found) {
-        auto s = stopOne(r, timeout, force);
+        // Without --timeout, the profile's lifetime.stop_timeout (recorded at launch).
+        auto s = stopOne(r, timeout.value_or(r.stopTimeout), force, args.has("verbose"));
         if (!s)
             rc = fail(Error(s.error()).wrap("stopping " + r.id));
         else
@@ -427,10 +485,21 @@ std::vector<Command> instanceCommands() {
     out.push_back(
         {.name = "stop",
          .synopsis = "ID|PROFILE",
-         .summary = "End a sandbox: SIGTERM to its program, then kill everything in it.",
-         .details = "Processes that double-forked or started their own session are ended too: the "
-                    "whole scope is killed once the timeout has passed.",
-         .options = {{"timeout", 't', "SECONDS", "Grace period before killing (default 10)."},
+         .summary = "End a sandbox as a desktop session ends its programs: close its windows, "
+                    "then SIGTERM, then kill.",
+         .details =
+             "1. Its X11 windows are asked to close (WM_DELETE_WINDOW, as when you click their "
+             "close button: a program saves its state and quits as after its own Quit): every "
+             "window of its own display with x11 \"isolated\", its own windows on your "
+             "display with x11 \"host\". They get the timeout to end.\n"
+             "2. Every process still in the sandbox gets SIGTERM, and the timeout again.\n"
+             "3. Everything left in its scope is killed (SIGKILL), daemons that double-forked "
+             "or started their own session included.\n"
+             "The runner of the sandbox then says it was stopped by layerbox stop.",
+         .options = {{"timeout", 't', "SECONDS",
+                      "Time for each of steps 1 and 2 (default: the profile's "
+                      "lifetime.stop_timeout, 10)."},
+                     {"verbose", 'v', "", "Say each step on stderr."},
                      {"all", 0, "", "Every instance of PROFILE (several are refused without it)."}},
          .minPositional = 1,
          .maxPositional = 1,

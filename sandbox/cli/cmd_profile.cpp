@@ -178,6 +178,13 @@ int showProfile(const Args& args) {
         env.push_back(k + "=" + v);
     row("environment",
         "keep " + joinWords(p.environment.keep) + (env.empty() ? "" : "; set " + joinWords(env)));
+    const auto& l = p.lifetime;
+    row("lifetime",
+        (l.until == "main" ? "until the program's first process ends (left behind: SIGTERM, "
+                             "SIGKILL after " +
+                                 std::to_string(l.grace) + " s)"
+                           : std::string("until every process has ended")) +
+            "; stop: windows close, SIGTERM, kill, " + std::to_string(l.stopTimeout) + " s each");
     return 0;
 }
 

@@ -12,7 +12,7 @@ namespace lb {
 
 namespace {
 
-constexpr Msg kLastMsg = Msg::GrantDone;
+constexpr Msg kLastMsg = Msg::Stop;
 
 bool knownType(uint8_t t) {
     return t >= static_cast<uint8_t>(Msg::SetupFailed) && t <= static_cast<uint8_t>(kLastMsg);
@@ -75,6 +75,10 @@ std::string_view msgName(Msg type) {
             return "RevokeFile";
         case Msg::GrantDone:
             return "GrantDone";
+        case Msg::ProgramOutlived:
+            return "ProgramOutlived";
+        case Msg::Stop:
+            return "Stop";
         case Msg::CallerSignal:
             return "CallerSignal";
         case Msg::JoinStarted:

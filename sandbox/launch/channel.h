@@ -60,6 +60,10 @@ enum class Msg : uint8_t {
     GrantFile,     // caller -> runner: FileGrant, to show in the running sandbox now
     RevokeFile,    // caller -> runner: text, the path of a grant to take back now
     GrantDone,     // runner -> caller: GrantReply
+    // PID 1 -> runner
+    ProgramOutlived,  // number: processes still running when the program's first one exited
+    // runner -> PID 1
+    Stop,  // layerbox stop: SIGTERM to every process of the sandbox
 };
 
 // The name of a message, for errors and traces ("ProgramExited").

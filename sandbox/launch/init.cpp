@@ -1,7 +1,9 @@
 // PID 1 of the sandbox's PID namespace. It finishes the file system (its /proc must be mounted
 // from inside the new PID namespace), enters the new root, drops every privilege, starts the
 // program and then only reaps: it forwards the signals the runner relays and exits with the
-// program's status once no program of the sandbox is left.
+// program's status once the sandbox's lifetime is over (lifetime.until): "all", when no process
+// of the sandbox is left (every orphan is re-parented to PID 1, so that is when waitpid has no
+// child left), or "main", when the program's first process and the joined ones have ended.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +23,7 @@
 #include <map>
 #include <optional>
 
+#include "base/fsutil.h"
 #include "base/syscalls.h"
 #include "isolation/caps.h"
 #include "isolation/landlock.h"
@@ -276,20 +279,48 @@ void forwardSignal(pid_t program, int sig) {
         joined[pid] = j->token;
     };
 
+    const bool untilAll = plan.profile.lifetime.until != "main";
+    // What is left once the program's first process has exited: every process but PID 1.
+    auto othersRunning = [] {
+        int n = 0;
+        UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!proc.valid()) return 0;
+        auto names = listDirAt(proc.get(), "/proc");
+        if (!names) return 0;
+        for (const auto& name : *names)
+            if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos &&
+                name != "1")
+                ++n;
+        return n;
+    };
+    // Signals relayed by the runner go to the program; once its first process is gone (lifetime
+    // "all"), to every process left: they are the program now (a browser's successor).
+    auto relay = [&](bool programDone, int sig) {
+        if (!programDone)
+            forwardSignal(program, sig);
+        else if (untilAll && sig > 0)
+            ::kill(-1, sig);
+    };
+
     int programStatus = -1;
     bool programDone = false;
     bool runnerGone = false;
+    bool noChildren = false;
     for (;;) {
         // Reap everything; report the programs' own statuses.
+        noChildren = false;
         for (;;) {
             int status;
             pid_t p = ::waitpid(-1, &status, WNOHANG);
+            if (p < 0 && errno == ECHILD) noChildren = true;
             if (p <= 0) break;
             if (p == program) {
                 programStatus = status;
                 programDone = true;
                 (void)sendMessage(channel, Msg::ProgramExited,
                                   encodeExitStatus(ExitStatus::fromWait(status)));
+                if (int n = othersRunning(); n > 0)
+                    (void)sendMessage(channel, Msg::ProgramOutlived, encodeNumber(n));
             } else if (auto it = joined.find(p); it != joined.end()) {
                 JoinResult r;
                 r.kind = JoinResult::Kind::Exited;
@@ -299,29 +330,27 @@ void forwardSignal(pid_t program, int sig) {
                 joined.erase(it);
             }
         }
-        // The sandbox lives while its program or a joined one does.
-        if (programDone && joined.empty()) break;
+        // The sandbox lives while its program or a joined one does, and with lifetime "all"
+        // while any process does.
+        if (programDone && joined.empty() && (!untilAll || noChildren)) break;
         struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {channel, POLLIN, 0}};
         int n = ::poll(pfd, runnerGone ? 1 : 2, -1);
         if (n < 0 && errno != EINTR) break;
         if (pfd[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (::read(sfd, &si, sizeof si) == sizeof si) {
-                if (si.ssi_signo != SIGCHLD && !programDone)
-                    forwardSignal(program, static_cast<int>(si.ssi_signo));
+                if (si.ssi_signo != SIGCHLD) relay(programDone, static_cast<int>(si.ssi_signo));
             }
         }
         if (!runnerGone && (pfd[1].revents & (POLLIN | POLLHUP))) {
             auto m = receiveMessage(channel);
             if (!m || !m->has_value()) {
                 runnerGone = true;  // the runner is gone: end the sandbox
-                if (!programDone) forwardSignal(program, SIGKILL);
-                for (auto& [pid, token] : joined)
-                    forwardSignal(pid, SIGKILL);
+                ::kill(-1, SIGKILL);
             } else if ((*m)->type == Msg::Signal) {
-                if (!programDone)
-                    forwardSignal(program,
-                                  static_cast<int>(decodeNumber((*m)->payload).value_or(0)));
+                relay(programDone, static_cast<int>(decodeNumber((*m)->payload).value_or(0)));
+            } else if ((*m)->type == Msg::Stop) {
+                ::kill(-1, SIGTERM);  // layerbox stop: every process, the program's included
             } else if ((*m)->type == Msg::JoinedSignal) {
                 auto j = decodeJoined((*m)->payload);
                 auto sig = j ? decodeNumber(j->body) : std::nullopt;
@@ -333,10 +362,10 @@ void forwardSignal(pid_t program, int sig) {
         }
     }
 
-    // The program is gone. Whatever it left running in the background gets a moment to
-    // finish, then the whole namespace goes.
+    // The program is gone (lifetime "main"). Whatever it left running in the background gets
+    // the profile's grace time to finish, then the whole namespace goes.
     if (::kill(-1, SIGTERM) == 0) {
-        for (int i = 0; i < 200; ++i) {  // up to 2 s
+        for (int i = 0; i < plan.profile.lifetime.grace * 100; ++i) {
             while (::waitpid(-1, nullptr, WNOHANG) > 0) {
             }
             if (::kill(-1, 0) != 0 && errno == ESRCH) break;

@@ -82,6 +82,9 @@ std::string encodeRecord(const InstanceRecord& r) {
     kv("socket", enc(r.socket));
     kv("limits_enforced", encList(r.limitsEnforced));
     kv("limits_recorded", encList(r.limitsRecorded));
+    kv("lifetime", enc(r.lifetime));
+    kv("stop_timeout", std::to_string(r.stopTimeout));
+    kv("display", enc(r.display));
     return o;
 }
 
@@ -126,6 +129,12 @@ std::optional<InstanceRecord> decodeRecord(const std::string& text) {
                 r.limitsEnforced = decList(v);
             else if (k == "limits_recorded")
                 r.limitsRecorded = decList(v);
+            else if (k == "lifetime")
+                r.lifetime = dec(v);
+            else if (k == "stop_timeout")
+                r.stopTimeout = std::stoi(v);
+            else if (k == "display")
+                r.display = dec(v);
         } catch (...) {
             return std::nullopt;  // a corrupt record is treated as absent
         }

@@ -3,6 +3,7 @@
 // belongs to a runner that died: it is stale and is cleaned up by whoever notices.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -16,6 +17,16 @@
 namespace lb {
 
 struct Paths;
+
+// `layerbox stop` talks to the runner with a real-time signal (they queue, so two in a row
+// both arrive) sent with sigqueue and one of these values: first "a stop is under way" (the
+// windows are asked to close; nothing is relayed), then "SIGTERM to every process of the
+// sandbox". The runner acts only on its own user's sigqueue; any other is ignored.
+inline int stopControlSignal() {
+    return SIGRTMIN + 3;
+}
+inline constexpr int kStopNoticeValue = 0x4c42736e;  // "LBsn"
+inline constexpr int kStopSignalValue = 0x4c427374;  // "LBst"
 
 struct InstanceRecord {
     std::string id;
@@ -31,8 +42,11 @@ struct InstanceRecord {
     std::string driver;
     bool ephemeral = false;
     std::string hostname;
-    std::string x11;     // the X11 display: off | host | isolated
-    std::string socket;  // control socket (joining)
+    std::string x11;       // the X11 display: off | host | isolated
+    std::string socket;    // control socket (joining)
+    std::string lifetime;  // lifetime.until: all | main
+    int stopTimeout = 10;  // lifetime.stop_timeout: layerbox stop's default
+    std::string display;   // the X11 display the program uses (":5"), empty without X11
     std::vector<std::string> limitsEnforced, limitsRecorded;
     bool damaged = false;      // the record could not be read; only id and runner pid are known
     bool lockMissing = false;  // its lock file is gone; its runner was found alive by its pid

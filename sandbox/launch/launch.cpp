@@ -316,6 +316,12 @@ Result<Prepared> prepare(const RunOptions& o) {
     // display" from inside: say why, and what to do, before it starts (desktop/display_need.h).
     if (std::string w = checkProgramDisplay(p, plan.argv[0]); !w.empty())
         std::fprintf(stderr, "layerbox: warning: %s\n", safeLine(w).c_str());
+    if (plan.x11 == "isolated") {
+        plan.x11HostDisplay = ":" + desktopHost.nestedX11Number;
+        plan.x11AuthFile = joinPath(instanceDir, plan.instance + ".xauth");
+    } else if (plan.x11 == "host") {
+        plan.x11HostDisplay = desktopHost.var("DISPLAY");
+    }
     {
         LB_ASSIGN(ResolvedGrants files, resolveGrants(o, p, plan.paths, plan.host.home,
                                                       plan.argv[0], !plan.storage.ephemeral));
@@ -447,6 +453,7 @@ int runSandbox(const RunOptions& o) {
         sigaddset(&mask, s);
     sigaddset(&mask, SIGCHLD);
     sigaddset(&mask, SIGWINCH);
+    sigaddset(&mask, stopControlSignal());  // layerbox stop (instances.h)
     ::sigprocmask(SIG_BLOCK, &mask, &old);
     UniqueFd sfd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sfd.valid()) return fail(Error::fromErrno("signalfd"));

@@ -51,7 +51,10 @@ struct LaunchPlan {
     std::string firewall;         // nftables script, loaded by the setup process
     SlirpFeatures slirpFeatures;  // slirp4netns found and its flags (nat only)
     std::string x11 = "off";      // the X11 display in force: off | host | isolated
-    DesktopPlan desktop;          // display, sound, GPU, D-Bus proxy (mounts are in `mounts` too)
+    // That display as the host reaches it (":5"), and the nested server's Xauthority file
+    // (isolated only): recorded for layerbox stop, which asks the windows there to close.
+    std::string x11HostDisplay, x11AuthFile;
+    DesktopPlan desktop;  // display, sound, GPU, D-Bus proxy (mounts are in `mounts` too)
     bool verbose = false;
     struct timespec start = {};  // CLOCK_MONOTONIC at launch, for --verbose timings
     pid_t runnerPid = 0;

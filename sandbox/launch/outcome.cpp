@@ -74,7 +74,10 @@ Outcome Outcome::ofJoin(const JoinResult& r, const std::string& program,
 }
 
 void printOutcome(const Outcome& o) {
-    if (!o.error.empty()) std::fprintf(stderr, "layerbox: error: %s\n", safeLine(o.error).c_str());
+    if (!o.error.empty())
+        std::fprintf(stderr, "layerbox: error: %s\n", safeLine(o.error).c_str());
+    else if (!o.reason.empty())
+        std::fprintf(stderr, "layerbox: %s\n", safeLine(o.reason).c_str());
 }
 
 }  // namespace lb

@@ -27,6 +27,10 @@ struct Outcome {
     std::optional<int> exitCode;  // the program exited with this code
     std::optional<int> signal;    // the program was killed by this signal
     std::string error;            // why the program has no status of its own, or did not run
+    // Why a sandbox that ran ended ("the program exited with status 0"), said on stderr as
+    // "layerbox: sandbox ID ended: ..." so that a sandbox never ends silently; empty for joined
+    // commands and for errors (the error says it).
+    std::string reason;
 
     // The sandbox could not be set up (125).
     static Outcome setupFailed(std::string why);
@@ -43,7 +47,8 @@ struct Outcome {
                           const ProgramFacts& facts = {});
 };
 
-// The one line for the terminal: "layerbox: error: ..." when there is an error; nothing else.
+// The one line for the terminal: "layerbox: error: ..." when there is an error, else the
+// reason the sandbox ended when there is one.
 void printOutcome(const Outcome& o);
 
 }  // namespace lb

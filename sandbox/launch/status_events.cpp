@@ -95,6 +95,7 @@ void StatusEvents::exited(std::string_view instance, const Outcome& o) const {
     if (o.exitCode) w.field("exit_code", *o.exitCode);
     if (o.signal) w.field("signal", *o.signal);
     if (!o.error.empty()) w.field("error", o.error);
+    if (!o.reason.empty()) w.field("reason", o.reason);
     w.endObject();
     write(w.str());
 }

@@ -150,6 +150,17 @@ Outcome Supervisor::run(int signalFd) {
                     }
                 } else if (sig == SIGWINCH) {
                     terminal_.copyWindowSize();
+                } else if (sig == stopControlSignal()) {
+                    // layerbox stop: only its sigqueue, from this user, counts.
+                    if (si.ssi_code != SI_QUEUE || si.ssi_uid != ::getuid()) continue;
+                    if (si.ssi_int == kStopNoticeValue) {
+                        stopRequested_ = true;  // its windows are asked to close first
+                    } else if (si.ssi_int == kStopSignalValue) {
+                        // SIGTERM to every process of the sandbox, not only the program's
+                        // first one.
+                        stopRequested_ = true;
+                        (void)sendMessage(channel_, Msg::Stop);
+                    }
                 } else {
                     (void)sendMessage(channel_, Msg::Signal, encodeNumber(sig));
                 }
@@ -229,6 +240,14 @@ void Supervisor::fromSandbox(Message& m) {
             break;
         case Msg::ProgramExited:
             programExit_ = decodeExitStatus(m.payload);
+            break;
+        case Msg::ProgramOutlived:
+            outlived_ = static_cast<int>(decodeNumber(m.payload).value_or(0));
+            if (plan_.verbose && plan_.profile.lifetime.until != "main")
+                std::fprintf(stderr,
+                             "layerbox: the program's first process exited; %d process(es) it "
+                             "started keep the sandbox running (lifetime \"all\")\n",
+                             outlived_);
             break;
         case Msg::ProgramExecFailed:
             execErrno_ = static_cast<int>(decodeNumber(m.payload).value_or(ENOEXEC));
@@ -390,6 +409,9 @@ void Supervisor::publishRecord() {
     r.socket = registry_->socketPath(plan_.instance);
     r.limitsEnforced = limits_.enforced;
     r.limitsRecorded = limits_.recorded;
+    r.lifetime = plan_.profile.lifetime.until;
+    r.stopTimeout = plan_.profile.lifetime.stopTimeout;
+    r.display = plan_.x11HostDisplay;
     if (auto s = registry_->publish(r); !s)
         warn("cannot record the instance: " + s.error().message());
 }
@@ -403,6 +425,25 @@ void Supervisor::removeGrantMountPoints() {
     if (!upper.valid()) return;
     for (const auto& g : joins_.grants())
         removeGrantMountPoint(upper.get(), g.path, false);
+}
+
+// Why the sandbox ended, said once it has (outcome.h): a sandbox never ends silently.
+std::string Supervisor::endReason(const ExitStatus& program) const {
+    const std::string status = program.signaled
+                                   ? "was killed by signal " + std::to_string(program.value)
+                                   : "exited with status " + std::to_string(program.value);
+    std::string why;
+    if (stopRequested_)
+        why = "stopped by layerbox stop (the program " + status + ")";
+    else if (outlived_ > 0 && plan_.profile.lifetime.until != "main")
+        why = "its last process ended (the program's first process " + status +
+              " earlier; lifetime \"all\")";
+    else if (outlived_ > 0)
+        why = "the program " + status + "; the " + std::to_string(outlived_) +
+              " process(es) it left were ended (lifetime \"main\")";
+    else
+        why = "the program " + status;
+    return "sandbox " + plan_.instance + " ended: " + why;
 }
 
 Outcome Supervisor::finish(int setupStatus) {
@@ -429,6 +470,7 @@ Outcome Supervisor::finish(int setupStatus) {
         out = Outcome::sandboxKilled(pid1KilledBy_);
     } else if (programExit_) {
         out = Outcome::ended(*programExit_);
+        out.reason = endReason(*programExit_);
     } else if (programPid_ != 0 && WIFEXITED(setupStatus)) {
         // The program ran, but PID 1's report was lost: the setup process exits with its status.
         out = Outcome::ended({false, WEXITSTATUS(setupStatus)});

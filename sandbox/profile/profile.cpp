@@ -655,6 +655,11 @@ Profile buildTyped(const json& f) {
     p.environment.keep = strings(env["keep"]);
     for (auto it = env["set"].begin(); it != env["set"].end(); ++it)
         p.environment.set[it.key()] = it->get<std::string>();
+
+    const json& life = f["lifetime"];
+    p.lifetime.until = life["until"];
+    p.lifetime.grace = life["grace"];
+    p.lifetime.stopTimeout = life["stop_timeout"];
     return p;
 }
 

@@ -150,6 +150,17 @@ struct EnvironmentConfig {
     std::map<std::string, std::string> set;
 };
 
+// How long a sandbox lives, and how `layerbox stop` ends it (issue 21).
+struct LifetimeConfig {
+    // all: until every process of the sandbox has ended (a program that restarts itself, its
+    // first process exiting after starting its successor, keeps its sandbox; so does a daemon it
+    // left behind, until `layerbox stop`); main: until the program's first process (and the
+    // commands joined to it) ends, the rest then gets SIGTERM and, after `grace`, SIGKILL.
+    std::string until = "all";
+    int grace = 2;         // seconds between SIGTERM and SIGKILL for processes left behind
+    int stopTimeout = 10;  // layerbox stop: seconds for windows to close, then for SIGTERM
+};
+
 struct Profile {
     std::string name;  // identifier: file name without .json
     std::string title;
@@ -164,6 +175,7 @@ struct Profile {
     SecurityConfig security;
     DesktopConfig desktop;
     EnvironmentConfig environment;
+    LifetimeConfig lifetime;
 
     std::string sourceFile;  // the file it was loaded from (empty for in-memory)
     bool builtin = false;

@@ -331,6 +331,23 @@ Field buildRoot() {
                     return f;
                 }(),
             }),
+        obj("lifetime", "How long the sandbox lives, and how layerbox stop ends it.",
+            {
+                choice("until",
+                       "all: until every process of the sandbox has ended (a program that "
+                       "restarts itself keeps its sandbox; so does a daemon it leaves behind, "
+                       "until layerbox stop); main: until the program's first process ends, "
+                       "then the rest is ended.",
+                       {"all", "main"}, q(d.lifetime.until)),
+                integer("grace",
+                        "With until main: seconds the processes left behind get between SIGTERM "
+                        "and SIGKILL.",
+                        0, 3600, std::to_string(d.lifetime.grace)),
+                integer("stop_timeout",
+                        "layerbox stop: seconds the windows get to close, then the processes "
+                        "after SIGTERM, before everything is killed.",
+                        0, 3600, std::to_string(d.lifetime.stopTimeout)),
+            }),
     };
     return root;
 }

@@ -409,6 +409,89 @@ private slots:
     // -----------------------------------------------------------------------------------------
     // X11
 
+    // layerbox stop (issue 21): the windows are asked to close first (WM_DELETE_WINDOW), as a
+    // desktop session does, then SIGTERM, then kill. lbx11win says what it received.
+    void stopAsksWindowsToClose_data() {
+        QTest::addColumn<QString>("x11");
+        QTest::newRow("host display") << "host";
+        QTest::newRow("isolated display") << "isolated";
+    }
+    void stopAsksWindowsToClose() {
+        QFETCH(QString, x11);
+        if (x11 == "isolated") QVERIFY2(haveProgram("Xephyr"), "Xephyr (xserver-xephyr)");
+        Xvfb x;
+        QVERIFY(x.start(home_->home()));
+        profile("closer", QString(R"({"version": 1, "desktop": {"x11": "%1"}})").arg(x11).toUtf8());
+        const QString win = testBinDir() + "/lbx11win";
+        // A window of the desktop's own (outside any sandbox) that would close on the message
+        // too: stop must leave it alone.
+        QProcess outside;
+        outside.setProcessEnvironment(xEnv(x));
+        outside.setProcessChannelMode(QProcess::MergedChannels);
+        outside.start(win, {"LB outside", "close"});
+        QVERIFY(outside.waitForStarted());
+        QByteArray outsideOut;
+        QTRY_VERIFY_WITH_TIMEOUT((outsideOut += outside.readAll()).contains("mapped") ||
+                                     outside.state() == QProcess::NotRunning,
+                                 20000);
+        QVERIFY2(outside.state() == QProcess::Running, outsideOut.constData());
+        QProcess p;
+        p.setProcessEnvironment(xEnv(x));
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(layerboxBin(), QStringList{"run", "--profile", "closer", "--no-pty"} + probeBind() +
+                                   QStringList{"--", win, "LB inside", "close"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (out += p.readAll()).contains("mapped") || p.state() == QProcess::NotRunning, 30000);
+        QVERIFY2(p.state() == QProcess::Running, out.constData());
+        auto stop = exec(xEnv(x), layerboxBin(), {"stop", "closer", "--verbose"});
+        QVERIFY2(stop.code == 0, stop.err.constData());
+        QVERIFY2(stop.errors().contains("asked 1 window(s) to close"), stop.err.constData());
+        QVERIFY(finished(p, 30000));
+        out += p.readAll();
+        // It ended on its own after the message, not by a signal, and the runner says who
+        // ended the sandbox.
+        QVERIFY2(out.contains("closed on WM_DELETE_WINDOW"), out.constData());
+        QVERIFY2(out.contains("ended: stopped by layerbox stop (the program exited with status 0)"),
+                 out.constData());
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY(outside.state() == QProcess::Running);
+        QVERIFY(!(outsideOut + outside.readAll()).contains("closed"));
+        outside.kill();
+        outside.waitForFinished(5000);
+    }
+
+    // A program that ignores the request (and SIGTERM) is still ended after the timeout.
+    void stopEndsAProgramThatIgnoresTheRequest() {
+        Xvfb x;
+        QVERIFY(x.start(home_->home()));
+        profile("closer", R"({"version": 1, "desktop": {"x11": "host"},
+            "lifetime": {"stop_timeout": 1}})");
+        QProcess p;
+        p.setProcessEnvironment(xEnv(x));
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(layerboxBin(),
+                QStringList{"run", "--profile", "closer", "--no-pty"} + probeBind() +
+                    QStringList{"--", testBinDir() + "/lbx11win", "LB stubborn", "ignore-term"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (out += p.readAll()).contains("mapped") || p.state() == QProcess::NotRunning, 30000);
+        QVERIFY2(p.state() == QProcess::Running, out.constData());
+        // The profile's stop_timeout (1 s) for each step: no --timeout.
+        auto stop = exec(xEnv(x), layerboxBin(), {"stop", "closer", "--verbose"});
+        QVERIFY2(stop.code == 0, stop.err.constData());
+        QVERIFY2(stop.errors().contains("asked 1 window(s) to close") &&
+                     stop.errors().contains("SIGTERM to every process") &&
+                     stop.errors().contains("killing it"),
+                 stop.err.constData());
+        QVERIFY(finished(p, 30000));
+        out += p.readAll();
+        QVERIFY2(out.contains("ignored WM_DELETE_WINDOW"), out.constData());
+        QVERIFY(!out.contains("closed on WM_DELETE_WINDOW"));
+    }
+
     void x11ClientConnectsOnlyWithX11On() {
         Xvfb x;
         QVERIFY(x.start(home_->home()));
@@ -1048,9 +1131,12 @@ private slots:
             QVERIFY2(haveProgram(tool), tool);
         Xvfb x;
         QVERIFY(x.start(home_->home()));
+        // xclip stays in the background serving what it copied: lifetime "main" ends the
+        // sandbox with the script rather than with xclip (lifetime "all" would keep it).
         for (const char* policy : {"none", "in", "out", "both"})
             profile(QString("clip") + policy,
-                    QString(R"({"version": 1, "desktop": {"x11": "isolated", "clipboard": "%1"}})")
+                    QString(R"({"version": 1, "desktop": {"x11": "isolated", "clipboard": "%1"},
+                        "lifetime": {"until": "main"}})")
                         .arg(policy)
                         .toUtf8());
         auto hostCopy = [&](const QString& text) {

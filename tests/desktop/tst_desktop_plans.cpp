@@ -17,6 +17,7 @@
 #include "desktop/nested_x11.h"
 #include "desktop/portals.h"
 #include "desktop/theme.h"
+#include "desktop/x11_close.h"
 #include "host/menu_entries.h"
 #include "isolation/mounts.h"
 #include "profile/profile.h"
@@ -134,6 +135,22 @@ private slots:
         }
     }
 
+    // layerbox stop's first step (issue 21): on the desktop's display only the sandbox's own
+    // windows (its pids, its host name) are asked to close; on its own server every window.
+    void windowCloseTakesOnlyTheSandboxsWindows() {
+        std::vector<lb::X11WindowFacts> w = {
+            {1, 5, "box", true},             // ours
+            {2, 5, "otherbox", true},        // another sandbox's pid 5
+            {3, 99, "box", true},            // not one of our pids
+            {4, std::nullopt, "box", true},  // says no pid
+            {5, 6, "box", false},            // does not take WM_DELETE_WINDOW
+            {1, 5, "box", true},             // listed twice (tree and client list)
+        };
+        std::set<int64_t> pids = {5, 6};
+        QCOMPARE(lb::planWindowClose(w, pids, "box", false), std::vector<uint32_t>({1}));
+        QCOMPARE(lb::planWindowClose(w, pids, "", false), std::vector<uint32_t>());
+        QCOMPARE(lb::planWindowClose(w, pids, "box", true), std::vector<uint32_t>({1, 2, 3, 4}));
+    }
     void xauthorityRoundTrip() {
         std::vector<XauthEntry> in = {entry(kXauthFamilyLocal, "laptop", "1", "secret-one"),
                                       entry(kXauthFamilyInternet, "\x0a\x01\x02\x03", "0", "x")};

@@ -261,6 +261,63 @@ private slots:
             5000);
     }
 
+    // Issue 21: a program that restarts itself (a browser: its first process starts its
+    // successor and exits) keeps its sandbox under lifetime "all", the default; the runner
+    // says why the sandbox ended.
+    void aProgramThatHandsOverKeepsItsSandbox() {
+        QProcess p;
+        auto started =
+            startBackground(p, {}, {"sh", "-c", "(exec " + probePath() + " sleep &) ; exit 0"});
+        QVERIFY(!started.isEmpty());
+        const qint64 first = started["pid"].toInteger();
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(first), 10000);
+        // The first process is gone, its successor runs on in the same sandbox.
+        QVERIFY2(!finished(p, 1500), p.readAllStandardError().constData());
+        auto list = ps();
+        QCOMPARE(list.size(), 1);
+        QCOMPARE(list[0].toObject()["lifetime"].toObject()["until"].toString(), QString("all"));
+        QVERIFY(home_->layerbox({"ps"}).out.contains(" all "));
+        auto r = home_->layerbox({"stop", started["instance"].toString()});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(finished(p, 20000));
+        QByteArray err = p.readAllStandardError();
+        QVERIFY2(err.contains("ended: stopped by layerbox stop (the program exited with status 0)"),
+                 err.constData());
+        QCOMPARE(p.exitCode(), 0);
+    }
+
+    void theLastProcessEndsTheSandbox() {
+        QProcess p;
+        auto started = startBackground(p, {}, {"sh", "-c", "(sleep 1; exit 4) & exit 3"});
+        QVERIFY(!started.isEmpty());
+        QVERIFY(finished(p, 20000));
+        QByteArray out = p.readAllStandardOutput(), err = p.readAllStandardError();
+        QVERIFY2(err.contains("ended: its last process ended (the program's first process exited "
+                              "with status 3 earlier; lifetime \"all\")"),
+                 err.constData());
+        QCOMPARE(p.exitCode(), 3);  // the program's own status
+        QVERIFY2(statusEvent(out, "exited")["reason"].toString().contains("its last process"),
+                 out.constData());
+    }
+
+    void lifetimeMainEndsWithTheFirstProcess() {
+        home_->writeProfile("mainonly",
+                            R"({"version": 1, "lifetime": {"until": "main", "grace": 1}})");
+        QProcess p;
+        auto started = startBackground(p, {"--profile", "mainonly"},
+                                       {"sh", "-c", "(exec " + probePath() + " sleep &) ; exit 0"});
+        QVERIFY(!started.isEmpty());
+        QVERIFY(finished(p, 20000));
+        QByteArray err = p.readAllStandardError();
+        QVERIFY2(err.contains("ended: the program exited with status 0; the 1 process(es) it left "
+                              "were ended (lifetime \"main\")"),
+                 err.constData());
+        QCOMPARE(p.exitCode(), 0);
+        QCOMPARE(home_->layerbox({"profile", "show", "mainonly"})
+                     .out.contains("until the program's first process ends"),
+                 true);
+    }
+
     void killedRunnerLeavesNothingBehind() {
         QProcess p;
         auto started = startBackground(p, {}, {probePath(), "sleep"});
@@ -362,7 +419,10 @@ private slots:
         QCOMPARE(p.exitCode(), 0);
         QCOMPARE(QString::fromUtf8(p.readAllStandardOutput()), QString("ran\n"));
         QString err = QString::fromUtf8(p.readAllStandardError());
-        QCOMPARE(err.count('\n'), 1);
+        // One warning, then the line that says why the sandbox ended.
+        QCOMPARE(err.count('\n'), 2);
+        QCOMPARE(err.count("layerbox: warning:"), 1);
+        QVERIFY2(err.contains("ended: the program exited with status 0\n"), qPrintable(err));
         QVERIFY2(err.startsWith("layerbox: warning: no systemd scope") &&
                      err.contains("memory_max, tasks_max not applied"),
                  qPrintable(err));
