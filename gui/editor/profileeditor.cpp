@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStackedWidget>
@@ -157,7 +158,10 @@ ProfileEditor::ProfileEditor(LayerboxClient* client, const QString& profileName,
     connect(watcher_, &QFileSystemWatcher::directoryChanged, this, &ProfileEditor::checkDisk);
 
     pageList_->setCurrentRow(0);
-    resize(900, 680);
+    // Its usual size, but never beyond the screen (a 1024x600 laptop): the pages scroll.
+    QSize size(900, 680);
+    if (const QScreen* sc = screen()) size = size.boundedTo(sc->availableGeometry().size() * 0.95);
+    resize(size);
     load();
     loadLayers();
 }

@@ -68,6 +68,9 @@ ChangesView::ChangesView(LayerboxClient* client, QWidget* parent)
 
     heading_->setObjectName("changesHeading");
     heading_->setTextFormat(Qt::RichText);
+    // Long profile names and counts wrap rather than widen the window past a small screen
+    // (1024x600).
+    heading_->setWordWrap(true);
     kind_->setObjectName("changesKindFilter");
     kind_->setAccessibleName(tr("Show changes of kind"));
     kind_->setToolTip(tr("Show only one kind of change"));
@@ -171,6 +174,7 @@ ChangesView::ChangesView(LayerboxClient* client, QWidget* parent)
     progress_->setVisible(false);
     progress_->setMaximumWidth(200);
     summary_->setObjectName("changesSummary");
+    summary_->setWordWrap(true);
     connect(discard_, &QPushButton::clicked, this, &ChangesView::discardSelected);
     connect(reset_, &QPushButton::clicked, this, &ChangesView::resetAll);
     connect(commit_, &QPushButton::clicked, this, &ChangesView::commitAsLayer);

@@ -88,6 +88,15 @@ void ScreenshotRunner::start() {
         if (found.isValid()) c->selectPaths({found.data(ChangesModel::PathRole).toString()});
     });
     step(600, [=, this]() { grab(w, QStringLiteral("changes")); });
+    // A small laptop screen (1024x600): everything must still be there and usable.
+    auto size = std::make_shared<QSize>();
+    step(200, [=, this]() {
+        *size = w->size();
+        w->resize(1024, 600);
+        w->tabs()->setCurrentIndex(0);
+    });
+    step(600, [=, this]() { grab(w, QStringLiteral("main-window-1024x600")); });
+    step(200, [=, this]() { w->resize(*size); });
 
     // The profile editor, page by page, then with mistakes in it.
     auto editor = std::make_shared<QPointer<ProfileEditor>>();

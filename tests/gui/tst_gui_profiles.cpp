@@ -450,6 +450,18 @@ private slots:
         QCOMPARE(asker.asked, QStringList{questions::kLaunchCommand});
     }
 
+    // A small laptop screen, 1024x600: the main window and the editor fit (issue 22).
+    void fitsA1024x600Screen() {
+        MainWindow w;
+        QTRY_VERIFY(w.profileModel()->entry("browser"));
+        w.selectProfile("browser");  // the longest summary of the built-in profiles
+        w.resize(1024, 600);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY2(w.width() <= 1024 && w.height() <= 600,
+                 qPrintable(QString("%1x%2").arg(w.width()).arg(w.height())));
+    }
+
     // Help has the documentation, the system check and the keyboard shortcuts.
     void helpMenu() {
         MainWindow w;
