@@ -127,6 +127,16 @@ std::string helpAll(const Command& root) {
     return out;
 }
 
+// "unknown command", with the nearest subcommand of `cmd` as a hint.
+static int unknownCommand(const Command& cmd, const std::string& path, const std::string& name) {
+    std::vector<std::string> names;
+    for (const auto& s : cmd.subcommands)
+        names.push_back(s.name);
+    std::string hint = didYouMean(name, names);
+    return usageError(path, "unknown command " + quote(name) +
+                                (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
+}
+
 // `layerbox help [COMMAND...]`: the help of that command, as `layerbox COMMAND... --help`.
 static int printHelpOf(const Command& root, int argc, char** argv) {
     const Command* cmd = &root;
@@ -134,17 +144,9 @@ static int printHelpOf(const Command& root, int argc, char** argv) {
     for (int i = 0; i < argc; ++i) {
         const std::string a = argv[i];
         const Command* next = nullptr;
-        std::vector<std::string> names;
-        for (const auto& s : cmd->subcommands) {
+        for (const auto& s : cmd->subcommands)
             if (s.name == a) next = &s;
-            names.push_back(s.name);
-        }
-        if (!next) {
-            std::string hint = didYouMean(a, names);
-            return usageError(path,
-                              "unknown command " + quote(a) +
-                                  (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
-        }
+        if (!next) return unknownCommand(*cmd, path, a);
         cmd = next;
         path += " " + a;
     }
@@ -185,13 +187,7 @@ int dispatch(const Command& root, int argc, char** argv) {
             // A command with its own arguments ("grants PROFILE") takes them before any
             // subcommand name.
             if (cmd->run && cmd->maxPositional != 0 && cmd != &root) break;
-            std::vector<std::string> names;
-            for (const auto& s : cmd->subcommands)
-                names.push_back(s.name);
-            std::string hint = didYouMean(a, names);
-            return usageError(path,
-                              "unknown command " + quote(a) +
-                                  (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
+            return unknownCommand(*cmd, path, a);
         }
         cmd = next;
         path += " " + a;
