@@ -45,6 +45,10 @@ ProfileInfo infoOf(const lb::ProfileStore& st, const lb::ProfileRef& ref) {
     i.nat = p.network.mode == lb::NetMode::Nat;
     i.firewall = q(p.network.firewall);
     i.ports = int(p.network.ports.size());
+    for (const auto& d : p.network.allowDomains)
+        i.allowDomains << QString::fromStdString(d);
+    for (const auto& d : p.network.denyDomains)
+        i.denyDomains << QString::fromStdString(d);
     i.wayland = p.desktop.wayland;
     i.x11 = QString::fromLatin1(lb::x11ModeName(p.desktop.x11));
     i.gpu = p.desktop.gpu;

@@ -32,8 +32,9 @@ struct ProfileInfo {
     QStringList command;
     // What it lets the program do.
     bool nat = false;
-    QString firewall;  // preset
-    int ports = 0;     // port forwards
+    QString firewall;                       // preset
+    int ports = 0;                          // port forwards
+    QStringList allowDomains, denyDomains;  // network.allow_domains / deny_domains
     bool wayland = false, gpu = false;
     QString x11;        // off | host | isolated
     QString audio;      // none | pulseaudio | pipewire | both

@@ -150,6 +150,11 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
         net = tr("Open");
     if (e->ports > 0)
         net += e->ports == 1 ? tr(", 1 port forwarded") : tr(", %1 ports forwarded").arg(e->ports);
+    // The allow-list is what the program can reach at all: said, not hidden behind "Internet".
+    if (e->nat && !e->allowDomains.isEmpty())
+        net += tr("; only %1").arg(e->allowDomains.join(QStringLiteral(", ")));
+    if (e->nat && !e->denyDomains.isEmpty())
+        net += tr("; never %1").arg(e->denyDomains.join(QStringLiteral(", ")));
     facts_[0]->setText(net);
 
     QStringList desk;

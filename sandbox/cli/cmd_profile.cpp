@@ -127,6 +127,11 @@ int showProfile(const Args& args) {
         if (!n.rules.empty()) net += ", " + std::to_string(n.rules.size()) + " rules";
     }
     row("network", net + ", hostname " + n.hostname);
+    // Names the sandbox's resolver answers (the firewall reaches only what it answered).
+    if (n.filtersNames())
+        row("domains", (n.allowDomains.empty() ? std::string("any name")
+                                               : "only " + joinWords(n.allowDomains)) +
+                           (n.denyDomains.empty() ? "" : ", never " + joinWords(n.denyDomains)));
     if (n.mode == NetMode::Nat && n.firewall == "internet-only") {
         // What the preset refuses on this machine now (the host's addresses and networks).
         auto host = readHostNetworks();

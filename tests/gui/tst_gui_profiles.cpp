@@ -84,6 +84,15 @@ private slots:
                  qPrintable(home->text()));
         w.selectProfile("plain");  // a folder below the home does not replace it
         QCOMPARE(home->text(), QString("Yours, read-only; changes kept apart"));
+        // The network line states an allow-list (issue 16).
+        home_->writeProfile("only", R"({"version": 1, "name": "only", "extends": "browser",
+            "network": {"allow_domains": ["*.example.org"], "deny_domains": ["ads.example.org"]}})");
+        QTRY_VERIFY(w.profileModel()->entry("only"));
+        w.selectProfile("only");
+        auto* net = w.summary()->findChild<QLabel*>("summaryFact0");
+        QVERIFY(net);
+        QCOMPARE(net->text(), QString("Internet only (no LAN, no host); only *.example.org; never "
+                                      "ads.example.org"));
     }
 
     void builtinsApartFromYours() {

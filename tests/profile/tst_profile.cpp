@@ -1880,6 +1880,16 @@ void TstProfile::cliNewAndShow() {
              qPrintable(r.out));
     QVERIFY2(r.out.contains("\n  resources    memory 4G, memory high 3G, tasks 4096\n"),
              qPrintable(r.out));
+    QVERIFY(!r.out.contains("\n  domains"));
+    // An allow-list is said (issue 16): it is what the program can reach at all.
+    home.writeProfile("only", R"({"version": 1, "extends": "browser",
+        "network": {"allow_domains": ["example.org", "*.example.org"],
+                    "deny_domains": ["ads.example.org"]}})");
+    r = home.layerbox({"profile", "show", "only"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("\n  domains      only example.org *.example.org, never "
+                            "ads.example.org\n"),
+             qPrintable(r.out));
 
     // Without --title the profile is titled by its name, not by the template's title.
     r = home.layerbox({"profile", "new", "z", "--from", "default"});
