@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <limits>
 
 #include "base/hostinfo.h"
 #include "base/paths.h"
@@ -87,6 +88,12 @@ void LiveRecover::handle(const std::vector<struct pollfd>& pfd) {
     for (const auto& f : watch_->due(now))
         offer(f);
     if (notifier_) notifier_->handle(pfd);
+}
+
+void LiveRecover::finish() {
+    watch_->drain(LiveWatch::monotonicMs());
+    for (const auto& f : watch_->due(std::numeric_limits<int64_t>::max()))
+        if (automatic(f.path)) recoverNow(f.path, true);
 }
 
 bool LiveRecover::automatic(const std::string& path) const {

@@ -38,6 +38,10 @@ public:
     void addTo(std::vector<struct pollfd>& pfd);
     void handle(const std::vector<struct pollfd>& pfd);
     int timeoutMs() const;
+    // The sandbox has ended: files still settling in recover_auto folders are copied now (a
+    // program that writes and exits at once must not lose its automatic recovery); the rest
+    // are listed at exit as before.
+    void finish();
 
 private:
     LiveRecover(const LaunchPlan& plan, const StatusEvents& events)

@@ -182,8 +182,9 @@ Outcome Supervisor::run(int signalFd) {
         if (live_) live_->handle(pfd);
         if (activity_) activity_->handle(pfd);
     }
-    activity_.reset();  // the log goes with the sandbox
-    live_.reset();      // what is left is listed at exit (reportRecoverable)
+    activity_.reset();           // the log goes with the sandbox
+    if (live_) live_->finish();  // recover_auto files written just before the end
+    live_.reset();               // what is left is listed at exit (reportRecoverable)
     // Everything in the sandbox has gone, so the gate has no writer left: this read returns.
     if (execGate_.valid()) readExecGate();
     stdio_.drain();

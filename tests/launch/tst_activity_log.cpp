@@ -170,7 +170,18 @@ private slots:
         // kept entries would take (~100 MiB).
         const qint64 hwm = vmHwmKiB(p.processId());
         QVERIFY(hwm > 0);
-        QVERIFY2(hwm < 32 * 1024, qPrintable(QString("runner VmHWM %1 KiB").arg(hwm)));
+#if defined(__SANITIZE_ADDRESS__)
+        // An AddressSanitizer build keeps freed memory in its quarantine (256 MiB by default)
+        // and adds shadow memory: the bound there is that, not the runner's own use; the
+        // counts above still show that nothing was kept per denial.
+        const qint64 bound = 640 * 1024;
+        qInfo(
+            "AddressSanitizer build: the memory bound is 640 MiB (quarantine and shadow), "
+            "32 MiB in a normal build");
+#else
+        const qint64 bound = 32 * 1024;
+#endif
+        QVERIFY2(hwm < bound, qPrintable(QString("runner VmHWM %1 KiB").arg(hwm)));
         qInfo("runner VmHWM after %ld denials: %lld KiB", n, hwm);
         p.terminate();
         QVERIFY(finished(p, 30000));
