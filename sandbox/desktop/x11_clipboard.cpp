@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/syscalls.h"
+#include "desktop/xcb_util.h"
 
 namespace lb {
 
@@ -61,14 +62,6 @@ struct Side {
     xcb_atom_t convertingAs = 0;  // the target asked (UTF8_STRING, then STRING)
 };
 
-xcb_atom_t atom(xcb_connection_t* c, const char* name) {
-    auto cookie = xcb_intern_atom(c, 0, static_cast<uint16_t>(std::strlen(name)), name);
-    xcb_intern_atom_reply_t* r = xcb_intern_atom_reply(c, cookie, nullptr);
-    xcb_atom_t a = r ? r->atom : 0;
-    std::free(r);
-    return a;
-}
-
 bool setUp(Side& s) {
     if (!s.c || xcb_connection_has_error(s.c)) return false;
     const xcb_setup_t* setup = xcb_get_setup(s.c);
@@ -79,12 +72,12 @@ bool setUp(Side& s) {
     // conversions.
     xcb_create_window(s.c, XCB_COPY_FROM_PARENT, s.win, screen->root, 0, 0, 1, 1, 0,
                       XCB_WINDOW_CLASS_INPUT_ONLY, XCB_COPY_FROM_PARENT, 0, nullptr);
-    s.clipboard = atom(s.c, "CLIPBOARD");
-    s.utf8 = atom(s.c, "UTF8_STRING");
-    s.text = atom(s.c, "TEXT");
-    s.targets = atom(s.c, "TARGETS");
-    s.incr = atom(s.c, "INCR");
-    s.prop = atom(s.c, "_LAYERBOX_CLIPBOARD");
+    s.clipboard = internAtom(s.c, "CLIPBOARD");
+    s.utf8 = internAtom(s.c, "UTF8_STRING");
+    s.text = internAtom(s.c, "TEXT");
+    s.targets = internAtom(s.c, "TARGETS");
+    s.incr = internAtom(s.c, "INCR");
+    s.prop = internAtom(s.c, "_LAYERBOX_CLIPBOARD");
     const xcb_query_extension_reply_t* ext = xcb_get_extension_data(s.c, &xcb_xfixes_id);
     if (!ext || !ext->present) return false;
     s.xfixesEvent = ext->first_event;

@@ -8,6 +8,7 @@
 
 #include "base/fsutil.h"
 #include "desktop/display.h"
+#include "desktop/xcb_util.h"
 
 namespace lb {
 
@@ -63,14 +64,6 @@ struct Conn {
     }
 };
 
-xcb_atom_t atom(xcb_connection_t* c, const char* name) {
-    auto cookie = xcb_intern_atom(c, 0, static_cast<uint16_t>(std::strlen(name)), name);
-    xcb_intern_atom_reply_t* r = xcb_intern_atom_reply(c, cookie, nullptr);
-    xcb_atom_t a = r ? r->atom : 0;
-    std::free(r);
-    return a;
-}
-
 // A property's bytes ("" when absent).
 std::string property(xcb_connection_t* c, xcb_window_t w, xcb_atom_t prop, xcb_atom_t type,
                      uint32_t longs = 1024) {
@@ -118,8 +111,9 @@ Result<int> closeX11Windows(const std::string& display, const std::string& xauth
     if (!conn.c || xcb_connection_has_error(conn.c))
         return Error("cannot connect to the X11 display " + display, ECONNREFUSED);
     xcb_connection_t* c = conn.c;
-    const xcb_atom_t protocols = atom(c, "WM_PROTOCOLS"), del = atom(c, "WM_DELETE_WINDOW"),
-                     netPid = atom(c, "_NET_WM_PID"), clientList = atom(c, "_NET_CLIENT_LIST");
+    const xcb_atom_t protocols = internAtom(c, "WM_PROTOCOLS"),
+                     del = internAtom(c, "WM_DELETE_WINDOW"), netPid = internAtom(c, "_NET_WM_PID"),
+                     clientList = internAtom(c, "_NET_CLIENT_LIST");
 
     // Top-level windows: the root's children and, under a reparenting window manager, their
     // children (the frames' clients); plus the window manager's client list.
