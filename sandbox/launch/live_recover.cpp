@@ -38,12 +38,6 @@ std::string recoverCommand(const std::string& profile, const std::string& path) 
     return "layerbox recover " + shellWord(profile) + " " + shellWord(path);
 }
 
-std::string suffixedName(const std::string& name, int n) {
-    size_t dot = name.rfind('.');
-    if (dot == 0 || dot == std::string::npos) dot = name.size();
-    return name.substr(0, dot) + " (" + std::to_string(n) + ")" + name.substr(dot);
-}
-
 std::unique_ptr<LiveRecover> LiveRecover::start(const LaunchPlan& plan, const StatusEvents& events,
                                                 std::function<void(const std::string&)> warn) {
     const auto& fs = plan.profile.filesystem;
@@ -138,16 +132,10 @@ void LiveRecover::recoverNow(const std::string& path, bool automatic) {
         warn_("cannot recover " + path + ": " + (items.empty() ? "refused" : items[0].skip));
         return;
     }
-    RecoverItem item = items[0];
-    const std::string dir = dirName(item.destRel), name = baseName(item.destRel);
-    struct stat st;
-    for (int n = 1; n < 1000 && ::lstat(joinPath(item.destRoot, item.destRel).c_str(), &st) == 0;
-         ++n)
-        item.destRel = item.destRel.find('/') == std::string::npos
-                           ? suffixedName(name, n)
-                           : dir + "/" + suffixedName(name, n);
+    // Keep both: a file in the way stays; the copy takes "name (1).ext", found in the opened
+    // destination folder (layers/recover.h), not by a path looked up beforehand.
     const WhiteoutRule rule = whiteoutRule(planScan(plan_.profile, HostInfo::probe(), plan_.paths));
-    auto report = applyRecover(upper_, {item}, false, rule);
+    auto report = applyRecover(upper_, items, OnExisting::KeepBoth, rule);
     if (report.copied.empty()) {
         warn_("cannot recover " + path + ": " +
               (report.skipped.empty() ? "nothing copied" : report.skipped[0].reason));

@@ -27,8 +27,6 @@ class StatusEvents;
 
 // Pure: the `layerbox recover` command line for `path`, quoted for a POSIX shell.
 std::string recoverCommand(const std::string& profile, const std::string& path);
-// Pure: `name` with " (n)" before its extension (n >= 1): "x.pdf" -> "x (1).pdf".
-std::string suffixedName(const std::string& name, int n);
 
 class LiveRecover {
 public:
