@@ -4,10 +4,13 @@
 //  - OpenURI: a test handler is the desktop's default https handler and writes a marker file on
 //    the host when it runs; from a profile that talks to the portals it must not run unless
 //    desktop.open_uri is "allow" (the control).
+//  - The file chooser: a GTK program (lbpick.py) in a profile that binds nothing gets the host's
+//    dialog; the test picks or names a file in it; only that file appears inside.
 #include <QDir>
 #include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QRegularExpression>
 #include <QtTest>
 
 #include <signal.h>
@@ -93,6 +96,90 @@ private:
                                 args);
     }
     QString markerText() const { return QString::fromUtf8(readFile(marker_)); }
+
+    // A profile that binds nothing and talks to the portals, with GTK using the portal's dialog.
+    void writePickerProfile(const QString& name) const {
+        home_->writeProfile(
+            name,
+            R"({"version": 1, "environment": {"set": {"GTK_USE_PORTAL": "1"}},)"
+            R"( "desktop": {"x11": "host", "dbus": {"talk": ["org.freedesktop.portal.*"]}}})");
+    }
+    // Add `path` to the document portal for `appId` (read), on the host, as a program outside
+    // any sandbox could; its document id.
+    QString addDocument(const QString& path, const QString& appId) const {
+        QString script = R"PY(
+import os, sys
+from gi.repository import Gio, GLib
+bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+fds = Gio.UnixFDList()
+fds.append(os.open(sys.argv[1], os.O_PATH))
+r, _ = bus.call_with_unix_fd_list_sync("org.freedesktop.portal.Documents",
+    "/org/freedesktop/portal/documents", "org.freedesktop.portal.Documents", "AddFull",
+    GLib.Variant("(ahusas)", ([0], 0, sys.argv[2], ["read"])), None, 0, -1, fds, None)
+print(r.unpack()[0][0])
+)PY";
+        auto o = exec("/usr/bin/python3", {"-c", script, path, appId});
+        if (o.code != 0) qWarning("%s", o.err.constData());
+        return QString::fromUtf8(o.out).trimmed();
+    }
+    // Run tests/desktop/lbpick.py MODE OTHERS... in a sandbox of `profile`, wait for the host's
+    // dialog, keep a screenshot of it, type `path` into it (ctrl+L, the path, Return).
+    Out pickThroughDialog(const QString& profile, const QString& mode, const QString& path,
+                          const QStringList& others, const QString& screenshot) const {
+        QProcess p;
+        p.setProcessEnvironment(env());
+        p.setWorkingDirectory(home_->home());
+        p.start(layerboxBin(), QStringList{"run", "--profile", profile, "--",
+                                           sourceDir() + "/tests/desktop/lbpick.py", mode} +
+                                   others);
+        Out o;
+        if (!p.waitForStarted(10000)) {
+            o.err = "cannot start layerbox";
+            return o;
+        }
+        p.closeWriteChannel();
+        // The dialog's window, drawn by xdg-desktop-portal-gtk on the host.
+        auto win = exec("xdotool", {"search", "--sync", "--name", "LayerboxPick"}, 60000);
+        QString wid = win.text().split('\n').value(0).trimmed();
+        if (win.code != 0 || wid.isEmpty()) {
+            p.kill();
+            p.waitForFinished(5000);
+            o.err = "no dialog appeared: " + win.err + p.readAllStandardError();
+            o.out = p.readAllStandardOutput();
+            return o;
+        }
+        exec("xdotool", {"windowfocus", "--sync", wid});
+        QTest::qWait(1000);  // drawn (a wait for the picture, not a check)
+        if (mode == "open") {
+            // The picture shows the host's folder with the file and its sibling.
+            exec("xdotool", {"key", "ctrl+l"});
+            QTest::qWait(300);
+            exec("xdotool", {"type", QFileInfo(path).path() + "/"});
+            exec("xdotool", {"key", "Return"});
+            QTest::qWait(1000);
+        }
+        QString shots = QDir(testBinDir() + "/../artifacts/screenshots").absolutePath();
+        QDir().mkpath(shots);
+        exec("import", {"-window", "root", shots + "/" + screenshot});
+        if (mode == "open") {
+            exec("xdotool", {"key", "ctrl+l"});
+            QTest::qWait(300);
+        } else {
+            exec("xdotool", {"key", "ctrl+a"});
+        }
+        exec("xdotool", {"type", path});
+        QTest::qWait(300);
+        exec("xdotool", {"key", "Return"});
+        if (!p.waitForFinished(60000)) {
+            p.kill();
+            p.waitForFinished(5000);
+            o.err = "timed out: ";
+        }
+        o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        o.out += p.readAllStandardOutput();
+        o.err += p.readAllStandardError();
+        return o;
+    }
 
 private slots:
     void initTestCase() {
@@ -218,6 +305,62 @@ private slots:
         // profile show says it.
         auto show = home_->layerbox({"profile", "show", "portals"});
         QVERIFY2(show.out.contains("portals (opening links denied)"), qPrintable(show.out));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The file chooser: a GTK program in a profile that binds nothing asks for a file with
+    // GTK_USE_PORTAL=1; the dialog is the host's (xdg-desktop-portal-gtk, drawn outside); the
+    // test picks a file in it; the program reads that file and nothing beside it.
+    void fileChooserOpenGivesOnlyThePickedFile() {
+        QString pick = home_->home() + "/pick";
+        QVERIFY(QDir().mkpath(pick));
+        QVERIFY(writeFile(pick + "/chosen.txt", "the chosen one\n"));
+        QVERIFY(writeFile(pick + "/sibling.txt", "must stay outside\n"));
+        writePickerProfile("picker");
+        // Another app's document, added on the host for io.github.layerbox.other: its id must
+        // not be reachable from the picker's sandbox.
+        QVERIFY(writeFile(pick + "/others.txt", "another app's document\n"));
+        QString otherId = addDocument(pick + "/others.txt", "io.github.layerbox.other");
+        QVERIFY2(!otherId.isEmpty(), "the document portal did not add the file");
+        QString docRoot = home_->runtimeDir() + "/doc";
+        QCOMPARE(readFile(docRoot + "/by-app/io.github.layerbox.other/" + otherId + "/others.txt"),
+                 QByteArray("another app's document\n"));
+
+        QString otherInside = docRoot + "/" + otherId + "/others.txt";
+        auto r = pickThroughDialog("picker", "open", pick + "/chosen.txt",
+                                   {pick + "/sibling.txt", otherInside}, "file-chooser-open.png");
+        QVERIFY2(r.code == 0, qPrintable(r.text() + r.errors()));
+        // The portal's answer is a document path, which the program opens inside.
+        QRegularExpression picked("PICKED (\\S+)");
+        auto m = picked.match(r.text());
+        QVERIFY2(m.hasMatch(), qPrintable(r.text()));
+        QVERIFY2(m.captured(1).startsWith(docRoot + "/"), qPrintable(m.captured(1)));
+        QVERIFY2(r.text().contains("CONTENT the chosen one"), qPrintable(r.text() + r.errors()));
+        // Nothing beside it: its folder holds only it, the host path of its sibling is not
+        // there, nor another app's document.
+        QVERIFY2(r.text().contains("LISTING chosen.txt\n"), qPrintable(r.text()));
+        QVERIFY2(r.text().contains("OTHER " + pick + "/sibling.txt FileNotFoundError"),
+                 qPrintable(r.text()));
+        QVERIFY2(r.text().contains("OTHER " + otherInside + " FileNotFoundError"),
+                 qPrintable(r.text()));
+    }
+
+    // Save: the name the user gives in the host dialog is the only file created on the host.
+    void fileChooserSaveCreatesOnlyTheNamedFile() {
+        QString pick = home_->home() + "/pick";
+        QVERIFY(QDir().mkpath(pick));
+        QVERIFY(writeFile(pick + "/sibling.txt", "must stay outside\n"));
+        writePickerProfile("picker");
+        auto r = pickThroughDialog("picker", "save", pick + "/new-name.txt",
+                                   {pick + "/sibling.txt"}, "file-chooser-save.png");
+        QVERIFY2(r.code == 0, qPrintable(r.text() + r.errors()));
+        QVERIFY2(r.text().contains("WROTE " + home_->runtimeDir() + "/doc/"), qPrintable(r.text()));
+        QCOMPARE(readFile(pick + "/new-name.txt"), QByteArray("saved by the sandbox\n"));
+        QCOMPARE(QDir(pick).entryList(QDir::Files | QDir::Hidden | QDir::System),
+                 QStringList({"new-name.txt", "sibling.txt"}));
+        QCOMPARE(readFile(pick + "/sibling.txt"), QByteArray("must stay outside\n"));
+        QVERIFY2(r.text().contains("OTHER " + pick + "/sibling.txt FileNotFoundError"),
+                 qPrintable(r.text()));
     }
 };
 
