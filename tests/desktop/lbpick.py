@@ -6,6 +6,8 @@
 #   save: PICKED <path>, WROTE <path> (it writes "saved by the sandbox")
 #   then for each further argument (a host path it must not reach): OTHER <path> read <first
 #   line> | OTHER <path> <error name>
+#   bench N: N picks in a row; after each, READ <path> <time.time() when its first line was read>
+#   (bench/files)
 import os
 import sys
 
@@ -17,6 +19,19 @@ from gi.repository import Gtk  # noqa: E402
 mode = sys.argv[1]
 save = mode == "save"
 print("START", flush=True)
+if mode == "bench":
+    import time
+
+    for _ in range(int(sys.argv[2])):
+        d = Gtk.FileChooserNative.new("LayerboxPick", None, Gtk.FileChooserAction.OPEN, "_Open", "_Cancel")
+        if d.run() != Gtk.ResponseType.ACCEPT:
+            sys.exit(3)
+        path = d.get_filename()
+        with open(path) as f:
+            f.readline()
+        print("READ", path, "%.6f" % time.time(), flush=True)
+        d.destroy()
+    sys.exit(0)
 dialog = Gtk.FileChooserNative.new(
     "LayerboxPick",
     None,
