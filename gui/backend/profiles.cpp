@@ -54,6 +54,8 @@ ProfileInfo infoOf(const lb::ProfileStore& st, const lb::ProfileRef& ref) {
     i.gpu = p.desktop.gpu;
     i.audio = q(p.desktop.audio);
     i.clipboard = q(p.desktop.clipboard);
+    i.portals = p.desktop.dbus.talksToPortals();
+    i.openUri = q(p.desktop.openUri);
     i.home = QString::fromLatin1(lb::homeModeName(p.filesystem.home));
     for (const lb::Bind& b : p.filesystem.binds)
         i.binds.append({q(b.host), q(b.sandbox), b.rw});

@@ -36,10 +36,12 @@ struct ProfileInfo {
     int ports = 0;                          // port forwards
     QStringList allowDomains, denyDomains;  // network.allow_domains / deny_domains
     bool wayland = false, gpu = false;
-    QString x11;        // off | host | isolated
-    QString audio;      // none | pulseaudio | pipewire | both
-    QString clipboard;  // none | in | out | both (x11 isolated only)
-    QString home;       // private | tmpfs | overlay
+    QString x11;           // off | host | isolated
+    QString audio;         // none | pulseaudio | pipewire | both
+    QString clipboard;     // none | in | out | both (x11 isolated only)
+    bool portals = false;  // dbus talk covers the desktop portal
+    QString openUri;       // desktop.open_uri: deny | allow
+    QString home;          // private | tmpfs | overlay
     struct Bind {
         QString host;
         QString sandbox;  // where the sandbox sees it

@@ -175,6 +175,12 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
         desk << tr("X11 (your desktop's: it can read every keystroke)");
     if (e->audio != QLatin1String("none")) desk << tr("sound");
     if (e->gpu) desk << tr("GPU");
+    // The portals' file chooser gives only what you pick; opening links runs your own programs
+    // outside the sandbox, so which one is in force is said (layerbox profile show's words).
+    if (e->portals)
+        desk << (e->openUri == QLatin1String("allow")
+                     ? tr("portals (opens links with your programs)")
+                     : tr("portals (opening links denied)"));
     facts_[1]->setText(desk.isEmpty() ? tr("None") : desk.join(QStringLiteral(", ")));
 
     facts_[2]->setText(homeText(*e, QDir::homePath()));

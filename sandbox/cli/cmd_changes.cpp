@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "launch/instances.h"
 #include "layers/changes.h"
+#include "layers/grant_store.h"
 #include "layers/layers.h"
 #include "layers/recover.h"
 #include "profile/profile.h"
@@ -228,6 +229,14 @@ int resetCommand(const Args& args) {
     else
         std::printf("reset %s: %zu %s dropped\n", name.c_str(), changes->size(),
                     changes->size() == 1 ? "change" : "changes");
+    // The files given to the profile are the user's choice, not the sandbox's changes: a reset
+    // keeps them (grant_store.h), and says so, with how to take them back.
+    if (auto given = loadGrants(l->store.paths(), name); !given.empty())
+        std::printf(
+            "%zu %s given to %s stay%s given (a reset keeps them): see layerbox grants %s; "
+            "take one back with layerbox grants rm %s PATH\n",
+            given.size(), given.size() == 1 ? "file" : "files", name.c_str(),
+            given.size() == 1 ? "s" : "", name.c_str(), name.c_str());
     return 0;
 }
 
@@ -370,7 +379,9 @@ std::vector<Command> changeCommands() {
     out.push_back({.name = "reset",
                    .synopsis = "PROFILE",
                    .summary = "Drop every change of a sandbox.",
-                   .details = "Refused while the sandbox runs.",
+                   .details = "Files given to the profile (layerbox grants) are kept; the "
+                              "command says how many and how to take them back. Refused while "
+                              "the sandbox runs.",
                    .minPositional = 1,
                    .maxPositional = 1,
                    .run = resetCommand});

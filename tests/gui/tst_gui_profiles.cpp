@@ -93,6 +93,20 @@ private slots:
         QVERIFY(net);
         QCOMPARE(net->text(), QString("Internet only (no LAN, no host); only *.example.org; never "
                                       "ads.example.org"));
+        // The desktop line says whether the portal may open links with your programs.
+        home_->writeProfile("links", R"({"version": 1, "name": "links", "extends": "default",
+            "desktop": {"open_uri": "allow", "dbus": {"talk": ["org.freedesktop.portal.*"]}}})");
+        home_->writeProfile("nolinks", R"({"version": 1, "name": "nolinks", "extends": "default",
+            "desktop": {"dbus": {"talk": ["org.freedesktop.portal.Desktop"]}}})");
+        QTRY_VERIFY(w.profileModel()->entry("links") && w.profileModel()->entry("nolinks"));
+        auto* desk = w.summary()->findChild<QLabel*>("summaryFact1");
+        QVERIFY(desk);
+        w.selectProfile("links");
+        QCOMPARE(desk->text(), QString("portals (opens links with your programs)"));
+        w.selectProfile("nolinks");
+        QCOMPARE(desk->text(), QString("portals (opening links denied)"));
+        w.selectProfile("plain");
+        QCOMPARE(desk->text(), QString("None"));
     }
 
     void builtinsApartFromYours() {

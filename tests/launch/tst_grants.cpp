@@ -87,6 +87,11 @@ private slots:
         QCOMPARE(readFile(h("report.pdf")), QByteArray("report\n"));
         auto reset = lb({"reset", "default"});
         QVERIFY2(reset.exitCode == 0, qPrintable(reset.err));
+        // The file given stays given, and reset says so and how to take it back.
+        QVERIFY2(reset.out.contains("1 file given to default stays given (a reset keeps them): "
+                                    "see layerbox grants default; take one back with layerbox "
+                                    "grants rm default PATH"),
+                 qPrintable(reset.out));
         writeExecutable(h("Downloads/tool"), "#!/bin/sh\necho tool ran in \"$(pwd)\"\n");
         auto eph = lbIn(h("Downloads"), {"run", "--ephemeral", "--", "./tool"});
         QVERIFY2(eph.exitCode == 0, qPrintable(eph.err));
