@@ -42,6 +42,7 @@ void InstanceModel::addStarted(const QJsonObject& ev, qint64 runnerPid) {
     i.network = ev.value("network").toString();
     i.x11 = ev.value("x11").toString();
     i.driver = ev.value("driver").toString();
+    i.ephemeral = ev.value("ephemeral").toBool();
     i.scope = ev.value("scope").toString();
     i.state = QStringLiteral("running");
     i.startedUnix = nowUnix();
@@ -116,6 +117,7 @@ void InstanceModel::applyPs(const QJsonArray& list, qint64 nowMs) {
         i.network = o.value("network").toString(i.network);
         i.x11 = o.value("x11").toString(i.x11);
         i.driver = o.value("driver").toString(i.driver);
+        i.ephemeral = o.value("ephemeral").toBool(i.ephemeral);
         i.psHasMemory = o.value("memory_bytes").isDouble();
         i.memoryBytes = i.psHasMemory ? o.value("memory_bytes").toInteger() : -1;
         i.tasks = o.value("tasks").isDouble() ? o.value("tasks").toInt() : -1;

@@ -17,7 +17,8 @@ struct Instance {
     QString network;
     QString x11;  // off | host | isolated
     QString driver;
-    QString scope;  // the systemd scope, empty when it runs without one
+    bool ephemeral = false;  // a throw-away sandbox: `run` never joins it (no files dropped in)
+    QString scope;           // the systemd scope, empty when it runs without one
     QStringList command;
     qint64 pid = 0;
     qint64 runnerPid = 0;

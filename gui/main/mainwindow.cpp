@@ -187,6 +187,9 @@ MainWindow::MainWindow(QWidget* parent)
     connect(
         changes_, &ChangesView::log, this,
         [this](LogPanel::Level l, const QString& s, const QString& t) { log_->append(l, s, t); });
+    connect(running_, &RunningView::filesGiven, this, [this](const QString& profile) {
+        if (selectedProfile() == profile) refreshGrants();
+    });
     connect(running_, &RunningView::instancesChanged, this, [this]() {
         model_->setRunning(running_->model()->countByProfile(),
                            running_->model()->pausedByProfile());

@@ -1,10 +1,13 @@
 #include "main/runningview.h"
 
+#include <QDropEvent>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QLabel>
 #include <QMenu>
+#include <QMimeData>
 #include <QPushButton>
 #include <QStackedWidget>
 #include <QTimer>
@@ -48,6 +51,9 @@ RunningView::RunningView(LayerboxClient* client, QWidget* parent)
     view_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     view_->header()->setSectionResizeMode(InstanceModel::CommandColumn, QHeaderView::Stretch);
     view_->header()->setMinimumSectionSize(60);
+    // Files dropped on a row are given to that running sandbox (eventFilter).
+    view_->viewport()->setAcceptDrops(true);
+    view_->viewport()->installEventFilter(this);
 
     placeholder_->setObjectName("runningPlaceholder");
     placeholder_->setAlignment(Qt::AlignCenter);
@@ -55,7 +61,8 @@ RunningView::RunningView(LayerboxClient* client, QWidget* parent)
     placeholder_->setEnabled(false);
     placeholder_->setText(
         tr("No sandbox is running.\nLaunch a profile, or drop a program onto "
-           "this window to run it sandboxed."));
+           "this window to run it sandboxed. Files dropped on a running sandbox are "
+           "given to it."));
     stack_->addWidget(placeholder_);
     stack_->addWidget(view_);
 
@@ -247,6 +254,74 @@ void RunningView::control(const QString& verb, const QString& id) {
                 l->terminate();
             else
                 l->kill();
+        },
+        opts);
+}
+
+QString RunningView::dropTarget(const QPoint& pos, const QMimeData* data) const {
+    if (!data || !data->hasUrls()) return {};
+    for (const QUrl& u : data->urls())
+        if (!u.isLocalFile()) return {};
+    const QModelIndex at = view_->indexAt(pos);
+    return at.isValid() ? at.data(InstanceModel::IdRole).toString() : QString();
+}
+
+bool RunningView::eventFilter(QObject* watched, QEvent* event) {
+    if (watched != view_->viewport()) return QWidget::eventFilter(watched, event);
+    const auto type = event->type();
+    if (type != QEvent::DragEnter && type != QEvent::DragMove && type != QEvent::Drop)
+        return QWidget::eventFilter(watched, event);
+    auto* e = static_cast<QDropEvent*>(event);
+    const QString id = dropTarget(e->position().toPoint(), e->mimeData());
+    if (!id.isEmpty()) {
+        e->setDropAction(Qt::CopyAction);
+        e->accept();
+        if (type == QEvent::Drop) {
+            QStringList paths;
+            for (const QUrl& u : e->mimeData()->urls())
+                paths << u.toLocalFile();
+            giveFiles(id, paths);
+        }
+    } else if (type == QEvent::DragEnter && e->mimeData()->hasUrls()) {
+        e->acceptProposedAction();  // the moves over the rows follow
+    } else {
+        // Between the rows: left to the main window, which runs a dropped program.
+        e->ignore();
+    }
+    return true;
+}
+
+void RunningView::giveFiles(const QString& id, const QStringList& paths) {
+    const Instance* i = model_->instance(id);
+    if (!i || paths.isEmpty()) return;
+    const QString profile = i->profile;
+    if (i->ephemeral) {
+        // `run` joins only a profile's persistent sandbox: it would start another one.
+        emit log(LogPanel::Level::Error, profile,
+                 tr("files cannot be given to a throw-away (ephemeral) sandbox while it runs"));
+        return;
+    }
+    // The core checks each file (a regular file, no link on the way, not under /proc ...) and
+    // shows it in the running sandbox before `true` runs there; nothing else is started.
+    QStringList args{"run", "--profile", profile, "--no-pty"};
+    for (const QString& p : paths)
+        args << "--file" << QFileInfo(p).absoluteFilePath();
+    args << "--"
+         << "true";
+    LayerboxClient::Options opts;
+    opts.timeoutMs = 60000;
+    opts.reportFailure = false;
+    client_->run(
+        args, this,
+        [this, profile, paths](const CommandResult& r) {
+            if (r.ok()) {
+                for (const QString& p : paths)
+                    emit log(LogPanel::Level::Info, profile,
+                             tr("gave %1 (read-only) to the running sandbox").arg(p));
+            } else {
+                emit log(LogPanel::Level::Error, profile, r.errorLine());
+            }
+            emit filesGiven(profile);
         },
         opts);
 }

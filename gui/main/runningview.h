@@ -11,6 +11,7 @@
 class InstanceModel;
 class LayerboxClient;
 class QLabel;
+class QMimeData;
 class QPushButton;
 class QStackedWidget;
 class QTimer;
@@ -39,10 +40,14 @@ public:
     void resumeInstance(const QString& id);
     void stopInstance(const QString& id);
     void killInstance(const QString& id);
+    // Show host files in a running sandbox now, read-only (a file dropped on its row): the
+    // grant path of `layerbox run` on a running profile (`run --profile P --file F -- true`).
+    void giveFiles(const QString& id, const QStringList& paths);
 
 signals:
     void log(LogPanel::Level level, const QString& source, const QString& text);
     void instancesChanged();
+    void filesGiven(const QString& profile);
 
 private:
     void track(SandboxLaunch* launch);
@@ -50,6 +55,9 @@ private:
     void onTimer();
     void updateActions();
     void showContextMenu(const QPoint& pos);
+    bool eventFilter(QObject* watched, QEvent* event) override;
+    // The instance under a drop of local files at `pos` (viewport coordinates), or empty.
+    QString dropTarget(const QPoint& pos, const QMimeData* data) const;
 
     LayerboxClient* client_;
     InstanceModel* model_;

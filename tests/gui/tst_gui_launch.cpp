@@ -2,6 +2,7 @@
 // as an unprivileged user. A row appears on the `started` event and goes on `exited`; a launch
 // that fails says why in one line of the log; Stop and Kill end a sandbox.
 #include <QAction>
+#include <QMimeData>
 #include <QProcess>
 #include <QPushButton>
 #include <QTreeView>
@@ -266,6 +267,73 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
         QVERIFY2(!w.logPanel()->text().contains("default: error"),
                  qPrintable(w.logPanel()->text()));
+    }
+
+    // A file dropped on a running sandbox's row is shown in that sandbox at once (the grant
+    // path of `run` on a running profile), read-only, alone: a command joining the sandbox
+    // reads it, not its sibling; the profile's grants list it. A throw-away sandbox is refused.
+    void fileDroppedOnARunningSandboxIsGivenToIt() {
+        const QString file = home_->home() + "/Downloads/dropped.txt";
+        const QString sibling = home_->home() + "/Downloads/sibling.txt";
+        QVERIFY(writeFile(file, "dropped in\n"));
+        QVERIFY(writeFile(sibling, "stays out\n"));
+        MainWindow w;
+        w.show();
+        RunningView* rv = w.runningView();
+        rv->setRefreshInterval(3600 * 1000);
+        QTRY_VERIFY(!rv->refreshInFlight());
+        InstanceModel* m = rv->model();
+        QPointer<SandboxLaunch> launch = w.launchProfile("default", {"sleep", "600"});
+        QVERIFY(launch);
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 1, kLaunchTimeout);
+        auto inside = [&](const QString& path) {
+            return home_->layerbox({"run", "--no-pty", "--profile", "default", "--", "cat", path});
+        };
+        QVERIFY2(inside(file).exitCode != 0, "the file is inside before it was dropped");
+
+        // The drop, as Qt delivers it to the view: enter, move over the row, drop.
+        QWidget* viewport = rv->view()->viewport();
+        const QPoint row = rv->view()->visualRect(m->index(0, 0)).center();
+        QMimeData data;
+        data.setUrls({QUrl::fromLocalFile(file)});
+        QDragEnterEvent enter(row, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(viewport, &enter);
+        QDragMoveEvent move(row, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(viewport, &move);
+        QVERIFY(move.isAccepted());
+        QDropEvent drop(QPointF(row), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(viewport, &drop);
+        QVERIFY(drop.isAccepted());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            w.logPanel()->text().contains("gave " + file + " (read-only) to the running sandbox"),
+            kLaunchTimeout);
+        // The same sandbox, still running, now shows the file, and nothing beside it.
+        QCOMPARE(m->rowCount(), 1);
+        QCOMPARE(m->instanceAt(0)->id, launch->instanceId());
+        auto read = inside(file);
+        QVERIFY2(read.exitCode == 0, qPrintable(read.err));
+        QCOMPARE(read.out, QString("dropped in\n"));
+        QVERIFY(inside(sibling).exitCode != 0);
+        auto write = home_->layerbox({"run", "--no-pty", "--profile", "default", "--", "sh", "-c",
+                                      "echo changed > " + file});
+        QVERIFY(write.exitCode != 0);
+        QCOMPARE(readFile(file), QByteArray("dropped in\n"));
+        auto grants = home_->layerbox({"grants", "default", "--json"});
+        QVERIFY2(grants.out.contains(file), qPrintable(grants.out));
+        launch->terminate();
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
+
+        // A throw-away sandbox: `run` would not join it, so the drop is refused and said.
+        QPointer<SandboxLaunch> eph = w.launchProfile("default", {"sleep", "600"}, {"--ephemeral"});
+        QVERIFY(eph);
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 1, kLaunchTimeout);
+        QVERIFY(m->instanceAt(0)->ephemeral);
+        rv->giveFiles(m->instanceAt(0)->id, {sibling});
+        QVERIFY2(w.logPanel()->text().contains(
+                     "files cannot be given to a throw-away (ephemeral) sandbox while it runs"),
+                 qPrintable(w.logPanel()->text()));
+        eph->terminate();
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
     }
 
     // Stop and Kill from the running view end the sandbox (through `layerbox stop`/`kill`, or
