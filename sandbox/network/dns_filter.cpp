@@ -130,6 +130,13 @@ namespace {
 
 constexpr int kServerTimeoutMs = 2000;  // then the next server, then SERVFAIL
 constexpr size_t kMaxPending = 512;
+// DNS over TCP, from the program: at most this many connections at once (then the one idle the
+// longest is closed, RFC 7766 6.2.3), each closed after this long without a query or with an
+// answer it does not read. Each holds at most one message in, one being asked upstream and one
+// going back: about 200 KiB, 3 MiB for all.
+constexpr size_t kMaxTcpClients = 16;
+constexpr int kTcpIdleMs = 10000;
+constexpr size_t kMaxTcpBuffer = 2 + kDnsMaxTcpMessage;
 
 int64_t nowMs() {
     struct timespec ts;
@@ -157,15 +164,162 @@ struct Pending {
     int64_t deadline;
 };
 
-// The resolver's loop, in the child, inside the sandbox's network namespace. Never returns.
-[[noreturn]] void serve(int listenFd, std::vector<Upstream> upstreams, const NetworkConfig& net,
-                        int logFd, const std::string& instance) {
-    std::map<uint16_t, Pending> pending;
-    auto event = [&](const DnsQuestion& q, const char* verdict, uint8_t rcode,
-                     const std::vector<DnsAddress>& addrs = {}) {
+// One DNS-over-TCP connection from the program, and the connection upstream that answers its
+// current query (one query at a time; the next ones wait in `in`, answered in order).
+struct TcpClient {
+    UniqueFd fd;
+    std::string in;   // bytes read and not yet taken as a query
+    std::string out;  // the answer being written back
+    int64_t deadline = 0;
+    bool busy = false;  // a query is being asked upstream
+    std::string query;  // as the program sent it
+    DnsQuestion question;
+    uint16_t id = 0;  // the id upstream
+    size_t server = 0;
+    UniqueFd up;
+    bool upConnected = false;
+    std::string upOut, upIn;
+};
+
+// The upstream TCP sockets come from the socket maker (below) over `makerFd`, in the host's
+// network namespace. -1 when it is gone.
+int upstreamTcpSocket(int makerFd, int family) {
+    char want = family == AF_INET ? '4' : '6';
+    if (::send(makerFd, &want, 1, MSG_NOSIGNAL) != 1) return -1;
+    char byte;
+    struct iovec iov = {&byte, 1};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    struct msghdr mh = {};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    if (::recvmsg(makerFd, &mh, MSG_CMSG_CLOEXEC) != 1) return -1;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -1;
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+// The socket maker: a child of the resolver that stays in the host's network namespace and
+// answers each byte '4' or '6' with a new, unconnected, non-blocking TCP socket of that family
+// (a socket belongs to the namespace it was made in, and the resolver has left the host's for
+// good). It makes sockets and nothing else, for the resolver only: the program cannot reach it.
+[[noreturn]] void makeSockets(int fd) {
+    for (;;) {
+        char want;
+        ssize_t n = ::recv(fd, &want, 1, 0);
+        if (n == 0) ::_exit(0);  // the resolver is gone
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            ::_exit(1);
+        }
+        int family = want == '4' ? AF_INET : want == '6' ? AF_INET6 : -1;
+        if (family < 0) ::_exit(1);
+        UniqueFd s(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        struct iovec iov = {&want, 1};
+        alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        struct msghdr mh = {};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        if (s.valid()) {
+            mh.msg_control = control;
+            mh.msg_controllen = sizeof control;
+            struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            int sfd = s.get();
+            std::memcpy(CMSG_DATA(c), &sfd, sizeof sfd);
+        }
+        if (::sendmsg(fd, &mh, MSG_NOSIGNAL) != 1) ::_exit(1);
+    }
+}
+
+// The resolver's loop, in the child, inside the sandbox's network namespace. Every byte it
+// reads from the program (UDP and TCP) is hostile: messages go through the strict parser,
+// every buffer has a bound, and nothing the program does blocks the loop (non-blocking sockets,
+// no SIGPIPE, deadlines).
+class Resolver {
+public:
+    Resolver(int udpFd, int tcpFd, int makerFd, std::vector<Upstream> upstreams,
+             const NetworkConfig& net, int logFd, const std::string& instance)
+        : udp_(udpFd)
+        , tcp_(tcpFd)
+        , maker_(makerFd)
+        , upstreams_(std::move(upstreams))
+        , net_(net)
+        , logFd_(logFd)
+        , instance_(instance) {
+        for (const auto& u : upstreams_)
+            if (std::find(upstreamFds_.begin(), upstreamFds_.end(), u.fd) == upstreamFds_.end())
+                upstreamFds_.push_back(u.fd);
+    }
+
+    [[noreturn]] void run() {
+        for (;;) {
+            int timeout = expire();
+            // 0: UDP, 1: TCP listener, then the upstream UDP sockets, then per TCP client its
+            // connection and its upstream connection (-1 when it has none: poll skips it).
+            std::vector<struct pollfd> pfd = {{udp_, POLLIN, 0}, {tcp_, POLLIN, 0}};
+            for (int fd : upstreamFds_)
+                pfd.push_back({fd, POLLIN, 0});
+            const size_t clientsAt = pfd.size();
+            for (auto& c : clients_) {
+                short events = 0;
+                if (!c.out.empty())
+                    events = POLLOUT;
+                else if (c.in.size() < kMaxTcpBuffer && !c.busy)
+                    events = POLLIN;
+                pfd.push_back({c.fd.get(), events, 0});
+                short upEvents = !c.upConnected || !c.upOut.empty() ? POLLOUT : POLLIN;
+                pfd.push_back({c.up.valid() ? c.up.get() : -1, upEvents, 0});
+            }
+            if (::poll(pfd.data(), pfd.size(), timeout) < 0) {
+                if (errno == EINTR) continue;
+                ::_exit(1);
+            }
+            if (pfd[0].revents & POLLIN) readUdpQuery();
+            for (size_t i = 2; i < clientsAt; ++i)
+                if (pfd[i].revents & POLLIN) readUdpAnswer(pfd[i].fd);
+            // Clients may be closed below: walk them in the order of pfd, by index.
+            std::vector<bool> gone(clients_.size(), false);
+            for (size_t k = 0; k < clients_.size(); ++k) {
+                short ev = pfd[clientsAt + 2 * k].revents,
+                      upEv = pfd[clientsAt + 2 * k + 1].revents;
+                if (ev & (POLLERR | POLLHUP | POLLNVAL) && !(ev & POLLIN))
+                    gone[k] = true;
+                else if (ev & POLLOUT)
+                    gone[k] = !writeToClient(clients_[k]);
+                else if (ev & POLLIN)
+                    gone[k] = !readFromClient(clients_[k]);
+                if (!gone[k] && upEv && clients_[k].up.valid()) upstreamReady(clients_[k], upEv);
+            }
+            for (size_t k = clients_.size(); k-- > 0;)
+                if (gone[k]) clients_.erase(clients_.begin() + static_cast<ptrdiff_t>(k));
+            if (pfd[1].revents & POLLIN) accept();
+        }
+    }
+
+private:
+    int udp_, tcp_, maker_;
+    std::vector<Upstream> upstreams_;
+    std::vector<int> upstreamFds_;
+    const NetworkConfig& net_;
+    int logFd_;
+    std::string instance_;
+    std::map<uint16_t, Pending> pending_;
+    std::vector<TcpClient> clients_;
+    char buf_[kDnsMaxMessage + 1];
+
+    void event(const DnsQuestion& q, const char* verdict, uint8_t rcode,
+               const std::vector<DnsAddress>& addrs = {}) {
         DnsQueryEvent e;
         e.unixSeconds = static_cast<int64_t>(::time(nullptr));
-        e.instance = instance;
+        e.instance = instance_;
         e.name = q.name;
         e.type = dnsTypeName(q.type);
         e.verdict = verdict;
@@ -175,116 +329,293 @@ struct Pending {
             e.addresses.push_back(a.toString());
             e.ttl = std::min(e.ttl, a.ttl);
         }
-        recordDnsQuery(logFd, e);
-    };
-    auto reply = [&](const sockaddr_storage& to, socklen_t len, const std::string& msg) {
+        recordDnsQuery(logFd_, e);
+    }
+
+    // What is done with a query before it goes upstream, for UDP and TCP alike: an empty
+    // string to ask upstream, else the reply to give at once.
+    std::string decide(std::string_view msg, const std::optional<DnsQuestion>& q, bool full) {
+        if (!q) {
+            event(DnsQuestion{}, "malformed", kDnsFormErr);
+            return dnsErrorReply(msg, kDnsFormErr);
+        }
+        if (!nameAllowed(net_, q->name)) {
+            // Not allowed: answered here, the name never leaves the machine.
+            event(*q, "denied", kDnsNxDomain);
+            return dnsErrorReply(msg, kDnsNxDomain);
+        }
+        if (upstreams_.empty() || full) {
+            event(*q, "failed", kDnsServFail);
+            return dnsErrorReply(msg, kDnsServFail);
+        }
+        return {};
+    }
+
+    // The answer to a query asked upstream, checked against it: the addresses go into the
+    // sets before the program sees them. The reply to pass on (with the program's id).
+    std::string answered(const DnsAnswer& a, std::string_view msg, const DnsQuestion& question,
+                         std::string_view query, uint16_t clientId) {
+        std::string out = withDnsId(msg, clientId);
+        const char* verdict = "allowed";
+        if (std::string update = planDnsSetUpdate(a.addresses); !update.empty()) {
+            if (!applyFirewall(update)) {
+                // The program could not reach the address: better no answer than a misleading
+                // one.
+                out = withDnsId(dnsErrorReply(query, kDnsServFail), clientId);
+                verdict = "failed";
+            }
+        }
+        event(question, verdict, a.rcode, a.addresses);
+        return out;
+    }
+
+    static bool matches(const DnsAnswer& a, const DnsQuestion& q) {
+        return a.question.name == q.name && a.question.type == q.type && a.question.cls == q.cls;
+    }
+
+    // A fresh random id per forwarded query: an answer must match it, the server's address
+    // and the question (no blind spoofing of the sets).
+    uint16_t randomId() {
+        uint16_t id = 0;
+        do {
+            if (::getrandom(&id, sizeof id, 0) != sizeof id) ::_exit(1);
+        } while (pending_.count(id));
+        return id;
+    }
+
+    // Deadlines: UDP queries go to the next server or fail, TCP clients likewise or are
+    // closed when idle. The poll timeout until the next deadline (-1: none).
+    int expire() {
+        int64_t now = nowMs();
+        int timeout = -1;
+        auto until = [&](int64_t deadline) {
+            int left = static_cast<int>(std::max<int64_t>(deadline - now, 0));
+            timeout = timeout < 0 ? left : std::min(timeout, left);
+        };
+        for (auto it = pending_.begin(); it != pending_.end();) {
+            Pending& p = it->second;
+            if (p.deadline <= now) {
+                if (p.server + 1 < upstreams_.size()) {
+                    ++p.server;
+                    sendUdp(p);
+                } else {
+                    udpReply(p.client, p.clientLen, dnsErrorReply(p.query, kDnsServFail));
+                    event(p.question, "failed", kDnsServFail);
+                    it = pending_.erase(it);
+                    continue;
+                }
+            }
+            until(p.deadline);
+            ++it;
+        }
+        for (size_t k = clients_.size(); k-- > 0;) {
+            TcpClient& c = clients_[k];
+            if (c.deadline <= now) {
+                if (!c.busy) {
+                    clients_.erase(clients_.begin() + static_cast<ptrdiff_t>(k));
+                    continue;
+                }
+                nextServer(c);
+            }
+            until(c.deadline);
+        }
+        return timeout;
+    }
+
+    // UDP
+
+    void udpReply(const sockaddr_storage& to, socklen_t len, const std::string& msg) {
         if (!msg.empty())
-            (void)::sendto(listenFd, msg.data(), msg.size(), 0,
-                           reinterpret_cast<const sockaddr*>(&to), len);
-    };
-    auto send = [&](Pending& p, uint16_t id) {
-        const Upstream& u = upstreams[p.server];
+            (void)::sendto(udp_, msg.data(), msg.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+                           len);
+    }
+
+    void sendUdp(Pending& p) {
+        const Upstream& u = upstreams_[p.server];
         p.deadline = nowMs() + kServerTimeoutMs;
         (void)::sendto(u.fd, p.query.data(), p.query.size(), 0,
                        reinterpret_cast<const sockaddr*>(&u.addr), u.len);
-        (void)id;
-    };
-    std::vector<int> upstreamFds;
-    for (const auto& u : upstreams)
-        if (std::find(upstreamFds.begin(), upstreamFds.end(), u.fd) == upstreamFds.end())
-            upstreamFds.push_back(u.fd);
-    char buf[kDnsMaxMessage + 1];
-    for (;;) {
-        int64_t now = nowMs();
-        int timeout = -1;
-        for (auto it = pending.begin(); it != pending.end();) {
-            Pending& p = it->second;
-            if (p.deadline > now) {
-                int left = static_cast<int>(p.deadline - now);
-                timeout = timeout < 0 ? left : std::min(timeout, left);
-                ++it;
-                continue;
-            }
-            if (p.server + 1 < upstreams.size()) {
-                ++p.server;
-                send(p, it->first);
-                timeout = timeout < 0 ? kServerTimeoutMs : std::min(timeout, kServerTimeoutMs);
-                ++it;
-                continue;
-            }
-            reply(p.client, p.clientLen, dnsErrorReply(p.query, kDnsServFail));
-            event(p.question, "failed", kDnsServFail);
-            it = pending.erase(it);
-        }
-        std::vector<struct pollfd> pfd = {{listenFd, POLLIN, 0}};
-        for (int fd : upstreamFds)
-            pfd.push_back({fd, POLLIN, 0});
-        if (::poll(pfd.data(), pfd.size(), timeout) < 0 && errno != EINTR) ::_exit(1);
-        if (pfd[0].revents & POLLIN) {
-            struct sockaddr_storage from = {};
-            socklen_t fromLen = sizeof from;
-            ssize_t n = ::recvfrom(listenFd, buf, sizeof buf, MSG_DONTWAIT,
-                                   reinterpret_cast<sockaddr*>(&from), &fromLen);
-            if (n > 0) {
-                std::string_view msg(buf, static_cast<size_t>(n));
-                auto q = parseDnsQuery(msg);
-                if (!q) {
-                    reply(from, fromLen, dnsErrorReply(msg, kDnsFormErr));
-                    event(DnsQuestion{}, "malformed", kDnsFormErr);
-                } else if (!nameAllowed(net, q->name)) {
-                    // Not allowed: answered here, the name never leaves the machine.
-                    reply(from, fromLen, dnsErrorReply(msg, kDnsNxDomain));
-                    event(*q, "denied", kDnsNxDomain);
-                } else if (upstreams.empty() || pending.size() >= kMaxPending) {
-                    reply(from, fromLen, dnsErrorReply(msg, kDnsServFail));
-                    event(*q, "failed", kDnsServFail);
-                } else {
-                    // A fresh random id per forwarded query: an answer must match it, the
-                    // server's address and the question (no blind spoofing of the sets).
-                    uint16_t id = 0;
-                    do {
-                        if (::getrandom(&id, sizeof id, 0) != sizeof id) ::_exit(1);
-                    } while (pending.count(id));
-                    Pending p{from, fromLen, q->id, withDnsId(msg, id), *q, 0, 0};
-                    send(p, id);
-                    pending.emplace(id, std::move(p));
-                }
-            }
-        }
-        for (size_t i = 1; i < pfd.size(); ++i) {
-            if (!(pfd[i].revents & POLLIN)) continue;
-            struct sockaddr_storage from = {};
-            socklen_t fromLen = sizeof from;
-            ssize_t n = ::recvfrom(pfd[i].fd, buf, sizeof buf, MSG_DONTWAIT,
-                                   reinterpret_cast<sockaddr*>(&from), &fromLen);
-            if (n <= 0) continue;
-            std::string_view msg(buf, static_cast<size_t>(n));
-            auto a = parseDnsAnswer(msg);
-            if (!a) continue;
-            auto it = pending.find(a->id);
-            if (it == pending.end()) continue;
-            Pending& p = it->second;
-            if (!sameAddress(from, upstreams[p.server], fromLen) ||
-                a->question.name != p.question.name || a->question.type != p.question.type ||
-                a->question.cls != p.question.cls)
-                continue;  // not the answer to this query
-            std::string out = withDnsId(msg, p.clientId);
-            const char* verdict = "allowed";
-            if (std::string update = planDnsSetUpdate(a->addresses); !update.empty()) {
-                if (!applyFirewall(update)) {
-                    // The program could not reach the address: better no answer than a
-                    // misleading one.
-                    out = dnsErrorReply(p.query, kDnsServFail);
-                    out = withDnsId(out, p.clientId);
-                    verdict = "failed";
-                }
-            }
-            reply(p.client, p.clientLen, out);
-            event(p.question, verdict, a->rcode, a->addresses);
-            pending.erase(it);
-        }
     }
-}
+
+    void readUdpQuery() {
+        struct sockaddr_storage from = {};
+        socklen_t fromLen = sizeof from;
+        ssize_t n = ::recvfrom(udp_, buf_, sizeof buf_, MSG_DONTWAIT,
+                               reinterpret_cast<sockaddr*>(&from), &fromLen);
+        if (n <= 0) return;
+        std::string_view msg(buf_, static_cast<size_t>(n));
+        auto q = parseDnsQuery(msg);
+        if (std::string now = decide(msg, q, pending_.size() >= kMaxPending); !now.empty() || !q) {
+            udpReply(from, fromLen, now);
+            return;
+        }
+        uint16_t id = randomId();
+        Pending p{from, fromLen, q->id, withDnsId(msg, id), *q, 0, 0};
+        sendUdp(p);
+        pending_.emplace(id, std::move(p));
+    }
+
+    void readUdpAnswer(int fd) {
+        struct sockaddr_storage from = {};
+        socklen_t fromLen = sizeof from;
+        ssize_t n = ::recvfrom(fd, buf_, sizeof buf_, MSG_DONTWAIT,
+                               reinterpret_cast<sockaddr*>(&from), &fromLen);
+        if (n <= 0) return;
+        std::string_view msg(buf_, static_cast<size_t>(n));
+        auto a = parseDnsAnswer(msg);
+        if (!a) return;
+        auto it = pending_.find(a->id);
+        if (it == pending_.end()) return;
+        Pending& p = it->second;
+        if (!sameAddress(from, upstreams_[p.server], fromLen) || !matches(*a, p.question))
+            return;  // not the answer to this query
+        // A truncated answer (TC) is passed on as it is: the program asks again over TCP.
+        udpReply(p.client, p.clientLen, answered(*a, msg, p.question, p.query, p.clientId));
+        pending_.erase(it);
+    }
+
+    // TCP, from the program
+
+    void accept() {
+        if (clients_.size() >= kMaxTcpClients) {
+            // Full: the connection idle the longest makes room (a client of its own program;
+            // one asking upstream keeps its place).
+            auto idle = std::min_element(
+                clients_.begin(), clients_.end(), [](const TcpClient& a, const TcpClient& b) {
+                    return (a.busy ? INT64_MAX : a.deadline) < (b.busy ? INT64_MAX : b.deadline);
+                });
+            if (idle->busy) return;  // all busy: the kernel's backlog holds it a moment
+            clients_.erase(idle);
+        }
+        int fd = ::accept4(tcp_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        TcpClient c;
+        c.fd.reset(fd);
+        c.deadline = nowMs() + kTcpIdleMs;
+        clients_.push_back(std::move(c));
+    }
+
+    // False: close the connection.
+    bool readFromClient(TcpClient& c) {
+        char chunk[4096];
+        size_t room = std::min(sizeof chunk, kMaxTcpBuffer - c.in.size());
+        ssize_t n = ::recv(c.fd.get(), chunk, room, MSG_DONTWAIT);
+        if (n == 0) return false;
+        if (n < 0) return errno == EAGAIN || errno == EINTR;
+        c.in.append(chunk, static_cast<size_t>(n));
+        return takeQuery(c);
+    }
+
+    // The next whole query of `in`, when the connection is free for it. False: close.
+    bool takeQuery(TcpClient& c) {
+        if (c.busy || !c.out.empty()) return true;
+        std::string_view msg;
+        size_t used = 0;
+        switch (nextDnsFrame(c.in, msg, used)) {
+            case DnsFrame::Partial:
+                return true;
+            case DnsFrame::Invalid:
+                return false;
+            case DnsFrame::Complete:
+                break;
+        }
+        std::string query(msg);
+        c.in.erase(0, used);
+        auto q = parseDnsQuery(query);
+        if (std::string now = decide(query, q, false); !now.empty() || !q) {
+            if (now.empty()) return false;  // not even a header to answer
+            c.out = dnsTcpFrame(now);
+            c.deadline = nowMs() + kTcpIdleMs;
+            return true;
+        }
+        c.busy = true;
+        c.query = std::move(query);
+        c.question = *q;
+        c.id = randomId();
+        c.server = 0;
+        askUpstream(c);
+        return true;
+    }
+
+    bool writeToClient(TcpClient& c) {
+        ssize_t n = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) return errno == EAGAIN || errno == EINTR;
+        c.out.erase(0, static_cast<size_t>(n));
+        if (!c.out.empty()) return true;
+        c.deadline = nowMs() + kTcpIdleMs;
+        return takeQuery(c);  // a query that came meanwhile
+    }
+
+    // TCP, upstream: one connection per query, from the host's network namespace.
+
+    void askUpstream(TcpClient& c) {
+        const Upstream& u = upstreams_[c.server];
+        c.deadline = nowMs() + kServerTimeoutMs;
+        c.upConnected = false;
+        c.upIn.clear();
+        c.upOut = dnsTcpFrame(withDnsId(c.query, c.id));
+        c.up.reset(upstreamTcpSocket(maker_, u.addr.ss_family));
+        if (!c.up.valid() ||
+            (::connect(c.up.get(), reinterpret_cast<const sockaddr*>(&u.addr), u.len) != 0 &&
+             errno != EINPROGRESS))
+            c.deadline = 0;  // the next server, at once
+    }
+
+    void nextServer(TcpClient& c) {
+        c.up.reset();
+        if (c.server + 1 < upstreams_.size()) {
+            ++c.server;
+            askUpstream(c);
+            return;
+        }
+        finish(c, withDnsId(dnsErrorReply(c.query, kDnsServFail), c.question.id));
+        event(c.question, "failed", kDnsServFail);
+    }
+
+    void finish(TcpClient& c, const std::string& reply) {
+        c.up.reset();
+        c.upIn.clear();
+        c.upOut.clear();
+        c.busy = false;
+        c.out = dnsTcpFrame(reply);
+        c.deadline = nowMs() + kTcpIdleMs;
+    }
+
+    void upstreamReady(TcpClient& c, short revents) {
+        if (!c.upConnected) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return;
+            if (::getsockopt(c.up.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+                return nextServer(c);
+            c.upConnected = true;
+        }
+        if (!c.upOut.empty()) {
+            ssize_t n =
+                ::send(c.up.get(), c.upOut.data(), c.upOut.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR) nextServer(c);
+                return;
+            }
+            c.upOut.erase(0, static_cast<size_t>(n));
+            return;
+        }
+        if (!(revents & (POLLIN | POLLHUP | POLLERR))) return;
+        char chunk[16384];
+        size_t room = std::min(sizeof chunk, kMaxTcpBuffer - c.upIn.size());
+        ssize_t n = ::recv(c.up.get(), chunk, room, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        if (n <= 0) return nextServer(c);
+        c.upIn.append(chunk, static_cast<size_t>(n));
+        std::string_view msg;
+        size_t used = 0;
+        DnsFrame f = nextDnsFrame(c.upIn, msg, used);
+        if (f == DnsFrame::Partial) return;
+        auto a = f == DnsFrame::Complete ? parseDnsAnswer(msg) : std::nullopt;
+        if (!a || a->id != c.id || !matches(*a, c.question)) return nextServer(c);
+        finish(c, answered(*a, msg, c.question, c.query, c.question.id));
+    }
+};
 
 // Keep CAP_NET_ADMIN (the sets) and nothing else: the socket on port 53 is bound already.
 bool keepOnlyNetAdmin() {
@@ -350,22 +681,49 @@ Result<std::unique_ptr<DnsFilter>> DnsFilter::start(int usernsFd, int netnsFd,
         ::setpgid(0, 0);  // Ctrl-C in the terminal is the runner's to handle
         readEnd.reset();
         std::string err;
-        UniqueFd listen;
+        UniqueFd udp, tcp, maker;
+        // The socket maker, before this process leaves the host's network namespace.
+        int pair[2];
+        pid_t resolver = ::getpid();
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+            err = Error::fromErrno("socketpair").message();
+        } else if (pid_t m = ::fork(); m < 0) {
+            err = Error::fromErrno("fork").message();
+        } else if (m == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != resolver) ::_exit(1);
+            ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+            closeAllBut({pair[1]});
+            makeSockets(pair[1]);
+        } else {
+            ::close(pair[1]);
+            maker.reset(pair[0]);
+            ::signal(SIGCHLD, SIG_IGN);  // it is reaped by the kernel, should it end
+        }
         // Enter the sandbox's namespaces as applyFirewallIn does (the runner owns them).
-        if (::setns(usernsFd, CLONE_NEWUSER) != 0)
-            err = Error::fromErrno("setns(the sandbox's user namespace)").message();
-        else if (::setns(netnsFd, CLONE_NEWNET) != 0)
-            err = Error::fromErrno("setns(the sandbox's network namespace)").message();
-        else if (auto st = bringUpLoopback(); !st)
-            err = st.error().message();
         if (err.empty()) {
-            listen.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+            if (::setns(usernsFd, CLONE_NEWUSER) != 0)
+                err = Error::fromErrno("setns(the sandbox's user namespace)").message();
+            else if (::setns(netnsFd, CLONE_NEWNET) != 0)
+                err = Error::fromErrno("setns(the sandbox's network namespace)").message();
+            else if (auto st = bringUpLoopback(); !st)
+                err = st.error().message();
+        }
+        if (err.empty()) {
+            // UDP and TCP on the same address: an answer too large for UDP comes truncated
+            // and the program asks again over TCP.
+            udp.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+            tcp.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
             struct sockaddr_in a = {};
             a.sin_family = AF_INET;
             a.sin_port = htons(53);
             ::inet_pton(AF_INET, kDnsFilterAddress, &a.sin_addr);
-            if (!listen.valid() || ::bind(listen.get(), reinterpret_cast<sockaddr*>(&a), sizeof a))
+            auto* sa = reinterpret_cast<sockaddr*>(&a);
+            if (!udp.valid() || ::bind(udp.get(), sa, sizeof a))
                 err = Error::fromErrno(std::string("bind(") + kDnsFilterAddress + ":53)").message();
+            else if (!tcp.valid() || ::bind(tcp.get(), sa, sizeof a) || ::listen(tcp.get(), 16))
+                err = Error::fromErrno(std::string("listen(") + kDnsFilterAddress + ":53/tcp)")
+                          .message();
             else if (!keepOnlyNetAdmin())
                 err = Error::fromErrno("capset(CAP_NET_ADMIN only)").message();
         }
@@ -374,13 +732,13 @@ Result<std::unique_ptr<DnsFilter>> DnsFilter::start(int usernsFd, int netnsFd,
             ::_exit(1);
         }
         (void)!::write(writeEnd.get(), "", 0);
-        std::vector<int> keep = {listen.get(), logFd, v4.get(), v6.get()};
+        std::vector<int> keep = {udp.get(), tcp.get(), maker.get(), logFd, v4.get(), v6.get()};
         writeEnd.reset();  // the runner reads end of file: listening
         closeAllBut(keep);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        serve(listen.get(), std::move(servers), net, logFd, instance);
+        Resolver(udp.get(), tcp.get(), maker.get(), std::move(servers), net, logFd, instance).run();
     }
     writeEnd.reset();
     auto filter = std::make_unique<DnsFilter>();

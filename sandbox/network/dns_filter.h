@@ -4,7 +4,10 @@
 //
 // The resolver is a forked child of the runner. It opens its upstream sockets in the host's
 // network namespace, then enters the sandbox's user and network namespaces (as applyFirewallIn
-// does) and listens on 127.0.0.53:53 there, the only nameserver of the sandbox's resolv.conf.
+// does) and listens on 127.0.0.53:53 there, UDP and TCP (an answer too large for UDP comes
+// truncated and is asked again over TCP), the only nameserver of the sandbox's resolv.conf.
+// A TCP query goes upstream over TCP on a socket of the host's namespace too: a small child it
+// forks before leaving (the socket maker) hands it a new socket per connection.
 // It keeps CAP_NET_ADMIN of the sandbox's namespace only (to fill the firewall's sets) and is
 // invisible to the program: it lives in the runner's PID namespace, and the program's only way
 // to it is a DNS message. A name that is not allowed is answered NXDOMAIN and never leaves the

@@ -129,7 +129,7 @@ std::optional<DnsQuestion> parseDnsQuery(std::string_view msg) {
 }
 
 std::optional<DnsAnswer> parseDnsAnswer(std::string_view msg) {
-    if (msg.size() > kDnsMaxMessage) return std::nullopt;
+    if (msg.size() > kDnsMaxTcpMessage) return std::nullopt;
     Reader r{msg};
     auto h = header(r);
     if (!h || !(h->flags & 0x8000) || ((h->flags >> 11) & 0xF) != 0 || h->qd != 1)
@@ -196,6 +196,26 @@ std::optional<DnsAnswer> parseDnsAnswer(std::string_view msg) {
         a.addresses.push_back(addr);
     }
     return a;
+}
+
+DnsFrame nextDnsFrame(std::string_view stream, std::string_view& message, size_t& used) {
+    if (stream.size() < 2) return DnsFrame::Partial;
+    size_t len =
+        static_cast<size_t>(static_cast<uint8_t>(stream[0])) << 8 | static_cast<uint8_t>(stream[1]);
+    if (len < kHeader) return DnsFrame::Invalid;
+    if (stream.size() - 2 < len) return DnsFrame::Partial;
+    message = stream.substr(2, len);
+    used = 2 + len;
+    return DnsFrame::Complete;
+}
+
+std::string dnsTcpFrame(std::string_view msg) {
+    if (msg.size() > kDnsMaxTcpMessage) return {};
+    std::string out;
+    out += static_cast<char>(msg.size() >> 8);
+    out += static_cast<char>(msg.size() & 0xFF);
+    out += msg;
+    return out;
 }
 
 std::string DnsAddress::toString() const {

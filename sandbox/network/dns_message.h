@@ -20,8 +20,12 @@ inline constexpr uint16_t kDnsTypeAaaa = 28;
 inline constexpr uint16_t kDnsClassIn = 1;
 inline constexpr uint8_t kDnsNoError = 0, kDnsFormErr = 1, kDnsServFail = 2, kDnsNxDomain = 3,
                          kDnsRefused = 5;
-// The largest message over UDP that the resolver reads or sends (EDNS0's usual buffer).
+// The largest query the resolver reads, and the largest message over UDP it reads or sends
+// (EDNS0's usual buffer).
 inline constexpr size_t kDnsMaxMessage = 4096;
+// The largest message over TCP (its two-byte length prefix allows no more): an answer too
+// large for UDP comes this way.
+inline constexpr size_t kDnsMaxTcpMessage = 65535;
 
 struct DnsQuestion {
     uint16_t id = 0;
@@ -51,6 +55,17 @@ struct DnsAnswer {
 
 // An answer (QR 1) with one question. nullopt: malformed.
 std::optional<DnsAnswer> parseDnsAnswer(std::string_view msg);
+
+// DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message follows its length in two bytes.
+enum class DnsFrame {
+    Partial,   // not all there yet: read more
+    Complete,  // `message` is the first message, `used` the bytes it took with its prefix
+    Invalid,   // a length no message can have (under a header's 12 bytes): close the stream
+};
+// The first message of `stream` (the bytes a TCP connection gave so far).
+DnsFrame nextDnsFrame(std::string_view stream, std::string_view& message, size_t& used);
+// `msg` after its length; empty when it is longer than kDnsMaxTcpMessage (never sent).
+std::string dnsTcpFrame(std::string_view msg);
 
 // A reply to `query` with no records and `rcode` (NXDOMAIN for a name that is not allowed,
 // SERVFAIL when the upstream server did not answer). Empty when the query has no header.

@@ -21,6 +21,15 @@ namespace {
 constexpr int kPort = 8765;
 const QString kA = "198.51.100.10", kB = "203.0.113.10", kDns = "192.0.2.53";
 
+// big.test has 40 addresses: 656 bytes of answer, more than a UDP answer without EDNS0 may
+// carry (512), so dnsmasq answers it truncated over UDP and whole over TCP.
+QString bigRecords() {
+    QStringList r;
+    for (int i = 1; i <= 40; ++i)
+        r << QString("--host-record=big.test,198.51.100.%1").arg(100 + i);
+    return r.join(' ');
+}
+
 // `unshare --user --net` maps the test's user to itself and keeps the capabilities of the new
 // user namespace: its shell sets up the interface and starts dnsmasq there (port 53 needs
 // them); nothing on the real host changes.
@@ -34,10 +43,10 @@ ip link set lo up &&
 ip link set lbnet0 up &&
 ip addr add %1/24 dev lbnet0 && ip addr add %2/32 dev lbnet0 && ip addr add %3/32 dev lbnet0 &&
 exec /usr/sbin/dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
-  --listen-address=%1 --host-record=a.test,%2 --host-record=b.test,%3 --local-ttl=3 \
+  --listen-address=%1 --host-record=a.test,%2 --host-record=b.test,%3 --local-ttl=3 %4 \
   --pid-file= --log-facility=- --log-queries
 )")
-                                   .arg(kDns, kA, kB);
+                                   .arg(kDns, kA, kB, bigRecords());
         dns_.setProcessChannelMode(QProcess::MergedChannels);
         dns_.start("unshare",
                    {"--user", "--net", "--map-current-user", "--keep-caps", "sh", "-c", script});
@@ -185,6 +194,35 @@ private slots:
                  qPrintable(log));
         QVERIFY2(log.contains(R"("addresses":["198.51.100.10"])"), qPrintable(log));
         QVERIFY2(log.contains(R"("name":"b.test","type":"A","verdict":"denied")"), qPrintable(log));
+    }
+
+    // DNS over TCP to Layerbox's resolver, with the same rules and the same sets: glibc asks
+    // again over TCP when a UDP answer comes truncated (big.test), and a program may ask over
+    // TCP from the start. A connection that misbehaves does not keep the resolver from
+    // answering.
+    void overTcp() {
+        profile("updater", R"(, "allow_domains": ["a.test", "big.test"])");
+        const QString resolver = "127.0.0.53:53/", ep = ":" + QString::number(kPort);
+        auto lines = run("updater",
+                         probe("dns-tcp", resolver + "a.test") + probe("tcp-echo", kA + ep) +
+                             probe("dns-tcp", resolver + "b.test") + probe("resolve", "big.test") +
+                             probe("dns-tcp-abuse", resolver + "a.test") +
+                             probe("dns-tcp", kDns + ":53/a.test"));
+        QCOMPARE(lines.size(), 6);
+        // a.test over TCP: answered, and its address went into the set (no UDP query before).
+        QCOMPARE(lastJson(lines[0])["detail"].toString(), "rcode 0 " + kA);
+        QVERIFY2(lastJson(lines[1])["succeeded"].toBool(), qPrintable(lines[1]));
+        // b.test over TCP: NXDOMAIN from the resolver.
+        QCOMPARE(lastJson(lines[2])["detail"].toString(), QString("rcode 3"));
+        // big.test: truncated over UDP, then whole over TCP.
+        auto big = lastJson(lines[3]);
+        QVERIFY2(big["succeeded"].toBool(), qPrintable(lines[3]));
+        QVERIFY2(big["detail"].toString().startsWith("198.51.100."), qPrintable(lines[3]));
+        QVERIFY2(lastJson(lines[4])["succeeded"].toBool(), qPrintable(lines[4]));
+        // DNS over TCP to another server: refused by the firewall.
+        auto other = lastJson(lines[5]);
+        QVERIFY2(!other["succeeded"].toBool(), qPrintable(lines[5]));
+        QCOMPARE(other["errno"].toInt(), EHOSTUNREACH);
     }
 
     void deniedNamesWinOverAllowedOnes() {

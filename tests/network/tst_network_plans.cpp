@@ -25,6 +25,7 @@ private slots:
     void dnsSetUpdate();
     void dnsQueries();
     void dnsAnswers();
+    void dnsTcpFrames();
     void firewall() {
         NetworkConfig net;
         QCOMPARE(planFirewall(net), std::string());  // none: nothing to filter
@@ -333,6 +334,33 @@ void TstNetworkPlans::dnsAnswers() {
              std::string(R"({"time":"1970-01-01T00:00:00Z","event":"dns-query","instance":"i1",)"
                          R"("name":"a.test","type":"A","verdict":"allowed","rcode":0,)"
                          R"("addresses":["198.51.100.10"],"ttl":30})"));
+}
+
+// DNS over TCP: the stream the program writes is cut into messages by their length prefix;
+// half a message waits, a length no message can have ends the connection.
+void TstNetworkPlans::dnsTcpFrames() {
+    std::string q = buildDnsQuery(7, "a.test", kDnsTypeA);
+    std::string framed = dnsTcpFrame(q);
+    QCOMPARE(framed.size(), q.size() + 2);
+    QCOMPARE(static_cast<uint8_t>(framed[0]), 0);
+    QCOMPARE(static_cast<size_t>(static_cast<uint8_t>(framed[1])), q.size());
+    std::string stream = framed + dnsTcpFrame(buildDnsQuery(8, "b.test", kDnsTypeA));
+    std::string_view msg;
+    size_t used = 0;
+    QCOMPARE(nextDnsFrame(stream, msg, used), DnsFrame::Complete);
+    QCOMPARE(used, framed.size());
+    QCOMPARE(parseDnsQuery(msg)->name, std::string("a.test"));
+    QCOMPARE(nextDnsFrame(std::string_view(stream).substr(used), msg, used), DnsFrame::Complete);
+    QCOMPARE(parseDnsQuery(msg)->name, std::string("b.test"));
+    for (size_t cut = 0; cut < framed.size(); ++cut)
+        QCOMPARE(nextDnsFrame(framed.substr(0, cut), msg, used), DnsFrame::Partial);
+    QCOMPARE(nextDnsFrame(std::string("\0\0", 2), msg, used), DnsFrame::Invalid);
+    QCOMPARE(nextDnsFrame(std::string("\0\x0bxxxxxxxxxxx", 13), msg, used), DnsFrame::Invalid);
+    // The largest message fits; one byte more cannot be framed.
+    std::string big(kDnsMaxTcpMessage, 'x');
+    QCOMPARE(nextDnsFrame(dnsTcpFrame(big), msg, used), DnsFrame::Complete);
+    QCOMPARE(msg.size(), kDnsMaxTcpMessage);
+    QCOMPARE(dnsTcpFrame(big + "x"), std::string());
 }
 
 QTEST_GUILESS_MAIN(TstNetworkPlans)

@@ -174,6 +174,87 @@ Peer peer(const char* arg) {
     return peer(std::string(arg ? arg : "127.0.0.1:1"));
 }
 
+// An A query for `name` (id 0x1234, RD).
+std::string dnsQuery(const std::string& name) {
+    std::string q("\x12\x34\x01\x00\x00\x01\0\0\0\0\0\0", 12);
+    for (size_t at = 0; at < name.size();) {
+        size_t dot = std::min(name.find('.', at), name.size());
+        q += static_cast<char>(dot - at);
+        q += name.substr(at, dot - at);
+        at = dot + 1;
+    }
+    q += std::string("\0\0\1\0\1", 5);
+    return q;
+}
+
+bool readFull(int fd, char* buf, size_t n) {
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r <= 0) return false;
+        got += static_cast<size_t>(r);
+    }
+    return true;
+}
+
+// "rcode N" and the first A address of an answer, when there is one.
+std::string describeAnswer(const std::string& m) {
+    if (m.size() < 12) return "short";
+    std::string out = "rcode " + std::to_string(m[3] & 0xF);
+    size_t at = 12;
+    auto skipName = [&]() {
+        while (at < m.size()) {
+            auto len = static_cast<uint8_t>(m[at]);
+            if ((len & 0xC0) == 0xC0) {
+                at += 2;
+                return;
+            }
+            at += 1 + len;
+            if (len == 0) return;
+        }
+    };
+    skipName();
+    at += 4;
+    unsigned answers = static_cast<uint8_t>(m[6]) << 8 | static_cast<uint8_t>(m[7]);
+    for (unsigned i = 0; i < answers && at < m.size(); ++i) {
+        skipName();
+        if (at + 10 > m.size()) break;
+        unsigned type = static_cast<uint8_t>(m[at]) << 8 | static_cast<uint8_t>(m[at + 1]);
+        size_t len = static_cast<uint8_t>(m[at + 8]) << 8 | static_cast<uint8_t>(m[at + 9]);
+        at += 10;
+        if (type == 1 && len == 4 && at + 4 <= m.size()) {
+            char buf[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, m.data() + at, buf, sizeof buf);
+            return out + " " + buf;
+        }
+        at += len;
+    }
+    return out;
+}
+
+// One A query over TCP (RFC 1035 4.2.2: each message after its length, two bytes) on a new
+// connection to `server`; the answer, or "" with errno set.
+std::string tcpDnsQuery(Peer server, const std::string& name) {
+    int fd = socket(server.ss.ss_family, SOCK_STREAM, 0);
+    struct timeval tv = {3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string q = dnsQuery(name), answer;
+    std::string framed =
+        std::string(1, static_cast<char>(q.size() >> 8)) + static_cast<char>(q.size() & 0xFF) + q;
+    char len[2];
+    if (connect(fd, server.addr(), server.len) == 0 &&
+        write(fd, framed.data(), framed.size()) == static_cast<ssize_t>(framed.size()) &&
+        readFull(fd, len, 2)) {
+        answer.resize(static_cast<uint8_t>(len[0]) << 8 | static_cast<uint8_t>(len[1]));
+        if (!readFull(fd, answer.data(), answer.size())) answer.clear();
+        if (answer.empty() && errno == 0) errno = ECONNRESET;
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return answer;
+}
+
 int result(const char* name, bool succeeded, int err, const std::string& detail = {}) {
     std::printf("{\"attempt\":%s,\"succeeded\":%s,\"errno\":%d,\"error\":%s,\"detail\":%s}\n",
                 esc(name).c_str(), succeeded ? "true" : "false", succeeded ? 0 : err,
@@ -453,14 +534,7 @@ int attempt(const std::string& what, const char* arg) {
         std::string s = arg;
         auto slash = s.find('/');
         Peer a = peer(s.substr(0, slash).c_str());
-        std::string name = s.substr(slash + 1), q("\x12\x34\x01\x00\x00\x01\0\0\0\0\0\0", 12);
-        for (size_t at = 0; at < name.size();) {
-            size_t dot = std::min(name.find('.', at), name.size());
-            q += static_cast<char>(dot - at);
-            q += name.substr(at, dot - at);
-            at = dot + 1;
-        }
-        q += std::string("\0\0\1\0\1", 5);
+        std::string q = dnsQuery(s.substr(slash + 1));
         int fd = socket(a.ss.ss_family, SOCK_DGRAM, 0);
         struct timeval tv = {3, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -468,6 +542,46 @@ int attempt(const std::string& what, const char* arg) {
         char buf[512];
         ssize_t r = recv(fd, buf, sizeof buf, 0);
         return result(n, r >= 12, errno, r >= 4 ? "rcode " + std::to_string(buf[3] & 0xF) : "");
+    }
+    if (what == "dns-tcp") {
+        // arg: "a.b.c.d:53/name": one A query over TCP; detail "rcode N [first address]".
+        std::string s = arg;
+        auto slash = s.find('/');
+        errno = 0;
+        std::string answer = tcpDnsQuery(peer(s.substr(0, slash)), s.substr(slash + 1));
+        if (answer.empty()) return result(n, false, errno);
+        std::string d = describeAnswer(answer);
+        return result(n, d.starts_with("rcode 0 "), EINVAL, d);
+    }
+    if (what == "dns-tcp-abuse") {
+        // arg: "a.b.c.d:53/name": what a hostile program may do to a DNS-over-TCP server
+        // before asking it properly: 40 connections it leaves idle, one sending half a
+        // message, one a length no message can have (which the server must close), and
+        // then one good query on a new connection. Succeeded: the invalid one was closed and
+        // the good query answered (rcode 0); detail as dns-tcp.
+        std::string s = arg;
+        auto slash = s.find('/');
+        Peer a = peer(s.substr(0, slash));
+        std::vector<int> idle;
+        for (int i = 0; i < 40; ++i) {
+            int fd = socket(a.ss.ss_family, SOCK_STREAM, 0);
+            if (connect(fd, a.addr(), a.len) != 0) return result(n, false, errno, "idle");
+            idle.push_back(fd);
+        }
+        (void)!write(idle[0], "\0\x40\x12\x34", 4);  // 64 bytes announced, 2 sent
+        int bad = socket(a.ss.ss_family, SOCK_STREAM, 0);
+        struct timeval tv = {5, 0};
+        setsockopt(bad, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (connect(bad, a.addr(), a.len) != 0) return result(n, false, errno, "bad");
+        (void)!write(bad, "\0\x01x", 3);
+        char c;
+        ssize_t r = read(bad, &c, 1);
+        if (r != 0) return result(n, false, r < 0 ? errno : EPROTO, "invalid length not closed");
+        errno = 0;
+        std::string answer = tcpDnsQuery(a, s.substr(slash + 1));
+        if (answer.empty()) return result(n, false, errno, "no answer");
+        std::string d = describeAnswer(answer);
+        return result(n, d.starts_with("rcode 0 "), EINVAL, d);
     }
     if (what == "open-tty") TRY(n, open("/dev/tty", O_RDWR));
     if (what == "ptrace-traceme-exec") {
