@@ -59,7 +59,8 @@ std::string planDnsSetUpdate(const std::vector<DnsAddress>& addresses) {
         std::string& timed = a.family == AF_INET ? v4t : v6t;
         if (list.find(addr + ",") != std::string::npos) continue;  // twice in one answer
         list += addr + ",";
-        timed += addr + " timeout " + std::to_string(setTimeoutFor(a.ttl)) + "s,";
+        timed +=
+            addr + " timeout " + std::to_string(setTimeoutFor(a.ttl) + kDnsSetGraceSeconds) + "s,";
     }
     if (v4.empty() && v6.empty()) return {};
     // One transaction: "add" makes sure each element exists (an existing one is no error),
@@ -78,6 +79,31 @@ std::string planDnsSetUpdate(const std::vector<DnsAddress>& addresses) {
         s += std::string("add element inet layerbox ") + set + " { " + *timed + " }\n";
     }
     return s;
+}
+
+std::vector<DnsAddress> DnsSetElements::due(const std::vector<DnsAddress>& answer,
+                                            int64_t nowMs) const {
+    std::vector<DnsAddress> out;
+    std::vector<std::string> seen;
+    for (const auto& a : answer) {
+        std::string key = a.toString();
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+        seen.push_back(key);
+        auto it = expiry_.find(key);
+        // Written before and living at least as long as this answer's TTL: nothing to do.
+        if (it != expiry_.end() && it->second >= nowMs + int64_t{setTimeoutFor(a.ttl)} * 1000)
+            continue;
+        out.push_back(a);
+    }
+    return out;
+}
+
+void DnsSetElements::written(const std::vector<DnsAddress>& addresses, int64_t nowMs) {
+    for (const auto& a : addresses)
+        expiry_[a.toString()] = nowMs + int64_t{setTimeoutFor(a.ttl) + kDnsSetGraceSeconds} * 1000;
+    if (expiry_.size() <= kMaxEntries) return;
+    std::erase_if(expiry_, [&](const auto& e) { return e.second < nowMs; });
+    if (expiry_.size() > kMaxEntries) expiry_.clear();
 }
 
 std::vector<std::string> parseResolvConf(const std::string& text) {
@@ -313,6 +339,7 @@ private:
     std::string instance_;
     std::map<uint16_t, Pending> pending_;
     std::vector<TcpClient> clients_;
+    DnsSetElements elements_;
     char buf_[kDnsMaxMessage + 1];
 
     void event(const DnsQuestion& q, const char* verdict, uint8_t rcode,
@@ -357,8 +384,12 @@ private:
                          std::string_view query, uint16_t clientId) {
         std::string out = withDnsId(msg, clientId);
         const char* verdict = "allowed";
-        if (std::string update = planDnsSetUpdate(a.addresses); !update.empty()) {
-            if (!applyFirewall(update)) {
+        int64_t now = nowMs();
+        auto due = elements_.due(a.addresses, now);
+        if (std::string update = planDnsSetUpdate(due); !update.empty()) {
+            if (applyFirewall(update)) {
+                elements_.written(due, now);
+            } else {
                 // The program could not reach the address: better no answer than a misleading
                 // one.
                 out = withDnsId(dnsErrorReply(query, kDnsServFail), clientId);

@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,12 +44,34 @@ bool domainMatches(const std::string& pattern, const std::string& name);
 // list is not empty.
 bool nameAllowed(const NetworkConfig& net, const std::string& name);
 
-// The element timeout for a record's TTL: at least 1 s (a TTL of 0 still lets the connect that
-// follows through), at most a day.
+// How long the program may use a record's address: its TTL, at least 1 s (a TTL of 0 still
+// lets the connect that follows through), at most a day.
 uint32_t setTimeoutFor(uint32_t ttl);
-// nftables commands that put the addresses into dns_v4 / dns_v6, each with its TTL as timeout
-// (an address already there gets the new timeout). Empty for no address.
+// An element is written for that long and kDnsSetGraceSeconds more, so that the answers that
+// follow within the grace need no firewall update (DnsSetElements).
+inline constexpr uint32_t kDnsSetGraceSeconds = 1;
+// nftables commands that put the addresses into dns_v4 / dns_v6, each with its TTL (and the
+// grace) as timeout (an address already there gets the new timeout). Empty for no address.
 std::string planDnsSetUpdate(const std::vector<DnsAddress>& addresses);
+
+// The elements the resolver wrote and until when they live, so that an answer whose addresses
+// are all in the sets for at least its TTL costs no nftables transaction (one costs
+// milliseconds, and glibc keeps no cache: a program that resolves before each connection asks
+// again and again). A cache upstream counts its TTLs down, so its answers never need one; a
+// server that always gives the same TTL needs one per address and grace. Bounded: past
+// kMaxEntries the expired entries go, then all (which only means more updates).
+class DnsSetElements {
+public:
+    static constexpr size_t kMaxEntries = 4096;
+    // Of `answer`, the addresses whose elements must be written at `nowMs` (each once).
+    std::vector<DnsAddress> due(const std::vector<DnsAddress>& answer, int64_t nowMs) const;
+    // They were written at `nowMs`, with planDnsSetUpdate's timeouts.
+    void written(const std::vector<DnsAddress>& addresses, int64_t nowMs);
+    size_t size() const { return expiry_.size(); }
+
+private:
+    std::map<std::string, int64_t> expiry_;  // address -> when its element goes (ms)
+};
 // The sets' declarations, shared by the firewall script and the updates.
 inline constexpr const char* kDnsSetV4 = "dns_v4 { type ipv4_addr; flags timeout; }";
 inline constexpr const char* kDnsSetV6 = "dns_v6 { type ipv6_addr; flags timeout; }";

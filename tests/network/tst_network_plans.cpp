@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <cstring>
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@ private slots:
     void dnsQueries();
     void dnsAnswers();
     void dnsTcpFrames();
+    void dnsSetElements();
     void firewall() {
         NetworkConfig net;
         QCOMPARE(planFirewall(net), std::string());  // none: nothing to filter
@@ -248,7 +250,7 @@ void TstNetworkPlans::dnsSetUpdate() {
     DnsAddress a, b, c;
     a.family = AF_INET;
     ::inet_pton(AF_INET, "192.0.2.1", a.bytes);
-    a.ttl = 0;  // still lets the connect that follows through
+    a.ttl = 0;  // still lets the connect that follows through (1 s, and the grace)
     b = a;
     b.ttl = 300;  // the same address twice in one answer: once
     c.family = AF_INET6;
@@ -258,12 +260,12 @@ void TstNetworkPlans::dnsSetUpdate() {
              std::string("add table inet layerbox\n"
                          "add set inet layerbox dns_v4 { type ipv4_addr; flags timeout; }\n"
                          "add set inet layerbox dns_v6 { type ipv6_addr; flags timeout; }\n"
-                         "add element inet layerbox dns_v4 { 192.0.2.1 timeout 1s }\n"
+                         "add element inet layerbox dns_v4 { 192.0.2.1 timeout 2s }\n"
                          "delete element inet layerbox dns_v4 { 192.0.2.1 }\n"
-                         "add element inet layerbox dns_v4 { 192.0.2.1 timeout 1s }\n"
-                         "add element inet layerbox dns_v6 { 2001:db8::1 timeout 86400s }\n"
+                         "add element inet layerbox dns_v4 { 192.0.2.1 timeout 2s }\n"
+                         "add element inet layerbox dns_v6 { 2001:db8::1 timeout 86401s }\n"
                          "delete element inet layerbox dns_v6 { 2001:db8::1 }\n"
-                         "add element inet layerbox dns_v6 { 2001:db8::1 timeout 86400s }\n"));
+                         "add element inet layerbox dns_v6 { 2001:db8::1 timeout 86401s }\n"));
 }
 
 void TstNetworkPlans::dnsQueries() {
@@ -361,6 +363,39 @@ void TstNetworkPlans::dnsTcpFrames() {
     QCOMPARE(nextDnsFrame(dnsTcpFrame(big), msg, used), DnsFrame::Complete);
     QCOMPARE(msg.size(), kDnsMaxTcpMessage);
     QCOMPARE(dnsTcpFrame(big + "x"), std::string());
+}
+
+// An answer needs a set update only when its addresses' elements would go before its TTL ends.
+void TstNetworkPlans::dnsSetElements() {
+    DnsAddress a, b;
+    a.family = b.family = AF_INET;
+    ::inet_pton(AF_INET, "192.0.2.1", a.bytes);
+    ::inet_pton(AF_INET, "192.0.2.2", b.bytes);
+    a.ttl = b.ttl = 60;
+    DnsSetElements sets;
+    const int64_t t0 = 1000000;
+    QCOMPARE(sets.due({a, a, b}, t0).size(), size_t(2));  // new, each once
+    sets.written({a, b}, t0);
+    // The same TTL again within the grace: nothing to write; after it: written again.
+    QVERIFY(sets.due({a, b}, t0 + 900).empty());
+    QCOMPARE(sets.due({a, b}, t0 + 1100).size(), size_t(2));
+    // A cache upstream counting the TTL down: never.
+    a.ttl = 30;
+    QVERIFY(sets.due({a}, t0 + 30000).empty());
+    // A longer TTL than the element's: written.
+    a.ttl = 3600;
+    QCOMPARE(sets.due({a}, t0 + 10).size(), size_t(1));
+    // Bounded: the expired entries go when there are too many.
+    for (uint32_t i = 0; i <= DnsSetElements::kMaxEntries; ++i) {
+        DnsAddress x;
+        x.family = AF_INET6;
+        std::memcpy(x.bytes, &i, sizeof i);
+        x.ttl = 1;
+        sets.written({x}, t0);
+    }
+    QVERIFY(sets.size() <= DnsSetElements::kMaxEntries);
+    sets.written({a}, t0 + 5000);
+    QVERIFY(sets.size() <= DnsSetElements::kMaxEntries);
 }
 
 QTEST_GUILESS_MAIN(TstNetworkPlans)
