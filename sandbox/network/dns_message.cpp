@@ -55,7 +55,10 @@ struct Reader {
                 size_t target =
                     static_cast<size_t>(len & 0x3F) << 8 | static_cast<uint8_t>(m[at + 1]);
                 // Only backwards: a pointer can never make a loop or read ahead of itself.
-                if (target >= at) return std::nullopt;
+                // Never into the header: that is no name, and its bytes change on the way (the
+                // id is renumbered, the flags differ in the reply), so the same pointer would
+                // name one thing here and another upstream or to the program.
+                if (target >= at || target < kHeader) return std::nullopt;
                 if (!jumped) pos = at + 2;
                 jumped = true;
                 at = target;

@@ -2,8 +2,8 @@
 // the sandbox, and the addresses in an answer from the upstream server. Both come from outside
 // Layerbox's trust (the program writes the queries; an answer crosses the network), so the
 // parser is strict and bounded: every length is checked against the message, a name is at
-// most 255 bytes, compression pointers only point backwards and at most 64 are followed, and
-// anything it does not expect is an error, never a guess.
+// most 255 bytes, compression pointers only point backwards and past the header, at most 64
+// are followed, and anything it does not expect is an error, never a guess.
 #pragma once
 
 #include <cstdint>

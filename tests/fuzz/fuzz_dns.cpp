@@ -12,8 +12,12 @@ namespace {
 void message(std::string_view msg) {
     if (auto q = lb::parseDnsQuery(msg)) {
         if (q->name.size() > 253) std::abort();
-        // A query that parses gets a reply that is a header with its question.
-        if (lb::dnsErrorReply(msg, lb::kDnsNxDomain).size() < 12) std::abort();
+        // A query that parses gets a reply that is an answer to its question, with its id.
+        auto reply = lb::parseDnsAnswer(lb::dnsErrorReply(msg, lb::kDnsNxDomain));
+        if (!reply || reply->id != q->id || reply->rcode != lb::kDnsNxDomain ||
+            reply->question.name != q->name || reply->question.type != q->type ||
+            reply->question.cls != q->cls || !reply->addresses.empty())
+            std::abort();
     }
     if (auto a = lb::parseDnsAnswer(msg))
         for (const auto& addr : a->addresses)

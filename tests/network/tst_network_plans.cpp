@@ -291,6 +291,13 @@ void TstNetworkPlans::dnsQueries() {
     QVERIFY(!parseDnsQuery(buildDnsQuery(1, "a.test", 1).substr(0, 15)));
     std::string ptr = buildDnsQuery(1, "a", 1).substr(0, 12) + std::string("\xC0\x0C\0\1\0\1", 6);
     QVERIFY(!parseDnsQuery(ptr));  // points at itself
+    // Into the header (found by fuzz_dns): the id bytes 01 34 read as the label "4", so the
+    // name would change when the id is renumbered upstream and when the reply sets QR.
+    std::string intoHeader("\x01\x34\x00\x12\0\1\0\0\0\0\0\0\xC0\x00\0\1\0\0", 18);
+    QVERIFY(!parseDnsQuery(intoHeader));
+    // An answer's question pointing at the last byte of the header (a zero: the root).
+    QVERIFY(!parseDnsAnswer(dnsErrorReply(buildDnsQuery(7, "a.test", 1), 3).substr(0, 12) +
+                            std::string("\xC0\x0B\0\1\0\1", 6)));
     std::string dotted = buildDnsQuery(1, "ab.test", 1);
     dotted[14] = '.';
     QVERIFY(!parseDnsQuery(dotted));
