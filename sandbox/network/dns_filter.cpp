@@ -290,7 +290,10 @@ public:
             int timeout = expire();
             // 0: UDP, 1: TCP listener, then the upstream UDP sockets, then per TCP client its
             // connection and its upstream connection (-1 when it has none: poll skips it).
-            std::vector<struct pollfd> pfd = {{udp_, POLLIN, 0}, {tcp_, POLLIN, 0}};
+            // A full house of connections all asking upstream: new ones wait in the kernel's
+            // backlog (polling the listener then would only spin).
+            short accepting = roomForClient() ? POLLIN : 0;
+            std::vector<struct pollfd> pfd = {{udp_, POLLIN, 0}, {tcp_, accepting, 0}};
             for (int fd : upstreamFds_)
                 pfd.push_back({fd, POLLIN, 0});
             const size_t clientsAt = pfd.size();
@@ -507,6 +510,12 @@ private:
 
     // TCP, from the program
 
+    bool roomForClient() const {
+        return clients_.size() < kMaxTcpClients ||
+               std::any_of(clients_.begin(), clients_.end(),
+                           [](const TcpClient& c) { return !c.busy; });
+    }
+
     void accept() {
         if (clients_.size() >= kMaxTcpClients) {
             // Full: the connection idle the longest makes room (a client of its own program;
@@ -515,7 +524,7 @@ private:
                 clients_.begin(), clients_.end(), [](const TcpClient& a, const TcpClient& b) {
                     return (a.busy ? INT64_MAX : a.deadline) < (b.busy ? INT64_MAX : b.deadline);
                 });
-            if (idle->busy) return;  // all busy: the kernel's backlog holds it a moment
+            if (idle->busy) return;  // all busy (roomForClient): not polled then
             clients_.erase(idle);
         }
         int fd = ::accept4(tcp_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
