@@ -19,6 +19,10 @@ SecurityPage::SecurityPage(QWidget* parent)
              QStringLiteral("/security/nested_sandboxes"));
     addCheck(priv, tr("Allow de&buggers and profilers (ptrace, perf)"),
              QStringLiteral("/security/devel"));
+    addCheck(priv, tr("Refuse &writable and executable memory (breaks JIT compilers)"),
+             QStringLiteral("/security/memory_deny_write_execute"));
+    addList(priv, tr("&Socket families:"), QStringLiteral("/security/socket_families"),
+            tr("unix, inet, inet6, netlink: one per line"));
     QFormLayout* activity = addSection(tr("Activity"));
     addCheck(activity, tr("&Record what the sandbox refuses (layerbox log)"),
              QStringLiteral("/security/activity_log"));

@@ -161,6 +161,10 @@ int showProfile(const Args& args) {
     std::string sec = "seccomp " + s.seccomp;
     if (s.nestedSandboxes) sec += ", nested sandboxes";
     if (s.devel) sec += ", devel";
+    if (s.socketFamilies.size() < 4)
+        sec += ", sockets " +
+               (s.socketFamilies.empty() ? std::string("none") : joinWords(s.socketFamilies, ","));
+    if (s.memoryDenyWriteExecute) sec += ", no writable+executable memory";
     if (!s.denySyscalls.empty()) sec += ", deny " + joinWords(s.denySyscalls, ",");
     if (!s.allowSyscalls.empty()) sec += ", allow " + joinWords(s.allowSyscalls, ",");
     row("security", sec);

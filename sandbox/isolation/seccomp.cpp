@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -115,9 +116,17 @@ SeccompPlan planSeccomp(const SecurityConfig& sec) {
             r.push_back(deny(c, EPERM, "strict: not needed by ordinary programs"));
     }
 
-    // Socket families: unix, IPv4, IPv6 and netlink; nothing else (packet sockets, Bluetooth,
-    // AF_ALG crypto, vsock... are kernel attack surface a desktop program does not need).
-    const int allowed[] = {AF_UNSPEC, AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+    // Socket families: at most unix, IPv4, IPv6 and netlink, as the profile lists them;
+    // nothing else ever (packet sockets, Bluetooth, AF_ALG crypto, vsock... are kernel attack
+    // surface a desktop program does not need). AF_UNSPEC stays allowed: the kernel refuses it
+    // itself, so denying it would only change the errno programs see.
+    std::vector<int> allowed{AF_UNSPEC};
+    for (const auto& [name, fam] : {std::pair<const char*, int>{"unix", AF_UNIX},
+                                    {"netlink", AF_NETLINK},
+                                    {"inet", AF_INET},
+                                    {"inet6", AF_INET6}})
+        if (listed(sec.socketFamilies, name)) allowed.push_back(fam);
+    std::sort(allowed.begin(), allowed.end());
     int last = -1;
     for (int fam : allowed) {
         for (int d = last + 1; d < fam; ++d)
@@ -128,6 +137,23 @@ SeccompPlan planSeccomp(const SecurityConfig& sec) {
     SeccompRule rest = deny("socket", EAFNOSUPPORT, "socket family not allowed");
     rest.conds.push_back({0, SeccompCond::GreaterEq, 0, static_cast<uint64_t>(last + 1)});
     r.push_back(rest);
+
+    // Memory that is writable and executable (systemd's MemoryDenyWriteExecute): no mapping
+    // with both PROT_WRITE and PROT_EXEC, and no making memory executable after the fact (which
+    // would allow write-then-execute in two steps). The loader maps libraries executable with
+    // mmap directly, so ordinary programs run; JIT compilers do not. Only the 64-bit ABI is
+    // then allowed: the 32-bit x86 mmap passes its flags in memory the filter cannot read.
+    // Not covered (said in the docs): code written to a file and mapped from it.
+    if (sec.memoryDenyWriteExecute) {
+        plan.multiarch = false;
+        const uint64_t wx = PROT_WRITE | PROT_EXEC;
+        r.push_back(denyIf("mmap", EPERM, 2, wx, wx, "writable and executable memory"));
+        r.push_back(denyIf("mprotect", EPERM, 2, PROT_EXEC, PROT_EXEC,
+                           "making memory executable after it was mapped"));
+        r.push_back(denyIf("pkey_mprotect", EPERM, 2, PROT_EXEC, PROT_EXEC,
+                           "making memory executable after it was mapped"));
+        r.push_back(denyIf("shmat", EPERM, 2, SHM_EXEC, SHM_EXEC, "executable shared memory"));
+    }
 
     // The profile's own choices come last: allowances remove rules, denials add them.
     if (!sec.allowSyscalls.empty()) {

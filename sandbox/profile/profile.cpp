@@ -626,6 +626,8 @@ Profile buildTyped(const json& f) {
     p.security.allowSyscalls = strings(sec["allow_syscalls"]);
     p.security.nestedSandboxes = sec["nested_sandboxes"];
     p.security.devel = sec["devel"];
+    p.security.socketFamilies = strings(sec["socket_families"]);
+    p.security.memoryDenyWriteExecute = sec["memory_deny_write_execute"];
     p.security.activityLog = sec["activity_log"];
 
     const json& d = f["desktop"];

@@ -108,6 +108,11 @@ struct SecurityConfig {
     std::vector<std::string> allowSyscalls;
     bool nestedSandboxes = false;
     bool devel = false;
+    // Socket families the program may open (socket(2)'s domain): a subset of unix, inet,
+    // inet6, netlink; every other family is refused whatever this says.
+    std::vector<std::string> socketFamilies{"unix", "inet", "inet6", "netlink"};
+    // Refuse memory that is writable and executable, and making memory executable later.
+    bool memoryDenyWriteExecute = false;
     // The activity log (launch/activity_log.h): denied system calls recorded by the runner.
     bool activityLog = false;
 };

@@ -46,6 +46,12 @@ Field item(Kind k) {
     return f;
 }
 
+Field itemChoice(std::vector<std::string> choices) {
+    Field f = item(Kind::Enum);
+    f.choices = std::move(choices);
+    return f;
+}
+
 Field itemObj(std::vector<Field> fields) {
     Field f;
     f.key = "*";
@@ -260,6 +266,19 @@ Field buildRoot() {
                 scalar("devel", K::Bool,
                        "Allow ptrace, perf_event_open and personality (debuggers).",
                        b(d.security.devel)),
+                list("socket_families",
+                     "Socket families the program may open: unix (local sockets: display, "
+                     "sound, D-Bus), inet and inet6 (the network, and the sandbox's own "
+                     "loopback), netlink (network configuration, device events). Every other "
+                     "family is always refused.",
+                     itemChoice({"unix", "inet", "inet6", "netlink"}), "[\"unix\"]",
+                     strs(d.security.socketFamilies)),
+                scalar("memory_deny_write_execute", K::Bool,
+                       "Refuse memory that is both writable and executable, and making memory "
+                       "executable later (mmap, mprotect, shmat): code cannot be written and "
+                       "then run. Breaks programs with a just-in-time compiler (browsers' "
+                       "JavaScript, Java, some emulators) and 32-bit programs.",
+                       b(d.security.memoryDenyWriteExecute)),
                 scalar("activity_log", K::Bool,
                        "Record what the sandbox refused (system calls the filter denied) for "
                        "layerbox log; each denied call then costs a round trip to the runner.",

@@ -2,9 +2,12 @@
 // mapped and put in the environment, for a given profile and host.
 #include <QtTest>
 
+#include <linux/audit.h>
 #include <linux/sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include <algorithm>
 
@@ -256,6 +259,48 @@ private slots:
         auto bpf = compileSeccomp(p);
         QVERIFY2(bpf.ok(), bpf.ok() ? "" : bpf.error().message().c_str());
         QVERIFY(bpf->size() > 100);
+    }
+
+    // security.socket_families and memory_deny_write_execute, read through the same function
+    // the activity log uses to answer (the errno a call gets from the plan).
+    void seccompNarrowedByTheProfile() {
+        auto errnoOf = [](const SeccompPlan& p, int nr, uint64_t a0, uint64_t a2 = 0) {
+            const uint64_t args[6] = {a0, 0, a2, 0, 0, 0};
+            return seccompErrno(p, AUDIT_ARCH_X86_64, nr, args);
+        };
+        SecurityConfig sec;
+        auto def = planSeccomp(sec);
+        for (int fam : {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK})
+            QCOMPARE(errnoOf(def, __NR_socket, static_cast<uint64_t>(fam)), 0);
+        QCOMPARE(errnoOf(def, __NR_socket, AF_PACKET), EAFNOSUPPORT);
+        QCOMPARE(errnoOf(def, __NR_mmap, 0, PROT_READ | PROT_WRITE | PROT_EXEC), 0);
+
+        sec.socketFamilies = {"inet6", "unix"};
+        sec.memoryDenyWriteExecute = true;
+        auto p = planSeccomp(sec);
+        QCOMPARE(errnoOf(p, __NR_socket, AF_UNIX), 0);
+        QCOMPARE(errnoOf(p, __NR_socket, AF_INET6), 0);
+        QCOMPARE(errnoOf(p, __NR_socket, AF_UNSPEC), 0);  // the kernel refuses it itself
+        QCOMPARE(errnoOf(p, __NR_socket, AF_INET), EAFNOSUPPORT);
+        QCOMPARE(errnoOf(p, __NR_socket, AF_NETLINK), EAFNOSUPPORT);
+        QCOMPARE(errnoOf(p, __NR_socket, AF_PACKET), EAFNOSUPPORT);
+        QCOMPARE(errnoOf(p, __NR_socket, 0xFFFFFFFFull), EAFNOSUPPORT);
+        // W+X refused in one mapping and in two steps; read+execute (the loader) and read+write
+        // stay allowed.
+        QCOMPARE(errnoOf(p, __NR_mmap, 0, PROT_READ | PROT_WRITE | PROT_EXEC), EPERM);
+        QCOMPARE(errnoOf(p, __NR_mmap, 0, PROT_WRITE | PROT_EXEC), EPERM);
+        QCOMPARE(errnoOf(p, __NR_mmap, 0, PROT_READ | PROT_EXEC), 0);
+        QCOMPARE(errnoOf(p, __NR_mmap, 0, PROT_READ | PROT_WRITE), 0);
+        QCOMPARE(errnoOf(p, __NR_mprotect, 0, PROT_READ | PROT_EXEC), EPERM);
+        QCOMPARE(errnoOf(p, __NR_mprotect, 0, PROT_READ), 0);
+        QCOMPARE(errnoOf(p, __NR_pkey_mprotect, 0, PROT_EXEC), EPERM);
+        // The 32-bit ABI's mmap hides its flags in memory: that ABI is refused outright.
+        QVERIFY(!p.multiarch);
+        auto bpf = compileSeccomp(p);
+        QVERIFY2(bpf.ok(), bpf.ok() ? "" : bpf.error().message().c_str());
+        // No families at all: even unix sockets are refused.
+        sec.socketFamilies.clear();
+        QCOMPARE(errnoOf(planSeccomp(sec), __NR_socket, AF_UNIX), EAFNOSUPPORT);
     }
 
     void seccompProfileChoices() {

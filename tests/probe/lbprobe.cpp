@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -457,6 +458,19 @@ int attempt(const std::string& what, const char* arg) {
         TRY(n, personality(static_cast<unsigned long>(PER_LINUX) |
                            static_cast<unsigned long>(ADDR_NO_RANDOMIZE)));
     if (what == "socket-packet") TRY(n, socket(AF_PACKET, SOCK_RAW, 0));
+    if (what == "socket-unix") TRY(n, socket(AF_UNIX, SOCK_STREAM, 0));
+    if (what == "socket-inet") TRY(n, socket(AF_INET, SOCK_STREAM, 0));
+    if (what == "socket-inet6") TRY(n, socket(AF_INET6, SOCK_DGRAM, 0));
+    if (what == "socket-netlink") TRY(n, socket(AF_NETLINK, SOCK_RAW, 0));
+    // Write-then-execute: in one mapping, and in two steps.
+    if (what == "mmap-wx")
+        TRY(n, mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+                    -1, 0));
+    if (what == "mprotect-exec") {
+        void* m = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) return result(n, false, errno);
+        TRY(n, mprotect(m, 4096, PROT_READ | PROT_EXEC));
+    }
     if (what == "socket-vsock") TRY(n, socket(40 /* AF_VSOCK */, SOCK_STREAM, 0));
     if (what == "socket-alg") TRY(n, socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0));
     if (what == "setuid-root") TRY(n, setuid(0));

@@ -31,6 +31,7 @@ private slots:
     void nestedIncludes();
     void conditions();
     void whitelists();
+    void protocolAndMemory();
     void readErrors();
     void everyInstalledProfile();
     void importCommand();
@@ -144,6 +145,34 @@ void TstFirejailImport::conditions() {
     auto c = run("d");
     QCOMPARE(q(c.hidden), QStringList({"/opt/fjt/after", "/opt/fjt/u2f"}));
     QCOMPARE(outcomeOf(c, "?HAS_NOSOUND: blacklist /opt/fjt/before"), QString("skipped"));
+}
+
+// protocol is one list augmented across lines and includes (profile_list_augment): "x" and "+x"
+// add, "-x" removes, "=x" starts over. Families Layerbox never allows are dropped (stricter).
+// memory-deny-write-execute maps to the profile field of the same meaning.
+void TstFirejailImport::protocolAndMemory() {
+    auto security = [this](const std::string& name) {
+        auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(run(name).profileJson));
+        return doc.object()["security"].toObject();
+    };
+    write("etc/p.profile",
+          "include p.inc\n"
+          "protocol -netlink,+inet6\n"
+          "memory-deny-write-execute\n");
+    write("etc/p.inc", "protocol unix,inet,netlink,packet\n");
+    auto sec = security("p");
+    QCOMPARE(sec["socket_families"].toVariant().toStringList(),
+             QStringList({"unix", "inet", "inet6"}));
+    QCOMPARE(sec["memory_deny_write_execute"].toBool(), true);
+    auto c = run("p");
+    QCOMPARE(outcomeOf(c, "protocol unix,inet,netlink,packet"), QString("stricter"));
+    QCOMPARE(outcomeOf(c, "protocol -netlink,+inet6"), QString("mapped"));
+    QCOMPARE(outcomeOf(c, "memory-deny-write-execute"), QString("mapped"));
+    // "=" starts over; no protocol line at all leaves the field out (every family).
+    write("etc/q.profile", "protocol unix,inet\nprotocol =inet6\n");
+    QCOMPARE(security("q")["socket_families"].toVariant().toStringList(), QStringList({"inet6"}));
+    write("etc/r.profile", "net none\n");
+    QVERIFY(!security("r").contains("socket_families"));
 }
 
 // Home whitelists become binds (the rest of the home is private); nowhitelist spares later

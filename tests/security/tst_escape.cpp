@@ -158,6 +158,38 @@ private slots:
         QCOMPARE(j["error"].toString(), QString::fromUtf8(strerror(err)));
     }
 
+    // security.socket_families and memory_deny_write_execute: what the profile narrows is
+    // refused, what it keeps works; `default` (the control) allows both, so a filter that
+    // ignored the fields fails here.
+    void profileNarrowsSocketsAndMemory_data() {
+        QTest::addColumn<QString>("what");
+        QTest::addColumn<int>("narrowed");  // errno in the narrowed profile, 0: allowed
+        QTest::newRow("unix") << "socket-unix" << 0;
+        QTest::newRow("inet") << "socket-inet" << EAFNOSUPPORT;
+        QTest::newRow("inet6") << "socket-inet6" << EAFNOSUPPORT;
+        QTest::newRow("netlink") << "socket-netlink" << EAFNOSUPPORT;
+        QTest::newRow("mmap w+x") << "mmap-wx" << EPERM;
+        QTest::newRow("mprotect exec") << "mprotect-exec" << EPERM;
+    }
+    void profileNarrowsSocketsAndMemory() {
+        QFETCH(QString, what);
+        QFETCH(int, narrowed);
+        home_->writeProfile(
+            "narrow",
+            R"({"version": 1, "extends": "default", "security": {"socket_families": ["unix"], "memory_deny_write_execute": true}})");
+        auto control = attempt("default", {}, what);
+        QVERIFY2(!control.isEmpty(), "the probe reported nothing");
+        QVERIFY2(control["succeeded"].toBool(), qPrintable(control["error"].toString()));
+        auto j = attempt("narrow", {}, what);
+        QVERIFY2(!j.isEmpty(), "the probe reported nothing");
+        if (narrowed == 0) {
+            QVERIFY2(j["succeeded"].toBool(), qPrintable(j["error"].toString()));
+        } else {
+            QCOMPARE(j["succeeded"].toBool(), false);
+            QCOMPARE(j["error"].toString(), QString::fromUtf8(strerror(narrowed)));
+        }
+    }
+
     void pid1CannotBeKilledFromInside() {
         auto j = attempt("default", {}, "kill-init");
         QCOMPARE(j["succeeded"].toBool(), false);

@@ -110,6 +110,8 @@ struct Converter {
     bool netNone = false, netSeen = false, netfilter = false;
     bool x11Seen = false, x11Off = false, x11Isolated = false, x11Socket = true, wayland = true;
     bool noSound = false, no3d = false, privateHome = false, devel = false, strict = false;
+    bool protocolSeen = false, mdwe = false;
+    std::set<std::string> protocols;   // Firejail's combined protocol list
     std::string dbusUser, dbusSystem;  // "", none, filter
     std::vector<std::string> talk, own, see, systemTalk;
     std::vector<std::string> deny, allow;
@@ -434,23 +436,32 @@ struct Converter {
             w == "seccomp.32.keep" || w == "seccomp-error-action")
             return add(l, Outcome::NotMapped, "Layerbox has no allow-list filter");
         if (w == "protocol") {
-            std::set<std::string> fams;
-            for (auto f : split(arg, ','))
-                fams.insert(trim(f));
-            bool all = fams.count("unix") && fams.count("inet") && fams.count("inet6") &&
-                       fams.count("netlink");
-            if (all)
-                return add(l, fams.size() == 4 ? Outcome::Mapped : Outcome::Stricter,
-                           "Layerbox allows unix, inet, inet6 and netlink sockets only");
-            return add(l, Outcome::NotMapped,
-                       "Layerbox allows unix, inet, inet6 and netlink sockets (weaker: " +
-                           std::string(netNone ? "with no network, inet reaches only the "
-                                                 "sandbox's own loopback"
-                                               : "more families than listed") +
-                           ")");
+            // Firejail augments one list across lines (profile_list_augment): "x" and "+x"
+            // add, "-x" removes, "=x" starts over with x.
+            static const std::set<std::string> ours{"unix", "inet", "inet6", "netlink"};
+            bool beyond = false;
+            for (auto f : split(arg, ',')) {
+                f = trim(f);
+                if (f.empty()) continue;
+                char op = f[0];
+                std::string fam = (op == '-' || op == '+' || op == '=') ? f.substr(1) : f;
+                if (op == '=') protocols.clear();
+                if (op == '-')
+                    protocols.erase(fam);
+                else if (!fam.empty())
+                    protocols.insert(fam);
+                if (!fam.empty() && op != '-' && !ours.count(fam)) beyond = true;
+            }
+            protocolSeen = true;
+            return add(l, beyond ? Outcome::Stricter : Outcome::Mapped,
+                       beyond ? "security.socket_families (Layerbox never allows families "
+                                "beyond unix, inet, inet6 and netlink)"
+                              : "security.socket_families");
         }
-        if (w == "memory-deny-write-execute")
-            return add(l, Outcome::NotMapped, "Layerbox does not refuse W+X memory");
+        if (w == "memory-deny-write-execute") {
+            mdwe = true;
+            return add(l, Outcome::Mapped, "security.memory_deny_write_execute true");
+        }
         if (w == "restrict-namespaces" || w == "ipc-namespace")
             return add(l, Outcome::Mapped,
                        w == "ipc-namespace" ? "the sandbox has its own IPC namespace"
@@ -580,6 +591,13 @@ struct Converter {
         if (!deny.empty()) j.key("deny_syscalls").strings(deny);
         if (!allow.empty()) j.key("allow_syscalls").strings(allow);
         if (devel) j.field("devel", true);
+        if (protocolSeen) {
+            std::vector<std::string> fams;
+            for (const char* f : {"unix", "inet", "inet6", "netlink"})
+                if (protocols.count(f)) fams.push_back(f);
+            j.key("socket_families").strings(fams);
+        }
+        if (mdwe) j.field("memory_deny_write_execute", true);
         j.endObject();
         j.key("desktop").beginObject();
         bool x11 = !x11Off && x11Socket;
