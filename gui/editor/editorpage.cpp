@@ -266,14 +266,17 @@ QComboBox* EditorPage::addChoice(QFormLayout* form, const QString& label, const 
 }
 
 StringListEdit* EditorPage::addList(QFormLayout* form, const QString& label, const QString& pointer,
-                                    const QString& placeholder) {
+                                    const QString& placeholder, bool emptyIsUnset) {
     auto* edit = new StringListEdit(this);
     edit->setPlaceholderText(placeholderFor(pointer, placeholder));
     Binding b;
     b.pointer = pointer;
     b.control = edit;
     b.load = [edit](const QJsonValue& v) { edit->setValues(toStrings(v)); };
-    b.save = [edit]() -> QJsonValue { return fromStrings(edit->values()); };
+    b.save = [edit, emptyIsUnset]() -> QJsonValue {
+        if (emptyIsUnset && edit->values().isEmpty()) return QJsonValue(QJsonValue::Undefined);
+        return fromStrings(edit->values());
+    };
     QLabel* message = nullptr;
     QWidget* row = wrap(edit, pointer, &message);
     b.message = message;

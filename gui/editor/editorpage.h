@@ -65,8 +65,9 @@ protected:
     QComboBox* addChoice(QFormLayout* form, const QString& label, const QString& pointer,
                          const QList<QPair<QString, QString>>& valuesAndLabels,
                          const QPair<QString, QString>& boolMeans = {});
+    // `emptyIsUnset`: an empty list removes the key (for a field where [] and absent differ).
     StringListEdit* addList(QFormLayout* form, const QString& label, const QString& pointer,
-                            const QString& placeholder = {});
+                            const QString& placeholder = {}, bool emptyIsUnset = false);
     RecordTable* addTable(QFormLayout* form, const QString& label, const QString& pointer,
                           QList<RecordTable::Column> columns, bool mapMode = false);
     // Any other control: the page connects its change signal to emitChanged().

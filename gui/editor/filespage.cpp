@@ -45,6 +45,9 @@ FilesPage::FilesPage(QWidget* parent) : EditorPage(tr("Files"), QStringLiteral("
             tr("Watched folders whose new files are copied to your home without asking"));
     addList(files, tr("De&vices:"), QStringLiteral("/filesystem/devices"),
             tr("Extra device nodes, e.g. /dev/kvm"));
+    // Empty means all of /etc (the key is left out), never an empty /etc.
+    addList(files, tr("Private /e&tc:"), QStringLiteral("/filesystem/private_etc"),
+            tr("Only these entries of /etc, e.g. fonts, ssl, passwd; empty: all of /etc"), true);
     finish();
 }
 

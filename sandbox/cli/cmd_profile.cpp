@@ -115,6 +115,11 @@ int showProfile(const Args& args) {
     row("binds", joinWords(binds, "; "));
     row("hidden", joinWords(fs.hide));
     row("devices", joinWords(fs.devices));
+    if (fs.privateEtc)
+        row("/etc", "only " +
+                        (fs.privateEtc->empty() ? std::string("Layerbox's own files")
+                                                : joinWords(*fs.privateEtc, ", ")) +
+                        " (read-only)");
     row("recover", joinWords(fs.recoverWatch));
     const auto& n = p.network;
     std::string net =

@@ -193,6 +193,20 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
     bool haveVar = false;
     for (const auto& dir : systemDirs()) {
         if (!contains(host.rootDirs, dir)) continue;
+        if (dir == "etc" && profile.filesystem.privateEtc) {
+            // A private /etc: a fresh tmpfs holding only the listed entries of the host's,
+            // read-only. Safe: each is a bind of what the default overlay would show anyway
+            // (less, never more); the names are single components (the schema refuses '/' and
+            // ".."), and the bind policy checks each opened source like a profile bind.
+            ops.push_back(tmpfs("/etc", 0755));
+            for (const auto& name : *profile.filesystem.privateEtc) {
+                MountOp b = bind("/etc/" + name, "/etc/" + name, true);
+                b.optional = true;
+                b.checkSource = true;
+                ops.push_back(b);
+            }
+            continue;
+        }
         auto lowers = layerLowers("/" + dir);
         lowers.push_back("/" + dir);
         MountOp o = overlay("/" + dir, std::move(lowers));

@@ -565,6 +565,8 @@ Profile buildTyped(const json& f) {
     p.filesystem.recoverWatch = strings(fs["recover_watch"]);
     p.filesystem.recoverAuto = strings(fs["recover_auto"]);
     p.filesystem.devices = strings(fs["devices"]);
+    if (fs.contains("private_etc") && fs["private_etc"].is_array())
+        p.filesystem.privateEtc = strings(fs["private_etc"]);
 
     const json& net = f["network"];
     p.network.mode = parseNetMode(net["mode"].get<std::string>()).value_or(NetMode::None);
@@ -926,6 +928,11 @@ static json schemaOf(const Field& f) {
             s["type"] = "string";
             s["pattern"] = "^[a-z0-9][a-z0-9_-]{0,63}$";
             break;
+        case Kind::FileName:
+            s["type"] = "string";
+            s["pattern"] = "^[^/]{1,255}$";
+            s["not"] = {{"enum", json::array({".", ".."})}};
+            break;
         case Kind::Path:
         case Kind::SandboxPath:
             s["type"] = "string";
@@ -986,7 +993,11 @@ static void tableOf(const Field& f, const std::string& ptr, std::vector<std::str
             if (!c.boolTrue.empty()) kind += "|true|false";
         }
         if (c.kind == Kind::Int) kind += " " + std::to_string(c.min) + ".." + std::to_string(c.max);
-        if (c.kind == Kind::List) kind = "list of " + schema::kindName(c.fields[0].kind);
+        if (c.kind == Kind::List) {
+            kind = "list of " + schema::kindName(c.fields[0].kind);
+            if (c.fields[0].kind == Kind::Enum)
+                kind = "list of " + joinStrings(c.fields[0].choices);
+        }
         out.push_back(p + "\t" + kind + "\t" + c.defaultJson + "\t" + c.description +
                       (c.required ? " Required." : ""));
         if (c.kind == Kind::Object) tableOf(c, p, out);

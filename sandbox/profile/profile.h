@@ -72,6 +72,9 @@ struct FilesystemConfig {
     // Watched folders whose new files are copied to the same path in the real home at once.
     std::vector<std::string> recoverAuto;
     std::vector<std::string> devices;  // extra /dev nodes
+    // When set, /etc holds only these entries of the host's /etc (read-only) and the files
+    // Layerbox writes itself; unset, /etc is a copy-on-write overlay of the host's.
+    std::optional<std::vector<std::string>> privateEtc;
 };
 
 struct NetworkConfig {

@@ -196,6 +196,12 @@ Field buildRoot() {
                      item(K::SandboxPath), "[\"~/Downloads\"]", "[]"),
                 list("devices", "Extra device nodes to expose.", item(K::DevicePath),
                      "[\"/dev/kvm\"]", "[]"),
+                list("private_etc",
+                     "When set, /etc holds only these entries of your /etc, read-only, and the "
+                     "files Layerbox writes itself (host name, hosts, name servers); other "
+                     "changes to /etc are not kept. Unset: all of /etc, copy-on-write.",
+                     item(K::FileName),
+                     "[\"fonts\", \"ssl\", \"ca-certificates\", \"passwd\", \"group\"]"),
             }),
         obj("network", "Network access.",
             {
@@ -494,6 +500,8 @@ std::string kindName(Kind k) {
             return "variable";
         case Kind::DomainPattern:
             return "domain";
+        case Kind::FileName:
+            return "file-name";
     }
     return "?";
 }
@@ -675,6 +683,12 @@ void validate(const json& v, const Field& f, const std::string& ptr, std::vector
         }
         case Kind::DomainPattern:
             if (auto why = checkDomainPattern(s); !why.empty()) bad(quote(s) + " " + why);
+            return;
+        case Kind::FileName:
+            if (s.empty() || s == "." || s == ".." || s.size() > 255 ||
+                s.find('/') != std::string::npos ||
+                std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20; }))
+                bad(quote(s) + " is not a file name (one name, no '/', not . or ..)");
             return;
         default:
             return;

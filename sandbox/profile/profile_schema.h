@@ -31,6 +31,7 @@ enum class Kind {
     EnvName,
     EnvPattern,     // EnvName with an optional trailing *
     DomainPattern,  // "example.org" or "*.example.org"
+    FileName,       // one name of a directory entry: no '/', not "." or ".."
 };
 
 struct Field {

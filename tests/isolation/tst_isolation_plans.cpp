@@ -175,6 +175,37 @@ private slots:
         QCOMPARE(hn->content, std::string("\n"));  // profile's hostname unset in this bare struct
     }
 
+    // filesystem.private_etc: /etc is a tmpfs with only the listed host entries, read-only and
+    // checked like a profile's bind; no overlay (and no upper layer) for /etc; Layerbox's own
+    // files still come over it.
+    void privateEtc() {
+        Profile p;
+        p.name = "t";
+        p.filesystem.privateEtc = std::vector<std::string>{"fonts", "passwd"};
+        StorageLayout s{"/data/sandboxes/t", false, {"/layers/a/root"}, Driver::Native};
+        auto plan = planMounts(p, fakeHost(), s);
+        QVERIFY(!find(plan, MountKind::Overlay, "/etc"));
+        QVERIFY(find(plan, MountKind::Overlay, "/usr"));
+        size_t etc = indexOf(plan, MountKind::Tmpfs, "/etc");
+        QVERIFY(etc != SIZE_MAX);
+        for (const char* e : {"/etc/fonts", "/etc/passwd"}) {
+            size_t i = indexOf(plan, MountKind::Bind, e);
+            QVERIFY2(i != SIZE_MAX && i > etc, e);
+            const auto& b = plan.ops[i];
+            QVERIFY(b.readOnly && b.optional && b.checkSource);
+            QCOMPARE(b.source, std::string(e));
+        }
+        QVERIFY(!find(plan, MountKind::Bind, "/etc/shadow"));
+        QVERIFY(indexOf(plan, MountKind::GeneratedFile, "/etc/hosts") > etc);
+        for (const auto& d : plan.storageDirs)
+            QVERIFY2(d.find("/etc") == std::string::npos, d.c_str());
+        // An empty list: /etc holds only Layerbox's own files.
+        p.filesystem.privateEtc = std::vector<std::string>{};
+        auto empty = planMounts(p, fakeHost(), s);
+        QVERIFY(find(empty, MountKind::Tmpfs, "/etc"));
+        QVERIFY(!find(empty, MountKind::Bind, "/etc/passwd"));
+    }
+
     void mountsFollowTheProfile() {
         Profile p;
         p.name = "t";

@@ -173,6 +173,19 @@ void TstFirejailImport::protocolAndMemory() {
     QCOMPARE(security("q")["socket_families"].toVariant().toStringList(), QStringList({"inet6"}));
     write("etc/r.profile", "net none\n");
     QVERIFY(!security("r").contains("socket_families"));
+    // private-etc lines are joined into one list; a name with '/' is left out (stricter).
+    write("etc/s.profile", "private-etc fonts,passwd\nprivate-etc ssl,fonts,a/b\n");
+    auto s = run("s");
+    auto fs = QJsonDocument::fromJson(QByteArray::fromStdString(s.profileJson))
+                  .object()["filesystem"]
+                  .toObject();
+    QCOMPARE(fs["private_etc"].toVariant().toStringList(), QStringList({"fonts", "passwd", "ssl"}));
+    QCOMPARE(outcomeOf(s, "private-etc fonts,passwd"), QString("mapped"));
+    QCOMPARE(outcomeOf(s, "private-etc ssl,fonts,a/b"), QString("stricter"));
+    QVERIFY(!QJsonDocument::fromJson(QByteArray::fromStdString(run("r").profileJson))
+                 .object()["filesystem"]
+                 .toObject()
+                 .contains("private_etc"));
 }
 
 // Home whitelists become binds (the rest of the home is private); nowhitelist spares later

@@ -190,6 +190,32 @@ private slots:
         }
     }
 
+    // filesystem.private_etc: /etc inside holds the listed entries (read-only) and Layerbox's
+    // own files, nothing else of the host's; a new file there is not kept. The default profile
+    // is the control: it shows os-release.
+    void privateEtcShowsOnlyTheListed() {
+        home_->writeProfile(
+            "etc-narrow",
+            R"({"version": 1, "extends": "default", "filesystem": {"private_etc": ["passwd", "fonts"]}})");
+        const QString script =
+            "ls -A /etc | tr '\\n' ' '; echo; "
+            "echo x >> /etc/passwd 2>/dev/null && echo passwd-written; "
+            "echo y > /etc/lbtest-new && echo new-written";
+        auto control = home_->layerbox({"run", "--no-pty", "--", "sh", "-c", "ls -A /etc"});
+        QVERIFY2(control.out.contains("os-release"), qPrintable(control.out + control.err));
+        auto r = home_->layerbox(
+            {"run", "--profile", "etc-narrow", "--no-pty", "--", "sh", "-c", script});
+        QCOMPARE(r.exitCode, 0);
+        QStringList names = r.out.section('\n', 0, 0).split(' ', Qt::SkipEmptyParts);
+        names.sort();
+        QCOMPARE(names, QStringList({"fonts", "hostname", "hosts", "passwd"}));
+        QVERIFY2(!r.out.contains("passwd-written"), qPrintable(r.out));
+        QVERIFY2(r.out.contains("new-written"), qPrintable(r.out));
+        auto again = home_->layerbox({"run", "--profile", "etc-narrow", "--no-pty", "--", "sh",
+                                      "-c", "ls /etc/lbtest-new 2>&1"});
+        QVERIFY2(again.out.contains("No such file"), qPrintable(again.out));
+    }
+
     void pid1CannotBeKilledFromInside() {
         auto j = attempt("default", {}, "kill-init");
         QCOMPARE(j["succeeded"].toBool(), false);

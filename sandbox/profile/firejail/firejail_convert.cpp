@@ -110,9 +110,10 @@ struct Converter {
     bool netNone = false, netSeen = false, netfilter = false;
     bool x11Seen = false, x11Off = false, x11Isolated = false, x11Socket = true, wayland = true;
     bool noSound = false, no3d = false, privateHome = false, devel = false, strict = false;
-    bool protocolSeen = false, mdwe = false;
-    std::set<std::string> protocols;   // Firejail's combined protocol list
-    std::string dbusUser, dbusSystem;  // "", none, filter
+    bool protocolSeen = false, mdwe = false, privateEtcSeen = false;
+    std::vector<std::string> privateEtc;  // Firejail's joined private-etc list
+    std::set<std::string> protocols;      // Firejail's combined protocol list
+    std::string dbusUser, dbusSystem;     // "", none, filter
     std::vector<std::string> talk, own, see, systemTalk;
     std::vector<std::string> deny, allow;
     std::map<std::string, std::string> envSet;
@@ -404,8 +405,25 @@ struct Converter {
                        w == "private-dev"   ? "the sandbox's /dev is minimal"
                        : w == "private-tmp" ? "the sandbox's /tmp is its own"
                                             : "the private home has its own ~/.cache");
-        if (w == "private-bin" || w == "private-etc" || w == "private-lib" || w == "private-opt" ||
-            w == "private-srv")
+        if (w == "private-etc") {
+            // Firejail joins every private-etc line into one list.
+            privateEtcSeen = true;
+            std::vector<std::string> skipped;
+            for (auto f : split(arg, ',')) {
+                f = trim(f);
+                if (f.empty()) continue;
+                if (f.find('/') != std::string::npos || f == "." || f == "..")
+                    skipped.push_back(f);
+                else if (std::find(privateEtc.begin(), privateEtc.end(), f) == privateEtc.end())
+                    privateEtc.push_back(f);
+            }
+            if (!skipped.empty())
+                return add(l, Outcome::Stricter,
+                           "filesystem.private_etc (left out, not a name in /etc: " +
+                               joinStrings(skipped) + ")");
+            return add(l, Outcome::Mapped, "filesystem.private_etc");
+        }
+        if (w == "private-bin" || w == "private-lib" || w == "private-opt" || w == "private-srv")
             return add(l, Outcome::NotMapped,
                        "Layerbox shows /" + w.substr(8) +
                            " read-only as the host has it (weaker: the rest stays readable)");
@@ -581,6 +599,7 @@ struct Converter {
             bind(b);
         j.endArray();
         j.key("hide").strings(hide);
+        if (privateEtcSeen) j.key("private_etc").strings(privateEtc);
         j.endObject();
         j.key("network").beginObject().field("mode", netNone ? "none" : "nat");
         if (!netNone) j.key("firewall").beginObject().field("preset", "internet-only").endObject();
