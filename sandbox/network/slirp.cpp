@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -112,7 +113,19 @@ Result<std::unique_ptr<Slirp>> Slirp::start(const NetworkConfig& net, const Slir
     UniqueFd log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!log.valid()) return Error::fromErrno("open(" + quote(logPath) + ")");
     auto args = planSlirpArgs(net, f, target, readyW.get(), exitR.get(), apiSocket);
-    auto pid = spawnHelper(args, {readyW.get(), exitR.get()}, log.get(), "slirp4netns");
+    // Every connection of the sandbox is a socket of slirp4netns on the host: with the usual
+    // soft limit of 1,024 descriptors a browser's burst of connections fails with "network
+    // unreachable". Raised to the hard limit, which the administrator set for this user (no
+    // privilege involved); slirp4netns polls with poll(), so descriptors above 1,024 are fine.
+    auto raiseFiles = [] {
+        struct rlimit r;
+        if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+            r.rlim_cur = r.rlim_max;
+            ::setrlimit(RLIMIT_NOFILE, &r);  // best effort: the old limit still works
+        }
+        return std::string();
+    };
+    auto pid = spawnHelper(args, {readyW.get(), exitR.get()}, log.get(), "slirp4netns", raiseFiles);
     if (!pid) return pid.error();
     s->pid_ = *pid;
     return s;

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -313,6 +314,32 @@ private slots:
         QCOMPARE(
             QDir(home_->runtimeDir() + "/layerbox/instances").entryList(QDir::Files | QDir::System),
             QStringList());
+    }
+
+    // Each connection of the sandbox is a descriptor of slirp4netns: it runs with the user's
+    // hard limit of open files, not the usual soft 1,024 (a burst of connections failed).
+    void slirpMayOpenAsManyFilesAsTheUser() {
+        struct rlimit mine;
+        QCOMPARE(::getrlimit(RLIMIT_NOFILE, &mine), 0);
+        QVERIFY2(mine.rlim_max > 1024,
+                 "this user's hard limit of open files is 1,024: nothing to raise to");
+        profile("web", R"({"mode": "nat"})");
+        QProcess p;
+        p.setProcessEnvironment(home_->env());
+        p.start(layerboxBin(), {"run", "--profile", "web", "--no-pty", "--", "sleep", "30"});
+        QVERIFY(p.waitForStarted());
+        QTRY_COMPARE_WITH_TIMEOUT(processesNamed("slirp4netns").size(), 1, 20000);
+        const qint64 pid = processesNamed("slirp4netns").front();
+        QString line;
+        for (const auto& l :
+             QString::fromUtf8(readFile(QString("/proc/%1/limits").arg(pid))).split('\n'))
+            if (l.startsWith("Max open files")) line = l;
+        const QStringList f = line.split(' ', Qt::SkipEmptyParts);  // Max open files SOFT HARD
+        QVERIFY2(f.size() >= 5, qPrintable(line));
+        QCOMPARE(f[3], f[4]);
+        QCOMPARE(f[4].toULongLong(), static_cast<qulonglong>(mine.rlim_max));
+        p.kill();
+        QVERIFY(finished(p, 20000));
     }
 
     void slirpDyingLeavesTheSandboxRunningWithoutNetwork() {
