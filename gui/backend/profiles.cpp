@@ -1,9 +1,15 @@
 #include "backend/profiles.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
 #include <cerrno>
 
 #include "base/paths.h"
+#include "profile/nat_only.h"
 #include "profile/profile.h"
+#include "profile/profile_permissions.h"
 #include "profile/profile_store.h"
 
 namespace profiles {
@@ -159,6 +165,44 @@ SaveResult save(const QString& name, const QString& text, const QString& expecte
         r.error = q(st.error().message());
     }
     return r;
+}
+
+QString importName(const QString& file, const QString& text) {
+    return q(lb::importName(s(QFileInfo(file).fileName()), s(text)));
+}
+
+QStringList permissionsBeyondDefault(const QString& text, const QString& name, QString* error) {
+    auto fail = [error](const QString& why) {
+        if (error) *error = why;
+        return QStringList();
+    };
+    // Loaded as the core loads any profile (its parents resolved, ~ expanded), from a private
+    // copy under the name it will have: nothing is saved before the user agrees.
+    auto renamed = lb::renamedProfileText(s(text), s(name));
+    if (!renamed) return fail(q(renamed.error().message()));
+    QTemporaryDir dir;
+    if (!dir.isValid()) return fail(QStringLiteral("cannot create a temporary folder"));
+    const QString path = dir.filePath(name + QStringLiteral(".json"));
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(QByteArray::fromStdString(*renamed)) < 0)
+        return fail(QStringLiteral("cannot write %1: %2").arg(path, f.errorString()));
+    f.close();
+    const lb::ProfileStore st = store();
+    auto profile = lb::loadProfile(st, s(path));
+    if (!profile) return fail(q(profile.error().message()));
+    auto base = lb::loadProfile(st, s(builtinPath(QStringLiteral("default"))));
+    if (!base) return fail(q(base.error().message()));
+    QStringList out;
+    for (const std::string& line : lb::permissionsBeyond(*profile, *base, s(QDir::homePath())))
+        out << q(line);
+    return out;
+}
+
+QList<NatOnlyField> natOnlyFields() {
+    QList<NatOnlyField> out;
+    for (const lb::NatOnlyField& f : lb::natOnlyFields())
+        out.append({q(f.pointer), !f.refusedWithout.empty()});
+    return out;
 }
 
 QStringList fieldTable() {

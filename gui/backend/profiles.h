@@ -101,6 +101,22 @@ struct SaveResult {
 // it was read ("" = it must not exist yet), "*" to replace whatever is there.
 SaveResult save(const QString& name, const QString& text, const QString& expectedTag);
 
+// The name `layerbox profile import FILE` gives a file with this text (lb::importName: its
+// file name, else its own "name"); empty when neither is a valid name.
+QString importName(const QString& file, const QString& text);
+// For the review before an import saves a profile: what the profile `text` (to be saved as
+// `name`) lets its program reach beyond the built-in "default" profile (lb::permissionsBeyond),
+// one line each. Empty, with `error` set, when it does not load.
+QStringList permissionsBeyondDefault(const QString& text, const QString& name, QString* error);
+
+// Network fields that mean something only with "mode": "nat" (lb::natOnlyFields); `refused`:
+// the validator refuses a value for it with "none" (else the value is unused).
+struct NatOnlyField {
+    QString pointer;
+    bool refused = false;
+};
+QList<NatOnlyField> natOnlyFields();
+
 // Every field of the format as "pointer\tkind\tdefault\tdescription" (the core's table).
 QStringList fieldTable();
 

@@ -36,6 +36,7 @@ Answer MessageBoxAsker::ask(QWidget* parent, const Question& q) {
     box.setWindowTitle(q.title);
     box.setText(q.text);
     box.setInformativeText(q.informativeText);
+    if (!q.details.isEmpty()) box.setDetailedText(q.details);
     QList<QPair<QAbstractButton*, QString>> buttons;
     for (const Choice& c : q.choices) {
         QPushButton* b = box.addButton(c.label, c.role);

@@ -27,6 +27,8 @@ inline const QString kQuitRunning = QStringLiteral("quit-running");        // qu
 // A failure, shown where the action was taken (and in the log).
 inline const QString kActionFailed = QStringLiteral("action-failed");    // ok
 inline const QString kShortcuts = QStringLiteral("keyboard-shortcuts");  // ok
+// What an imported profile lets the program reach, before it is saved.
+inline const QString kImportReview = QStringLiteral("import-review");  // import|cancel
 // Text questions.
 inline const QString kDuplicateName = QStringLiteral("duplicate-name");
 inline const QString kRenameName = QStringLiteral("rename-name");
@@ -35,10 +37,13 @@ inline const QString kLaunchCommand = QStringLiteral("launch-command");
 inline const QString kLayerName = QStringLiteral("layer-name");
 // Path questions.
 inline const QString kImportFile = QStringLiteral("import-file");
+inline const QString kImportFirejailFile = QStringLiteral("import-firejail-file");
 inline const QString kExportFile = QStringLiteral("export-file");
 inline const QString kRecoverFolder = QStringLiteral("recover-folder");
 inline const QString kRunFile = QStringLiteral("run-file");
 inline const QString kProgramFile = QStringLiteral("program-file");
+inline const QString kBindFolder = QStringLiteral("bind-folder");
+inline const QString kBindFile = QStringLiteral("bind-file");
 }  // namespace questions
 
 struct Choice {
@@ -52,6 +57,7 @@ struct Question {
     QString title;
     QString text;
     QString informativeText;
+    QString details;  // behind "Show Details..." (a long report)
     QMessageBox::Icon icon = QMessageBox::Question;
     QList<Choice> choices;  // the last one is taken when the dialog is dismissed
     QString defaultChoice;  // the button Enter presses; empty: the first choice

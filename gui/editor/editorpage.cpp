@@ -11,6 +11,7 @@
 #include <QRegularExpression>
 #include <QResizeEvent>
 #include <QTableWidget>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include "backend/profilejson.h"
@@ -118,15 +119,20 @@ QWidget* EditorPage::wrap(QWidget* control, const QString& pointer, QLabel** mes
     auto* v = new QVBoxLayout(box);
     v->setContentsMargins(0, 0, 0, 0);
     v->setSpacing(2);
-    if (trailing) {
-        auto* h = new QHBoxLayout;
-        h->setSpacing(8);
-        h->addWidget(control, 1);
-        h->addWidget(trailing);
-        v->addLayout(h);
-    } else {
-        v->addWidget(control);
-    }
+    auto* h = new QHBoxLayout;
+    h->setSpacing(8);
+    h->addWidget(control, 1);
+    if (trailing) h->addWidget(trailing);
+    // Shown only for a value set here in a profile with a parent (showInherited).
+    auto* reset = new QToolButton(box);
+    reset->setObjectName(QStringLiteral("reset:") + pointer);
+    reset->setIcon(QIcon::fromTheme(QStringLiteral("edit-undo")));
+    reset->setText(tr("Reset"));
+    reset->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    reset->setVisible(false);
+    connect(reset, &QToolButton::clicked, this, [this, pointer]() { resetToInherited(pointer); });
+    h->addWidget(reset, 0, Qt::AlignTop);
+    v->addLayout(h);
     auto* m = new WrappingLabel(box);
     m->setObjectName(QStringLiteral("message:") + pointer);
     m->setWordWrap(true);
@@ -143,7 +149,14 @@ QWidget* EditorPage::wrap(QWidget* control, const QString& pointer, QLabel** mes
 
 void EditorPage::bind(Binding b, const QString& label) {
     b.control->setObjectName(b.pointer);
-    b.control->setToolTip(profilejson::toolTip(b.pointer));
+    b.baseTip = profilejson::toolTip(b.pointer);
+    b.control->setToolTip(b.baseTip);
+    if (b.message)  // wrap() put the message and the Reset button in one box
+        b.reset = b.message->parentWidget()->findChild<QToolButton*>(QStringLiteral("reset:") +
+                                                                     b.pointer);
+    if (b.reset)
+        b.reset->setAccessibleName(
+            tr("Reset %1 to the inherited value").arg(plainLabel(label).toLower()));
     b.control->setAccessibleName(plainLabel(label));
     if (const profilejson::FieldInfo* f = profilejson::field(b.pointer))
         b.control->setAccessibleDescription(f->description);
@@ -425,4 +438,83 @@ QStringList EditorPage::pointers() const {
     for (const Binding& b : bindings_)
         out << b.pointer;
     return out;
+}
+
+EditorPage::Binding* EditorPage::bindingAt(const QString& pointer) {
+    for (Binding& b : bindings_)
+        if (b.pointer == pointer) return &b;
+    return nullptr;
+}
+
+const EditorPage::Binding* EditorPage::bindingAt(const QString& pointer) const {
+    for (const Binding& b : bindings_)
+        if (b.pointer == pointer) return &b;
+    return nullptr;
+}
+
+void EditorPage::updateToolTip(const Binding& b) {
+    QString tip = b.baseTip;
+    for (const QString& note : {b.unavailableNote, b.inheritedNote})
+        if (!note.isEmpty()) tip = note + QStringLiteral("\n\n") + tip;
+    b.control->setToolTip(tip);
+}
+
+void EditorPage::setUnavailable(const QString& pointer, const QString& why) {
+    Binding* b = bindingAt(pointer);
+    if (!b) return;
+    b->unavailableNote = why;
+    b->control->setEnabled(why.isEmpty());
+    updateToolTip(*b);
+}
+
+QJsonValue EditorPage::currentValue(const QString& pointer) const {
+    const Binding* b = bindingAt(pointer);
+    return b ? b->save() : QJsonValue(QJsonValue::Undefined);
+}
+
+void EditorPage::setInheritance(const QString& parentLabel, const QJsonObject& parentValues) {
+    parentLabel_ = parentLabel;
+    parentValues_ = parentValues;
+    if (parentLabel_.isEmpty()) showInherited({});
+}
+
+void EditorPage::showInherited(const QJsonObject& overrides) {
+    for (Binding& b : bindings_) {
+        // No parent: every value is the profile's own, nothing to mark.
+        const bool inherited =
+            !parentLabel_.isEmpty() && profilejson::valueAt(overrides, b.pointer).isUndefined();
+        const bool local = !parentLabel_.isEmpty() && !inherited;
+        b.control->setProperty("inherited", inherited);
+        QFont f = b.control->font();
+        f.setItalic(inherited);
+        b.control->setFont(f);
+        b.inheritedNote =
+            inherited ? tr("Inherited from %1.").arg(parentLabel_)
+            : local   ? tr("Set here (overrides %1); Reset takes its value.").arg(parentLabel_)
+                      : QString();
+        if (b.reset) {
+            b.reset->setVisible(local);
+            b.reset->setToolTip(tr("Use the value inherited from %1 (this profile then stores "
+                                   "no value of its own for it).")
+                                    .arg(parentLabel_));
+        }
+        updateToolTip(b);
+    }
+}
+
+bool EditorPage::isInherited(const QString& pointer) const {
+    const Binding* b = bindingAt(pointer);
+    return b && b->control->property("inherited").toBool();
+}
+
+void EditorPage::resetToInherited(const QString& pointer) {
+    const Binding* b = bindingAt(pointer);
+    if (!b || parentLabel_.isEmpty()) return;
+    b->load(profilejson::valueAt(parentValues_, pointer));
+    emitChanged();
+}
+
+QToolButton* EditorPage::resetButton(const QString& pointer) const {
+    const Binding* b = bindingAt(pointer);
+    return b ? b->reset : nullptr;
 }

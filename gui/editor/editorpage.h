@@ -21,6 +21,7 @@ class QFormLayout;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
+class QToolButton;
 class QVBoxLayout;
 class StringListEdit;
 
@@ -46,6 +47,18 @@ public:
     // The control bound to `pointer` or to its closest parent on this page.
     QWidget* controlFor(const QString& pointer) const;
     QStringList pointers() const;
+
+    // Inheritance, for a profile that extends another: `parentLabel` names the parent ("" when
+    // there is none), `parentValues` is its resolved profile (the core's merge, defaults
+    // filled in). showInherited() marks each control whose key Save would not write
+    // (`overrides`: the core's overridesAgainst of the current values) as inherited (italic,
+    // tooltip), and shows a Reset button beside each one that is set here.
+    void setInheritance(const QString& parentLabel, const QJsonObject& parentValues);
+    void showInherited(const QJsonObject& overrides);
+    bool isInherited(const QString& pointer) const;
+    // Show the parent's value in the control of `pointer` (Save then writes no key for it).
+    void resetToInherited(const QString& pointer);
+    QToolButton* resetButton(const QString& pointer) const;
 
 signals:
     void changed();
@@ -81,6 +94,10 @@ protected:
     void finish();  // call at the end of the constructor
 
     void emitChanged();
+    // Disable the control of `pointer` with `why` in its tooltip; an empty `why` enables it.
+    void setUnavailable(const QString& pointer, const QString& why);
+    // What the control of `pointer` would write now (undefined when it writes nothing).
+    QJsonValue currentValue(const QString& pointer) const;
 
 private:
     struct Binding {
@@ -90,9 +107,14 @@ private:
         std::function<void(const QJsonValue&)> load;
         std::function<QJsonValue()> save;
         std::function<void(const QString&, const QString&)> mark;  // sub-pointer, message
+        QToolButton* reset = nullptr;
+        QString baseTip, inheritedNote, unavailableNote;
     };
     QWidget* wrap(QWidget* control, const QString& pointer, QLabel** message,
                   QWidget* trailing = nullptr);
+    Binding* bindingAt(const QString& pointer);
+    const Binding* bindingAt(const QString& pointer) const;
+    static void updateToolTip(const Binding& b);
     void bind(Binding b, const QString& label);
     const Binding* bindingFor(const QString& pointer) const;
     QLineEdit* addScalar(QFormLayout* form, const QString& label, const QString& pointer,
@@ -104,4 +126,6 @@ private:
     QList<Binding> bindings_;
     bool loading_ = false;
     int diagnostics_ = 0;
+    QString parentLabel_;
+    QJsonObject parentValues_;
 };

@@ -1,9 +1,12 @@
 #include "editor/filespage.h"
 
+#include <QDir>
 #include <QFormLayout>
 #include <QLabel>
+#include <QPushButton>
 
 #include "backend/hostcapabilities.h"
+#include "dialogs/dialogasker.h"
 
 FilesPage::FilesPage(QWidget* parent) : EditorPage(tr("Files"), QStringLiteral("folder"), parent) {
     setObjectName("filesPage");
@@ -28,12 +31,22 @@ FilesPage::FilesPage(QWidget* parent) : EditorPage(tr("Files"), QStringLiteral("
               {{"private", tr("Private, kept between runs")},
                {"tmpfs", tr("Empty, thrown away at exit")},
                {"overlay", tr("Your home, read-only, changes kept apart")}});
-    addTable(files, tr("&Binds:"), QStringLiteral("/filesystem/binds"),
-             {{"host", tr("Host path"), RecordTable::Column::Text},
-              {"sandbox", tr("Sandbox path"), RecordTable::Column::Text},
-              {"mode", tr("Mode"), RecordTable::Column::Choice, {"ro", "rw"}, "ro"},
-              {"create", tr("Create"), RecordTable::Column::Bool},
-              {"optional", tr("Optional"), RecordTable::Column::Bool}});
+    binds_ = addTable(files, tr("&Binds:"), QStringLiteral("/filesystem/binds"),
+                      {{"host", tr("Host path"), RecordTable::Column::Text},
+                       {"sandbox", tr("Sandbox path"), RecordTable::Column::Text},
+                       {"mode", tr("Mode"), RecordTable::Column::Choice, {"ro", "rw"}, "ro"},
+                       {"create", tr("Create"), RecordTable::Column::Bool},
+                       {"optional", tr("Optional"), RecordTable::Column::Bool}});
+    QPushButton* folder = binds_->addButton(QIcon::fromTheme("folder-open"), tr("F&older\u2026"));
+    folder->setObjectName("pickBindFolder");
+    folder->setToolTip(
+        tr("Choose a folder to bind (in the selected row when its host path "
+           "is empty, else in a new row)"));
+    connect(folder, &QPushButton::clicked, this, [this]() { pickBindPath(true); });
+    QPushButton* file = binds_->addButton(QIcon::fromTheme("document-open"), tr("Fi&le\u2026"));
+    file->setObjectName("pickBindFile");
+    file->setToolTip(tr("Choose a file to bind"));
+    connect(file, &QPushButton::clicked, this, [this]() { pickBindPath(false); });
     addNote(files, tr("Host paths start with / or ~/ (your home). An empty sandbox path means the "
                       "same path inside. rw writes straight to the host folder."));
     addList(files, tr("H&ide:"), QStringLiteral("/filesystem/hide"),
@@ -64,4 +77,26 @@ void FilesPage::setAvailableLayers(const QStringList& layers, const QString& err
                "tab."));
     else
         layersNote_->setText(tr("Available: %1").arg(layers.join(QStringLiteral(", "))));
+}
+
+void FilesPage::pickBindPath(bool folder) {
+    PathQuestion q;
+    q.id = folder ? questions::kBindFolder : questions::kBindFile;
+    q.kind = folder ? PathQuestion::Directory : PathQuestion::OpenFile;
+    q.title = folder ? tr("Folder to bind") : tr("File to bind");
+    q.initial = QDir::homePath();
+    const QString path = DialogAsker::instance().askPath(this, q);
+    if (!path.isEmpty()) addBindPath(path);
+}
+
+void FilesPage::addBindPath(const QString& path) {
+    const QString clean = QDir::cleanPath(path);
+    const QString home = QDir::cleanPath(QDir::homePath());
+    QString shown = clean;
+    // The profile's own form for the user's home: the same profile works for another user.
+    if (clean == home)
+        shown = QStringLiteral("~");
+    else if (clean.startsWith(home + QLatin1Char('/')))
+        shown = QStringLiteral("~/") + clean.mid(home.size() + 1);
+    binds_->putInCurrentOrNewRow(0, shown);
 }

@@ -1,16 +1,20 @@
 #include "editor/networkpage.h"
 
+#include <QComboBox>
 #include <QFormLayout>
+#include <QJsonArray>
 #include <QLabel>
 
 #include "backend/hostcapabilities.h"
+#include "backend/profiles.h"
 
 NetworkPage::NetworkPage(QWidget* parent)
     : EditorPage(tr("Network"), QStringLiteral("network-wired"), parent) {
     setObjectName("networkPage");
     QFormLayout* access = addSection(tr("Access"));
-    addChoice(access, tr("&Mode:"), QStringLiteral("/network/mode"),
-              {{"none", tr("None (loopback only)")}, {"nat", tr("NAT through slirp4netns")}});
+    mode_ =
+        addChoice(access, tr("&Mode:"), QStringLiteral("/network/mode"),
+                  {{"none", tr("None (loopback only)")}, {"nat", tr("NAT through slirp4netns")}});
     hostNote_ = addNote(access);
     hostNote_->setObjectName("networkNote");
     addCheck(access, tr("Let it reach services on this computer's &loopback (10.0.2.2)"),
@@ -52,6 +56,32 @@ NetworkPage::NetworkPage(QWidget* parent)
                {"any", "tcp", "udp", "icmp"},
                "any"}});
     finish();
+    connect(mode_, &QComboBox::currentIndexChanged, this, &NetworkPage::updateNatOnly);
+    connect(this, &EditorPage::changed, this, &NetworkPage::updateNatOnly);
+}
+
+void NetworkPage::load(const QJsonObject& profile) {
+    EditorPage::load(profile);
+    updateNatOnly();
+}
+
+void NetworkPage::updateNatOnly() {
+    const bool nat = mode_->currentData().toString() == QLatin1String("nat");
+    for (const profiles::NatOnlyField& f : profiles::natOnlyFields()) {
+        QString why;
+        if (!nat) {
+            const QJsonValue v = currentValue(f.pointer);
+            // A refused value stays editable, so that it can be removed (the validator's
+            // message beside it says why it must go).
+            const bool holdsRefused = f.refused && v.isArray() && !v.toArray().isEmpty();
+            if (!holdsRefused)
+                why = f.refused ? tr("Only with Mode NAT: with None the sandbox has loopback "
+                                     "only, so the validator refuses this.")
+                                : tr("Only with Mode NAT: with None the sandbox has loopback "
+                                     "only, so this is not used.");
+        }
+        setUnavailable(f.pointer, why);
+    }
 }
 
 void NetworkPage::setHost(const HostCapabilities& host) {

@@ -223,6 +223,7 @@ void ProfileEditor::load() {
         p->load(effective_);
     }
     general_->setIdentity(name_, parentShown_, builtin_);
+    setupInheritance();
     loaded_ = true;
     baseline_ = collect();
 
@@ -313,6 +314,12 @@ void ProfileEditor::validateNow() {
     // with the changed fields, never the expanded profile the checks read.
     QString error;
     QString pending = pendingText(&error);
+    // Inherited: what Save would not write (the core's overridesAgainst in pendingText).
+    if (error.isEmpty() && !extends_.isEmpty()) {
+        const QJsonObject overrides = profilejson::parseObject(pending.toUtf8());
+        for (EditorPage* p : pages_)
+            p->showInherited(overrides);
+    }
     if (!error.isEmpty() && !problems_.isEmpty()) {
         // The core cannot compute overrides of an invalid profile: the file with the fields
         // as they are now.
@@ -355,11 +362,31 @@ void ProfileEditor::updateState() {
     status_->setText(text);
 }
 
+QString ProfileEditor::parentRef() const {
+    return extends_.isEmpty() ? QString() : extends_ == name_ ? builtinPath() : extends_;
+}
+
+void ProfileEditor::setupInheritance() {
+    QString label;
+    QJsonObject values;
+    if (!extends_.isEmpty()) {
+        // The parent as the core resolves it (its own parents merged, defaults filled in):
+        // what a field holds when this profile stores no value for it.
+        QString error;
+        const QString merged = profiles::mergedJson(parentRef(), true, &error);
+        if (error.isEmpty()) {
+            values = profilejson::parseObject(merged.toUtf8());
+            label = extends_ == name_ ? tr("the built-in %1").arg(name_) : extends_;
+        }
+    }
+    for (EditorPage* p : pages_)
+        p->setInheritance(label, values);
+}
+
 QString ProfileEditor::pendingText(QString* error) const {
     const QJsonObject current = collect();
     if (!extends_.isEmpty()) {
-        const bool self = extends_ == name_;
-        const QString parent = self ? builtinPath() : extends_;
+        const QString parent = parentRef();
         QString why;
         const QString r = profiles::overridesAgainst(parent, profilejson::toText(current), &why);
         if (!why.isEmpty()) {
@@ -425,6 +452,7 @@ bool ProfileEditor::save() {
     extends_ = fileObject_.value("extends").toString();
     baseline_ = collect();
     general_->setIdentity(name_, parentShown_, false);
+    setupInheritance();
     watch();
     validateNow();
     status_->setText(tr("Saved to %1.").arg(userPath_));

@@ -73,6 +73,11 @@ private:
     void checkDisk();
     void loadLayers();
     QString builtinPath() const;
+    // The profile this one extends (a name, or the built-in file of its own name); empty
+    // when it extends nothing.
+    QString parentRef() const;
+    // Tell the pages the parent's resolved values, for the inherited marks and Reset.
+    void setupInheritance();
 
     LayerboxClient* client_;
     QString name_;

@@ -55,14 +55,32 @@ RecordTable::RecordTable(QList<Column> columns, bool mapMode, QWidget* parent)
         if (!loading_) emit valueChanged();
     });
 
-    auto* buttons = new QVBoxLayout;
-    buttons->addWidget(add_);
-    buttons->addWidget(remove_);
-    buttons->addStretch();
+    buttons_ = new QVBoxLayout;
+    buttons_->addWidget(add_);
+    buttons_->addWidget(remove_);
+    buttons_->addStretch();
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(table_, 1);
-    layout->addLayout(buttons);
+    layout->addLayout(buttons_);
+}
+
+QPushButton* RecordTable::addButton(const QIcon& icon, const QString& text) {
+    auto* b = new QPushButton(icon, text, this);
+    buttons_->insertWidget(buttons_->count() - 1, b);  // above the stretch
+    return b;
+}
+
+void RecordTable::putInCurrentOrNewRow(int column, const QString& text) {
+    int row = table_->currentRow();
+    if (row < 0 || !cellText(row, column).isEmpty()) {
+        loading_ = true;
+        insertRow(mapMode_ ? QJsonValue(QString()) : QJsonValue(QJsonObject()));
+        loading_ = false;
+        row = table_->rowCount() - 1;
+    }
+    setCellText(row, column, text);  // itemChanged: valueChanged
+    table_->setCurrentCell(row, column);
 }
 
 void RecordTable::insertRow(const QJsonValue& v, const QString& mapKey) {

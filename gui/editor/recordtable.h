@@ -11,6 +11,7 @@
 
 class QTableWidget;
 class QPushButton;
+class QVBoxLayout;
 
 class RecordTable : public QWidget {
     Q_OBJECT
@@ -42,6 +43,10 @@ public:
     QTableWidget* table() const { return table_; }
     QString cellText(int row, int column) const;
     void setCellText(int row, int column, const QString& text);
+    // Another button under Add and Remove (a picker, for instance).
+    QPushButton* addButton(const QIcon& icon, const QString& text);
+    // Put `text` in `column` of the current row when that cell is empty, else in a new row.
+    void putInCurrentOrNewRow(int column, const QString& text);
 
 signals:
     void valueChanged();
@@ -55,5 +60,6 @@ private:
     QTableWidget* table_;
     QPushButton* add_;
     QPushButton* remove_;
+    QVBoxLayout* buttons_;
     bool loading_ = false;
 };

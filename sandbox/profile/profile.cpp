@@ -11,6 +11,7 @@
 #include "base/paths.h"
 #include "base/safe_open.h"
 #include "profile/host_binds.h"
+#include "profile/nat_only.h"
 #include "profile/profile_schema.h"
 #include "profile/profile_store.h"
 
@@ -303,19 +304,42 @@ void checkDocument(const json& j, const std::string& display, std::string_view f
     // Refusing it here made `profile validate FILE` and `profile import` reject such overrides.
 }
 
+}  // namespace
+
+const std::vector<NatOnlyField>& natOnlyFields() {
+    static const std::vector<NatOnlyField> fields = {
+        {"/network/ports", "port forwards need \"mode\": \"nat\""},
+        {"/network/allow_domains", "needs \"mode\": \"nat\" (no network, no names)"},
+        {"/network/deny_domains", "needs \"mode\": \"nat\" (no network, no names)"},
+        // Unused with "none" (network.cpp writes no resolv.conf and no ruleset, slirp4netns
+        // does not run), but harmless: a profile may switch its parent's NAT off.
+        {"/network/host_loopback", {}},
+        {"/network/ipv6", {}},
+        {"/network/mtu", {}},
+        {"/network/dns", {}},
+        {"/network/firewall/preset", {}},
+        {"/network/firewall/rules", {}},
+    };
+    return fields;
+}
+
+namespace {
+
 // Rules that involve more than one field, checked on the merged profile.
 void checkMerged(const json& m, const std::string& display, std::vector<Diagnostic>& diags) {
     auto add = [&](std::string ptr, std::string msg) {
         diags.push_back({display, std::move(ptr), 0, 0, std::move(msg)});
     };
     const json& net = m["network"];
-    if (net["mode"] == "none" && !net["ports"].empty())
-        add("/network/ports", "port forwards need \"mode\": \"nat\"");
+    if (net["mode"] == "none")
+        for (const NatOnlyField& f : natOnlyFields()) {
+            const json::json_pointer ptr(f.pointer);
+            if (!f.refusedWithout.empty() && m.contains(ptr) && !m.at(ptr).empty())
+                add(f.pointer, f.refusedWithout);
+        }
     for (const char* key : {"allow_domains", "deny_domains"}) {
         if (net[key].empty()) continue;
-        if (net["mode"] == "none")
-            add(std::string("/network/") + key, "needs \"mode\": \"nat\" (no network, no names)");
-        else if (net["firewall"]["preset"] == "host-only")
+        if (net["mode"] != "none" && net["firewall"]["preset"] == "host-only")
             add(std::string("/network/") + key,
                 "has no effect with the firewall preset \"host-only\" (nothing leaves)");
     }

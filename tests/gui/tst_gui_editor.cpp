@@ -10,12 +10,15 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QTableWidget>
+#include <QToolButton>
 #include <QtTest>
 
 #include <sys/stat.h>
 
 #include "backend/layerboxclient.h"
 #include "backend/profilejson.h"
+#include "backend/profiles.h"
+#include "dialogs/dialogasker.h"
 #include "editor/editorpage.h"
 #include "editor/profileeditor.h"
 #include "editor/recordtable.h"
@@ -462,6 +465,136 @@ private slots:
     }
 
     // A file that does not parse is shown, not edited (and not overwritten).
+    // What only NAT uses (the core's list, the one its validator refuses from) is disabled,
+    // saying why, while the mode is "none"; a refused value stays editable so it can go.
+    void natOnlyFieldsFollowTheMode() {
+        const auto natOnly = profiles::natOnlyFields();
+        QVERIFY(natOnly.size() >= 3);
+        auto e = open();
+        auto* mode = control<QComboBox>(e.get(), "/network/mode");
+        for (const auto& f : natOnly)
+            QVERIFY2(e->findChild<QWidget*>(f.pointer)->isEnabled(), qPrintable(f.pointer));
+        mode->setCurrentIndex(mode->findData("none"));
+        for (const auto& f : natOnly) {
+            QWidget* w = e->findChild<QWidget*>(f.pointer);
+            QVERIFY2(!w->isEnabled(), qPrintable(f.pointer));
+            QVERIFY2(w->toolTip().contains("Only with Mode NAT"), qPrintable(w->toolTip()));
+            QVERIFY2(w->toolTip().contains(f.pointer), qPrintable(f.pointer));  // still named
+        }
+        QVERIFY(control<QLineEdit>(e.get(), "/network/hostname")->isEnabled());
+        mode->setCurrentIndex(mode->findData("nat"));
+        for (const auto& f : natOnly)
+            QVERIFY2(e->findChild<QWidget*>(f.pointer)->isEnabled(), qPrintable(f.pointer));
+        QVERIFY(!control<QWidget>(e.get(), "/network/ports")->toolTip().contains("Only with"));
+
+        // Port forwards with "none": the table stays editable and says what is wrong.
+        home_->writeProfile("fwd", R"({"version": 1, "name": "fwd", "network": {"mode": "none",
+            "ports": [{"host": 8080, "sandbox": 80}]}})");
+        auto f = open("fwd");
+        auto* ports = control<RecordTable>(f.get(), "/network/ports");
+        QVERIFY(ports->isEnabled());
+        QVERIFY(!message(f.get(), "/network/ports")->isHidden());
+        QVERIFY(!control<QWidget>(f.get(), "/network/allow_domains")->isEnabled());
+        ports->table()->selectRow(0);
+        ports->removeSelectedRows();
+        QVERIFY(!ports->isEnabled());
+        f->validateNow();
+        QVERIFY(f->problems().isEmpty());
+    }
+
+    // A profile that extends another shows which values it inherits, and each value set here
+    // can be reset to the parent's: Save then writes no key for it.
+    void inheritedValuesAreMarkedAndReset() {
+        home_->writeProfile("work", R"({"version": 1, "name": "work", "extends": "browser",
+            "resources": {"memory_max": "6G"}})");
+        auto e = open("work");
+        EditorPage* resources = e->page("resourcesPage");
+        EditorPage* network = e->page("networkPage");
+        QVERIFY(resources && network);
+        auto* max = control<QLineEdit>(e.get(), "/resources/memory_max");
+        QCOMPARE(max->text(), QString("6G"));
+        QVERIFY(!resources->isInherited("/resources/memory_max"));
+        QVERIFY(!max->font().italic());
+        QVERIFY(!resources->resetButton("/resources/memory_max")->isHidden());
+        // memory_high comes from browser (3G); the mode from browser too.
+        QVERIFY(resources->isInherited("/resources/memory_high"));
+        QVERIFY(control<QLineEdit>(e.get(), "/resources/memory_high")->font().italic());
+        QVERIFY(control<QLineEdit>(e.get(), "/resources/memory_high")
+                    ->toolTip()
+                    .contains("Inherited from browser"));
+        QVERIFY(resources->resetButton("/resources/memory_high")->isHidden());
+        QVERIFY(network->isInherited("/network/mode"));
+
+        // A change makes a value local; Reset takes the parent's back.
+        control<QLineEdit>(e.get(), "/network/mtu")->setText("1500");
+        e->validateNow();
+        QVERIFY(!network->isInherited("/network/mtu"));
+        QVERIFY(!network->resetButton("/network/mtu")->isHidden());
+        network->resetButton("/network/mtu")->click();
+        QCOMPARE(control<QLineEdit>(e.get(), "/network/mtu")->text(), QString("65520"));
+        resources->resetButton("/resources/memory_max")->click();
+        QCOMPARE(max->text(), QString("4G"));
+        e->validateNow();
+        QVERIFY(resources->isInherited("/resources/memory_max"));
+        QVERIFY(max->font().italic());
+        QVERIFY(resources->resetButton("/resources/memory_max")->isHidden());
+        QVERIFY(e->saveButton()->isEnabled());
+        QVERIFY(e->save());
+        const QJsonObject o =
+            profilejson::parseObject(readFile(home_->profileDir() + "/work.json"));
+        QCOMPARE(o.keys(), (QStringList{"extends", "name", "version"}));
+
+        // A profile with no parent inherits nothing: no marks, no Reset.
+        auto own = open();
+        EditorPage* ownNet = own->page("networkPage");
+        QVERIFY(!ownNet->isInherited("/network/mtu"));
+        QVERIFY(!control<QLineEdit>(own.get(), "/network/mtu")->font().italic());
+        QVERIFY(ownNet->resetButton("/network/mode")->isHidden());
+    }
+
+    // Bind paths can be chosen with a folder or file picker (a path in the home written as
+    // ~/...), into the selected row when its host path is empty, else into a new row.
+    void bindPathPicker() {
+        const QString dir = QDir::homePath() + "/Projects/site";
+        QVERIFY(QDir().mkpath(dir));
+        ScriptedAsker asker;
+        asker.answerPath(questions::kBindFolder, dir);
+        asker.answerPath(questions::kBindFile, "/usr/share/common-licenses/GPL-2");
+        auto e = open();
+        e->showPage("filesPage");
+        auto* binds = control<RecordTable>(e.get(), "/filesystem/binds");
+        auto* folder = e->findChild<QPushButton*>("pickBindFolder");
+        auto* file = e->findChild<QPushButton*>("pickBindFile");
+        QVERIFY(folder && file);
+        folder->click();
+        QCOMPARE(asker.asked, QStringList{questions::kBindFolder});
+        QCOMPARE(binds->rowCount(), 1);
+        QCOMPARE(binds->cellText(0, 0), QString("~/Projects/site"));
+        e->validateNow();
+        QVERIFY2(e->problems().isEmpty(), qPrintable(e->problems().join("; ")));
+        QCOMPARE(profilejson::valueAt(profilejson::parseObject(e->pendingText().toUtf8()),
+                                      "/filesystem/binds/0/host")
+                     .toString(),
+                 QString("~/Projects/site"));
+        // The current row has a host path: a file goes into a new row, outside the home as is.
+        binds->table()->setCurrentCell(0, 0);
+        file->click();
+        QCOMPARE(binds->rowCount(), 2);
+        QCOMPARE(binds->cellText(1, 0), QString("/usr/share/common-licenses/GPL-2"));
+        // An empty row that is selected gets the path.
+        binds->addRow();
+        binds->table()->setCurrentCell(2, 0);
+        asker.answerPath(questions::kBindFolder, QDir::homePath());
+        folder->click();
+        QCOMPARE(binds->rowCount(), 3);
+        QCOMPARE(binds->cellText(2, 0), QString("~"));
+        // Cancelled: nothing changes.
+        asker.answerPath(questions::kBindFolder, QString());
+        folder->click();
+        QCOMPARE(binds->rowCount(), 3);
+        QVERIFY(asker.unexpected.isEmpty());
+    }
+
     void brokenFileIsReadOnly() {
         home_->writeProfile("myapp", "{ not json");
         auto e = open();
