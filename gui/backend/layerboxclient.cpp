@@ -114,6 +114,15 @@ QStringList LayerboxClient::importArgs(const QString& file, const QString& as, b
     return a;
 }
 
+QStringList LayerboxClient::importFirejailArgs(const QString& file, const QString& as, bool replace,
+                                               bool dryRun) {
+    QStringList a{"profile", "import-firejail", file, "--json"};
+    if (!as.isEmpty()) a << "--as" << as;
+    if (replace) a << "--force";
+    if (dryRun) a << "--dry-run";
+    return a;
+}
+
 QStringList LayerboxClient::removeArgs(const QString& profile, bool withData) {
     QStringList a{"profile", "rm", profile, "--json"};
     if (withData) a << "--data";

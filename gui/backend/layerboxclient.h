@@ -110,6 +110,9 @@ public:
     // Profiles: the core names, checks and moves them (with the sandbox's data, under its
     // lock); `--json` answers say when a name cannot be used (ProfileAnswer).
     static QStringList importArgs(const QString& file, const QString& as, bool replace);
+    // `layerbox profile import-firejail FILE --json` (--dry-run: the report, nothing saved).
+    static QStringList importFirejailArgs(const QString& file, const QString& as, bool replace,
+                                          bool dryRun);
     static QStringList duplicateArgs(const QString& from, const QString& to) {
         return {"profile", "duplicate", from, to, "--json"};
     }

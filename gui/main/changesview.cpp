@@ -169,10 +169,13 @@ ChangesView::ChangesView(LayerboxClient* client, QWidget* parent)
     commit_->setObjectName("commitButton");
     commit_->setAccessibleName(tr("Commit the changes as a layer"));
     commit_->setToolTip(commitTip_);
-    progress_->setObjectName("commitProgress");
-    progress_->setAccessibleName(tr("Commit progress"));
+    progress_->setObjectName("operationProgress");
+    progress_->setAccessibleName(tr("Progress"));
     progress_->setVisible(false);
     progress_->setMaximumWidth(200);
+    busyLabel_ = new QLabel(this);
+    busyLabel_->setObjectName("operationLabel");
+    busyLabel_->setVisible(false);
     summary_->setObjectName("changesSummary");
     summary_->setWordWrap(true);
     connect(discard_, &QPushButton::clicked, this, &ChangesView::discardSelected);
@@ -185,6 +188,7 @@ ChangesView::ChangesView(LayerboxClient* client, QWidget* parent)
     bottom->addWidget(reset_);
     bottom->addWidget(commit_);
     bottom->addWidget(progress_);
+    bottom->addWidget(busyLabel_);
     bottom->addStretch();
     bottom->addWidget(summary_);
 
@@ -220,7 +224,7 @@ void ChangesView::setRunning(bool running) {
 }
 
 void ChangesView::refreshQuietly() {
-    if (profile_.isEmpty() || loading_ || quietInFlight_ || committing_) return;
+    if (profile_.isEmpty() || loading_ || quietInFlight_ || busy_ > 0) return;
     quietInFlight_ = true;
     const int gen = generation_;
     const QString profile = profile_;
@@ -351,9 +355,13 @@ void ChangesView::recoverPaths(const QString& profile, const QStringList& paths,
                                const QString& toDir, const QString& onExisting) {
     LayerboxClient::Options opts;
     opts.reportFailure = false;
+    opts.timeoutMs = 0;  // thousands of files take their time; the bar shows it is working
+    beginBusy(paths.size() == 1 ? tr("Recovering 1 file\u2026")
+                                : tr("Recovering %1 files\u2026").arg(paths.size()));
     client_->run(
         LayerboxClient::recoverArgs(profile, paths, toDir, onExisting), this,
         [this, profile, toDir](const CommandResult& r) {
+            endBusy();
             if (!r.ok()) {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
                 tellFailure(this, tr("Nothing was recovered"), r.errorLine());
@@ -431,9 +439,12 @@ void ChangesView::discardSelected() {
     if (DialogAsker::instance().ask(this, q).choice != QLatin1String("discard")) return;
     LayerboxClient::Options opts;
     opts.reportFailure = false;
+    opts.timeoutMs = 0;
+    beginBusy(tr("Discarding\u2026"));
     client_->run(
         LayerboxClient::discardArgs(profile_, paths), this,
         [this](const CommandResult& r) {
+            endBusy();
             if (!r.ok()) {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
                 tellFailure(this, tr("The changes were not discarded"), r.errorLine());
@@ -460,9 +471,12 @@ void ChangesView::resetAll() {
     if (DialogAsker::instance().ask(this, q).choice != QLatin1String("reset")) return;
     LayerboxClient::Options opts;
     opts.reportFailure = false;
+    opts.timeoutMs = 0;  // a large layer takes its time to delete
+    beginBusy(tr("Resetting\u2026"));
     client_->run(
         LayerboxClient::resetArgs(profile_), this,
         [this](const CommandResult& r) {
+            endBusy();
             if (!r.ok()) {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
                 tellFailure(this, tr("The sandbox of \u201c%1\u201d was not reset").arg(profile_),
@@ -491,9 +505,7 @@ void ChangesView::commitAsLayer() {
         return;
     }
     committing_ = true;
-    progress_->setRange(0, 0);  // busy until the command reports numbers
-    progress_->setVisible(true);
-    updateActions();
+    beginBusy(tr("Committing\u2026"));  // busy until the command reports numbers
     LayerboxClient::Options opts;
     opts.timeoutMs = 0;
     opts.reportFailure = false;
@@ -511,8 +523,7 @@ void ChangesView::commitAsLayer() {
         LayerboxClient::commitArgs(profile_, layer), this,
         [this, layer](const CommandResult& r) {
             committing_ = false;
-            progress_->setVisible(false);
-            updateActions();
+            endBusy();
             if (!r.ok()) {
                 emit log(LogPanel::Level::Error, r.commandLine(), r.errorLine());
                 tellFailure(this, tr("Nothing was committed"), r.errorLine());
@@ -596,13 +607,31 @@ void ChangesView::showPreview() {
         tr("%1, %2: no preview.").arg(mime.comment(), textformat::bytes(fi.size())));
 }
 
+void ChangesView::beginBusy(const QString& what) {
+    ++busy_;
+    progress_->setRange(0, 0);
+    progress_->setVisible(true);
+    busyLabel_->setText(what);
+    busyLabel_->setVisible(true);
+    updateActions();
+}
+
+void ChangesView::endBusy() {
+    if (busy_ > 0 && --busy_ == 0) {
+        progress_->setVisible(false);
+        busyLabel_->setVisible(false);
+    }
+    updateActions();
+}
+
 void ChangesView::updateActions() {
     const bool have = !profile_.isEmpty() && !loading_;
-    const bool selection = have && !selectedPaths().isEmpty();
+    const bool idle = busy_ == 0;
+    const bool selection = have && idle && !selectedPaths().isEmpty();
     recover_->setEnabled(selection);
     discard_->setEnabled(selection);
-    reset_->setEnabled(have && model_->entryCount() > 0 && !running_);
-    commit_->setEnabled(have && model_->entryCount() > 0 && !committing_ && !running_);
+    reset_->setEnabled(have && idle && model_->entryCount() > 0 && !running_);
+    commit_->setEnabled(have && idle && model_->entryCount() > 0 && !committing_ && !running_);
     // The core refuses both while the sandbox runs: say why instead of asking first.
     const QString whileRunning = tr("The sandbox of %1 is running: stop it first.").arg(profile_);
     reset_->setToolTip(running_ ? whileRunning

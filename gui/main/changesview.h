@@ -42,6 +42,9 @@ public:
     void refreshNow() { refreshQuietly(); }
     bool isLoading() const { return loading_; }
     bool isCommitting() const { return committing_; }
+    // Recover, discard, reset or commit is under way (a busy bar and what it does are shown,
+    // and the actions wait for it): they can take minutes for a large layer.
+    bool isBusy() const { return busy_ > 0; }
 
     ChangesModel* model() const { return model_; }
     ChangesFilterModel* filter() const { return filter_; }
@@ -69,11 +72,15 @@ private:
     void showPreview();
     void updateActions();
     void updateSummary();
+    void beginBusy(const QString& what);
+    void endBusy();
 
     LayerboxClient* client_;
     QString profile_;
     bool loading_ = false;
     bool committing_ = false;
+    int busy_ = 0;
+    QLabel* busyLabel_ = nullptr;
     bool running_ = false;
     bool quietInFlight_ = false;
     QTimer* watch_;

@@ -8,13 +8,16 @@
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFile>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMap>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -33,6 +36,7 @@
 #include "backend/layerboxclient.h"
 #include "backend/profiles.h"
 #include "backend/sandboxlaunch.h"
+#include "common/focusstyle.h"
 #include "common/textformat.h"
 #include "dialogs/dialogasker.h"
 #include "dialogs/doctordialog.h"
@@ -79,6 +83,8 @@ MainWindow::MainWindow(QWidget* parent)
     , logDock_(new QDockWidget(tr("Log"), this))
     , notifier_(new Notifier(this)) {
     setObjectName("mainWindow");
+    // Here rather than in main(): every window of the GUI, and the tests, get the focus ring.
+    FocusRingStyle::install();
     setWindowTitle(tr("Layerbox"));
     setWindowIcon(
         QIcon::fromTheme("io.github.layerbox.Layerbox", QIcon::fromTheme("security-high")));
@@ -167,6 +173,7 @@ MainWindow::MainWindow(QWidget* parent)
     // Keys of the list: Enter launches, arrows go from profile to profile (over the group
     // headers, which cannot be selected), Down in the search field goes to the list.
     list_->installEventFilter(this);
+    summary_->installEventFilter(this);
     search_->installEventFilter(this);
     connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this,
             &MainWindow::onSelectionChanged);
@@ -235,6 +242,12 @@ void MainWindow::createActions() {
          QT_TR_NOOP("Delete the selected profile"), &MainWindow::deleteProfile},
         {"actionImport", QT_TR_NOOP("&Import..."), "document-open", QKeySequence(tr("Ctrl+I")),
          QT_TR_NOOP("Add a profile file to your profiles"), &MainWindow::importProfile},
+        {"actionImportFirejail",
+         QT_TR_NOOP("Import from &Firejail..."),
+         "document-open",
+         {},
+         QT_TR_NOOP("Make a profile from an installed Firejail profile"),
+         &MainWindow::importFirejail},
         {"actionExport", QT_TR_NOOP("E&xport..."), "document-save-as",
          QKeySequence(tr("Ctrl+Shift+E")),
          QT_TR_NOOP("Save a self-contained copy of the selected profile"),
@@ -308,7 +321,7 @@ void MainWindow::createMenus() {
     profile->setObjectName("menuProfile");
     fill(profile, this,
          {"actionNew", "actionEdit", "actionDuplicate", "actionRename", "actionDelete", nullptr,
-          "actionImport", "actionExport", nullptr, "actionQuit"});
+          "actionImport", "actionImportFirejail", "actionExport", nullptr, "actionQuit"});
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->setObjectName("menuRun");
     fill(run, this,
@@ -362,6 +375,7 @@ ProfileEditor* MainWindow::editorFor(const QString& name) const {
 void MainWindow::onSelectionChanged() {
     const QString name = selectedProfile();
     summary_->setProfile(model_->entry(name));
+    QTimer::singleShot(0, this, &MainWindow::fitLogDock);
     refreshGrants();
     changes_->setProfile(name);
     changes_->setRunning(!name.isEmpty() && running_->model()->countByProfile().value(name) > 0);
@@ -597,17 +611,111 @@ void MainWindow::importProfile() {
     pq.initial = QDir::homePath();
     pq.filter = tr("Layerbox profiles (*.json);;All files (*)");
     const QString file = DialogAsker::instance().askPath(this, pq);
-    if (!file.isEmpty()) importFile(file, {}, false);
+    if (file.isEmpty()) return;
+    QFile f(file);
+    // Unreadable, or a profile that does not load: the import itself says why.
+    if (f.open(QIODevice::ReadOnly)) {
+        const QString text = QString::fromUtf8(f.read(4 << 20));
+        const QString name = profiles::importName(file, text);
+        QString error;
+        const QStringList granted = profiles::permissionsBeyondDefault(
+            text, name.isEmpty() ? QStringLiteral("imported") : name, &error);
+        if (error.isEmpty() &&
+            !reviewImport(name, QFileInfo(file).fileName(), granted, QString(), QString()))
+            return;
+    }
+    importFile(file, {}, false);
 }
 
-void MainWindow::importFile(const QString& file, const QString& as, bool replace) {
+bool MainWindow::reviewImport(const QString& name, const QString& from, const QStringList& granted,
+                              const QString& report, const QString& details) {
+    Question qn;
+    qn.id = questions::kImportReview;
+    qn.title = tr("Review the import");
+    qn.text = name.isEmpty() ? tr("Import the profile from %1?").arg(from)
+                             : tr("Import \u201c%1\u201d from %2?").arg(name, from);
+    QString info =
+        granted.isEmpty()
+            ? tr("Compared with the built-in default profile, it lets the program reach "
+                 "nothing more.")
+            : tr("Compared with the built-in default profile, it lets the program reach:") +
+                  QStringLiteral("\n\u2022 ") + granted.join(QStringLiteral("\n\u2022 "));
+    if (!report.isEmpty()) info += QStringLiteral("\n\n") + report;
+    qn.informativeText = info;
+    qn.details = details;
+    qn.icon = granted.isEmpty() ? QMessageBox::Question : QMessageBox::Warning;
+    qn.choices = {{"import", tr("Import"), QMessageBox::AcceptRole},
+                  {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+    return DialogAsker::instance().ask(this, qn).choice == QLatin1String("import");
+}
+
+void MainWindow::importFirejail() {
+    PathQuestion pq;
+    pq.id = questions::kImportFirejailFile;
+    pq.kind = PathQuestion::OpenFile;
+    pq.title = tr("Import from Firejail");
+    pq.initial = QFileInfo::exists(QStringLiteral("/etc/firejail"))
+                     ? QStringLiteral("/etc/firejail")
+                     : QDir::homePath();
+    pq.filter = tr("Firejail profiles (*.profile);;All files (*)");
+    const QString file = DialogAsker::instance().askPath(this, pq);
+    if (file.isEmpty()) return;
+    // A dry run first: the converted profile and the report, nothing saved until agreed.
+    LayerboxClient::Options opts;
+    opts.reportFailure = false;
+    client_->run(
+        LayerboxClient::importFirejailArgs(file, {}, false, true), this,
+        [this, file](const CommandResult& r) {
+            const QJsonObject o = r.ok() ? r.json().toObject() : QJsonObject();
+            if (o.isEmpty()) {
+                const QString why = r.ok() ? tr("unreadable answer") : r.errorLine();
+                log_->error(tr("import"), why);
+                tellFailure(this, tr("Cannot import %1").arg(QFileInfo(file).fileName()), why);
+                return;
+            }
+            const QString name = o.value("name").toString();
+            QMap<QString, int> counts;
+            QStringList lines;
+            for (const QJsonValue& v : o.value("report").toArray()) {
+                const QJsonObject it = v.toObject();
+                const QString outcome = it.value("outcome").toString();
+                ++counts[outcome];
+                const QString what = it.value("text").toString();
+                QString line = outcome + QStringLiteral(": ") +
+                               (what.isEmpty() ? it.value("directive").toString() : what);
+                if (!it.value("why").toString().isEmpty())
+                    line += QStringLiteral(" \u2014 ") + it.value("why").toString();
+                lines << line;
+            }
+            const QString report =
+                tr("Firejail's directives: %1 mapped, %2 mapped stricter, %3 not mapped (Show "
+                   "Details lists each).")
+                    .arg(counts.value("mapped"))
+                    .arg(counts.value("stricter"))
+                    .arg(counts.value("not-mapped"));
+            QString error;
+            const QString text = QString::fromUtf8(
+                QJsonDocument(o.value("profile").toObject()).toJson(QJsonDocument::Indented));
+            QStringList granted = profiles::permissionsBeyondDefault(text, name, &error);
+            if (!error.isEmpty()) granted = {tr("(cannot be told: %1)").arg(error)};
+            if (!reviewImport(name, QFileInfo(file).fileName(), granted, report,
+                              lines.join(QLatin1Char('\n'))))
+                return;
+            importFile(file, {}, false, true);
+        },
+        opts);
+}
+
+void MainWindow::importFile(const QString& file, const QString& as, bool replace, bool firejail) {
     // The core names the profile (its file's name, else its own "name"), checks it and its
     // parent, and says when the name cannot be used: then ask, and try again.
     LayerboxClient::Options opts;
     opts.reportFailure = false;
     client_->run(
-        LayerboxClient::importArgs(file, as, replace), this,
-        [this, file](const CommandResult& r) {
+        firejail ? LayerboxClient::importFirejailArgs(file, as, replace, false)
+                 : LayerboxClient::importArgs(file, as, replace),
+        this,
+        [this, file, firejail](const CommandResult& r) {
             if (r.ok()) {
                 const QString name = r.json().toObject().value("name").toString();
                 model_->reload();
@@ -634,7 +742,7 @@ void MainWindow::importFile(const QString& file, const QString& as, bool replace
                 if (DialogAsker::instance().ask(this, qn).choice != QLatin1String("replace"))
                     return;
                 if (!ensureEditorsClosed(refused->name)) return;
-                importFile(file, refused->name, true);
+                importFile(file, refused->name, true, firejail);
                 return;
             }
             TextQuestion tq;
@@ -643,7 +751,7 @@ void MainWindow::importFile(const QString& file, const QString& as, bool replace
             tq.label =
                 tr("%1\nName for the imported profile (a-z, 0-9, - and _):").arg(refused->error);
             const auto given = DialogAsker::instance().askText(this, tq);
-            if (given) importFile(file, *given, false);
+            if (given) importFile(file, *given, false, firejail);
         },
         opts);
 }
@@ -952,7 +1060,19 @@ QStringList MainWindow::visibleProfiles() const {
     return out;
 }
 
+void MainWindow::fitLogDock() {
+    // A short window (1024x600): the log gives up height, down to its minimum, before the
+    // summary's last lines are cut (the running and changes tabs are at their minimum then).
+    if (!logDock_->isVisible() || logDock_->isFloating()) return;
+    const int deficit = summary_->sizeHint().height() - summary_->height();
+    if (deficit <= 0) return;
+    const int h = qMax(logDock_->minimumSizeHint().height(), logDock_->height() - deficit);
+    if (h < logDock_->height()) resizeDocks({logDock_}, {h}, Qt::Vertical);
+}
+
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == summary_ && event->type() == QEvent::Resize)
+        QTimer::singleShot(0, this, &MainWindow::fitLogDock);
     if (event->type() != QEvent::KeyPress) return QMainWindow::eventFilter(watched, event);
     const auto* key = static_cast<QKeyEvent*>(event);
     if (key->modifiers() & ~Qt::KeypadModifier) return QMainWindow::eventFilter(watched, event);

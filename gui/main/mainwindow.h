@@ -61,6 +61,8 @@ public slots:
     void renameProfile();
     void deleteProfile();
     void importProfile();
+    // Import from Firejail...: a dry run's report and what the profile grants, then the import.
+    void importFirejail();
     void exportProfile();
     // Launch `name` (the selected profile when empty) with its own command or `command`.
     SandboxLaunch* launchProfile(const QString& name = {}, const QStringList& command = {},
@@ -83,6 +85,7 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    void fitLogDock();
     void createActions();
     void createMenus();
     void createToolBar();
@@ -94,7 +97,11 @@ private:
     void desktopEntry(bool install);
     void refreshGrants();
     void revokeGrant(const QString& path);
-    void importFile(const QString& file, const QString& as, bool replace);
+    void importFile(const QString& file, const QString& as, bool replace, bool firejail = false);
+    // What an import would let the program reach (beyond the built-in default) and, for
+    // Firejail, the conversion's report: asked before anything is saved. True to go on.
+    bool reviewImport(const QString& name, const QString& from, const QStringList& granted,
+                      const QString& report, const QString& details);
     bool ensureEditorsClosed(const QString& name);
     void restoreSettings();
     void saveSettings();

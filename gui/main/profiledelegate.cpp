@@ -4,6 +4,7 @@
 #include <QPainter>
 #include <QPainterPath>
 
+#include "common/focusstyle.h"
 #include "main/profilelistmodel.h"
 
 namespace {
@@ -45,6 +46,10 @@ void ProfileDelegate::paint(QPainter* p, const QStyleOptionViewItem& option,
     style->drawPrimitive(QStyle::PE_PanelItemViewItem, &opt, p, w);
 
     const bool selected = opt.state & QStyle::State_Selected;
+    // The keyboard's place, clearly: a ring that stands out on the selection too.
+    if (opt.state & QStyle::State_HasFocus)
+        FocusRingStyle::paintRing(
+            p, opt.rect, pal.color(selected ? QPalette::HighlightedText : QPalette::Highlight));
     const QColor text = pal.color(selected ? QPalette::HighlightedText : QPalette::Text);
     QColor muted =
         selected ? pal.color(QPalette::HighlightedText) : pal.color(QPalette::PlaceholderText);

@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QVBoxLayout>
 
 #include "common/textformat.h"
@@ -107,6 +108,11 @@ ProfileSummary::ProfileSummary(QWidget* parent)
 }
 
 void ProfileSummary::setProfile(const ProfileEntry* e) {
+    showProfile(e);
+    fitHeight();
+}
+
+void ProfileSummary::showProfile(const ProfileEntry* e) {
     launch_->setEnabled(e && e->valid);
     edit_->setEnabled(e);
     for (int i = 0; i < 6; ++i) {
@@ -206,6 +212,25 @@ void ProfileSummary::setProfile(const ProfileEntry* e) {
                                             : textformat::command(e->command));
 }
 
+void ProfileSummary::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    if (event->oldSize().width() != event->size().width()) fitHeight();
+}
+
+QSize ProfileSummary::sizeHint() const {
+    QSize s = QWidget::sizeHint();
+    // The height its wrapped text needs at the width it has (not at a guessed one): the
+    // window's layout gives it that whenever the window has room.
+    if (layout() && width() > 0) s.setHeight(layout()->totalHeightForWidth(width()));
+    return s;
+}
+
+void ProfileSummary::fitHeight() {
+    // Only the width decides the height, so this cannot feed back into itself; a hint, not a
+    // minimum, so that the window never grows for it.
+    updateGeometry();
+}
+
 void ProfileSummary::setGrants(const QList<FileGrantItem>& grants) {
     grants_->clear();
     for (const auto& g : grants) {
@@ -218,6 +243,7 @@ void ProfileSummary::setGrants(const QList<FileGrantItem>& grants) {
     grants_->setVisible(!grants.isEmpty());
     revoke_->setVisible(!grants.isEmpty());
     revoke_->setEnabled(false);
+    fitHeight();
 }
 
 QString ProfileSummary::homeText(const ProfileEntry& e, const QString& home) {

@@ -29,13 +29,23 @@ public:
     void setGrants(const QList<FileGrantItem>& grants);
     QListWidget* grantsList() const { return grants_; }
     QPushButton* revokeButton() const { return revoke_; }
+    // Its height is the one its wrapped text needs at its width: the window's layout asked
+    // for a height computed at another width, and a short window (1024x600) cut the last line
+    // of a fact.
+    QSize sizeHint() const override;
 
 signals:
     void launchRequested();
     void editRequested();
     void revokeRequested(const QString& path);
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
+    void fitHeight();
+    void showProfile(const ProfileEntry* entry);
+
     QLabel* icon_;
     QLabel* title_;
     QLabel* subtitle_;

@@ -76,7 +76,11 @@ private slots:
         c->selectPaths({made});
         QTRY_VERIFY(c->findChild<QPlainTextEdit*>("previewText")->toPlainText().contains("hello"));
         c->findChild<QAction*>("recoverToFolder")->trigger();
+        QVERIFY(c->isBusy());
+        QCOMPARE(c->findChild<QLabel*>("operationLabel")->text(),
+                 QString("Recovering 1 file\u2026"));
         QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(rescued + "/made.txt"), 20000);
+        QTRY_VERIFY(!c->isBusy());
         QCOMPARE(readFile(rescued + "/made.txt"), QByteArray("hello\n"));
         QVERIFY(!QFile::exists(made));  // the host's home was never touched
     }
@@ -162,7 +166,7 @@ private slots:
         w.selectProfile("default");
         c->reload();
         QTRY_VERIFY_WITH_TIMEOUT(c->model()->entryCount() > 0, 20000);
-        auto* bar = c->findChild<QProgressBar*>("commitProgress");
+        auto* bar = c->findChild<QProgressBar*>("operationProgress");
         c->commitAsLayer();
         QVERIFY(!bar->isHidden());
         QTRY_VERIFY_WITH_TIMEOUT(!c->isCommitting(), 120000);
@@ -195,7 +199,17 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!c->isLoading() && !c->model()->itemFor(a) &&
                                      c->model()->itemFor(home_->home() + "/b.txt"),
                                  20000);
+        // Reset of a large layer takes its time: the busy bar says what runs, and the
+        // actions wait (no timing: the command answers only after this returns).
+        auto* bar = c->findChild<QProgressBar*>("operationProgress");
+        auto* label = c->findChild<QLabel*>("operationLabel");
         c->resetAll();
+        QVERIFY(c->isBusy());
+        QVERIFY(!bar->isHidden());
+        QCOMPARE(label->text(), QString("Resetting\u2026"));
+        QVERIFY(!c->findChild<QPushButton*>("resetButton")->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(!c->isBusy(), 60000);
+        QVERIFY(bar->isHidden() && label->isHidden());
         QTRY_VERIFY_WITH_TIMEOUT(!c->isLoading() && c->model()->entryCount() == 0, 20000);
     }
 

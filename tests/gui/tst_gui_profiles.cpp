@@ -302,6 +302,8 @@ private slots:
         asker.answer(questions::kDeleteProfile, "delete");
         asker.answerPath(questions::kImportFile, file);
         asker.answerPath(questions::kImportFile, file);
+        asker.answer(questions::kImportReview, "import");
+        asker.answer(questions::kImportReview, "import");
         asker.answer(questions::kReplaceProfile, "cancel");
         const std::string before = lb::mergedProfileJson(store(), "mine", true).value();
 
@@ -342,9 +344,14 @@ private slots:
         asker.answerText(questions::kImportName, QString("shared"));
         asker.answerPath(questions::kImportFile, over);
         asker.answer(questions::kReplaceProfile, "replace");
+        for (int i = 0; i < 3; ++i)
+            asker.answer(questions::kImportReview, "import");
         MainWindow w;
         trigger(w, "actionImport");
         QTRY_VERIFY(w.profileModel()->entry("theirs"));
+        // The review names it as the import then does (one rule, lb::importName).
+        QCOMPARE(asker.questions.first().text,
+                 QString("Import \u201ctheirs\u201d from My Profile (1).json?"));
         trigger(w, "actionImport");
         QTRY_VERIFY(w.profileModel()->entry("shared"));
         QCOMPARE(asker.asked.count(questions::kImportName), 2);  // asked again after "Still Bad"
@@ -353,6 +360,77 @@ private slots:
         trigger(w, "actionImport");  // mine.json: named after the file, which is yours
         QTRY_COMPARE(w.profileModel()->entry("mine")->title, QString("New mine"));
         QVERIFY(!w.profileModel()->entry("whatever"));
+        QVERIFY(asker.unexpected.isEmpty());
+    }
+
+    // Before an import saves anything, it says what the profile lets the program reach beyond
+    // the built-in default (from the core's resolved profile); Cancel saves nothing.
+    void importIsReviewed() {
+        ScriptedAsker asker;
+        const QString file = home_->home() + "/work.json";
+        QVERIFY(writeFile(file, R"({"version": 1, "name": "work", "extends": "default",
+            "network": {"mode": "nat"},
+            "filesystem": {"binds": [{"host": "~/Projects", "mode": "rw", "create": true}]},
+            "desktop": {"x11": "isolated", "dbus": {"talk": ["org.example.Work"]}}})"));
+        asker.answerPath(questions::kImportFile, file);
+        asker.answer(questions::kImportReview, "cancel");
+        asker.answerPath(questions::kImportFile, file);
+        asker.answer(questions::kImportReview, "import");
+        MainWindow w;
+        trigger(w, "actionImport");
+        QCOMPARE(asker.asked, (QStringList{questions::kImportFile, questions::kImportReview}));
+        const Question review = asker.questions.last();
+        QCOMPARE(review.text, QString("Import \u201cwork\u201d from work.json?"));
+        for (const char* granted :
+             {"network: NAT (internet only: no LAN, no host)",
+              "files: ~/Projects read-write (written in place)",
+              "display: an X11 display of its own", "D-Bus: talk to org.example.Work"})
+            QVERIFY2(review.informativeText.contains(granted), qPrintable(review.informativeText));
+        QVERIFY(!review.informativeText.contains("sound"));
+        QTest::qWait(0);
+        QVERIFY(!w.profileModel()->entry("work"));
+        QVERIFY(!QFile::exists(home_->profileDir() + "/work.json"));
+        trigger(w, "actionImport");
+        QTRY_VERIFY(w.profileModel()->entry("work"));
+        // A profile that grants nothing more says so.
+        const QString tight = home_->home() + "/tight.json";
+        QVERIFY(writeFile(tight, R"({"version": 1, "extends": "default", "title": "Tight"})"));
+        asker.answerPath(questions::kImportFile, tight);
+        asker.answer(questions::kImportReview, "import");
+        trigger(w, "actionImport");
+        QTRY_VERIFY(w.profileModel()->entry("tight"));
+        QVERIFY2(asker.questions.last().informativeText.contains("reach nothing more"),
+                 qPrintable(asker.questions.last().informativeText));
+        QVERIFY(asker.unexpected.isEmpty());
+    }
+
+    // Import from Firejail: a dry run's report (mapped / stricter / not mapped) and what the
+    // profile grants are shown before the profile is saved, under the CLI's name for it.
+    void importFromFirejailIsReviewed() {
+        ScriptedAsker asker;
+        const QString file = home_->home() + "/Mail Reader.profile";
+        QVERIFY(writeFile(file,
+                          "net none\nnosound\nnoroot\ncaps.drop all\n"
+                          "whitelist ${DOWNLOADS}\nmachine-id\n"));
+        asker.answerPath(questions::kImportFirejailFile, file);
+        asker.answer(questions::kImportReview, "cancel");
+        asker.answerPath(questions::kImportFirejailFile, file);
+        asker.answer(questions::kImportReview, "import");
+        MainWindow w;
+        trigger(w, "actionImportFirejail");
+        QTRY_VERIFY(asker.asked.contains(questions::kImportReview));
+        const Question review = asker.questions.last();
+        // The name `layerbox profile import-firejail` gives it.
+        QCOMPARE(review.text, QString("Import \u201cmail-reader\u201d from Mail Reader.profile?"));
+        QVERIFY2(review.informativeText.contains("Firejail's directives: "),
+                 qPrintable(review.informativeText));
+        QVERIFY2(review.details.contains("net none"), qPrintable(review.details));
+        QVERIFY2(review.details.contains("mapped"), qPrintable(review.details));
+        QVERIFY(!QFile::exists(home_->profileDir() + "/mail-reader.json"));
+        trigger(w, "actionImportFirejail");
+        QTRY_VERIFY(w.profileModel()->entry("mail-reader"));
+        QCOMPARE(w.selectedProfile(), QString("mail-reader"));
+        QVERIFY(lb::loadProfile(store(), "mail-reader").ok());
         QVERIFY(asker.unexpected.isEmpty());
     }
 
@@ -483,6 +561,58 @@ private slots:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY2(w.width() <= 1024 && w.height() <= 600,
                  qPrintable(QString("%1x%2").arg(w.width()).arg(w.height())));
+        // Every line of the summary is shown: each fact has the height its wrapped text needs
+        // and ends inside the summary, which ends inside the window.
+        ProfileSummary* summary = w.summary();
+        QVERIFY(summary->isVisible());
+        const QRect inWindow(summary->mapTo(&w, QPoint(0, 0)), summary->size());
+        QVERIFY2(inWindow.bottom() < w.height(), qPrintable(QString::number(inWindow.bottom())));
+        // (The log dock gives up height for it once the window has its size: QTRY.)
+        for (int i = 0; i < 6; ++i) {
+            auto* fact = summary->findChild<QLabel*>(QString("summaryFact%1").arg(i));
+            QVERIFY(fact && fact->isVisible());
+            QTRY_VERIFY2(fact->height() >= fact->heightForWidth(fact->width()),
+                         qPrintable(QString("%1: %2 of %3 px for \"%4\"")
+                                        .arg(i)
+                                        .arg(fact->height())
+                                        .arg(fact->heightForWidth(fact->width()))
+                                        .arg(fact->text())));
+            QVERIFY2(fact->geometry().bottom() < summary->height(), qPrintable(fact->text()));
+        }
+    }
+
+    // Keyboard users see where they are: a 2-pixel ring on the focused profile (contrasting
+    // with the selection) and on the focused button.
+    void focusIsVisible() {
+        MainWindow w;
+        QTRY_VERIFY(w.profileModel()->entry("mine"));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        w.selectProfile("mine");
+        QTreeView* list = w.profileView();
+        const QRect item = list->visualRect(list->currentIndex());
+        QVERIFY(item.isValid());
+        const QPoint ringAt(item.left() + 1, item.center().y());
+        auto pixel = [](QWidget* widget, QPoint at) {
+            return widget->grab().toImage().pixelColor(at * widget->devicePixelRatioF());
+        };
+        list->setFocus();
+        QTRY_VERIFY(list->hasFocus());
+        QCOMPARE(pixel(list->viewport(), ringAt), list->palette().color(QPalette::HighlightedText));
+        auto* edit = w.summary()->findChild<QWidget*>("summaryEdit");
+        QVERIFY(edit && edit->isEnabled());
+        const QPoint edge(1, edit->height() / 2);
+        const QColor highlight = edit->palette().color(QPalette::Highlight);
+        QVERIFY(pixel(edit, edge) != highlight);
+        QVERIFY(pixel(list->viewport(), ringAt) ==
+                list->palette().color(QPalette::HighlightedText));
+        edit->setFocus();
+        QTRY_VERIFY(edit->hasFocus());
+        QCOMPARE(pixel(edit, edge), highlight);
+        QVERIFY(pixel(list->viewport(), ringAt) !=
+                list->palette().color(QPalette::HighlightedText));
     }
 
     // Help has the documentation, the system check and the keyboard shortcuts.
