@@ -646,6 +646,8 @@ bool MainWindow::reviewImport(const QString& name, const QString& from, const QS
     qn.icon = granted.isEmpty() ? QMessageBox::Question : QMessageBox::Warning;
     qn.choices = {{"import", tr("Import"), QMessageBox::AcceptRole},
                   {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+    // Enter does not grant what the user may not have read.
+    qn.defaultChoice = granted.isEmpty() ? QStringLiteral("import") : QStringLiteral("cancel");
     return DialogAsker::instance().ask(this, qn).choice == QLatin1String("import");
 }
 

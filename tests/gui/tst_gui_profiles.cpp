@@ -387,6 +387,7 @@ private slots:
               "display: an X11 display of its own", "D-Bus: talk to org.example.Work"})
             QVERIFY2(review.informativeText.contains(granted), qPrintable(review.informativeText));
         QVERIFY(!review.informativeText.contains("sound"));
+        QCOMPARE(review.defaultChoice, QString("cancel"));  // Enter grants nothing unread
         QTest::qWait(0);
         QVERIFY(!w.profileModel()->entry("work"));
         QVERIFY(!QFile::exists(home_->profileDir() + "/work.json"));
