@@ -21,6 +21,7 @@
 #include "base/fsutil.h"
 #include "base/paths.h"
 #include "profile/profile.h"
+#include "profile/profile_permissions.h"
 #include "profile/profile_store.h"
 #include "testsupport.h"
 
@@ -29,6 +30,7 @@ class TstProfile : public QObject {
 
 private slots:
     void initTestCase();
+    void permissionsBeyondDefault();
     void invalidProfile_data();
     void invalidProfile();
     void diagnosticFields();
@@ -959,6 +961,42 @@ void TstProfile::typedValues() {
     QVERIFY(!bare->desktop.dbus.sessionWanted());
     QCOMPARE(bare->environment.keep,
              (std::vector<std::string>{"LANG", "LANGUAGE", "LC_*", "TERM", "COLORTERM", "TZ"}));
+}
+
+// What a profile grants beyond the built-in default, for the import review: nothing for default
+// itself; the browser's network, its read-write bind, display, sound and D-Bus names; a profile
+// that takes a hidden path back says so.
+void TstProfile::permissionsBeyondDefault() {
+    lbtest::TestHome home;
+    home.writeProfile("open", R"({"version": 1, "extends": "default",
+        "filesystem": {"hide": [], "devices": ["/dev/kvm"]},
+        "network": {"mode": "nat", "firewall": {"preset": "open"}, "host_loopback": true},
+        "security": {"nested_sandboxes": true}})");
+    auto store = storeFor(home);
+    auto base = lb::loadProfile(store, "default");
+    QVERIFY(base);
+    const std::string h = ss(home.home());
+    QCOMPARE(lb::permissionsBeyond(*base, *base, h).size(), size_t(0));
+    auto browser = lb::loadProfile(store, "browser");
+    QVERIFY(browser);
+    const auto b = lb::permissionsBeyond(*browser, *base, h);
+    const std::string all = joinList(b);
+    for (const char* want :
+         {"network: NAT (internet only: no LAN, no host)",
+          "files: ~/Downloads read-write (written in place)", "display: an X11 display of its own",
+          "sound: pulseaudio", "GPU", "D-Bus: talk to org.freedesktop.Notifications"})
+        QVERIFY2(std::find(b.begin(), b.end(), want) != b.end(), (want + (" in " + all)).c_str());
+    auto open = lb::loadProfile(store, "open");
+    QVERIFY2(open, open ? "" : open.error().message().c_str());
+    const auto o = lb::permissionsBeyond(*open, *base, h);
+    const std::string oall = joinList(o);
+    for (const char* want :
+         {"network: NAT (open: internet, LAN and this computer)",
+          "network: services on this computer's loopback (10.0.2.2)", "device: /dev/kvm",
+          "may create sandboxes of its own (user namespaces)"})
+        QVERIFY2(std::find(o.begin(), o.end(), want) != o.end(), (want + (" in " + oall)).c_str());
+    if (!base->filesystem.hide.empty())
+        QVERIFY2(oall.find("files: no longer hidden: ") != std::string::npos, oall.c_str());
 }
 
 // A default is written once, in the typed structs' initialisers: a profile that sets nothing
