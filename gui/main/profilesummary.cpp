@@ -59,7 +59,7 @@ ProfileSummary::ProfileSummary(QWidget* parent)
 
     auto* grid = new QGridLayout;
     grid->setHorizontalSpacing(12);
-    grid->setVerticalSpacing(4);
+    grid->setVerticalSpacing(2);
     const char* names[6] = {QT_TR_NOOP("Network"), QT_TR_NOOP("Display and sound"),
                             QT_TR_NOOP("Home"),    QT_TR_NOOP("Your files"),
                             QT_TR_NOOP("Limits"),  QT_TR_NOOP("Command")};
@@ -97,9 +97,9 @@ ProfileSummary::ProfileSummary(QWidget* parent)
     grantsRow->addWidget(revoke_, 0, Qt::AlignTop);
 
     auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 8);
+    layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(head);
-    layout->addSpacing(4);
+    layout->addSpacing(2);
     layout->addLayout(grid);
     layout->addWidget(grantsName_);
     layout->addLayout(grantsRow);

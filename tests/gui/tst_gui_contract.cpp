@@ -365,7 +365,7 @@ private slots:
         QSignalSpy log(&view, &ChangesView::log);
         view.setProfile("firefox");
         QTRY_COMPARE(view.model()->entryCount(), 5);
-        auto* bar = view.findChild<QProgressBar*>("commitProgress");
+        auto* bar = view.findChild<QProgressBar*>("operationProgress");
         QVERIFY(bar->isHidden());
         view.commitAsLayer();
         QVERIFY(!bar->isHidden());
