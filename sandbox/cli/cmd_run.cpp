@@ -117,6 +117,9 @@ Command runCommand() {
         "@@ FILE... @@ (@@rw ... @@ for read-write), as menu entries do with %F. A persistent "
         "profile keeps them for its next runs (layerbox grants). On a running profile the "
         "files appear in the running sandbox, without a restart.\n"
+        "CMD (or the profile's command) may be a type 2 AppImage: its squashfs is mounted "
+        "read-only at /run/appimage by squashfuse, run outside the sandbox, and its AppRun runs "
+        "with APPIMAGE, APPDIR and ARGV0 set (no setuid fusermount).\n"
         "Exit status: the program's own; 128+N when it was killed by signal N; 125 when the "
         "sandbox could not be set up; 126 when the program is not executable; 127 when it was "
         "not found.";

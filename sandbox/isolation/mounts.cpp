@@ -20,6 +20,7 @@
 #include <cstring>
 #include <thread>
 
+#include "base/appimage.h"
 #include "base/fsutil.h"
 #include "base/hostinfo.h"
 #include "base/paths.h"
@@ -103,6 +104,9 @@ std::string MountOp::describe() const {
             return "proc " + target;
         case MountKind::Sysfs:
             return "sysfs " + target + " ro";
+        case MountKind::AppImage:
+            return "appimage " + source + " offset " + std::to_string(offset) + " -> " + target +
+                   " ro (squashfuse)";
         case MountKind::Cgroup:
             return "cgroup2 " + target + " ro";
         case MountKind::ProcReadOnly:
@@ -342,6 +346,21 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
     return p;
 }
 
+void planAppImageMount(MountPlan& plan, const std::string& image, uint64_t offset, uint64_t dev,
+                       uint64_t ino) {
+    MountOp o = op(MountKind::AppImage, kAppImageDir);
+    o.source = image;
+    o.offset = offset;
+    o.dev = dev;
+    o.ino = ino;
+    o.readOnly = true;
+    // Phase 1 ends where phase 2 starts: after the binds and hidden paths, over the fresh /run.
+    auto firstPhase2 = std::find_if(plan.ops.begin(), plan.ops.end(),
+                                    [](const MountOp& m) { return m.phase() == 2; });
+    plan.ops.insert(firstPhase2, o);
+    plan.usesSquashfuse = true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Apply
 
@@ -399,7 +418,8 @@ Status setMountAttrs(const std::string& absPath, const std::string& target, bool
     return Ok();
 }
 
-Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& target, int errFd) {
+Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& target, int errFd,
+                   const std::string& daemon) {
     // A stat through the mount blocks until the daemon serves requests; run it in a child so
     // a daemon that died before answering cannot hang us.
     pid_t probe = ::fork();
@@ -435,8 +455,7 @@ Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& t
     ssize_t n = ::read(errFd, buf, sizeof buf - 1);
     if (n > 0) why = trim(std::string(buf, static_cast<size_t>(n)));
     return Error(
-        "fuse-overlayfs for " + quote(target) + " did not start" + (why.empty() ? "" : ": " + why),
-        EIO);
+        daemon + " for " + quote(target) + " did not start" + (why.empty() ? "" : ": " + why), EIO);
 }
 
 struct Applier {
@@ -511,28 +530,71 @@ struct Applier {
                            lowerFds, up.get(), work.get(), tgt.get());
     }
 
-    // fuse-overlayfs, without giving it any capability: we open /dev/fuse and mount the fuse
-    // file system ourselves, then hand the daemon the connection as "/dev/fd/N" (libfuse
-    // serves an already-mounted connection). Requests made before it answers simply wait.
+    // fuse-overlayfs, without giving it any capability (startFuseDaemon).
     Status fuseOverlay(const MountOp& o, const std::string& opts, std::vector<UniqueFd>& lowers,
                        int up, int work, int tgt) {
         if (ctx.fuseOverlayfs.empty())
             return Error("fuse-overlayfs is not installed (needed for " + quote(o.target) +
                              "); see layerbox doctor",
                          ENOENT);
+        std::vector<int> keep = {up, work};
+        for (auto& l : lowers)
+            keep.push_back(l.get());
+        return startFuseDaemon(o.target, tgt, "fuse-overlayfs", MS_NOSUID | MS_NODEV, keep,
+                               {ctx.fuseOverlayfs, "-f", "-o", opts});
+    }
+
+    // An AppImage's squashfs, served by squashfuse from the image file opened here (the file
+    // that was read when the launch was planned, its payload checked again), read-only.
+    Status appImage(const MountOp& o) {
+        if (ctx.squashfuse.empty())
+            return Error("squashfuse is not installed; it is needed to run AppImages", ENOENT);
+        UniqueFd img(::open(o.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+        if (!img.valid()) return Error::fromErrno("open " + quote(o.source));
+        struct stat st;
+        if (::fstat(img.get(), &st) != 0) return Error::fromErrno("stat " + quote(o.source));
+        char magic[4] = {};
+        if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_dev) != o.dev ||
+            static_cast<uint64_t>(st.st_ino) != o.ino ||
+            ::pread(img.get(), magic, sizeof magic, static_cast<off_t>(o.offset)) != 4)
+            return Error(quote(o.source) + " changed after it was read; not mounted", ESTALE);
+        LB_TRY(checkSquashfsMagic(std::string_view(magic, 4), o.offset, o.source));
+        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dirs, 0755));
+        // Security: squashfs is read-only by design, and the mount is too (MS_RDONLY), nosuid
+        // and nodev: nothing the image holds can gain privileges or reach a device. squashfuse
+        // parses a downloaded file, so it runs as the fuse-overlayfs daemons do: no capability,
+        // outside the sandbox's PID namespace, ended with the setup process.
+        const int imgFd = img.get();
+        return startFuseDaemon(o.target, tgt.get(), "squashfuse", MS_NOSUID | MS_NODEV | MS_RDONLY,
+                               {imgFd},
+                               {ctx.squashfuse, "-f", "-o", "offset=" + std::to_string(o.offset),
+                                "/dev/fd/" + std::to_string(imgFd)});
+    }
+
+    // A fuse daemon without giving it any capability: we open /dev/fuse and mount the fuse
+    // file system ourselves, then hand the daemon the connection as "/dev/fd/N" (libfuse serves
+    // an already-mounted connection), appended to `argv`. Requests made before it answers
+    // simply wait. `keep`: descriptors the daemon inherits.
+    Status startFuseDaemon(const std::string& target, int tgt, const std::string& name,
+                           unsigned long flags, const std::vector<int>& keep,
+                           std::vector<std::string> argv) {
         UniqueFd dev(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
         if (!dev.valid()) return Error::fromErrno("open(\"/dev/fuse\") (see layerbox doctor)");
         char data[128];
         std::snprintf(data, sizeof data, "fd=%d,rootmode=40000,user_id=%u,group_id=%u", dev.get(),
                       ::getuid(), ::getgid());
-        LB_TRY(doMount("fuse-overlayfs", tgt, o.target, "fuse.fuse-overlayfs", MS_NOSUID | MS_NODEV,
-                       data));
+        LB_TRY(doMount(name, tgt, target, ("fuse." + name).c_str(), flags, data));
+        argv.push_back("/dev/fd/" + std::to_string(dev.get()));
+        std::vector<const char*> args;
+        for (const auto& a : argv)
+            args.push_back(a.c_str());
+        args.push_back(nullptr);
         int errPipe[2];
         if (::pipe2(errPipe, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
         UniqueFd errRead(errPipe[0]), errWrite(errPipe[1]);
         const pid_t setupPid = ::getpid();
         pid_t pid = ::fork();
-        if (pid < 0) return Error::fromErrno("fork(fuse-overlayfs)");
+        if (pid < 0) return Error::fromErrno("fork(" + name + ")");
         if (pid == 0) {
             // The daemon dies with the setup process: it lives outside the sandbox's PID
             // namespace, where the sandboxed program cannot signal it, so nothing else would.
@@ -546,29 +608,26 @@ struct Applier {
             if (!dropAllCapabilities()) ::_exit(126);
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (::getppid() != setupPid) ::_exit(126);
-            for (auto& l : lowers)
-                ::fcntl(l.get(), F_SETFD, 0);
-            for (int fd : {up, work, dev.get()})
+            for (int fd : keep)
                 ::fcntl(fd, F_SETFD, 0);
+            ::fcntl(dev.get(), F_SETFD, 0);
             ::dup2(errWrite.get(), 2);
             int devnull = ::open("/dev/null", O_RDWR);
             if (devnull >= 0) {
                 ::dup2(devnull, 0);
                 ::dup2(devnull, 1);
             }
-            std::string mountpoint = "/dev/fd/" + std::to_string(dev.get());
-            const char* argv[] = {ctx.fuseOverlayfs.c_str(), "-f",   "-o", opts.c_str(),
-                                  mountpoint.c_str(),        nullptr};
-            ::execv(argv[0], const_cast<char* const*>(argv));
-            std::fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+            ::execv(args[0], const_cast<char* const*>(args.data()));
+            std::fprintf(stderr, "exec %s: %s\n", args[0], strerror(errno));
             ::_exit(127);
         }
         errWrite.reset();
         fuse.pids.push_back(pid);
-        fuse.targets.push_back(o.target);
+        fuse.targets.push_back(target);
+        fuse.names.push_back(name);
         // Wait until the daemon has answered the kernel's INIT (a stat through the mount
         // returns), or report why it died.
-        return waitForFuse(abs(o.target), pid, o.target, errRead.get());
+        return waitForFuse(abs(target), pid, target, errRead.get(), name);
     }
 
     // One file given to the sandbox: opened without following any link, and only when it is
@@ -754,6 +813,8 @@ struct Applier {
                 // Some kernels refuse a new sysfs here: show the host's, read-only.
                 return bindOp(bind("/sys", "/sys", true));
             }
+            case MountKind::AppImage:
+                return appImage(o);
             default:
                 return Ok();  // phase 2
         }

@@ -35,6 +35,7 @@ enum class MountKind {
     Hide,           // an empty read-only node over target, when target exists
     GeneratedFile,  // `content` read-only over target (created when missing, even through a link)
     Sysfs,          // a read-only sysfs of the sandbox's network namespace
+    AppImage,       // host AppImage `source`'s squashfs at `offset`, read-only (squashfuse)
     Proc,           // procfs of the sandbox's PID namespace (phase 2)
     Cgroup,         // cgroup2 of the sandbox's cgroup namespace, read-only (phase 2)
     ProcReadOnly,   // a read-only bind of a /proc path onto itself (phase 2)
@@ -61,7 +62,8 @@ struct MountOp {
     bool createSource = false;  // create a missing host directory
     bool fromStorage = false;   // source is relative to the storage root, opened without symlinks
     bool grant = false;  // one host file given to the sandbox (file_grants.h): no link followed
-    uint64_t dev = 0, ino = 0;  // grant: the file that was checked
+    uint64_t dev = 0, ino = 0;  // grant, AppImage: the file that was checked
+    uint64_t offset = 0;        // AppImage: where its squashfs payload starts
     bool checkSource = false;   // a profile's bind or --bind: MountContext::bindPolicy applies
     OverlaySpec overlay;
     int phase() const;  // 1: setup process; 2: PID 1 (needs the PID namespace)
@@ -85,6 +87,7 @@ struct MountPlan {
     std::string runtimeDir;  // XDG_RUNTIME_DIR inside
     std::vector<std::string> storageDirs;  // upper/ and work/ directories to create
     bool usesFuse = false;
+    bool usesSquashfuse = false;  // an AppImage is mounted (planAppImageMount)
 };
 
 // Top-level host directories that become overlays when present.
@@ -97,10 +100,16 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
                      const std::vector<MountOp>& desktop = {},
                      const std::vector<MountOp>& grants = {});
 
+// Pure: the AppImage `image` (base/appimage.h) served read-only at kAppImageDir, after every
+// other phase 1 operation (over the fresh /run).
+void planAppImageMount(MountPlan& plan, const std::string& image, uint64_t offset, uint64_t dev,
+                       uint64_t ino);
+
 // Executing a plan (inside the new user and mount namespaces): what the runner decided.
 struct MountContext {
     std::string stagingDir;     // where the new root and the ephemeral storage are assembled
     std::string fuseOverlayfs;  // absolute path of the fuse-overlayfs binary
+    std::string squashfuse;     // absolute path of squashfuse (an AppImage is mounted)
     bool verbose = false;
     HostBindPolicy bindPolicy;  // what a checkSource bind may show (checked on the opened source)
     std::string newRoot() const { return stagingDir + "/root"; }
@@ -109,10 +118,12 @@ struct MountContext {
     }
 };
 
-// What phase 1 started: the fuse-overlayfs daemons, which the setup process watches and ends.
+// What phase 1 started: the fuse daemons (fuse-overlayfs, squashfuse), which the setup process
+// watches and ends.
 struct FuseDaemons {
     std::vector<int> pids;
     std::vector<std::string> targets;  // the directory each one serves
+    std::vector<std::string> names;    // the daemon's program name
 };
 
 // Phase 1 (setup process, before the PID namespace): everything but /proc. Daemons started are

@@ -37,6 +37,7 @@
 #include <ctime>
 #include <vector>
 
+#include "base/appimage.h"
 #include "base/safe_open.h"
 #include "desktop/dbusproxy.h"
 #include "desktop/display_need.h"
@@ -82,6 +83,15 @@ std::string randomId() {
     return out;
 }
 
+std::string hostCwd() {
+    std::string cwd;
+    if (char* c = ::getcwd(nullptr, 0)) {
+        cwd = c;
+        std::free(c);
+    }
+    return cwd;
+}
+
 // The files given to the sandbox: those asked for (--file), the program itself when it is a host
 // file the sandbox would not see, and, for a persistent profile, those given at earlier runs
 // (a file gone since is skipped with a warning). A file asked for that cannot be given is an
@@ -96,11 +106,7 @@ Result<ResolvedGrants> resolveGrants(const RunOptions& o, const Profile& p, cons
                                      const std::string& home, const std::string& program,
                                      bool withStored) {
     ResolvedGrants out;
-    std::string cwd;
-    if (char* c = ::getcwd(nullptr, 0)) {
-        cwd = c;
-        std::free(c);
-    }
+    const std::string cwd = hostCwd();
     const std::string dataRoot = paths.dataDir();
     auto add = [&](const FileGrant& g) {
         for (auto& have : out.grants)
@@ -338,6 +344,21 @@ Result<Prepared> prepare(const RunOptions& o) {
             if (e == g.path) grantMounts.back().optional = true;
     }
     plan.mounts = planMounts(p, plan.host, plan.storage, plan.desktop.mounts, grantMounts);
+    // An AppImage (base/appimage.h) is not run through its own runtime (which needs a setuid
+    // fusermount): squashfuse serves its payload from outside and its AppRun runs.
+    std::optional<AppImageFile> appImage;
+    if (plan.argv[0].find('/') != std::string::npos) {
+        LB_ASSIGN(appImage, readAppImage(grantPath(plan.argv[0], hostCwd())));
+    }
+    if (appImage) {
+        planAppImageMount(plan.mounts, appImage->path, appImage->offset, appImage->dev,
+                          appImage->ino);
+        plan.mountContext.squashfuse = findExecutable("squashfuse");
+        if (plan.mountContext.squashfuse.empty())
+            return Error("squashfuse is not installed; it is needed to run the AppImage " +
+                             quote(appImage->path) + " (sudo apt-get install squashfuse)",
+                         ENOENT);
+    }
     plan.mountContext.stagingDir = joinPath(plan.paths.runtimeStateDir(), "staging");
     LB_TRY_CTX(makeDirs(plan.mountContext.stagingDir, 0700), "creating the runtime directory");
     plan.mountContext.verbose = o.verbose;
@@ -362,6 +383,7 @@ Result<Prepared> prepare(const RunOptions& o) {
     ec.extra = plan.desktop.env;
     plan.envContext = ec;
     plan.env = planEnvironment(p.environment, currentEnvironment(), ec);
+    if (appImage) planAppImageRun(plan.argv, plan.env, appImage->path, hostCwd());
 
     if (!o.cwd.empty()) {
         plan.cwd = o.cwd;
@@ -431,6 +453,17 @@ int runSandbox(const RunOptions& o) {
             std::string program = !o.command.empty()         ? o.command.front()
                                   : running->command.empty() ? std::string()
                                                              : running->command.front();
+            // An AppImage needs its mount, which only a new sandbox makes.
+            if (program.find('/') != std::string::npos) {
+                auto image = readAppImage(grantPath(program, hostCwd()));
+                if (!image) return fail(image.error());
+                if (*image)
+                    return fail(
+                        Error("profile " + quote(running->profile) +
+                                  " is already running; an AppImage starts only in a new sandbox "
+                                  "(add --ephemeral)",
+                              EBUSY));
+            }
             auto files = resolveGrants(o, *profile, Paths::fromEnvironment(),
                                        HostInfo::probe().home, program, false);
             if (!files) return fail(files.error());

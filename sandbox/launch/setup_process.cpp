@@ -1,6 +1,6 @@
 // The setup process: forked by the runner, it creates the sandbox's namespaces, builds its file
 // system and network, then starts PID 1 in a new PID namespace. It stays outside that PID
-// namespace (with the fuse-overlayfs daemons it started, out of the program's reach) and, when
+// namespace (with the fuse daemons it started, out of the program's reach) and, when
 // PID 1 exits, ends the daemons and exits with PID 1's status.
 #include <sched.h>
 #include <signal.h>
@@ -89,10 +89,10 @@ void waitFor(SetupState& state, int channel, Msg type) {
         fail(state, channel, bpf.error(), "compiling the seccomp filter");
     else
         state.seccompBpf = std::move(*bpf);
-    // fuse-overlayfs daemons are started by the mounts: they wait for the scope, so that they
-    // are in it (killed with it, counted in it).
+    // fuse daemons (fuse-overlayfs, an AppImage's squashfuse) are started by the mounts: they
+    // wait for the scope, so that they are in it (killed with it, counted in it).
     bool scoped = !plan.wantScope;
-    if (!scoped && plan.storage.driver == Driver::Fuse) {
+    if (!scoped && (plan.storage.driver == Driver::Fuse || plan.mounts.usesSquashfuse)) {
         waitFor(state, channel, Msg::Scoped);
         scoped = true;
     }
@@ -148,7 +148,7 @@ void waitFor(SetupState& state, int channel, Msg type) {
             if (fuse.pids[i] != p) continue;
             auto how = ExitStatus::fromWait(st);
             (void)sendMessage(channel, Msg::Warning,
-                              "fuse-overlayfs serving " + fuse.targets[i] + " " +
+                              fuse.names[i] + " serving " + fuse.targets[i] + " " +
                                   (how.signaled ? "was " : "") + how.describe() + "; " +
                                   fuse.targets[i] + " is unreachable in the sandbox now");
             fuse.pids[i] = -1;
