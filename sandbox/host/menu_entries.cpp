@@ -9,8 +9,10 @@
 #include <cstring>
 #include <set>
 
+#include "base/appimage.h"
 #include "base/fsutil.h"
 #include "base/paths.h"
+#include "host/appimage_entry.h"
 #include "profile/profile.h"
 
 namespace lb {
@@ -76,12 +78,32 @@ std::string menuEntryPath(const Paths& paths, const std::string& profile) {
     return joinPath(paths.dataHome, "applications/layerbox-" + profile + ".desktop");
 }
 
+std::string menuIconPath(const Paths& paths, const std::string& profile, const std::string& ext) {
+    return joinPath(paths.dataHome, "icons/layerbox-" + profile + "." + ext);
+}
+
 Result<std::string> installMenuEntry(const Paths& paths, const Profile& profile,
                                      const std::string& layerbox, const std::string& name) {
     std::map<std::string, std::string> original;
     if (std::string path = findDesktopEntry(profile.desktopEntry, paths); !path.empty()) {
         LB_ASSIGN(std::string text, readFile(path));
         original = parseDesktopEntry(text);
+    } else if (!profile.command.empty() && startsWith(profile.command[0], "/")) {
+        // An AppImage: the entry inside it, and its icon copied out (appimage_entry.h).
+        LB_ASSIGN(auto image, readAppImage(profile.command[0]));
+        if (image) {
+            LB_ASSIGN(AppImageEntry e, readAppImageEntry(*image));
+            original = std::move(e.keys);
+            original.erase("Icon");
+            for (const char* ext : {"png", "svg"})
+                ::unlink(menuIconPath(paths, profile.name, ext).c_str());
+            if (!e.icon.empty()) {
+                std::string icon = menuIconPath(paths, profile.name, e.iconExt);
+                LB_TRY(makeDirs(dirName(icon), 0755));
+                LB_TRY(writeFileAtomic(icon, e.icon, 0644));
+                original["Icon"] = escapeDesktopString(icon);
+            }
+        }
     }
     LB_ASSIGN(std::string text, planMenuEntry(profile, original, layerbox, name));
     std::string path = menuEntryPath(paths, profile.name);
@@ -102,6 +124,9 @@ Status removeMenuEntry(const Paths& paths, const std::string& profile) {
     if (!parseDesktopEntry(*text).count("X-Layerbox-Profile"))
         return Error(quote(path) + " was not written by Layerbox; leaving it alone", EPERM);
     if (::unlink(path.c_str()) != 0) return Error::fromErrno("unlink(" + quote(path) + ")");
+    // The icon an AppImage's entry had copied out, if any.
+    for (const char* ext : {"png", "svg"})
+        ::unlink(menuIconPath(paths, profile, ext).c_str());
     return Ok();
 }
 

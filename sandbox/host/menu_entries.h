@@ -4,6 +4,8 @@
 // the application's own entry (the profile's "desktop_entry", looked up in $XDG_DATA_HOME and
 // $XDG_DATA_DIRS), the name gets " (sandboxed)", and Exec keeps the original's field code
 // (%u %U %f %F) so that files and links opened from the desktop reach the sandboxed program.
+// A profile whose command is an AppImage without a desktop_entry gets the entry and icon inside
+// the image (appimage_entry.h); the icon is copied to $XDG_DATA_HOME/icons and removed with it.
 // X-Layerbox-Profile marks the entries Layerbox wrote: only those are listed and removed.
 // The format itself (parsing, escapes, Exec quoting, the installed applications) is
 // base/desktop_entry.h.
@@ -30,6 +32,9 @@ Result<std::string> planMenuEntry(const Profile& profile,
 
 // $XDG_DATA_HOME/applications/layerbox-PROFILE.desktop
 std::string menuEntryPath(const Paths& paths, const std::string& profile);
+
+// $XDG_DATA_HOME/icons/layerbox-PROFILE.EXT: the icon copied out of an AppImage (EXT: png, svg).
+std::string menuIconPath(const Paths& paths, const std::string& profile, const std::string& ext);
 
 struct MenuEntryInfo {
     std::string profile;

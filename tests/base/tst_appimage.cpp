@@ -12,6 +12,7 @@
 
 #include "base/appimage.h"
 #include "base/fsutil.h"
+#include "host/appimage_entry.h"
 #include "isolation/mounts.h"
 
 using namespace lb;
@@ -189,6 +190,28 @@ private slots:
         QCOMPARE(int(plan.ops[4].kind), int(MountKind::Proc));
         QCOMPARE(o.describe(), std::string("appimage /d/A.AppImage offset 1640 -> /run/appimage "
                                            "ro (squashfuse)"));
+    }
+
+    // The menu entry's files inside an image, from unsquashfs's listing.
+    void entryFilesInTheImage() {
+        auto names = appImageTopLevel(
+            "squashfs-root\nsquashfs-root/.DirIcon\nsquashfs-root/AppRun\n"
+            "squashfs-root/zz.desktop\nsquashfs-root/app.desktop\nsquashfs-root/app.png\n"
+            "squashfs-root/usr/share/x.desktop\nsquashfs-root/bad\x1bname\nnoise\n");
+        QCOMPARE(names, (std::vector<std::string>{".DirIcon", "AppRun", "zz.desktop", "app.desktop",
+                                                  "app.png"}));
+        QCOMPARE(pickAppImageDesktop(names), std::string("app.desktop"));
+        QCOMPARE(pickAppImageDesktop({"AppRun", ".desktop"}), std::string());
+        QCOMPARE(pickAppImageIcon(names, "app"), std::string("app.png"));
+        QCOMPARE(pickAppImageIcon(names, "other"), std::string(".DirIcon"));
+        QCOMPARE(pickAppImageIcon(names, "../app"), std::string(".DirIcon"));
+        QCOMPARE(pickAppImageIcon({"a.svg"}, "a"), std::string("a.svg"));
+        QCOMPARE(pickAppImageIcon({"AppRun"}, "a"), std::string());
+        QCOMPARE(iconExtension("\x89PNG\r\n\x1a\n...."), std::string("png"));
+        QCOMPARE(iconExtension("<?xml version=\"1.0\"?>\n<svg xmlns=..."), std::string("svg"));
+        QCOMPARE(iconExtension("<svg width=\"1\"/>"), std::string("svg"));
+        QCOMPARE(iconExtension("#!/bin/sh\nrm -rf ~"), std::string());
+        QCOMPARE(iconExtension(""), std::string());
     }
 
     // readAppImage on real files: a program that is not meant as an AppImage is left alone; one

@@ -56,7 +56,7 @@ private:
         QVERIFY(writeFile(d + "/AppRun", appRun));
         QVERIFY(::chmod((d + "/AppRun").toUtf8().constData(), 0755) == 0);
         QVERIFY(writeFile(d + "/hello.desktop",
-                          "[Desktop Entry]\nType=Application\nName=Hello AppImage\nExec=hello\n"
+                          "[Desktop Entry]\nType=Application\nName=Hello AppImage\nExec=hello %F\n"
                           "Icon=hello\nCategories=Utility;\n"));
         QVERIFY(
             writeFile(d + "/hello.png",
@@ -186,6 +186,34 @@ private slots:
         QVERIFY(finished(p, 10000));
         QTRY_COMPARE_WITH_TIMEOUT(processesNamed("squashfuse").size(), before, 10000);
         QTRY_VERIFY_WITH_TIMEOUT(squashfuseMounts().isEmpty(), 10000);
+    }
+
+    // desktop install of a profile whose command is an AppImage: the entry inside the image
+    // (name, categories, its field code) and its icon copied out; desktop remove takes both.
+    void desktopInstallUsesTheImagesEntry() {
+        const QString image = h("Apps/Hello.AppImage");
+        buildAppImage(image, "#!/bin/sh\nexit 0\n");
+        home_->writeProfile("hello", QJsonDocument(QJsonObject{
+                                                       {"version", 1},
+                                                       {"command", QJsonArray{image}},
+                                                   })
+                                         .toJson());
+        auto r = home_->layerbox({"desktop", "install", "hello"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QString entry = home_->dataHome() + "/applications/layerbox-hello.desktop";
+        const QString icon = home_->dataHome() + "/icons/layerbox-hello.png";
+        QCOMPARE(r.out.trimmed(), entry);
+        const QString text = QString::fromUtf8(readFile(entry));
+        QVERIFY2(text.contains("\nName=Hello AppImage (sandboxed)\n"), qPrintable(text));
+        QVERIFY2(text.contains("\nIcon=" + icon + "\n"), qPrintable(text));
+        QVERIFY2(text.contains("\nCategories=Utility;\n"), qPrintable(text));
+        QVERIFY2(text.contains(" run --profile hello -- " + image + " @@ %F @@\n"),
+                 qPrintable(text));
+        QVERIFY(readFile(icon).startsWith("\x89PNG"));
+        auto rm = home_->layerbox({"desktop", "remove", "hello"});
+        QVERIFY2(rm.exitCode == 0, qPrintable(rm.err));
+        QVERIFY(!QFileInfo::exists(entry));
+        QVERIFY(!QFileInfo::exists(icon));
     }
 
     void refusedInOneLine_data() {

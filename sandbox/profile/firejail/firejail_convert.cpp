@@ -583,6 +583,7 @@ struct Converter {
         j.field("description", "Imported from Firejail's " + baseName(read.profileFile) +
                                    " by layerbox profile import-firejail.");
         j.key("command").strings({opt.programName});
+        if (!opt.desktopEntry.empty()) j.field("desktop_entry", opt.desktopEntry);
         j.key("filesystem").beginObject();
         j.field("home", privateHome ? "tmpfs" : "private");
         j.key("binds").beginArray();

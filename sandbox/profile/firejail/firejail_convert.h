@@ -38,8 +38,9 @@ struct Conversion {
 };
 
 struct ConvertOptions {
-    std::string name;         // the Layerbox profile's name
-    std::string programName;  // the Firejail profile's name: the command, and the title
+    std::string name;          // the Layerbox profile's name
+    std::string programName;   // the Firejail profile's name: the command, and the title
+    std::string desktopEntry;  // the application's menu entry ("vlc.desktop"), or none
 };
 
 // Pure but for globs: a blacklisted pattern is expanded against this machine's files, as
