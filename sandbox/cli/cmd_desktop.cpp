@@ -181,6 +181,7 @@ Command desktopCommand() {
          .options = {{"json", 0, "", "Machine-readable output (see docs/cli-json.md)."}},
          .run = list},
         {.name = "setup",
+         .synopsis = "[--dry-run] [--undo]",
          .summary = "Sandboxed menu entries for every application with a Firejail profile.",
          .details = "As Firejail's firecfg: each installed application (its .desktop file) "
                     "whose program has an installed Firejail profile gets that profile imported "
