@@ -364,9 +364,10 @@ int importFirejailCommand(const Args& args) {
         if (!args.positional.empty() || !args.has("dry-run"))
             return fail(Error("--all takes no NAME and needs --dry-run (it saves nothing)"));
         int ok = 0, n = 0;
+        firejail::IncludeCache includes;  // the shared .inc files parsed once
         for (const auto& fj : firejail::installedProfiles(env)) {
             ++n;
-            auto read = firejail::readProfile(env, fj);
+            auto read = firejail::readProfile(env, fj, &includes);
             std::string name = profileNameFrom("fj-" + fj).substr(0, 64);
             auto conv = read ? firejail::convert(*read, env, {name, fj})
                              : Result<firejail::Conversion>(read.error());

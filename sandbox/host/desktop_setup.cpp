@@ -93,11 +93,12 @@ Result<std::vector<SetupRecord>> applyDesktopSetup(const std::vector<SetupAction
     LB_ASSIGN(std::vector<SetupRecord> manifest, loadSetupManifest(store.paths()));
     std::vector<SetupRecord> added;
     const auto env = firejail::Environment::fromSystem();
+    firejail::IncludeCache includes;  // the shared .inc files parsed once
     for (const auto& a : actions) {
         if (!a.skip.empty()) continue;
         auto failed = [&](const Error& e) { failures.push_back(a.appId + ": " + e.message()); };
         if (!clean(a.appId)) continue;
-        auto read = firejail::readProfile(env, a.program);
+        auto read = firejail::readProfile(env, a.program, &includes);
         if (!read) {
             failed(read.error());
             continue;

@@ -138,9 +138,14 @@ std::vector<std::string> HostBindPolicy::hiddenBelow(const std::string& source,
 }
 
 std::string checkBindSource(const std::string& host, const Paths& paths) {
+    return checkBindSource(host, paths, HostBindPolicy::forUser(paths));
+}
+
+std::string checkBindSource(const std::string& host, const Paths& paths,
+                            const HostBindPolicy& policy) {
     std::string abs = normalizePath(expandHome(host, paths.home));
     if (abs.empty() || abs[0] != '/') return {};  // the schema reports it
-    return HostBindPolicy::forUser(paths).refusal(resolveHostPath(abs));
+    return policy.refusal(resolveHostPath(abs));
 }
 
 }  // namespace lb

@@ -48,5 +48,8 @@ std::string resolveHostPath(const std::string& path);
 // Why the host side `host` of a profile's bind or of `--bind` (may start with ~) is refused on
 // this host, or "".
 std::string checkBindSource(const std::string& host, const Paths& paths);
+// The same with the policy computed once (a profile with many binds).
+std::string checkBindSource(const std::string& host, const Paths& paths,
+                            const HostBindPolicy& policy);
 
 }  // namespace lb

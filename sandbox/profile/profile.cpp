@@ -384,8 +384,9 @@ void checkMerged(const json& m, const std::string& display, std::vector<Diagnost
     // again by the setup process on the path it really opens, host_binds.h).
     if (!binds.empty()) {
         const Paths paths = Paths::fromEnvironment();
+        const HostBindPolicy policy = HostBindPolicy::forUser(paths);
         for (size_t i = 0; i < binds.size(); ++i)
-            if (auto why = checkBindSource(binds[i]["host"].get<std::string>(), paths);
+            if (auto why = checkBindSource(binds[i]["host"].get<std::string>(), paths, policy);
                 !why.empty())
                 add("/filesystem/binds/" + std::to_string(i) + "/host", "refused: " + why);
     }
@@ -754,6 +755,23 @@ Result<std::string> mergedProfileJson(const ProfileStore& store, const std::stri
 // Pretty-printed text with `first` keys leading, in that order, and the rest sorted: json keeps
 // its keys sorted, which would put "version" and "name" at the end of every file we write.
 static std::string textWithKeysFirst(const json& j, std::initializer_list<const char*> first) {
+    // The usual case, scalar keys first: the same text as below, without a dump and parse of
+    // every value (profile import-firejail --all writes 1,200 of them).
+    bool scalars = j.is_object() && !j.empty();
+    for (const char* k : first)
+        if (scalars && j.contains(k) && j[k].is_structured()) scalars = false;
+    if (scalars) {
+        json rest = j;
+        std::string head = "{\n";
+        for (const char* k : first)
+            if (j.contains(k)) {
+                rest.erase(k);
+                head += "  " + json(k).dump() + ": " + j[k].dump() + ",\n";
+            }
+        if (!rest.empty()) return head + rest.dump(2).substr(2) + "\n";
+        head.resize(head.size() - 2);  // the last one takes no comma
+        return head + "\n}\n";
+    }
     using ordered = nlohmann::ordered_json;
     ordered out = ordered::object();
     for (const char* k : first)

@@ -33,6 +33,7 @@ private slots:
     void whitelists();
     void protocolAndMemory();
     void readErrors();
+    void includeCacheParsesSharedFilesOnce();
     void everyInstalledProfile();
     void importCommand();
 
@@ -53,6 +54,18 @@ private:
         auto diags = validateProfileText(c->profileJson, "t-" + name + ".json", "t-" + name);
         if (!diags.empty()) qFatal("%s", diags.front().text().c_str());
         return *c;
+    }
+    static QStringList lines(const ReadResult& r) {
+        QStringList out;
+        for (const auto& l : r.lines)
+            out << QString::fromStdString(l.file + ":" + std::to_string(l.line) + ": " + l.text);
+        for (const auto& l : r.skipped)
+            out << QString::fromStdString("skipped " + l.file + ":" + std::to_string(l.line));
+        for (const auto& f : r.files)
+            out << QString::fromStdString("read " + f);
+        for (const auto& f : r.missingLocal)
+            out << QString::fromStdString("missing " + f);
+        return out;
     }
     static QStringList q(const std::vector<std::string>& v) {
         QStringList out;
@@ -249,6 +262,36 @@ void TstFirejailImport::readErrors() {
 
 // Every profile of the installed firejail-profiles package: at least 98 % convert, every
 // result validates; the count of each directive's outcomes goes to the summary.
+// import --all and desktop setup read many profiles with one IncludeCache: the same result,
+// but each included file parsed once (a change on disk meanwhile is not seen, which shows it).
+void TstFirejailImport::includeCacheParsesSharedFilesOnce() {
+    write("etc/shared.inc", "blacklist /opt/fjt/shared\ninclude deeper.inc\n");
+    write("etc/deeper.inc", "?HAS_NET: blacklist /opt/fjt/net\nblacklist /opt/fjt/deeper\n");
+    write("etc/p1.profile", "include p1.local\nnet none\ninclude shared.inc\n");
+    write("etc/p2.profile", "include shared.inc\nblacklist /opt/fjt/p2\n");
+    IncludeCache cache;
+    for (const char* p : {"p1", "p2"}) {
+        auto plain = readProfile(env_, p);
+        auto cached = readProfile(env_, p, &cache);
+        QVERIFY(plain && cached);
+        QCOMPARE(lines(*cached), lines(*plain));
+    }
+    // Included files only (not the profiles asked for), a missing .local too; each once.
+    QStringList kept;
+    for (const auto& [path, f] : cache.files)
+        kept << QString::fromStdString(baseName(path)) + (f.failed ? " (missing)" : "");
+    kept.sort();
+    QCOMPARE(kept, QStringList({"deeper.inc", "p1.local (missing)", "shared.inc"}));
+    // The condition in the shared file is decided per profile, not cached.
+    QVERIFY(lines(readProfile(env_, "p1", &cache).value()).join('\n').contains("/opt/fjt/net"));
+    QVERIFY(!lines(readProfile(env_, "p2", &cache).value())
+                 .join('\n')
+                 .contains("blacklist /opt/fjt/net"));
+    write("etc/shared.inc", "blacklist /opt/fjt/changed\n");
+    QVERIFY(lines(readProfile(env_, "p2", &cache).value()).join('\n').contains("/opt/fjt/shared"));
+    QVERIFY(lines(readProfile(env_, "p2").value()).join('\n').contains("/opt/fjt/changed"));
+}
+
 void TstFirejailImport::everyInstalledProfile() {
     Environment env = Environment::fromSystem();
     env.home = dir_->path().toStdString() + "/home";  // nobody's real home
@@ -259,8 +302,12 @@ void TstFirejailImport::everyInstalledProfile() {
     std::map<std::string, std::map<std::string, int>> perDirective;
     int ok = 0;
     QStringList failed;
+    IncludeCache cache;  // as import --all reads them: the same result for every profile
     for (const auto& n : names) {
         auto r = readProfile(env, n);
+        auto rc = readProfile(env, n, &cache);
+        QCOMPARE(bool(rc), bool(r));
+        if (r) QCOMPARE(lines(*rc), lines(*r));
         if (!r) {
             failed << QString::fromStdString(n + ": " + r.error().message());
             continue;

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <map>
 #include <set>
+#include <unordered_map>
 
 #include "base/fsutil.h"
 #include "base/jsonw.h"
@@ -75,13 +77,17 @@ std::string argOf(const std::string& s) {
 
 // Paths a pattern names on this machine now; a literal path is kept even when missing (hiding
 // a missing path costs nothing and covers a program installed later).
-std::vector<std::string> globPaths(const std::string& pattern) {
-    if (!hasGlob(pattern)) return {normalizePath(pattern)};
+const std::vector<std::string>& globPaths(const std::string& pattern) {
     // The shared .inc files name the same patterns in every profile: an import of many profiles
-    // in one process globs each once (the files do not change meanwhile; one thread).
-    static std::map<std::string, std::vector<std::string>> cache;
+    // in one process globs (and normalises) each once (the files do not change meanwhile; one
+    // thread).
+    static std::unordered_map<std::string, std::vector<std::string>> cache;
     if (auto it = cache.find(pattern); it != cache.end()) return it->second;
     std::vector<std::string>& out = cache[pattern];
+    if (!hasGlob(pattern)) {
+        out.push_back(normalizePath(pattern));
+        return out;
+    }
     glob_t g{};
     if (::glob(pattern.c_str(), GLOB_NOSORT | GLOB_PERIOD, nullptr, &g) == 0)
         for (size_t i = 0; i < g.gl_pathc; ++i) {
@@ -100,6 +106,10 @@ struct Converter {
     const ConvertOptions& opt;
 
     std::vector<ReportItem> items;
+    // Parallel to items: the reading position of its line (canonical: the first line of the same
+    // file, text and number), for merging the report back into reading order.
+    std::vector<int> itemOrder;
+    std::vector<int> canonical;        // per line of read.lines
     std::vector<Pattern> noblacklist;  // in the order read
     std::set<std::string> nowhitelist;
     std::set<std::string> mkdirs, mkfiles;
@@ -122,9 +132,14 @@ struct Converter {
 
     void add(const Line& l, Outcome o, std::string why) {
         items.push_back({firstWord(l.text), l.text, l.file, l.line, o, std::move(why)});
+        const Line* base = read.lines.data();
+        std::less<const Line*> before;
+        const bool ours = !before(&l, base) && before(&l, base + read.lines.size());
+        itemOrder.push_back(ours ? canonical[static_cast<size_t>(&l - base)] : 0);
     }
     void addDefault(const std::string& what, Outcome o, std::string why) {
         items.push_back({"(default) " + what, "", "", 0, o, std::move(why)});
+        itemOrder.push_back(0);
     }
 
     std::string inside(const std::string& p) const {
@@ -187,7 +202,7 @@ struct Converter {
                 why = "the whole home: Layerbox gives a private one instead";
                 return Outcome::Stricter;
             }
-            auto paths = hasGlob(p) ? globPaths(p) : std::vector<std::string>{p};
+            const auto paths = hasGlob(p) ? globPaths(p) : std::vector<std::string>{p};
             if (paths.empty()) {
                 why = "matches nothing here now; left out (your private home has none of it)";
                 return Outcome::Stricter;
@@ -679,38 +694,49 @@ Result<Conversion> convert(const ReadResult& read, const Environment& env,
             quote(options.name) + " is not a valid profile name (use --as NAME: a-z, 0-9, - and _)",
             EDESTADDRREQ);  // the code the CLI's "name unusable" answers use
     Converter c{read, env, options};
+    {
+        std::unordered_map<std::string, int> first;
+        first.reserve(read.lines.size());
+        int n = 0;
+        for (const auto& l : read.lines) {
+            auto [it, added] =
+                first.emplace(l.file + "\n" + l.text + "\n" + std::to_string(l.line), n);
+            c.canonical.push_back(it->second);
+            ++n;
+        }
+    }
     c.whitelists();
     // Whitelists first (their binds decide what a home blacklist can still hide), then the rest
     // in order; the report keeps the profile's order.
     std::vector<ReportItem> wl;
+    std::vector<int> wlOrder;
     for (const auto& l : read.lines)
         if (firstWord(l.text) == "whitelist" || firstWord(l.text) == "nowhitelist") c.directive(l);
     wl.swap(c.items);
+    wlOrder.swap(c.itemOrder);
     std::vector<ReportItem> rest;
+    std::vector<int> restOrder;
     for (const auto& l : read.lines)
         if (firstWord(l.text) != "whitelist" && firstWord(l.text) != "nowhitelist") c.directive(l);
     rest.swap(c.items);
+    restOrder.swap(c.itemOrder);
     c.defaults();
     std::vector<ReportItem> defaults;
     defaults.swap(c.items);
     Conversion out;
     // Merge back into reading order (each list is in order; whitelist lines carry their line).
     size_t a = 0, b = 0;
-    std::map<std::pair<std::string, int>, int> order;
-    int n = 0;
-    for (const auto& l : read.lines)
-        order.emplace(std::make_pair(l.file + "\n" + l.text, l.line), n++);
-    auto pos = [&](const ReportItem& it) { return order[{it.file + "\n" + it.text, it.line}]; };
     while (a < wl.size() || b < rest.size())
-        if (b == rest.size() || (a < wl.size() && pos(wl[a]) < pos(rest[b])))
-            out.report.push_back(wl[a++]);
+        if (b == rest.size() || (a < wl.size() && wlOrder[a] < restOrder[b]))
+            out.report.push_back(std::move(wl[a++]));
         else
-            out.report.push_back(rest[b++]);
+            out.report.push_back(std::move(rest[b++]));
     for (const auto& l : read.skipped)
         out.report.push_back(
             {firstWord(l.text), l.text, l.file, l.line, Outcome::Skipped,
              l.text[0] == '?' ? "its condition does not hold" : "dropped by an ignore"});
-    out.report.insert(out.report.end(), defaults.begin(), defaults.end());
+    out.report.insert(out.report.end(), std::make_move_iterator(defaults.begin()),
+                      std::make_move_iterator(defaults.end()));
     out.name = options.name;
     LB_ASSIGN(out.profileJson, renamedProfileText(c.json(), options.name));  // pretty-printed
     out.hidden = c.hide;

@@ -70,6 +70,7 @@ bool ignored(const std::vector<std::string>& ignores, const std::string& line) {
 
 struct Reader {
     const Environment& env;
+    IncludeCache* cache;  // may be null
     ReadResult out;
     std::vector<std::string> ignores;
     // What the conditions look at, set by the directives read so far (Firejail acts on a
@@ -98,8 +99,8 @@ struct Reader {
     }
 
     void note(const std::string& text) {
-        auto word = [&](const char* w) {
-            return text == w || startsWith(text, std::string(w) + " ");
+        auto word = [&](std::string_view w) {
+            return startsWith(text, w) && (text.size() == w.size() || text[w.size()] == ' ');
         };
         if (word("net")) noNetwork = true;  // net none, or a bridge: both count as options
         if (text == "dbus-user none" || text == "dbus-user filter" || text == "dbus-system none" ||
@@ -143,20 +144,18 @@ struct Reader {
         return Ok();
     }
 
-    Status read(const std::string& file, int level) {
-        if (level > kMaxIncludeLevel)
-            return Error(file + ": includes nested more than " + std::to_string(kMaxIncludeLevel) +
-                         " deep");
+    // The file's non-empty lines, cleaned, with their numbers; from the cache for an include.
+    Result<const IncludeCache::File*> lines(const std::string& file, int level,
+                                            IncludeCache::File& own) {
+        if (cache && level > 0)
+            if (auto it = cache->files.find(file); it != cache->files.end()) return &it->second;
+        IncludeCache::File& f = cache && level > 0 ? cache->files[file] : own;
         auto text = readRegularFile(file, kProfileMaxBytes, "a Firejail profile");
         if (!text) {
-            // A .local that is not there is skipped; one that cannot be read is an error.
-            if (endsWith(file, ".local") && text.error().code() == ENOENT) {
-                out.missingLocal.push_back(file);
-                return Ok();
-            }
-            return text.error();
+            f.failed = true;
+            f.error = text.error();
+            return &f;
         }
-        out.files.push_back(file);
         int lineNo = 0;
         size_t pos = 0;
         while (pos < text->size()) {
@@ -165,7 +164,46 @@ struct Reader {
             std::string line = cleanLine(text->substr(pos, end - pos));
             pos = end + 1;
             ++lineNo;
-            if (line.empty()) continue;
+            if (!line.empty()) f.lines.emplace_back(lineNo, std::move(line));
+        }
+        return &f;
+    }
+
+    // Where an include name (no '/') is: the user's folder, then the system's; else as given.
+    std::string resolve(const std::string& target) {
+        if (cache)
+            if (auto it = cache->resolved.find(target); it != cache->resolved.end())
+                return it->second;
+        std::string path = target;
+        for (const auto& dir : {env.userDir, env.systemDir}) {
+            if (dir.empty()) continue;
+            std::string p = joinPath(dir, target);
+            struct stat st;
+            if (::stat(p.c_str(), &st) == 0) {
+                path = p;
+                break;
+            }
+        }
+        if (cache) cache->resolved[target] = path;
+        return path;
+    }
+
+    Status read(const std::string& file, int level) {
+        if (level > kMaxIncludeLevel)
+            return Error(file + ": includes nested more than " + std::to_string(kMaxIncludeLevel) +
+                         " deep");
+        IncludeCache::File own;
+        LB_ASSIGN(const IncludeCache::File* f, lines(file, level, own));
+        if (f->failed) {
+            // A .local that is not there is skipped; one that cannot be read is an error.
+            if (endsWith(file, ".local") && f->error.code() == ENOENT) {
+                out.missingLocal.push_back(file);
+                return Ok();
+            }
+            return f->error;
+        }
+        out.files.push_back(file);
+        for (const auto& [lineNo, line] : f->lines) {
             if (startsWith(line, "whitelist-ro ")) {
                 // Added as two directives straight away (before any ignore), as Firejail does.
                 out.lines.push_back({"whitelist " + line.substr(13), file, lineNo});
@@ -177,20 +215,7 @@ struct Reader {
                 return at(file, lineNo, "$HOME is not allowed, write ${HOME}");
             if (startsWith(line, "include ") && !ignored(ignores, line)) {
                 std::string target = expandMacros(env, line.substr(8));
-                std::string path = target;
-                if (target.find('/') == std::string::npos) {
-                    // Searched in the user's folder, then the system's; else the current folder.
-                    path = target;
-                    for (const auto& dir : {env.userDir, env.systemDir}) {
-                        if (dir.empty()) continue;
-                        std::string p = joinPath(dir, target);
-                        struct stat st;
-                        if (::stat(p.c_str(), &st) == 0) {
-                            path = p;
-                            break;
-                        }
-                    }
-                }
+                std::string path = target.find('/') == std::string::npos ? resolve(target) : target;
                 auto s = read(path, level + 1);
                 if (!s) return s.error().wrap(file + ":" + std::to_string(lineNo));
                 continue;
@@ -293,7 +318,8 @@ std::vector<std::string> installedProfiles(const Environment& env) {
     return {names.begin(), names.end()};
 }
 
-Result<ReadResult> readProfile(const Environment& env, const std::string& nameOrFile) {
+Result<ReadResult> readProfile(const Environment& env, const std::string& nameOrFile,
+                               IncludeCache* cache) {
     std::string file = findProfile(env, nameOrFile);
     if (file.empty()) {
         std::string hint = didYouMean(nameOrFile, installedProfiles(env));
@@ -301,7 +327,7 @@ Result<ReadResult> readProfile(const Environment& env, const std::string& nameOr
                          env.systemDir + (hint.empty() ? "" : " (did you mean " + hint + "?)"),
                      ENOENT);
     }
-    Reader r{env, {}, {}};
+    Reader r{env, cache, {}, {}};
     r.out.profileFile = file;
     LB_TRY(r.read(file, 0));
     return std::move(r.out);

@@ -57,10 +57,26 @@ std::string findProfile(const Environment& env, const std::string& nameOrFile);
 // The names of every installed profile (the system's and the user's), sorted.
 std::vector<std::string> installedProfiles(const Environment& env);
 
+// Included files read once and kept, for reading many profiles in one process (import --all,
+// desktop setup): the shared .inc files are then parsed once, not once per profile. Only
+// included files are kept (not the profiles asked for), with where an include name resolved;
+// the files must not change while a cache is used (one import).
+struct IncludeCache {
+    struct File {
+        Error error;  // when it could not be read (code() != 0 or a message)
+        bool failed = false;
+        std::vector<std::pair<int, std::string>> lines;  // line number, cleaned text
+    };
+    std::map<std::string, File> files;            // by path
+    std::map<std::string, std::string> resolved;  // include name -> path
+};
+
 // Read a profile and everything it includes. Errors are one line naming the file and line,
 // where Firejail would refuse the profile too (a missing include that is not a .local, an
 // unknown condition, an include in a condition, includes nested too deep, $HOME).
-Result<ReadResult> readProfile(const Environment& env, const std::string& nameOrFile);
+// `cache`: shared .inc files parsed once across calls (IncludeCache); the result is the same.
+Result<ReadResult> readProfile(const Environment& env, const std::string& nameOrFile,
+                               IncludeCache* cache = nullptr);
 
 // Expand a path macro at the start of `path` (${HOME}, ~, ${CFG}, ${RUNUSER}, ${DOWNLOADS}...)
 // as Firejail does; ${PATH} is left to the caller (it names several folders). A macro that
