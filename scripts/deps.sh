@@ -11,6 +11,8 @@ LB_PKGS_TEST="clang-format xvfb xauth x11-utils x11-apps xterm xdotool xinput xc
   pulseaudio-utils imagemagick firefox-esr bubblewrap firejail firejail-profiles procps psmisc iproute2 python3 strace
   xdg-desktop-portal xdg-desktop-portal-gtk libglib2.0-bin python3-gi gir1.2-gtk-3.0
   appstream dpkg-dev file lintian clang-14 libclang-rt-14-dev debootstrap apparmor dnsmasq-base iperf3"
+# The programs of the built-in profiles and a small window manager, for tests/apps (label apps).
+LB_PKGS_APPS="chromium gimp libreoffice-writer vlc openbox"
 
 # lb_install_missing PKG...: install what dpkg does not know as installed (via sudo when not root).
 lb_install_missing() {

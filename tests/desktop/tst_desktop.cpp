@@ -26,28 +26,14 @@
 
 #include "base/fsutil.h"
 #include "desktop/nested_x11.h"
+#include "desktopsupport.h"
 #include "testsupport.h"
 
 using namespace lbtest;
 
 namespace {
 
-constexpr uint16_t kFamilyInternet = 0, kFamilyLocal = 256;
-
-QByteArray xauthEntry(uint16_t family, const QByteArray& address, const QByteArray& number,
-                      const QByteArray& cookie) {
-    QByteArray out;
-    auto u16 = [&](int v) {
-        out += char((v >> 8) & 0xff);
-        out += char(v & 0xff);
-    };
-    u16(family);
-    for (const QByteArray& f : {address, number, QByteArray("MIT-MAGIC-COOKIE-1"), cookie}) {
-        u16(int(f.size()));
-        out += f;
-    }
-    return out;
-}
+constexpr int kFamilyLocal = 256;
 
 struct XauthRecord {
     int family;
@@ -76,167 +62,6 @@ QList<XauthRecord> parseXauth(const QByteArray& b) {
     return out;
 }
 
-QByteArray hostName() {
-    char name[256] = {};
-    ::gethostname(name, sizeof name - 1);
-    return name;
-}
-
-QByteArray randomBytes(int n) {
-    QByteArray b(n, '\0');
-    for (auto& c : b)
-        c = char(QRandomGenerator::global()->bounded(256));
-    return b;
-}
-
-// A server process started by the test; ended (TERM, then KILL) by the destructor.
-class Server {
-public:
-    ~Server() { stop(); }
-    QProcess& proc() { return p_; }
-    void stop() {
-        if (p_.state() == QProcess::NotRunning) return;
-        p_.terminate();
-        if (!p_.waitForFinished(5000)) {
-            p_.kill();
-            p_.waitForFinished(5000);
-        }
-    }
-    bool running() const { return p_.state() == QProcess::Running; }
-    // Wait until `path` exists (a socket the server creates), or the server has exited.
-    bool waitForPath(const QString& path, int ms = 15000) {
-        QElapsedTimer t;
-        t.start();
-        while (t.elapsed() < ms) {
-            if (QFileInfo::exists(path)) return true;
-            if (p_.state() == QProcess::NotRunning) return false;
-            p_.waitForReadyRead(50);
-        }
-        return false;
-    }
-    QString log() {
-        return QString::fromUtf8(p_.readAllStandardOutput() + p_.readAllStandardError());
-    }
-
-protected:
-    QProcess p_;
-};
-
-// Xvfb on a free display number, with an Xauthority file holding its cookie, another
-// display's cookie and a remote host's cookie (only the first must reach the sandbox).
-class Xvfb : public Server {
-public:
-    bool start(const QString& dir) {
-        for (int attempt = 0; attempt < 20; ++attempt) {
-            int n = 140 + QRandomGenerator::global()->bounded(400);
-            if (QFileInfo::exists(QString("/tmp/.X11-unix/X%1").arg(n)) ||
-                QFileInfo::exists(QString("/tmp/.X%1-lock").arg(n)))
-                continue;
-            number_ = QString::number(n);
-            cookie_ = randomBytes(16);
-            auth_ = dir + "/Xauthority";
-            QByteArray file = xauthEntry(kFamilyLocal, hostName(), number_.toUtf8(), cookie_) +
-                              xauthEntry(kFamilyLocal, hostName(), QByteArray::number(n + 1),
-                                         "other-display-cookie") +
-                              xauthEntry(kFamilyInternet, QByteArray("\x0a\x01\x02\x03", 4),
-                                         number_.toUtf8(), "remote-host-cookie");
-            if (!writeFile(auth_, file)) return false;
-            p_.setProcessChannelMode(QProcess::MergedChannels);
-            p_.start("Xvfb", {":" + number_, "-nolisten", "tcp", "-auth", auth_, "-screen", "0",
-                              "1280x800x24"});
-            if (waitForPath(socket())) return true;
-            qInfo().noquote() << "Xvfb :" + number_ << "did not start:" << log();
-            stop();
-        }
-        return false;
-    }
-    QString display() const { return ":" + number_; }
-    QString number() const { return number_; }
-    QString socket() const { return "/tmp/.X11-unix/X" + number_; }
-    QString authFile() const { return auth_; }
-    QByteArray cookie() const { return cookie_; }
-
-private:
-    QString number_, auth_;
-    QByteArray cookie_;
-};
-
-// A tiny HTTP server on 127.0.0.1 (a thread): every GET gets the test page.
-class HttpServer {
-public:
-    HttpServer() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        struct sockaddr_in a = {};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        ::listen(fd_, 16);
-        thread_ = std::thread([this] { loop(); });
-    }
-    ~HttpServer() {
-        stop_ = true;
-        thread_.join();
-        ::close(fd_);
-    }
-    int port() const { return port_; }
-    QStringList requests() {
-        std::lock_guard<std::mutex> l(m_);
-        return requests_;
-    }
-    static QByteArray page() {
-        return "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-               "<title>Layerbox test page</title></head>"
-               "<body style=\"background:#1f7a4d;color:white;font-family:sans-serif\">"
-               "<h1 style=\"font-size:56px\">Served from the host's 127.0.0.1</h1>"
-               "<p style=\"font-size:28px\">Firefox ESR in a Layerbox sandbox reached this page "
-               "through slirp4netns (10.0.2.2) on the one port its firewall allows.</p>"
-               "</body></html>";
-    }
-
-private:
-    void loop() {
-        while (!stop_) {
-            struct pollfd p = {fd_, POLLIN, 0};
-            if (::poll(&p, 1, 100) <= 0) continue;
-            int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (c < 0) continue;
-            struct timeval tv = {5, 0};
-            ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-            QByteArray req;
-            char buf[4096];
-            while (!req.contains("\r\n\r\n")) {
-                ssize_t n = ::read(c, buf, sizeof buf);
-                if (n <= 0) break;
-                req.append(buf, int(n));
-            }
-            QByteArray line = req.left(req.indexOf("\r\n"));
-            {
-                std::lock_guard<std::mutex> l(m_);
-                requests_ << QString::fromUtf8(line);
-            }
-            QByteArray body = line.startsWith("GET / ") ? page() : QByteArray("not here");
-            QByteArray resp =
-                (line.startsWith("GET / ") ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
-                QByteArray(
-                    "Content-Type: text/html; charset=utf-8\r\n"
-                    "Connection: close\r\nContent-Length: ") +
-                QByteArray::number(body.size()) + "\r\n\r\n" + body;
-            (void)!::write(c, resp.constData(), size_t(resp.size()));
-            ::close(c);
-        }
-    }
-    int fd_ = -1, port_ = 0;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
-    std::mutex m_;
-    QStringList requests_;
-};
-
 struct Out {
     int code = -1;
     QByteArray out, err;
@@ -246,12 +71,6 @@ struct Out {
 
 bool haveProgram(const QString& name) {
     return !QStandardPaths::findExecutable(name).isEmpty();
-}
-
-QString artifactsDir() {
-    QString d = QDir(testBinDir() + "/../artifacts/screenshots").absolutePath();
-    QDir().mkpath(d);
-    return d;
 }
 
 }  // namespace
