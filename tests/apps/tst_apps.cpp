@@ -69,6 +69,12 @@ QByteArray flatOdt(const QByteArray& text) {
 // offers "Restore Session" at the next start instead).
 const char* const kFirefoxEndedCleanly = "test -s ~/ff/sessionstore.jsonlz4";
 
+// Firefox's "Restart Required" page (shown after an update underneath it): its Restart button has
+// the focus, Return restarts Firefox (a new process, the old one exits).
+const char* const kFirefoxRestart =
+    "xdotool type --delay 40 about:restartrequired && xdotool key Return && sleep 5 && "
+    "xdotool key Return";
+
 // Names of the programs a sandbox consists of, counted before and after each test.
 const char* const kSandboxParts[] = {"layerbox",       "layerbox-setup", "layerbox-init",
                                      "fuse-overlayfs", "slirp4netns",    "Xephyr",
@@ -289,7 +295,7 @@ private:
         QString profile, base;  // the test's profile and the built-in one it extends
         QStringList first;      // the first launch (a shell command; the URL is appended)
         QStringList second;     // a second launch (the URL is appended)
-        QString restartUrl;     // typed into the address bar, restarts the browser; empty: none
+        QString restartKeys;    // xdotool keys that restart the browser from inside; empty: none
         QString cleanExit;      // a shell test, true inside once the browser ended cleanly
     };
 
@@ -365,12 +371,11 @@ private:
 
         // A restart from inside (the browser's own): every process of the browser is new, its
         // window is back, the sandbox is the same one.
-        if (!b.restartUrl.isEmpty()) {
+        if (!b.restartKeys.isEmpty()) {
             const auto before = processesNamed(programs_.first());
-            QVERIFY(typeInto(profile,
-                             "xdotool click 1 && sleep 1 && xdotool key ctrl+l && sleep 1 "
-                             "&& xdotool type --delay 40 '" +
-                                 b.restartUrl + "' && xdotool key Return"));
+            QVERIFY(typeInto(
+                profile,
+                "xdotool click 1 && sleep 1 && xdotool key ctrl+l && sleep 1 && " + b.restartKeys));
             auto allNew = [&] {
                 auto now = processesNamed(programs_.first());
                 if (now.isEmpty()) return false;
@@ -532,7 +537,8 @@ private slots:
                 "browser",
                 {"sh", "-c", firefoxPrefsScript() + "exec x-www-browser --profile ~/ff"},
                 {"x-www-browser", "--profile", home_->home() + "/ff"},
-                {},
+                {},  // the restart is firefox's function (here its first process is named
+                     // x-www-browser, its restarted one firefox-esr: not told apart yet)
                 kFirefoxEndedCleanly});
     }
 
@@ -542,7 +548,7 @@ private slots:
                 "firefox",
                 {"sh", "-c", firefoxPrefsScript() + "exec firefox-esr --profile ~/ff"},
                 {"firefox-esr", "--profile", home_->home() + "/ff"},
-                {},
+                kFirefoxRestart,
                 kFirefoxEndedCleanly});
     }
 
@@ -557,7 +563,8 @@ private slots:
                 "chromium",
                 {"sh", "-c", "exec chromium " + flags.join(' ')},
                 QStringList{"chromium"} + flags,
-                "chrome://restart",  // Chromium restarts itself
+                // Chromium's own restart page restarts it
+                "xdotool type --delay 40 chrome://restart && xdotool key Return",
                 // Chromium's own record: "exit_type" is "Crashed" until it ends cleanly
                 R"(grep -q '"exit_type":"Normal"' ~/.config/chromium/Default/Preferences)"});
     }
