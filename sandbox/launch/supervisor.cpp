@@ -241,6 +241,7 @@ void Supervisor::fromSandbox(Message& m) {
             break;
         case Msg::ProgramExited:
             programExit_ = decodeExitStatus(m.payload);
+            plan_.trace("program exited");  // what follows is the teardown
             break;
         case Msg::ProgramOutlived:
             outlived_ = static_cast<int>(decodeNumber(m.payload).value_or(0));
