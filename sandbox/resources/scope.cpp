@@ -1,12 +1,14 @@
 #include "resources/scope.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <systemd/sd-bus.h>  // types and prototypes only: libsystemd is loaded on first use
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdarg>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 
@@ -69,6 +71,9 @@ namespace {
 // libsystemd.so.0 is used; the variadic calls go through their va_list twins.
 struct SdBus {
     decltype(&sd_bus_open_user) openUser;
+    decltype(&sd_bus_new) newBus;
+    decltype(&sd_bus_set_address) setAddress;
+    decltype(&sd_bus_start) start;
     decltype(&sd_bus_flush_close_unref) flushCloseUnref;
     decltype(&sd_bus_match_signal) matchSignal;
     decltype(&sd_bus_slot_unref) slotUnref;
@@ -106,6 +111,9 @@ const SdBus* sdBus(std::string* why) {
             }
         };
         get(api.openUser, "sd_bus_open_user");
+        get(api.newBus, "sd_bus_new");
+        get(api.setAddress, "sd_bus_set_address");
+        get(api.start, "sd_bus_start");
         get(api.flushCloseUnref, "sd_bus_flush_close_unref");
         get(api.matchSignal, "sd_bus_match_signal");
         get(api.slotUnref, "sd_bus_slot_unref");
@@ -156,9 +164,59 @@ int callMethod(const SdBus& sd, sd_bus* bus, const char* member, sd_bus_error* e
 struct Bus {
     const SdBus& sd;
     sd_bus* bus = nullptr;
+    bool direct = false;  // the manager's own socket: no bus daemon, no sender names
     explicit Bus(const SdBus& api) : sd(api) {}
     ~Bus() { sd.flushCloseUnref(bus); }
 };
+
+// The own socket of the user manager behind the session bus that would be used: the bus
+// socket's directory (the user's runtime directory) + "systemd/private", where `systemctl --user`
+// finds it too; $XDG_RUNTIME_DIR/systemd/private without a unix:path bus address. Only a socket
+// of the caller's own is used: the user manager runs as the caller and creates it in the
+// caller's runtime directory, which only the caller can write; anything else, or nothing there,
+// goes through the session bus as before.
+std::string managerSocket() {
+    std::string dir;
+    if (const char* a = std::getenv("DBUS_SESSION_BUS_ADDRESS"); a && *a) {
+        std::string addr = a;
+        addr = addr.substr(0, addr.find(';'));
+        const std::string key = "unix:path=";
+        if (addr.compare(0, key.size(), key) != 0) return {};
+        std::string bus = addr.substr(key.size());
+        bus = bus.substr(0, bus.find(','));
+        size_t slash = bus.rfind('/');
+        if (slash == std::string::npos || slash == 0) return {};
+        dir = bus.substr(0, slash);
+    } else if (const char* r = std::getenv("XDG_RUNTIME_DIR"); r && *r == '/') {
+        dir = r;
+    } else {
+        return {};
+    }
+    std::string path = dir + "/systemd/private";
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == ::getuid())
+        return path;
+    return {};
+}
+
+// Connect to the user manager: straight to its own socket when there is one (one peer-to-peer
+// connection: no bus daemon relaying each message, no Hello, no AddMatch round trip; systemd
+// sends its signals to every direct connection), else through the session bus.
+int openManager(Bus& b) {
+    if (std::string path = managerSocket(); !path.empty()) {
+        sd_bus* bus = nullptr;
+        int r = b.sd.newBus(&bus);
+        if (r >= 0) r = b.sd.setAddress(bus, ("unix:path=" + path).c_str());
+        if (r >= 0) r = b.sd.start(bus);
+        if (r >= 0) {
+            b.bus = bus;
+            b.direct = true;
+            return r;
+        }
+        b.sd.flushCloseUnref(bus);
+    }
+    return b.sd.openUser(&b.bus);
+}
 
 struct JobWait {
     const SdBus* sd = nullptr;
@@ -238,14 +296,15 @@ Result<ScopeInfo> startScope(const ScopePlan& plan, const std::vector<pid_t>& pi
     const SdBus* sd = sdBus(&why);
     if (!sd) return Error(why, ENOENT);
     Bus b(*sd);
-    int r = sd->openUser(&b.bus);
+    int r = openManager(b);
     if (r < 0) return Error::sys("connecting to the user bus", -r);
     JobWait wait;
     wait.sd = sd;
     // Subscribe before the call, or the job may finish before we listen.
     sd_bus_slot* slot = nullptr;
-    r = sd->matchSignal(b.bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                        "org.freedesktop.systemd1.Manager", "JobRemoved", onJobRemoved, &wait);
+    r = sd->matchSignal(b.bus, &slot, b.direct ? nullptr : "org.freedesktop.systemd1",
+                        "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                        "JobRemoved", onJobRemoved, &wait);
     if (r < 0) return Error::sys("subscribing to JobRemoved", -r);
     struct SlotUnref {
         const SdBus& sd;
@@ -302,13 +361,14 @@ Status stopScope(const std::string& unit) {
     const SdBus* sd = sdBus(&why);
     if (!sd) return Error(why, ENOENT);
     Bus b(*sd);
-    int r = sd->openUser(&b.bus);
+    int r = openManager(b);
     if (r < 0) return Error::sys("connecting to the user bus", -r);
     JobWait wait;
     wait.sd = sd;
     sd_bus_slot* slot = nullptr;
-    r = sd->matchSignal(b.bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                        "org.freedesktop.systemd1.Manager", "JobRemoved", onJobRemoved, &wait);
+    r = sd->matchSignal(b.bus, &slot, b.direct ? nullptr : "org.freedesktop.systemd1",
+                        "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                        "JobRemoved", onJobRemoved, &wait);
     if (r < 0) return Error::sys("subscribing to JobRemoved", -r);
     struct SlotUnref {
         const SdBus& sd;

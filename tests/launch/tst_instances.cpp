@@ -9,7 +9,11 @@
 #include <QtTest>
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <set>
 
@@ -46,8 +50,9 @@ private:
 
     // Start `cmd` in the background with its status events on stdout (status fd 1 is the
     // program's stdout too, which is fine for these programs), and wait for "started".
-    QJsonObject startBackground(QProcess& p, const QStringList& runArgs, const QStringList& cmd) {
-        p.setProcessEnvironment(home_->env());
+    QJsonObject startBackground(QProcess& p, const QStringList& runArgs, const QStringList& cmd,
+                                const QProcessEnvironment& env = {}) {
+        p.setProcessEnvironment(env.isEmpty() ? home_->env() : env);
         p.start(layerboxBin(), QStringList{"run", "--status-fd", "1"} + probeBind() + runArgs +
                                    QStringList{"--"} + cmd);
         if (!p.waitForStarted()) return {};
@@ -235,6 +240,57 @@ private slots:
             ++daemons;
         }
         QVERIFY(daemons >= 1);
+        QByteArray cg = readFile(QString("/proc/%1/cgroup").arg(started["pid"].toInteger()));
+        QVERIFY2(cg.contains(unit.toUtf8()), cg.constData());
+        p.terminate();
+        QVERIFY(finished(p, 10000));
+    }
+
+    // Issue 25: the scope is asked for on the user manager's own socket (no bus daemon between),
+    // the one next to the session bus's socket: here a folder in the real runtime directory
+    // with a link to that socket and no bus, so only the direct way can make the scope; the
+    // program must be in it.
+    void theScopeComesFromTheManagersOwnSocket() {
+        QTemporaryDir dir(QString("/run/user/%1/lbtest-XXXXXX").arg(::getuid()));
+        QVERIFY(dir.isValid() && QDir().mkpath(dir.path() + "/systemd"));
+        QVERIFY(::link(qPrintable(QString("/run/user/%1/systemd/private").arg(::getuid())),
+                       qPrintable(dir.path() + "/systemd/private")) == 0);
+        auto env = home_->env();
+        env.insert("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + dir.path() + "/bus");
+        QProcess p;
+        auto started = startBackground(p, {}, {probePath(), "sleep"}, env);
+        QVERIFY(!started.isEmpty());
+        QString unit = started["scope"].toString();
+        QVERIFY2(!unit.isEmpty(), "no scope without the session bus");
+        QByteArray cg = readFile(QString("/proc/%1/cgroup").arg(started["pid"].toInteger()));
+        QVERIFY2(cg.contains(unit.toUtf8()), cg.constData());
+        p.terminate();
+        QVERIFY(finished(p, 10000));
+    }
+
+    // ... and a socket there that nobody answers on (a user manager gone) falls back to the
+    // session bus (a link to the real one).
+    void aDeadManagerSocketFallsBackToTheBus() {
+        QTemporaryDir dir(QString("/run/user/%1/lbtest-XXXXXX").arg(::getuid()));
+        QVERIFY(dir.isValid() && QDir().mkpath(dir.path() + "/systemd"));
+        QVERIFY(::link(qPrintable(QString("/run/user/%1/bus").arg(::getuid())),
+                       qPrintable(dir.path() + "/bus")) == 0);
+        const QByteArray path = (dir.path() + "/systemd/private").toUtf8();
+        int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        QVERIFY(fd >= 0);
+        struct sockaddr_un addr = {};
+        addr.sun_family = AF_UNIX;
+        QVERIFY(static_cast<size_t>(path.size()) < sizeof addr.sun_path);
+        std::memcpy(addr.sun_path, path.constData(), static_cast<size_t>(path.size()));
+        QVERIFY(::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0);
+        ::close(fd);  // the file stays, nobody listens
+        auto env = home_->env();
+        env.insert("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + dir.path() + "/bus");
+        QProcess p;
+        auto started = startBackground(p, {}, {probePath(), "sleep"}, env);
+        QVERIFY(!started.isEmpty());
+        QString unit = started["scope"].toString();
+        QVERIFY2(!unit.isEmpty(), "no scope through the session bus");
         QByteArray cg = readFile(QString("/proc/%1/cgroup").arg(started["pid"].toInteger()));
         QVERIFY2(cg.contains(unit.toUtf8()), cg.constData());
         p.terminate();
