@@ -6,7 +6,6 @@
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <xcb/xcb.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "base/safe_open.h"
 #include "desktop/desktop.h"
 #include "desktop/display.h"
+#include "desktop/xcb_util.h"
 
 namespace lb {
 

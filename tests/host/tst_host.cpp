@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/elf_needed.h"
 #include "base/paths.h"
 #include "desktop/wayland_globals.h"
 #include "host/doctor.h"
@@ -66,6 +67,21 @@ class TstHost : public QObject {
     Q_OBJECT
 
 private slots:
+    // Issue 25: every command and every sandbox's runner starts by loading these; libxcb & co
+    // (loaded when an X11 client of the runner first connects) and the C++ runtime (linked in)
+    // are not among them. Not a timing: the list itself.
+    void layerboxStartsWithFewLibraries() {
+        auto needed = elfNeeded(lbtest::layerboxBin().toStdString());
+        QVERIFY2(needed, needed ? "" : needed.error().message().c_str());
+        QStringList names;
+        for (const auto& n : *needed)
+            names << QString::fromStdString(n);
+        for (const char* lazy : {"libxcb", "libsystemd", "libnftables"})
+            QVERIFY2(!names.join(' ').contains(lazy), qPrintable(names.join(' ')));
+#if !defined(__SANITIZE_ADDRESS__)
+        QVERIFY2(!names.join(' ').contains("libstdc++"), qPrintable(names.join(' ')));
+#endif
+    }
     void everythingWorks() {
         const auto checks = checkHost(goodHost());
         QStringList ids;
