@@ -12,7 +12,7 @@ namespace lb {
 
 namespace {
 
-constexpr Msg kLastMsg = Msg::Stop;
+constexpr Msg kLastMsg = Msg::SetupEnded;
 
 bool knownType(uint8_t t) {
     return t >= static_cast<uint8_t>(Msg::SetupFailed) && t <= static_cast<uint8_t>(kLastMsg);
@@ -79,6 +79,8 @@ std::string_view msgName(Msg type) {
             return "ProgramOutlived";
         case Msg::Stop:
             return "Stop";
+        case Msg::SetupEnded:
+            return "SetupEnded";
         case Msg::CallerSignal:
             return "CallerSignal";
         case Msg::JoinStarted:

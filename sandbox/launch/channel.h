@@ -64,6 +64,8 @@ enum class Msg : uint8_t {
     ProgramOutlived,  // number: processes still running when the program's first one exited
     // runner -> PID 1
     Stop,  // layerbox stop: SIGTERM to every process of the sandbox
+    // setup process -> runner
+    SetupEnded,  // number: the setup process's exit status; nothing of the sandbox runs any more
 };
 
 // The name of a message, for errors and traces ("ProgramExited").

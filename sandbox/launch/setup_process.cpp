@@ -163,7 +163,17 @@ void waitFor(SetupState& state, int channel, Msg type) {
         if (pid > 0) ::kill(pid, SIGTERM);
     while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
     }
-    ::_exit(ExitStatus::fromWait(status).shellStatus());
+    // Nothing of the sandbox runs any more (PID 1 took its PID namespace with it; the fuse
+    // daemons are reaped). What is left is the kernel's, in our exit: unmounting the sandbox's
+    // mount namespace, where overlayfs syncs its upper file system at each overlay's unmount
+    // (issue 25: tens of ms on a busy disk, the largest part of a launch there). The runner
+    // need not wait for it: it has our status now, and records us for the next holder of a
+    // persistent sandbox's lock, which waits for us to be gone before it mounts the same layer
+    // (layers/storage.h, recordEndingSandbox).
+    const int code = ExitStatus::fromWait(status).shellStatus();
+    ::prctl(PR_SET_NAME, "layerbox-end");
+    (void)sendMessage(channel, Msg::SetupEnded, encodeNumber(code));
+    ::_exit(code);
 }
 
 }  // namespace lb

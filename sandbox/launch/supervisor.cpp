@@ -173,6 +173,13 @@ Outcome Supervisor::run(int signalFd) {
                 channelOpen = false;
             else
                 fromSandbox(**m);
+            if (setupEnded_) {
+                // The setup process is exiting; the kernel's unmounting is not waited for
+                // (setup_process.cpp). It is reaped by whoever inherits it.
+                setupDone = true;
+                setupStatus = W_EXITCODE(*setupEnded_, 0);
+                channelOpen = false;
+            }
         }
         if (hostIdx && (pfd[hostIdx].revents & POLLIN)) hostNetworksChanged();
         if (gateIdx && (pfd[gateIdx].revents & (POLLIN | POLLHUP | POLLERR))) readExecGate();
@@ -259,6 +266,14 @@ void Supervisor::fromSandbox(Message& m) {
             break;
         case Msg::Warning:
             warn(m.payload);
+            break;
+        case Msg::SetupEnded:
+            setupEnded_ = static_cast<int>(decodeNumber(m.payload).value_or(0));
+            // Before this runner lets go of the lock (at its exit): the next holder waits for
+            // the setup process, and with it the unmounting of this layer, to be gone.
+            if (!plan_.storage.ephemeral && !plan_.storage.dataDir.empty())
+                if (auto s = recordEndingSandbox(plan_.storage.dataDir, setup_); !s)
+                    warn(s.error().message());
             break;
         case Msg::Pid1Killed:
             pid1KilledBy_ = static_cast<int>(decodeNumber(m.payload).value_or(SIGKILL));

@@ -80,9 +80,10 @@ private:
     std::optional<ExitStatus> programExit_;
     std::string setupError_;
     int execErrno_ = 0;
-    int pid1KilledBy_ = 0;        // PID 1 killed from outside
-    int outlived_ = 0;            // processes left when the program's first one exited
-    bool stopRequested_ = false;  // layerbox stop asked for the end
+    int pid1KilledBy_ = 0;           // PID 1 killed from outside
+    std::optional<int> setupEnded_;  // the setup process's exit status, sent as it exits
+    int outlived_ = 0;               // processes left when the program's first one exited
+    bool stopRequested_ = false;     // layerbox stop asked for the end
     std::string endReason(const ExitStatus& program) const;
     ScopeInfo scopeInfo_;
     LimitsReport limits_;

@@ -1,6 +1,7 @@
 #include "layers/storage.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -18,6 +19,7 @@
 #include "base/hostinfo.h"
 #include "base/paths.h"
 #include "base/safe_open.h"
+#include "base/syscalls.h"
 #include "isolation/userns.h"
 
 namespace lb {
@@ -153,6 +155,46 @@ Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& pro
     return dir;
 }
 
+namespace {
+
+// Field 22 of /proc/PID/stat: when the process started (a pid reused since is another process).
+std::string startTime(pid_t pid) {
+    auto stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return {};
+    size_t close = stat->rfind(')');
+    if (close == std::string::npos) return {};
+    auto fields = split(stat->substr(close + 2), ' ');
+    return fields.size() > 19 ? fields[19] : std::string();  // state is field 3
+}
+
+// The ending sandbox recorded by the lock's last holder: wait until that process is gone (its
+// pidfd turns readable once it has exited, after the kernel unmounted everything in its exit).
+void waitForEndingSandbox(const std::string& sandboxDir) {
+    const std::string path = joinPath(sandboxDir, ".ending");
+    auto text = readFile(path);
+    if (!text) return;
+    auto f = split(trim(*text), ' ');
+    pid_t pid = f.size() == 2 ? std::atoi(f[0].c_str()) : 0;
+    if (pid > 0) {
+        UniqueFd pidfd(sys::pidfdOpen(pid));
+        if (pidfd.valid() && startTime(pid) == f[1]) {
+            struct pollfd p = {pidfd.get(), POLLIN, 0};
+            while (::poll(&p, 1, 10000) < 0 && errno == EINTR) {
+            }
+        }
+    }
+    ::unlink(path.c_str());
+}
+
+}  // namespace
+
+Status recordEndingSandbox(const std::string& sandboxDir, pid_t setup) {
+    std::string start = startTime(setup);
+    if (start.empty()) return Ok();  // gone already
+    return writeFileAtomic(joinPath(sandboxDir, ".ending"),
+                           std::to_string(setup) + " " + start + "\n", 0600, false);
+}
+
 pid_t sandboxLockHolder(const std::string& sandboxDir) {
     struct stat st;
     if (::stat(joinPath(sandboxDir, ".lock").c_str(), &st) != 0) return 0;
@@ -178,6 +220,7 @@ Result<UniqueFd> lockSandbox(const std::string& sandboxDir) {
     if (!fd.valid()) return Error::fromErrno("open(" + quote(path) + ")");
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
         return Error::fromErrno("flock(" + quote(path) + ")");
+    waitForEndingSandbox(sandboxDir);
     return fd;
 }
 

@@ -33,6 +33,12 @@ Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& pro
 // Take the profile's lock without waiting. Fails with EWOULDBLOCK while another runner holds
 // it (the sandbox is running).
 Result<UniqueFd> lockSandbox(const std::string& sandboxDir);
+// A persistent sandbox whose runner returns while the kernel still unmounts its overlays (in the
+// exit of its setup process, launch/setup_process.cpp): the runner records that process in the
+// sandbox's directory before it lets go of the lock; lockSandbox then waits (up to 10 s) for it
+// to be gone, so a layer is never mounted again while its last mount is still being taken down.
+Status recordEndingSandbox(const std::string& sandboxDir, pid_t setup);
+
 // The process holding a sandbox's lock (from /proc/locks), or 0: for the message when a running
 // sandbox has lost its record and cannot be found through the registry.
 pid_t sandboxLockHolder(const std::string& sandboxDir);

@@ -404,6 +404,34 @@ private slots:
         QVERIFY2(r.err.contains("symbolic link"), qPrintable(r.err));
     }
 
+    // Issue 25: the runner returns without waiting for the kernel to unmount the sandbox (its
+    // setup process exits holding the profile's lock until that is done). The next launch of
+    // the same profile and reset, right after, must get the lock, never "already running", and
+    // only once nothing of the old sandbox is left but, at most, a zombie.
+    void aPersistentProfileRunsAgainAtOnce() {
+        auto ending = [] {
+            int n = 0;
+            for (qint64 pid : processesNamed("layerbox-end")) {
+                QByteArray stat = readFile(QString("/proc/%1/stat").arg(pid));
+                int close = stat.lastIndexOf(')');
+                if (close > 0 && stat.size() > close + 2 && stat[close + 2] != 'Z') ++n;
+            }
+            return n;
+        };
+        for (int i = 0; i < 5; ++i) {
+            auto r = run({}, {"sh", "-c", QString("echo %1 >> ~/count").arg(i)});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+            QVERIFY2(!r.err.contains("already running"), qPrintable(r.err));
+        }
+        QCOMPARE(readFile(sandboxDir() + "/upper" + home_->home() + "/count"),
+                 QByteArray("0\n1\n2\n3\n4\n"));
+        QVERIFY(run({}, {"true"}).exitCode == 0);
+        auto r = home_->layerbox({"reset", "default"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(ending(), 0);
+        QVERIFY(!QFileInfo::exists(sandboxDir() + "/upper" + home_->home() + "/count"));
+    }
+
     void failedLaunchLeavesNothingBehind() {
         auto fuseBefore = processesNamed("fuse-overlayfs");
         // Files in the runtime directory (directories may stay for the next launch).

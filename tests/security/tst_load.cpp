@@ -2,6 +2,7 @@
 // may fail, and nothing may be left behind: processes, scopes, instance files, runtime and
 // temporary files, host mounts, descriptors of the caller.
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -46,17 +47,36 @@ private:
         int sandboxes = 0;
     };
 
-    Snapshot snapshot() {
-        Snapshot s;
-        for (const char* name :
-             {"layerbox-setup", "layerbox-init", "fuse-overlayfs", "slirp4netns", "layerbox"})
-            s.processes += static_cast<int>(processesNamed(name).size());
+    int activeScopes() {
         QProcess sc;
         sc.setProcessEnvironment(home_->env());
         sc.start("systemctl", {"--user", "list-units", "--no-legend", "--plain", "--state=active",
                                "app-layerbox-*"});
         sc.waitForFinished(20000);
-        s.scopes = countLines(sc.readAllStandardOutput());
+        return countLines(sc.readAllStandardOutput());
+    }
+
+    Snapshot snapshot() {
+        // A sandbox that has just ended may still be unmounted by its exiting setup process
+        // ("layerbox-end": the runner does not wait for that, issue 25), in its scope, which
+        // the user manager collects once it is empty. That is not left behind: wait for it,
+        // and for the scope count to settle.
+        QElapsedTimer waited;
+        waited.start();
+        while (!processesNamed("layerbox-end").isEmpty() && waited.elapsed() < 10000)
+            QTest::qWait(20);
+        int scopes = activeScopes();
+        for (int settled = 0; settled < 3 && waited.elapsed() < 15000;) {
+            QTest::qWait(100);
+            int now = activeScopes();
+            settled = now == scopes ? settled + 1 : 0;
+            scopes = now;
+        }
+        Snapshot s;
+        for (const char* name :
+             {"layerbox-setup", "layerbox-init", "fuse-overlayfs", "slirp4netns", "layerbox"})
+            s.processes += static_cast<int>(processesNamed(name).size());
+        s.scopes = scopes;
         for (const char* d : {"/layerbox", "/layerbox/instances"})
             s.runtimeFiles +=
                 QDir(home_->runtimeDir() + d).entryList(QDir::Files | QDir::System).size();
