@@ -385,7 +385,7 @@ private:
             };
             QTRY_VERIFY_WITH_TIMEOUT(allNew() || p.state() == QProcess::NotRunning, 120000);
             QVERIFY2(p.state() == QProcess::Running, (startLog_ + p.readAll()).constData());
-            QTRY_VERIFY_WITH_TIMEOUT(nestedWindows(profile).contains("Layerbox"), 90000);
+            QTRY_VERIFY_WITH_TIMEOUT(nestedWindows(profile).contains("Layerbox"), 240000);
             QCOMPARE(ps().size(), 1);
             shot(b.base + "-restarted");
         }
