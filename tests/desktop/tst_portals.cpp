@@ -6,11 +6,16 @@
 //    desktop.open_uri is "allow" (the control).
 //  - The file chooser: a GTK program (lbpick.py) in a profile that binds nothing gets the host's
 //    dialog; the test picks or names a file in it; only that file appears inside.
+//  - Real programs: Firefox ESR (firefox profile, portal file picker on) saves a page through the
+//    host's dialog into a folder it does not bind; GIMP in a profile without binds opens the PNG
+//    its menu entry's %U was given.
 #include <QDir>
 #include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QScopeGuard>
+#include <QUrl>
 #include <QtTest>
 
 #include <signal.h>
@@ -176,6 +181,21 @@ print(r.unpack()[0][0])
         o.out += p.readAllStandardOutput();
         o.err += p.readAllStandardError();
         return o;
+    }
+
+    // A screenshot of the display into build/artifacts/screenshots.
+    void screenshot(const QString& name) const {
+        QString shots = QDir(testBinDir() + "/../artifacts/screenshots").absolutePath();
+        QDir().mkpath(shots);
+        exec("import", {"-window", "root", shots + "/" + name});
+    }
+    // Stop the running sandbox of `profile` (layerbox stop) and wait for its runner `p`.
+    void stopSandbox(const QString& profile, QProcess& p) const {
+        exec(layerboxBin(), {"stop", "--timeout", "5", profile});
+        if (!p.waitForFinished(30000)) {
+            p.kill();
+            p.waitForFinished(5000);
+        }
     }
 
 private slots:
@@ -367,6 +387,151 @@ private slots:
         QCOMPARE(readFile(pick + "/sibling.txt"), QByteArray("must stay outside\n"));
         QVERIFY2(r.text().contains("OTHER " + pick + "/sibling.txt FileNotFoundError"),
                  qPrintable(r.text()));
+    }
+    // -----------------------------------------------------------------------------------------
+    // Firefox ESR in the built-in firefox profile with the portal file picker on saves a page
+    // into ~/Documents (which the profile does not bind) through the host's dialog: Ctrl+S, the
+    // dialog drawn outside, the path typed into it. The file is on the host; nothing beside it.
+    void firefoxSavesAPageThroughTheHostDialog() {
+        QString docs = home_->home() + "/Documents";
+        QVERIFY(QDir().mkpath(docs));
+        QVERIFY(writeFile(docs + "/sibling.txt", "must stay outside\n"));
+        QString target = docs + "/saved-page.html";
+        // A page of the sandbox's own home, a profile folder with the first-run pages off and
+        // the portal's file picker on.
+        QStringList prefs = {
+            R"(user_pref("widget.use-xdg-desktop-portal.file-picker", 1);)",
+            R"(user_pref("browser.shell.checkDefaultBrowser", false);)",
+            R"(user_pref("browser.startup.homepage_override.mstone", "ignore");)",
+            R"(user_pref("datareporting.policy.dataSubmissionEnabled", false);)",
+            R"(user_pref("datareporting.policy.firstRunURL", "");)",
+            R"(user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);)",
+            R"(user_pref("browser.aboutwelcome.enabled", false);)",
+            R"(user_pref("app.update.auto", false);)",
+            R"(user_pref("browser.download.panel.shown", true);)",
+        };
+        QStringList quoted;
+        for (const auto& pref : prefs)
+            quoted << "'" + pref + "'";
+        QString script =
+            "mkdir -p ~/ff-save-profile && printf '%s\\n' " + quoted.join(' ') +
+            " > ~/ff-save-profile/user.js && printf '%s\\n' '<html><head><title>Layerbox save "
+            "test</title></head><body><p>saved through the portal</p></body></html>' > "
+            "~/page.html && exec firefox-esr --profile ~/ff-save-profile --width 1000 --height 700 "
+            "file://$HOME/page.html";
+        QProcess p;
+        p.setProcessEnvironment(env());
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(layerboxBin(), {"run", "--profile", "firefox", "--no-pty", "--status-fd", "1", "--",
+                                "sh", "-c", script});
+        QVERIFY(p.waitForStarted());
+        auto stop = qScopeGuard([&] { stopSandbox("firefox", p); });
+        // Started (and listed, so that the runs below join it rather than race it for the lock).
+        QByteArray log;
+        QTRY_VERIFY_WITH_TIMEOUT((log += p.readAll()).contains("\"event\":\"started\"") ||
+                                     p.state() == QProcess::NotRunning,
+                                 60000);
+        QVERIFY2(p.state() == QProcess::Running, log.constData());
+        // The page's window, on the sandbox's own X server (x11 isolated): Ctrl+S sent there.
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            run("firefox", {"xdotool", "search", "--name", "Layerbox save test"}).code == 0 ||
+                p.state() == QProcess::NotRunning,
+            "no Firefox window", 120000);
+        QVERIFY2(p.state() == QProcess::Running, (log + p.readAll()).constData());
+        QTest::qWait(2000);  // let it finish loading (a wait for the page, not a check)
+        auto key = run("firefox", {"sh", "-c",
+                                   "w=$(xdotool search --name 'Layerbox save test' | head -n1) && "
+                                   "xdotool windowfocus --sync $w && xdotool key ctrl+s"});
+        QVERIFY2(key.code == 0, qPrintable(key.errors()));
+        // The host's dialog, drawn by xdg-desktop-portal-gtk on this display (Firefox's
+        // "Save As"), not on the sandbox's server.
+        auto win = exec("xdotool", {"search", "--sync", "--name", "Save As"}, 60000);
+        QString wid = win.text().split('\n').value(0).trimmed();
+        QVERIFY2(win.code == 0 && !wid.isEmpty(),
+                 qPrintable("no dialog on the host: " + win.errors() + p.readAll()));
+        exec("xdotool", {"windowfocus", "--sync", wid});
+        QTest::qWait(1000);  // drawn (a wait for the picture, not a check)
+        screenshot("firefox-save-dialog.png");
+        exec("xdotool", {"key", "ctrl+a"});
+        exec("xdotool", {"type", target});
+        QTest::qWait(300);
+        exec("xdotool", {"key", "Return"});
+        // Firefox writes the page through the document portal; it lands on the host.
+        QTRY_VERIFY2_WITH_TIMEOUT(readFile(target).contains("saved through the portal"),
+                                  qPrintable("not saved: " + QString::fromUtf8(p.readAll())),
+                                  60000);
+        QTest::qWait(2000);  // anything Firefox would write beside it has been written by now
+        QCOMPARE(QDir(docs).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden |
+                                      QDir::System),
+                 QStringList({"saved-page.html", "sibling.txt"}));
+        QCOMPARE(readFile(docs + "/sibling.txt"), QByteArray("must stay outside\n"));
+        // The folder stays outside: the sandbox sees neither the sibling nor the host's file
+        // at its host path.
+        auto look = run("firefox", {"sh", "-c", "cat ~/Documents/sibling.txt; ls ~/Documents"});
+        QVERIFY2(!look.text().contains("must stay outside") && !look.text().contains("saved-page"),
+                 qPrintable(look.text()));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // GIMP in a profile that binds no folder opens a PNG of ~/Downloads given through its menu
+    // entry's field code (Open with): the entry written by `layerbox desktop install`, its Exec
+    // line expanded as a desktop does; GIMP's window names the file; its sibling stays outside.
+    void gimpOpensTheFileGivenThroughTheMenuEntry() {
+        QString downloads = home_->home() + "/Downloads";
+        QVERIFY(QDir().mkpath(downloads));
+        QString png = downloads + "/layerbox-given.png";
+        QString sibling = downloads + "/layerbox-sibling.png";
+        QCOMPARE(exec("convert", {"-size", "64x48", "xc:orange", png}).code, 0);
+        QCOMPARE(exec("convert", {"-size", "64x48", "xc:navy", sibling}).code, 0);
+        home_->writeProfile("gimp-nobinds",
+                            R"({"version": 1, "extends": "gimp", "filesystem": {"binds": []}})");
+        auto install = exec(layerboxBin(), {"desktop", "install", "gimp-nobinds"});
+        QVERIFY2(install.code == 0, qPrintable(install.errors()));
+        QString entry = home_->dataHome() + "/applications/layerbox-gimp-nobinds.desktop";
+        QCOMPARE(install.text().trimmed(), entry);
+        QString execLine;
+        for (const auto& line : QString::fromUtf8(readFile(entry)).split('\n'))
+            if (line.startsWith("Exec=")) execLine = line.mid(5);
+        QVERIFY2(execLine.contains(" @@ %U @@"), qPrintable(execLine));
+        // As a desktop expands it (GLib: a URI for %U/%u, a path for %F/%f); the entry's other
+        // words need no unquoting here (checked above: no quotes, no escapes).
+        QVERIFY2(!execLine.contains('"') && !execLine.contains('\\'), qPrintable(execLine));
+        QStringList args;
+        for (const auto& word : execLine.split(' ', Qt::SkipEmptyParts)) {
+            if (word == "%U" || word == "%u")
+                args << QUrl::fromLocalFile(png).toString(QUrl::FullyEncoded);
+            else if (word == "%F" || word == "%f")
+                args << png;
+            else
+                args << word;
+        }
+        QProcess p;
+        p.setProcessEnvironment(env());
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(args.takeFirst(), args);
+        QVERIFY(p.waitForStarted());
+        auto stop = qScopeGuard([&] { stopSandbox("gimp-nobinds", p); });
+        // GIMP's image window, on this display (the profile's x11 is host), names the file
+        // ("[layerbox-given] (imported)-1.0 (... 64x48 - GIMP").
+        auto win = exec("xdotool", {"search", "--sync", "--name", "\\[layerbox-given\\]"}, 180000);
+        QVERIFY2(win.code == 0, qPrintable("no GIMP window names the file: " + win.errors() +
+                                           QString::fromUtf8(p.readAll())));
+        QString wid = win.text().split('\n').value(0).trimmed();
+        auto name = exec("xdotool", {"getwindowname", wid});
+        qInfo().noquote() << "GIMP's window:" << name.text().trimmed();
+        QVERIFY2(name.text().contains("(imported)") && name.text().contains("64x48"),
+                 qPrintable(name.text()));
+        QTest::qWait(2000);  // let it paint
+        screenshot("gimp-open-with.png");
+        // Inside (joining the running sandbox): the given file only, read-only; not its sibling.
+        auto look =
+            run("gimp-nobinds",
+                {"sh", "-c",
+                 "test -r '" + png + "' && echo GIVEN; test -e '" + sibling +
+                     "' && echo SIBLING; ls ~/Downloads; touch '" + png + "' && echo WROTE"});
+        QVERIFY2(look.text().contains("GIVEN") && !look.text().contains("SIBLING") &&
+                     !look.text().contains("layerbox-sibling") && !look.text().contains("WROTE"),
+                 qPrintable(look.text() + look.errors()));
     }
 };
 
