@@ -709,18 +709,23 @@ struct Applier {
     }
 
     Status hide(const MountOp& o) {
-        auto tgt = openInRoot(root.get(), o.target, Create::No, 0);
+        // A link is hidden where it leads (as Firejail's blacklist does): the read-only step
+        // below names the path, and an absolute link (/usr/bin/cc -> /etc/alternatives/cc)
+        // would otherwise be followed on the host's side of the new root. Links are resolved
+        // inside the new root only, so this never reaches a host path.
+        const std::string target = resolveLink(o.target);
+        auto tgt = openInRoot(root.get(), target, Create::No, 0);
         if (!tgt) return Ok();  // nothing there to hide
         struct stat st;
         if (::fstat(tgt->get(), &st) != 0) return Error::fromErrno("stat " + quote(o.target));
         if (S_ISDIR(st.st_mode)) {
-            LB_TRY(doMount("tmpfs", tgt->get(), o.target, "tmpfs",
+            LB_TRY(doMount("tmpfs", tgt->get(), target, "tmpfs",
                            MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=000,size=4k"));
             return Ok();
         }
         std::string empty = ctx.stagingDir + "/empty";
-        LB_TRY(doMount(empty, tgt->get(), o.target, nullptr, MS_BIND, {}));
-        return setMountAttrs(abs(o.target), o.target, true, true, false);
+        LB_TRY(doMount(empty, tgt->get(), target, nullptr, MS_BIND, {}));
+        return setMountAttrs(abs(target), target, true, true, false);
     }
 
     // Follow a symlink at `target` inside the new root, even a dangling one (the host's
