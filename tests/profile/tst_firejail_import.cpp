@@ -186,6 +186,14 @@ void TstFirejailImport::protocolAndMemory() {
     QCOMPARE(security("q")["socket_families"].toVariant().toStringList(), QStringList({"inet6"}));
     write("etc/r.profile", "net none\n");
     QVERIFY(!security("r").contains("socket_families"));
+    // A browser's own sandbox (caps.keep sys_admin,sys_chroot, as chromium-common.profile):
+    // no capability, but new user namespaces; not with restrict-namespaces, nor by default.
+    write("etc/cb.profile", "caps.keep sys_admin,sys_chroot\n");
+    QCOMPARE(security("cb")["nested_sandboxes"].toBool(), true);
+    write("etc/cr.profile", "caps.keep sys_admin,sys_chroot\nrestrict-namespaces\n");
+    QVERIFY(!security("cr").contains("nested_sandboxes"));
+    write("etc/cn.profile", "caps.keep net_raw\n");
+    QVERIFY(!security("cn").contains("nested_sandboxes"));
     // private-etc lines are joined into one list; a name with '/' is left out (stricter).
     write("etc/s.profile", "private-etc fonts,passwd\nprivate-etc ssl,fonts,a/b\n");
     auto s = run("s");

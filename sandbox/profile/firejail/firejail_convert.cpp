@@ -121,6 +121,7 @@ struct Converter {
     bool x11Seen = false, x11Off = false, x11Isolated = false, x11Socket = true, wayland = true;
     bool noSound = false, no3d = false, privateHome = false, devel = false, strict = false;
     bool protocolSeen = false, mdwe = false, privateEtcSeen = false;
+    bool browserSandbox = false, restrictNamespaces = false;
     std::vector<std::string> privateEtc;  // Firejail's joined private-etc list
     std::set<std::string> protocols;      // Firejail's combined protocol list
     std::string dbusUser, dbusSystem;     // "", none, filter
@@ -445,8 +446,24 @@ struct Converter {
         if (w == "caps.drop")
             return add(l, arg == "all" ? Outcome::Mapped : Outcome::Stricter,
                        "Layerbox drops every capability");
-        if (w == "caps.keep" || w == "caps")
+        if (w == "caps.keep" || w == "caps") {
+            // sys_admin with sys_chroot is what a browser's own sandbox needs (Chromium's and
+            // Electron's profiles keep them for chrome-sandbox's namespaces and chroot).
+            // Layerbox keeps no capability but lets the program make user namespaces, which
+            // need none and stay inside ours; without that Chromium refuses to start.
+            auto caps = split(arg, ',');
+            auto has = [&](const char* c) {
+                return std::find(caps.begin(), caps.end(), std::string(c)) != caps.end();
+            };
+            if (w == "caps.keep" && has("sys_admin") && has("sys_chroot")) {
+                browserSandbox = true;
+                return add(l, Outcome::Stricter,
+                           "Layerbox drops every capability; the program's own sandbox gets "
+                           "user namespaces instead (security.nested_sandboxes true, unless "
+                           "restrict-namespaces)");
+            }
             return add(l, Outcome::Stricter, "Layerbox drops every capability");
+        }
         if (w == "nonewprivs") return add(l, Outcome::Mapped, "always set (no_new_privs)");
         if (w == "noroot")
             return add(l, Outcome::Mapped, "the user namespace maps only your own user");
@@ -495,6 +512,7 @@ struct Converter {
             mdwe = true;
             return add(l, Outcome::Mapped, "security.memory_deny_write_execute true");
         }
+        if (w == "restrict-namespaces") restrictNamespaces = true;
         if (w == "restrict-namespaces" || w == "ipc-namespace")
             return add(l, Outcome::Mapped,
                        w == "ipc-namespace" ? "the sandbox has its own IPC namespace"
@@ -633,6 +651,7 @@ struct Converter {
             j.key("socket_families").strings(fams);
         }
         if (mdwe) j.field("memory_deny_write_execute", true);
+        if (browserSandbox && !restrictNamespaces) j.field("nested_sandboxes", true);
         j.endObject();
         j.key("desktop").beginObject();
         bool x11 = !x11Off && x11Socket;
