@@ -9,7 +9,7 @@ LB_PKGS_RUNTIME="fuse-overlayfs fuse3 slirp4netns xdg-dbus-proxy nftables dbus d
 # What the test suite drives for real: displays, buses, sound, peers to compare with.
 LB_PKGS_TEST="clang-format xvfb xauth x11-utils x11-apps xterm xdotool xinput xclip weston wayland-utils pulseaudio
   pulseaudio-utils imagemagick firefox-esr gimp bubblewrap firejail firejail-profiles procps psmisc iproute2 python3 strace
-  xdg-desktop-portal xdg-desktop-portal-gtk libglib2.0-bin python3-gi gir1.2-gtk-3.0
+  xdg-desktop-portal xdg-desktop-portal-gtk libglib2.0-bin python3-gi gir1.2-gtk-3.0 vlc libreoffice-writer chromium
   appstream dpkg-dev file lintian clang-14 libclang-rt-14-dev debootstrap apparmor dnsmasq-base iperf3"
 # The programs of the built-in profiles and a small window manager, for tests/apps (label apps).
 LB_PKGS_APPS="chromium gimp libreoffice-writer vlc openbox"
