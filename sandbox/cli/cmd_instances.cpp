@@ -434,7 +434,9 @@ int logCommand(const Args& args) {
                 } else {
                     std::printf("%s  %s (pid %d)  %s %s\n", clockTime(e.timeMs).c_str(),
                                 e.command.c_str(), static_cast<int>(e.pid),
-                                e.kind == "syscall" ? "denied call to" : "refused",
+                                e.kind == "syscall" ? "denied call to"
+                                : e.kind == "dbus"  ? "call to hidden D-Bus name"
+                                                    : "refused",
                                 e.object.c_str());
                 }
             }

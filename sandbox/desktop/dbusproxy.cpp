@@ -134,7 +134,7 @@ DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const Desk
 }
 
 Result<std::unique_ptr<DbusProxy>> DbusProxy::start(const DbusProxyPlan& plan,
-                                                    const std::string& logPath) {
+                                                    const std::string& logPath, bool activity) {
     LB_TRY(makeDirs(dirName(logPath), 0700));
     int sync[2];
     if (::pipe2(sync, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
@@ -148,7 +148,16 @@ Result<std::unique_ptr<DbusProxy>> DbusProxy::start(const DbusProxyPlan& plan,
     UniqueFd log(::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!log.valid()) return Error::fromErrno("open(" + quote(logPath) + ")");
     std::vector<std::string> args = {plan.binary, "--fd=" + std::to_string(syncW.get())};
-    args.insert(args.end(), plan.args.begin(), plan.args.end());
+    for (const auto& a : plan.args) {
+        args.push_back(a);
+        if (activity && a == "--filter") args.push_back("--log");  // a per-bus option
+    }
+    if (activity) {
+        int out[2];
+        if (::pipe2(out, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
+        p->activity_.reset(out[0]);
+        log.reset(out[1]);
+    }
     std::function<std::string()> beforeExec;
     if (!plan.identity.empty()) {
         // An empty 0700 directory for the proxy's root (portals.h); removed when it stops.
@@ -168,6 +177,15 @@ Status DbusProxy::waitReady(int timeoutMs) {
     bool timedOut = false;
     if (!waitForByte(sync_.get(), timeoutMs, timedOut).empty()) return Ok();
     std::string why = lastLogLine(log_);
+    if (activity_.valid()) {  // its output is in the pipe: the last line of what is there
+        char buf[4096];
+        ::fcntl(activity_.get(), F_SETFL, O_NONBLOCK);
+        ssize_t n = ::read(activity_.get(), buf, sizeof buf);
+        std::string text = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+        while (!text.empty() && text.back() == '\n')
+            text.pop_back();
+        why = text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+    }
     return Error(
         "xdg-dbus-proxy did not start" +
             (timedOut ? " within " + std::to_string(timeoutMs / 1000) + " s" : std::string()) +

@@ -51,9 +51,13 @@ DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const Desk
 class DbusProxy {
 public:
     // Start it with --fd=N (N: the write end of a pipe whose read end we keep); its output goes
-    // to `logPath`.
+    // to `logPath`. `activity` (security.activity_log): with --log, its output to a pipe the
+    // runner reads (takeActivityPipe; desktop/dbus_activity.h) instead, so that a program
+    // making calls can never fill a file.
     static Result<std::unique_ptr<DbusProxy>> start(const DbusProxyPlan& plan,
-                                                    const std::string& logPath);
+                                                    const std::string& logPath,
+                                                    bool activity = false);
+    UniqueFd takeActivityPipe() { return std::move(activity_); }
     ~DbusProxy();
     // Wait for the byte it writes once every socket listens.
     Status waitReady(int timeoutMs);
@@ -68,6 +72,7 @@ public:
 private:
     pid_t pid_ = 0;
     UniqueFd sync_;
+    UniqueFd activity_;  // the read end of its output, with --log
     std::string log_;
     std::vector<std::string> sockets_;
     std::string identityRoot_;

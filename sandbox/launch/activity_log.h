@@ -23,10 +23,10 @@ namespace lb {
 struct ActivityEntry {
     uint64_t seq = 0;
     int64_t timeMs = 0;   // Unix time, milliseconds
-    std::string kind;     // "syscall"
+    std::string kind;     // "syscall", "dbus"
     pid_t pid = 0;        // as the host sees it
     std::string command;  // the process's name (/proc/PID/comm)
-    std::string object;   // what it was refused: "keyctl"
+    std::string object;   // what it was refused: "keyctl", "org.example.Name"
 };
 
 struct ActivityGroup {

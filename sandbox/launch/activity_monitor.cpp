@@ -1,11 +1,15 @@
 #include "launch/activity_monitor.h"
 
+#include <fcntl.h>
+
 #include <seccomp.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+
 #include <cstring>
+#include "desktop/dbus_activity.h"
 
 namespace lb {
 
@@ -33,10 +37,77 @@ void ActivityMonitor::addListener(UniqueFd fd) {
     if (fd.valid()) listeners_.push_back(std::move(fd));
 }
 
+void ActivityMonitor::addDbus(UniqueFd pipe, pid_t proxy, std::string logPath,
+                              std::function<std::vector<pid_t>()> sandboxPids) {
+    if (!pipe.valid()) return;
+    ::fcntl(pipe.get(), F_SETFL, O_NONBLOCK);
+    dbus_ = std::move(pipe);
+    proxy_ = proxy;
+    proxyLog_ = std::move(logPath);
+    sandboxPids_ = std::move(sandboxPids);
+}
+
 void ActivityMonitor::addTo(std::vector<struct pollfd>& pfd) {
+    dbusIdx_ = SIZE_MAX;
+    if (dbus_.valid()) {
+        dbusIdx_ = pfd.size();
+        pfd.push_back({dbus_.get(), POLLIN, 0});
+    }
     firstIdx_ = pfd.size();
     for (const auto& l : listeners_)
         pfd.push_back({l.get(), POLLIN, 0});
+}
+
+void ActivityMonitor::readDbus() {
+    char buf[16384];
+    for (int round = 0; round < 16; ++round) {
+        ssize_t n = ::read(dbus_.get(), buf, sizeof buf);
+        if (n == 0) {
+            dbus_.reset();  // the proxy has gone
+            return;
+        }
+        if (n < 0) return;
+        dbusBuf_.append(buf, static_cast<size_t>(n));
+        size_t start = 0;
+        for (size_t nl; (nl = dbusBuf_.find('\n', start)) != std::string::npos; start = nl + 1) {
+            const std::string line = dbusBuf_.substr(start, nl - start);
+            if (auto r = parseProxyLogLine(line, lastCall_)) {
+                dbusRefused(r->name, monotonicMs());
+            } else if (!isProxyLogLine(line) && proxyLogWritten_ < 65536) {
+                // The proxy's own messages (errors) still reach its log file, bounded.
+                UniqueFd f(
+                    ::open(proxyLog_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+                if (f.valid()) (void)!::write(f.get(), (line + "\n").data(), line.size() + 1);
+                proxyLogWritten_ += line.size() + 1;
+            }
+        }
+        dbusBuf_.erase(0, start);
+        if (dbusBuf_.size() > 65536) dbusBuf_.clear();  // no line is that long
+    }
+}
+
+void ActivityMonitor::dbusRefused(const std::string& name, int64_t nowMs) {
+    // Which process made the call: the sandbox's processes connected to the proxy (looked up
+    // at most twice a second, so a flood of calls costs no more).
+    if (clientsAtMs_ < 0 || nowMs - clientsAtMs_ > 500) {
+        clients_ = busClients(proxy_, sandboxPids_ ? sandboxPids_() : std::vector<pid_t>{},
+                              diag_.valid() ? diag_.get() : -1);
+        clientsAtMs_ = nowMs;
+    }
+    ActivityEntry e;
+    e.timeMs = unixMs();
+    e.kind = "dbus";
+    e.object = name;
+    if (clients_.size() == 1) {
+        e.pid = clients_[0];
+        e.command = commandOf(e.pid, nowMs);
+    } else {
+        // Several connections: the proxy does not say which one called; all are named.
+        for (pid_t p : clients_)
+            e.command += (e.command.empty() ? "" : " or ") + commandOf(p, nowMs);
+        if (e.command.empty()) e.command = "?";
+    }
+    log_.record(std::move(e), nowMs);
 }
 
 int ActivityMonitor::timeoutMs() const {
@@ -46,6 +117,7 @@ int ActivityMonitor::timeoutMs() const {
 }
 
 void ActivityMonitor::handle(const std::vector<struct pollfd>& pfd) {
+    if (dbusIdx_ < pfd.size() && (pfd[dbusIdx_].revents & (POLLIN | POLLHUP))) readDbus();
     if (firstIdx_ != SIZE_MAX) {
         std::vector<int> gone;
         for (size_t i = 0; i < listeners_.size() && firstIdx_ + i < pfd.size(); ++i) {

@@ -12,6 +12,7 @@
 
 #include <sys/poll.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,6 +31,12 @@ public:
     ~ActivityMonitor();
 
     void addListener(UniqueFd fd);
+    // The D-Bus proxy's --log output (desktop/dbus_activity.h): `proxy` its pid, `logPath`
+    // where its other lines (errors) go, `sandboxPids` the sandbox's processes now.
+    void addDbus(UniqueFd pipe, pid_t proxy, std::string logPath,
+                 std::function<std::vector<pid_t>()> sandboxPids);
+    // A sock_diag socket made in the sandbox's network namespace (setup_process.cpp).
+    void setNetDiag(UniqueFd diag) { diag_ = std::move(diag); }
     void addTo(std::vector<struct pollfd>& pfd);
     void handle(const std::vector<struct pollfd>& pfd);
     // Milliseconds until the log is due to be written, -1 when nothing is waiting.
@@ -41,6 +48,8 @@ public:
 
 private:
     void answer(int fd);
+    void readDbus();
+    void dbusRefused(const std::string& name, int64_t nowMs);
     std::string commandOf(pid_t pid, int64_t nowMs);
     void writeIfDue(bool force);
 
@@ -49,6 +58,16 @@ private:
     ActivityLog log_;
     std::vector<UniqueFd> listeners_;
     size_t firstIdx_ = SIZE_MAX;
+    UniqueFd dbus_;
+    pid_t proxy_ = 0;
+    std::string proxyLog_;
+    size_t proxyLogWritten_ = 0;
+    std::function<std::vector<pid_t>()> sandboxPids_;
+    std::string dbusBuf_, lastCall_;
+    size_t dbusIdx_ = SIZE_MAX;
+    int64_t clientsAtMs_ = -1;
+    std::vector<pid_t> clients_;
+    UniqueFd diag_;
     int64_t lastWriteMs_ = 0;
     std::map<pid_t, std::pair<int64_t, std::string>> comms_;  // pid -> (read at, name)
 };

@@ -504,8 +504,9 @@ int runSandbox(const RunOptions& o) {
     // 2. The D-Bus proxy listens before the setup process binds its sockets into the sandbox.
     std::unique_ptr<DbusProxy> dbus;
     if (plan.desktop.dbusProxy.wanted()) {
-        auto proxy = DbusProxy::start(
-            plan.desktop.dbusProxy, plan.paths.logDir() + "/" + plan.instance + "-dbus-proxy.log");
+        auto proxy = DbusProxy::start(plan.desktop.dbusProxy,
+                                      plan.paths.logDir() + "/" + plan.instance + "-dbus-proxy.log",
+                                      plan.profile.security.activityLog);
         if (!proxy) return fail(proxy.error().wrap("starting xdg-dbus-proxy"));
         if (auto s = (*proxy)->waitReady(10000); !s) return fail(s.error());
         dbus = std::move(*proxy);

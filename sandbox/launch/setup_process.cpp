@@ -2,10 +2,13 @@
 // system and network, then starts PID 1 in a new PID namespace. It stays outside that PID
 // namespace (with the fuse daemons it started, out of the program's reach) and, when
 // PID 1 exits, ends the daemons and exits with PID 1's status.
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,9 +83,20 @@ void waitFor(SetupState& state, int channel, Msg type) {
     // The runner can now start slirp4netns for our network namespace (and is asking for our
     // scope); we build the file system meanwhile and wait for its "Go" only before starting
     // PID 1.
-    if (plan.waitForRunner)
-        if (auto s = sendMessage(channel, Msg::NamespacesReady); !s)
+    if (plan.waitForRunner) {
+        // With the activity log, a sock_diag socket made here, in the sandbox's network
+        // namespace, goes with it: the runner finds which process is connected to the D-Bus
+        // proxy (desktop/dbus_activity.h). Safe: made by this code before anything of the
+        // program runs and closed here at once; it only reads socket metadata of this
+        // namespace and no sandbox process ever holds it.
+        UniqueFd diag;
+        if (plan.profile.security.activityLog)
+            diag.reset(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+        if (auto s = sendMessage(channel, Msg::NamespacesReady, {},
+                                 diag.valid() ? std::vector<int>{diag.get()} : std::vector<int>{});
+            !s)
             fail(state, channel, s.error(), "syncing");
+    }
     // 6. The seccomp filter is compiled here rather than in the runner: meanwhile the runner
     // waits for the user manager. Nothing runs in the sandbox before it is loaded (init.cpp).
     if (auto bpf = compileSeccomp(plan.seccompRules, plan.profile.security.activityLog); !bpf)

@@ -1,5 +1,6 @@
 #include "launch/supervisor.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
+#include <sstream>
 
 #include "base/fsutil.h"
 #include "launch/instances.h"
@@ -79,6 +81,11 @@ void Supervisor::createScope() {
 Outcome Supervisor::run(int signalFd) {
     for (const auto& w : plan_.desktop.warnings)
         warn(w);
+    // security.activity_log: the D-Bus proxy's --log output (desktop/dbus_activity.h).
+    if (plan_.profile.security.activityLog && dbus_)
+        if (UniqueFd pipe = dbus_->takeActivityPipe(); pipe.valid())
+            activity().addDbus(std::move(pipe), dbus_->pid(), dbus_->logPath(),
+                               [this] { return sandboxPids(); });
     bool setupDone = false;
     int setupStatus = 0;
     bool channelOpen = true;
@@ -200,6 +207,57 @@ Outcome Supervisor::run(int signalFd) {
     return finish(setupStatus);
 }
 
+ActivityMonitor& Supervisor::activity() {
+    if (!activity_) {
+        activity_ = std::make_unique<ActivityMonitor>(
+            registry_->dir() + "/" + plan_.instance + ".activity", plan_.seccompRules);
+        activity_->flush();
+    }
+    return *activity_;
+}
+
+// The sandbox's processes: its scope's cgroup and those below it; without a scope, the program
+// (the sandbox's first process) and its descendants (/proc/PID/task/TID/children, every thread).
+std::vector<pid_t> Supervisor::sandboxPids() const {
+    std::vector<pid_t> out;
+    auto procs = [&](const std::string& dir) {
+        if (auto t = readFile(dir + "/cgroup.procs")) {
+            std::istringstream in(*t);
+            for (pid_t p; in >> p;)
+                out.push_back(p);
+        }
+    };
+    if (!scopeInfo_.cgroup.empty()) {
+        procs(scopeInfo_.cgroup);
+        if (DIR* d = ::opendir(scopeInfo_.cgroup.c_str())) {  // and the cgroups below it
+            while (dirent* e = ::readdir(d))
+                if (e->d_type == DT_DIR && e->d_name[0] != '.')
+                    procs(scopeInfo_.cgroup + "/" + e->d_name);
+            ::closedir(d);
+        }
+    }
+    if (!out.empty() || programPid_ <= 0) return out;
+    std::vector<pid_t> todo = {programPid_};
+    while (!todo.empty() && out.size() < 4096) {
+        const pid_t p = todo.back();
+        todo.pop_back();
+        out.push_back(p);
+        const std::string tasks = "/proc/" + std::to_string(p) + "/task";
+        DIR* d = ::opendir(tasks.c_str());
+        if (!d) continue;
+        while (dirent* e = ::readdir(d)) {
+            if (e->d_name[0] == '.') continue;
+            if (auto t = readFile(tasks + "/" + e->d_name + "/children")) {
+                std::istringstream in(*t);
+                for (pid_t k; in >> k;)
+                    todo.push_back(k);
+            }
+        }
+        ::closedir(d);
+    }
+    return out;
+}
+
 void Supervisor::fromSandbox(Message& m) {
     if (joins_.fromSandbox(m)) return;
     switch (m.type) {
@@ -236,12 +294,7 @@ void Supervisor::fromSandbox(Message& m) {
         case Msg::SeccompListener:
             // security.activity_log: a program's filter listener (init.cpp), before its execve.
             if (!plan_.profile.security.activityLog || !m.fd.valid()) break;
-            if (!activity_) {
-                activity_ = std::make_unique<ActivityMonitor>(
-                    registry_->dir() + "/" + plan_.instance + ".activity", plan_.seccompRules);
-                activity_->flush();
-            }
-            activity_->addListener(std::move(m.fd));
+            activity().addListener(std::move(m.fd));
             break;
         case Msg::ProgramTerminal:
             if (m.fd.valid()) terminal_.attach(std::move(m.fd));
@@ -279,7 +332,10 @@ void Supervisor::fromSandbox(Message& m) {
             pid1KilledBy_ = static_cast<int>(decodeNumber(m.payload).value_or(SIGKILL));
             break;
         case Msg::NamespacesReady:
-            // The namespaces exist (the scope was asked for right after the fork).
+            // The namespaces exist (the scope was asked for right after the fork). With the
+            // activity log, a sock_diag socket of the sandbox's network namespace comes along.
+            if (plan_.profile.security.activityLog && m.fd.valid())
+                activity().setNetDiag(std::move(m.fd));
             if (plan_.profile.network.mode == NetMode::Nat) {
                 if (auto s = startNetwork(); !s) {
                     // Nothing has started inside yet: the setup process gives up on "Abort".

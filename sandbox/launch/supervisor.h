@@ -51,6 +51,8 @@ public:
 
 private:
     void fromSandbox(Message& m);
+    ActivityMonitor& activity();
+    std::vector<pid_t> sandboxPids() const;
     void warn(const std::string& text);
     Status startNetwork();
     Status openSandboxNamespaces();

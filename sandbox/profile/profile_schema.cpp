@@ -286,8 +286,9 @@ Field buildRoot() {
                        "JavaScript, Java, some emulators) and 32-bit programs.",
                        b(d.security.memoryDenyWriteExecute)),
                 scalar("activity_log", K::Bool,
-                       "Record what the sandbox refused (system calls the filter denied) for "
-                       "layerbox log; each denied call then costs a round trip to the runner.",
+                       "Record what the sandbox refused (system calls the filter denied, D-Bus "
+                       "names it hid) for layerbox log; each denied call then costs a round trip "
+                       "to the runner.",
                        b(d.security.activityLog)),
             }),
         obj("desktop", "Display, sound, GPU and D-Bus.",

@@ -4,6 +4,7 @@
 // denied calls keeps the runner under its memory bound and the log says how many it dropped.
 // The pure part (the ring, the groups, the rate limit, the file's codec) is tested first.
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -12,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "desktop/dbus_activity.h"
 #include "launch/activity_log.h"
 #include "testsupport.h"
 
@@ -74,6 +76,24 @@ private slots:
     }
     void cleanup() { home_.reset(); }
 
+    // Pure: the proxy's --log lines, a call followed by its verdict.
+    void proxyLogLines() {
+        std::string last;
+        QVERIFY(!lb::parseProxyLogLine(
+            "C4: -> org.example.Hidden call org.example.Hidden.Ping at /x", last));
+        auto r = lb::parseProxyLogLine("*HIDDEN* (ping)", last);
+        QVERIFY(r);
+        QCOMPARE(QString::fromStdString(r->name), QString("org.example.Hidden"));
+        QCOMPARE(QString::fromStdString(r->member), QString("org.example.Hidden.Ping"));
+        QVERIFY(r->hidden);
+        // A verdict with no call before it, or after a reply, is no refusal.
+        QVERIFY(!lb::parseProxyLogLine("*HIDDEN* (ping)", last));
+        QVERIFY(!lb::parseProxyLogLine("B5: <- (no sender) return from C4", last));
+        QVERIFY(!lb::parseProxyLogLine("*SKIPPED*", last));
+        QVERIFY(lb::isProxyLogLine("C12: -> org.freedesktop.DBus fake AddMatch"));
+        QVERIFY(!lb::isProxyLogLine("Failed to connect to bus: No such file"));
+    }
+
     // Pure: groups count everything, the ring and the rate are bounded, the rest is dropped.
     void boundedRingAndRate() {
         lb::ActivityLog log;
@@ -132,6 +152,57 @@ private slots:
             text.constData());
         p.terminate();
         QVERIFY(finished(p, 30000));
+    }
+
+    // A call to a D-Bus name the filter hides: in the log once, as dbus, with that name and the
+    // process that made it (found from outside: the proxy does not say).
+    void hiddenDbusNameIsLogged() {
+        QProcess daemon;
+        const QString bus = home_->runtimeDir() + "/test-bus";
+        daemon.start("dbus-daemon", {"--session", "--nofork", "--address=unix:path=" + bus});
+        QVERIFY2(daemon.waitForStarted(), "dbus-daemon is needed");
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(bus), 10000);
+        home_->writeProfile("busy", R"({"version": 1, "security": {"activity_log": true},
+            "desktop": {"dbus": {"talk": ["org.freedesktop.Notifications"]}}})");
+        QProcess p;
+        auto env = home_->env();
+        env.insert("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + bus);
+        p.setProcessEnvironment(env);
+        p.setWorkingDirectory(home_->home());
+        // A client that keeps its connection, as programs do (the runner finds the caller
+        // among the processes connected to the proxy when it reads the proxy's line).
+        p.start(layerboxBin(),
+                QStringList{"run", "--profile", "busy"}
+                    << probeBind()
+                    << QStringList{"--", testBinDir() + "/lbdbuscall", "org.example.Hidden"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY2_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("called: "),
+                                  (out + p.readAllStandardError()).constData(), 60000);
+        // The filter hid the name: the program got the bus's own error.
+        QVERIFY2(out.contains("called: org.freedesktop.DBus.Error.ServiceUnknown"),
+                 out.constData());
+        QJsonObject j;
+        QTRY_VERIFY_WITH_TIMEOUT((j = log("busy")).value("total").toInteger() >= 1, 10000);
+        QJsonArray dbus;
+        for (const auto& g : j.value("groups").toArray())
+            if (g.toObject().value("kind").toString() == "dbus") dbus.append(g);
+        QCOMPARE(dbus.size(), 1);
+        const QJsonObject g = dbus[0].toObject();
+        QCOMPARE(g.value("object").toString(), QString("org.example.Hidden"));
+        QCOMPARE(g.value("count").toInteger(), 1);
+        QCOMPARE(g.value("command").toString(), QString("lbdbuscall"));
+        // The right process: the pid is the host's pid of that client.
+        const QString pid = QString::number(g.value("pid").toInteger());
+        QCOMPARE(readFile("/proc/" + pid + "/comm").trimmed(), QByteArray("lbdbuscall"));
+        QVERIFY2(readFile("/proc/" + pid + "/cmdline").contains("org.example.Hidden"),
+                 qPrintable(pid));
+        QCOMPARE(g.value("text").toString(),
+                 QString("hid D-Bus name org.example.Hidden from 1 call"));
+        p.terminate();
+        QVERIFY(finished(p, 30000));
+        daemon.kill();
+        daemon.waitForFinished();
     }
 
     // Off (the default): the same call fails the same way, and there is no log.
