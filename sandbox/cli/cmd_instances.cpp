@@ -167,6 +167,13 @@ bool waitGone(const InstanceRecord& r, double seconds) {
     return !runnerAlive(r);
 }
 
+// Who an activity entry names: "cmd (pid N)"; the firewall's entries name no process (the
+// kernel's copy of a packet does not say, network/drop_log.h).
+std::string activityWho(const std::string& command, pid_t pid) {
+    if (pid > 0) return command + " (pid " + std::to_string(pid) + ")";
+    return command.empty() ? std::string("(firewall)") : command;
+}
+
 // The host pids of the sandbox's processes: its scope's, or without one the descendants of
 // its setup process.
 std::vector<pid_t> sandboxHostPids(const InstanceRecord& r) {
@@ -415,8 +422,8 @@ int logCommand(const Args& args) {
                     r.profile.c_str(), static_cast<unsigned long long>(s->total),
                     static_cast<unsigned long long>(s->dropped));
         for (const auto& g : s->groups)
-            std::printf("  %s  %s (pid %d)  %s%s\n", clockTime(g.lastMs).c_str(), g.command.c_str(),
-                        static_cast<int>(g.lastPid), describeGroup(g).c_str(),
+            std::printf("  %s  %s  %s%s\n", clockTime(g.lastMs).c_str(),
+                        activityWho(g.command, g.lastPid).c_str(), describeGroup(g).c_str(),
                         g.count > 1 ? (", first at " + clockTime(g.firstMs)).c_str() : "");
         return 0;
     }
@@ -432,10 +439,11 @@ int logCommand(const Args& args) {
                     activityEntryJson(w, e);
                     std::printf("%s\n", w.str().c_str());
                 } else {
-                    std::printf("%s  %s (pid %d)  %s %s\n", clockTime(e.timeMs).c_str(),
-                                e.command.c_str(), static_cast<int>(e.pid),
+                    std::printf("%s  %s  %s %s\n", clockTime(e.timeMs).c_str(),
+                                activityWho(e.command, e.pid).c_str(),
                                 e.kind == "syscall" ? "denied call to"
                                 : e.kind == "dbus"  ? "call to hidden D-Bus name"
+                                : e.kind == "net"   ? "connection dropped to"
                                                     : "refused",
                                 e.object.c_str());
                 }

@@ -124,6 +124,8 @@ std::string describeGroup(const ActivityGroup& g) {
     const std::string n = std::to_string(g.count);
     if (g.kind == "syscall")
         return "denied " + n + (g.count == 1 ? " call to " : " calls to ") + g.object;
+    if (g.kind == "net")
+        return "dropped " + n + (g.count == 1 ? " connection to " : " connections to ") + g.object;
     if (g.kind == "dbus")
         return "hid D-Bus name " + g.object + " from " + n + (g.count == 1 ? " call" : " calls");
     return g.kind + ": " + n + " refused: " + g.object;

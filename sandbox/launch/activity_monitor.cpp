@@ -1,6 +1,8 @@
 #include "launch/activity_monitor.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 
 #include <seccomp.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 
 #include <cstring>
 #include "desktop/dbus_activity.h"
+#include "network/drop_log.h"
 
 namespace lb {
 
@@ -47,7 +50,50 @@ void ActivityMonitor::addDbus(UniqueFd pipe, pid_t proxy, std::string logPath,
     sandboxPids_ = std::move(sandboxPids);
 }
 
+void ActivityMonitor::addDropLog(UniqueFd fd) {
+    ::fcntl(fd.get(), F_SETFL, O_NONBLOCK);
+    drops_ = std::move(fd);
+}
+
+void ActivityMonitor::readDrops() {
+    // A packet a message; at most 64 a round, the rest waits in the socket (whose buffer the
+    // kernel bounds: beyond it the copies are lost, ENOBUFS, never the packets' verdicts).
+    alignas(nlmsghdr) char buf[8192];
+    for (int round = 0; round < 64; ++round) {
+        ssize_t n = ::recv(drops_.get(), buf, sizeof buf, 0);
+        if (n < 0 && errno == ENOBUFS) continue;  // some copies were lost; go on reading
+        if (n <= 0) return;
+        const int64_t now = monotonicMs();
+        size_t len = static_cast<size_t>(n);
+        for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+            auto p = parseDropLogMessage(reinterpret_cast<const char*>(h), h->nlmsg_len);
+            if (!p) continue;
+            // A connection once: TCP sends its SYN again after the first refusal (the error
+            // reached a socket its connect held), a socket's datagrams share their flow.
+            // Bounded: flows unseen for a minute go, and at most 256 are remembered.
+            auto [it, fresh] = flows_.try_emplace(p->flow, now);
+            const bool repeat = !fresh && now - it->second < 60000;
+            it->second = now;
+            if (flows_.size() > 256)
+                for (auto f = flows_.begin(); f != flows_.end();)
+                    f = now - f->second >= 60000 || flows_.size() > 256 ? flows_.erase(f)
+                                                                        : std::next(f);
+            if (repeat) continue;
+            ActivityEntry e;
+            e.timeMs = unixMs();
+            e.kind = "net";
+            e.object = describeDrop(*p);
+            log_.record(std::move(e), now);
+        }
+    }
+}
+
 void ActivityMonitor::addTo(std::vector<struct pollfd>& pfd) {
+    dropsIdx_ = SIZE_MAX;
+    if (drops_.valid()) {
+        dropsIdx_ = pfd.size();
+        pfd.push_back({drops_.get(), POLLIN, 0});
+    }
     dbusIdx_ = SIZE_MAX;
     if (dbus_.valid()) {
         dbusIdx_ = pfd.size();
@@ -118,6 +164,7 @@ int ActivityMonitor::timeoutMs() const {
 
 void ActivityMonitor::handle(const std::vector<struct pollfd>& pfd) {
     if (dbusIdx_ < pfd.size() && (pfd[dbusIdx_].revents & (POLLIN | POLLHUP))) readDbus();
+    if (dropsIdx_ < pfd.size() && (pfd[dropsIdx_].revents & (POLLIN | POLLERR))) readDrops();
     if (firstIdx_ != SIZE_MAX) {
         std::vector<int> gone;
         for (size_t i = 0; i < listeners_.size() && firstIdx_ + i < pfd.size(); ++i) {

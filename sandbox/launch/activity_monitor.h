@@ -37,6 +37,8 @@ public:
                  std::function<std::vector<pid_t>()> sandboxPids);
     // A sock_diag socket made in the sandbox's network namespace (setup_process.cpp).
     void setNetDiag(UniqueFd diag) { diag_ = std::move(diag); }
+    // The NFLOG socket of the sandbox's firewall refusals (network/drop_log.h).
+    void addDropLog(UniqueFd fd);
     void addTo(std::vector<struct pollfd>& pfd);
     void handle(const std::vector<struct pollfd>& pfd);
     // Milliseconds until the log is due to be written, -1 when nothing is waiting.
@@ -49,6 +51,7 @@ public:
 private:
     void answer(int fd);
     void readDbus();
+    void readDrops();
     void dbusRefused(const std::string& name, int64_t nowMs);
     std::string commandOf(pid_t pid, int64_t nowMs);
     void writeIfDue(bool force);
@@ -68,6 +71,9 @@ private:
     int64_t clientsAtMs_ = -1;
     std::vector<pid_t> clients_;
     UniqueFd diag_;
+    UniqueFd drops_;
+    std::map<std::string, int64_t> flows_;  // recently refused connections -> last seen
+    size_t dropsIdx_ = SIZE_MAX;
     int64_t lastWriteMs_ = 0;
     std::map<pid_t, std::pair<int64_t, std::string>> comms_;  // pid -> (read at, name)
 };

@@ -234,7 +234,7 @@ Result<Prepared> prepare(const RunOptions& o) {
                 "slirp4netns is not installed; it is needed for network mode \"nat\" "
                 "(see layerbox doctor)",
                 ENOENT);
-        plan.firewall = planFirewall(p.network);
+        plan.firewall = planFirewall(p.network, p.security.activityLog);
     }
     plan.waitForRunner = plan.wantScope || p.network.mode == NetMode::Nat;
 

@@ -20,6 +20,7 @@
 #include "launch/channel.h"
 #include "launch/launch_plan.h"
 #include "launch/recoverable.h"
+#include "network/drop_log.h"
 #include "network/network.h"
 
 namespace lb {
@@ -89,12 +90,26 @@ void waitFor(SetupState& state, int channel, Msg type) {
         // proxy (desktop/dbus_activity.h). Safe: made by this code before anything of the
         // program runs and closed here at once; it only reads socket metadata of this
         // namespace and no sandbox process ever holds it.
-        UniqueFd diag;
-        if (plan.profile.security.activityLog)
-            diag.reset(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-        if (auto s = sendMessage(channel, Msg::NamespacesReady, {},
-                                 diag.valid() ? std::vector<int>{diag.get()} : std::vector<int>{});
-            !s)
+        // With a firewall, the NFLOG socket its refusals are copied to (network/drop_log.h),
+        // bound here, where this process has CAP_NET_ADMIN of the namespace; as safe: the
+        // runner only reads copies of packets the firewall refused.
+        std::vector<UniqueFd> fds;
+        if (plan.profile.security.activityLog) {
+            fds.emplace_back(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+            if (!plan.firewall.empty()) {
+                // Without it the firewall still refuses the same; only the log misses them.
+                if (auto drops = openDropLog())
+                    fds.push_back(std::move(*drops));
+                else
+                    (void)sendMessage(channel, Msg::Warning,
+                                      "the activity log will not show refused connections: " +
+                                          drops.error().message());
+            }
+        }
+        std::vector<int> raw;
+        for (const auto& f : fds)
+            if (f.valid()) raw.push_back(f.get());
+        if (auto s = sendMessage(channel, Msg::NamespacesReady, {}, raw); !s)
             fail(state, channel, s.error(), "syncing");
     }
     // 6. The seccomp filter is compiled here rather than in the runner: meanwhile the runner
@@ -123,8 +138,19 @@ void waitFor(SetupState& state, int channel, Msg type) {
     if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
         fail(state, channel, Error::fromErrno("sethostname"), "setting the host name");
     if (auto s = bringUpLoopback(); !s) fail(state, channel, s.error(), "setting up the network");
-    if (auto s = applyFirewall(plan.firewall); !s)
-        fail(state, channel, s.error(), "setting up the firewall");
+    if (auto s = applyFirewall(plan.firewall); !s) {
+        // A kernel without NFLOG (nfnetlink_log) refuses the activity log's "log group"
+        // statements: the same firewall without them, and a warning.
+        std::string plain = plan.firewall;
+        const std::string logStmt = "log group " + std::to_string(kDropLogGroup) + " ";
+        for (size_t at; (at = plain.find(logStmt)) != std::string::npos;)
+            plain.erase(at, logStmt.size());
+        if (plain == plan.firewall || !applyFirewall(plain))
+            fail(state, channel, s.error(), "setting up the firewall");
+        (void)sendMessage(
+            channel, Msg::Warning,
+            "the activity log will not show refused connections: " + s.error().message());
+    }
 
     if (!scoped) waitFor(state, channel, Msg::Scoped);
     if (plan.waitForRunner) waitFor(state, channel, Msg::Go);

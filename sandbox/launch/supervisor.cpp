@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -334,8 +336,22 @@ void Supervisor::fromSandbox(Message& m) {
         case Msg::NamespacesReady:
             // The namespaces exist (the scope was asked for right after the fork). With the
             // activity log, a sock_diag socket of the sandbox's network namespace comes along.
-            if (plan_.profile.security.activityLog && m.fd.valid())
-                activity().setNetDiag(std::move(m.fd));
+            if (plan_.profile.security.activityLog) {
+                // ... and with a firewall its NFLOG socket (network/drop_log.h): told apart by
+                // their protocol.
+                m.more.insert(m.more.begin(), std::move(m.fd));
+                for (auto& fd : m.more) {
+                    int proto = -1;
+                    socklen_t len = sizeof proto;
+                    if (!fd.valid() ||
+                        ::getsockopt(fd.get(), SOL_SOCKET, SO_PROTOCOL, &proto, &len) != 0)
+                        continue;
+                    if (proto == NETLINK_SOCK_DIAG)
+                        activity().setNetDiag(std::move(fd));
+                    else if (proto == NETLINK_NETFILTER)
+                        activity().addDropLog(std::move(fd));
+                }
+            }
             if (plan_.profile.network.mode == NetMode::Nat) {
                 if (auto s = startNetwork(); !s) {
                     // Nothing has started inside yet: the setup process gives up on "Abort".

@@ -16,6 +16,7 @@
 
 #include "base/fsutil.h"
 #include "network/dns_filter.h"
+#include "network/drop_log.h"
 #include "profile/profile.h"
 
 namespace lb {
@@ -79,7 +80,7 @@ std::string portMatch(const std::string& proto, int lo, int hi) {
     return "meta l4proto { tcp, udp } th dport " + range;
 }
 
-std::string ruleLine(const FirewallRule& r) {
+std::string ruleLine(const FirewallRule& r, const std::string& block) {
     std::string line;
     if (!r.to.empty()) line += std::string(isV6(r.to) ? "ip6" : "ip") + " daddr " + r.to + " ";
     std::string ports = portMatch(r.proto, r.portMin, r.portMax);
@@ -89,14 +90,18 @@ std::string ruleLine(const FirewallRule& r) {
         line += "meta l4proto " + r.proto + " ";
     else if (r.proto == "icmp")
         line += "meta l4proto { icmp, ipv6-icmp } ";
-    line += r.action == "allow" ? "accept" : kBlock;
+    line += r.action == "allow" ? "accept" : block;
     return line;
 }
 
 }  // namespace
 
-std::string planFirewall(const NetworkConfig& net) {
+std::string planFirewall(const NetworkConfig& net, bool logDrops) {
     if (net.mode != NetMode::Nat) return {};  // loopback only: nothing leaves anyway
+    // With the activity log each refusal is copied to the sandbox's NFLOG group first
+    // (network/drop_log.h); the verdict is the same.
+    const std::string block =
+        (logDrops ? "log group " + std::to_string(kDropLogGroup) + " " : std::string()) + kBlock;
     const bool hostOnly = net.firewall == "host-only";
     const bool internetOnly = net.firewall == "internet-only";
     std::string s = "table inet layerbox {\n";
@@ -135,18 +140,18 @@ std::string planFirewall(const NetworkConfig& net) {
     }
     // The profile's rules, in order: the first that matches decides.
     for (const auto& r : net.rules)
-        s += "    " + ruleLine(r) + "\n";
+        s += "    " + ruleLine(r, block) + "\n";
     if (internetOnly) {
         // No LAN, link-local, CGNAT, unique-local or multicast, and not the host (10.0.2.2,
         // inside 10/8): untrusted software cannot reach the router, other machines or local
         // services.
-        s += std::string("    ip daddr { ") + kInternetOnlyRanges4 + " } " + kBlock + "\n";
-        s += std::string("    ip6 daddr { ") + kInternetOnlyRanges6 + " } " + kBlock + "\n";
+        s += std::string("    ip daddr { ") + kInternetOnlyRanges4 + " } " + block + "\n";
+        s += std::string("    ip6 daddr { ") + kInternetOnlyRanges6 + " } " + block + "\n";
         // Nor the host through any of its own addresses (a public one on eth0, a docker
         // bridge, a VPN, IPv6), nor a LAN that uses other ranges: slirp4netns connects from the
         // host's own network stack, where all of them are local or on-link.
-        s += "    ip daddr @host_v4 " + std::string(kBlock) + "\n";
-        s += "    ip6 daddr @host_v6 " + std::string(kBlock) + "\n";
+        s += "    ip daddr @host_v4 " + block + "\n";
+        s += "    ip6 daddr @host_v6 " + block + "\n";
     }
     if (names) {
         // A connection that was allowed when it started stays allowed after its address's
@@ -155,12 +160,12 @@ std::string planFirewall(const NetworkConfig& net) {
         s += "    ct state established,related accept\n";
         // No other resolver: DNS, DNS over TLS (853) to any server, even to an allowed
         // name's address, unless one of the profile's rules above allowed it.
-        s += std::string("    meta l4proto { tcp, udp } th dport { 53, 853 } ") + kBlock + "\n";
+        s += std::string("    meta l4proto { tcp, udp } th dport { 53, 853 } ") + block + "\n";
         s += std::string("    ip daddr @dns_v4 accept\n    ip6 daddr @dns_v6 accept\n");
         // Every other number, whether the program knew it or guessed it.
-        s += std::string("    ") + kBlock + "\n";
+        s += "    " + block + "\n";
     }
-    if (hostOnly) s += std::string("    ") + kBlock + "\n";  // nothing else leaves
+    if (hostOnly) s += "    " + block + "\n";  // nothing else leaves
     s += "  }\n}\n";
     return s;
 }

@@ -36,7 +36,8 @@ inline constexpr const char* kInternetOnlyRanges4 =
 inline constexpr const char* kInternetOnlyRanges6 = "fc00::/7, fe80::/10, ff00::/8";
 
 // The nftables script for a profile's firewall; empty when nothing needs filtering.
-std::string planFirewall(const NetworkConfig& net);
+// `logDrops` (security.activity_log): every refusal is also logged to NFLOG (drop_log.h).
+std::string planFirewall(const NetworkConfig& net, bool logDrops = false);
 // Load it into the current network namespace (libnftables).
 Status applyFirewall(const std::string& script);
 // Load libnftables now (once per process), e.g. before a fork whose child only calls into it.

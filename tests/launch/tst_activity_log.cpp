@@ -13,8 +13,12 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "desktop/dbus_activity.h"
 #include "launch/activity_log.h"
+#include "network/drop_log.h"
 #include "testsupport.h"
 
 using namespace lbtest;
@@ -203,6 +207,82 @@ private slots:
         QVERIFY(finished(p, 30000));
         daemon.kill();
         daemon.waitForFinished();
+    }
+
+    // Connections the firewall refuses (internet-only: no LAN): in the log grouped by
+    // destination and counted, the program's connect failing as before (EHOSTUNREACH).
+    void firewallDropsAreLogged() {
+        home_->writeProfile("lan", R"({"version": 1, "security": {"activity_log": true},
+            "network": {"mode": "nat"}})");
+        QProcess p;
+        p.setProcessEnvironment(home_->env());
+        p.setWorkingDirectory(home_->home());
+        const QString probe = probePath();
+        p.start(layerboxBin(),
+                QStringList{"run", "--profile", "lan"} + probeBind() +
+                    QStringList{"--", "sh", "-c",
+                                probe + " try tcp-connect 192.168.1.1:53; " + probe +
+                                    " try tcp-connect 192.168.1.1:53; " + probe +
+                                    " try tcp-connect 10.20.30.40:443; echo tried; exec sleep "
+                                    "120"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY2_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("tried"),
+                                  (out + p.readAllStandardError()).constData(), 60000);
+        QCOMPARE(out.count("\"errno\":" + QByteArray::number(EHOSTUNREACH)), 3);
+        QJsonObject j;
+        QTRY_VERIFY_WITH_TIMEOUT((j = log("lan")).value("total").toInteger() >= 3, 10000);
+        QMap<QString, QJsonObject> net;
+        for (const auto& g : j.value("groups").toArray())
+            if (g.toObject().value("kind").toString() == "net")
+                net.insert(g.toObject().value("object").toString(), g.toObject());
+        QCOMPARE(net.keys().join(" "), QString("10.20.30.40:443 192.168.1.1:53"));
+        QCOMPARE(net["192.168.1.1:53"].value("count").toInteger(), 2);
+        QCOMPARE(net["192.168.1.1:53"].value("text").toString(),
+                 QString("dropped 2 connections to 192.168.1.1:53"));
+        QCOMPARE(net["10.20.30.40:443"].value("count").toInteger(), 1);
+        QCOMPARE(j.value("total").toInteger(), 3);
+        p.terminate();
+        QVERIFY(finished(p, 30000));
+    }
+
+    // Pure: NFLOG's copy of a packet, read back.
+    void dropLogMessages() {
+        // nlmsghdr, nfgenmsg, NFULA_PAYLOAD with an IPv4 TCP SYN to 192.168.1.1:53.
+        unsigned char ip[24] = {0x45, 0, 0, 60,  0,   0,   0x40, 0, 64,   6,    0, 0,
+                                10,   0, 2, 100, 192, 168, 1,    1, 0xc3, 0x50, 0, 53};
+        QByteArray m(16 + 4 + 4, 0);
+        m.append(reinterpret_cast<const char*>(ip), sizeof ip);
+        auto put16 = [&](int off, uint16_t v) { std::memcpy(m.data() + off, &v, 2); };
+        auto put32 = [&](int off, uint32_t v) { std::memcpy(m.data() + off, &v, 4); };
+        put32(0, m.size());
+        put16(4, (4 << 8) | 0);  // NFNL_SUBSYS_ULOG, NFULNL_MSG_PACKET
+        m[16] = 2;               // AF_INET
+        put16(20, 4 + sizeof ip);
+        put16(22, 9);  // NFULA_PAYLOAD
+        auto p = lb::parseDropLogMessage(m.constData(), m.size());
+        QVERIFY(p);
+        QCOMPARE(QString::fromStdString(lb::describeDrop(*p)), QString("192.168.1.1:53"));
+        ip[9] = 17;  // udp
+        m.replace(24, sizeof ip, reinterpret_cast<const char*>(ip), sizeof ip);
+        QCOMPARE(QString::fromStdString(
+                     lb::describeDrop(*lb::parseDropLogMessage(m.constData(), m.size()))),
+                 QString("192.168.1.1:53/udp"));
+        QVERIFY(!lb::parseDropLogMessage(m.constData(), 30));  // cut short
+        // The kernel's neighbour discovery (IPv6, to ff02::1:ff00:1): not the program's.
+        unsigned char ip6[44] = {0x60, 0, 0, 0, 0, 4, 58, 255};
+        ip6[24] = 0xff;
+        ip6[25] = 0x02;
+        QByteArray m6 = m.left(24);
+        m6.append(reinterpret_cast<const char*>(ip6), sizeof ip6);
+        const uint32_t total = m6.size();
+        std::memcpy(m6.data(), &total, 4);
+        uint16_t alen = 4 + sizeof ip6;
+        std::memcpy(m6.data() + 20, &alen, 2);
+        QVERIFY(!lb::parseDropLogMessage(m6.constData(), m6.size()));
+        ip6[25] = 0x0e;  // global multicast: a program's
+        m6.replace(24, sizeof ip6, reinterpret_cast<const char*>(ip6), sizeof ip6);
+        QVERIFY(lb::parseDropLogMessage(m6.constData(), m6.size()));
     }
 
     // Off (the default): the same call fails the same way, and there is no log.

@@ -52,6 +52,18 @@ private slots:
         QVERIFY(deny != std::string::npos && allow != std::string::npos);
         QVERIFY(deny < allow && allow < preset);
         QVERIFY(s.find("ip daddr 10.0.2.2 tcp sport 80 accept") != std::string::npos);
+        // With the activity log every refusal, and only a refusal, is copied to NFLOG first.
+        auto count = [](const std::string& t, const std::string& what) {
+            int n = 0;
+            for (size_t at = t.find(what); at != std::string::npos; at = t.find(what, at + 1))
+                ++n;
+            return n;
+        };
+        const std::string logged = planFirewall(net, true);
+        QVERIFY(count(logged, "reject") >= 3);
+        QCOMPARE(count(logged, "log group 23 reject"), count(logged, "reject"));
+        QCOMPARE(count(logged, "log group"), count(logged, "reject"));
+        QCOMPARE(count(s, "log group"), 0);
         net.firewall = "host-only";
         net.rules.clear();
         s = planFirewall(net);
