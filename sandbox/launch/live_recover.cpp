@@ -39,7 +39,8 @@ std::string recoverCommand(const std::string& profile, const std::string& path) 
 }
 
 std::unique_ptr<LiveRecover> LiveRecover::start(const LaunchPlan& plan, const StatusEvents& events,
-                                                std::function<void(const std::string&)> warn) {
+                                                std::function<void(const std::string&)> warn,
+                                                int64_t sinceNs) {
     const auto& fs = plan.profile.filesystem;
     if (fs.recoverWatch.empty() || plan.storage.ephemeral || plan.storage.dataDir.empty())
         return nullptr;
@@ -47,7 +48,8 @@ std::unique_ptr<LiveRecover> LiveRecover::start(const LaunchPlan& plan, const St
     r->warn_ = std::move(warn);
     r->upper_ = joinPath(plan.storage.dataDir, "upper");
     r->auto_ = planRecoverWatch(fs.recoverAuto, plan.mounts.home);
-    auto w = LiveWatch::open(r->upper_, planRecoverWatch(fs.recoverWatch, plan.mounts.home));
+    auto w = LiveWatch::open(r->upper_, planRecoverWatch(fs.recoverWatch, plan.mounts.home), 300,
+                             sinceNs);
     if (!w) {
         r->warn_("new files are listed at exit only: " + w.error().message());
         return nullptr;

@@ -31,8 +31,10 @@ std::string recoverCommand(const std::string& profile, const std::string& path);
 class LiveRecover {
 public:
     // Nullptr when the profile watches nothing or the sandbox is ephemeral.
+    // `sinceNs`: when the sandbox started (files finished since, before the watch, count).
     static std::unique_ptr<LiveRecover> start(const LaunchPlan& plan, const StatusEvents& events,
-                                              std::function<void(const std::string&)> warn);
+                                              std::function<void(const std::string&)> warn,
+                                              int64_t sinceNs);
     void addTo(std::vector<struct pollfd>& pfd);
     void handle(const std::vector<struct pollfd>& pfd);
     int timeoutMs() const;

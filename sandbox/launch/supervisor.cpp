@@ -273,7 +273,8 @@ void Supervisor::fromSandbox(Message& m) {
             joins_.listen(registry_->socketPath(plan_.instance));
             // The files given are in place: a persistent profile keeps them (grant_store.h).
             joins_.recordGrants(plan_.grants);
-            live_ = LiveRecover::start(plan_, events_, [this](const std::string& w) { warn(w); });
+            live_ = LiveRecover::start(
+                plan_, events_, [this](const std::string& w) { warn(w); }, startedNs_);
             StartedEvent& e = started_;
             e.instance = plan_.instance;
             e.profile = plan_.profile.name;

@@ -30,8 +30,8 @@ int64_t LiveWatch::monotonicMs() {
 }
 
 Result<std::unique_ptr<LiveWatch>> LiveWatch::open(const std::string& upper,
-                                                   std::vector<std::string> watched,
-                                                   int debounceMs) {
+                                                   std::vector<std::string> watched, int debounceMs,
+                                                   int64_t sinceNs) {
     std::unique_ptr<LiveWatch> w(new LiveWatch);
     w->upper_.reset(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!w->upper_.valid()) return Error::fromErrno("open(" + quote(upper) + ")");
@@ -40,6 +40,9 @@ Result<std::unique_ptr<LiveWatch>> LiveWatch::open(const std::string& upper,
     w->watched_ = std::move(watched);
     w->debounceMs_ = debounceMs;
     w->arm();
+    if (sinceNs >= 0)
+        for (const auto& f : listRecoverable(w->upper_.get(), w->watched_, sinceNs))
+            w->pending_[f.path] = monotonicMs() + debounceMs;
     return w;
 }
 
@@ -53,22 +56,34 @@ bool LiveWatch::inWatched(const std::string& path) const {
 // layer's already-open root, so a link the program planted in its upper layer never sends a
 // watch (or, later, a read) outside it. inotify_add_watch gets the opened folder through
 // /proc/self/fd, never a path the program could change in between.
-void LiveWatch::armDir(int dirfd, const std::string& path, bool watchedDir, int depth) {
+void LiveWatch::armDir(int dirfd, const std::string& path, bool watchedDir, int depth,
+                       int64_t scanFromMs) {
     const std::string proc = "/proc/self/fd/" + std::to_string(dirfd);
     int wd = ::inotify_add_watch(inotify_.get(), proc.c_str(),
                                  (watchedDir ? kFileMask : kAncestorMask) | IN_MASK_ADD);
     if (wd < 0) return;
+    const bool fresh = dirs_.count(wd) == 0 || (watchedDir && !inWatched(dirs_[wd]));
     dirs_[wd] = path;
     if (!watchedDir || depth >= kMaxDepth) return;
     auto names = listDirAt(dirfd, path);
     if (!names) return;
     for (const auto& n : *names) {
-        UniqueFd sub(::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (sub.valid()) armDir(sub.get(), path == "/" ? "/" + n : path + "/" + n, true, depth + 1);
+        const std::string sub = path == "/" ? "/" + n : path + "/" + n;
+        UniqueFd d(::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (d.valid()) {
+            armDir(d.get(), sub, true, depth + 1, scanFromMs);
+            continue;
+        }
+        // A folder that appeared while the sandbox runs: what is in it already is looked at
+        // (due() offers only finished regular files, never links).
+        struct stat st;
+        if (fresh && scanFromMs >= 0 && !startsWith(n, ".wh.") && !isPartialDownload(n) &&
+            ::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            pending_[sub] = scanFromMs + debounceMs_;
     }
 }
 
-void LiveWatch::arm() {
+void LiveWatch::arm(int64_t scanFromMs) {
     for (const auto& w : watched_) {
         UniqueFd cur(::fcntl(upper_.get(), F_DUPFD_CLOEXEC, 0));
         std::string path = "/";
@@ -85,7 +100,7 @@ void LiveWatch::arm() {
             path = path == "/" ? "/" + c : path + "/" + c;
         }
         // Missing: wait on the nearest ancestor for the folder to appear (then arm again).
-        armDir(cur.get(), path, complete, 0);
+        armDir(cur.get(), path, complete, 0, scanFromMs);
     }
 }
 
@@ -123,7 +138,7 @@ void LiveWatch::drain(int64_t nowMs) {
             pending_[path] = nowMs + debounceMs_;  // a later event for it restarts the wait
         }
     }
-    if (rearm) arm();
+    if (rearm) arm(nowMs);
 }
 
 int LiveWatch::timeoutMs(int64_t nowMs) const {

@@ -25,9 +25,11 @@ namespace lb {
 class LiveWatch {
 public:
     // `upper`: the upper layer's directory on the host; `watched`: planRecoverWatch's folders.
+    // `sinceNs` (wall clock): files already there changed since are pending at once (the
+    // program runs before the runner has its watches, and may have finished one already).
     static Result<std::unique_ptr<LiveWatch>> open(const std::string& upper,
                                                    std::vector<std::string> watched,
-                                                   int debounceMs = 300);
+                                                   int debounceMs = 300, int64_t sinceNs = -1);
     int fd() const { return inotify_.get(); }
     // Read the queued events (after poll says fd() is readable). `nowMs`: monotonic time.
     void drain(int64_t nowMs);
@@ -42,8 +44,12 @@ public:
 
 private:
     LiveWatch() = default;
-    void arm();
-    void armDir(int dirfd, const std::string& path, bool inWatched, int depth);
+    // `scanFromMs` >= 0 (a folder appeared while the sandbox runs): the files already in a
+    // newly watched folder are pending too, since they may have been finished before its
+    // watch existed ("mkdir -p ~/Downloads && echo x > ~/Downloads/f" is faster than the
+    // runner). Not at the start: the files of earlier runs are not new.
+    void arm(int64_t scanFromMs = -1);
+    void armDir(int dirfd, const std::string& path, bool inWatched, int depth, int64_t scanFromMs);
     bool inWatched(const std::string& path) const;
 
     UniqueFd upper_;
