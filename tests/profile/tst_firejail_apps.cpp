@@ -266,15 +266,17 @@ private slots:
         // A blacklisted folder of the home (disable-common.inc: ${HOME}/.ssh).
         QVERIFY(writeFile(home_->home() + "/.ssh/id_test", "secret key\n"));
         // Xvfb without access control (the sandboxes get the host's X server, as Firejail's
-        // profiles show it: desktop.x11 host).
+        // profiles show it: desktop.x11 host). -noreset: without it the server resets when its
+        // last client leaves (a program just stopped), and the next program's connection during
+        // that reset is refused ("can't open display").
         for (int attempt = 0; attempt < 20 && display_.isEmpty(); ++attempt) {
             int n = 600 + QRandomGenerator::global()->bounded(300);
             if (QFileInfo::exists(QString("/tmp/.X11-unix/X%1").arg(n)) ||
                 QFileInfo::exists(QString("/tmp/.X%1-lock").arg(n)))
                 continue;
             xvfb_.setProcessChannelMode(QProcess::MergedChannels);
-            xvfb_.start("Xvfb", {":" + QString::number(n), "-nolisten", "tcp", "-screen", "0",
-                                 "1280x800x24"});
+            xvfb_.start("Xvfb", {":" + QString::number(n), "-nolisten", "tcp", "-noreset",
+                                 "-screen", "0", "1280x800x24"});
             xvfb_.waitForStarted(10000);
             QElapsedTimer t;
             t.start();
