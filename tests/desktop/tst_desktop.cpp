@@ -1052,6 +1052,13 @@ private slots:
                                  30000);
         QVERIFY2(p.state() == QProcess::Running, p.readAll().constData());
         QVERIFY(!windows(x).contains("\"Layerbox xterm\""));
+        // xterm names its window before it maps it: keys typed before that go to the nested
+        // root and are lost (seen on a loaded machine). Wait until it is viewable.
+        QTRY_VERIFY_WITH_TIMEOUT(run(xEnv(x), "terminal", {"xwininfo", "-name", "Layerbox xterm"})
+                                         .text()
+                                         .contains("IsViewable") ||
+                                     p.state() == QProcess::NotRunning,
+                                 30000);
         // Typing into its window on the desktop reaches the program.
         QCOMPARE(exec(xEnv(x), "sh",
                       {"-c",
