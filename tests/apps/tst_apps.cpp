@@ -25,12 +25,7 @@ using namespace lbtest;
 
 namespace {
 
-struct Out {
-    int code = -1;
-    QByteArray out, err;
-    QString text() const { return QString::fromUtf8(out); }
-    QString all() const { return QString::fromUtf8(out + err); }
-};
+using Out = lbtest::ProcOut;
 
 // A WAV file of `seconds` of a 440 Hz tone (16-bit mono, 22050 Hz).
 QByteArray toneWav(int seconds) {
@@ -136,25 +131,7 @@ private:
 
     Out exec(const QProcessEnvironment& e, const QString& program, const QStringList& args,
              int timeoutMs = 60000) const {
-        QProcess p;
-        p.setProcessEnvironment(e);
-        p.setWorkingDirectory(home_->home());
-        p.start(program, args);
-        Out o;
-        if (!p.waitForStarted(10000)) {
-            o.err = "cannot start " + program.toUtf8();
-            return o;
-        }
-        p.closeWriteChannel();
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished(5000);
-            o.err = "timed out: ";
-        }
-        o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        o.out = p.readAllStandardOutput();
-        o.err += p.readAllStandardError();
-        return o;
+        return runProgram(e, home_->home(), program, args, timeoutMs);
     }
     // `layerbox run --profile PROFILE -- CMD...` to its end (joins a running sandbox).
     Out run(const QString& profile, const QStringList& cmd, int timeoutMs = 120000) const {

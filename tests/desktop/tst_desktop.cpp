@@ -62,12 +62,7 @@ QList<XauthRecord> parseXauth(const QByteArray& b) {
     return out;
 }
 
-struct Out {
-    int code = -1;
-    QByteArray out, err;
-    QString text() const { return QString::fromUtf8(out); }
-    QString errors() const { return QString::fromUtf8(err); }
-};
+using Out = lbtest::ProcOut;
 
 bool haveProgram(const QString& name) {
     return !QStandardPaths::findExecutable(name).isEmpty();
@@ -97,25 +92,7 @@ private:
     }
     Out exec(const QProcessEnvironment& e, const QString& program, const QStringList& args,
              int timeoutMs = 60000) const {
-        QProcess p;
-        p.setProcessEnvironment(e);
-        p.setWorkingDirectory(home_->home());
-        p.start(program, args);
-        Out o;
-        if (!p.waitForStarted(10000)) {
-            o.err = "cannot start " + program.toUtf8();
-            return o;
-        }
-        p.closeWriteChannel();
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished(5000);
-            o.err = "timed out: ";
-        }
-        o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        o.out = p.readAllStandardOutput();
-        o.err += p.readAllStandardError();
-        return o;
+        return runProgram(e, home_->home(), program, args, timeoutMs);
     }
     // layerbox run --profile PROFILE [--ro-bind tests] -- CMD...
     Out run(const QProcessEnvironment& e, const QString& profile, const QStringList& cmd,

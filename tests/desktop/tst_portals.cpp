@@ -27,12 +27,7 @@ using namespace lbtest;
 
 namespace {
 
-struct Out {
-    int code = -1;
-    QByteArray out, err;
-    QString text() const { return QString::fromUtf8(out); }
-    QString errors() const { return QString::fromUtf8(err); }
-};
+using Out = lbtest::ProcOut;
 
 // The processes whose environment holds `needle` (the private bus's address): what the bus
 // started by activation, ended by the test (by pid).
@@ -70,25 +65,7 @@ private:
         return e;
     }
     Out exec(const QString& program, const QStringList& args, int timeoutMs = 60000) const {
-        QProcess p;
-        p.setProcessEnvironment(env());
-        if (home_) p.setWorkingDirectory(home_->home());
-        p.start(program, args);
-        Out o;
-        if (!p.waitForStarted(10000)) {
-            o.err = "cannot start " + program.toUtf8();
-            return o;
-        }
-        p.closeWriteChannel();
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished(5000);
-            o.err = "timed out: ";
-        }
-        o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        o.out = p.readAllStandardOutput();
-        o.err += p.readAllStandardError();
-        return o;
+        return runProgram(env(), home_ ? home_->home() : QString(), program, args, timeoutMs);
     }
     Out run(const QString& profile, const QStringList& cmd) const {
         return exec(layerboxBin(), QStringList{"run", "--profile", profile, "--"} + cmd);

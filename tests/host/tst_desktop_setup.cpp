@@ -24,22 +24,10 @@ private:
     std::unique_ptr<QTemporaryDir> data_;  // the made-up XDG_DATA_DIRS
 
     RunResult lb(const QStringList& args) {
-        QProcess p;
         auto env = home_->env();
         env.insert("XDG_DATA_DIRS", data_->path());
         env.insert("XDG_STATE_HOME", home_->home() + "/.local/state");
-        p.setProcessEnvironment(env);
-        p.start(layerboxBin(), args);
-        RunResult r;
-        if (!p.waitForFinished(120000)) {
-            p.kill();
-            p.waitForFinished();
-            r.timedOut = true;
-        }
-        r.exitCode = p.exitCode();
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return home_->layerboxIn(home_->home(), args, 120000, env);
     }
     void app(const QString& id, const QString& name, const QString& exec) {
         QVERIFY(writeFile(data_->path() + "/applications/" + id,

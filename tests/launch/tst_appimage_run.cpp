@@ -30,20 +30,7 @@ private:
     QString h(const QString& rel) const { return home_->home() + "/" + rel; }
 
     RunResult lbIn(const QString& cwd, const QStringList& args) {
-        QProcess p;
-        p.setProcessEnvironment(home_->env());
-        p.setWorkingDirectory(cwd);
-        p.start(layerboxBin(), args);
-        RunResult r;
-        if (!p.waitForFinished(120000)) {
-            p.kill();
-            p.waitForFinished();
-            r.timedOut = true;
-        }
-        r.exitCode = p.exitCode();
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return home_->layerboxIn(cwd, args, 120000);
     }
 
     // Build `path`: the ELF runtime (a copy of /bin/true, whose section headers end the file),

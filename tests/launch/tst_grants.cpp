@@ -28,20 +28,7 @@ private:
     RunResult lb(const QStringList& args) { return home_->layerbox(args); }
     // `layerbox ARGS` from the folder `cwd`, as a user in a terminal would.
     RunResult lbIn(const QString& cwd, const QStringList& args) {
-        QProcess p;
-        p.setProcessEnvironment(home_->env());
-        p.setWorkingDirectory(cwd);
-        p.start(layerboxBin(), args);
-        RunResult r;
-        if (!p.waitForFinished(60000)) {
-            p.kill();
-            p.waitForFinished();
-            r.timedOut = true;
-        }
-        r.exitCode = p.exitCode();
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return home_->layerboxIn(cwd, args);
     }
     void writeExecutable(const QString& path, const QByteArray& text) {
         QVERIFY(writeFile(path, text));

@@ -328,8 +328,17 @@ private slots:
         p.setProcessEnvironment(home_->env());
         p.start(layerboxBin(), {"run", "--profile", "web", "--no-pty", "--", "sleep", "30"});
         QVERIFY(p.waitForStarted());
-        QTRY_COMPARE_WITH_TIMEOUT(processesNamed("slirp4netns").size(), 1, 20000);
-        const qint64 pid = processesNamed("slirp4netns").front();
+        // This sandbox's slirp4netns: the runner's child (another test's may still be ending).
+        auto ours = [&p]() -> qint64 {
+            for (qint64 pid : processesNamed("slirp4netns")) {
+                const QByteArray stat = readFile(QString("/proc/%1/stat").arg(pid));
+                const QList<QByteArray> f = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+                if (f.size() > 1 && f[1].toLongLong() == p.processId()) return pid;
+            }
+            return 0;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(ours() != 0, 60000);  // a wait, not a speed check
+        const qint64 pid = ours();
         QString line;
         for (const auto& l :
              QString::fromUtf8(readFile(QString("/proc/%1/limits").arg(pid))).split('\n'))

@@ -50,10 +50,7 @@ const QList<App>& apps() {
 
 constexpr int kRequired = 8;
 
-struct Out {
-    int code = -1;
-    QString out, err;
-};
+using Out = lbtest::ProcOut;
 
 // Processes of this user that belong to a sandbox: in a PID namespace of their own (NSpid has
 // two numbers or more) or one of Layerbox's helpers.
@@ -99,29 +96,11 @@ private:
         return e;
     }
     Out exec(const QString& program, const QStringList& args, int timeoutMs = 60000) const {
-        QProcess p;
-        p.setProcessEnvironment(env());
-        p.setWorkingDirectory(home_->home());
-        p.start(program, args);
-        Out o;
-        if (!p.waitForStarted(10000)) {
-            o.err = "cannot start " + program;
-            return o;
-        }
-        p.closeWriteChannel();
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished(5000);
-            o.err = "timed out: ";
-        }
-        o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        o.out = QString::fromUtf8(p.readAllStandardOutput());
-        o.err += QString::fromUtf8(p.readAllStandardError());
-        return o;
+        return runProgram(env(), home_->home(), program, args, timeoutMs);
     }
     // Window ids of visible windows whose class matches.
     QString windowsOf(const QString& cls) const {
-        return exec("xdotool", {"search", "--onlyvisible", "--class", cls}, 10000).out.trimmed();
+        return exec("xdotool", {"search", "--onlyvisible", "--class", cls}, 10000).text().trimmed();
     }
     QString artifactsDir() const {
         QString d = QDir(testBinDir() + "/../artifacts/screenshots").absolutePath();
@@ -197,9 +176,9 @@ private:
         auto imported = exec("import", {"-window", "root", shot}, 60000);
         // Not a blank screen: the window drew something (xterm's PNG is under 1 kB).
         auto colours = exec("convert", {shot, "-format", "%k", "info:"}, 60000);
-        if (imported.code != 0 || colours.out.trimmed().toInt() < 2) {
+        if (imported.code != 0 || colours.text().trimmed().toInt() < 2) {
             stopIt();
-            return "no screenshot (" + colours.out.trimmed() + " colours): " + imported.err;
+            return "no screenshot (" + colours.text().trimmed() + " colours): " + imported.errors();
         }
 
         // 3. What the profile blacklists is invisible inside, though the host shows it.

@@ -85,9 +85,19 @@ void TestHome::apply() const {
 
 RunResult TestHome::layerbox(const QStringList& args, int timeoutMs,
                              const QByteArray& stdinData) const {
+    return run(env(), home(), args, timeoutMs, stdinData);
+}
+
+RunResult TestHome::layerboxIn(const QString& cwd, const QStringList& args, int timeoutMs,
+                               const QProcessEnvironment& environment) const {
+    return run(environment.isEmpty() ? env() : environment, cwd, args, timeoutMs, {});
+}
+
+RunResult TestHome::run(const QProcessEnvironment& e, const QString& cwd, const QStringList& args,
+                        int timeoutMs, const QByteArray& stdinData) const {
     QProcess p;
-    p.setProcessEnvironment(env());
-    p.setWorkingDirectory(home());
+    p.setProcessEnvironment(e);
+    p.setWorkingDirectory(cwd);
     p.start(layerboxBin(), args);
     RunResult r;
     if (!p.waitForStarted(10000)) {
@@ -106,6 +116,29 @@ RunResult TestHome::layerbox(const QStringList& args, int timeoutMs,
     r.out = QString::fromUtf8(p.readAllStandardOutput());
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
+}
+
+ProcOut runProgram(const QProcessEnvironment& env, const QString& cwd, const QString& program,
+                   const QStringList& args, int timeoutMs) {
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.setWorkingDirectory(cwd);
+    p.start(program, args);
+    ProcOut o;
+    if (!p.waitForStarted(10000)) {
+        o.err = "cannot start " + program.toUtf8();
+        return o;
+    }
+    p.closeWriteChannel();
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished(5000);
+        o.err = "timed out: ";
+    }
+    o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    o.out = p.readAllStandardOutput();
+    o.err += p.readAllStandardError();
+    return o;
 }
 
 QString probePath() {

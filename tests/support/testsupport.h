@@ -27,6 +27,18 @@ struct RunResult {
     bool timedOut = false;
 };
 
+// A program run to its end as a shell would: its status (-1 when it could not start, crashed or
+// was killed after the timeout; `err` then starts with what happened), output and errors.
+struct ProcOut {
+    int code = -1;
+    QByteArray out, err;
+    QString text() const { return QString::fromUtf8(out); }
+    QString errors() const { return QString::fromUtf8(err); }
+    QString all() const { return QString::fromUtf8(out + err); }
+};
+ProcOut runProgram(const QProcessEnvironment& env, const QString& cwd, const QString& program,
+                   const QStringList& args, int timeoutMs = 60000);
+
 // A private home with XDG_CONFIG_HOME, XDG_DATA_HOME and XDG_CACHE_HOME under it; the runtime
 // dir is the real one (sockets need a short path) with a private subdirectory.
 class TestHome {
@@ -48,8 +60,13 @@ public:
     // Run `layerbox ARGS...` with this environment.
     RunResult layerbox(const QStringList& args, int timeoutMs = 60000,
                        const QByteArray& stdinData = {}) const;
+    // The same from the folder `cwd` (as a user in a terminal there) and with `environment`.
+    RunResult layerboxIn(const QString& cwd, const QStringList& args, int timeoutMs = 60000,
+                         const QProcessEnvironment& environment = {}) const;
 
 private:
+    RunResult run(const QProcessEnvironment& e, const QString& cwd, const QStringList& args,
+                  int timeoutMs, const QByteArray& stdinData) const;
     std::unique_ptr<QTemporaryDir> dir_;
     std::unique_ptr<QTemporaryDir> runtime_;
 };
