@@ -26,7 +26,7 @@ std::string nestedX11Title(const std::string& profileTitle, const std::string& p
 }
 
 NestedX11Plan planNestedX11(const std::string& xephyr, const std::string& title,
-                            const std::string& authFile) {
+                            const std::string& authFile, bool glx) {
     NestedX11Plan p;
     p.binary = xephyr;
     p.authFile = authFile;
@@ -34,6 +34,13 @@ NestedX11Plan planNestedX11(const std::string& xephyr, const std::string& title,
               "-name", "layerbox-sandbox",
               // A normal window size; -resizeable lets the user change it (RandR follows).
               "-screen", "1280x800"};
+    // A profile without desktop.gpu asks for no 3D: the server then offers no GLX. That keeps
+    // Mesa's software renderer (libLLVM, about 19 MiB of Xephyr's 25 MiB) out of memory, and
+    // GLX, a large and often attacked part of an X server, out of the program's reach.
+    if (!glx) {
+        p.args.push_back("-extension");
+        p.args.push_back("GLX");
+    }
     return p;
 }
 
@@ -186,7 +193,7 @@ std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, Deskto
                                                 const std::string& instanceDir,
                                                 const std::string& instance,
                                                 const std::string& logPath,
-                                                ClipboardPolicy clipboard) {
+                                                ClipboardPolicy clipboard, bool glx) {
     // Xephyr draws its window on the desktop's X server (DISPLAY, with the runner's own
     // cookie): that connection is the runner's, the program never sees it.
     if (!parseX11Display(host.var("DISPLAY"))) {
@@ -208,7 +215,7 @@ std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, Deskto
     };
     auto cookie = newX11Cookie();
     if (!cookie) return fail(cookie.error());
-    auto plan = planNestedX11(host.xephyr, title, joinPath(instanceDir, instance + ".xauth"));
+    auto plan = planNestedX11(host.xephyr, title, joinPath(instanceDir, instance + ".xauth"), glx);
     auto x = NestedX11::start(plan, *cookie, logPath);
     if (!x) return fail(x.error().wrap("starting Xephyr"));
     auto number = (*x)->waitReady(10000);

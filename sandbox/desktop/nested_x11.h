@@ -39,8 +39,10 @@ std::string nestedX11Title(const std::string& profileTitle, const std::string& p
 
 // Xephyr's command line (pure). No TCP; no reset when the last client leaves (a program that
 // reconnects finds the same server); resizeable, so the window behaves like the desktop's own.
+// `glx`: OpenGL through the server (software, Mesa's llvmpipe inside Xephyr); without it the
+// server loads no GL driver at all.
 NestedX11Plan planNestedX11(const std::string& xephyr, const std::string& title,
-                            const std::string& authFile);
+                            const std::string& authFile, bool glx = true);
 
 class NestedX11 {
 public:
@@ -99,6 +101,7 @@ std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, Deskto
                                                 const std::string& instanceDir,
                                                 const std::string& instance,
                                                 const std::string& logPath,
-                                                ClipboardPolicy clipboard = ClipboardPolicy::None);
+                                                ClipboardPolicy clipboard = ClipboardPolicy::None,
+                                                bool glx = true);
 
 }  // namespace lb

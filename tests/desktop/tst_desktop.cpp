@@ -1036,6 +1036,10 @@ private slots:
                                          .contains("IsViewable") ||
                                      p.state() == QProcess::NotRunning,
                                  30000);
+        // The terminal profile asks for no GPU: its server offers no GLX (no GL driver loaded,
+        // none of GLX's attack surface), while the desktop's own server has it.
+        const QString ext = run(xEnv(x), "terminal", {"xdpyinfo", "-queryExtensions"}).text();
+        QVERIFY2(ext.contains("XInputExtension") && !ext.contains("GLX"), qPrintable(ext));
         // Typing into its window on the desktop reaches the program.
         QCOMPARE(exec(xEnv(x), "sh",
                       {"-c",
