@@ -2,6 +2,7 @@
 // network namespace, and what happens when slirp4netns dies. Servers run only on the host's
 // 127.0.0.1, started by the test (reached from inside through slirp4netns' 10.0.2.2).
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -328,16 +329,23 @@ private slots:
         p.setProcessEnvironment(home_->env());
         p.start(layerboxBin(), {"run", "--profile", "web", "--no-pty", "--", "sleep", "30"});
         QVERIFY(p.waitForStarted());
-        // This sandbox's slirp4netns: the runner's child (another test's may still be ending).
-        auto ours = [&p]() -> qint64 {
-            for (qint64 pid : processesNamed("slirp4netns")) {
-                const QByteArray stat = readFile(QString("/proc/%1/stat").arg(pid));
-                const QList<QByteArray> f = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
-                if (f.size() > 1 && f[1].toLongLong() == p.processId()) return pid;
-            }
+        // This sandbox's slirp4netns: its API socket is in this test's runtime folder (another
+        // test's may still be ending).
+        const QByteArray runtime = home_->runtimeDir().toUtf8();
+        auto ours = [&runtime]() -> qint64 {
+            for (qint64 pid : processesNamed("slirp4netns"))
+                if (readFile(QString("/proc/%1/cmdline").arg(pid)).contains(runtime)) return pid;
             return 0;
         };
-        QTRY_VERIFY_WITH_TIMEOUT(ours() != 0, 60000);  // a wait, not a speed check
+        QElapsedTimer waited;  // a wait, not a speed check
+        waited.start();
+        while (ours() == 0 && p.state() == QProcess::Running && waited.elapsed() < 60000)
+            QTest::qWait(100);
+        QVERIFY2(ours() != 0, qPrintable(QString("no slirp4netns of this sandbox after %1 ms; "
+                                                 "slirp4netns running: %2; runner: %3")
+                                             .arg(waited.elapsed())
+                                             .arg(processesNamed("slirp4netns").size())
+                                             .arg(QString::fromUtf8(p.readAll()))));
         const qint64 pid = ours();
         QString line;
         for (const auto& l :
