@@ -217,20 +217,8 @@ private:
                                       .toUtf8());
     }
     static QString firefoxPrefsScript() {
-        const QStringList prefs = {
-            R"(user_pref("browser.shell.checkDefaultBrowser", false);)",
-            R"(user_pref("browser.startup.homepage_override.mstone", "ignore");)",
-            R"(user_pref("datareporting.policy.dataSubmissionEnabled", false);)",
-            R"(user_pref("datareporting.policy.firstRunURL", "");)",
-            R"(user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);)",
-            R"(user_pref("browser.aboutwelcome.enabled", false);)",
-            R"(user_pref("app.update.auto", false);)",
-            R"(user_pref("browser.download.panel.shown", true);)",
-        };
-        QStringList q;
-        for (const auto& pref : prefs)
-            q << "'" + pref + "'";
-        return "mkdir -p ~/ff && printf '%s\\n' " + q.join(' ') + " > ~/ff/user.js && ";
+        return firefoxProfileScript("~/ff",
+                                    {R"(user_pref("browser.download.panel.shown", true);)"});
     }
     // An attachment at /download, a page at /second.
     static void serveDownload(HttpServer& web) {

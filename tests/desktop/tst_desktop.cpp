@@ -114,17 +114,7 @@ private:
         return exec(xEnv(x), "xwininfo", {"-root", "-tree"}, 10000).text();
     }
     QString screenshot(const Xvfb& x, const QString& name) const {
-        QString file = home_->home() + "/" + name;
-        auto o = exec(xEnv(x), "import", {"-window", "root", file}, 30000);
-        if (o.code != 0) qWarning().noquote() << "import failed:" << o.errors();
-        QString dest = artifactsDir() + "/" + name;
-        QFile::remove(dest);
-        if (!QFile::copy(file, dest)) {
-            qWarning().noquote() << "cannot copy the screenshot to" << dest;
-            return file;
-        }
-        qInfo().noquote() << "screenshot:" << dest;
-        return dest;
+        return lbtest::screenshot(xEnv(x), home_->home(), name);
     }
     // xdg-dbus-proxy processes whose parent is `ppid`.
     static QList<qint64> proxiesOf(qint64 ppid) {
@@ -1079,23 +1069,8 @@ private slots:
         QVERIFY(x.start(home_->home()));
         // Firefox ESR, its own content sandbox nested in ours, in a profile folder of the
         // sandbox's home with the first-run pages turned off.
-        QStringList prefs = {
-            R"(user_pref("browser.shell.checkDefaultBrowser", false);)",
-            R"(user_pref("browser.startup.homepage_override.mstone", "ignore");)",
-            R"(user_pref("datareporting.policy.dataSubmissionEnabled", false);)",
-            R"(user_pref("datareporting.policy.firstRunURL", "");)",
-            R"(user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);)",
-            R"(user_pref("browser.aboutwelcome.enabled", false);)",
-            R"(user_pref("app.update.auto", false);)",
-        };
-        QString script = "mkdir -p ~/ff-test-profile && printf '%s\\n' " +
-                         [&] {
-                             QStringList q;
-                             for (const auto& pref : prefs)
-                                 q << "'" + pref + "'";
-                             return q.join(' ');
-                         }() +
-                         " > ~/ff-test-profile/user.js && exec firefox-esr "
+        QString script = firefoxProfileScript("~/ff-test-profile") +
+                         "exec firefox-esr "
                          "--profile ~/ff-test-profile --width 1240 --height 760 "
                          "http://" +
                          allowed + "/";

@@ -376,23 +376,11 @@ private slots:
         QString target = docs + "/saved-page.html";
         // A page of the sandbox's own home, a profile folder with the first-run pages off and
         // the portal's file picker on.
-        QStringList prefs = {
-            R"(user_pref("widget.use-xdg-desktop-portal.file-picker", 1);)",
-            R"(user_pref("browser.shell.checkDefaultBrowser", false);)",
-            R"(user_pref("browser.startup.homepage_override.mstone", "ignore");)",
-            R"(user_pref("datareporting.policy.dataSubmissionEnabled", false);)",
-            R"(user_pref("datareporting.policy.firstRunURL", "");)",
-            R"(user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);)",
-            R"(user_pref("browser.aboutwelcome.enabled", false);)",
-            R"(user_pref("app.update.auto", false);)",
-            R"(user_pref("browser.download.panel.shown", true);)",
-        };
-        QStringList quoted;
-        for (const auto& pref : prefs)
-            quoted << "'" + pref + "'";
         QString script =
-            "mkdir -p ~/ff-save-profile && printf '%s\\n' " + quoted.join(' ') +
-            " > ~/ff-save-profile/user.js && printf '%s\\n' '<html><head><title>Layerbox save "
+            firefoxProfileScript("~/ff-save-profile",
+                                 {R"(user_pref("widget.use-xdg-desktop-portal.file-picker", 1);)",
+                                  R"(user_pref("browser.download.panel.shown", true);)"}) +
+            "printf '%s\\n' '<html><head><title>Layerbox save "
             "test</title></head><body><p>saved through the portal</p></body></html>' > "
             "~/page.html && exec firefox-esr --profile ~/ff-save-profile --width 1000 --height 700 "
             "file://$HOME/page.html";

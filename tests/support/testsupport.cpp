@@ -141,6 +141,22 @@ ProcOut runProgram(const QProcessEnvironment& env, const QString& cwd, const QSt
     return o;
 }
 
+QString firefoxProfileScript(const QString& dir, const QStringList& extraPrefs) {
+    QStringList prefs = extraPrefs;
+    prefs << R"(user_pref("browser.shell.checkDefaultBrowser", false);)"
+          << R"(user_pref("browser.startup.homepage_override.mstone", "ignore");)"
+          << R"(user_pref("datareporting.policy.dataSubmissionEnabled", false);)"
+          << R"(user_pref("datareporting.policy.firstRunURL", "");)"
+          << R"(user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);)"
+          << R"(user_pref("browser.aboutwelcome.enabled", false);)"
+          << R"(user_pref("app.update.auto", false);)";
+    QStringList quoted;
+    for (const auto& pref : prefs)
+        quoted << "'" + pref + "'";
+    return "mkdir -p " + dir + " && printf '%s\\n' " + quoted.join(' ') + " > " + dir +
+           "/user.js && ";
+}
+
 QString probePath() {
     return testBinDir() + "/lbprobe";
 }

@@ -71,6 +71,11 @@ private:
     std::unique_ptr<QTemporaryDir> runtime_;
 };
 
+// A shell fragment (ending in "&& ") that makes a Firefox profile folder `dir` ("~/ff") whose
+// user.js turns off the first-run pages, telemetry and updates, plus `extraPrefs` (user_pref
+// lines).
+QString firefoxProfileScript(const QString& dir, const QStringList& extraPrefs = {});
+
 // The in-sandbox probe (tests/probe/lbprobe) and the options that make it visible inside.
 QString probePath();
 QStringList probeBind();
