@@ -22,6 +22,9 @@ LogPanel::LogPanel(QWidget* parent) : QWidget(parent), view_(new QPlainTextEdit(
            "here."));
     QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     view_->setFont(mono);
+    // Three lines at least (a scroll area's default minimum is twice that): on a 600 px screen
+    // the log gives its height to the profile's summary first (MainWindow::fitLogDock).
+    view_->setMinimumHeight(3 * QFontMetrics(mono).lineSpacing() + 2 * view_->frameWidth() + 8);
 
     auto* clear = new QToolButton(this);
     clear->setObjectName("clearLogButton");

@@ -22,6 +22,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -983,7 +984,14 @@ void MainWindow::dropEvent(QDropEvent* event) {
 
 void MainWindow::restoreSettings() {
     QSettings s(QStringLiteral("Layerbox"), QStringLiteral("layerbox-gui"));
-    if (!restoreGeometry(s.value("mainWindow/geometry").toByteArray())) resize(1200, 780);
+    if (!restoreGeometry(s.value("mainWindow/geometry").toByteArray())) {
+        // The first run: a roomy window, but never larger than the screen (on a 1024x600
+        // netbook a 1200x780 window had its right part and bottom off the screen).
+        QSize size(1200, 780);
+        if (const QScreen* sc = screen())
+            size = size.boundedTo(sc->availableGeometry().size() * 0.95);
+        resize(size.expandedTo(minimumSizeHint()));
+    }
     if (!restoreState(s.value("mainWindow/state").toByteArray()))
         resizeDocks({logDock_}, {150}, Qt::Vertical);
     splitter_->restoreState(s.value("mainWindow/splitter").toByteArray());

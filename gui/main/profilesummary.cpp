@@ -82,7 +82,11 @@ ProfileSummary::ProfileSummary(QWidget* parent)
     grantsName_->setForegroundRole(QPalette::PlaceholderText);
     grants_->setObjectName("grantsList");
     grants_->setAccessibleName(tr("Files given to this profile's sandbox"));
-    grants_->setMaximumHeight(90);
+    // Up to three rows; on a short screen it gives up height down to one row and scrolls (its
+    // default minimum, a scroll area's 70-odd pixels, made the window taller than 600 px).
+    const int row = grants_->fontMetrics().height() + 4;
+    grants_->setMaximumHeight(3 * row + 2 * grants_->frameWidth());
+    grants_->setMinimumHeight(row + 2 * grants_->frameWidth());
     revoke_->setObjectName("revokeGrant");
     revoke_->setAccessibleName(tr("Take the selected file back"));
     revoke_->setEnabled(false);
@@ -92,17 +96,19 @@ ProfileSummary::ProfileSummary(QWidget* parent)
         if (auto* item = grants_->currentItem())
             emit revokeRequested(item->data(Qt::UserRole).toString());
     });
+    // A row of the facts' grid, named like them, across both columns (a heading above the list
+    // cost the height a 600 px screen does not have).
     auto* grantsRow = new QHBoxLayout;
     grantsRow->addWidget(grants_, 1);
     grantsRow->addWidget(revoke_, 0, Qt::AlignTop);
+    grid->addWidget(grantsName_, 3, 0, Qt::AlignTop);
+    grid->addLayout(grantsRow, 3, 1, 1, 3);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(head);
     layout->addSpacing(2);
     layout->addLayout(grid);
-    layout->addWidget(grantsName_);
-    layout->addLayout(grantsRow);
     setProfile(nullptr);
     setGrants({});
 }

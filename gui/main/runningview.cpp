@@ -95,6 +95,7 @@ RunningView::RunningView(LayerboxClient* client, QWidget* parent)
     connect(kill_, &QPushButton::clicked, this, [this]() { killInstance(selectedId()); });
 
     auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);  // inside a tab: its frame is the margin
     layout->addLayout(buttonRow);
     layout->addWidget(stack_, 1);
 

@@ -8,7 +8,9 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QListWidget>
 #include <QMenuBar>
+#include <QScreen>
 #include <QTabWidget>
 #include <QToolButton>
 #include <QTreeView>
@@ -16,6 +18,7 @@
 
 #include "backend/profilejson.h"
 #include "guitest.h"
+#include "layers/grant_store.h"
 #include "main/logpanel.h"
 #include "main/mainwindow.h"
 #include "main/profilelistmodel.h"
@@ -554,14 +557,40 @@ private slots:
 
     // A small laptop screen, 1024x600: the main window and the editor fit (issue 22).
     void fitsA1024x600Screen() {
+        // Files given to the profile's sandbox (`layerbox run -- ~/Downloads/x.sh` leaves one):
+        // their list made the window's minimum 613 px high once.
+        const lb::Paths paths = lb::Paths::fromEnvironment();
+        for (const char* f : {"/tmp/a.pdf", "/tmp/b.png", "/tmp/c.txt", "/tmp/d.odt", "/tmp/e"})
+            QVERIFY(lb::recordGrant(paths, "browser", {f, false}).ok());
         MainWindow w;
         QTRY_VERIFY(w.profileModel()->entry("browser"));
         w.selectProfile("browser");  // the longest summary of the built-in profiles
+        QTRY_COMPARE(w.summary()->grantsList()->count(), 5);
+        // What the window can shrink to, not only what a resize gave (a window manager will not
+        // make a window smaller than its minimum; the test's resize alone missed 613 px).
+        const QSize least = w.minimumSizeHint().expandedTo(w.minimumSize());
+        QVERIFY2(least.width() <= 1024 && least.height() <= 600,
+                 qPrintable(QString("minimum %1x%2").arg(least.width()).arg(least.height())));
         w.resize(1024, 600);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY2(w.width() <= 1024 && w.height() <= 600,
                  qPrintable(QString("%1x%2").arg(w.width()).arg(w.height())));
+        QVERIFY(w.summary()->grantsList()->isVisible());
+        // The Running view's empty text wraps inside the window (it ran off the right edge).
+        auto* empty = w.findChild<QLabel*>("runningPlaceholder");
+        QVERIFY(empty && empty->isVisible());
+        const QRect emptyRect(empty->mapTo(&w, QPoint(0, 0)), empty->size());
+        QVERIFY2(emptyRect.right() < w.width() && emptyRect.bottom() < w.height(),
+                 qPrintable(QString("%1,%2 %3x%4")
+                                .arg(emptyRect.x())
+                                .arg(emptyRect.y())
+                                .arg(emptyRect.width())
+                                .arg(emptyRect.height())));
+        QTRY_VERIFY2(empty->height() >= empty->heightForWidth(empty->width()),
+                     qPrintable(QString("%1 of %2 px")
+                                    .arg(empty->height())
+                                    .arg(empty->heightForWidth(empty->width()))));
         // Every line of the summary is shown: each fact has the height its wrapped text needs
         // and ends inside the summary, which ends inside the window.
         ProfileSummary* summary = w.summary();
@@ -580,6 +609,21 @@ private slots:
                                         .arg(fact->text())));
             QVERIFY2(fact->geometry().bottom() < summary->height(), qPrintable(fact->text()));
         }
+    }
+
+    // The first run on a small screen: the window fits it (the default 1200x780 did not fit
+    // 1024x600, and what lay beyond the screen's edge could not be reached).
+    void firstRunFitsTheScreen() {
+        MainWindow w;  // a new home: no saved geometry
+        const QSize screen = w.screen()->availableGeometry().size();
+        QVERIFY2(screen.width() < 1200 || screen.height() < 780,
+                 "the test screen is as large as the default window: nothing to check");
+        QVERIFY2(w.width() <= screen.width() && w.height() <= screen.height(),
+                 qPrintable(QString("%1x%2 on %3x%4")
+                                .arg(w.width())
+                                .arg(w.height())
+                                .arg(screen.width())
+                                .arg(screen.height())));
     }
 
     // Keyboard users see where they are: a 2-pixel ring on the focused profile (contrasting
