@@ -315,12 +315,22 @@ private:
         // Typing works: a URL typed into the address bar is loaded. First a click into the page
         // (as a user does): it gives the browser window the focus on the nested display and
         // closes a popup such as Chromium's download bubble.
-        QVERIFY(typeInto(profile,
-                         "xdotool click 1 && sleep 1 && xdotool key ctrl+l && sleep 1 && xdotool "
-                         "type --delay 40 '" +
-                             base + "/typed' && xdotool key Return"));
-        if (!QTest::qWaitFor([&] { return web.requests().contains("GET /typed HTTP/1.1"); }, 60000))
-            shot(b.base + "-not-typed");
+        // On a loaded machine the first keys after Ctrl+L were lost once (Firefox searched for
+        // "p://10.0.2.2:.../typed"): a user types it again, and so does the test, three times
+        // at most; the browser must still load exactly what was typed.
+        bool typed = false;
+        for (int attempt = 0; attempt < 3 && !typed; ++attempt) {
+            QVERIFY(typeInto(profile,
+                             "xdotool click 1 && sleep 1 && xdotool key ctrl+l && sleep 2 && "
+                             "xdotool type --delay 40 '" +
+                                 base + "/typed' && sleep 1 && xdotool key Return"));
+            typed = QTest::qWaitFor([&] { return web.requests().contains("GET /typed HTTP/1.1"); },
+                                    30000);
+            if (!typed) {
+                shot(b.base + "-not-typed-" + QString::number(attempt + 1));
+                qInfo("attempt %d: the typed URL was not loaded; typing it again", attempt + 1);
+            }
+        }
         QVERIFY2(web.requests().contains("GET /typed HTTP/1.1"),
                  qPrintable(nestedWindows(profile) + " // " + web.requests().join(", ")));
         // Paste (host to sandbox): a URL copied on the host, pasted into the address bar.
