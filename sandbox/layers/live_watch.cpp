@@ -87,20 +87,33 @@ void LiveWatch::arm(int64_t scanFromMs) {
     for (const auto& w : watched_) {
         UniqueFd cur(::fcntl(upper_.get(), F_DUPFD_CLOEXEC, 0));
         std::string path = "/";
-        bool complete = true;
-        for (const auto& c : split(w.substr(1), '/')) {
-            if (c.empty()) continue;
+        std::vector<std::string> parts;
+        for (auto& c : split(w.substr(1), '/'))
+            if (!c.empty()) parts.push_back(std::move(c));
+        auto descend = [&](const std::string& c) {
             UniqueFd next(
                 ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!next.valid()) {
-                complete = false;
-                break;
-            }
+            if (!next.valid()) return false;
             cur = std::move(next);
             path = path == "/" ? "/" + c : path + "/" + c;
+            return true;
+        };
+        size_t i = 0;
+        for (;;) {
+            while (i < parts.size() && descend(parts[i]))
+                ++i;
+            if (i == parts.size()) {
+                armDir(cur.get(), path, true, 0, scanFromMs);
+                break;
+            }
+            // Missing: wait on the nearest ancestor for the folder to appear (then arm again).
+            // The program runs meanwhile: a folder made after the failed open and before this
+            // watch sent no event, so look once more now that the watch is in place; one made
+            // later is reported by it.
+            armDir(cur.get(), path, false, 0, scanFromMs);
+            if (!descend(parts[i])) break;
+            ++i;
         }
-        // Missing: wait on the nearest ancestor for the folder to appear (then arm again).
-        armDir(cur.get(), path, complete, 0, scanFromMs);
     }
 }
 
