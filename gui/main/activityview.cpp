@@ -105,6 +105,7 @@ ActivityView::ActivityView(LayerboxClient* client, InstanceModel* instances, QWi
     row->addWidget(summary_, 1);
     row->addWidget(allow_);
     auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);  // inside a tab, as the Running view
     layout->addLayout(row);
     layout->addWidget(stack_, 1);
 

@@ -69,6 +69,11 @@ public:
     void allowSelected();
     // The profile `name` was saved: what allows each group, and the off state, read again.
     void profileSaved(const QString& name);
+    // The tab's height does not depend on its width for the window: a QTabWidget asks every
+    // page, shown or not, and the long wrapped text of the empty tab then took the height the
+    // profile summary needs on a 1024x600 screen. Inside, the text still wraps.
+    bool hasHeightForWidth() const override { return false; }
+    int heightForWidth(int) const override { return -1; }
 
 signals:
     // Open the editor of `profile` with `change` shown, for the user to save or not.
