@@ -232,7 +232,14 @@ MainWindow::MainWindow(QWidget* parent)
     QTimer::singleShot(0, this, &MainWindow::refreshChangeCounts);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    // Open editors are children: deleted here, while editors_ (which their destroyed() updates)
+    // still exists, not by ~QWidget after it is gone (a window closed with an editor open
+    // crashed).
+    const auto open = editors_;
+    for (const QPointer<ProfileEditor>& e : open)
+        delete e.data();
+}
 
 void MainWindow::createActions() {
     struct Def {
