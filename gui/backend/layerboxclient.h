@@ -88,6 +88,8 @@ public:
 
     // The command lines of the contract, in one place.
     static QStringList psArgs() { return {"ps", "--json"}; }
+    // The activity log of a running sandbox (backend/activitylog.h reads it).
+    static QStringList logArgs(const QString& id) { return {"log", id, "--json"}; }
     static QStringList diffArgs(const QString& profile) { return {"diff", profile, "--json"}; }
     static QStringList doctorArgs() { return {"doctor", "--json"}; }
     static QStringList layerListArgs() { return {"layer", "list", "--json"}; }

@@ -2,6 +2,8 @@
 
 #include <QLocale>
 #include <QRegularExpression>
+#include <algorithm>
+#include <vector>
 
 namespace textformat {
 
@@ -72,6 +74,49 @@ QStringList splitCommand(const QString& text) {
     }
     if (inWord) out << cur;
     return out;
+}
+
+QString lineChanges(const QString& before, const QString& after, int context) {
+    const QStringList a = before.split(QLatin1Char('\n'));
+    const QStringList b = after.split(QLatin1Char('\n'));
+    // Longest common subsequence of lines (profiles are a few hundred lines at most).
+    const qsizetype n = a.size(), m = b.size();
+    std::vector<std::vector<int>> lcs(n + 1, std::vector<int>(m + 1, 0));
+    for (qsizetype i = n - 1; i >= 0; --i)
+        for (qsizetype j = m - 1; j >= 0; --j)
+            lcs[i][j] =
+                a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+    struct Line {
+        QChar mark;
+        QString text;
+    };
+    QList<Line> lines;
+    qsizetype i = 0, j = 0;
+    while (i < n || j < m) {
+        if (i < n && j < m && a[i] == b[j]) {
+            lines.append({QLatin1Char(' '), a[i]});
+            ++i;
+            ++j;
+        } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+            lines.append({QLatin1Char('-'), a[i++]});
+        } else {
+            lines.append({QLatin1Char('+'), b[j++]});
+        }
+    }
+    QStringList out;
+    qsizetype lastShown = -1;
+    for (qsizetype k = 0; k < lines.size(); ++k) {
+        bool near = false;
+        for (qsizetype d = qMax<qsizetype>(0, k - context);
+             d <= qMin<qsizetype>(lines.size() - 1, k + context) && !near; ++d)
+            near = lines[d].mark != QLatin1Char(' ');
+        if (!near) continue;
+        if (k > lastShown + 1) out << QStringLiteral("  \u2026");
+        out << QString(lines[k].mark) + QLatin1Char(' ') + lines[k].text;
+        lastShown = k;
+    }
+    if (lastShown >= 0 && lastShown + 1 < lines.size()) out << QStringLiteral("  \u2026");
+    return out.join(QLatin1Char('\n'));
 }
 
 }  // namespace textformat

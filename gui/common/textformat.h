@@ -14,5 +14,9 @@ QString duration(qint64 seconds);
 QString command(const QStringList& argv);
 // The inverse, for a command typed by the user (shell-like quoting, no expansion).
 QStringList splitCommand(const QString& text);
+// The lines that differ between two texts, as a unified diff shows them ("- old", "+ new"),
+// with `context` unchanged lines ("  same") around each change and "  \u2026" for what is
+// left out; empty when the texts are the same.
+QString lineChanges(const QString& before, const QString& after, int context = 2);
 
 }  // namespace textformat

@@ -29,6 +29,8 @@ inline const QString kActionFailed = QStringLiteral("action-failed");    // ok
 inline const QString kShortcuts = QStringLiteral("keyboard-shortcuts");  // ok
 // What an imported profile lets the program reach, before it is saved.
 inline const QString kImportReview = QStringLiteral("import-review");  // import|cancel
+// "Allow this" on an activity log entry: the change to the profile, before it is saved.
+inline const QString kAllowChange = QStringLiteral("allow-change");  // save|cancel
 // Text questions.
 inline const QString kDuplicateName = QStringLiteral("duplicate-name");
 inline const QString kRenameName = QStringLiteral("rename-name");

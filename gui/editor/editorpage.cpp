@@ -472,6 +472,14 @@ QJsonValue EditorPage::currentValue(const QString& pointer) const {
     return b ? b->save() : QJsonValue(QJsonValue::Undefined);
 }
 
+bool EditorPage::setValue(const QString& pointer, const QJsonValue& value) {
+    const Binding* b = bindingAt(pointer);
+    if (!b) return false;
+    b->load(value);
+    emitChanged();
+    return true;
+}
+
 void EditorPage::setInheritance(const QString& parentLabel, const QJsonObject& parentValues) {
     parentLabel_ = parentLabel;
     parentValues_ = parentValues;

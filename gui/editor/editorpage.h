@@ -59,6 +59,11 @@ public:
     // Show the parent's value in the control of `pointer` (Save then writes no key for it).
     void resetToInherited(const QString& pointer);
     QToolButton* resetButton(const QString& pointer) const;
+    // What the control of `pointer` would write now (undefined when it writes nothing).
+    QJsonValue currentValue(const QString& pointer) const;
+    // Show `value` in the control bound to exactly `pointer` (as if typed: changed() follows);
+    // false when no control of this page is bound to it.
+    bool setValue(const QString& pointer, const QJsonValue& value);
 
 signals:
     void changed();
@@ -96,8 +101,6 @@ protected:
     void emitChanged();
     // Disable the control of `pointer` with `why` in its tooltip; an empty `why` enables it.
     void setUnavailable(const QString& pointer, const QString& why);
-    // What the control of `pointer` would write now (undefined when it writes nothing).
-    QJsonValue currentValue(const QString& pointer) const;
 
 private:
     struct Binding {

@@ -18,11 +18,13 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "backend/activitylog.h"
 #include "backend/desktopentries.h"
 #include "backend/hostcapabilities.h"
 #include "backend/layerboxclient.h"
 #include "backend/profilejson.h"
 #include "backend/profiles.h"
+#include "common/textformat.h"
 #include "dialogs/dialogasker.h"
 #include "editor/desktoppage.h"
 #include "editor/environmentpage.h"
@@ -458,6 +460,88 @@ bool ProfileEditor::save() {
     status_->setText(tr("Saved to %1.").arg(userPath_));
     emit saved(name_);
     return true;
+}
+
+bool ProfileEditor::offerChange(const Allowance& change) {
+    if (!change.possible()) return false;
+    const QString title = tr("Allow this in \u201c%1\u201d").arg(name_);
+    if (!loaded_) {
+        tellFailure(this, title, status_->text());
+        return false;
+    }
+    if (isModified()) {
+        tellFailure(this, title,
+                    tr("The editor holds changes you have not saved: save or revert them "
+                       "first, so that only this change is saved."));
+        return false;
+    }
+    // Each edit on the page of its field; the first one's field is shown.
+    struct Made {
+        EditorPage* page;
+        QString pointer;
+        QJsonValue old;
+    };
+    QList<Made> made;
+    int first = -1;
+    for (const Allowance::Edit& e : change.edits) {
+        int at = -1;
+        for (int i = 0; i < pages_.size() && at < 0; ++i)
+            if (pages_[i]->pointers().contains(e.pointer)) at = i;
+        if (at < 0) {
+            tellFailure(this, title, tr("No field of the editor sets %1.").arg(e.pointer));
+            return false;
+        }
+        if (first < 0) first = at;
+        made.append({pages_[at], e.pointer, QJsonValue()});
+    }
+    const QString before = pendingText();
+    for (int i = 0; i < made.size(); ++i) {
+        made[i].old = made[i].page->currentValue(made[i].pointer);
+        made[i].page->setValue(made[i].pointer, change.edits[i].apply(made[i].old));
+    }
+    validateNow();
+    // The field, with the change in it, in view and focused while the user decides.
+    pageList_->setCurrentRow(first);
+    if (QWidget* control = made.first().page->controlFor(made.first().pointer)) {
+        if (auto* scroll = qobject_cast<QScrollArea*>(stack_->widget(first)))
+            scroll->ensureWidgetVisible(control);
+        control->setFocus(Qt::OtherFocusReason);
+    }
+    QString error;
+    const QString after = pendingText(&error);
+    const QString diff = error.isEmpty() ? textformat::lineChanges(before, after) : error;
+
+    Question qn;
+    qn.id = questions::kAllowChange;
+    qn.title = title;
+    qn.text = tr("Allow %1?").arg(change.what);
+    const QString field = change.fieldName();
+    if (problems_.isEmpty()) {
+        qn.informativeText =
+            tr("Saving changes %1 in %2, and nothing else:\n\n%3\n\nA running sandbox "
+               "keeps its profile: start it again for the change to apply.")
+                .arg(field, userPath_, diff);
+        qn.icon = QMessageBox::Warning;
+        qn.choices = {{"save", tr("Save"), QMessageBox::AcceptRole},
+                      {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+        // Enter does not grant what the user may not have read.
+        qn.defaultChoice = QStringLiteral("cancel");
+    } else {
+        qn.informativeText = tr("The change to %1 cannot be saved:\n%2\n\n%3")
+                                 .arg(field, problems_.join(QLatin1Char('\n')), diff);
+        qn.icon = QMessageBox::Critical;
+        qn.choices = {{"cancel", tr("Close"), QMessageBox::RejectRole}};
+    }
+    qn.details = after;
+    const bool agreed = DialogAsker::instance().ask(this, qn).choice == QLatin1String("save");
+    if (agreed && save()) return true;
+    // Not agreed (or not saved: the status says why): the field as it was, nothing changed.
+    const QString why = status_->text();
+    for (auto it = made.crbegin(); it != made.crend(); ++it)
+        it->page->setValue(it->pointer, it->old);
+    validateNow();
+    status_->setText(agreed ? why : tr("Not changed: %1 was not allowed.").arg(change.what));
+    return false;
 }
 
 void ProfileEditor::revert() {

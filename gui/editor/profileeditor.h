@@ -12,6 +12,7 @@
 #include <QWidget>
 #include <optional>
 
+struct Allowance;
 class EditorPage;
 class FilesPage;
 class GeneralPage;
@@ -48,6 +49,12 @@ public:
 
     // What Save would write now.
     QString pendingText(QString* error = nullptr) const;
+
+    // "Allow this" of the activity log: show the field that allows it with the change made,
+    // ask with exactly what would change in the file, save only when the user agrees (else
+    // put the field back). Refused while the editor holds unsaved changes of the user's,
+    // which a save would carry along unseen. True when saved.
+    bool offerChange(const Allowance& change);
 
 public slots:
     bool save();

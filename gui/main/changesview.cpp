@@ -54,8 +54,8 @@ ChangesView::ChangesView(LayerboxClient* client, QWidget* parent)
     , recover_(new QPushButton(QIcon::fromTheme("document-save"), tr("Rec&over"), this))
     , discard_(new QPushButton(QIcon::fromTheme("edit-delete"), tr("&Discard"), this))
     , reset_(new QPushButton(QIcon::fromTheme("edit-clear"), tr("Reset sand&box..."), this))
-    , commit_(
-          new QPushButton(QIcon::fromTheme("document-save-as"), tr("Commit as la&yer..."), this))
+    , commit_(new QPushButton(QIcon::fromTheme("document-save-as"), tr("Commit as &New Layer..."),
+                              this))
     , progress_(new QProgressBar(this))
     , summary_(new QLabel(this))
     , commitTip_(tr("Turn these changes into a read-only layer other profiles can stack, your "

@@ -45,6 +45,7 @@
 #include "dialogs/recoverdialog.h"
 #include "dialogs/runfiledialog.h"
 #include "editor/profileeditor.h"
+#include "main/activityview.h"
 #include "main/changesview.h"
 #include "main/instancemodel.h"
 #include "main/logpanel.h"
@@ -80,6 +81,7 @@ MainWindow::MainWindow(QWidget* parent)
     , tabs_(new QTabWidget(this))
     , running_(new RunningView(client_, this))
     , changes_(new ChangesView(client_, this))
+    , activity_(new ActivityView(client_, running_->model(), this))
     , log_(new LogPanel(this))
     , logDock_(new QDockWidget(tr("Log"), this))
     , notifier_(new Notifier(this)) {
@@ -122,6 +124,7 @@ MainWindow::MainWindow(QWidget* parent)
     // Mnemonics are unique across the window (menus, tabs, buttons): tst_gui_profiles checks.
     tabs_->addTab(running_, QIcon::fromTheme("system-run"), tr("R&unning"));
     tabs_->addTab(changes_, QIcon::fromTheme("document-open-recent"), tr("&Changes"));
+    tabs_->addTab(activity_, QIcon::fromTheme("dialog-warning"), tr("Activit&y"));
     auto* right = new QWidget(this);
     auto* rl = new QVBoxLayout(right);
     rl->setContentsMargins(6, 6, 6, 6);
@@ -209,6 +212,16 @@ MainWindow::MainWindow(QWidget* parent)
         updateActions();
     });
     connect(changes_, &ChangesView::changesCounted, model_, &ProfileListModel::setChanges);
+    connect(
+        activity_, &ActivityView::log, this,
+        [this](LogPanel::Level l, const QString& s, const QString& t) { log_->append(l, s, t); });
+    // "Allow this": the editor at the field, the change shown; saved only if the user agrees.
+    connect(activity_, &ActivityView::allowRequested, this,
+            [this](const QString& profile, const Allowance& change) {
+                ProfileEditor* editor = editProfile(profile);
+                if (editor && editor->offerChange(change))
+                    log_->info(profile, tr("allowed %1 (%2)").arg(change.what, change.fieldName()));
+            });
     connect(changes_, &ChangesView::profileChanged, this, [this]() { model_->reload(); });
 
     restoreSettings();
@@ -219,7 +232,14 @@ MainWindow::MainWindow(QWidget* parent)
     QTimer::singleShot(0, this, &MainWindow::refreshChangeCounts);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    // Open editors are children: deleted here, while editors_ (which their destroyed() updates)
+    // still exists, not by ~QWidget after it is gone (a window closed with an editor open
+    // crashed).
+    const auto open = editors_;
+    for (const QPointer<ProfileEditor>& e : open)
+        delete e.data();
+}
 
 void MainWindow::createActions() {
     struct Def {
@@ -380,6 +400,7 @@ void MainWindow::onSelectionChanged() {
     refreshGrants();
     changes_->setProfile(name);
     changes_->setRunning(!name.isEmpty() && running_->model()->countByProfile().value(name) > 0);
+    activity_->setProfile(name);
     updateActions();
 }
 
@@ -487,6 +508,7 @@ ProfileEditor* MainWindow::editProfile(const QString& nameArg) {
     connect(editor, &ProfileEditor::saved, this, [this](const QString& saved) {
         model_->reload();
         selectProfile(saved);
+        activity_->profileSaved(saved);
         log_->info(saved, tr("profile saved"));
     });
     connect(editor, &QObject::destroyed, this, [this, name]() { editors_.remove(name); });

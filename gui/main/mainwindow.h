@@ -1,7 +1,8 @@
 // The main window: the profiles on the left (yours apart from the built-in ones, with search,
 // a running indicator and pending changes), the selected profile's summary, the running
-// sandboxes and the profile's changes on the right, and the log at the bottom. Every action
-// is in a menu, the toolbar and the profile list's context menu, with a shortcut.
+// sandboxes, the profile's changes and what its sandbox refused (Activity) on the right, and the
+// log at the bottom. Every action is in a menu, the toolbar and the profile list's context menu,
+// with a shortcut.
 #pragma once
 
 #include <QHash>
@@ -9,6 +10,7 @@
 #include <QPointer>
 #include <QStringList>
 
+class ActivityView;
 class ChangesView;
 class LayerboxClient;
 class LogPanel;
@@ -40,6 +42,7 @@ public:
     ProfileSummary* summary() const { return summary_; }
     RunningView* runningView() const { return running_; }
     ChangesView* changesView() const { return changes_; }
+    ActivityView* activityView() const { return activity_; }
     LogPanel* logPanel() const { return log_; }
     QTabWidget* tabs() const { return tabs_; }
     Notifier* notifier() const { return notifier_; }
@@ -115,6 +118,7 @@ private:
     QTabWidget* tabs_;
     RunningView* running_;
     ChangesView* changes_;
+    ActivityView* activity_;
     LogPanel* log_;
     QDockWidget* logDock_;
     Notifier* notifier_;
