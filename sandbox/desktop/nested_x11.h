@@ -38,11 +38,10 @@ struct NestedX11Plan {
 std::string nestedX11Title(const std::string& profileTitle, const std::string& profileName);
 
 // Xephyr's command line (pure). No TCP; no reset when the last client leaves (a program that
-// reconnects finds the same server); resizeable, so the window behaves like the desktop's own.
-// `glx`: OpenGL through the server (software, Mesa's llvmpipe inside Xephyr); without it the
-// server loads no GL driver at all.
+// reconnects finds the same server); resizeable, so the window behaves like the desktop's own;
+// no GLX, with or without desktop.gpu (why: in the function).
 NestedX11Plan planNestedX11(const std::string& xephyr, const std::string& title,
-                            const std::string& authFile, bool glx = true);
+                            const std::string& authFile);
 
 class NestedX11 {
 public:
@@ -101,7 +100,6 @@ std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, Deskto
                                                 const std::string& instanceDir,
                                                 const std::string& instance,
                                                 const std::string& logPath,
-                                                ClipboardPolicy clipboard = ClipboardPolicy::None,
-                                                bool glx = true);
+                                                ClipboardPolicy clipboard = ClipboardPolicy::None);
 
 }  // namespace lb

@@ -311,8 +311,7 @@ Result<Prepared> prepare(const RunOptions& o) {
         out.nestedX11 = startIsolatedDisplay(
             nestedX11Title(p.title, p.name), desktopHost, instanceDir, plan.instance,
             joinPath(plan.paths.logDir(), plan.instance + "-xephyr.log"),
-            parseClipboardPolicy(p.desktop.clipboard).value_or(ClipboardPolicy::None),
-            p.desktop.gpu);
+            parseClipboardPolicy(p.desktop.clipboard).value_or(ClipboardPolicy::None));
         plan.trace("nested X server ready");
     }
     plan.desktop = planDesktop(p, desktopHost,

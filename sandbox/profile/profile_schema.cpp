@@ -322,7 +322,10 @@ Field buildRoot() {
                        {"deny", "allow"}, q(d.desktop.openUri)),
                 choice("audio", "Sound server sockets to pass in.",
                        {"none", "pulseaudio", "pipewire", "both"}, q(d.desktop.audio)),
-                scalar("gpu", K::Bool, "Expose /dev/dri for hardware rendering.", b(d.desktop.gpu)),
+                scalar("gpu", K::Bool,
+                       "Expose /dev/dri for hardware rendering. An isolated X11 display is "
+                       "drawn in software whatever this says (no GLX, no DRI3 there).",
+                       b(d.desktop.gpu)),
                 scalar("theme", K::Bool,
                        "Read-only access to your fonts, GTK/Qt themes and appearance settings.",
                        b(d.desktop.theme)),

@@ -70,6 +70,29 @@ const char* const kFirefoxRestart =
     "xdotool type --delay 40 about:restartrequired && xdotool key Return && sleep 5 && "
     "xdotool key Return";
 
+// A page that asks for a WebGL 2 context, clears it green, reads a pixel back and puts the result
+// and the renderer's name in its title.
+const char* const kWebglPage = R"(<!DOCTYPE html>
+<html><head><title>Layerbox WebGL pending</title></head><body><h1>WebGL</h1><script>
+let why = '';
+const c = document.createElement('canvas');
+c.addEventListener('webglcontextcreationerror', e => { why = e.statusMessage; });
+const gl = c.getContext('webgl2');
+let r = 'Layerbox WebGL failed: ' + why;
+if (gl) {
+  gl.clearColor(0, 1, 0, 1);
+  gl.clear(gl.COLOR_BUFFER_BIT);
+  const px = new Uint8Array(4);
+  gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  const e = gl.getExtension('WEBGL_debug_renderer_info');
+  r = (px[0] == 0 && px[1] == 255 ? 'Layerbox WebGL drew with '
+                                  : 'Layerbox WebGL drew a wrong pixel ' + px.join(',') + ' with ') +
+      (e ? gl.getParameter(e.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+}
+document.title = r;
+</script></body></html>
+)";
+
 // Names of the programs a sandbox consists of, counted before and after each test.
 const char* const kSandboxParts[] = {"layerbox",       "layerbox-setup", "layerbox-init",
                                      "fuse-overlayfs", "slirp4netns",    "Xephyr",
@@ -228,6 +251,7 @@ private:
                   "<!DOCTYPE html><html><head><title>Layerbox second launch</title></head>"
                   "<body><h1>Opened by a second launch</h1></body></html>",
                   "text/html; charset=utf-8");
+        web.serve("/webgl", kWebglPage, "text/html; charset=utf-8");
         for (const char* path : {"/typed", "/pasted", "/again"})
             web.serve(path,
                       "<!DOCTYPE html><html><head><title>Layerbox " + QByteArray(path + 1) +
@@ -262,6 +286,7 @@ private:
         QStringList second;     // a second launch (the URL is appended)
         QString restartKeys;    // xdotool keys that restart the browser from inside; empty: none
         QString cleanExit;      // a shell test, true inside once the browser ended cleanly
+        bool webgl = false;     // WebGL works with the test's command line (Firefox's does)
     };
 
     // The browser's whole job: the page through the allowed port; typing into it (a URL in the
@@ -286,6 +311,11 @@ private:
         QTRY_VERIFY_WITH_TIMEOUT(nestedWindows(profile).contains("Layerbox test page"), 90000);
         QVERIFY(hostWindows().contains("(Layerbox sandbox \"" + profile + "\")"));
         QVERIFY(QFileInfo(shot(b.base)).size() > 1000);
+        // Issue 19: the sandbox's own X server offers no GLX, these profiles' desktop.gpu
+        // notwithstanding (GLX there would load Mesa's software driver into every sandbox's
+        // Xephyr for nothing: docs/architecture.md). Seen from inside, as the browser sees it.
+        const QString ext = run(profile, {"xdpyinfo", "-queryExtensions"}, 30000).text();
+        QVERIFY2(ext.contains("XInputExtension") && !ext.contains("GLX"), qPrintable(ext));
 
         // A second launch with a URL joins the running browser: it opens the page there and
         // ends; still one sandbox.
@@ -296,6 +326,19 @@ private:
         QTRY_VERIFY_WITH_TIMEOUT(nestedWindows(profile).contains("Layerbox second launch"), 60000);
         QCOMPARE(ps().size(), 1);
         QVERIFY2(p.state() == QProcess::Running, (startLog_ + p.readAll()).constData());
+
+        // WebGL without GLX: the browser draws it in its own process (Firefox through EGL with
+        // Mesa's software renderer), so a page still gets a working context.
+        if (b.webgl) {
+            auto gl = run(profile, QStringList(b.second) << base + "/webgl", 120000);
+            QVERIFY2(gl.code == 0, qPrintable(gl.all()));
+            if (!QTest::qWaitFor(
+                    [&] { return nestedWindows(profile).contains("Layerbox WebGL drew"); }, 60000))
+                shot(b.base + "-no-webgl");
+            const QString w = nestedWindows(profile);
+            QVERIFY2(w.contains("Layerbox WebGL drew with"), qPrintable(w));
+            qInfo().noquote() << w.mid(w.indexOf("Layerbox WebGL"), 80).section('"', 0, 0);
+        }
 
         // A download lands in the host's ~/Downloads.
         auto dl = run(profile, QStringList(b.second) << base + "/download", 120000);
@@ -523,7 +566,8 @@ private slots:
                 {"x-www-browser", "--profile", home_->home() + "/ff"},
                 {},  // the restart is firefox's function (here its first process is named
                      // x-www-browser, its restarted one firefox-esr: not told apart yet)
-                kFirefoxEndedCleanly});
+                kFirefoxEndedCleanly,
+                true});
     }
 
     void firefoxBrowsesDownloadsAndJoins() {
@@ -533,7 +577,8 @@ private slots:
                 {"sh", "-c", firefoxPrefsScript() + "exec firefox-esr --profile ~/ff"},
                 {"firefox-esr", "--profile", home_->home() + "/ff"},
                 kFirefoxRestart,
-                kFirefoxEndedCleanly});
+                kFirefoxEndedCleanly,
+                true});
     }
 
     void chromiumBrowsesDownloadsAndJoins() {

@@ -1026,8 +1026,8 @@ private slots:
                                          .contains("IsViewable") ||
                                      p.state() == QProcess::NotRunning,
                                  30000);
-        // The terminal profile asks for no GPU: its server offers no GLX (no GL driver loaded,
-        // none of GLX's attack surface), while the desktop's own server has it.
+        // Its server offers no GLX (no GL driver loaded, none of GLX's attack surface; no
+        // isolated display has it, tst_apps checks the browsers'), while the desktop's has it.
         const QString ext = run(xEnv(x), "terminal", {"xdpyinfo", "-queryExtensions"}).text();
         QVERIFY2(ext.contains("XInputExtension") && !ext.contains("GLX"), qPrintable(ext));
         // Typing into its window on the desktop reaches the program.
