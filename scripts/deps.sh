@@ -5,7 +5,7 @@ LB_PKGS_BUILD="cmake ninja-build g++ pkg-config ccache qt6-base-dev libseccomp-d
   libsystemd-dev nlohmann-json3-dev libnftables-dev libgl-dev libxcb1-dev libxcb-xfixes0-dev"
 # What a sandbox uses at run time.
 LB_PKGS_RUNTIME="fuse-overlayfs fuse3 slirp4netns xdg-dbus-proxy nftables dbus dbus-user-session
-  systemd desktop-file-utils xserver-xephyr squashfuse squashfs-tools"
+  systemd desktop-file-utils xserver-xephyr squashfuse squashfs-tools xdg-utils"
 # What the test suite drives for real: displays, buses, sound, peers to compare with.
 LB_PKGS_TEST="clang-format xvfb xauth x11-utils x11-apps xterm xdotool xinput xclip weston wayland-utils pulseaudio
   pulseaudio-utils imagemagick firefox-esr gimp bubblewrap firejail firejail-profiles procps psmisc iproute2 python3 strace

@@ -40,7 +40,7 @@ struct ProfileInfo {
     QString audio;         // none | pulseaudio | pipewire | both
     QString clipboard;     // none | in | out | both (x11 isolated only)
     bool portals = false;  // dbus talk covers the desktop portal
-    QString openUri;       // desktop.open_uri: deny | allow
+    QString openUri;       // desktop.open_uri: deny | ask | allow
     QString home;          // private | tmpfs | overlay
     struct Bind {
         QString host;

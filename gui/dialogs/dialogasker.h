@@ -23,7 +23,9 @@ inline const QString kOverwriteFiles =
 inline const QString kDiscardChanges = QStringLiteral("discard-changes");  // discard|cancel
 inline const QString kResetChanges = QStringLiteral("reset-changes");      // reset|cancel
 inline const QString kKillSandbox = QStringLiteral("kill-sandbox");        // kill|cancel
-inline const QString kQuitRunning = QStringLiteral("quit-running");        // quit|cancel
+// Files dropped on a running sandbox: read-only (the default) | read-write | cancel.
+inline const QString kGiveFiles = QStringLiteral("give-files");
+inline const QString kQuitRunning = QStringLiteral("quit-running");  // quit|cancel
 // A failure, shown where the action was taken (and in the log).
 inline const QString kActionFailed = QStringLiteral("action-failed");    // ok
 inline const QString kShortcuts = QStringLiteral("keyboard-shortcuts");  // ok

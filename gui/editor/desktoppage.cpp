@@ -58,6 +58,7 @@ DesktopPage::DesktopPage(QWidget* parent)
     // OpenURI and Email start a host program with the real home (docs/security-model.md).
     addChoice(dbus, tr("Open &links:"), QStringLiteral("/desktop/open_uri"),
               {{"deny", tr("Refused: the portal cannot start your programs")},
+               {"ask", tr("Ask me each time, showing the link")},
                {"allow", tr("With your programs: they run outside the sandbox")}});
     addCheck(dbus, tr("S&ystem bus"), QStringLiteral("/desktop/dbus/system"));
     addList(dbus, tr("System bus &names:"), QStringLiteral("/desktop/dbus/system_talk"),

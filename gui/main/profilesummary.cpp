@@ -192,7 +192,11 @@ void ProfileSummary::showProfile(const ProfileEntry* e) {
     if (e->portals)
         desk << (e->openUri == QLatin1String("allow")
                      ? tr("portals (opens links with your programs)")
+                 : e->openUri == QLatin1String("ask")
+                     ? tr("portals (asks you before opening a link)")
                      : tr("portals (opening links denied)"));
+    else if (e->openUri == QLatin1String("ask"))
+        desk << tr("asks you before opening a link");
     facts_[1]->setText(desk.isEmpty() ? tr("None") : desk.join(QStringLiteral(", ")));
 
     facts_[2]->setText(homeText(*e, QDir::homePath()));

@@ -281,7 +281,10 @@ bool RunningView::eventFilter(QObject* watched, QEvent* event) {
             QStringList paths;
             for (const QUrl& u : e->mimeData()->urls())
                 paths << u.toLocalFile();
-            giveFiles(id, paths);
+            // Asked once the drop is over: a modal dialog inside the drop would keep the drag
+            // source waiting.
+            QMetaObject::invokeMethod(
+                this, [this, id, paths]() { askAndGiveFiles(id, paths); }, Qt::QueuedConnection);
         }
     } else if (type == QEvent::DragEnter && e->mimeData()->hasUrls()) {
         e->acceptProposedAction();  // the moves over the rows follow
@@ -292,7 +295,31 @@ bool RunningView::eventFilter(QObject* watched, QEvent* event) {
     return true;
 }
 
-void RunningView::giveFiles(const QString& id, const QStringList& paths) {
+void RunningView::askAndGiveFiles(const QString& id, const QStringList& paths) {
+    const Instance* i = model_->instance(id);
+    if (!i || paths.isEmpty()) return;
+    Question q;
+    q.id = questions::kGiveFiles;
+    q.title = tr("Give files");
+    q.text = paths.size() == 1 ? tr("Give \u201c%1\u201d to the sandbox of \u201c%2\u201d?")
+                                     .arg(QFileInfo(paths[0]).fileName(), i->profile)
+                               : tr("Give %1 files to the sandbox of \u201c%2\u201d?")
+                                     .arg(paths.size())
+                                     .arg(i->profile);
+    q.informativeText =
+        tr("Read-only: the program can read it and nothing else of its folder. Read-write: it "
+           "can also change the real file (still nothing beside it). Take it back with "
+           "layerbox grants rm.");
+    q.choices = {{"read-only", tr("Give &read-only"), QMessageBox::AcceptRole},
+                 {"read-write", tr("Give read-&write"), QMessageBox::AcceptRole},
+                 {"cancel", tr("Cancel"), QMessageBox::RejectRole}};
+    q.defaultChoice = QStringLiteral("read-only");
+    const QString choice = DialogAsker::instance().ask(this, q).choice;
+    if (choice == QLatin1String("read-only") || choice == QLatin1String("read-write"))
+        giveFiles(id, paths, choice == QLatin1String("read-write"));
+}
+
+void RunningView::giveFiles(const QString& id, const QStringList& paths, bool readWrite) {
     const Instance* i = model_->instance(id);
     if (!i || paths.isEmpty()) return;
     const QString profile = i->profile;
@@ -306,7 +333,7 @@ void RunningView::giveFiles(const QString& id, const QStringList& paths) {
     // shows it in the running sandbox before `true` runs there; nothing else is started.
     QStringList args{"run", "--profile", profile, "--no-pty"};
     for (const QString& p : paths)
-        args << "--file" << QFileInfo(p).absoluteFilePath();
+        args << (readWrite ? "--file-rw" : "--file") << QFileInfo(p).absoluteFilePath();
     args << "--"
          << "true";
     LayerboxClient::Options opts;
@@ -314,11 +341,13 @@ void RunningView::giveFiles(const QString& id, const QStringList& paths) {
     opts.reportFailure = false;
     client_->run(
         args, this,
-        [this, profile, paths](const CommandResult& r) {
+        [this, profile, paths, readWrite](const CommandResult& r) {
             if (r.ok()) {
                 for (const QString& p : paths)
                     emit log(LogPanel::Level::Info, profile,
-                             tr("gave %1 (read-only) to the running sandbox").arg(p));
+                             (readWrite ? tr("gave %1 (read-write) to the running sandbox")
+                                        : tr("gave %1 (read-only) to the running sandbox"))
+                                 .arg(p));
             } else {
                 emit log(LogPanel::Level::Error, profile, r.errorLine());
             }

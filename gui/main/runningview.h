@@ -40,9 +40,13 @@ public:
     void resumeInstance(const QString& id);
     void stopInstance(const QString& id);
     void killInstance(const QString& id);
-    // Show host files in a running sandbox now, read-only (a file dropped on its row): the
-    // grant path of `layerbox run` on a running profile (`run --profile P --file F -- true`).
-    void giveFiles(const QString& id, const QStringList& paths);
+    // Show host files in a running sandbox now (a file dropped on its row), read-only unless
+    // `readWrite`: the grant path of `layerbox run` on a running profile (`run --profile P
+    // --file F -- true`, or --file-rw).
+    void giveFiles(const QString& id, const QStringList& paths, bool readWrite = false);
+    // A drop of `paths` on the row of `id`: asks read-only (the default) or read-write, then
+    // gives them.
+    void askAndGiveFiles(const QString& id, const QStringList& paths);
 
 signals:
     void log(LogPanel::Level level, const QString& source, const QString& text);

@@ -4,9 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "base/fsutil.h"
@@ -108,6 +110,18 @@ std::string lastLogLine(const std::string& logPath, bool (*keep)(const std::stri
     for (auto it = lines.rbegin(); it != lines.rend(); ++it)
         if (!it->empty() && (!keep || keep(*it))) return *it;
     return {};
+}
+
+void closeAllBut(std::vector<int> keep) {
+    std::sort(keep.begin(), keep.end());
+    unsigned from = 3;
+    for (int fd : keep) {
+        if (fd < 3) continue;
+        if (static_cast<unsigned>(fd) > from)
+            ::syscall(SYS_close_range, from, static_cast<unsigned>(fd) - 1, 0);
+        from = static_cast<unsigned>(fd) + 1;
+    }
+    ::syscall(SYS_close_range, from, ~0u, 0);
 }
 
 void reapHelper(pid_t& pid, int graceMs) {

@@ -35,6 +35,11 @@ std::string waitForByte(int fd, int timeoutMs, bool& timedOut);
 // The last line of a helper's log that `keep` accepts (empty when none or unreadable).
 std::string lastLogLine(const std::string& logPath, bool (*keep)(const std::string&) = nullptr);
 
+// In a forked child that does not exec (the resolver, the OpenURI gate): close every
+// descriptor but stdin/out/err and `keep` (the runner's channel, terminal and locks are no
+// business of theirs).
+void closeAllBut(std::vector<int> keep);
+
 // Reap a helper that was asked to end (its pipe closed): wait up to graceMs, then SIGKILL.
 // Sets pid to 0.
 void reapHelper(pid_t& pid, int graceMs);

@@ -184,7 +184,10 @@ int showProfile(const Args& args) {
         desk.push_back("session bus (talk " + joinWords(d.dbus.talk, ",") + ")");
     if (d.dbus.talksToPortals())
         desk.push_back(d.openUri == "allow" ? "portals (opens links with your programs)"
+                       : d.openUri == "ask" ? "portals (asks you before opening a link)"
                                             : "portals (opening links denied)");
+    else if (d.openUri == "ask")
+        desk.push_back("asks you before opening a link");
     if (d.dbus.systemWanted()) desk.push_back("system bus");
     row("desktop", joinWords(desk, ", "));
     std::vector<std::string> env;

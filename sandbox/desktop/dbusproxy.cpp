@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "base/helper_process.h"
+#include "desktop/open_uri_gate.h"
 #include "desktop/portals.h"
 #include "profile/profile.h"
 
@@ -57,7 +58,8 @@ std::string systemBusAddress(const DesktopHost& host) {
 DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const DesktopContext& ctx,
                      const PortalSetup& portal) {
     DesktopPlan out;
-    bool session = dbus.sessionWanted(), system = dbus.systemWanted();
+    // "ask" needs a session bus (the gate is on it), even for a profile that lists no name.
+    bool session = dbus.sessionWanted() || portal.askOpenUri, system = dbus.systemWanted();
     if (!session && !system) return out;  // no bus at all
     if (host.dbusProxy.empty()) {
         out.warnings.push_back(
@@ -84,6 +86,30 @@ DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const Desk
     auto& args = out.dbusProxy.args;
     if (session && usable("session", sessionBusAddress(host))) {
         std::string socket = joinPath(ctx.instanceDir, ctx.instance + ".bus");
+        std::string inside = joinPath(ctx.runtimeDir, "bus");
+        if (portal.askOpenUri && host.xdgOpen.empty()) {
+            out.warnings.push_back(
+                "open_uri: xdg-open is not installed, so links cannot be opened outside: "
+                "OpenURI is refused (install xdg-utils)");
+        } else if (portal.askOpenUri) {
+            // The program talks to the gate, the gate to the proxy: OpenURI calls are answered
+            // by the gate (after the user's yes on the desktop), everything else goes through
+            // the proxy's filter, which refuses OpenURI as with "deny".
+            auto& gate = out.dbusProxy.gate;
+            gate.listen = socket;
+            gate.upstream = joinPath(ctx.instanceDir, ctx.instance + ".proxy-bus");
+            gate.sandbox = portal.sandbox;
+            gate.opener = host.xdgOpen;
+            socket = gate.upstream;
+            // Debian's xdg-open calls OpenURI when this file exists (as it does in Flatpak).
+            MountOp marker;
+            marker.kind = MountKind::GeneratedFile;
+            marker.target = joinPath(ctx.runtimeDir, "flatpak-info");
+            marker.content =
+                flatpakInfo(portal.appId.empty() ? portalAppId(portal.sandbox) : portal.appId,
+                            ctx.instance, portal.network);
+            out.mounts.push_back(marker);
+        }
         args.push_back(sessionBusAddress(host));
         args.push_back(socket);
         args.push_back("--filter");
@@ -96,8 +122,7 @@ DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const Desk
         for (const auto& r : dbus.call)
             args.push_back("--call=" + r);
         out.dbusProxy.sockets.push_back(socket);
-        std::string inside = joinPath(ctx.runtimeDir, "bus");
-        out.mounts.push_back(bindSocket(socket, inside));
+        out.mounts.push_back(bindSocket(joinPath(ctx.instanceDir, ctx.instance + ".bus"), inside));
         out.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + inside;
         if (dbus.talksToPortals() && !portal.appId.empty()) {
             out.dbusProxy.identity = flatpakInfo(portal.appId, ctx.instance, portal.network);
@@ -170,6 +195,13 @@ Result<std::unique_ptr<DbusProxy>> DbusProxy::start(const DbusProxyPlan& plan,
     auto pid = spawnHelper(args, {syncW.get()}, log.get(), "xdg-dbus-proxy", beforeExec);
     if (!pid) return pid.error();
     p->pid_ = *pid;
+    if (plan.gate.wanted()) {
+        // Listening before this returns, like the proxy's own sockets; it connects to the
+        // proxy only when a program connects to it.
+        auto gate = OpenUriGate::start(plan.gate);
+        if (!gate) return gate.error().wrap("starting the OpenURI gate");
+        p->gate_ = std::move(*gate);
+    }
     return p;
 }
 
@@ -194,6 +226,7 @@ Status DbusProxy::waitReady(int timeoutMs) {
 }
 
 void DbusProxy::stop() {
+    if (gate_) gate_->stop();
     sync_.reset();  // it exits when the other end of its --fd closes
     reapHelper(pid_, 1000);
     for (const auto& s : sockets_)

@@ -24,6 +24,7 @@
 namespace lb {
 
 struct DbusConfig;
+class OpenUriGate;
 
 // The buses' addresses on the host: $DBUS_SESSION_BUS_ADDRESS (or $XDG_RUNTIME_DIR/bus),
 // $DBUS_SYSTEM_BUS_ADDRESS (or /run/dbus/system_bus_socket). Empty when there is none.
@@ -39,12 +40,16 @@ inline constexpr const char* kSandboxSystemBus = "/run/dbus/system_bus_socket";
 struct PortalSetup {
     std::string appId;
     bool allowOpenUri = false;  // desktop.open_uri "allow"
+    bool askOpenUri = false;  // desktop.open_uri "ask": the gate answers OpenURI (open_uri_gate.h)
+    std::string sandbox;      // the profile's name, for the gate's question
     bool network = false;
 };
 
 // The proxy's command line, its sockets' binds and the bus addresses inside (pure). No bus at
 // all when the profile asks for none. A profile that talks to the desktop portal gets its
-// identity and the document portal's files; OpenURI only with allowOpenUri.
+// identity and the document portal's files; OpenURI only with allowOpenUri. With askOpenUri
+// the sandbox's session bus is the gate's socket, in front of the proxy (which still refuses
+// OpenURI), and its runtime directory holds `flatpak-info`, so that xdg-open calls OpenURI.
 DesktopPlan planDbus(const DbusConfig& dbus, const DesktopHost& host, const DesktopContext& ctx,
                      const PortalSetup& portal = {});
 
@@ -76,6 +81,7 @@ private:
     std::string log_;
     std::vector<std::string> sockets_;
     std::string identityRoot_;
+    std::unique_ptr<OpenUriGate> gate_;
 };
 
 }  // namespace lb

@@ -53,6 +53,8 @@ DesktopPlan planDesktop(const Profile& profile, const DesktopHost& host,
     PortalSetup portal;
     portal.appId = portalAppId(profile.name);
     portal.allowOpenUri = d.openUri == "allow";
+    portal.askOpenUri = d.openUri == "ask";
+    portal.sandbox = profile.name;
     portal.network = profile.network.mode != NetMode::None;
     out.append(planDbus(d.dbus, host, ctx, portal));
     return out;
@@ -77,8 +79,9 @@ DesktopHost probeDesktopHost(const Profile& profile, const Paths& paths) {
             if (auto bytes = readFile(file)) h.xauthority = std::move(*bytes);
     }
     if (d.x11 == X11Mode::Isolated) h.xephyr = findExecutable("Xephyr");
-    if (d.dbus.sessionWanted() || d.dbus.systemWanted())
+    if (d.dbus.sessionWanted() || d.dbus.systemWanted() || d.openUri == "ask")
         h.dbusProxy = findExecutable("xdg-dbus-proxy");
+    if (d.openUri == "ask") h.xdgOpen = findExecutable("xdg-open");
     if (d.dbus.talksToPortals() && !h.dbusProxy.empty())
         h.docPortalMount = documentPortalMount(h.docPortalProblem);
 

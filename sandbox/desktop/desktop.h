@@ -23,6 +23,15 @@ namespace lb {
 struct Paths;
 struct Profile;
 
+// desktop.open_uri "ask": the gate between the sandbox and its proxy (open_uri_gate.h).
+struct OpenUriGatePlan {
+    std::string listen;    // host path of the socket the sandbox gets as its session bus
+    std::string upstream;  // xdg-dbus-proxy's session socket, which the gate connects to
+    std::string sandbox;   // the profile's name, shown in the question
+    std::string opener;    // the host's xdg-open, run on the user's yes
+    bool wanted() const { return !listen.empty(); }
+};
+
 // xdg-dbus-proxy, as the runner starts it (before the setup process, which binds its sockets).
 struct DbusProxyPlan {
     std::string binary;                // absolute path of xdg-dbus-proxy
@@ -32,6 +41,7 @@ struct DbusProxyPlan {
     // The desktop portal's sandbox identity (portals.h): the /.flatpak-info the proxy's own
     // root holds, and the empty host directory that root is mounted on. Empty: none.
     std::string identity, identityRoot;
+    OpenUriGatePlan gate;  // empty: the sandbox talks to the proxy itself
 };
 
 // What the desktop concerns add to a sandbox.
@@ -55,6 +65,7 @@ struct DesktopHost {
     std::set<std::string> exist;  // which of the paths the plans might use exist
     std::string dbusProxy;        // xdg-dbus-proxy's path; empty when not installed
     std::string xephyr;           // Xephyr's path (x11 "isolated"); empty when not installed
+    std::string xdgOpen;          // xdg-open's path (open_uri "ask"); empty when not installed
     // The document portal's mount point when the profile talks to the portals (portals.h);
     // empty with docPortalProblem saying why.
     std::string docPortalMount, docPortalProblem;

@@ -29,6 +29,8 @@ struct Api {
     decltype(&sd_bus_get_events) getEvents;
     decltype(&sd_bus_get_timeout) getTimeout;
     decltype(&sd_bus_process) process;
+    decltype(&sd_bus_call_method) callMethod;
+    decltype(&sd_bus_error_free) errorFree;
 };
 
 const Api* api(std::string* why) {
@@ -61,6 +63,8 @@ const Api* api(std::string* why) {
         get(a.getEvents, "sd_bus_get_events");
         get(a.getTimeout, "sd_bus_get_timeout");
         get(a.process, "sd_bus_process");
+        get(a.callMethod, "sd_bus_call_method");
+        get(a.errorFree, "sd_bus_error_free");
         return ok;
     }();
     if (!loaded && why) *why = error;
@@ -79,7 +83,10 @@ int onReply(sd_bus_message* m, void* userdata, sd_bus_error*) {
     std::unique_ptr<Pending> p(static_cast<Pending*>(userdata));
     const Api* a = api(nullptr);
     uint32_t id = 0;
-    if (a->isMethodError(m, nullptr)) return 0;  // no notification daemon: nothing shown
+    if (a->isMethodError(m, nullptr)) {  // no notification daemon: nothing shown
+        p->self->failed(p->key);
+        return 0;
+    }
     if (a->readBasic(m, 'u', &id) > 0) p->self->gotId(id, p->key);
     return 0;
 }
@@ -90,6 +97,13 @@ int onActionInvoked(sd_bus_message* m, void* userdata, sd_bus_error*) {
     const char* action = nullptr;
     if (a->readBasic(m, 'u', &id) > 0 && a->readBasic(m, 's', &action) > 0 && action)
         static_cast<Notifier*>(userdata)->invoked(id, action);
+    return 0;
+}
+
+int onClosed(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    const Api* a = api(nullptr);
+    uint32_t id = 0;
+    if (a->readBasic(m, 'u', &id) > 0) static_cast<Notifier*>(userdata)->closedById(id);
     return 0;
 }
 
@@ -122,19 +136,26 @@ Result<std::unique_ptr<Notifier>> Notifier::open(ActionHandler onAction) {
         errno = -r;
         return Error::fromErrno("subscribing to notification actions");
     }
+    if (int r = a->matchSignal(n->d_->bus, nullptr, kDest, kPath, kDest, "NotificationClosed",
+                               onClosed, n.get());
+        r < 0) {
+        errno = -r;
+        return Error::fromErrno("subscribing to closed notifications");
+    }
     return n;
 }
 
 Notifier::~Notifier() = default;
 
 void Notifier::notify(const std::string& key, const std::string& summary, const std::string& body,
-                      const std::vector<std::pair<std::string, std::string>>& actions) {
+                      const std::vector<std::pair<std::string, std::string>>& actions,
+                      const std::string& iconName) {
     const Api* a = d_->a;
     sd_bus_message* m = nullptr;
     if (a->newMethodCall(d_->bus, &m, kDest, kPath, kDest, "Notify") < 0) return;
     const char* app = "Layerbox";
     uint32_t replaces = 0;
-    const char* icon = "folder-download";
+    const char* icon = iconName.c_str();
     int32_t timeout = -1;
     std::vector<std::string> flat;
     for (const auto& [k, label] : actions)
@@ -169,6 +190,48 @@ void Notifier::showItem(const std::string& uri) {
         (void)a->callAsync(d_->bus, nullptr, m, nullptr, nullptr, 25 * 1000 * 1000);
     a->messageUnref(m);
     process();
+}
+
+void Notifier::close(const std::string& key) {
+    for (const auto& [id, k] : ids_) {
+        if (k != key) continue;
+        sd_bus_message* m = nullptr;
+        if (d_->a->newMethodCall(d_->bus, &m, kDest, kPath, kDest, "CloseNotification") < 0) return;
+        uint32_t number = id;
+        if (d_->a->appendBasic(m, 'u', &number) >= 0)
+            (void)d_->a->callAsync(d_->bus, nullptr, m, nullptr, nullptr, 25 * 1000 * 1000);
+        d_->a->messageUnref(m);
+        process();
+        return;
+    }
+}
+
+std::string Notifier::nameOwner(const std::string& name) {
+    const Api* a = d_->a;
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message* reply = nullptr;
+    std::string out;
+    if (a->callMethod(d_->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                      "org.freedesktop.DBus", "GetNameOwner", &err, &reply, "s",
+                      name.c_str()) >= 0) {
+        const char* owner = nullptr;
+        if (a->readBasic(reply, 's', &owner) > 0 && owner) out = owner;
+    }
+    a->errorFree(&err);
+    if (reply) a->messageUnref(reply);
+    return out;
+}
+
+void Notifier::failed(const std::string& key) {
+    if (onClosed_) onClosed_(key);
+}
+
+void Notifier::closedById(uint32_t id) {
+    auto it = ids_.find(id);
+    if (it == ids_.end()) return;
+    std::string key = it->second;
+    ids_.erase(it);
+    if (onClosed_) onClosed_(key);
 }
 
 void Notifier::invoked(uint32_t id, const std::string& action) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,9 +28,21 @@ public:
     static Result<std::unique_ptr<Notifier>> open(ActionHandler onAction);
     ~Notifier();
 
+    // Called with its key when a notification of ours is closed (NotificationClosed: expired,
+    // dismissed, or closed after an action) or could not be shown (no daemon answered).
+    void setClosedHandler(std::function<void(const std::string& key)> onClosed) {
+        onClosed_ = std::move(onClosed);
+    }
+
     // `actions`: (key, label) pairs. `key` identifies the notification in the handler.
     void notify(const std::string& key, const std::string& summary, const std::string& body,
-                const std::vector<std::pair<std::string, std::string>>& actions);
+                const std::vector<std::pair<std::string, std::string>>& actions,
+                const std::string& icon = "folder-download");
+    // CloseNotification for the notification of `key` (when it was shown).
+    void close(const std::string& key);
+    // The unique name owning `name` on the session bus (a blocking call, answered by the bus
+    // itself), empty when none.
+    std::string nameOwner(const std::string& name);
 
     // org.freedesktop.FileManager1.ShowItems: a file manager shows `uri` in its folder.
     void showItem(const std::string& uri);
@@ -40,8 +53,15 @@ public:
     int timeoutMs() const;
 
     // Internal (sd-bus callbacks).
-    void gotId(uint32_t id, const std::string& key) { ids_[id] = key; }
+    void gotId(uint32_t id, const std::string& key) {
+        ids_[id] = key;
+        issued_.insert(id);
+    }
+    // Was `id` ever one of ours?
+    bool issued(uint32_t id) const { return issued_.count(id) > 0; }
     void invoked(uint32_t id, const std::string& action);
+    void closedById(uint32_t id);
+    void failed(const std::string& key);
 
 private:
     Notifier() = default;
@@ -49,7 +69,9 @@ private:
     struct Impl;
     std::unique_ptr<Impl> d_;
     ActionHandler onAction_;
+    std::function<void(const std::string&)> onClosed_;
     std::map<uint32_t, std::string> ids_;  // notification id -> key
+    std::set<uint32_t> issued_;            // every id the daemon gave us
     size_t pfdIndex_ = SIZE_MAX;
 };
 

@@ -12,8 +12,9 @@
 //
 // OpenURI, even for a sandboxed app, starts the host's default handler of http(s), mailto and
 // any type with one handler without asking (xdg-desktop-portal 1.16, open-uri.c). So
-// desktop.open_uri "deny" (the default) keeps OpenURI away from the program in the proxy's
-// filter: it gets call rules for the portal's other interfaces instead of `talk`.
+// desktop.open_uri "deny" (the default) and "ask" keep OpenURI away from the program in the
+// proxy's filter: it gets call rules for the portal's other interfaces instead of `talk`. With
+// "ask", the OpenURI gate in front of the proxy answers the calls itself (open_uri_gate.h).
 #pragma once
 
 #include <string>

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "base/fsutil.h"
+#include "base/helper_process.h"
 #include "base/jsonw.h"
 #include "base/units.h"
 #include "network/network.h"
@@ -663,20 +664,6 @@ bool keepOnlyNetAdmin() {
     struct __user_cap_data_struct d[2] = {};
     d[0].effective = d[0].permitted = 1u << CAP_NET_ADMIN;
     return ::syscall(SYS_capset, &h, d) == 0 && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
-}
-
-// Close every descriptor but stdin/out/err and `keep` (the runner's channel, terminal, locks
-// are no business of the resolver's).
-void closeAllBut(std::vector<int> keep) {
-    std::sort(keep.begin(), keep.end());
-    unsigned from = 3;
-    for (int fd : keep) {
-        if (fd < 3) continue;
-        if (static_cast<unsigned>(fd) > from)
-            ::syscall(SYS_close_range, from, static_cast<unsigned>(fd) - 1, 0);
-        from = static_cast<unsigned>(fd) + 1;
-    }
-    ::syscall(SYS_close_range, from, ~0u, 0);
 }
 
 }  // namespace

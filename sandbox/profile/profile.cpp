@@ -77,10 +77,11 @@ std::vector<std::string> profileWarnings(const Profile& p) {
                            : std::string()));
     if (p.desktop.openUri != "allow")
         if (std::string broad = p.desktop.dbus.broadPortalPattern(); !broad.empty())
-            out.push_back("/desktop/dbus/talk: \"" + broad +
-                          "\" covers the desktop portal and names beyond it; with /desktop/"
-                          "open_uri \"deny\" the program may only see those names (list them "
-                          "one by one, or use \"org.freedesktop.portal.*\")");
+            out.push_back(
+                "/desktop/dbus/talk: \"" + broad +
+                "\" covers the desktop portal and names beyond it; with /desktop/"
+                "open_uri \"deny\" or \"ask\" the program may only see those names (list them "
+                "one by one, or use \"org.freedesktop.portal.*\")");
     return out;
 }
 

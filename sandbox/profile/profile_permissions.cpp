@@ -86,6 +86,8 @@ std::vector<std::string> permissionsBeyond(const Profile& p, const Profile& base
     if (d.gpu && !bd.gpu) out.push_back("GPU");
     if (d.openUri == "allow" && bd.openUri != "allow")
         out.push_back("opens links and mail in your desktop's programs");
+    else if (d.openUri == "ask" && bd.openUri == "deny")
+        out.push_back("asks you to open web and mail links in your desktop's programs");
     const DbusConfig &db = d.dbus, &bdb = bd.dbus;
     if (db.session && !bdb.session) out.push_back("D-Bus: the whole session bus");
     if (db.system && !bdb.system) out.push_back("D-Bus: the whole system bus");

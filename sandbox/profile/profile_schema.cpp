@@ -313,13 +313,16 @@ Field buildRoot() {
                        "Text only; the highlight selection never crosses.",
                        {"none", "in", "out", "both"}, q(d.desktop.clipboard)),
                 choice("open_uri",
-                       "Whether the program may ask the desktop portal to open a link or file with "
-                       "a program of your desktop (OpenURI, and Email), which then runs outside "
-                       "the sandbox with your real home. deny: the D-Bus proxy refuses those "
-                       "calls; allow: the portal opens web and mail links in your default browser "
-                       "or mail client without asking, and asks which program for other types. "
-                       "Only with a dbus talk entry covering org.freedesktop.portal.Desktop.",
-                       {"deny", "allow"}, q(d.desktop.openUri)),
+                       "Whether the program may have a link or file opened by a program of your "
+                       "desktop (the portal's OpenURI, Email; xdg-open inside), which then runs "
+                       "outside the sandbox with your real home. deny: refused; ask: for each "
+                       "web or mail link, a notification on your desktop names the sandbox and "
+                       "the exact link, and only your \"Open link\" opens it (other kinds of "
+                       "link, files and Email are refused; a few questions at a time); allow: "
+                       "the portal opens web and mail links in your default browser or mail "
+                       "client without asking, and asks which program for other types (only "
+                       "with a dbus talk entry covering org.freedesktop.portal.Desktop).",
+                       {"deny", "ask", "allow"}, q(d.desktop.openUri)),
                 choice("audio", "Sound server sockets to pass in.",
                        {"none", "pulseaudio", "pipewire", "both"}, q(d.desktop.audio)),
                 scalar("gpu", K::Bool,

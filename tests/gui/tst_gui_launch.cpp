@@ -2,6 +2,7 @@
 // as an unprivileged user. A row appears on the `started` event and goes on `exited`; a launch
 // that fails says why in one line of the log; Stop and Kill end a sandbox.
 #include <QAction>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QMimeData>
 #include <QProcess>
@@ -302,8 +303,10 @@ private slots:
     }
 
     // A file dropped on a running sandbox's row is shown in that sandbox at once (the grant
-    // path of `run` on a running profile), read-only, alone: a command joining the sandbox
-    // reads it, not its sibling; the profile's grants list it. A throw-away sandbox is refused.
+    // path of `run` on a running profile), read-only unless the user picks read-write in the
+    // question the drop asks, alone: a command joining the sandbox reads it, not its sibling;
+    // the profile's grants list it. Read-write: the program writes the real file, and nothing
+    // beside it reaches the host. Cancel gives nothing. A throw-away sandbox is refused.
     void fileDroppedOnARunningSandboxIsGivenToIt() {
         const QString file = home_->home() + "/Downloads/dropped.txt";
         const QString sibling = home_->home() + "/Downloads/sibling.txt";
@@ -326,16 +329,26 @@ private slots:
         // The drop, as Qt delivers it to the view: enter, move over the row, drop.
         QWidget* viewport = rv->view()->viewport();
         const QPoint row = rv->view()->visualRect(m->index(0, 0)).center();
-        QMimeData data;
-        data.setUrls({QUrl::fromLocalFile(file)});
-        QDragEnterEvent enter(row, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
-        QApplication::sendEvent(viewport, &enter);
-        QDragMoveEvent move(row, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
-        QApplication::sendEvent(viewport, &move);
-        QVERIFY(move.isAccepted());
-        QDropEvent drop(QPointF(row), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
-        QApplication::sendEvent(viewport, &drop);
-        QVERIFY(drop.isAccepted());
+        auto dropOnRow = [&](const QString& path) {
+            QMimeData data;
+            data.setUrls({QUrl::fromLocalFile(path)});
+            QDragEnterEvent enter(row, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(viewport, &enter);
+            QDragMoveEvent move(row, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(viewport, &move);
+            QVERIFY(move.isAccepted());
+            QDropEvent drop(QPointF(row), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(viewport, &drop);
+            QVERIFY(drop.isAccepted());
+        };
+        // The question's default (Enter) is read-only.
+        fallbackAsker_->answer(questions::kGiveFiles, "read-only");
+        dropOnRow(file);
+        QTRY_VERIFY(fallbackAsker_->asked.contains(questions::kGiveFiles));
+        const Question asked = fallbackAsker_->questions.last();
+        QCOMPARE(asked.defaultChoice, QString("read-only"));
+        QVERIFY2(asked.text.contains("dropped.txt") && asked.text.contains("default"),
+                 qPrintable(asked.text));
         QTRY_VERIFY_WITH_TIMEOUT(
             w.logPanel()->text().contains("gave " + file + " (read-only) to the running sandbox"),
             kLaunchTimeout);
@@ -352,6 +365,40 @@ private slots:
         QCOMPARE(readFile(file), QByteArray("dropped in\n"));
         auto grants = home_->layerbox({"grants", "default", "--json"});
         QVERIFY2(grants.out.contains(file), qPrintable(grants.out));
+
+        // Read-write, picked in the question: the program writes the real file; what it writes
+        // beside it stays in the sandbox; the sibling stays out.
+        const QString rwFile = home_->home() + "/Downloads/rw.txt";
+        QVERIFY(writeFile(rwFile, "before\n"));
+        fallbackAsker_->answer(questions::kGiveFiles, "read-write");
+        dropOnRow(rwFile);
+        QTRY_VERIFY_WITH_TIMEOUT(w.logPanel()->text().contains(
+                                     "gave " + rwFile + " (read-write) to the running sandbox"),
+                                 kLaunchTimeout);
+        auto rw = home_->layerbox({"run", "--no-pty", "--profile", "default", "--", "sh", "-c",
+                                   "echo written inside > " + rwFile + " && echo beside > " +
+                                       home_->home() + "/Downloads/beside.txt; cat " + sibling});
+        QVERIFY2(rw.exitCode != 0 && !rw.out.contains("stays out"), qPrintable(rw.out + rw.err));
+        QCOMPARE(readFile(rwFile), QByteArray("written inside\n"));
+        QVERIFY(!QFileInfo::exists(home_->home() + "/Downloads/beside.txt"));
+        QCOMPARE(QDir(home_->home() + "/Downloads").entryList(QDir::Files | QDir::Hidden),
+                 (QStringList{"dropped.txt", "rw.txt", "sibling.txt"}));
+        // The first one is still read-only.
+        QVERIFY(home_
+                    ->layerbox({"run", "--no-pty", "--profile", "default", "--", "sh", "-c",
+                                "echo changed > " + file})
+                    .exitCode != 0);
+        QCOMPARE(readFile(file), QByteArray("dropped in\n"));
+
+        // Cancel: nothing given.
+        const QString kept = home_->home() + "/Downloads/kept.txt";
+        QVERIFY(writeFile(kept, "not given\n"));
+        const auto before = fallbackAsker_->asked.size();
+        fallbackAsker_->answer(questions::kGiveFiles, "cancel");
+        dropOnRow(kept);
+        QTRY_COMPARE(fallbackAsker_->asked.size(), before + 1);
+        QVERIFY(inside(kept).exitCode != 0);
+        QVERIFY(!home_->layerbox({"grants", "default", "--json"}).out.contains(kept));
         launch->terminate();
         QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 0, kLaunchTimeout);
 

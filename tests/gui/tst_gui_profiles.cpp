@@ -101,13 +101,18 @@ private slots:
             "desktop": {"open_uri": "allow", "dbus": {"talk": ["org.freedesktop.portal.*"]}}})");
         home_->writeProfile("nolinks", R"({"version": 1, "name": "nolinks", "extends": "default",
             "desktop": {"dbus": {"talk": ["org.freedesktop.portal.Desktop"]}}})");
-        QTRY_VERIFY(w.profileModel()->entry("links") && w.profileModel()->entry("nolinks"));
+        home_->writeProfile("asklinks", R"({"version": 1, "name": "asklinks", "extends": "default",
+            "desktop": {"open_uri": "ask", "dbus": {"talk": ["org.freedesktop.portal.*"]}}})");
+        QTRY_VERIFY(w.profileModel()->entry("links") && w.profileModel()->entry("nolinks") &&
+                    w.profileModel()->entry("asklinks"));
         auto* desk = w.summary()->findChild<QLabel*>("summaryFact1");
         QVERIFY(desk);
         w.selectProfile("links");
         QCOMPARE(desk->text(), QString("portals (opens links with your programs)"));
         w.selectProfile("nolinks");
         QCOMPARE(desk->text(), QString("portals (opening links denied)"));
+        w.selectProfile("asklinks");
+        QCOMPARE(desk->text(), QString("portals (asks you before opening a link)"));
         w.selectProfile("plain");
         QCOMPARE(desk->text(), QString("None"));
     }

@@ -1,0 +1,507 @@
+#include "desktop/open_uri_gate.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iterator>
+#include <map>
+#include <vector>
+
+#include "base/fsutil.h"
+#include "base/helper_process.h"
+#include "desktop/dbus_wire.h"
+#include "desktop/notifications.h"
+#include "desktop/open_uri.h"
+
+namespace lb {
+
+namespace {
+
+constexpr const char* kPortal = "org.freedesktop.portal.Desktop";
+constexpr const char* kNotAllowed = "org.freedesktop.portal.Error.NotAllowed";
+constexpr size_t kMaxAuthLine = 16384;      // an authentication line longer than this: dropped
+constexpr size_t kPauseReading = 8u << 20;  // stop reading a side while this much waits
+constexpr size_t kMaxConnections = 256;
+constexpr int64_t kQuestionLifeMs = 120000;  // unanswered this long: not opened
+constexpr int64_t kFloodNoticeMs = 10000;
+
+int64_t nowMs() {
+    struct timespec t;
+    ::clock_gettime(CLOCK_MONOTONIC, &t);
+    return int64_t(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+void closeAll(std::vector<int>& fds) {
+    for (int fd : fds)
+        ::close(fd);
+    fds.clear();
+}
+
+// Appends what `fd` has to `buf`, and the descriptors that came with it to `fds`. Returns
+// false at end of file or on an error other than "nothing now".
+bool readSome(int fd, std::string& buf, std::vector<int>& fds) {
+    char data[65536];
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 253)];
+    struct iovec iov = {data, sizeof data};
+    struct msghdr m = {};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0) return errno == EAGAIN || errno == EINTR;
+    for (auto* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const auto* p = reinterpret_cast<const int*>(CMSG_DATA(c));
+        fds.insert(fds.end(), p, p + count);
+    }
+    if (n == 0) return false;
+    buf.append(data, static_cast<size_t>(n));
+    return true;
+}
+
+// Writes what it can of `out`; the descriptors in `fds` go with its first bytes (then they
+// are ours no more). Returns false when the other side is gone.
+bool writeSome(int fd, std::string& out, std::vector<int>& fds) {
+    while (!out.empty()) {
+        struct iovec iov = {out.data(), out.size()};
+        struct msghdr m = {};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        std::vector<char> control;
+        if (!fds.empty()) {
+            control.resize(CMSG_SPACE(sizeof(int) * fds.size()));
+            m.msg_control = control.data();
+            m.msg_controllen = control.size();
+            auto* c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+            std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+        }
+        ssize_t n = ::sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) return errno == EAGAIN || errno == EINTR;
+        closeAll(fds);
+        out.erase(0, static_cast<size_t>(n));
+    }
+    return true;
+}
+
+// One program's connection: the sandbox's side and the proxy's.
+struct Conn {
+    uint64_t id = 0;
+    UniqueFd client, upstream;
+    std::string fromClient, toUpstream, fromUpstream, toClient;
+    std::vector<int> clientFds, upstreamFds;  // received from that side, for the other
+    bool clientBegun = false, serverBegun = false;
+    bool clientEof = false, upstreamEof = false, dead = false;
+    std::string uniqueName;  // the program's name on the bus (the first destination it is sent)
+    ~Conn() {
+        closeAll(clientFds);
+        closeAll(upstreamFds);
+    }
+};
+
+struct Waiting {
+    uint64_t conn;
+    std::string path;  // its request handle
+};
+
+struct Question {
+    std::string uri;
+    int64_t deadline = 0;
+    std::vector<Waiting> waiting;
+};
+
+class Gate {
+public:
+    Gate(const OpenUriGatePlan& plan, int listenFd) : plan_(plan), listen_(listenFd) {}
+    [[noreturn]] void run();
+
+private:
+    void accept();
+    void fromClient(Conn& c);
+    void fromUpstream(Conn& c);
+    bool intercept(Conn& c, const std::string& msg);
+    bool guardQuestions(Conn& c, const std::string& msg, const DbusHeader& h);
+    void answered(const std::string& key, bool open);
+    void openOnHost(const std::string& uri);
+    std::string portalName();
+    void say(const std::string& line);
+    Conn* conn(uint64_t id);
+
+    const OpenUriGatePlan& plan_;
+    int listen_;
+    std::map<uint64_t, std::unique_ptr<Conn>> conns_;
+    uint64_t nextConn_ = 1;
+    std::unique_ptr<Notifier> notifier_;
+    std::string notifierProblem_;
+    std::map<std::string, Question> questions_;  // by notification key
+    uint64_t nextQuestion_ = 1, nextToken_ = 1;
+    uint32_t serial_ = 0x40000000;  // the gate's own messages
+    UriAskLimiter limiter_;
+    uint64_t floodRefused_ = 0, floodSaid_ = 0;
+    int64_t floodNoticeAt_ = 0;
+    bool saidNoNotifier_ = false;
+};
+
+Conn* Gate::conn(uint64_t id) {
+    auto it = conns_.find(id);
+    return it == conns_.end() || it->second->dead ? nullptr : it->second.get();
+}
+
+void Gate::say(const std::string& line) {
+    std::string s = "layerbox: " + safeLine(plan_.sandbox + ": " + line) + "\n";
+    (void)!::write(2, s.data(), s.size());
+}
+
+std::string Gate::portalName() {
+    // Messages from the portal carry its unique name; GLib matches Response by it.
+    std::string owner = notifier_ ? notifier_->nameOwner(kPortal) : std::string();
+    return owner.empty() ? kPortal : owner;
+}
+
+void Gate::accept() {
+    UniqueFd client(::accept4(listen_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!client.valid() || conns_.size() >= kMaxConnections) return;
+    UniqueFd up(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    struct sockaddr_un a = {};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", plan_.upstream.c_str());
+    if (!up.valid() || ::connect(up.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        say("cannot reach the D-Bus proxy: " + std::string(std::strerror(errno)));
+        return;  // the program sees its connection closed
+    }
+    ::fcntl(up.get(), F_SETFL, O_NONBLOCK);
+    auto c = std::make_unique<Conn>();
+    c->id = nextConn_++;
+    c->client = std::move(client);
+    c->upstream = std::move(up);
+    const uint64_t id = c->id;
+    conns_[id] = std::move(c);
+}
+
+// The program's bytes: its authentication lines as they are, then whole messages, each
+// passed on unless it is OpenURI.
+void Gate::fromClient(Conn& c) {
+    while (!c.clientBegun) {
+        const size_t eol = c.fromClient.find("\r\n");
+        if (eol == std::string::npos) {
+            if (c.fromClient.size() > kMaxAuthLine) c.dead = true;
+            return;
+        }
+        std::string line = c.fromClient.substr(0, eol + 2);
+        c.fromClient.erase(0, eol + 2);
+        c.clientBegun = line == "BEGIN\r\n";
+        c.toUpstream += line;
+    }
+    for (;;) {
+        auto size = dbusMessageSize(c.fromClient);
+        if (!size) {
+            c.dead = true;  // not D-Bus: the proxy would drop it too
+            return;
+        }
+        if (*size == 0 || *size > c.fromClient.size()) return;
+        std::string msg = c.fromClient.substr(0, *size);
+        c.fromClient.erase(0, *size);
+        if (!intercept(c, msg)) c.toUpstream += msg;
+    }
+}
+
+// The bus's bytes: its authentication replies, then whole messages (so that the gate's own can
+// go between them).
+void Gate::fromUpstream(Conn& c) {
+    while (!c.serverBegun) {
+        if (c.clientBegun && !c.fromUpstream.empty() &&
+            (c.fromUpstream[0] == 'l' || c.fromUpstream[0] == 'B')) {
+            c.serverBegun = true;
+            break;
+        }
+        const size_t eol = c.fromUpstream.find("\r\n");
+        if (eol == std::string::npos) {
+            if (c.fromUpstream.size() > kMaxAuthLine) c.dead = true;
+            return;
+        }
+        c.toClient += c.fromUpstream.substr(0, eol + 2);
+        c.fromUpstream.erase(0, eol + 2);
+    }
+    for (;;) {
+        auto size = dbusMessageSize(c.fromUpstream);
+        if (!size) {
+            c.dead = true;
+            return;
+        }
+        if (*size == 0 || *size > c.fromUpstream.size()) return;
+        if (c.uniqueName.empty())
+            if (auto h = parseDbusHeader(std::string_view(c.fromUpstream).substr(0, *size)))
+                c.uniqueName = h->destination;  // the reply to Hello comes first
+        c.toClient.append(c.fromUpstream, 0, *size);
+        c.fromUpstream.erase(0, *size);
+    }
+}
+
+bool Gate::intercept(Conn& c, const std::string& msg) {
+    auto h = parseDbusHeader(msg);
+    if (h && h->type == DbusType::Call && h->interface == "org.freedesktop.Notifications" &&
+        (h->member == "Notify" || h->member == "CloseNotification"))
+        return guardQuestions(c, msg, *h);
+    if (!h || h->type != DbusType::Call || h->destination != kPortal ||
+        h->interface != "org.freedesktop.portal.OpenURI" || h->member != "OpenURI" ||
+        h->unixFds != 0)
+        return false;  // to the proxy, whose filter refuses OpenURI's other forms
+    const bool wantsReply = !(h->flags & 0x1);
+    auto refuse = [&](const char* error, const std::string& text) {
+        if (wantsReply)
+            c.toClient +=
+                dbusErrorReply(serial_++, h->serial, portalName(), c.uniqueName, error, text);
+    };
+    auto args = dbusLeadingStrings(msg, *h, 2);
+    if (!args || h->signature != "ssa{sv}") {
+        refuse("org.freedesktop.DBus.Error.InvalidArgs",
+               "OpenURI takes (ssa{sv}), not (" + h->signature + ")" +
+                   (args ? "" : ": its first arguments are not strings"));
+        return true;
+    }
+    const std::string uri = (*args)[1];
+    const OpenUriCheck check = checkOpenUri(uri);
+    if (!check.ok) {
+        say("a link was not opened: " + check.why);
+        refuse(kNotAllowed, "Layerbox does not open it: " + check.why);
+        return true;
+    }
+    if (!notifier_) {
+        if (!saidNoNotifier_)
+            say("links are not opened: nobody can be asked (" + notifierProblem_ + ")");
+        saidNoNotifier_ = true;
+        refuse(kNotAllowed,
+               "Layerbox cannot ask the user (no notification service), so it "
+               "does not open the link");
+        return true;
+    }
+    std::string token = dbusOptionString(msg, *h, 2, "handle_token");
+    bool tokenOk = !token.empty() && token.size() <= 64;
+    for (char ch : token)
+        tokenOk = tokenOk && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
+    if (!tokenOk) token = "layerbox" + std::to_string(nextToken_++);
+    const std::string path = portalRequestPath(c.uniqueName, token);
+
+    // The same link already waiting for an answer is answered with it: no second question.
+    std::string key;
+    for (const auto& [k, q] : questions_)
+        if (q.uri == uri) key = k;
+    if (key.empty()) {
+        if (!limiter_.admit(nowMs())) {
+            ++floodRefused_;
+            refuse(kNotAllowed,
+                   "too many links at once: Layerbox did not ask, and does not "
+                   "open this one");
+            return true;
+        }
+        key = "link" + std::to_string(nextQuestion_++);
+        questions_[key] = Question{uri, nowMs() + kQuestionLifeMs, {}};
+        const UriQuestion q = planUriQuestion(plan_.sandbox, check, uri);
+        notifier_->notify(key, q.summary, q.body, {{"open", "Open link"}, {"deny", "Don't open"}},
+                          "web-browser");
+        say("asks to open " + uri + " (answer on your desktop)");
+    }
+    questions_[key].waiting.push_back({c.id, path});
+    if (wantsReply)
+        c.toClient += dbusReturnObjectPath(serial_++, h->serial, portalName(), c.uniqueName, path);
+    return true;
+}
+
+// A program that may talk to the notification daemon could otherwise replace the text of a
+// question of ours (Notify with its id as replaces_id: daemons do not check who sent the
+// original), keeping an "Open link" action that answers our question, or close it. The gate sees
+// every call first: those are refused.
+bool Gate::guardQuestions(Conn& c, const std::string& msg, const DbusHeader& h) {
+    if (!notifier_) return false;
+    auto id = dbusUint32After(msg, h, h.member == "Notify" ? 1 : 0);
+    if (!id || *id == 0 || !notifier_->issued(*id)) return false;
+    if (!(h.flags & 0x1))
+        c.toClient += dbusErrorReply(serial_++, h.serial, "", c.uniqueName,
+                                     "org.freedesktop.DBus.Error.AccessDenied",
+                                     "Layerbox: that notification is not the program's");
+    say("refused a change to its question on the desktop");
+    return true;
+}
+
+void Gate::answered(const std::string& key, bool open) {
+    auto it = questions_.find(key);
+    if (it == questions_.end()) return;  // answered already: a link opens once
+    Question q = std::move(it->second);
+    questions_.erase(it);
+    limiter_.closed();
+    if (open) openOnHost(q.uri);
+    say(std::string(open ? "opened " : "not opened (your answer): ") + q.uri);
+    const std::string sender = portalName();
+    for (const auto& w : q.waiting)
+        if (Conn* c = conn(w.conn))
+            c->toClient +=
+                dbusRequestResponse(serial_++, sender, c->uniqueName, w.path, open ? 0 : 1);
+}
+
+void Gate::openOnHost(const std::string& uri) {
+    // The host's xdg-open, in a session of its own, with nothing of the runner's: the program
+    // it starts (the browser) is the user's, and outlives the sandbox. The link was checked
+    // (open_uri.h): it cannot be taken for an option, a file or a command.
+    pid_t pid = ::fork();
+    if (pid != 0) return;  // reaped by the kernel (SIGCHLD ignored)
+    ::signal(SIGCHLD, SIG_DFL);
+    ::signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::setsid();
+    int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd)
+        ::dup2(null, fd);
+    closeAllBut({});
+    ::execl(plan_.opener.c_str(), plan_.opener.c_str(), uri.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+}
+
+void Gate::run() {
+    if (auto n = Notifier::open([this](const std::string& key, const std::string& action) {
+            answered(key, action == "open");  // "default" (a click on the text) is not a yes
+        })) {
+        notifier_ = std::move(*n);
+        notifier_->setClosedHandler([this](const std::string& key) { answered(key, false); });
+    } else {
+        notifierProblem_ = n.error().message();
+    }
+    for (;;) {
+        std::vector<struct pollfd> pfd = {{listen_, POLLIN, 0}};
+        std::vector<uint64_t> order;
+        for (auto& [id, c] : conns_) {
+            short in = POLLIN, out = POLLOUT;
+            pfd.push_back({c->client.get(),
+                           short((c->clientEof || c->toUpstream.size() > kPauseReading ? 0 : in) |
+                                 (c->toClient.empty() ? 0 : out)),
+                           0});
+            pfd.push_back({c->upstream.get(),
+                           short((c->upstreamEof || c->toClient.size() > kPauseReading ? 0 : in) |
+                                 (c->toUpstream.empty() ? 0 : out)),
+                           0});
+            order.push_back(id);
+        }
+        if (notifier_) notifier_->addTo(pfd);
+        int timeout = notifier_ ? notifier_->timeoutMs() : -1;
+        const int64_t now = nowMs();
+        for (const auto& [k, q] : questions_) {
+            int left = int(std::max<int64_t>(0, q.deadline - now) + 1);
+            timeout = timeout < 0 ? left : std::min(timeout, left);
+        }
+        if (floodRefused_ > floodSaid_) {
+            int left = int(std::max<int64_t>(0, floodNoticeAt_ - now) + 1);
+            timeout = timeout < 0 ? left : std::min(timeout, left);
+        }
+        if (::poll(pfd.data(), pfd.size(), timeout) < 0 && errno != EINTR) ::_exit(1);
+
+        if (pfd[0].revents & POLLIN) accept();
+        for (size_t i = 0; i < order.size(); ++i) {
+            Conn* c = conns_[order[i]].get();
+            const auto& cl = pfd[1 + 2 * i];
+            const auto& up = pfd[2 + 2 * i];
+            if (cl.revents & (POLLIN | POLLHUP | POLLERR))
+                if (!readSome(c->client.get(), c->fromClient, c->clientFds)) c->clientEof = true;
+            if (up.revents & (POLLIN | POLLHUP | POLLERR))
+                if (!readSome(c->upstream.get(), c->fromUpstream, c->upstreamFds))
+                    c->upstreamEof = true;
+            fromClient(*c);
+            fromUpstream(*c);
+        }
+        if (notifier_) notifier_->handle(pfd);
+        // Questions nobody answered in time are not opened; their notification goes away.
+        const int64_t later = nowMs();
+        std::vector<std::string> expired;
+        for (const auto& [k, q] : questions_)
+            if (q.deadline <= later) expired.push_back(k);
+        for (const auto& k : expired) {
+            if (notifier_) notifier_->close(k);
+            answered(k, false);
+        }
+        if (floodRefused_ > floodSaid_ && later >= floodNoticeAt_) {
+            say(std::to_string(floodRefused_ - floodSaid_) +
+                " links refused without asking: too many at once");
+            floodSaid_ = floodRefused_;
+            floodNoticeAt_ = later + kFloodNoticeMs;
+        }
+        for (auto& [id, c] : conns_) {
+            if (!c->dead && !writeSome(c->client.get(), c->toClient, c->upstreamFds))
+                c->dead = true;
+            if (!c->dead && !writeSome(c->upstream.get(), c->toUpstream, c->clientFds))
+                c->dead = true;
+            // A side that ended: what it sent is delivered, then the other side is closed.
+            if ((c->clientEof && c->toUpstream.empty()) || (c->upstreamEof && c->toClient.empty()))
+                c->dead = true;
+        }
+        for (auto it = conns_.begin(); it != conns_.end();)
+            it = it->second->dead ? conns_.erase(it) : std::next(it);
+    }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<OpenUriGate>> OpenUriGate::start(const OpenUriGatePlan& plan) {
+    struct sockaddr_un a = {};
+    a.sun_family = AF_UNIX;
+    if (plan.listen.size() >= sizeof a.sun_path)
+        return Error("the socket path " + quote(plan.listen) + " is too long", ENAMETOOLONG);
+    std::memcpy(a.sun_path, plan.listen.c_str(), plan.listen.size() + 1);
+    UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!listener.valid()) return Error::fromErrno("socket(AF_UNIX)");
+    ::unlink(plan.listen.c_str());
+    if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+        return Error::fromErrno("bind(" + quote(plan.listen) + ")");
+    auto gate = std::unique_ptr<OpenUriGate>(new OpenUriGate);
+    gate->socket_ = plan.listen;
+    if (::chmod(plan.listen.c_str(), 0600) != 0 || ::listen(listener.get(), 64) != 0)
+        return Error::fromErrno("listen(" + quote(plan.listen) + ")");
+    const pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) return Error::fromErrno("fork");
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(1);
+        ::setpgid(0, 0);  // Ctrl-C in the terminal is the runner's to handle
+        int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        closeAllBut({listener.get()});
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::signal(SIGPIPE, SIG_IGN);
+        ::signal(SIGCHLD, SIG_IGN);  // the openers it starts are reaped by the kernel
+        Gate(plan, listener.get()).run();
+    }
+    gate->pid_ = pid;
+    return gate;
+}
+
+void OpenUriGate::stop() {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+    reapHelper(pid_, 1000);
+    if (!socket_.empty()) ::unlink(socket_.c_str());
+    socket_.clear();
+}
+
+OpenUriGate::~OpenUriGate() {
+    stop();
+}
+
+}  // namespace lb
