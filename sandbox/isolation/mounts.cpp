@@ -90,7 +90,8 @@ std::string MountOp::describe() const {
             for (const auto& x : overlay.lowers)
                 l += (l.empty() ? "" : ":") + x;
             return "overlay " + target + " lower=" + l + " upper=" + overlay.upper + " (" +
-                   (overlay.driver == Driver::Fuse ? "fuse" : "native") + ")";
+                   (overlay.driver == Driver::Fuse ? "fuse" : "native") +
+                   (overlay.shared ? ", shared" : "") + ")";
         }
         case MountKind::Devpts:
             return "devpts " + target;
@@ -341,8 +342,23 @@ MountPlan planMounts(const Profile& profile, const HostInfo& host, const Storage
         ops.push_back(op(MountKind::ProcHide, pth));
     ops.push_back(op(MountKind::RemountRootReadOnly, "/"));
 
-    for (const auto& o : ops)
-        if (o.kind == MountKind::Overlay && o.overlay.driver == Driver::Fuse) p.usesFuse = true;
+    // The fuse overlays one fuse-overlayfs serves together (the top of mounts.h): all of them
+    // but one nested in another's directory (a home below /var), which keeps a daemon of its own.
+    std::vector<MountOp*> fuseOps;
+    for (auto& o : ops)
+        if (o.kind == MountKind::Overlay && o.overlay.driver == Driver::Fuse) fuseOps.push_back(&o);
+    for (MountOp* o : fuseOps) {
+        bool nested = std::any_of(fuseOps.begin(), fuseOps.end(), [&](const MountOp* other) {
+            return other != o && (startsWith(o->target, other->target + "/") ||
+                                  startsWith(other->target, o->target + "/"));
+        });
+        if (nested) continue;
+        std::erase(p.storageDirs, o->overlay.work);
+        o->overlay.shared = true;
+        o->overlay.work = kSharedFuseWork;
+        if (!contains(p.storageDirs, o->overlay.work)) p.storageDirs.push_back(o->overlay.work);
+    }
+    p.usesFuse = !fuseOps.empty();
     return p;
 }
 
@@ -465,6 +481,7 @@ struct Applier {
     FuseDaemons& fuse;
     UniqueFd root;
     UniqueFd storageRoot;
+    UniqueFd sharedFuse;  // the root of the shared fuse-overlayfs mount, once started
     int generatedCount = 0;
 
     // A lower layer: the host's directory, or part of a committed layer. Inside a layer no
@@ -490,6 +507,7 @@ struct Applier {
     }
 
     Status overlay(const MountOp& o) {
+        if (o.overlay.shared) return sharedOverlay(o);
         // Layer parts a committed layer does not have are simply not part of the stack.
         std::vector<UniqueFd> lowerFds;
         std::string lowers;
@@ -530,6 +548,91 @@ struct Applier {
                            lowerFds, up.get(), work.get(), tgt.get());
     }
 
+    // A directory served by the sandbox's one fuse-overlayfs (started at the first of them):
+    // a bind of that directory of the shared mount.
+    Status sharedOverlay(const MountOp& o) {
+        if (!sharedFuse.valid()) LB_TRY(startSharedFuse());
+        LB_ASSIGN(UniqueFd src,
+                  openBeneath(sharedFuse.get(), rel(o.target), {.flags = O_PATH | O_DIRECTORY}));
+        LB_ASSIGN(UniqueFd tgt, openInRoot(root.get(), o.target, Create::Dirs, 0755));
+        LB_TRY(doMount(fdPath(src.get()), tgt.get(), o.target, nullptr, MS_BIND, {}));
+        return setMountAttrs(abs(o.target), o.target, false, true, false);
+    }
+
+    // The one fuse-overlayfs for every shared overlay of the plan. Lower layer k is a staging
+    // tree, STAGING/lowers/k, holding for each overlaid directory D (usr, etc, home/USER ...)
+    // a read-only bind at D of that directory's part of layer k (the committed layers top
+    // first, the host last). The upper layer is the sandbox's upper/, whose directories are
+    // upper/D as with one overlay per directory, so changes, diff, recover and commit read the
+    // same layout.
+    //
+    // Security: what the daemon serves, and so all the sandbox can reach through it, is its
+    // lower and upper layers: the staging trees hold nothing but the directories the plan
+    // overlays, the same ones that one daemon per directory served (the host's "/" is never a
+    // lower layer: the whitelist stays a whitelist). The staging trees live in the setup
+    // process's private tmpfs (mode 0700), invisible from the sandbox, whose root binds only
+    // each overlaid directory of the mount, never its top. The daemon itself is what each
+    // per-directory daemon was: a process of the user with no capability, in a copy of the
+    // setup process's mount namespace (the host's tree, as the user sees it, plus the staging
+    // tmpfs), outside the sandbox's PID namespace; it reaches no more of the host than before.
+    Status startSharedFuse() {
+        if (ctx.fuseOverlayfs.empty())
+            return Error("fuse-overlayfs is not installed; see layerbox doctor", ENOENT);
+        const std::string stage = ctx.stagingDir + "/lowers";
+        const size_t hostIndex = storage.layerDirs.size();
+        std::vector<bool> used(hostIndex + 1, false);
+        std::string targets;
+        for (const auto& o : plan.ops) {
+            if (o.kind != MountKind::Overlay || !o.overlay.shared) continue;
+            targets += (targets.empty() ? "" : ", ") + o.target;
+            LB_ASSIGN(UniqueFd up, openStorageDir(storageRoot.get(), o.overlay.upper));
+            (void)up;
+            for (const auto& l : o.overlay.lowers) {
+                auto fd = openLower(l);
+                if (!fd) {
+                    if (fd.error().code() == ENOENT) continue;
+                    return std::move(fd).error();
+                }
+                size_t k = hostIndex;
+                for (size_t i = 0; i < hostIndex; ++i)
+                    if (startsWith(l, storage.layerDirs[i] + "/")) k = i;
+                const std::string at = stage + "/" + std::to_string(k) + o.target;
+                LB_TRY(makeDirs(at, 0755));
+                // Recursive: fuse-overlayfs crosses the host's submounts, as it did before.
+                if (::mount(fdPath(fd->get()).c_str(), at.c_str(), nullptr, MS_BIND | MS_REC,
+                            nullptr) != 0)
+                    return Error::fromErrno("mount(bind, lower layer " + quote(l) + ")");
+                LB_TRY(setMountAttrs(at, l, true, true, true));
+                used[k] = true;
+            }
+        }
+        std::string lowers;
+        for (size_t k = 0; k <= hostIndex; ++k)
+            if (used[k]) lowers += (lowers.empty() ? "" : ":") + stage + "/" + std::to_string(k);
+        if (lowers.empty()) {  // nothing below any of them: an empty lower layer
+            lowers = stage + "/empty";
+            LB_TRY(makeDirs(lowers, 0755));
+        }
+        LB_ASSIGN(UniqueFd up, openStorageDir(storageRoot.get(), "upper"));
+        LB_ASSIGN(UniqueFd work, openStorageDir(storageRoot.get(), kSharedFuseWork));
+        const std::string mnt = ctx.stagingDir + "/fuse";
+        if (::mkdir(mnt.c_str(), 0755) != 0) return Error::fromErrno("mkdir " + quote(mnt));
+        int fd = ::open(mnt.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return Error::fromErrno("open " + quote(mnt));
+        UniqueFd tgt(fd);
+        // The uid options: as overlay() says for one directory.
+        const std::string opts = "lowerdir=" + lowers + ",upperdir=" + fdPath(up.get()) +
+                                 ",workdir=" + fdPath(work.get()) +
+                                 ",squash_to_uid=" + std::to_string(::getuid()) +
+                                 ",squash_to_gid=" + std::to_string(::getgid());
+        LB_TRY(startFuseDaemon(targets, mnt, tgt.get(), "fuse-overlayfs", MS_NOSUID | MS_NODEV,
+                               {up.get(), work.get()}, {ctx.fuseOverlayfs, "-f", "-o", opts}));
+        fd = ::open(mnt.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return Error::fromErrno("open the shared fuse-overlayfs mount");
+        sharedFuse.reset(fd);
+        return Ok();
+    }
+
     // fuse-overlayfs, without giving it any capability (startFuseDaemon).
     Status fuseOverlay(const MountOp& o, const std::string& opts, std::vector<UniqueFd>& lowers,
                        int up, int work, int tgt) {
@@ -540,8 +643,8 @@ struct Applier {
         std::vector<int> keep = {up, work};
         for (auto& l : lowers)
             keep.push_back(l.get());
-        return startFuseDaemon(o.target, tgt, "fuse-overlayfs", MS_NOSUID | MS_NODEV, keep,
-                               {ctx.fuseOverlayfs, "-f", "-o", opts});
+        return startFuseDaemon(o.target, abs(o.target), tgt, "fuse-overlayfs", MS_NOSUID | MS_NODEV,
+                               keep, {ctx.fuseOverlayfs, "-f", "-o", opts});
     }
 
     // An AppImage's squashfs, served by squashfuse from the image file opened here (the file
@@ -565,8 +668,8 @@ struct Applier {
         // parses a downloaded file, so it runs as the fuse-overlayfs daemons do: no capability,
         // outside the sandbox's PID namespace, ended with the setup process.
         const int imgFd = img.get();
-        return startFuseDaemon(o.target, tgt.get(), "squashfuse", MS_NOSUID | MS_NODEV | MS_RDONLY,
-                               {imgFd},
+        return startFuseDaemon(o.target, abs(o.target), tgt.get(), "squashfuse",
+                               MS_NOSUID | MS_NODEV | MS_RDONLY, {imgFd},
                                {ctx.squashfuse, "-f", "-o", "offset=" + std::to_string(o.offset),
                                 "/dev/fd/" + std::to_string(imgFd)});
     }
@@ -574,10 +677,11 @@ struct Applier {
     // A fuse daemon without giving it any capability: we open /dev/fuse and mount the fuse
     // file system ourselves, then hand the daemon the connection as "/dev/fd/N" (libfuse serves
     // an already-mounted connection), appended to `argv`. Requests made before it answers
-    // simply wait. `keep`: descriptors the daemon inherits.
-    Status startFuseDaemon(const std::string& target, int tgt, const std::string& name,
-                           unsigned long flags, const std::vector<int>& keep,
-                           std::vector<std::string> argv) {
+    // simply wait. `keep`: descriptors the daemon inherits. `target`: what it serves, as said
+    // in messages; `absTarget`: its mount point in our namespace; `tgt`: that, open.
+    Status startFuseDaemon(const std::string& target, const std::string& absTarget, int tgt,
+                           const std::string& name, unsigned long flags,
+                           const std::vector<int>& keep, std::vector<std::string> argv) {
         UniqueFd dev(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
         if (!dev.valid()) return Error::fromErrno("open(\"/dev/fuse\") (see layerbox doctor)");
         char data[128];
@@ -627,7 +731,7 @@ struct Applier {
         fuse.names.push_back(name);
         // Wait until the daemon has answered the kernel's INIT (a stat through the mount
         // returns), or report why it died.
-        return waitForFuse(abs(target), pid, target, errRead.get(), name);
+        return waitForFuse(absTarget, pid, target, errRead.get(), name);
     }
 
     // One file given to the sandbox: opened without following any link, and only when it is
@@ -842,7 +946,7 @@ Status applyMountsPhase1(const MountPlan& plan, const StorageLayout& storage,
         if (fd < 0) return Error::fromErrno("create the empty file");
         ::close(fd);
     }
-    Applier a{plan, storage, ctx, started, {}, {}};
+    Applier a{plan, storage, ctx, started, {}, {}, {}};
     std::string storageRoot = ctx.storageRoot(storage);
     int sfd = ::open(storageRoot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (sfd < 0) return Error::fromErrno("open the sandbox storage " + quote(storageRoot));

@@ -8,6 +8,16 @@
 // $XDG_DATA_HOME/layerbox/sandboxes/NAME/upper/<dir>, or on a tmpfs when ephemeral). One overlay
 // per directory is needed because the kernel refuses the host's "/" as a lower layer inside a
 // user namespace: it carries submounts that are locked there.
+//
+// The fuse driver (--driver fuse, or a directory kernel overlayfs refuses) needs no overlay per
+// directory: fuse-overlayfs reads its lower layers with ordinary system calls, so it crosses
+// mount points. ONE fuse-overlayfs serves every fuse overlay of a sandbox (issue 25: one daemon's
+// memory instead of five). Its lower layers are staging trees in the setup process's private
+// tmpfs that hold only bind mounts of exactly the directories the plan overlays (the host's
+// /usr, /etc ... and home, and the committed layers' matching folders), its upper layer is the
+// sandbox's upper/ (whose layout, upper/<dir>, is the same as with one overlay per directory),
+// its work directory work/fuse-shared; the sandbox's root binds each overlaid directory from
+// that one mount. A fuse overlay nested in another one (a home below /var) gets its own daemon.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +58,7 @@ struct OverlaySpec {
     std::string upper;                // relative to the storage root
     std::string work;                 // relative to the storage root
     Driver driver = Driver::Native;   // Native or Fuse
+    bool shared = false;  // Fuse: served by the sandbox's one fuse-overlayfs (see above)
 };
 
 struct MountOp {
@@ -90,6 +101,9 @@ struct MountPlan {
     bool usesSquashfuse = false;  // an AppImage is mounted (planAppImageMount)
 };
 
+// The work directory of the one fuse-overlayfs that serves every shared fuse overlay.
+inline constexpr const char* kSharedFuseWork = "work/fuse-shared";
+
 // Top-level host directories that become overlays when present.
 const std::vector<std::string>& systemDirs();
 
@@ -122,7 +136,7 @@ struct MountContext {
 // watches and ends.
 struct FuseDaemons {
     std::vector<int> pids;
-    std::vector<std::string> targets;  // the directory each one serves
+    std::vector<std::string> targets;  // the directories each one serves ("/usr, /etc")
     std::vector<std::string> names;    // the daemon's program name
 };
 

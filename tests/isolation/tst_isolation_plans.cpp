@@ -222,9 +222,20 @@ private slots:
         QCOMPARE(usr->overlay.lowers,
                  (std::vector<std::string>{"/layers/a/root/usr", "/layers/b/root/usr", "/usr"}));
         QCOMPARE(usr->overlay.driver, Driver::Fuse);
-        QCOMPARE(usr->overlay.work, std::string("work/fuse/usr"));
+        // One fuse-overlayfs serves every fuse overlay: one work directory, upper/<dir> kept.
+        QVERIFY(usr->overlay.shared);
+        QCOMPARE(usr->overlay.work, std::string(kSharedFuseWork));
+        QCOMPARE(usr->overlay.upper, std::string("upper/usr"));
         auto* home = find(plan, MountKind::Overlay, "/home/alice");
         QCOMPARE(home->overlay.lowers.back(), std::string("/home/alice"));
+        QVERIFY(home->overlay.shared);
+        for (const auto& o : plan.ops)
+            if (o.kind == MountKind::Overlay) QVERIFY2(o.overlay.shared, o.target.c_str());
+        QCOMPARE(std::count(plan.storageDirs.begin(), plan.storageDirs.end(),
+                            std::string(kSharedFuseWork)),
+                 1);
+        for (const auto& d : plan.storageDirs)
+            QVERIFY2(d.rfind("work/fuse/", 0) != 0, d.c_str());
         auto* dl = find(plan, MountKind::Bind, "/home/alice/Downloads");
         QVERIFY(dl && !dl->readOnly && dl->createSource);
         QCOMPARE(dl->source, std::string("/home/alice/Downloads"));
@@ -242,8 +253,24 @@ private slots:
         auto plan2 = planMounts(p, host, s);
         QCOMPARE(find(plan2, MountKind::Overlay, "/opt")->overlay.driver, Driver::Fuse);
         QCOMPARE(find(plan2, MountKind::Overlay, "/opt")->overlay.work,
-                 std::string("work/fuse/opt"));
+                 std::string(kSharedFuseWork));
+        QVERIFY(find(plan2, MountKind::Overlay, "/opt")->overlay.shared);
         QCOMPARE(find(plan2, MountKind::Overlay, "/usr")->overlay.driver, Driver::Native);
+        QVERIFY(!find(plan2, MountKind::Overlay, "/usr")->overlay.shared);
+        // A fuse overlay nested in another (a home below /var) keeps a daemon of its own.
+        {
+            auto h = fakeHost();
+            h.home = "/var/lib/alice";
+            s.driver = Driver::Fuse;
+            auto nested = planMounts(p, h, s);
+            QVERIFY(find(nested, MountKind::Overlay, "/usr")->overlay.shared);
+            for (const char* t : {"/var", "/var/lib/alice"}) {
+                auto* o = find(nested, MountKind::Overlay, t);
+                QVERIFY2(o && !o->overlay.shared, t);
+                QCOMPARE(o->overlay.work, "work/fuse" + std::string(t));
+            }
+            s.driver = Driver::Native;
+        }
         // tmpfs home: nothing kept.
         p.filesystem.home = HomeMode::Tmpfs;
         auto plan3 = planMounts(p, host, s);

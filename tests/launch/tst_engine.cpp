@@ -267,6 +267,73 @@ private slots:
         QCOMPARE(run({}, {"true"}).exitCode, 0);
     }
 
+    // Issue 25: one fuse-overlayfs serves every overlaid directory of a sandbox, and what it
+    // serves (its lower layers, as the daemon itself sees them) holds nothing but those
+    // directories: never the host's "/".
+    void oneFuseDaemonServesOnlyTheOverlaidDirectories() {
+        QProcess p;
+        p.setProcessEnvironment(home_->env());
+        p.start(layerboxBin(), QStringList{"run", "--status-fd", "1", "--driver", "fuse"} +
+                                   probeBind() + QStringList{"--", probePath(), "sleep"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (out += p.readAllStandardOutput()).contains("ready") && out.contains("\"started\""),
+            20000);
+        QJsonObject started;
+        for (const auto& line : out.split('\n'))
+            if (line.contains("\"started\"")) started = QJsonDocument::fromJson(line).object();
+        auto ppid = [](qint64 pid) {
+            for (const auto& l : readFile(QString("/proc/%1/status").arg(pid)).split('\n'))
+                if (l.startsWith("PPid:")) return l.mid(5).trimmed().toLongLong();
+            return qint64(-1);
+        };
+        const qint64 init = ppid(started["pid"].toInteger());
+        const qint64 setup = ppid(init);
+        QVERIFY2(setup > 1, "the setup process, parent of the sandbox's PID 1");
+        QList<qint64> daemons;
+        for (qint64 d : processesNamed("fuse-overlayfs"))
+            if (ppid(d) == setup) daemons << d;
+        QCOMPARE(daemons.size(), 1);
+        // Its lower layers, read through the daemon's own root (its mount namespace).
+        QString lowers;
+        for (const auto& a : readFile(QString("/proc/%1/cmdline").arg(daemons[0])).split('\0'))
+            for (const auto& o : a.split(','))
+                if (o.startsWith("lowerdir=")) lowers = QString::fromUtf8(o.mid(9));
+        QVERIFY2(!lowers.isEmpty(), "lowerdir= in the daemon's arguments");
+        QStringList allowed;  // the system directories the host has (mounts.cpp systemDirs())
+        for (const char* d : {"usr", "etc", "opt", "var", "srv", "bin", "sbin", "lib", "lib32",
+                              "lib64", "libx32", "nix", "gnu"})
+            if (QFileInfo(QString("/") + d).isDir() && !QFileInfo(QString("/") + d).isSymLink())
+                allowed << d;
+        const QString daemonRoot = QString("/proc/%1/root").arg(daemons[0]);
+        QStringList hostLower;
+        for (const auto& l : lowers.split(':')) {
+            QVERIFY2(l != "/" && !l.startsWith("/proc/"), qPrintable(l));
+            const auto names = QDir(daemonRoot + l)
+                                   .entryList(QDir::AllEntries | QDir::Hidden | QDir::System |
+                                              QDir::NoDotAndDotDot);
+            QVERIFY2(!names.isEmpty(), qPrintable("nothing readable in lower " + l));
+            for (const auto& n : names) {
+                if (n == "home") {  // only the user's home, when it is overlaid
+                    QCOMPARE(QDir(daemonRoot + l + "/home")
+                                 .entryList(QDir::AllEntries | QDir::Hidden | QDir::System |
+                                            QDir::NoDotAndDotDot),
+                             QStringList{QFileInfo(home_->home()).fileName()});
+                    continue;
+                }
+                QVERIFY2(allowed.contains(n), qPrintable(l + "/" + n + " is not overlaid"));
+            }
+            hostLower = names;
+        }
+        // The host's layer (the last) is the real /usr and /etc.
+        QVERIFY(hostLower.contains("usr") && hostLower.contains("etc"));
+        QVERIFY(QFileInfo(daemonRoot + lowers.split(':').last() + "/etc/shells").isFile());
+        ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
+        QVERIFY(finished(p, 10000));
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(daemons[0]), 5000);
+    }
+
     // Issue 17, item 9: the setup process killed from outside ends the sandbox, and the runner
     // says so (it used to exit 137 without a word). PID 1 and the program are gone too.
     void killingTheSetupProcessIsReported() {
