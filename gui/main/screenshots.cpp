@@ -88,6 +88,9 @@ void ScreenshotRunner::start() {
         if (found.isValid()) c->selectPaths({found.data(ChangesModel::PathRole).toString()});
     });
     step(600, [=, this]() { grab(w, QStringLiteral("changes")); });
+    // What the running sandbox refused (the Activity tab reads `layerbox log ID --json`).
+    step(200, [=, this]() { w->tabs()->setCurrentIndex(2); });
+    step(2500, [=, this]() { grab(w, QStringLiteral("activity")); });
     // A small laptop screen (1024x600): everything must still be there and usable.
     auto size = std::make_shared<QSize>();
     step(200, [=, this]() {
