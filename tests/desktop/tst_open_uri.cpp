@@ -24,33 +24,10 @@
 #include <unistd.h>
 
 #include "desktop/open_uri.h"
+#include "notifications.h"
 #include "testsupport.h"
 
 using namespace lbtest;
-
-// The test's notification daemon: records each Notify call.
-class Notifications : public QObject {
-    Q_OBJECT
-    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.Notifications")
-
-public:
-    struct Call {
-        uint id;
-        QString summary, body;
-        QStringList actions;
-    };
-    QList<Call> calls;
-    QList<uint> closed;
-
-public slots:
-    uint Notify(const QString&, uint, const QString&, const QString& summary, const QString& body,
-                const QStringList& actions, const QVariantMap&, int) {
-        calls.append({uint(calls.size() + 1), summary, body, actions});
-        return uint(calls.size());
-    }
-    void CloseNotification(uint id) { closed.append(id); }
-    QStringList GetCapabilities() { return {"actions", "body", "body-markup"}; }
-};
 
 // A stand-in owner of org.freedesktop.portal.Desktop: anything that reaches it went through
 // the proxy, which must never happen for OpenURI.
@@ -75,7 +52,7 @@ private:
     std::unique_ptr<TestHome> home_;
     QProcess bus_;
     QString address_, marker_;
-    std::unique_ptr<Notifications> notifications_;
+    std::unique_ptr<RecordingNotifications> notifications_;
     std::unique_ptr<PortalStandIn> portal_;
 
     QProcessEnvironment env() const {
@@ -222,7 +199,8 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(busPath), 10000);
         auto b = bus();
         QVERIFY(b.isConnected());
-        notifications_ = std::make_unique<Notifications>();
+        notifications_ = std::make_unique<RecordingNotifications>();
+        notifications_->capabilities << "body-markup";
         portal_ = std::make_unique<PortalStandIn>();
         QVERIFY(b.registerObject("/org/freedesktop/Notifications", notifications_.get(),
                                  QDBusConnection::ExportAllSlots));

@@ -14,31 +14,10 @@
 
 #include <unistd.h>
 
+#include "notifications.h"
 #include "testsupport.h"
 
 using namespace lbtest;
-
-// The test's notification daemon: records each Notify call.
-class NotificationService : public QObject {
-    Q_OBJECT
-    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.Notifications")
-
-public:
-    struct Call {
-        uint id;
-        QString summary, body;
-        QStringList actions;
-    };
-    QList<Call> calls;
-
-public slots:
-    uint Notify(const QString&, uint, const QString&, const QString& summary, const QString& body,
-                const QStringList& actions, const QVariantMap&, int) {
-        calls.append({uint(calls.size() + 1), summary, body, actions});
-        return uint(calls.size());
-    }
-    QStringList GetCapabilities() { return {"actions", "body"}; }
-};
 
 class TstLiveRecover : public QObject {
     Q_OBJECT
@@ -87,7 +66,7 @@ private slots:
     void offeredOnceAndRecoveredByTheAction() {
         auto bus = QDBusConnection::connectToBus(address_, "live");
         QVERIFY(bus.isConnected());
-        NotificationService service;
+        RecordingNotifications service;
         QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
                                    QDBusConnection::ExportAllSlots));
         QVERIFY(bus.registerService("org.freedesktop.Notifications"));
@@ -133,7 +112,7 @@ private slots:
 
     void autoCopiesAndKeepsTheHostFile() {
         auto bus = QDBusConnection::connectToBus(address_, "live");
-        NotificationService service;
+        RecordingNotifications service;
         QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
                                    QDBusConnection::ExportAllSlots));
         QVERIFY(bus.registerService("org.freedesktop.Notifications"));
