@@ -34,6 +34,9 @@ constexpr const char* kNotAllowed = "org.freedesktop.portal.Error.NotAllowed";
 constexpr size_t kMaxAuthLine = 16384;      // an authentication line longer than this: dropped
 constexpr size_t kPauseReading = 8u << 20;  // stop reading a side while this much waits
 constexpr size_t kMaxConnections = 256;
+constexpr size_t kMaxPendingFds = 64;        // descriptors received and not yet passed on, a side
+constexpr size_t kMaxWaitingPerLink = 16;    // requests of one link waiting for its answer
+constexpr int64_t kAcceptPauseMs = 1000;     // out of descriptors: accept again after this
 constexpr int64_t kQuestionLifeMs = 120000;  // unanswered this long: not opened
 constexpr int64_t kFloodNoticeMs = 10000;
 
@@ -100,13 +103,27 @@ bool writeSome(int fd, std::string& out, std::vector<int>& fds) {
     return true;
 }
 
+// The command of a client's authentication line (SASL, as the D-Bus specification has it), or
+// empty when the line is not one: printable ASCII after the first line's NUL byte, and one of
+// the commands a client sends.
+std::string_view authCommand(std::string_view line, bool first) {
+    if (first && !line.empty() && line[0] == '\0') line.remove_prefix(1);
+    line.remove_suffix(2);  // CR LF
+    for (char ch : line)
+        if (ch != ' ' && ch != '\t' && (ch < 0x21 || ch > 0x7e)) return {};
+    const std::string_view word = line.substr(0, line.find_first_of(" \t"));
+    for (std::string_view known : {"AUTH", "DATA", "CANCEL", "ERROR", "NEGOTIATE_UNIX_FD", "BEGIN"})
+        if (word == known) return word;
+    return {};
+}
+
 // One program's connection: the sandbox's side and the proxy's.
 struct Conn {
     uint64_t id = 0;
     UniqueFd client, upstream;
     std::string fromClient, toUpstream, fromUpstream, toClient;
     std::vector<int> clientFds, upstreamFds;  // received from that side, for the other
-    bool clientBegun = false, serverBegun = false;
+    bool clientBegun = false, serverBegun = false, firstAuthLine = true;
     bool clientEof = false, upstreamEof = false, dead = false;
     std::string uniqueName;  // the program's name on the bus (the first destination it is sent)
     ~Conn() {
@@ -156,6 +173,7 @@ private:
     uint64_t floodRefused_ = 0, floodSaid_ = 0;
     int64_t floodNoticeAt_ = 0;
     bool saidNoNotifier_ = false;
+    int64_t acceptPausedUntil_ = 0;
 };
 
 Conn* Gate::conn(uint64_t id) {
@@ -176,6 +194,11 @@ std::string Gate::portalName() {
 
 void Gate::accept() {
     UniqueFd client(::accept4(listen_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!client.valid() && (errno == EMFILE || errno == ENFILE)) {
+        // The listener stays readable: without a pause, poll would return at once, forever.
+        acceptPausedUntil_ = nowMs() + kAcceptPauseMs;
+        return;
+    }
     if (!client.valid() || conns_.size() >= kMaxConnections) return;
     UniqueFd up(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     struct sockaddr_un a = {};
@@ -205,7 +228,17 @@ void Gate::fromClient(Conn& c) {
         }
         std::string line = c.fromClient.substr(0, eol + 2);
         c.fromClient.erase(0, eol + 2);
-        c.clientBegun = line == "BEGIN\r\n";
+        // The bus (and xdg-dbus-proxy) ends authentication at "BEGIN" followed by CR, a space
+        // or a tab: the gate must see the same end, or a connection would pass unread ("BEGIN
+        // \r\n"). Only the protocol's commands pass (the first line starts with the credentials'
+        // NUL byte); anything else ends the connection.
+        const std::string_view word = authCommand(line, c.firstAuthLine);
+        c.firstAuthLine = false;
+        if (word.empty()) {
+            c.dead = true;
+            return;
+        }
+        c.clientBegun = word == "BEGIN";
         c.toUpstream += line;
     }
     for (;;) {
@@ -218,6 +251,7 @@ void Gate::fromClient(Conn& c) {
         std::string msg = c.fromClient.substr(0, *size);
         c.fromClient.erase(0, *size);
         if (!intercept(c, msg)) c.toUpstream += msg;
+        if (c.dead) return;
     }
 }
 
@@ -255,10 +289,21 @@ void Gate::fromUpstream(Conn& c) {
 
 bool Gate::intercept(Conn& c, const std::string& msg) {
     auto h = parseDbusHeader(msg);
-    if (h && h->type == DbusType::Call && h->interface == "org.freedesktop.Notifications" &&
+    if (!h) {
+        // What the gate cannot read, it cannot check: the connection ends (a message the gate
+        // and the daemon read differently could otherwise replace a question).
+        say("ended a D-Bus connection: a message it cannot read");
+        c.dead = true;
+        return true;
+    }
+    // A call without an interface is dispatched by its member alone by some daemons (QtDBus:
+    // Plasma's): guarded the same.
+    const bool notifications =
+        h->interface == "org.freedesktop.Notifications" || h->interface.empty();
+    if (h->type == DbusType::Call && notifications &&
         (h->member == "Notify" || h->member == "CloseNotification"))
         return guardQuestions(c, msg, *h);
-    if (!h || h->type != DbusType::Call || h->destination != kPortal ||
+    if (h->type != DbusType::Call || h->destination != kPortal ||
         h->interface != "org.freedesktop.portal.OpenURI" || h->member != "OpenURI" ||
         h->unixFds != 0)
         return false;  // to the proxy, whose filter refuses OpenURI's other forms
@@ -317,6 +362,10 @@ bool Gate::intercept(Conn& c, const std::string& msg) {
                           "web-browser");
         say("asks to open " + uri + " (answer on your desktop)");
     }
+    if (questions_[key].waiting.size() >= kMaxWaitingPerLink) {
+        refuse(kNotAllowed, "this link was asked for too many times: Layerbox does not open it");
+        return true;
+    }
     questions_[key].waiting.push_back({c.id, path});
     if (wantsReply)
         c.toClient += dbusReturnObjectPath(serial_++, h->serial, portalName(), c.uniqueName, path);
@@ -330,7 +379,11 @@ bool Gate::intercept(Conn& c, const std::string& msg) {
 bool Gate::guardQuestions(Conn& c, const std::string& msg, const DbusHeader& h) {
     if (!notifier_) return false;
     auto id = dbusUint32After(msg, h, h.member == "Notify" ? 1 : 0);
-    if (!id || *id == 0 || !notifier_->issued(*id)) return false;
+    if (id && *id == 0) return false;  // a new notification of the program's own
+    // While a question is open (or asked and its id not known yet: the daemon's reply comes
+    // later, and a replacement sent right behind it would win the race), no program may replace
+    // or close any notification by id; otherwise only ours are refused.
+    if (id && questions_.empty() && !notifier_->issued(*id)) return false;
     if (!(h.flags & 0x1))
         c.toClient += dbusErrorReply(serial_++, h.serial, "", c.uniqueName,
                                      "org.freedesktop.DBus.Error.AccessDenied",
@@ -384,14 +437,19 @@ void Gate::run() {
         notifierProblem_ = n.error().message();
     }
     for (;;) {
-        std::vector<struct pollfd> pfd = {{listen_, POLLIN, 0}};
+        const bool acceptPaused = nowMs() < acceptPausedUntil_;
+        std::vector<struct pollfd> pfd = {{listen_, short(acceptPaused ? 0 : POLLIN), 0}};
         std::vector<uint64_t> order;
         for (auto& [id, c] : conns_) {
             short in = POLLIN, out = POLLOUT;
-            pfd.push_back({c->client.get(),
-                           short((c->clientEof || c->toUpstream.size() > kPauseReading ? 0 : in) |
-                                 (c->toClient.empty() ? 0 : out)),
-                           0});
+            // A side that does not read what it is sent is not read from either (the gate's own
+            // replies to it could otherwise grow without bound).
+            const bool clientFull =
+                c->toUpstream.size() > kPauseReading || c->toClient.size() > kPauseReading;
+            pfd.push_back(
+                {c->client.get(),
+                 short((c->clientEof || clientFull ? 0 : in) | (c->toClient.empty() ? 0 : out)),
+                 0});
             pfd.push_back({c->upstream.get(),
                            short((c->upstreamEof || c->toClient.size() > kPauseReading ? 0 : in) |
                                  (c->toUpstream.empty() ? 0 : out)),
@@ -403,6 +461,10 @@ void Gate::run() {
         const int64_t now = nowMs();
         for (const auto& [k, q] : questions_) {
             int left = int(std::max<int64_t>(0, q.deadline - now) + 1);
+            timeout = timeout < 0 ? left : std::min(timeout, left);
+        }
+        if (acceptPaused) {
+            int left = int(std::max<int64_t>(0, acceptPausedUntil_ - now) + 1);
             timeout = timeout < 0 ? left : std::min(timeout, left);
         }
         if (floodRefused_ > floodSaid_) {
@@ -418,6 +480,8 @@ void Gate::run() {
             const auto& up = pfd[2 + 2 * i];
             if (cl.revents & (POLLIN | POLLHUP | POLLERR))
                 if (!readSome(c->client.get(), c->fromClient, c->clientFds)) c->clientEof = true;
+            if (c->clientFds.size() > kMaxPendingFds || c->upstreamFds.size() > kMaxPendingFds)
+                c->dead = true;  // descriptors without the messages they belong to
             if (up.revents & (POLLIN | POLLHUP | POLLERR))
                 if (!readSome(c->upstream.get(), c->fromUpstream, c->upstreamFds))
                     c->upstreamEof = true;

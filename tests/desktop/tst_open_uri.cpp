@@ -255,6 +255,16 @@ private slots:
                       "org.freedesktop.Notifications.CloseNotification", qid});
         QVERIFY2(close.code != 0 && close.errors().contains("AccessDenied"),
                  qPrintable(close.all()));
+        // The same, spoken to the bus directly the ways a daemon still accepts and a careless
+        // gate would not read: "BEGIN " with a space ends authentication for the bus (and the
+        // proxy), and a call without an INTERFACE field is dispatched by its member (QtDBus,
+        // as this test's daemon and Plasma's are). Each is refused; the daemon gets neither.
+        const QString script =
+            QString::fromUtf8(readFile(sourceDir() + "/tests/desktop/raw_notify.py"));
+        QVERIFY(!script.isEmpty());
+        auto raw = inside("asker", {"python3", "-c", script, qid});
+        QVERIFY2(raw.text().contains("denied: 2 "), qPrintable(raw.all()));
+        QCOMPARE(calls.size(), 1);
         // Its own notifications still work.
         auto own = inside(
             "asker", {"gdbus", "call", "--session", "--dest", "org.freedesktop.Notifications",
