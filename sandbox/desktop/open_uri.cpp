@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace lb {
 
@@ -66,6 +67,12 @@ OpenUriCheck checkOpenUri(const std::string& uri) {
             return refuse(
                 "a link with a space, a control character or a character that is "
                 "not plain ASCII");
+        // Only what RFC 3986 lets a URI hold (unreserved, reserved and '%'): the quote, the
+        // backquote, '$', '\\', '<', '>', '{', '}', '|' and '^' mean something to shells and
+        // to handlers the host may have, and no real link needs them unescaped.
+        if (std::strchr("\"`$\\<>{}|^", c))
+            return refuse(std::string("a link with the character ") + c +
+                          " (a link writes it %-escaped)");
     }
     const size_t colon = uri.find(':');
     if (colon == std::string::npos || colon == 0) return refuse("not a link (no scheme)");
