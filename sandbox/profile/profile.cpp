@@ -338,6 +338,20 @@ void checkMerged(const json& m, const std::string& display, std::vector<Diagnost
             if (!f.refusedWithout.empty() && m.contains(ptr) && !m.at(ptr).empty())
                 add(f.pointer, f.refusedWithout);
         }
+    // With "ask", Layerbox's question is a desktop notification and its answer the daemon's
+    // ActionInvoked: a program that owned org.freedesktop.Notifications (none running) would
+    // receive the question and answer it itself.
+    const json& desktop = m["desktop"];
+    if (desktop["open_uri"] == "ask") {
+        const json& own = desktop["dbus"]["own"];
+        for (size_t i = 0; i < own.size(); ++i)
+            if (own[i].is_string() &&
+                dbusNameCovers(own[i].get<std::string>(), "org.freedesktop.Notifications"))
+                add("/desktop/dbus/own/" + std::to_string(i),
+                    "covers org.freedesktop.Notifications: with /desktop/open_uri \"ask\" the "
+                    "program could become the notification service and answer Layerbox's "
+                    "question itself (remove it, or use \"deny\")");
+    }
     for (const char* key : {"allow_domains", "deny_domains"}) {
         if (net[key].empty()) continue;
         if (net["mode"] != "none" && net["firewall"]["preset"] == "host-only")

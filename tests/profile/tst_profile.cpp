@@ -712,6 +712,11 @@ void TstProfile::invalidProfile_data() {
         "(nothing leaves)");
 
     // rules across fields
+    row("ask with the notification service owned",
+        R"J({"version": 1, "desktop": {"open_uri": "ask", "dbus": {"own": ["org.example.App", "org.freedesktop.*"]}}})J",
+        "x.json: /desktop/dbus/own/1: covers org.freedesktop.Notifications: with "
+        "/desktop/open_uri \"ask\" the program could become the notification service and "
+        "answer Layerbox's question itself (remove it, or use \"deny\")");
     row("ports with mode none",
         R"J({"version": 1, "network": {"mode": "none", "ports": [{"host": 8080, "sandbox": 80}]}})J",
         "x.json: /network/ports: port forwards need \"mode\": \"nat\"");
