@@ -174,17 +174,7 @@ private slots:
         QVERIFY(home_->isValid());
         // The desktop's default https handler: appends the link it was given to the marker.
         marker_ = home_->home() + "/opened-on-host";
-        QString handler = home_->home() + "/lbtest-handler";
-        QVERIFY(writeFile(handler, "#!/bin/sh\necho \"$1\" >> '" + marker_.toUtf8() + "'\n"));
-        QFile::setPermissions(handler, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-        QVERIFY(writeFile(home_->dataHome() + "/applications/lbtest-handler.desktop",
-                          "[Desktop Entry]\nType=Application\nName=Layerbox test handler\nExec=" +
-                              handler.toUtf8() +
-                              " %u\nMimeType=x-scheme-handler/https;\nNoDisplay=true\n"));
-        QVERIFY(writeFile(home_->configHome() + "/mimeapps.list",
-                          "[Default Applications]\nx-scheme-handler/https=lbtest-handler.desktop\n"
-                          "[Added Associations]\n"
-                          "x-scheme-handler/https=lbtest-handler.desktop;\n"));
+        QVERIFY(installRecordingHttpsHandler(*home_, marker_));
         // The session bus: no service activation (nothing but the test answers on it).
         const QString busPath = home_->runtimeDir() + "/openuri-bus";
         address_ = "unix:path=" + busPath;

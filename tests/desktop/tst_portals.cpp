@@ -209,18 +209,7 @@ private slots:
         QVERIFY2(!display_.isEmpty(), "Xvfb did not start");
         // The desktop's default https handler: writes what it was given to the marker file.
         marker_ = home_->home() + "/handler-ran";
-        QString handler = home_->home() + "/lbtest-handler";
-        QVERIFY(writeFile(handler, "#!/bin/sh\necho \"$1\" >> '" + marker_.toUtf8() + "'\n"));
-        QFile::setPermissions(handler, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-        QDir().mkpath(home_->dataHome() + "/applications");
-        QVERIFY(writeFile(home_->dataHome() + "/applications/lbtest-handler.desktop",
-                          "[Desktop Entry]\nType=Application\nName=Layerbox test handler\nExec=" +
-                              handler.toUtf8() +
-                              " %u\nMimeType=x-scheme-handler/https;\nNoDisplay=true\n"));
-        QVERIFY(writeFile(home_->configHome() + "/mimeapps.list",
-                          "[Default Applications]\nx-scheme-handler/https=lbtest-handler.desktop\n"
-                          "[Added Associations]\n"
-                          "x-scheme-handler/https=lbtest-handler.desktop;\n"));
+        QVERIFY(installRecordingHttpsHandler(*home_, marker_));
         // The private session bus: the portals are started on it by activation, with this
         // environment (the test home, the display).
         QString busPath = home_->runtimeDir() + "/portal-bus";

@@ -42,6 +42,22 @@ private:
         QTest::newRow("fuse") << "fuse";
     }
 
+    // `layerbox run --driver DRIVER -- lbprobe sleep`, until the program is ready and the
+    // runner's "started" event (with the program's host pid) has come on stdout (--status-fd 1;
+    // the two come in either order).
+    void startSleeper(QProcess& p, const QString& driver, QJsonObject& started) {
+        p.setProcessEnvironment(home_->env());
+        p.start(layerboxBin(), QStringList{"run", "--status-fd", "1", "--driver", driver} +
+                                   probeBind() + QStringList{"--", probePath(), "sleep"});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (out += p.readAllStandardOutput()).contains("ready") && out.contains("\"started\""),
+            20000);
+        for (const auto& line : out.split('\n'))
+            if (line.contains("\"started\"")) started = QJsonDocument::fromJson(line).object();
+    }
+
 private slots:
     void initTestCase() {
         QVERIFY2(::getuid() != 0,
@@ -241,19 +257,9 @@ private slots:
         QFETCH(QString, driver);
         auto fuseBefore = processesNamed("fuse-overlayfs");
         QProcess p;
-        p.setProcessEnvironment(home_->env());
-        // --status-fd 1: the started event (with the program's host pid) comes on stdout.
-        p.start(layerboxBin(), QStringList{"run", "--status-fd", "1", "--driver", driver} +
-                                   probeBind() + QStringList{"--", probePath(), "sleep"});
-        QVERIFY(p.waitForStarted());
-        QByteArray out;
-        // The program's "ready" and the runner's "started" event can come in either order.
-        QTRY_VERIFY_WITH_TIMEOUT(
-            (out += p.readAllStandardOutput()).contains("ready") && out.contains("\"started\""),
-            20000);
         QJsonObject started;
-        for (const auto& line : out.split('\n'))
-            if (line.contains("\"started\"")) started = QJsonDocument::fromJson(line).object();
+        startSleeper(p, driver, started);
+        if (QTest::currentTestFailed()) return;
         qint64 pid = started["pid"].toInteger();
         QVERIFY2(processAlive(pid), "program pid from the started event");
         QCOMPARE(started["driver"].toString(), driver);
@@ -272,17 +278,9 @@ private slots:
     // directories: never the host's "/".
     void oneFuseDaemonServesOnlyTheOverlaidDirectories() {
         QProcess p;
-        p.setProcessEnvironment(home_->env());
-        p.start(layerboxBin(), QStringList{"run", "--status-fd", "1", "--driver", "fuse"} +
-                                   probeBind() + QStringList{"--", probePath(), "sleep"});
-        QVERIFY(p.waitForStarted());
-        QByteArray out;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            (out += p.readAllStandardOutput()).contains("ready") && out.contains("\"started\""),
-            20000);
         QJsonObject started;
-        for (const auto& line : out.split('\n'))
-            if (line.contains("\"started\"")) started = QJsonDocument::fromJson(line).object();
+        startSleeper(p, "fuse", started);
+        if (QTest::currentTestFailed()) return;
         auto ppid = [](qint64 pid) {
             for (const auto& l : readFile(QString("/proc/%1/status").arg(pid)).split('\n'))
                 if (l.startsWith("PPid:")) return l.mid(5).trimmed().toLongLong();

@@ -231,4 +231,20 @@ QByteArray readFile(const QString& path) {
     return f.readAll();
 }
 
+bool installRecordingHttpsHandler(const TestHome& home, const QString& marker) {
+    const QString handler = home.home() + "/lbtest-handler";
+    if (!writeFile(handler, "#!/bin/sh\necho \"$1\" >> '" + marker.toUtf8() + "'\n") ||
+        !QFile::setPermissions(handler, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner) ||
+        !QDir().mkpath(home.dataHome() + "/applications"))
+        return false;
+    return writeFile(home.dataHome() + "/applications/lbtest-handler.desktop",
+                     "[Desktop Entry]\nType=Application\nName=Layerbox test handler\nExec=" +
+                         handler.toUtf8() +
+                         " %u\nMimeType=x-scheme-handler/https;\nNoDisplay=true\n") &&
+           writeFile(home.configHome() + "/mimeapps.list",
+                     "[Default Applications]\nx-scheme-handler/https=lbtest-handler.desktop\n"
+                     "[Added Associations]\n"
+                     "x-scheme-handler/https=lbtest-handler.desktop;\n");
+}
+
 }  // namespace lbtest

@@ -94,6 +94,9 @@ QList<qint64> processesNamed(const QString& comm);
 
 // Write a file (creating parents); returns false on failure.
 bool writeFile(const QString& path, const QByteArray& data);
+// A desktop handler of https links in `home` (its .desktop file and mimeapps.list default) that
+// appends each link it is given to `marker`, one per line: what the host's xdg-open opened.
+bool installRecordingHttpsHandler(const TestHome& home, const QString& marker);
 QByteArray readFile(const QString& path);
 
 }  // namespace lbtest
