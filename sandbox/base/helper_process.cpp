@@ -112,6 +112,25 @@ std::string lastLogLine(const std::string& logPath, bool (*keep)(const std::stri
     return {};
 }
 
+void enterHelperChild(pid_t parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    ::setpgid(0, 0);
+    // The caller's signal handlers are not the helper's (exec would reset them): SIGTERM,
+    // how the runner ends it, must end it.
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        ::close(null);
+    }
+}
+
 void closeAllBut(std::vector<int> keep) {
     std::sort(keep.begin(), keep.end());
     unsigned from = 3;

@@ -35,6 +35,14 @@ std::string waitForByte(int fd, int timeoutMs, bool& timedOut);
 // The last line of a helper's log that `keep` accepts (empty when none or unreadable).
 std::string lastLogLine(const std::string& logPath, bool (*keep)(const std::string&) = nullptr);
 
+// The first steps of a forked child that does not exec (the resolver, the OpenURI gate, the
+// clipboard bridge), as spawnHelper takes them: SIGKILL when `parent` (the runner) dies,
+// checked against the race with a death before prctl took hold (then it exits at once); its
+// own process group, so Ctrl-C in the terminal reaches the runner, which decides; an empty
+// signal mask and default handlers; stdin and stdout on /dev/null (stderr stays: the runner's,
+// for its lines).
+void enterHelperChild(pid_t parent);
+
 // In a forked child that does not exec (the resolver, the OpenURI gate): close every
 // descriptor but stdin/out/err and `keep` (the runner's channel, terminal and locks are no
 // business of theirs).

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/helper_process.h"
 #include "base/syscalls.h"
 #include "desktop/xcb_util.h"
 
@@ -232,15 +233,8 @@ Result<pid_t> startClipboardBridge(const ClipboardPlan& plan, const std::string&
     if (pid < 0) return Error::fromErrno("fork (clipboard bridge)");
     if (pid > 0) return pid;
     // The child: nothing of the runner's but the log. It dies with the runner.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(0);
+    enterHelperChild(parent);
     ::prctl(PR_SET_NAME, "layerbox-clip");
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::setpgid(0, 0);  // Ctrl-C in the terminal is the runner's to handle
-    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (devnull >= 0) ::dup2(devnull, 0);
     if (logFd >= 0) {
         ::dup2(logFd, 1);
         ::dup2(logFd, 2);

@@ -703,9 +703,7 @@ Result<std::unique_ptr<DnsFilter>> DnsFilter::start(int usernsFd, int netnsFd,
     pid_t child = ::fork();
     if (child < 0) return Error::fromErrno("fork");
     if (child == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) ::_exit(1);
-        ::setpgid(0, 0);  // Ctrl-C in the terminal is the runner's to handle
+        enterHelperChild(parent);
         readEnd.reset();
         std::string err;
         UniqueFd udp, tcp, maker;
@@ -762,9 +760,6 @@ Result<std::unique_ptr<DnsFilter>> DnsFilter::start(int usernsFd, int netnsFd,
         std::vector<int> keep = {udp.get(), tcp.get(), maker.get(), logFd, v4.get(), v6.get()};
         writeEnd.reset();  // the runner reads end of file: listening
         closeAllBut(keep);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
         Resolver(udp.get(), tcp.get(), maker.get(), std::move(servers), net, logFd, instance).run();
     }
     writeEnd.reset();
