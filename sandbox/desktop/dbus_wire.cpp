@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/fsutil.h"
+
 namespace lb {
 
 namespace {
@@ -307,7 +309,9 @@ std::string dbusErrorReply(uint32_t serial, uint32_t replySerial, const std::str
                            const std::string& destination, const std::string& errorName,
                            const std::string& text) {
     Writer body;
-    body.str(text);
+    // A D-Bus string is valid UTF-8 without NUL, or the receiver drops the connection; the
+    // text may quote what a program sent (a signature, a link): escaped as for a terminal.
+    body.str(safeLine(text));
     return build(
         DbusType::Error, serial,
         {{4, 's', errorName}, {5, 'u', {}, replySerial}, {6, 's', destination}, {7, 's', sender}},

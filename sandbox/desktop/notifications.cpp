@@ -29,8 +29,8 @@ struct Api {
     decltype(&sd_bus_get_events) getEvents;
     decltype(&sd_bus_get_timeout) getTimeout;
     decltype(&sd_bus_process) process;
-    decltype(&sd_bus_call_method) callMethod;
-    decltype(&sd_bus_error_free) errorFree;
+    decltype(&sd_bus_call_method_async) callMethodAsync;
+    decltype(&sd_bus_add_match) addMatch;
 };
 
 const Api* api(std::string* why) {
@@ -63,8 +63,8 @@ const Api* api(std::string* why) {
         get(a.getEvents, "sd_bus_get_events");
         get(a.getTimeout, "sd_bus_get_timeout");
         get(a.process, "sd_bus_process");
-        get(a.callMethod, "sd_bus_call_method");
-        get(a.errorFree, "sd_bus_error_free");
+        get(a.callMethodAsync, "sd_bus_call_method_async");
+        get(a.addMatch, "sd_bus_add_match");
         return ok;
     }();
     if (!loaded && why) *why = error;
@@ -104,6 +104,30 @@ int onClosed(sd_bus_message* m, void* userdata, sd_bus_error*) {
     const Api* a = api(nullptr);
     uint32_t id = 0;
     if (a->readBasic(m, 'u', &id) > 0) static_cast<Notifier*>(userdata)->closedById(id);
+    return 0;
+}
+
+struct OwnerQuery {
+    Notifier* self;
+    std::string name;
+};
+
+int onOwnerReply(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    std::unique_ptr<OwnerQuery> q(static_cast<OwnerQuery*>(userdata));
+    const Api* a = api(nullptr);
+    const char* owner = nullptr;
+    // An error is "no owner": the name is free until NameOwnerChanged says otherwise.
+    if (!a->isMethodError(m, nullptr) && a->readBasic(m, 's', &owner) > 0 && owner)
+        q->self->ownerIs(q->name, owner);
+    return 0;
+}
+
+int onOwnerChanged(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    const Api* a = api(nullptr);
+    const char *name = nullptr, *old = nullptr, *now = nullptr;
+    if (a->readBasic(m, 's', &name) > 0 && a->readBasic(m, 's', &old) > 0 &&
+        a->readBasic(m, 's', &now) > 0 && name && now)
+        static_cast<Notifier*>(userdata)->ownerIs(name, now);
     return 0;
 }
 
@@ -206,20 +230,21 @@ void Notifier::close(const std::string& key) {
     }
 }
 
-std::string Notifier::nameOwner(const std::string& name) {
+void Notifier::followOwner(const std::string& name) {
     const Api* a = d_->a;
-    sd_bus_error err = SD_BUS_ERROR_NULL;
-    sd_bus_message* reply = nullptr;
-    std::string out;
-    if (a->callMethod(d_->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                      "org.freedesktop.DBus", "GetNameOwner", &err, &reply, "s",
-                      name.c_str()) >= 0) {
-        const char* owner = nullptr;
-        if (a->readBasic(reply, 's', &owner) > 0 && owner) out = owner;
-    }
-    a->errorFree(&err);
-    if (reply) a->messageUnref(reply);
-    return out;
+    // Names are checked by the bus; ours are constants. The rule names arg0, so the bus sends
+    // only this name's changes.
+    const std::string rule =
+        "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+        "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" +
+        name + "'";
+    (void)a->addMatch(d_->bus, nullptr, rule.c_str(), onOwnerChanged, this);
+    auto* p = new OwnerQuery{this, name};
+    if (a->callMethodAsync(d_->bus, nullptr, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                           "org.freedesktop.DBus", "GetNameOwner", onOwnerReply, p, "s",
+                           name.c_str()) < 0)
+        delete p;
+    process();
 }
 
 void Notifier::failed(const std::string& key) {

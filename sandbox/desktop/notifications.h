@@ -40,9 +40,17 @@ public:
                 const std::string& icon = "folder-download");
     // CloseNotification for the notification of `key` (when it was shown).
     void close(const std::string& key);
-    // The unique name owning `name` on the session bus (a blocking call, answered by the bus
-    // itself), empty when none.
-    std::string nameOwner(const std::string& name);
+    // Keeps the unique name owning `name` on the session bus for owner(): asked once, then
+    // followed (NameOwnerChanged for that name only); both asynchronous, so a flood of callers
+    // of owner() costs the bus nothing.
+    void followOwner(const std::string& name);
+    // Its owner as last seen, empty when none (or not known yet).
+    std::string owner(const std::string& name) const {
+        auto it = owners_.find(name);
+        return it == owners_.end() ? std::string() : it->second;
+    }
+    // Internal (sd-bus callbacks).
+    void ownerIs(const std::string& name, const std::string& owner) { owners_[name] = owner; }
 
     // org.freedesktop.FileManager1.ShowItems: a file manager shows `uri` in its folder.
     void showItem(const std::string& uri);
@@ -70,8 +78,9 @@ private:
     std::unique_ptr<Impl> d_;
     ActionHandler onAction_;
     std::function<void(const std::string&)> onClosed_;
-    std::map<uint32_t, std::string> ids_;  // notification id -> key
-    std::set<uint32_t> issued_;            // every id the daemon gave us
+    std::map<uint32_t, std::string> ids_;        // notification id -> key
+    std::set<uint32_t> issued_;                  // every id the daemon gave us
+    std::map<std::string, std::string> owners_;  // followed names -> unique name
     size_t pfdIndex_ = SIZE_MAX;
 };
 

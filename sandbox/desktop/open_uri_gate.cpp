@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <iterator>
 #include <map>
 #include <vector>
@@ -52,55 +53,157 @@ void closeAll(std::vector<int>& fds) {
     fds.clear();
 }
 
-// Appends what `fd` has to `buf`, and the descriptors that came with it to `fds`. Returns
-// false at end of file or on an error other than "nothing now".
-bool readSome(int fd, std::string& buf, std::vector<int>& fds) {
-    char data[65536];
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 253)];
-    struct iovec iov = {data, sizeof data};
-    struct msghdr m = {};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    if (n < 0) return errno == EAGAIN || errno == EINTR;
-    for (auto* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        const auto* p = reinterpret_cast<const int*>(CMSG_DATA(c));
-        fds.insert(fds.end(), p, p + count);
-    }
-    if (n == 0) return false;
-    buf.append(data, static_cast<size_t>(n));
-    return true;
-}
+// Descriptors that came in one read, with the stream's byte range that read covered. The
+// kernel ends a read of a stream socket after the data of a send that carried descriptors, and
+// every D-Bus library sends a message's descriptors with its first byte, in a send of its own:
+// so these belong to the one message that starts within [from, to).
+struct FdBatch {
+    uint64_t from = 0, to = 0;
+    std::vector<int> fds;
+};
 
-// Writes what it can of `out`; the descriptors in `fds` go with its first bytes (then they
-// are ours no more). Returns false when the other side is gone.
-bool writeSome(int fd, std::string& out, std::vector<int>& fds) {
-    while (!out.empty()) {
-        struct iovec iov = {out.data(), out.size()};
+// Bytes for one side, and the descriptors that go with some of them. A message's descriptors
+// are sent with its first byte, in a sendmsg that starts there (as its sender did), so that
+// whoever reads them pairs them with the right message.
+class Outbox {
+public:
+    ~Outbox() {
+        for (auto& c : chunks_)
+            closeAll(c.fds);
+    }
+    void add(std::string_view bytes, std::vector<int> fds = {}) {
+        size_ += bytes.size();
+        if (fds.empty() && !chunks_.empty())
+            chunks_.back().bytes.append(bytes);
+        else
+            chunks_.push_back({std::string(bytes), std::move(fds), 0});
+    }
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    // Writes what it can; false when the other side is gone.
+    bool writeTo(int fd) {
+        while (!chunks_.empty()) {
+            Chunk& c = chunks_.front();
+            struct iovec iov = {c.bytes.data() + c.sent, c.bytes.size() - c.sent};
+            struct msghdr m = {};
+            m.msg_iov = &iov;
+            m.msg_iovlen = 1;
+            std::vector<char> control;
+            if (!c.fds.empty()) {
+                control.resize(CMSG_SPACE(sizeof(int) * c.fds.size()));
+                m.msg_control = control.data();
+                m.msg_controllen = control.size();
+                auto* h = CMSG_FIRSTHDR(&m);
+                h->cmsg_level = SOL_SOCKET;
+                h->cmsg_type = SCM_RIGHTS;
+                h->cmsg_len = CMSG_LEN(sizeof(int) * c.fds.size());
+                std::memcpy(CMSG_DATA(h), c.fds.data(), sizeof(int) * c.fds.size());
+            }
+            ssize_t n = ::sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0) return errno == EAGAIN || errno == EINTR;
+            closeAll(c.fds);  // the receiver has its own copies now
+            c.sent += static_cast<size_t>(n);
+            size_ -= static_cast<size_t>(n);
+            if (c.sent == c.bytes.size()) chunks_.pop_front();
+        }
+        return true;
+    }
+
+private:
+    struct Chunk {
+        std::string bytes;
+        std::vector<int> fds;
+        size_t sent = 0;
+    };
+    std::deque<Chunk> chunks_;
+    size_t size_ = 0;
+};
+
+// One end of a program's connection: the sandbox's or the proxy's.
+struct Side {
+    UniqueFd fd;
+    std::string in;     // read, not handled yet
+    uint64_t inAt = 0;  // the stream offset of in[0]
+    uint64_t readTotal = 0;
+    std::deque<FdBatch> fds;  // received, not yet paired with their message
+    size_t pendingFds = 0;
+    Outbox out;  // to be written to this side
+    bool eof = false, begun = false;
+    ~Side() {
+        for (auto& b : fds)
+            closeAll(b.fds);
+    }
+    // Reads what there is. False when the connection must end: end of file is `eof`, not an
+    // error; descriptors cut short (MSG_CTRUNC) could not be paired with their message.
+    bool read() {
+        char data[65536];
+        alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 253)];
+        struct iovec iov = {data, sizeof data};
         struct msghdr m = {};
         m.msg_iov = &iov;
         m.msg_iovlen = 1;
-        std::vector<char> control;
-        if (!fds.empty()) {
-            control.resize(CMSG_SPACE(sizeof(int) * fds.size()));
-            m.msg_control = control.data();
-            m.msg_controllen = control.size();
-            auto* c = CMSG_FIRSTHDR(&m);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-            std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-        }
-        ssize_t n = ::sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        m.msg_control = control;
+        m.msg_controllen = sizeof control;
+        ssize_t n = ::recvmsg(fd.get(), &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         if (n < 0) return errno == EAGAIN || errno == EINTR;
-        closeAll(fds);
-        out.erase(0, static_cast<size_t>(n));
+        FdBatch batch{readTotal, readTotal + static_cast<uint64_t>(n), {}};
+        for (auto* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            const auto* p = reinterpret_cast<const int*>(CMSG_DATA(c));
+            batch.fds.insert(batch.fds.end(), p, p + count);
+        }
+        const bool truncated = m.msg_flags & MSG_CTRUNC;
+        if (n == 0) {
+            closeAll(batch.fds);
+            eof = true;
+            return true;
+        }
+        in.append(data, static_cast<size_t>(n));
+        readTotal += static_cast<uint64_t>(n);
+        if (!batch.fds.empty()) {
+            pendingFds += batch.fds.size();
+            fds.push_back(std::move(batch));
+        }
+        return !truncated && pendingFds <= kMaxPendingFds;
     }
-    return true;
+    // Handled `n` bytes at the front of `in`. False when descriptors were left behind: sent
+    // beside the messages, they belong to none (the one that could have taken them is past).
+    bool consumed(size_t n) {
+        in.erase(0, n);
+        inAt += n;
+        return fds.empty() || fds.front().to > inAt;
+    }
+};
+
+// The next whole message of a side and the descriptors its header announces.
+struct Message {
+    std::string bytes;
+    DbusHeader h;
+    std::vector<int> fds;
+    ~Message() { closeAll(fds); }
+};
+enum class Next { Incomplete, Got, Broken };
+
+Next nextMessage(Side& s, Message& m) {
+    auto size = dbusMessageSize(s.in);
+    if (!size) return Next::Broken;  // not D-Bus: the proxy would drop it too
+    if (*size == 0 || *size > s.in.size()) return Next::Incomplete;
+    auto h = parseDbusHeader(std::string_view(s.in).substr(0, *size));
+    if (!h) return Next::Broken;
+    if (h->unixFds > 0) {
+        // Its descriptors came with its first byte, all in one read, or the message is not
+        // what it says.
+        if (s.fds.empty() || s.fds.front().from > s.inAt || s.fds.front().to <= s.inAt ||
+            s.fds.front().fds.size() != h->unixFds)
+            return Next::Broken;
+        m.fds = std::move(s.fds.front().fds);
+        s.pendingFds -= m.fds.size();
+        s.fds.pop_front();
+    }
+    m.h = std::move(*h);
+    m.bytes = s.in.substr(0, *size);
+    return s.consumed(*size) ? Next::Got : Next::Broken;
 }
 
 // The command of a client's authentication line (SASL, as the D-Bus specification has it), or
@@ -120,16 +223,9 @@ std::string_view authCommand(std::string_view line, bool first) {
 // One program's connection: the sandbox's side and the proxy's.
 struct Conn {
     uint64_t id = 0;
-    UniqueFd client, upstream;
-    std::string fromClient, toUpstream, fromUpstream, toClient;
-    std::vector<int> clientFds, upstreamFds;  // received from that side, for the other
-    bool clientBegun = false, serverBegun = false, firstAuthLine = true;
-    bool clientEof = false, upstreamEof = false, dead = false;
+    Side client, upstream;
+    bool firstAuthLine = true, helloPassed = false, dead = false;
     std::string uniqueName;  // the program's name on the bus (the first destination it is sent)
-    ~Conn() {
-        closeAll(clientFds);
-        closeAll(upstreamFds);
-    }
 };
 
 struct Waiting {
@@ -152,8 +248,8 @@ private:
     void accept();
     void fromClient(Conn& c);
     void fromUpstream(Conn& c);
-    bool intercept(Conn& c, const std::string& msg);
-    bool guardQuestions(Conn& c, const std::string& msg, const DbusHeader& h);
+    bool intercept(Conn& c, const Message& m);
+    bool guardQuestions(Conn& c, const Message& m);
     void answered(const std::string& key, bool open);
     void openOnHost(const std::string& uri);
     std::string portalName();
@@ -188,7 +284,7 @@ void Gate::say(const std::string& line) {
 
 std::string Gate::portalName() {
     // Messages from the portal carry its unique name; GLib matches Response by it.
-    std::string owner = notifier_ ? notifier_->nameOwner(kPortal) : std::string();
+    std::string owner = notifier_ ? notifier_->owner(kPortal) : std::string();
     return owner.empty() ? kPortal : owner;
 }
 
@@ -211,8 +307,8 @@ void Gate::accept() {
     ::fcntl(up.get(), F_SETFL, O_NONBLOCK);
     auto c = std::make_unique<Conn>();
     c->id = nextConn_++;
-    c->client = std::move(client);
-    c->upstream = std::move(up);
+    c->client.fd = std::move(client);
+    c->upstream.fd = std::move(up);
     const uint64_t id = c->id;
     conns_[id] = std::move(c);
 }
@@ -220,89 +316,110 @@ void Gate::accept() {
 // The program's bytes: its authentication lines as they are, then whole messages, each
 // passed on unless it is OpenURI.
 void Gate::fromClient(Conn& c) {
-    while (!c.clientBegun) {
-        const size_t eol = c.fromClient.find("\r\n");
+    Side& in = c.client;
+    while (!in.begun) {
+        const size_t eol = in.in.find("\r\n");
         if (eol == std::string::npos) {
-            if (c.fromClient.size() > kMaxAuthLine) c.dead = true;
+            if (in.in.size() > kMaxAuthLine) c.dead = true;
             return;
         }
-        std::string line = c.fromClient.substr(0, eol + 2);
-        c.fromClient.erase(0, eol + 2);
+        std::string line = in.in.substr(0, eol + 2);
         // The bus (and xdg-dbus-proxy) ends authentication at "BEGIN" followed by CR, a space
         // or a tab: the gate must see the same end, or a connection would pass unread ("BEGIN
         // \r\n"). Only the protocol's commands pass (the first line starts with the credentials'
-        // NUL byte); anything else ends the connection.
+        // NUL byte); anything else ends the connection, as do descriptors sent with them.
         const std::string_view word = authCommand(line, c.firstAuthLine);
         c.firstAuthLine = false;
-        if (word.empty()) {
+        if (word.empty() || !in.consumed(line.size())) {
             c.dead = true;
             return;
         }
-        c.clientBegun = word == "BEGIN";
-        c.toUpstream += line;
+        in.begun = word == "BEGIN";
+        c.upstream.out.add(line);
     }
     for (;;) {
-        auto size = dbusMessageSize(c.fromClient);
-        if (!size) {
-            c.dead = true;  // not D-Bus: the proxy would drop it too
-            return;
+        // Until the bus has answered Hello, the program's name (the destination of every
+        // reply of the gate's) is not known, nor has the bus said "OK" to it: a program that
+        // sends without waiting has its next messages wait here, so that nothing of the
+        // gate's reaches it before the bus's own first words.
+        if (c.helloPassed && c.uniqueName.empty()) return;
+        Message m;
+        switch (nextMessage(in, m)) {
+            case Next::Incomplete:
+                return;
+            case Next::Broken:
+                // What the gate cannot read, it cannot check (a message the gate and the daemon
+                // read differently could otherwise replace a question); descriptors that do not
+                // come with the message that announces them could be paired with another one.
+                say("ended a D-Bus connection: a message it cannot read");
+                c.dead = true;
+                return;
+            case Next::Got:
+                break;
         }
-        if (*size == 0 || *size > c.fromClient.size()) return;
-        std::string msg = c.fromClient.substr(0, *size);
-        c.fromClient.erase(0, *size);
-        if (!intercept(c, msg)) c.toUpstream += msg;
-        if (c.dead) return;
+        if (!c.helloPassed) {
+            // The bus refuses a connection whose first message is not Hello; so does the gate,
+            // which needs the name the bus gives in its reply.
+            if (m.h.type != DbusType::Call || m.h.destination != "org.freedesktop.DBus" ||
+                m.h.member != "Hello") {
+                c.dead = true;
+                return;
+            }
+            c.helloPassed = true;
+        } else if (intercept(c, m)) {
+            if (c.dead) return;
+            continue;  // its descriptors (if any) are closed with it
+        }
+        c.upstream.out.add(m.bytes, std::move(m.fds));
     }
 }
 
 // The bus's bytes: its authentication replies, then whole messages (so that the gate's own can
 // go between them).
 void Gate::fromUpstream(Conn& c) {
-    while (!c.serverBegun) {
-        if (c.clientBegun && !c.fromUpstream.empty() &&
-            (c.fromUpstream[0] == 'l' || c.fromUpstream[0] == 'B')) {
-            c.serverBegun = true;
+    Side& in = c.upstream;
+    while (!in.begun) {
+        if (c.client.begun && !in.in.empty() && (in.in[0] == 'l' || in.in[0] == 'B')) {
+            in.begun = true;
             break;
         }
-        const size_t eol = c.fromUpstream.find("\r\n");
+        const size_t eol = in.in.find("\r\n");
         if (eol == std::string::npos) {
-            if (c.fromUpstream.size() > kMaxAuthLine) c.dead = true;
+            if (in.in.size() > kMaxAuthLine) c.dead = true;
             return;
         }
-        c.toClient += c.fromUpstream.substr(0, eol + 2);
-        c.fromUpstream.erase(0, eol + 2);
-    }
-    for (;;) {
-        auto size = dbusMessageSize(c.fromUpstream);
-        if (!size) {
+        c.client.out.add(std::string_view(in.in).substr(0, eol + 2));
+        if (!in.consumed(eol + 2)) {
             c.dead = true;
             return;
         }
-        if (*size == 0 || *size > c.fromUpstream.size()) return;
-        if (c.uniqueName.empty())
-            if (auto h = parseDbusHeader(std::string_view(c.fromUpstream).substr(0, *size)))
-                c.uniqueName = h->destination;  // the reply to Hello comes first
-        c.toClient.append(c.fromUpstream, 0, *size);
-        c.fromUpstream.erase(0, *size);
+    }
+    for (;;) {
+        Message m;
+        switch (nextMessage(in, m)) {
+            case Next::Incomplete:
+                return;
+            case Next::Broken:
+                c.dead = true;
+                return;
+            case Next::Got:
+                break;
+        }
+        if (c.uniqueName.empty()) c.uniqueName = m.h.destination;  // the reply to Hello
+        c.client.out.add(m.bytes, std::move(m.fds));
     }
 }
 
-bool Gate::intercept(Conn& c, const std::string& msg) {
-    auto h = parseDbusHeader(msg);
-    if (!h) {
-        // What the gate cannot read, it cannot check: the connection ends (a message the gate
-        // and the daemon read differently could otherwise replace a question).
-        say("ended a D-Bus connection: a message it cannot read");
-        c.dead = true;
-        return true;
-    }
+bool Gate::intercept(Conn& c, const Message& m) {
+    const DbusHeader* h = &m.h;
+    const std::string& msg = m.bytes;
     // A call without an interface is dispatched by its member alone by some daemons (QtDBus:
     // Plasma's): guarded the same.
     const bool notifications =
         h->interface == "org.freedesktop.Notifications" || h->interface.empty();
     if (h->type == DbusType::Call && notifications &&
         (h->member == "Notify" || h->member == "CloseNotification"))
-        return guardQuestions(c, msg, *h);
+        return guardQuestions(c, m);
     if (h->type != DbusType::Call || h->destination != kPortal ||
         h->interface != "org.freedesktop.portal.OpenURI" || h->member != "OpenURI" ||
         h->unixFds != 0)
@@ -310,8 +427,8 @@ bool Gate::intercept(Conn& c, const std::string& msg) {
     const bool wantsReply = !(h->flags & 0x1);
     auto refuse = [&](const char* error, const std::string& text) {
         if (wantsReply)
-            c.toClient +=
-                dbusErrorReply(serial_++, h->serial, portalName(), c.uniqueName, error, text);
+            c.client.out.add(
+                dbusErrorReply(serial_++, h->serial, portalName(), c.uniqueName, error, text));
     };
     auto args = dbusLeadingStrings(msg, *h, 2);
     if (!args || h->signature != "ssa{sv}") {
@@ -368,7 +485,8 @@ bool Gate::intercept(Conn& c, const std::string& msg) {
     }
     questions_[key].waiting.push_back({c.id, path});
     if (wantsReply)
-        c.toClient += dbusReturnObjectPath(serial_++, h->serial, portalName(), c.uniqueName, path);
+        c.client.out.add(
+            dbusReturnObjectPath(serial_++, h->serial, portalName(), c.uniqueName, path));
     return true;
 }
 
@@ -376,7 +494,9 @@ bool Gate::intercept(Conn& c, const std::string& msg) {
 // question of ours (Notify with its id as replaces_id: daemons do not check who sent the
 // original), keeping an "Open link" action that answers our question, or close it. The gate sees
 // every call first: those are refused.
-bool Gate::guardQuestions(Conn& c, const std::string& msg, const DbusHeader& h) {
+bool Gate::guardQuestions(Conn& c, const Message& m) {
+    const DbusHeader& h = m.h;
+    const std::string& msg = m.bytes;
     if (!notifier_) return false;
     auto id = dbusUint32After(msg, h, h.member == "Notify" ? 1 : 0);
     if (id && *id == 0) return false;  // a new notification of the program's own
@@ -385,9 +505,9 @@ bool Gate::guardQuestions(Conn& c, const std::string& msg, const DbusHeader& h) 
     // or close any notification by id; otherwise only ours are refused.
     if (id && questions_.empty() && !notifier_->issued(*id)) return false;
     if (!(h.flags & 0x1))
-        c.toClient += dbusErrorReply(serial_++, h.serial, "", c.uniqueName,
-                                     "org.freedesktop.DBus.Error.AccessDenied",
-                                     "Layerbox: that notification is not the program's");
+        c.client.out.add(dbusErrorReply(serial_++, h.serial, "", c.uniqueName,
+                                        "org.freedesktop.DBus.Error.AccessDenied",
+                                        "Layerbox: that notification is not the program's"));
     say("refused a change to its question on the desktop");
     return true;
 }
@@ -403,8 +523,8 @@ void Gate::answered(const std::string& key, bool open) {
     const std::string sender = portalName();
     for (const auto& w : q.waiting)
         if (Conn* c = conn(w.conn))
-            c->toClient +=
-                dbusRequestResponse(serial_++, sender, c->uniqueName, w.path, open ? 0 : 1);
+            c->client.out.add(
+                dbusRequestResponse(serial_++, sender, c->uniqueName, w.path, open ? 0 : 1));
 }
 
 void Gate::openOnHost(const std::string& uri) {
@@ -433,6 +553,7 @@ void Gate::run() {
         })) {
         notifier_ = std::move(*n);
         notifier_->setClosedHandler([this](const std::string& key) { answered(key, false); });
+        notifier_->followOwner(kPortal);
     } else {
         notifierProblem_ = n.error().message();
     }
@@ -441,18 +562,19 @@ void Gate::run() {
         std::vector<struct pollfd> pfd = {{listen_, short(acceptPaused ? 0 : POLLIN), 0}};
         std::vector<uint64_t> order;
         for (auto& [id, c] : conns_) {
-            short in = POLLIN, out = POLLOUT;
             // A side that does not read what it is sent is not read from either (the gate's own
             // replies to it could otherwise grow without bound).
-            const bool clientFull =
-                c->toUpstream.size() > kPauseReading || c->toClient.size() > kPauseReading;
-            pfd.push_back(
-                {c->client.get(),
-                 short((c->clientEof || clientFull ? 0 : in) | (c->toClient.empty() ? 0 : out)),
-                 0});
-            pfd.push_back({c->upstream.get(),
-                           short((c->upstreamEof || c->toClient.size() > kPauseReading ? 0 : in) |
-                                 (c->toUpstream.empty() ? 0 : out)),
+            const bool clientFull = c->client.in.size() > kPauseReading ||
+                                    c->upstream.out.size() > kPauseReading ||
+                                    c->client.out.size() > kPauseReading;
+            const bool upstreamFull = c->client.out.size() > kPauseReading;
+            pfd.push_back({c->client.fd.get(),
+                           short((c->client.eof || clientFull ? 0 : POLLIN) |
+                                 (c->client.out.empty() ? 0 : POLLOUT)),
+                           0});
+            pfd.push_back({c->upstream.fd.get(),
+                           short((c->upstream.eof || upstreamFull ? 0 : POLLIN) |
+                                 (c->upstream.out.empty() ? 0 : POLLOUT)),
                            0});
             order.push_back(id);
         }
@@ -478,15 +600,12 @@ void Gate::run() {
             Conn* c = conns_[order[i]].get();
             const auto& cl = pfd[1 + 2 * i];
             const auto& up = pfd[2 + 2 * i];
-            if (cl.revents & (POLLIN | POLLHUP | POLLERR))
-                if (!readSome(c->client.get(), c->fromClient, c->clientFds)) c->clientEof = true;
-            if (c->clientFds.size() > kMaxPendingFds || c->upstreamFds.size() > kMaxPendingFds)
-                c->dead = true;  // descriptors without the messages they belong to
-            if (up.revents & (POLLIN | POLLHUP | POLLERR))
-                if (!readSome(c->upstream.get(), c->fromUpstream, c->upstreamFds))
-                    c->upstreamEof = true;
-            fromClient(*c);
+            if ((cl.revents & (POLLIN | POLLHUP | POLLERR)) && !c->client.read()) c->dead = true;
+            if ((up.revents & (POLLIN | POLLHUP | POLLERR)) && !c->upstream.read()) c->dead = true;
+            if (c->dead) continue;
+            // The bus's first: its answer to Hello lets the program's next messages through.
             fromUpstream(*c);
+            if (!c->dead) fromClient(*c);
         }
         if (notifier_) notifier_->handle(pfd);
         // Questions nobody answered in time are not opened; their notification goes away.
@@ -505,12 +624,11 @@ void Gate::run() {
             floodNoticeAt_ = later + kFloodNoticeMs;
         }
         for (auto& [id, c] : conns_) {
-            if (!c->dead && !writeSome(c->client.get(), c->toClient, c->upstreamFds))
-                c->dead = true;
-            if (!c->dead && !writeSome(c->upstream.get(), c->toUpstream, c->clientFds))
-                c->dead = true;
+            if (!c->dead && !c->client.out.writeTo(c->client.fd.get())) c->dead = true;
+            if (!c->dead && !c->upstream.out.writeTo(c->upstream.fd.get())) c->dead = true;
             // A side that ended: what it sent is delivered, then the other side is closed.
-            if ((c->clientEof && c->toUpstream.empty()) || (c->upstreamEof && c->toClient.empty()))
+            if ((c->client.eof && c->upstream.out.empty()) ||
+                (c->upstream.eof && c->client.out.empty()))
                 c->dead = true;
         }
         for (auto it = conns_.begin(); it != conns_.end();)
@@ -539,16 +657,8 @@ Result<std::unique_ptr<OpenUriGate>> OpenUriGate::start(const OpenUriGatePlan& p
     pid_t pid = ::fork();
     if (pid < 0) return Error::fromErrno("fork");
     if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) ::_exit(1);
-        ::setpgid(0, 0);  // Ctrl-C in the terminal is the runner's to handle
-        int null = ::open("/dev/null", O_RDWR);
-        ::dup2(null, 0);
-        ::dup2(null, 1);
+        enterHelperChild(parent);
         closeAllBut({listener.get()});
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::signal(SIGPIPE, SIG_IGN);
         ::signal(SIGCHLD, SIG_IGN);  // the openers it starts are reaped by the kernel
         Gate(plan, listener.get()).run();

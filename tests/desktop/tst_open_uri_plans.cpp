@@ -228,6 +228,18 @@ private slots:
         QVERIFY(h && h->type == DbusType::Error);
         QCOMPARE(h->errorName, std::string("org.freedesktop.portal.Error.NotAllowed"));
         QVERIFY(h->sender.empty());
+        // The text may quote what a program sent: a D-Bus string must be valid UTF-8 without
+        // NUL, or the receiving library drops the whole connection.
+        err = dbusErrorReply(6, 7, "", ":1.9", "org.freedesktop.DBus.Error.InvalidArgs",
+                             std::string("not (s\xff\xfe") + '\0' + "x\xc3)");
+        h = parseDbusHeader(err);
+        QVERIFY(h && h->type == DbusType::Error);
+        auto text = dbusLeadingStrings(err, *h, 1);
+        QVERIFY(text);
+        QVERIFY2(QString::fromUtf8(text->at(0)).toUtf8() == QByteArray::fromStdString(text->at(0)),
+                 text->at(0).c_str());
+        QVERIFY(text->at(0).find('\0') == std::string::npos);
+        QCOMPARE(text->at(0), std::string("not (s\\xff\\xfe\\x00x\\xc3)"));
         auto sig = dbusRequestResponse(9, ":1.3", ":1.9", "/org/x/request/1_9/t", 1);
         h = parseDbusHeader(sig);
         QVERIFY(h && h->type == DbusType::Signal);
