@@ -5,8 +5,9 @@
 // refuses, "*HIDDEN*" (the name is not visible) or "*DENIED*" (visible, not to be called).
 //
 // The proxy does not say which client made the call. The runner finds it from outside: the
-// sandbox's processes holding a socket whose peer is one of the proxy's (sock_diag's peer
-// inodes, /proc/PID/fd). With one such process that is it; with several, all are named. The
+// sandbox's processes holding a socket whose peer is one of the proxy's, or of the OpenURI gate's
+// where one stands in front of it (sock_diag's peer inodes, /proc/PID/fd). With one such process
+// that is it; with several, all are named. The
 // kernel puts both sockets of a connection in the connecting side's network namespace, so the
 // dump is asked of a sock_diag socket the setup process made in the sandbox's (and sent with
 // NamespacesReady).

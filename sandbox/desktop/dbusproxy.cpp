@@ -238,4 +238,8 @@ DbusProxy::~DbusProxy() {
     stop();
 }
 
+pid_t DbusProxy::frontPid() const {
+    return gate_ ? gate_->pid() : pid_;
+}
+
 }  // namespace lb

@@ -67,6 +67,9 @@ public:
     // Wait for the byte it writes once every socket listens.
     Status waitReady(int timeoutMs);
     pid_t pid() const { return pid_; }
+    // The process the sandbox's programs connect to: the OpenURI gate where one stands in
+    // front of the proxy, else the proxy (desktop/dbus_activity.h finds a caller by it).
+    pid_t frontPid() const;
     const std::string& logPath() const { return log_; }
     // Close our end of the pipe: it exits. Returns once it has (or after SIGKILL); removes
     // its sockets.

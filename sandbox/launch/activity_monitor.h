@@ -31,8 +31,9 @@ public:
     ~ActivityMonitor();
 
     void addListener(UniqueFd fd);
-    // The D-Bus proxy's --log output (desktop/dbus_activity.h): `proxy` its pid, `logPath`
-    // where its other lines (errors) go, `sandboxPids` the sandbox's processes now.
+    // The D-Bus proxy's --log output (desktop/dbus_activity.h): `proxy` the pid of the process
+    // the sandbox connects to (the proxy, or the OpenURI gate in front of it), `logPath` where
+    // the proxy's other lines (errors) go, `sandboxPids` the sandbox's processes now.
     void addDbus(UniqueFd pipe, pid_t proxy, std::string logPath,
                  std::function<std::vector<pid_t>()> sandboxPids);
     // A sock_diag socket made in the sandbox's network namespace (setup_process.cpp).

@@ -86,7 +86,7 @@ Outcome Supervisor::run(int signalFd) {
     // security.activity_log: the D-Bus proxy's --log output (desktop/dbus_activity.h).
     if (plan_.profile.security.activityLog && dbus_)
         if (UniqueFd pipe = dbus_->takeActivityPipe(); pipe.valid())
-            activity().addDbus(std::move(pipe), dbus_->pid(), dbus_->logPath(),
+            activity().addDbus(std::move(pipe), dbus_->frontPid(), dbus_->logPath(),
                                [this] { return sandboxPids(); });
     bool setupDone = false;
     int setupStatus = 0;

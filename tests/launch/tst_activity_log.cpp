@@ -159,15 +159,24 @@ private slots:
     }
 
     // A call to a D-Bus name the filter hides: in the log once, as dbus, with that name and the
-    // process that made it (found from outside: the proxy does not say).
+    // process that made it (found from outside: the proxy does not say). With open_uri "ask"
+    // the program talks to the OpenURI gate, which talks to the proxy: still the program.
+    void hiddenDbusNameIsLogged_data() {
+        QTest::addColumn<QString>("openUri");
+        QTest::newRow("proxy alone") << "deny";
+        QTest::newRow("behind the OpenURI gate") << "ask";
+    }
     void hiddenDbusNameIsLogged() {
+        QFETCH(QString, openUri);
         QProcess daemon;
         const QString bus = home_->runtimeDir() + "/test-bus";
         daemon.start("dbus-daemon", {"--session", "--nofork", "--address=unix:path=" + bus});
         QVERIFY2(daemon.waitForStarted(), "dbus-daemon is needed");
         QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(bus), 10000);
-        home_->writeProfile("busy", R"({"version": 1, "security": {"activity_log": true},
-            "desktop": {"dbus": {"talk": ["org.freedesktop.Notifications"]}}})");
+        home_->writeProfile("busy", QString(R"({"version": 1, "security": {"activity_log": true},
+            "desktop": {"open_uri": "%1", "dbus": {"talk": ["org.freedesktop.Notifications"]}}})")
+                                        .arg(openUri)
+                                        .toUtf8());
         QProcess p;
         auto env = home_->env();
         env.insert("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + bus);
