@@ -1,5 +1,6 @@
 #include "editor/desktoppage.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QLabel>
@@ -40,7 +41,22 @@ DesktopPage::DesktopPage(QWidget* parent)
                {"pulseaudio", tr("PulseAudio")},
                {"pipewire", tr("PipeWire")},
                {"both", tr("PulseAudio and PipeWire")}});
-    addCheck(display, tr("&GPU (hardware rendering)"), QStringLiteral("/desktop/gpu"));
+    QCheckBox* gpu =
+        addCheck(display, tr("&GPU (hardware rendering)"), QStringLiteral("/desktop/gpu"));
+    // The isolated display (a nested X server) has no GLX: it would put the host's GL driver in
+    // a server the program talks to. Said where the choice is made.
+    const QString gpuTip = gpu->toolTip();
+    auto gpuFollow = [x11, gpu, gpuTip]() {
+        const bool isolated = x11->currentData().toString() == QLatin1String("isolated");
+        gpu->setToolTip(
+            isolated ? (gpuTip.isEmpty() ? QString() : gpuTip + QStringLiteral("\n\n")) +
+                           tr("With an isolated X11 display, what the program draws through X11 "
+                              "is never accelerated: that display has no OpenGL. Wayland and "
+                              "off-screen work (Vulkan, video decoding) still use the GPU.")
+                     : gpuTip);
+    };
+    connect(x11, &QComboBox::currentIndexChanged, this, gpuFollow);
+    gpuFollow();
     addCheck(display, tr("Your &fonts and themes, read-only"), QStringLiteral("/desktop/theme"));
     hostNote_ = addNote(display);
     hostNote_->setObjectName("desktopNote");

@@ -186,7 +186,12 @@ void ProfileSummary::showProfile(const ProfileEntry* e) {
     } else if (e->x11 == QLatin1String("host"))
         desk << tr("X11 (your desktop's: it can read every keystroke)");
     if (e->audio != QLatin1String("none")) desk << tr("sound");
-    if (e->gpu) desk << tr("GPU");
+    // The isolated display has no OpenGL (no GLX in the nested server): say so rather than
+    // promise acceleration a program drawing through X11 will not get.
+    if (e->gpu)
+        desk << (e->x11 == QLatin1String("isolated") && !e->wayland
+                     ? tr("GPU (not for its X11 windows: their display has no OpenGL)")
+                     : tr("GPU"));
     // The portals' file chooser gives only what you pick; opening links runs your own programs
     // outside the sandbox, so which one is in force is said (layerbox profile show's words).
     if (e->portals)

@@ -115,6 +115,17 @@ private slots:
         QCOMPARE(desk->text(), QString("portals (asks you before opening a link)"));
         w.selectProfile("plain");
         QCOMPARE(desk->text(), QString("None"));
+        // The GPU is not promised to the X11 windows of an isolated display (no OpenGL there).
+        home_->writeProfile("gpuiso", R"({"version": 1, "name": "gpuiso", "extends": "default",
+            "desktop": {"x11": "isolated", "gpu": true}})");
+        home_->writeProfile("gpuhost", R"({"version": 1, "name": "gpuhost", "extends": "default",
+            "desktop": {"wayland": true, "gpu": true}})");
+        QTRY_VERIFY(w.profileModel()->entry("gpuiso") && w.profileModel()->entry("gpuhost"));
+        w.selectProfile("gpuiso");
+        QCOMPARE(desk->text(), QString("X11 (a display of its own), clipboard: its own, GPU (not "
+                                       "for its X11 windows: their display has no OpenGL)"));
+        w.selectProfile("gpuhost");
+        QVERIFY2(desk->text().endsWith("GPU"), qPrintable(desk->text()));
     }
 
     void builtinsApartFromYours() {
