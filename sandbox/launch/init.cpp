@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 
+#include "base/code_pages.h"
 #include "base/fsutil.h"
 #include "base/syscalls.h"
 #include "isolation/caps.h"
@@ -306,6 +307,7 @@ void forwardSignal(pid_t program, int sig) {
     bool programDone = false;
     bool runnerGone = false;
     bool noChildren = false;
+    releaseStartupCode();  // from here on, only this loop runs (base/code_pages.h)
     for (;;) {
         // Reap everything; report the programs' own statuses.
         noChildren = false;

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "base/code_pages.h"
 #include "base/syscalls.h"
 #include "launch/channel.h"
 #include "launch/launch_plan.h"
@@ -173,6 +174,7 @@ void waitFor(SetupState& state, int channel, Msg type) {
     ::close(self);
 
     int status = 0;
+    releaseStartupCode();  // it only waits now, for as long as the sandbox runs
     for (;;) {
         int st = 0;
         pid_t p = ::waitpid(-1, &st, 0);

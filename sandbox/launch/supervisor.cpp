@@ -16,6 +16,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "base/code_pages.h"
 #include "base/fsutil.h"
 #include "launch/instances.h"
 #include "launch/launch_plan.h"
@@ -292,6 +293,9 @@ void Supervisor::fromSandbox(Message& m) {
                 execGate_ = std::move(m.fd);
             else
                 events_.started(e);  // no gate: as soon as the program exists
+            // The launch is done; what runs from now on is the supervising loop, for as long
+            // as the sandbox runs (base/code_pages.h).
+            releaseStartupCode();
             break;
         }
         case Msg::SeccompListener:

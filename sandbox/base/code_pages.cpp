@@ -1,0 +1,58 @@
+#include "base/code_pages.h"
+
+#include <elf.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+namespace lb {
+
+namespace {
+
+struct Found {
+    unsigned long released = 0;
+};
+
+bool hasTextRelocations(const dl_phdr_info* info) {
+    for (int i = 0; i < info->dlpi_phnum; ++i) {
+        const auto& ph = info->dlpi_phdr[i];
+        if (ph.p_type != PT_DYNAMIC) continue;
+        const auto* d = reinterpret_cast<const ElfW(Dyn)*>(info->dlpi_addr + ph.p_vaddr);
+        for (; d->d_tag != DT_NULL; ++d) {
+            if (d->d_tag == DT_TEXTREL) return true;
+            if (d->d_tag == DT_FLAGS && (d->d_un.d_val & DF_TEXTREL)) return true;
+        }
+    }
+    return false;
+}
+
+int visit(dl_phdr_info* info, size_t, void* data) {
+    // The first object is the executable itself (its name is empty).
+    auto* found = static_cast<Found*>(data);
+    if (hasTextRelocations(info)) return 1;  // the loader wrote into its code: keep it
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    for (int i = 0; i < info->dlpi_phnum; ++i) {
+        const auto& ph = info->dlpi_phdr[i];
+        if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W)) continue;
+        const uintptr_t start = (info->dlpi_addr + ph.p_vaddr) & ~(page - 1);
+        const uintptr_t end = (info->dlpi_addr + ph.p_vaddr + ph.p_memsz + page - 1) & ~(page - 1);
+        // The segment's pages are clean private file pages: MADV_DONTNEED only unmaps them, and
+        // the next access maps the file's page again (the same bytes: nothing writes there).
+        if (end > start &&
+            ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED) == 0)
+            found->released += end - start;
+    }
+    return 1;  // the executable only: shared libraries are shared with other processes
+}
+
+}  // namespace
+
+unsigned long releaseStartupCode() {
+    Found found;
+    ::dl_iterate_phdr(visit, &found);
+    return found.released;
+}
+
+}  // namespace lb
