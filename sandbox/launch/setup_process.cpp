@@ -20,6 +20,7 @@
 #include "launch/channel.h"
 #include "launch/launch_plan.h"
 #include "launch/recoverable.h"
+#include "layers/storage.h"
 #include "network/drop_log.h"
 #include "network/network.h"
 
@@ -118,12 +119,21 @@ void waitFor(SetupState& state, int channel, Msg type) {
         fail(state, channel, bpf.error(), "compiling the seccomp filter");
     else
         state.seccompBpf = std::move(*bpf);
+    plan.trace("seccomp compiled");
     // fuse daemons (fuse-overlayfs, an AppImage's squashfuse) are started by the mounts: they
     // wait for the scope, so that they are in it (killed with it, counted in it).
     bool scoped = !plan.wantScope;
     if (!scoped && (plan.storage.driver == Driver::Fuse || plan.mounts.usesSquashfuse)) {
         waitFor(state, channel, Msg::Scoped);
         scoped = true;
+    }
+
+    // The runner holds the profile's lock; its last sandbox may still be taking its layer down
+    // (layers/storage.h): never mount a layer twice at once. Waited for here, not when the lock
+    // was taken, so that everything above overlapped it.
+    if (!plan.storage.ephemeral && !plan.storage.dataDir.empty()) {
+        waitForEndingSandbox(plan.storage.dataDir);
+        plan.trace("layer free");
     }
 
     // 7. Mounts made from here on stay in this namespace; host mounts made later still appear
@@ -133,6 +143,8 @@ void waitFor(SetupState& state, int channel, Msg type) {
     if (auto s = applyMountsPhase1(plan.mounts, plan.storage, plan.mountContext, state.fuse); !s)
         fail(state, channel, s.error(), "building the file system");
     plan.trace("file system built");
+    // Its threads wait from now on (before the PID namespace) for the end of the sandbox.
+    OverlayUnmounter unmounter(std::move(state.fuse.diskOverlays));
 
     // 8. Host name and network.
     if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
@@ -169,7 +181,10 @@ void waitFor(SetupState& state, int channel, Msg type) {
         openEphemeralStorage(plan, plan.mountContext.storageRoot(plan.storage));
     pid_t init = ::fork();
     if (init < 0) fail(state, channel, Error::fromErrno("fork"), "starting PID 1");
-    if (init == 0) initProcessMain(plan, state.seccompBpf, channel, self);
+    if (init == 0) {
+        unmounter.closeInChild();  // the setup process's, for its end
+        initProcessMain(plan, state.seccompBpf, channel, self);
+    }
     ::close(self);
 
     int status = 0;
@@ -204,15 +219,17 @@ void waitFor(SetupState& state, int channel, Msg type) {
     while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
     }
     // Nothing of the sandbox runs any more (PID 1 took its PID namespace with it; the fuse
-    // daemons are reaped). What is left is the kernel's, in our exit: unmounting the sandbox's
-    // mount namespace, where overlayfs syncs its upper file system at each overlay's unmount
-    // (issue 25: tens of ms on a busy disk, the largest part of a launch there). The runner
-    // need not wait for it: it has our status now, and records us for the next holder of a
-    // persistent sandbox's lock, which waits for us to be gone before it mounts the same layer
-    // (layers/storage.h, recordEndingSandbox).
+    // daemons are reaped). What is left is unmounting the sandbox's mount namespace, where
+    // overlayfs syncs its upper file system at each overlay's unmount (issue 25: tens of ms on
+    // a busy disk, the largest part of a launch there). The runner need not wait for it: it
+    // has our status now, and records us for the next holder of a persistent sandbox's lock,
+    // which waits for us to be gone before it mounts the same layer (layers/storage.h,
+    // recordEndingSandbox). The overlays on disk go down together (OverlayUnmounter), the rest
+    // in our exit.
     const int code = ExitStatus::fromWait(status).shellStatus();
     ::prctl(PR_SET_NAME, "layerbox-end");
     (void)sendMessage(channel, Msg::SetupEnded, encodeNumber(code));
+    unmounter.release();
     ::_exit(code);
 }
 
