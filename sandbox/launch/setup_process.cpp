@@ -228,6 +228,10 @@ void waitFor(SetupState& state, int channel, Msg type) {
     // in our exit.
     const int code = ExitStatus::fromWait(status).shellStatus();
     ::prctl(PR_SET_NAME, "layerbox-end");
+    // The runner exits once it has our status; its death signal would kill the unmounting
+    // threads mid-way and leave the rest to our exit, one overlay after the other. Nothing of
+    // the sandbox is left to end with the runner now.
+    ::prctl(PR_SET_PDEATHSIG, 0);
     (void)sendMessage(channel, Msg::SetupEnded, encodeNumber(code));
     unmounter.release();
     ::_exit(code);
