@@ -20,9 +20,9 @@
 #include <map>
 #include <vector>
 
+#include "base/dbus_wire.h"
 #include "base/fsutil.h"
 #include "base/helper_process.h"
-#include "desktop/dbus_wire.h"
 #include "desktop/notifications.h"
 #include "desktop/open_uri.h"
 

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -18,6 +20,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <latch>
+#include <system_error>
 #include <thread>
 
 #include "base/appimage.h"
@@ -535,8 +539,15 @@ struct Applier {
         if (o.overlay.driver == Driver::Native) {
             // userxattr: overlayfs keeps its metadata in user.overlay.* xattrs, which an
             // unprivileged mounter may write (kernel >= 5.11).
-            return doMount("overlay", tgt.get(), o.target, "overlay", MS_NOSUID | MS_NODEV,
-                           opts + ",userxattr");
+            LB_TRY(doMount("overlay", tgt.get(), o.target, "overlay", MS_NOSUID | MS_NODEV,
+                           opts + ",userxattr"));
+            if (!storage.ephemeral) {
+                int root =
+                    ::open(abs(o.target).c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (root < 0) return Error::fromErrno("open(" + quote(o.target) + ")");
+                fuse.diskOverlays.emplace_back(root);
+            }
+            return Ok();
         }
         // fuse-overlayfs sees host files of other owners (root) as the overflow id, which the
         // kernel then refuses to delete or rename (EOVERFLOW). Presenting every file as the
@@ -1000,6 +1011,58 @@ Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx) {
         }
     }
     return Ok();
+}
+
+OverlayUnmounter::OverlayUnmounter(std::vector<UniqueFd> overlays) {
+    if (overlays.empty()) return;
+    // Without it the overlays are simply let go: the kernel unmounts them in our exit.
+    go_.reset(::eventfd(0, EFD_CLOEXEC));
+    if (!go_.valid()) return;
+    fds_.push_back(go_.get());
+    std::latch ready(static_cast<std::ptrdiff_t>(overlays.size()));
+    for (auto& fd : overlays) {
+        const int raw = fd.get();
+        try {
+            threads_.emplace_back([go = go_.get(), &ready, root = std::move(fd)]() mutable {
+                ready.count_down();
+                struct pollfd p = {go, POLLIN, 0};
+                while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+                }
+                // A working directory of its own (threads share one): "." is this overlay's
+                // root, whatever path leads to it now. Once the descriptor and the working
+                // directory let go, the detached overlay's last reference is gone and the
+                // kernel shuts it down (the sync) in this thread, on its way out of chdir.
+                if (::unshare(CLONE_FS) != 0 || ::fchdir(root.get()) != 0) return;
+                root.reset();
+                (void)::umount2(".", MNT_DETACH);
+                (void)!::chdir("/");
+            });
+            fds_.push_back(raw);
+        } catch (const std::system_error&) {
+            ready.count_down();  // this one goes down in our exit
+        }
+    }
+    // Nothing of a thread is half-started when the caller forks PID 1 next.
+    ready.wait();
+}
+
+OverlayUnmounter::~OverlayUnmounter() {
+    release();
+}
+
+void OverlayUnmounter::release() {
+    if (threads_.empty()) return;
+    uint64_t one = 1;
+    (void)!::write(go_.get(), &one, sizeof one);
+    for (auto& t : threads_)
+        t.join();
+    threads_.clear();
+    fds_.clear();
+}
+
+void OverlayUnmounter::closeInChild() {
+    for (int fd : fds_)
+        ::close(fd);
 }
 
 Status enterNewRoot(const MountContext& ctx) {

@@ -22,9 +22,11 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/error.h"
+#include "base/fsutil.h"
 #include "profile/host_binds.h"
 #include "profile/profile.h"
 
@@ -138,6 +140,9 @@ struct FuseDaemons {
     std::vector<int> pids;
     std::vector<std::string> targets;  // the directories each one serves ("/usr, /etc")
     std::vector<std::string> names;    // the daemon's program name
+    // Kernel overlays whose upper layer is on disk (a persistent sandbox): the root of each
+    // (O_PATH), for unmountDiskOverlays.
+    std::vector<UniqueFd> diskOverlays;
 };
 
 // Phase 1 (setup process, before the PID namespace): everything but /proc. Daemons started are
@@ -148,5 +153,34 @@ Status applyMountsPhase1(const MountPlan& plan, const StorageLayout& storage,
 Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx);
 // Enter the new root and detach the host's (pivot_root).
 Status enterNewRoot(const MountContext& ctx);
+
+// Takes down the kernel overlays of a persistent upper layer (FuseDaemons::diskOverlays) all at
+// once, one thread each. The unmounting of each overlay syncs the upper layer's whole file
+// system (overlayfs' sync_fs: every dirty page and a journal commit of the home's file system,
+// not only the sandbox's); one after the other, as the kernel does in a process's exit, that
+// is one commit after the other, while concurrent syncs share the journal's commits (issue 25:
+// on a busy disk 5 overlays took 17 ms in a row, 5 together). The data is synced exactly as
+// before; only the waiting overlaps.
+//
+// Its threads start at construction and wait for release(): the setup process makes them
+// before it creates the sandbox's PID namespace, after which it could not start a thread any
+// more (clone refuses CLONE_THREAD once a process's children go to another PID namespace).
+class OverlayUnmounter {
+public:
+    OverlayUnmounter() = default;
+    explicit OverlayUnmounter(std::vector<UniqueFd> overlays);
+    OverlayUnmounter(const OverlayUnmounter&) = delete;
+    OverlayUnmounter& operator=(const OverlayUnmounter&) = delete;
+    ~OverlayUnmounter();
+    // Unmount them all, together; returns when they are gone.
+    void release();
+    // In a child forked meanwhile (PID 1): close its copies of the descriptors, no threads.
+    void closeInChild();
+
+private:
+    UniqueFd go_;  // eventfd: readable once released
+    std::vector<std::thread> threads_;
+    std::vector<int> fds_;  // go_ and each thread's overlay, for closeInChild
+};
 
 }  // namespace lb

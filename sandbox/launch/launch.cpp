@@ -272,7 +272,9 @@ Result<Prepared> prepare(const RunOptions& o) {
                     "(see layerbox layer du)\n",
                     formatSize(free).c_str(), plan.storage.dataDir.c_str());
         }
-        auto lock = lockSandbox(plan.storage.dataDir);
+        // The last sandbox of this profile may still be unmounting its layer: the setup
+        // process waits for that right before it mounts the layer (setup_process.cpp).
+        auto lock = lockSandbox(plan.storage.dataDir, false);
         if (!lock) {
             if (lock.error().code() == EWOULDBLOCK) {
                 // Reached only when the registry has no record of it (run joins a listed one):

@@ -21,6 +21,7 @@
 #include "launch/channel.h"
 #include "launch/launch_plan.h"
 #include "launch/recoverable.h"
+#include "layers/storage.h"
 #include "network/drop_log.h"
 #include "network/network.h"
 
@@ -114,17 +115,30 @@ void waitFor(SetupState& state, int channel, Msg type) {
             fail(state, channel, s.error(), "syncing");
     }
     // 6. The seccomp filter is compiled here rather than in the runner: meanwhile the runner
-    // waits for the user manager. Nothing runs in the sandbox before it is loaded (init.cpp).
-    if (auto bpf = compileSeccomp(plan.seccompRules, plan.profile.security.activityLog); !bpf)
+    // waits for the user manager; the same plan's program from an earlier launch is read from
+    // the cache instead (isolation/seccomp.h). Nothing runs in the sandbox before it is loaded
+    // (init.cpp).
+    if (auto bpf = compileSeccompCached(plan.seccompRules, plan.profile.security.activityLog,
+                                        joinPath(plan.paths.cacheHome, "layerbox/seccomp"));
+        !bpf)
         fail(state, channel, bpf.error(), "compiling the seccomp filter");
     else
         state.seccompBpf = std::move(*bpf);
+    plan.trace("seccomp compiled");
     // fuse daemons (fuse-overlayfs, an AppImage's squashfuse) are started by the mounts: they
     // wait for the scope, so that they are in it (killed with it, counted in it).
     bool scoped = !plan.wantScope;
     if (!scoped && (plan.storage.driver == Driver::Fuse || plan.mounts.usesSquashfuse)) {
         waitFor(state, channel, Msg::Scoped);
         scoped = true;
+    }
+
+    // The runner holds the profile's lock; its last sandbox may still be taking its layer down
+    // (layers/storage.h): never mount a layer twice at once. Waited for here, not when the lock
+    // was taken, so that everything above overlapped it.
+    if (!plan.storage.ephemeral && !plan.storage.dataDir.empty()) {
+        waitForEndingSandbox(plan.storage.dataDir);
+        plan.trace("layer free");
     }
 
     // 7. Mounts made from here on stay in this namespace; host mounts made later still appear
@@ -134,6 +148,8 @@ void waitFor(SetupState& state, int channel, Msg type) {
     if (auto s = applyMountsPhase1(plan.mounts, plan.storage, plan.mountContext, state.fuse); !s)
         fail(state, channel, s.error(), "building the file system");
     plan.trace("file system built");
+    // Its threads wait from now on (before the PID namespace) for the end of the sandbox.
+    OverlayUnmounter unmounter(std::move(state.fuse.diskOverlays));
 
     // 8. Host name and network.
     if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
@@ -170,7 +186,10 @@ void waitFor(SetupState& state, int channel, Msg type) {
         openEphemeralStorage(plan, plan.mountContext.storageRoot(plan.storage));
     pid_t init = ::fork();
     if (init < 0) fail(state, channel, Error::fromErrno("fork"), "starting PID 1");
-    if (init == 0) initProcessMain(plan, state.seccompBpf, channel, self);
+    if (init == 0) {
+        unmounter.closeInChild();  // the setup process's, for its end
+        initProcessMain(plan, state.seccompBpf, channel, self);
+    }
     ::close(self);
 
     int status = 0;
@@ -206,15 +225,21 @@ void waitFor(SetupState& state, int channel, Msg type) {
     while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
     }
     // Nothing of the sandbox runs any more (PID 1 took its PID namespace with it; the fuse
-    // daemons are reaped). What is left is the kernel's, in our exit: unmounting the sandbox's
-    // mount namespace, where overlayfs syncs its upper file system at each overlay's unmount
-    // (issue 25: tens of ms on a busy disk, the largest part of a launch there). The runner
-    // need not wait for it: it has our status now, and records us for the next holder of a
-    // persistent sandbox's lock, which waits for us to be gone before it mounts the same layer
-    // (layers/storage.h, recordEndingSandbox).
+    // daemons are reaped). What is left is unmounting the sandbox's mount namespace, where
+    // overlayfs syncs its upper file system at each overlay's unmount (issue 25: tens of ms on
+    // a busy disk, the largest part of a launch there). The runner need not wait for it: it
+    // has our status now, and records us for the next holder of a persistent sandbox's lock,
+    // which waits for us to be gone before it mounts the same layer (layers/storage.h,
+    // recordEndingSandbox). The overlays on disk go down together (OverlayUnmounter), the rest
+    // in our exit.
     const int code = ExitStatus::fromWait(status).shellStatus();
     ::prctl(PR_SET_NAME, "layerbox-end");
+    // The runner exits once it has our status; its death signal would kill the unmounting
+    // threads mid-way and leave the rest to our exit, one overlay after the other. Nothing of
+    // the sandbox is left to end with the runner now.
+    ::prctl(PR_SET_PDEATHSIG, 0);
     (void)sendMessage(channel, Msg::SetupEnded, encodeNumber(code));
+    unmounter.release();
     ::_exit(code);
 }
 

@@ -167,6 +167,8 @@ std::string startTime(pid_t pid) {
     return fields.size() > 19 ? fields[19] : std::string();  // state is field 3
 }
 
+}  // namespace
+
 // The ending sandbox recorded by the lock's last holder: wait until that process is gone (its
 // pidfd turns readable once it has exited, after the kernel unmounted everything in its exit).
 void waitForEndingSandbox(const std::string& sandboxDir) {
@@ -185,8 +187,6 @@ void waitForEndingSandbox(const std::string& sandboxDir) {
     }
     ::unlink(path.c_str());
 }
-
-}  // namespace
 
 Status recordEndingSandbox(const std::string& sandboxDir, pid_t setup) {
     std::string start = startTime(setup);
@@ -214,13 +214,13 @@ pid_t sandboxLockHolder(const std::string& sandboxDir) {
     return 0;
 }
 
-Result<UniqueFd> lockSandbox(const std::string& sandboxDir) {
+Result<UniqueFd> lockSandbox(const std::string& sandboxDir, bool waitForEnding) {
     std::string path = joinPath(sandboxDir, ".lock");
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd.valid()) return Error::fromErrno("open(" + quote(path) + ")");
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
         return Error::fromErrno("flock(" + quote(path) + ")");
-    waitForEndingSandbox(sandboxDir);
+    if (waitForEnding) waitForEndingSandbox(sandboxDir);
     return fd;
 }
 

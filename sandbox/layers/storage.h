@@ -31,13 +31,19 @@ bool storageProbeFailureIsTransient(int code);
 Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& profile);
 
 // Take the profile's lock without waiting. Fails with EWOULDBLOCK while another runner holds
-// it (the sandbox is running).
-Result<UniqueFd> lockSandbox(const std::string& sandboxDir);
-// A persistent sandbox whose runner returns while the kernel still unmounts its overlays (in the
-// exit of its setup process, launch/setup_process.cpp): the runner records that process in the
-// sandbox's directory before it lets go of the lock; lockSandbox then waits (up to 10 s) for it
-// to be gone, so a layer is never mounted again while its last mount is still being taken down.
+// it (the sandbox is running). With `waitForEnding` (the default) it then waits for the last
+// holder's unmounting (waitForEndingSandbox); a launch passes false and waits later, right
+// before it mounts the layer, so that its own preparation overlaps that unmounting.
+Result<UniqueFd> lockSandbox(const std::string& sandboxDir, bool waitForEnding = true);
+// A persistent sandbox whose runner returns while the kernel still unmounts its overlays (at
+// the end of its setup process, launch/setup_process.cpp): the runner records that process in
+// the sandbox's directory before it lets go of the lock; the next holder waits (up to 10 s) for
+// it to be gone, so a layer is never mounted again while its last mount is still being taken
+// down.
 Status recordEndingSandbox(const std::string& sandboxDir, pid_t setup);
+// Wait for the process recorded by recordEndingSandbox, if it still runs, and clear the record.
+// Only for the holder of the sandbox's lock.
+void waitForEndingSandbox(const std::string& sandboxDir);
 
 // The process holding a sandbox's lock (from /proc/locks), or 0: for the message when a running
 // sandbox has lost its record and cannot be found through the registry.

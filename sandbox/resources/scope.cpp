@@ -15,6 +15,7 @@
 #include "base/fsutil.h"
 #include "profile/profile.h"
 #include "resources/cgroup.h"
+#include "resources/manager_bus.h"
 
 namespace lb {
 
@@ -288,10 +289,108 @@ Result<std::string> callStart(const SdBus& sd, sd_bus* bus, const ScopePlan& pla
     return out;
 }
 
+// StartTransientUnit's arguments (ssa(sv)a(sa(sv))): the scope holding `pids`, delegated,
+// collected once inactive or failed, with accounting and the limits (as callStart below).
+std::string startTransientUnitBody(const ScopePlan& plan, const std::vector<ScopeProperty>& limits,
+                                   const std::vector<pid_t>& pids) {
+    DbusWriter b;
+    b.str(plan.unit);
+    b.str("fail");
+    auto props = b.beginArray(8);
+    auto property = [&](const std::string& name) {
+        b.beginStruct();
+        b.str(name);
+    };
+    property("Description");
+    b.variantString(plan.description);
+    property("Slice");
+    b.variantString(plan.slice);
+    property("PIDs");
+    b.variantU32Array(std::vector<uint32_t>(pids.begin(), pids.end()));
+    property("Delegate");
+    b.variantBool(true);
+    property("CollectMode");
+    b.variantString("inactive-or-failed");
+    for (const char* acct :
+         {"MemoryAccounting", "TasksAccounting", "CPUAccounting", "IOAccounting"}) {
+        property(acct);
+        b.variantBool(true);
+    }
+    for (const auto& l : limits) {
+        property(l.name);
+        b.variantU64(l.value);
+    }
+    b.endArray(props);
+    auto aux = b.beginArray(8);
+    b.endArray(aux);
+    return b.bytes();
+}
+
+// startScope over the manager's own socket (manager_bus.h), without libsystemd: the same
+// conversation as below, the same retries. Fails with ENOTCONN when nothing was asked yet (no
+// connection), so that the caller may still try the session bus.
+Result<ScopeInfo> startScopeDirect(const std::string& socket, const ScopePlan& plan,
+                                   const std::vector<pid_t>& pids,
+                                   std::vector<std::string>& warnings) {
+    auto connection = ManagerConnection::connect(socket, 3000);
+    if (!connection) return Error(connection.error().message(), ENOTCONN);
+    std::vector<ScopeProperty> limits = plan.limits;
+    bool resetTried = false;
+    std::string job;
+    for (int attempt = 0; attempt < 10 && job.empty(); ++attempt) {
+        // A user manager that does not answer must not hold the launch for long: without a
+        // scope the sandbox still runs (and says which limits are not applied).
+        LB_ASSIGN(auto reply, connection->call("StartTransientUnit", "ssa(sv)a(sa(sv))",
+                                               startTransientUnitBody(plan, limits, pids), 3000));
+        if (reply.ok) {
+            job = reply.value;
+            break;
+        }
+        // An older systemd that does not know a property: drop it and say so.
+        auto unknown = std::find_if(limits.begin(), limits.end(), [&](const ScopeProperty& l) {
+            return reply.errorMessage.find(l.name) != std::string::npos;
+        });
+        if (reply.errorName == "org.freedesktop.DBus.Error.InvalidArgs" &&
+            unknown != limits.end()) {
+            warnings.push_back("this systemd does not support " + unknown->name + "; " +
+                               unknown->key + " is not applied");
+            limits.erase(unknown);
+            continue;
+        }
+        if (!resetTried && (reply.errorName == "org.freedesktop.systemd1.UnitExists" ||
+                            reply.errorMessage.find("already exists") != std::string::npos)) {
+            resetTried = true;
+            DbusWriter unit;
+            unit.str(plan.unit);
+            (void)connection->call("ResetFailedUnit", "s", unit.bytes(), 3000);
+            continue;
+        }
+        return Error("StartTransientUnit(" + plan.unit + "): " +
+                         (reply.errorMessage.empty() ? reply.errorName : reply.errorMessage),
+                     EIO);
+    }
+    if (job.empty()) return Error("StartTransientUnit: no job", EIO);
+    auto result = connection->waitForJob(job, 5000);
+    if (!result) {
+        if (result.error().code() == ETIMEDOUT)
+            return Error("systemd did not finish starting " + plan.unit, ETIMEDOUT);
+        return result.error();
+    }
+    if (*result != "done")
+        return Error("systemd could not start " + plan.unit + ": job " + *result, EIO);
+    return ScopeInfo{plan.unit, cgroupOfPid(pids.front())};
+}
+
 }  // namespace
 
 Result<ScopeInfo> startScope(const ScopePlan& plan, const std::vector<pid_t>& pids,
                              std::vector<std::string>& warnings) {
+    // The manager's own socket, spoken to without libsystemd (issue 25: loading it cost more
+    // than the conversation); the session bus through libsystemd when there is none.
+    if (std::string socket = managerSocket(); !socket.empty()) {
+        auto direct = startScopeDirect(socket, plan, pids, warnings);
+        if (direct || direct.error().code() != ENOTCONN) return direct;
+    }
     std::string why;
     const SdBus* sd = sdBus(&why);
     if (!sd) return Error(why, ENOENT);

@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "base/dbus_wire.h"
 #include "base/fsutil.h"
-#include "desktop/dbus_wire.h"
 #include "desktop/open_uri_gate.h"
 
 using namespace lb;

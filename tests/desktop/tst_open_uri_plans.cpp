@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "desktop/dbus_wire.h"
+#include "base/dbus_wire.h"
 #include "desktop/dbusproxy.h"
 #include "desktop/desktop.h"
 #include "desktop/open_uri.h"

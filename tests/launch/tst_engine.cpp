@@ -497,6 +497,62 @@ private slots:
         QVERIFY(!QFileInfo::exists(sandboxDir() + "/upper" + home_->home() + "/count"));
     }
 
+    // The next launch of a persistent profile mounts its layer only once the last sandbox's
+    // setup process, recorded in .ending while the kernel takes that layer down, is gone (two
+    // overlays must never share an upper layer). The launch waits for it as late as it can
+    // (issue 25), but never after mounting. Here a process of the test's stands for the ending
+    // sandbox: while it lives, some process of the launch waits on a pidfd of it with no
+    // overlay mounted, the program has not run, and once it ends the launch goes on.
+    void aLaunchMountsItsLayerOnlyOnceTheLastOneIsDown() {
+        QVERIFY(run({}, {"true"}).exitCode == 0);
+        QProcess ending;
+        ending.start("sleep", {"600"});
+        QVERIFY(ending.waitForStarted());
+        const qint64 endingPid = ending.processId();
+        const QByteArray stat = readFile(QString("/proc/%1/stat").arg(endingPid));
+        const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+        QVERIFY(fields.size() > 19);
+        QVERIFY(writeFile(sandboxDir() + "/.ending",
+                          QByteArray::number(endingPid) + " " + fields[19] + "\n"));
+
+        QProcess launch;
+        launch.setProcessEnvironment(home_->env());
+        launch.start(layerboxBin(), {"run", "--", "sh", "-c", "echo ran > ~/ran"});
+        QVERIFY(launch.waitForStarted());
+        const QByteArray pidLine = "Pid:\t" + QByteArray::number(endingPid) + "\n";
+        // The runner or one of its children holding a pidfd of the ending process.
+        auto waiter = [&]() -> qint64 {
+            QList<qint64> pids{launch.processId()};
+            for (const auto& e : QDir("/proc").entryList(QDir::Dirs)) {
+                const QByteArray st = readFile("/proc/" + e + "/stat");
+                const QList<QByteArray> f = st.mid(st.lastIndexOf(')') + 2).split(' ');
+                if (f.size() > 1 && f[1].toLongLong() == launch.processId()) pids << e.toLongLong();
+            }
+            for (qint64 pid : pids) {
+                const QString dir = QString("/proc/%1/fdinfo").arg(pid);
+                for (const auto& fd : QDir(dir).entryList(QDir::Files))
+                    if (readFile(dir + "/" + fd).contains(pidLine)) return pid;
+            }
+            return 0;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(waiter() != 0, 30000);
+        auto overlays = [](const QByteArray& mountinfo) { return mountinfo.count(" - overlay "); };
+        QCOMPARE(overlays(readFile(QString("/proc/%1/mountinfo").arg(waiter()))),
+                 overlays(readFile("/proc/self/mountinfo")));
+        const QString ran = sandboxDir() + "/upper" + home_->home() + "/ran";
+        QVERIFY(!QFileInfo::exists(ran));
+        QCOMPARE(launch.state(), QProcess::Running);
+
+        ending.kill();
+        QVERIFY(ending.waitForFinished());
+        QVERIFY(launch.waitForFinished(60000));
+        QVERIFY2(launch.exitCode() == 0, launch.readAllStandardError().constData());
+        QCOMPARE(readFile(ran), QByteArray("ran\n"));
+        // The record is the launch's own now (its setup process, at its end), or none.
+        QVERIFY(
+            !readFile(sandboxDir() + "/.ending").startsWith(QByteArray::number(endingPid) + " "));
+    }
+
     void failedLaunchLeavesNothingBehind() {
         auto fuseBefore = processesNamed("fuse-overlayfs");
         // Files in the runtime directory (directories may stay for the next launch).

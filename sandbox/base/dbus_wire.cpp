@@ -1,4 +1,4 @@
-#include "desktop/dbus_wire.h"
+#include "base/dbus_wire.h"
 
 #include <utility>
 #include <vector>
@@ -98,29 +98,7 @@ struct Reader {
     }
 };
 
-struct Writer {
-    std::string b;
-    void pad(size_t a) {
-        while (b.size() % a)
-            b += '\0';
-    }
-    void u8(uint8_t v) { b += static_cast<char>(v); }
-    void u32(uint32_t v) {
-        pad(4);
-        for (int i = 0; i < 4; ++i)
-            b += static_cast<char>((v >> (8 * i)) & 0xff);
-    }
-    void str(const std::string& s) {
-        u32(static_cast<uint32_t>(s.size()));
-        b += s;
-        b += '\0';
-    }
-    void sig(const std::string& s) {
-        u8(static_cast<uint8_t>(s.size()));
-        b += s;
-        b += '\0';
-    }
-};
+using Writer = DbusWriter;
 
 struct Field {
     uint8_t code;
@@ -132,9 +110,10 @@ struct Field {
 std::string build(DbusType type, uint32_t serial, const std::vector<Field>& fields,
                   const std::string& signature, const std::string& body) {
     Writer w;
-    w.b = "l";
+    w.u8('l');
     w.u8(static_cast<uint8_t>(type));
-    w.u8(0x1);  // NO_REPLY_EXPECTED: nothing answers a return, an error or a signal
+    // NO_REPLY_EXPECTED: nothing answers a return, an error or a signal
+    w.u8(type == DbusType::Call ? 0 : 0x1);
     w.u8(1);
     w.u32(static_cast<uint32_t>(body.size()));
     w.u32(serial);
@@ -157,11 +136,11 @@ std::string build(DbusType type, uint32_t serial, const std::vector<Field>& fiel
         w.sig("g");
         w.sig(signature);
     }
-    const uint32_t fieldsLength = static_cast<uint32_t>(w.b.size() - 16);
+    const uint32_t fieldsLength = static_cast<uint32_t>(w.bytes().size() - 16);
     for (int i = 0; i < 4; ++i)
-        w.b[12 + i] = static_cast<char>((fieldsLength >> (8 * i)) & 0xff);
+        w.raw()[12 + i] = static_cast<char>((fieldsLength >> (8 * i)) & 0xff);
     w.pad(8);
-    return w.b + body;
+    return w.bytes() + body;
 }
 
 // The first `n` signature characters are 's' or 'o'.
@@ -297,12 +276,115 @@ std::string dbusOptionString(std::string_view msg, const DbusHeader& h, size_t s
     return {};
 }
 
+std::optional<std::vector<std::string>> dbusBasicArguments(std::string_view msg,
+                                                           const DbusHeader& h) {
+    Reader r{msg, h.bodyOffset, msg.size(), h.littleEndian};
+    std::vector<std::string> out;
+    for (char type : h.signature) {
+        std::string value;
+        uint32_t number = 0;
+        switch (type) {
+            case 'u':
+            case 'b':
+                if (!r.u32(number)) return std::nullopt;
+                value = std::to_string(number);
+                break;
+            case 's':
+            case 'o':
+            case 'g':
+                if (!(type == 'g' ? r.sig(value) : r.str(value))) return std::nullopt;
+                break;
+            default:
+                return std::nullopt;  // other numbers are not needed; containers are not read
+        }
+        out.push_back(std::move(value));
+    }
+    if (r.pos != msg.size()) return std::nullopt;
+    return out;
+}
+
+void DbusWriter::pad(size_t a) {
+    while (b_.size() % a)
+        b_ += '\0';
+}
+
+void DbusWriter::u32(uint32_t v) {
+    pad(4);
+    for (int i = 0; i < 4; ++i)
+        b_ += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+void DbusWriter::u64(uint64_t v) {
+    pad(8);
+    for (int i = 0; i < 8; ++i)
+        b_ += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+void DbusWriter::str(const std::string& s) {
+    u32(static_cast<uint32_t>(s.size()));
+    b_ += s;
+    b_ += '\0';
+}
+
+void DbusWriter::sig(const std::string& s) {
+    u8(static_cast<uint8_t>(s.size()));
+    b_ += s;
+    b_ += '\0';
+}
+
+DbusWriter::ArrayMark DbusWriter::beginArray(size_t elementAlign) {
+    ArrayMark m;
+    u32(0);
+    m.lengthAt = b_.size() - 4;
+    pad(elementAlign);  // the length counts from the first element, after this padding
+    m.firstElement = b_.size();
+    return m;
+}
+
+void DbusWriter::endArray(const ArrayMark& m) {
+    const auto length = static_cast<uint32_t>(b_.size() - m.firstElement);
+    for (int i = 0; i < 4; ++i)
+        b_[m.lengthAt + i] = static_cast<char>((length >> (8 * i)) & 0xff);
+}
+
+void DbusWriter::variantString(const std::string& v) {
+    sig("s");
+    str(v);
+}
+
+void DbusWriter::variantBool(bool v) {
+    sig("b");
+    u32(v ? 1 : 0);
+}
+
+void DbusWriter::variantU64(uint64_t v) {
+    sig("t");
+    u64(v);
+}
+
+void DbusWriter::variantU32Array(const std::vector<uint32_t>& v) {
+    sig("au");
+    ArrayMark a = beginArray(4);
+    for (uint32_t x : v)
+        u32(x);
+    endArray(a);
+}
+
+std::string dbusMethodCall(uint32_t serial, const std::string& destination, const std::string& path,
+                           const std::string& interface, const std::string& member,
+                           const std::string& signature, const std::string& body) {
+    return build(DbusType::Call, serial,
+                 {{1, 'o', path}, {2, 's', interface}, {3, 's', member}, {6, 's', destination}},
+                 signature, body);
+}
+
 std::string dbusReturnObjectPath(uint32_t serial, uint32_t replySerial, const std::string& sender,
                                  const std::string& destination, const std::string& objectPath) {
     Writer body;
     body.str(objectPath);
     return build(DbusType::Return, serial,
-                 {{5, 'u', {}, replySerial}, {6, 's', destination}, {7, 's', sender}}, "o", body.b);
+                 {{5, 'u', {}, replySerial}, {6, 's', destination}, {7, 's', sender}}, "o",
+                 body.bytes());
 }
 
 std::string dbusErrorReply(uint32_t serial, uint32_t replySerial, const std::string& sender,
@@ -315,7 +397,7 @@ std::string dbusErrorReply(uint32_t serial, uint32_t replySerial, const std::str
     return build(
         DbusType::Error, serial,
         {{4, 's', errorName}, {5, 'u', {}, replySerial}, {6, 's', destination}, {7, 's', sender}},
-        "s", body.b);
+        "s", body.bytes());
 }
 
 std::string dbusRequestResponse(uint32_t serial, const std::string& sender,
@@ -331,7 +413,7 @@ std::string dbusRequestResponse(uint32_t serial, const std::string& sender,
                   {3, 's', "Response"},
                   {6, 's', destination},
                   {7, 's', sender}},
-                 "ua{sv}", body.b);
+                 "ua{sv}", body.bytes());
 }
 
 }  // namespace lb
