@@ -1,6 +1,7 @@
 #include "layers/live_watch.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,33 @@ namespace {
 constexpr uint32_t kFileMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR;
 constexpr uint32_t kAncestorMask = IN_CREATE | IN_MOVED_TO | IN_ONLYDIR;
 constexpr int kMaxDepth = 16;  // subfolders of a watched folder that are watched too
+// File times come from the kernel's coarse clock, up to a tick (10 ms at HZ=100) behind the
+// clock `sinceNs` was read from: a file finished right after the start may carry an earlier
+// time.
+constexpr int64_t kClockSlackNs = 20 * 1000 * 1000;
+
+int64_t ctimeOf(const struct stat& st) {
+    return int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+enum class Writers { None, Some, Unknown };
+
+// Does anyone have the file open for writing? A read lease is refused (EAGAIN) while any
+// descriptor of the inode is open for writing: the program's own, or the overlay's (kernel
+// overlayfs and fuse-overlayfs write the upper file through a descriptor open as long as the
+// program's). Taken and given back at once. Safe: a writer opening the file in between waits
+// only until the F_UNLCK right after, and the lease break then signals this process with
+// SIGURG (F_SETSIG), whose default action is to ignore it, not SIGIO, whose default would end
+// the runner. Needs the file to be ours (the upper layer's files are the user's) and leases
+// (fs.leases-enable); otherwise Unknown.
+Writers writersOf(int fd) {
+    if (::fcntl(fd, F_SETSIG, SIGURG) != 0) return Writers::Unknown;
+    if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+        (void)::fcntl(fd, F_SETLEASE, F_UNLCK);
+        return Writers::None;
+    }
+    return errno == EAGAIN ? Writers::Some : Writers::Unknown;
+}
 
 }  // namespace
 
@@ -39,11 +67,21 @@ Result<std::unique_ptr<LiveWatch>> LiveWatch::open(const std::string& upper,
     if (!w->inotify_.valid()) return Error::fromErrno("inotify_init1");
     w->watched_ = std::move(watched);
     w->debounceMs_ = debounceMs;
+    w->sinceNs_ = (sinceNs >= 0 ? sinceNs : wallClockNs()) - kClockSlackNs;
     w->arm();
     if (sinceNs >= 0)
-        for (const auto& f : listRecoverable(w->upper_.get(), w->watched_, sinceNs))
-            w->pending_[f.path] = monotonicMs() + debounceMs;
+        for (const auto& f : listRecoverable(w->upper_.get(), w->watched_, w->sinceNs_))
+            w->pend(f.path, monotonicMs() + debounceMs, true);
     return w;
+}
+
+void LiveWatch::pend(const std::string& path, int64_t dueMs, bool found) {
+    auto [it, added] = pending_.try_emplace(path, Pending{dueMs, found});
+    if (!added) {
+        it->second.dueMs = dueMs;                      // a later event for it restarts the wait
+        it->second.found = it->second.found && found;  // an event is the better proof
+    }
+    queue_.emplace_back(dueMs, path);
 }
 
 bool LiveWatch::inWatched(const std::string& path) const {
@@ -78,8 +116,9 @@ void LiveWatch::armDir(int dirfd, const std::string& path, bool watchedDir, int 
         // (due() offers only finished regular files, never links).
         struct stat st;
         if (fresh && scanFromMs >= 0 && !startsWith(n, ".wh.") && !isPartialDownload(n) &&
-            ::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-            pending_[sub] = scanFromMs + debounceMs_;
+            ::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            ctimeOf(st) >= sinceNs_)
+            pend(sub, scanFromMs + debounceMs_, true);
     }
 }
 
@@ -127,9 +166,10 @@ void LiveWatch::drain(int64_t nowMs) {
             auto* e = reinterpret_cast<struct inotify_event*>(buf + i);
             i += static_cast<ssize_t>(sizeof(struct inotify_event) + e->len);
             if (e->mask & IN_Q_OVERFLOW) {
-                // Events were lost: look at every file in the watched folders again.
-                for (const auto& f : listRecoverable(upper_.get(), watched_, 0))
-                    pending_[f.path] = nowMs + debounceMs_;
+                // Events were lost: look at the watched folders again, for files changed since
+                // the sandbox started (not the files of earlier runs).
+                for (const auto& f : listRecoverable(upper_.get(), watched_, sinceNs_))
+                    pend(f.path, nowMs + debounceMs_, true);
                 rearm = true;
                 continue;
             }
@@ -148,38 +188,40 @@ void LiveWatch::drain(int64_t nowMs) {
             }
             if (!(e->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) || !inWatched(path)) continue;
             if (startsWith(name, ".wh.") || isPartialDownload(name)) continue;
-            pending_[path] = nowMs + debounceMs_;  // a later event for it restarts the wait
+            pend(path, nowMs + debounceMs_, false);
         }
     }
     if (rearm) arm(nowMs);
 }
 
 int LiveWatch::timeoutMs(int64_t nowMs) const {
-    if (pending_.empty()) return -1;
-    int64_t next = INT64_MAX;
-    for (const auto& [p, t] : pending_)
-        next = std::min(next, t);
-    return static_cast<int>(std::max<int64_t>(0, next - nowMs));
+    if (queue_.empty()) return -1;  // a stale front only wakes due() early, which drops it
+    return static_cast<int>(std::max<int64_t>(0, queue_.front().first - nowMs));
 }
 
 std::vector<RecoverableFile> LiveWatch::due(int64_t nowMs) {
     std::vector<RecoverableFile> out;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-        if (it->second > nowMs) {
-            ++it;
-            continue;
-        }
-        const std::string path = it->first;
-        it = pending_.erase(it);
-        // The file as it is now, opened below the upper layer without following any link.
-        auto f = openBeneath(upper_.get(), path.substr(1), {.flags = O_PATH | O_NOFOLLOW});
+    while (!queue_.empty() && queue_.front().first <= nowMs) {
+        auto [dueMs, path] = std::move(queue_.front());
+        queue_.pop_front();
+        auto it = pending_.find(path);
+        if (it == pending_.end() || it->second.dueMs != dueMs) continue;  // pended again later
+        const bool found = it->second.found;
+        pending_.erase(it);
+        // The file as it is now, opened below the upper layer without following any link;
+        // read-only and non-blocking (a fifo in its place neither blocks nor counts).
+        auto f = openBeneath(upper_.get(), path.substr(1),
+                             {.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW});
         if (!f) continue;
         struct stat st;
         if (::fstat(f->get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        const int64_t ctimeNs = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+        // Still open for writing: not finished (its last close sends IN_CLOSE_WRITE, which
+        // pends it again). Found by looking and not known: left to the listing at exit.
+        const Writers writers = writersOf(f->get());
+        if (writers == Writers::Some || (found && writers == Writers::Unknown)) continue;
         auto& seen = offered_[path];
-        if (seen == ctimeNs) continue;
-        seen = ctimeNs;
+        if (seen == ctimeOf(st)) continue;
+        seen = ctimeOf(st);
         out.push_back({path, static_cast<uint64_t>(st.st_size)});
     }
     return out;
