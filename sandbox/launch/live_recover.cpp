@@ -148,14 +148,21 @@ std::unique_ptr<LiveRecover> LiveRecover::start(const LaunchPlan& plan, const St
 }
 
 void LiveRecover::addTo(std::vector<struct pollfd>& pfd) {
-    watchIdx_ = pfd.size();
-    pfd.push_back({watch_->fd(), POLLIN, 0});
+    watchIdx_ = SIZE_MAX;
+    if (LiveWatch::monotonicMs() >= nextDrainMs_) {
+        watchIdx_ = pfd.size();
+        pfd.push_back({watch_->fd(), POLLIN, 0});
+    }
     if (notifier_) notifier_->addTo(pfd);
 }
 
 int LiveRecover::timeoutMs() const {
     const int64_t now = LiveWatch::monotonicMs();
     int a = watch_->timeoutMs(now);
+    if (now < nextDrainMs_) {  // the watch's descriptor is left out of the poll until then
+        const int pause = static_cast<int>(nextDrainMs_ - now);
+        a = a < 0 ? pause : std::min(a, pause);
+    }
     if (!burst_.empty()) {
         const int cap = static_cast<int>(std::max<int64_t>(0, burstStartMs_ + kBurstMaxMs - now));
         a = a < 0 ? cap : std::min(a, cap);
@@ -168,7 +175,10 @@ int LiveRecover::timeoutMs() const {
 
 void LiveRecover::handle(const std::vector<struct pollfd>& pfd) {
     const int64_t now = LiveWatch::monotonicMs();
-    if (watchIdx_ < pfd.size() && (pfd[watchIdx_].revents & POLLIN)) watch_->drain(now);
+    if (watchIdx_ < pfd.size() && (pfd[watchIdx_].revents & POLLIN)) {
+        watch_->drain(now);
+        nextDrainMs_ = now + kDrainPauseMs;
+    }
     for (auto& f : watch_->due(now)) {
         if (burst_.empty()) burstStartMs_ = now;
         burst_.push_back(std::move(f));

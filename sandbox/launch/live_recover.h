@@ -47,6 +47,10 @@ std::string offerLine(const std::string& profile, const std::vector<RecoverableF
                       const std::vector<std::string>& watched);
 
 constexpr int kBurstMaxMs = 2000;
+// After reading the watch's events, it is not looked at again for this long: a program writing
+// thousands of files wakes the runner ten times a second, not once per file (the events wait in
+// the kernel's queue; a file is offered after 300 ms anyway, now at most 100 ms later).
+constexpr int kDrainPauseMs = 100;
 
 class LiveRecover {
 public:
@@ -80,6 +84,7 @@ private:
     std::vector<std::string> auto_;
     std::vector<RecoverableFile> burst_;  // finished, not offered yet
     int64_t burstStartMs_ = 0;
+    int64_t nextDrainMs_ = 0;
     uint64_t bursts_ = 0;
     // Notification key -> the burst's files, while its notification may be clicked (until it
     // is closed or the notifier forgets it: Notifier's bound bounds this too).
