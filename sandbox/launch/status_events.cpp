@@ -57,13 +57,34 @@ void StatusEvents::helperLost(std::string_view event, std::string_view instance,
     write(w.str());
 }
 
-void StatusEvents::newFile(std::string_view instance, const RecoverableFile& f,
-                           std::string_view recoverCommand) const {
-    if (!enabled()) return;
+namespace {
+
+std::string newFileJson(std::string_view instance, const RecoverableFile& f,
+                        std::string_view recoverCommand) {
     JsonWriter w;
     w.beginObject().field("event", "new-file").field("instance", instance);
     w.field("path", f.path).field("size", f.size).field("recover", recoverCommand).endObject();
-    write(w.str());
+    return w.str();
+}
+
+}  // namespace
+
+void StatusEvents::newFile(std::string_view instance, const RecoverableFile& f,
+                           std::string_view recoverCommand) const {
+    if (!enabled()) return;
+    write(newFileJson(instance, f, recoverCommand));
+}
+
+void StatusEvents::newFiles(std::string_view instance, const std::vector<RecoverableFile>& files,
+                            const std::vector<std::string>& recoverCommands) const {
+    if (!enabled() || files.empty()) return;
+    std::string lines;
+    for (size_t i = 0; i < files.size(); ++i) {
+        if (i > 0) lines += '\n';
+        lines +=
+            newFileJson(instance, files[i], i < recoverCommands.size() ? recoverCommands[i] : "");
+    }
+    write(lines);
 }
 
 void StatusEvents::fileRecovered(std::string_view instance, std::string_view path,

@@ -48,6 +48,9 @@ public:
     // sandbox runs, with the command that recovers it; a file copied to the host.
     void newFile(std::string_view instance, const RecoverableFile& f,
                  std::string_view recoverCommand) const;
+    // The same for many files, one event each, in one write (a burst of thousands).
+    void newFiles(std::string_view instance, const std::vector<RecoverableFile>& files,
+                  const std::vector<std::string>& recoverCommands) const;
     void fileRecovered(std::string_view instance, std::string_view path, std::string_view to,
                        bool automatic) const;
     void recoverable(bool ephemeral, const std::vector<RecoverableFile>& files) const;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <ctime>
@@ -159,6 +160,7 @@ void LiveWatch::arm(int64_t scanFromMs) {
 void LiveWatch::drain(int64_t nowMs) {
     alignas(struct inotify_event) char buf[16384];
     bool rearm = false;
+    std::vector<std::string> newDirs;
     for (;;) {
         ssize_t n = ::read(inotify_.get(), buf, sizeof buf);
         if (n <= 0) break;
@@ -183,7 +185,14 @@ void LiveWatch::drain(int64_t nowMs) {
             const std::string name = e->name;
             const std::string path = it->second == "/" ? "/" + name : it->second + "/" + name;
             if (e->mask & IN_ISDIR) {
-                rearm = true;  // a watched folder, or one on the way to it, appeared
+                // A folder inside a watched one: only it is armed (a walk of the whole watched
+                // tree per new folder cost a program writing a folder of files each time
+                // more, the more it had written). A watched folder, or one on the way to it:
+                // everything again.
+                if (inWatched(it->second))
+                    newDirs.push_back(path);
+                else
+                    rearm = true;
                 continue;
             }
             if (!(e->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) || !inWatched(path)) continue;
@@ -191,7 +200,26 @@ void LiveWatch::drain(int64_t nowMs) {
             pend(path, nowMs + debounceMs_, false);
         }
     }
-    if (rearm) arm(nowMs);
+    if (rearm) {
+        arm(nowMs);
+        return;
+    }
+    for (const auto& d : newDirs)
+        armNew(d, nowMs);
+}
+
+void LiveWatch::armNew(const std::string& path, int64_t nowMs) {
+    // Opened below the upper layer without following a link (one planted in its place is not
+    // watched), then armed with what it holds already (armDir).
+    auto d = openBeneath(upper_.get(), path.substr(1), {.flags = O_RDONLY | O_DIRECTORY});
+    if (!d) return;
+    int depth = 0;
+    for (const auto& w : watched_)
+        if (isPathWithin(path, w))
+            depth = static_cast<int>(
+                std::count(path.begin() + static_cast<long>(w.size()), path.end(), '/'));
+    if (depth > kMaxDepth) return;
+    armDir(d->get(), path, true, depth, nowMs);
 }
 
 int LiveWatch::timeoutMs(int64_t nowMs) const {
@@ -201,6 +229,11 @@ int LiveWatch::timeoutMs(int64_t nowMs) const {
 
 std::vector<RecoverableFile> LiveWatch::due(int64_t nowMs) {
     std::vector<RecoverableFile> out;
+    // Each file's folder, opened below the upper layer without following any link, once for
+    // the files due together in it; the file itself is looked at in it without following a
+    // link (one system call a file where thousands are written).
+    std::string dir;
+    UniqueFd dirFd;
     while (!queue_.empty() && queue_.front().first <= nowMs) {
         auto [dueMs, path] = std::move(queue_.front());
         queue_.pop_front();
@@ -208,17 +241,31 @@ std::vector<RecoverableFile> LiveWatch::due(int64_t nowMs) {
         if (it == pending_.end() || it->second.dueMs != dueMs) continue;  // pended again later
         const bool found = it->second.found;
         pending_.erase(it);
-        // The file as it is now, opened below the upper layer without following any link;
-        // read-only and non-blocking (a fifo in its place neither blocks nor counts).
-        auto f = openBeneath(upper_.get(), path.substr(1),
-                             {.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW});
-        if (!f) continue;
+        const std::string parent = dirName(path);
+        if (parent != dir || !dirFd.valid()) {
+            dir = parent;
+            auto d = openBeneath(upper_.get(), dir == "/" ? "." : dir.substr(1),
+                                 {.flags = O_PATH | O_DIRECTORY});
+            dirFd = d ? std::move(*d) : UniqueFd();
+        }
+        if (!dirFd.valid()) continue;
+        const std::string name = baseName(path);
         struct stat st;
-        if (::fstat(f->get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        // Still open for writing: not finished (its last close sends IN_CLOSE_WRITE, which
-        // pends it again). Found by looking and not known: left to the listing at exit.
-        const Writers writers = writersOf(f->get());
-        if (writers == Writers::Some || (found && writers == Writers::Unknown)) continue;
+        if (::fstatat(dirFd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        // Found by looking, not by a close: finished only when nobody has it open for writing
+        // (a writer's last close sends IN_CLOSE_WRITE, which pends it again); when that cannot
+        // be known, left to the listing at exit. Opened for the lease read-only, non-blocking
+        // and without following a link (a fifo put in its place neither blocks nor counts). A
+        // file closed after writing or renamed into place is finished: no lease is taken.
+        if (found) {
+            UniqueFd f(::openat(dirFd.get(), name.c_str(),
+                                O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC));
+            if (!f.valid() || ::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+                writersOf(f.get()) != Writers::None)
+                continue;
+        }
         auto& seen = offered_[path];
         if (seen == ctimeOf(st)) continue;
         seen = ctimeOf(st);

@@ -13,8 +13,8 @@
 // a folder that appears, all of them after the event queue overflowed) count only when changed
 // since the sandbox started, and only when a read lease proves that no one writes them: a
 // writer idle at that moment is not a finished file. Where the lease cannot tell (another
-// owner, a file system without leases), such a file is left to the listing at exit; a file seen
-// closed after writing is offered all the same.
+// owner, a file system without leases), such a file is left to the listing at exit. A file seen
+// closed after writing or renamed into place is finished (no lease is taken for it).
 #pragma once
 
 #include <cstdint>
@@ -44,8 +44,9 @@ public:
     void drain(int64_t nowMs);
     // Milliseconds until the next pending file is due, -1 when none is pending.
     int timeoutMs(int64_t nowMs) const;
-    // The files whose debounce has passed: regular files (no link), not partial, not open for
-    // writing, not offered before in this state. In the order they were finished.
+    // The files whose debounce has passed: regular files (no link), not partial, not offered
+    // before in this state; those found by looking only when nobody has them open for
+    // writing. In the order they were finished.
     std::vector<RecoverableFile> due(int64_t nowMs);
     // No file is waiting for its debounce (a burst of finished files has ended).
     bool idle() const { return pending_.empty(); }
@@ -61,6 +62,8 @@ private:
     // runner). Not at the start: the files of earlier runs are not new.
     void arm(int64_t scanFromMs = -1);
     void armDir(int dirfd, const std::string& path, bool inWatched, int depth, int64_t scanFromMs);
+    // A folder made (or moved) inside a watched folder while the sandbox runs.
+    void armNew(const std::string& path, int64_t nowMs);
     bool inWatched(const std::string& path) const;
     // `found`: by looking, not by an event (see the top of this file).
     void pend(const std::string& path, int64_t dueMs, bool found);
