@@ -222,11 +222,10 @@ void LiveRecover::flush() {
 void LiveRecover::offer(std::vector<RecoverableFile> files) {
     std::sort(files.begin(), files.end(),
               [](const RecoverableFile& a, const RecoverableFile& b) { return a.path < b.path; });
-    // One event per file (the GUI's Changes view lists each), written together.
-    std::vector<std::string> commands;
-    for (const auto& f : files)
-        commands.push_back(recoverCommand(plan_.profile.name, f.path));
-    events_.newFiles(plan_.instance, files, commands);
+    // One event per file (the GUI's Changes view lists each), written in few writes.
+    events_.newFiles(plan_.instance, files, [&](const RecoverableFile& f) {
+        return recoverCommand(plan_.profile.name, f.path);
+    });
     std::fprintf(stderr, "layerbox: %s\n",
                  safeLine(offerLine(plan_.profile.name, files, watched_)).c_str());
     if (!notifier_) return;

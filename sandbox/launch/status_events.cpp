@@ -75,16 +75,20 @@ void StatusEvents::newFile(std::string_view instance, const RecoverableFile& f,
     write(newFileJson(instance, f, recoverCommand));
 }
 
-void StatusEvents::newFiles(std::string_view instance, const std::vector<RecoverableFile>& files,
-                            const std::vector<std::string>& recoverCommands) const {
-    if (!enabled() || files.empty()) return;
+void StatusEvents::newFiles(
+    std::string_view instance, const std::vector<RecoverableFile>& files,
+    const std::function<std::string(const RecoverableFile&)>& recoverCommand) const {
+    if (!enabled()) return;
     std::string lines;
-    for (size_t i = 0; i < files.size(); ++i) {
-        if (i > 0) lines += '\n';
-        lines +=
-            newFileJson(instance, files[i], i < recoverCommands.size() ? recoverCommands[i] : "");
+    for (const auto& f : files) {
+        if (!lines.empty()) lines += '\n';
+        lines += newFileJson(instance, f, recoverCommand(f));
+        if (lines.size() >= 65536) {
+            write(lines);
+            lines.clear();
+        }
     }
-    write(lines);
+    if (!lines.empty()) write(lines);
 }
 
 void StatusEvents::fileRecovered(std::string_view instance, std::string_view path,
