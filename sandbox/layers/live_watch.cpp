@@ -266,9 +266,17 @@ std::vector<RecoverableFile> LiveWatch::due(int64_t nowMs) {
                 writersOf(f.get()) != Writers::None)
                 continue;
         }
-        auto& seen = offered_[path];
-        if (seen == ctimeOf(st)) continue;
-        seen = ctimeOf(st);
+        auto [seen, added] = offered_.try_emplace(path, ctimeOf(st));
+        if (!added) {
+            if (seen->second == ctimeOf(st)) continue;
+            seen->second = ctimeOf(st);
+        } else {
+            offeredOrder_.push_back(path);
+            if (offered_.size() > kMaxRemembered) {
+                offered_.erase(offeredOrder_.front());
+                offeredOrder_.pop_front();
+            }
+        }
         out.push_back({path, static_cast<uint64_t>(st.st_size)});
     }
     return out;

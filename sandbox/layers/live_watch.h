@@ -51,6 +51,10 @@ public:
     // No file is waiting for its debounce (a burst of finished files has ended).
     bool idle() const { return pending_.empty(); }
     size_t watchCount() const { return dirs_.size(); }
+    // Files whose offered state is remembered (at most kMaxRemembered: the oldest is forgotten;
+    // that allows at worst a second offer of a file unchanged since, after a rescan).
+    static constexpr size_t kMaxRemembered = 16384;
+    size_t remembered() const { return offered_.size(); }
 
     static int64_t monotonicMs();
 
@@ -84,6 +88,7 @@ private:
     // walking every pending file on each wake-up while thousands are written.
     std::deque<std::pair<int64_t, std::string>> queue_;
     std::map<std::string, int64_t> offered_;  // sandbox path -> ctime offered
+    std::deque<std::string> offeredOrder_;    // offered_'s paths, oldest first
 };
 
 }  // namespace lb

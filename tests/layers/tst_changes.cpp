@@ -1104,6 +1104,28 @@ private slots:
         QCOMPARE(due[0].size, uint64_t(8));
     }
 
+    // The watcher remembers what it offered (a file is offered once per change) for at most
+    // kMaxRemembered files: a program writing without end cannot grow the runner without end.
+    // Every file is still offered once.
+    void liveWatchRemembersABoundedNumber() {
+        const std::string upper = p("liveremember");
+        const std::string dir = upper + "/home/u/Downloads";
+        mkdirp(dir);
+        auto w = LiveWatch::open(upper, {"/home/u/Downloads"}, 0, wallClockNs());
+        QVERIFY2(w, w ? "" : w.error().message().c_str());
+        const size_t files = LiveWatch::kMaxRemembered + 100;
+        size_t offered = 0;
+        for (size_t i = 0; i < files; ++i) {
+            mkfile(dir + "/f" + std::to_string(i), "x");
+            if (i % 2000 == 1999 || i + 1 == files) {  // well within the event queue
+                (*w)->drain(LiveWatch::monotonicMs());
+                offered += (*w)->due(std::numeric_limits<int64_t>::max()).size();
+            }
+        }
+        QCOMPARE(offered, files);
+        QCOMPARE((*w)->remembered(), LiveWatch::kMaxRemembered);
+    }
+
     // After the event queue overflowed, the watched folders are looked at again: only files
     // changed since the sandbox started are offered, never those of earlier runs. The overflow
     // is real: more events than fs.inotify.max_queued_events, none read meanwhile.
