@@ -201,24 +201,27 @@ void Notifier::notify(const std::string& key, const std::string& summary, const 
     process();
 }
 
-void Notifier::showItem(const std::string& uri) {
+void Notifier::showItems(const std::vector<std::string>& uris) {
     const Api* a = d_->a;
     sd_bus_message* m = nullptr;
     if (a->newMethodCall(d_->bus, &m, "org.freedesktop.FileManager1",
                          "/org/freedesktop/FileManager1", "org.freedesktop.FileManager1",
                          "ShowItems") < 0)
         return;
-    std::string u = uri;
-    char* strv[] = {u.data(), nullptr};
-    if (a->appendStrv(m, strv) >= 0 && a->appendBasic(m, 's', "") >= 0)
+    std::vector<std::string> u = uris;
+    std::vector<char*> strv;
+    for (auto& s : u)
+        strv.push_back(s.data());
+    strv.push_back(nullptr);
+    if (a->appendStrv(m, strv.data()) >= 0 && a->appendBasic(m, 's', "") >= 0)
         (void)a->callAsync(d_->bus, nullptr, m, nullptr, nullptr, 25 * 1000 * 1000);
     a->messageUnref(m);
     process();
 }
 
 void Notifier::close(const std::string& key) {
-    for (const auto& [id, k] : ids_) {
-        if (k != key) continue;
+    for (const auto& [id, t] : ids_) {
+        if (t.key != key) continue;
         sd_bus_message* m = nullptr;
         if (d_->a->newMethodCall(d_->bus, &m, kDest, kPath, kDest, "CloseNotification") < 0) return;
         uint32_t number = id;
@@ -251,18 +254,39 @@ void Notifier::failed(const std::string& key) {
     if (onClosed_) onClosed_(key);
 }
 
+void Notifier::gotId(uint32_t id, const std::string& key) {
+    issued_.insert(id);
+    std::vector<std::string> forgotten;
+    auto [it, added] = ids_.try_emplace(id, Tracked{key, nextOrder_++});
+    if (!added) {  // the daemon gave the id again (it restarted): the old one is gone
+        if (it->second.key != key) forgotten.push_back(it->second.key);
+        it->second = Tracked{key, nextOrder_ - 1};
+    }
+    // Bounded: the oldest goes (at most kMaxTracked entries, one walk per notification).
+    while (ids_.size() > kMaxTracked) {
+        auto oldest = ids_.begin();
+        for (auto i = ids_.begin(); i != ids_.end(); ++i)
+            if (i->second.order < oldest->second.order) oldest = i;
+        forgotten.push_back(oldest->second.key);
+        ids_.erase(oldest);
+    }
+    if (onClosed_)
+        for (const auto& k : forgotten)
+            onClosed_(k);
+}
+
 void Notifier::closedById(uint32_t id) {
     auto it = ids_.find(id);
     if (it == ids_.end()) return;
-    std::string key = it->second;
+    std::string key = it->second.key;
     ids_.erase(it);
     if (onClosed_) onClosed_(key);
 }
 
 void Notifier::invoked(uint32_t id, const std::string& action) {
     auto it = ids_.find(id);
-    if (it == ids_.end()) return;  // another program's notification
-    if (onAction_) onAction_(it->second, action);
+    if (it == ids_.end()) return;  // another program's notification, or forgotten
+    if (onAction_) onAction_(it->second.key, action);
 }
 
 void Notifier::process() {

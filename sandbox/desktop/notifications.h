@@ -52,19 +52,22 @@ public:
     // Internal (sd-bus callbacks).
     void ownerIs(const std::string& name, const std::string& owner) { owners_[name] = owner; }
 
-    // org.freedesktop.FileManager1.ShowItems: a file manager shows `uri` in its folder.
-    void showItem(const std::string& uri);
+    // org.freedesktop.FileManager1.ShowItems: a file manager shows `uris` in their folder.
+    void showItems(const std::vector<std::string>& uris);
 
     void addTo(std::vector<struct pollfd>& pfd);
     void handle(const std::vector<struct pollfd>& pfd);
     // Milliseconds until sd-bus needs to run (a call's timeout), -1 for none.
     int timeoutMs() const;
 
+    // Notifications of ours that can still be acted on. A daemon that goes away, restarts or
+    // never sends NotificationClosed leaves ids here: beyond this many, the oldest is
+    // forgotten (as if closed: the closed handler runs, an action on it is ignored).
+    static constexpr size_t kMaxTracked = 128;
+    size_t tracked() const { return ids_.size(); }
+
     // Internal (sd-bus callbacks).
-    void gotId(uint32_t id, const std::string& key) {
-        ids_[id] = key;
-        issued_.insert(id);
-    }
+    void gotId(uint32_t id, const std::string& key);
     // Was `id` ever one of ours?
     bool issued(uint32_t id) const { return issued_.count(id) > 0; }
     void invoked(uint32_t id, const std::string& action);
@@ -78,7 +81,12 @@ private:
     std::unique_ptr<Impl> d_;
     ActionHandler onAction_;
     std::function<void(const std::string&)> onClosed_;
-    std::map<uint32_t, std::string> ids_;        // notification id -> key
+    struct Tracked {
+        std::string key;
+        uint64_t order;  // when we got it (ids are the daemon's: a restarted one starts again)
+    };
+    std::map<uint32_t, Tracked> ids_;  // notification id -> key
+    uint64_t nextOrder_ = 0;
     std::set<uint32_t> issued_;                  // every id the daemon gave us
     std::map<std::string, std::string> owners_;  // followed names -> unique name
     size_t pfdIndex_ = SIZE_MAX;

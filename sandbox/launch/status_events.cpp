@@ -57,13 +57,38 @@ void StatusEvents::helperLost(std::string_view event, std::string_view instance,
     write(w.str());
 }
 
-void StatusEvents::newFile(std::string_view instance, const RecoverableFile& f,
-                           std::string_view recoverCommand) const {
-    if (!enabled()) return;
+namespace {
+
+std::string newFileJson(std::string_view instance, const RecoverableFile& f,
+                        std::string_view recoverCommand) {
     JsonWriter w;
     w.beginObject().field("event", "new-file").field("instance", instance);
     w.field("path", f.path).field("size", f.size).field("recover", recoverCommand).endObject();
-    write(w.str());
+    return w.str();
+}
+
+}  // namespace
+
+void StatusEvents::newFile(std::string_view instance, const RecoverableFile& f,
+                           std::string_view recoverCommand) const {
+    if (!enabled()) return;
+    write(newFileJson(instance, f, recoverCommand));
+}
+
+void StatusEvents::newFiles(
+    std::string_view instance, const std::vector<RecoverableFile>& files,
+    const std::function<std::string(const RecoverableFile&)>& recoverCommand) const {
+    if (!enabled()) return;
+    std::string lines;
+    for (const auto& f : files) {
+        if (!lines.empty()) lines += '\n';
+        lines += newFileJson(instance, f, recoverCommand(f));
+        if (lines.size() >= 65536) {
+            write(lines);
+            lines.clear();
+        }
+    }
+    if (!lines.empty()) write(lines);
 }
 
 void StatusEvents::fileRecovered(std::string_view instance, std::string_view path,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,10 @@ public:
     // sandbox runs, with the command that recovers it; a file copied to the host.
     void newFile(std::string_view instance, const RecoverableFile& f,
                  std::string_view recoverCommand) const;
+    // The same for many files, one event each, written 64 KiB at a time (a burst of thousands:
+    // few system calls, little memory).
+    void newFiles(std::string_view instance, const std::vector<RecoverableFile>& files,
+                  const std::function<std::string(const RecoverableFile&)>& recoverCommand) const;
     void fileRecovered(std::string_view instance, std::string_view path, std::string_view to,
                        bool automatic) const;
     void recoverable(bool ephemeral, const std::vector<RecoverableFile>& files) const;

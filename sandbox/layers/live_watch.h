@@ -7,10 +7,18 @@
 // Folders that do not exist yet in the upper layer (the overlay copies a folder up on its first
 // change) are waited for on their nearest existing ancestor. Partial downloads (.part,
 // .crdownload, .tmp) are never offered; a file is offered once it has had no new event for the
-// debounce time, once per change (its ctime).
+// debounce time, once per change (its ctime), and only while nobody has it open for writing.
+//
+// Files found by looking (not by an event: those already there when the watch starts, those in
+// a folder that appears, all of them after the event queue overflowed) count only when changed
+// since the sandbox started, and only when a read lease proves that no one writes them: a
+// writer idle at that moment is not a finished file. Where the lease cannot tell (another
+// owner, a file system without leases), such a file is left to the listing at exit. A file seen
+// closed after writing or renamed into place is finished (no lease is taken for it).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,7 +34,8 @@ class LiveWatch {
 public:
     // `upper`: the upper layer's directory on the host; `watched`: planRecoverWatch's folders.
     // `sinceNs` (wall clock): files already there changed since are pending at once (the
-    // program runs before the runner has its watches, and may have finished one already).
+    // program runs before the runner has its watches, and may have finished one already);
+    // files changed before are never offered (-1: the time of this call).
     static Result<std::unique_ptr<LiveWatch>> open(const std::string& upper,
                                                    std::vector<std::string> watched,
                                                    int debounceMs = 300, int64_t sinceNs = -1);
@@ -36,9 +45,16 @@ public:
     // Milliseconds until the next pending file is due, -1 when none is pending.
     int timeoutMs(int64_t nowMs) const;
     // The files whose debounce has passed: regular files (no link), not partial, not offered
-    // before in this state.
+    // before in this state; those found by looking only when nobody has them open for
+    // writing. In the order they were finished.
     std::vector<RecoverableFile> due(int64_t nowMs);
+    // No file is waiting for its debounce (a burst of finished files has ended).
+    bool idle() const { return pending_.empty(); }
     size_t watchCount() const { return dirs_.size(); }
+    // Files whose offered state is remembered (at most kMaxRemembered: the oldest is forgotten;
+    // that allows at worst a second offer of a file unchanged since, after a rescan).
+    static constexpr size_t kMaxRemembered = 16384;
+    size_t remembered() const { return offered_.size(); }
 
     static int64_t monotonicMs();
 
@@ -50,15 +66,29 @@ private:
     // runner). Not at the start: the files of earlier runs are not new.
     void arm(int64_t scanFromMs = -1);
     void armDir(int dirfd, const std::string& path, bool inWatched, int depth, int64_t scanFromMs);
+    // A folder made (or moved) inside a watched folder while the sandbox runs.
+    void armNew(const std::string& path, int64_t nowMs);
     bool inWatched(const std::string& path) const;
+    // `found`: by looking, not by an event (see the top of this file).
+    void pend(const std::string& path, int64_t dueMs, bool found);
 
+    struct Pending {
+        int64_t dueMs;
+        bool found;
+    };
     UniqueFd upper_;
     UniqueFd inotify_;
     std::vector<std::string> watched_;
     int debounceMs_ = 300;
+    int64_t sinceNs_ = 0;                     // files changed before are not new
     std::map<int, std::string> dirs_;         // watch descriptor -> sandbox path
-    std::map<std::string, int64_t> pending_;  // sandbox path -> due time
+    std::map<std::string, Pending> pending_;  // sandbox path -> due time
+    // (due time, path) in the order they are due (the due times only grow); an entry whose
+    // path was pended again later is stale and skipped. Keeps due() and timeoutMs() from
+    // walking every pending file on each wake-up while thousands are written.
+    std::deque<std::pair<int64_t, std::string>> queue_;
     std::map<std::string, int64_t> offered_;  // sandbox path -> ctime offered
+    std::deque<std::string> offeredOrder_;    // offered_'s paths, oldest first
 };
 
 }  // namespace lb

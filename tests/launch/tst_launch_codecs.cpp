@@ -1,6 +1,6 @@
 // What the launch writes and reads back: instance records, the messages between the runner and
 // the sandbox's processes (one codec per payload), the outcome of a launch and the status events
-// built from it.
+// built from it; the terminal line that offers new files (immediate recovery).
 #include <QtTest>
 
 #include <sys/socket.h>
@@ -9,6 +9,7 @@
 #include "base/units.h"
 #include "launch/channel.h"
 #include "launch/instances.h"
+#include "launch/live_recover.h"
 #include "launch/outcome.h"
 #include "launch/status_events.h"
 #include "layers/grant_store.h"
@@ -200,6 +201,35 @@ private slots:
         QCOMPARE(lines[1], QString("{\"event\":\"exited\",\"instance\":\"abcd1234\",\"status\":143,"
                                    "\"signal\":15}"));
         QCOMPARE(lines[2], QString("{\"event\":\"exited\",\"status\":125,\"error\":\"x\"}"));
+    }
+
+    // The line on stderr for a burst of new files: one file exactly as before bursts (tests and
+    // users copy it); up to three named, with one exact command; more counted, with the
+    // commands for their folder only when it is inside a watched folder.
+    void offerLines() {
+        const std::vector<std::string> watched{"/h/Downloads", "/h/Documents"};
+        QCOMPARE(offerLine("dl", {{"/h/Downloads/x.pdf", 1}}, watched),
+                 std::string("new file /h/Downloads/x.pdf (1B): layerbox recover dl "
+                             "/h/Downloads/x.pdf"));
+        QCOMPARE(offerLine("dl", {{"/h/Downloads/my file.pdf", 1}}, watched),
+                 std::string("new file /h/Downloads/my file.pdf (1B): layerbox recover dl "
+                             "'/h/Downloads/my file.pdf'"));
+        QCOMPARE(
+            offerLine("dl", {{"/h/Downloads/a", 1}, {"/h/Downloads/b", 1}, {"/h/Downloads/s/c", 1}},
+                      watched),
+            std::string("3 new files in /h/Downloads (3B): a, b and s/c: layerbox recover dl "
+                        "/h/Downloads/a /h/Downloads/b /h/Downloads/s/c"));
+        std::vector<RecoverableFile> five;
+        for (const char* n : {"a", "b", "c", "d", "e"})
+            five.push_back({std::string("/h/Downloads/w/") + n, 1});
+        QCOMPARE(offerLine("dl", five, watched),
+                 std::string("5 new files in /h/Downloads/w (5B): a, b and 3 more: layerbox diff "
+                             "dl /h/Downloads/w lists them, layerbox recover dl /h/Downloads/w "
+                             "copies that folder"));
+        five.back().path = "/h/Documents/e";  // two watched folders: never the home as a whole
+        QCOMPARE(offerLine("dl", five, watched),
+                 std::string("5 new files in /h (5B): Downloads/w/a, Downloads/w/b and 3 more: "
+                             "layerbox diff dl lists them"));
     }
 };
 

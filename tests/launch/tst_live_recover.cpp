@@ -4,7 +4,10 @@
 // terminal line names the exact `layerbox recover` command; invoking the notification's Recover
 // action (the service emits ActionInvoked) copies the file to the host's ~/Downloads; a link
 // planted as ~/Downloads/evil -> ~/.bashrc is never followed. recover_auto copies at once and
-// keeps a same-name host file (the copy gets a suffix). Runs as the unprivileged test user.
+// keeps a same-name host file (the copy gets a suffix). Files finished together (a burst) are
+// one notification and one terminal line, and its Recover copies them all, still following no
+// link. The notifier forgets the oldest of its notifications beyond its bound. Runs as the
+// unprivileged test user.
 #include <QDBusConnection>
 #include <QDBusMessage>
 #include <QFileInfo>
@@ -12,8 +15,10 @@
 #include <QProcess>
 #include <QtTest>
 
+#include <poll.h>
 #include <unistd.h>
 
+#include "desktop/notifications.h"
 #include "notifications.h"
 #include "testsupport.h"
 
@@ -57,6 +62,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(busPath), 10000);
     }
     void cleanup() {
+        qunsetenv("DBUS_SESSION_BUS_ADDRESS");
         QDBusConnection::disconnectFromBus("live");
         daemon_.kill();
         daemon_.waitForFinished();
@@ -151,6 +157,122 @@ private slots:
         err += p.readAllStandardError();
         QCOMPARE(err.count(line), 1);
         stopSandbox(p);
+    }
+
+    // Five files arrive at once (a folder moved into ~/Downloads, as an unpacked archive does:
+    // all five are found in the same instant, so they are one burst whatever the machine's
+    // load), with a link to ~/.bashrc among them: one notification and one terminal line for
+    // the five (the link is no file to offer), a new-file event for each. Before the user
+    // clicks Recover, one of the five is replaced by a link to ~/.bashrc in the sandbox's layer
+    // (as the program could): Recover copies the other four and follows neither link.
+    void burstIsOneOfferAndRecoveredWhole() {
+        auto bus = QDBusConnection::connectToBus(address_, "live");
+        QVERIFY(bus.isConnected());
+        RecordingNotifications service;
+        QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
+                                   QDBusConnection::ExportAllSlots));
+        QVERIFY(bus.registerService("org.freedesktop.Notifications"));
+        QVERIFY(writeFile(h(".bashrc"), "host rc\n"));
+        home_->writeProfile("many",
+                            R"({"version": 1, "filesystem": {"recover_watch": ["~/Downloads"]}})");
+        QProcess p;
+        startSandbox(p, "many",
+                     "mkdir -p ~/stage ~/Downloads && "
+                     "for f in a b c d e; do echo $f > ~/stage/$f.txt; done && "
+                     "ln -s ~/.bashrc ~/stage/evil && mv ~/stage ~/Downloads/batch");
+        QTRY_VERIFY_WITH_TIMEOUT(!service.calls.isEmpty(), 30000);
+        QTest::qWait(2000);  // no second offer follows
+        QCOMPARE(service.calls.size(), 1);
+        const auto call = service.calls[0];
+        QVERIFY2(call.body.startsWith("a.txt, b.txt and 3 more ("), qPrintable(call.body));
+        QVERIFY2(call.summary.contains("5 new files") && call.summary.contains("many"),
+                 qPrintable(call.summary));
+        QCOMPARE(call.actions, (QStringList{"recover", "Recover", "show", "Show"}));
+        QByteArray err = p.readAllStandardError();
+        const QString batch = h("Downloads/batch");
+        QVERIFY2(
+            err.count("new file ") == 0 &&
+                err.contains(("5 new files in " + batch + " (").toUtf8()) &&
+                err.contains(("layerbox diff many " + batch +
+                              " lists them, layerbox recover many " + batch + " copies that folder")
+                                 .toUtf8()),
+            err.constData());
+        QByteArray out = p.readAllStandardOutput();
+        QCOMPARE(out.count("\"event\":\"new-file\""), 5);
+        QVERIFY2(!out.contains("batch/evil\""), out.constData());  // no event for the link
+
+        // The program swaps c.txt for a link to the host's ~/.bashrc (in its layer, where the
+        // runner reads it).
+        const QString upperC =
+            home_->dataHome() + "/layerbox/sandboxes/many/upper" + batch + "/c.txt";
+        QVERIFY2(QFile::remove(upperC), qPrintable(upperC));
+        QVERIFY(QFile::link(h(".bashrc"), upperC));
+
+        auto sig = QDBusMessage::createSignal("/org/freedesktop/Notifications",
+                                              "org.freedesktop.Notifications", "ActionInvoked");
+        sig << call.id << QString("recover");
+        QVERIFY(bus.send(sig));
+        QTRY_VERIFY2_WITH_TIMEOUT((out += p.readAllStandardOutput()).count("file-recovered") == 4,
+                                  out.constData(), 20000);
+        for (const char* f : {"a", "b", "d", "e"})
+            QCOMPARE(readFile(batch + "/" + f + ".txt"), QByteArray(f) + "\n");
+        QTRY_VERIFY2_WITH_TIMEOUT((err += p.readAllStandardError())
+                                      .contains(("cannot recover " + batch + "/c.txt").toUtf8()),
+                                  err.constData(), 10000);
+        for (const char* f : {"c.txt", "evil"})
+            QVERIFY(!QFileInfo(batch + "/" + f).exists() &&
+                    !QFileInfo(batch + "/" + f).isSymLink());
+        QCOMPARE(readFile(h(".bashrc")), QByteArray("host rc\n"));
+        stopSandbox(p);
+    }
+
+    // The notifier keeps at most kMaxTracked notifications: a daemon that never says one was
+    // closed (this one never does) cannot make it grow without end. The oldest are forgotten as
+    // if closed, and an action on one of them does nothing; the newest still act.
+    void notifierForgetsTheOldest() {
+        auto bus = QDBusConnection::connectToBus(address_, "live");
+        QVERIFY(bus.isConnected());
+        RecordingNotifications service;
+        QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
+                                   QDBusConnection::ExportAllSlots));
+        QVERIFY(bus.registerService("org.freedesktop.Notifications"));
+        qputenv("DBUS_SESSION_BUS_ADDRESS", address_.toUtf8());
+        QStringList acted, closed;
+        auto n = lb::Notifier::open([&](const std::string& key, const std::string&) {
+            acted << QString::fromStdString(key);
+        });
+        QVERIFY2(n, n ? "" : n.error().message().c_str());
+        (*n)->setClosedHandler(
+            [&](const std::string& key) { closed << QString::fromStdString(key); });
+        const int extra = 10, total = int(lb::Notifier::kMaxTracked) + extra;
+        for (int i = 0; i < total; ++i)
+            (*n)->notify("k" + std::to_string(i), "s", "b", {{"recover", "Recover"}});
+        auto pump = [&] {
+            std::vector<struct pollfd> pfd;
+            (*n)->addTo(pfd);
+            ::poll(pfd.data(), pfd.size(), 0);
+            (*n)->handle(pfd);
+        };
+        QTRY_VERIFY_WITH_TIMEOUT((pump(), service.calls.size() == total && closed.size() >= extra),
+                                 20000);
+        QTest::qWait(200);
+        pump();
+        QCOMPARE((*n)->tracked(), lb::Notifier::kMaxTracked);
+        QStringList oldest;
+        for (int i = 0; i < extra; ++i)
+            oldest << QString("k%1").arg(i);
+        QCOMPARE(closed, oldest);
+        // Ids are the service's: call i got i + 1.
+        for (uint id : {1u, uint(total)}) {
+            auto sig = QDBusMessage::createSignal("/org/freedesktop/Notifications",
+                                                  "org.freedesktop.Notifications", "ActionInvoked");
+            sig << id << QString("recover");
+            QVERIFY(bus.send(sig));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT((pump(), !acted.isEmpty()), 10000);
+        QTest::qWait(200);
+        pump();
+        QCOMPARE(acted, QStringList{QString("k%1").arg(total - 1)});
     }
 };
 
