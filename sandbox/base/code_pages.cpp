@@ -2,6 +2,7 @@
 
 #include <elf.h>
 #include <link.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,9 +30,10 @@ bool hasTextRelocations(const dl_phdr_info* info) {
 }
 
 int visit(dl_phdr_info* info, size_t, void* data) {
-    // The first object is the executable itself (its name is empty).
     auto* found = static_cast<Found*>(data);
-    if (hasTextRelocations(info)) return 1;  // the loader wrote into its code: keep it
+    // The vDSO is the kernel's own mapping, not a file's.
+    if (info->dlpi_addr == static_cast<ElfW(Addr)>(::getauxval(AT_SYSINFO_EHDR))) return 0;
+    if (hasTextRelocations(info)) return 0;  // the loader wrote into its code: keep it
     const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
     for (int i = 0; i < info->dlpi_phnum; ++i) {
         const auto& ph = info->dlpi_phdr[i];
@@ -44,7 +46,7 @@ int visit(dl_phdr_info* info, size_t, void* data) {
             ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED) == 0)
             found->released += end - start;
     }
-    return 1;  // the executable only: shared libraries are shared with other processes
+    return 0;  // and the libraries (libnftables in the setup process: only its start used it)
 }
 
 }  // namespace

@@ -8,11 +8,12 @@
 
 namespace lb {
 
-// Drops this process's mappings of its executable's read-only segments (code, constants): the
-// pages stay in the page cache, shared and reclaimable; what runs next is mapped again on its
-// first use, from that cache. Only segments nothing ever writes (no PF_W flag, and no text
-// relocations) are dropped: their pages are always the file's, so mapping them again gives
-// the same bytes. Returns the bytes released (0 when there was nothing to do).
+// Drops this process's mappings of the read-only segments (code, constants) of its executable
+// and its libraries (not the vDSO): the pages stay in the page cache, shared and reclaimable;
+// what runs next is mapped again on its first use, from that cache. Only segments nothing ever
+// writes (no PF_W flag, and no text relocations) are dropped: their pages are always the file's, so
+// mapping them again gives the same bytes. Returns the bytes released (0 when there was nothing to
+// do).
 unsigned long releaseStartupCode();
 
 }  // namespace lb
