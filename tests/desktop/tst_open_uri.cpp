@@ -192,9 +192,7 @@ private slots:
         notifications_ = std::make_unique<RecordingNotifications>();
         notifications_->capabilities << "body-markup";
         portal_ = std::make_unique<PortalStandIn>();
-        QVERIFY(b.registerObject("/org/freedesktop/Notifications", notifications_.get(),
-                                 QDBusConnection::ExportAllSlots));
-        QVERIFY(b.registerService("org.freedesktop.Notifications"));
+        QVERIFY(notifications_->serveOn(b));
         QVERIFY(b.registerObject("/org/freedesktop/portal/desktop", portal_.get(),
                                  QDBusConnection::ExportAllSlots));
         QVERIFY(b.registerService("org.freedesktop.portal.Desktop"));

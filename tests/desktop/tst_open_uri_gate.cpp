@@ -30,6 +30,7 @@
 #include "base/dbus_wire.h"
 #include "base/fsutil.h"
 #include "desktop/open_uri_gate.h"
+#include "wirebytes.h"
 
 using namespace lb;
 
@@ -44,25 +45,7 @@ struct Field {
     uint32_t number = 0;
 };
 
-struct Writer {
-    std::string b;
-    void align(size_t n) { b.append((n - b.size() % n) % n, '\0'); }
-    void u32(uint32_t v) {
-        align(4);
-        for (int i = 0; i < 4; ++i)
-            b.push_back(char(v >> (8 * i)));
-    }
-    void str(const std::string& s) {
-        u32(uint32_t(s.size()));
-        b += s;
-        b.push_back('\0');
-    }
-    void sig(const std::string& s) {
-        b.push_back(char(s.size()));
-        b += s;
-        b.push_back('\0');
-    }
-};
+using Writer = lbtest::WireBytes;
 
 std::string message(uint8_t type, uint32_t serial, const std::vector<Field>& fields,
                     const std::string& body = {}) {
@@ -73,7 +56,7 @@ std::string message(uint8_t type, uint32_t serial, const std::vector<Field>& fie
     w.u32(0);  // the fields' length, set below
     const size_t start = w.b.size();
     for (const auto& f : fields) {
-        w.align(8);
+        w.pad(8);
         w.b.push_back(char(f.code));
         w.sig(std::string(1, f.type));
         if (f.type == 'g')
@@ -85,7 +68,7 @@ std::string message(uint8_t type, uint32_t serial, const std::vector<Field>& fie
     }
     const uint32_t len = uint32_t(w.b.size() - start);
     std::memcpy(w.b.data() + 12, &len, 4);
-    w.align(8);
+    w.pad(8);
     return w.b + body;
 }
 
@@ -124,7 +107,7 @@ std::string openUri(uint32_t serial) {
     body.str("");
     body.str("https://example.org/");
     body.u32(0);  // an empty a{sv}
-    body.align(8);
+    body.pad(8);
     return message(1, serial,
                    {{1, 'o', "/org/freedesktop/portal/desktop"},
                     {2, 's', "org.freedesktop.portal.OpenURI"},

@@ -12,34 +12,14 @@
 #include "desktop/desktop.h"
 #include "desktop/open_uri.h"
 #include "profile/profile.h"
+#include "wirebytes.h"
 
 using namespace lb;
 
 namespace {
 
-// A little-endian marshaller for the test's messages, independent of dbus_wire.cpp.
-struct Out {
-    std::string b;
-    void pad(size_t a) {
-        while (b.size() % a)
-            b.push_back('\0');
-    }
-    void u32(uint32_t v) {
-        pad(4);
-        for (int i = 0; i < 4; ++i)
-            b.push_back(char(v >> (8 * i)));
-    }
-    void str(const std::string& s) {
-        u32(uint32_t(s.size()));
-        b += s;
-        b.push_back('\0');
-    }
-    void sig(const std::string& s) {
-        b.push_back(char(s.size()));
-        b += s;
-        b.push_back('\0');
-    }
-};
+// The test's messages, marshalled independently of dbus_wire.cpp.
+using Out = lbtest::WireBytes;
 
 // OpenURI(parent, uri, {handle_token: <token>, ask: <true>}) to the portal.
 std::string openUriCall(uint32_t serial, const std::string& uri, const std::string& token,

@@ -73,9 +73,7 @@ private slots:
         auto bus = QDBusConnection::connectToBus(address_, "live");
         QVERIFY(bus.isConnected());
         RecordingNotifications service;
-        QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
-                                   QDBusConnection::ExportAllSlots));
-        QVERIFY(bus.registerService("org.freedesktop.Notifications"));
+        QVERIFY(service.serveOn(bus));
         QVERIFY(writeFile(h(".bashrc"), "host rc\n"));
         home_->writeProfile("dl",
                             R"({"version": 1, "filesystem": {"recover_watch": ["~/Downloads"]}})");
@@ -119,9 +117,7 @@ private slots:
     void autoCopiesAndKeepsTheHostFile() {
         auto bus = QDBusConnection::connectToBus(address_, "live");
         RecordingNotifications service;
-        QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
-                                   QDBusConnection::ExportAllSlots));
-        QVERIFY(bus.registerService("org.freedesktop.Notifications"));
+        QVERIFY(service.serveOn(bus));
         QVERIFY(writeFile(h("Downloads/y.pdf"), "host\n"));
         home_->writeProfile("dlauto", R"({"version": 1, "filesystem": {
             "recover_watch": ["~/Downloads"], "recover_auto": ["~/Downloads"]}})");
@@ -169,9 +165,7 @@ private slots:
         auto bus = QDBusConnection::connectToBus(address_, "live");
         QVERIFY(bus.isConnected());
         RecordingNotifications service;
-        QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
-                                   QDBusConnection::ExportAllSlots));
-        QVERIFY(bus.registerService("org.freedesktop.Notifications"));
+        QVERIFY(service.serveOn(bus));
         QVERIFY(writeFile(h(".bashrc"), "host rc\n"));
         home_->writeProfile("many",
                             R"({"version": 1, "filesystem": {"recover_watch": ["~/Downloads"]}})");
@@ -233,9 +227,7 @@ private slots:
         auto bus = QDBusConnection::connectToBus(address_, "live");
         QVERIFY(bus.isConnected());
         RecordingNotifications service;
-        QVERIFY(bus.registerObject("/org/freedesktop/Notifications", &service,
-                                   QDBusConnection::ExportAllSlots));
-        QVERIFY(bus.registerService("org.freedesktop.Notifications"));
+        QVERIFY(service.serveOn(bus));
         qputenv("DBUS_SESSION_BUS_ADDRESS", address_.toUtf8());
         QStringList acted, closed;
         auto n = lb::Notifier::open([&](const std::string& key, const std::string&) {

@@ -9,4 +9,10 @@ uint RecordingNotifications::Notify(const QString&, uint, const QString&, const 
     return uint(calls.size());
 }
 
+bool RecordingNotifications::serveOn(QDBusConnection bus) {
+    return bus.registerObject("/org/freedesktop/Notifications", this,
+                              QDBusConnection::ExportAllSlots) &&
+           bus.registerService("org.freedesktop.Notifications");
+}
+
 }  // namespace lbtest

@@ -3,6 +3,7 @@
 // signals itself and reads what was asked.
 #pragma once
 
+#include <QDBusConnection>
 #include <QObject>
 #include <QStringList>
 #include <QVariantMap>
@@ -22,6 +23,9 @@ public:
     QList<Call> calls;
     QList<uint> closed;
     QStringList capabilities{"actions", "body"};
+
+    // Serves org.freedesktop.Notifications on `bus` (its object and its name).
+    bool serveOn(QDBusConnection bus);
 
 public slots:
     uint Notify(const QString& app, uint replaces, const QString& icon, const QString& summary,
