@@ -10,17 +10,14 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 
 #include "base/fsutil.h"
-#include "base/safe_open.h"
 #include "profile/profile.h"
 
 namespace lb {
@@ -233,81 +230,6 @@ Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan, bool notify
     if (out.empty() || out.size() % sizeof(struct sock_filter) != 0)
         return Error("seccomp: exported program has a bad size", EINVAL);
     return out;
-}
-
-std::string seccompCacheKey(const SeccompPlan& plan, bool notify) {
-    const scmp_version* v = seccomp_version();
-    struct utsname u = {};
-    ::uname(&u);
-    std::string key = "layerbox seccomp 1\nlibseccomp " + std::to_string(v->major) + "." +
-                      std::to_string(v->minor) + "." + std::to_string(v->micro) + " api " +
-                      std::to_string(seccomp_api_get()) + "\nkernel " + u.release + " " +
-                      u.machine + "\nnotify " + (notify ? "1" : "0") + " multiarch " +
-                      (plan.multiarch ? "1" : "0") + "\n";
-    for (const auto& r : plan.rules) {
-        key += r.syscall + " " + std::to_string(r.errnoValue);
-        for (const auto& c : r.conds)
-            key += " " + std::to_string(c.arg) + ":" + std::to_string(static_cast<int>(c.op)) +
-                   ":" + std::to_string(c.mask) + ":" + std::to_string(c.value);
-        key += "\n";
-    }
-    return key;
-}
-
-namespace {
-
-// FNV-1a, 64 bits: only the file's name; the whole key inside is what decides.
-std::string keyName(const std::string& key) {
-    uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : key) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    char name[32];
-    std::snprintf(name, sizeof name, "%016llx.bpf", static_cast<unsigned long long>(h));
-    return name;
-}
-
-}  // namespace
-
-// Security: a cached program is loaded as the sandbox's filter, so who can write the cache
-// matters. It is in Layerbox's cache folder (0700), which no sandbox sees (hidden even when a
-// profile gives the home read-write, refused as a bind source: launch.cpp, host_binds.h); the
-// file is opened without following a link and must be a regular file; whoever else can write
-// there (the user, root) can as well change the profile or the executable. The key guards
-// against staleness, not against the user: any change of the rules, the action mode, libseccomp
-// or the kernel misses, and the program is compiled again.
-Result<std::vector<uint8_t>> compileSeccompCached(const SeccompPlan& plan, bool notify,
-                                                  const std::string& cacheDir) {
-    const std::string key = seccompCacheKey(plan, notify);
-    const std::string path = joinPath(cacheDir, keyName(key));
-    // The file: the key, a NUL, the program's length in decimal, a NUL, the program.
-    if (auto text = readRegularFile(path, 1u << 20, "a seccomp cache file", false)) {
-        const std::string& t = *text;
-        if (t.size() > key.size() && t.compare(0, key.size(), key) == 0 && t[key.size()] == '\0') {
-            const size_t at = key.size() + 1, nul = t.find('\0', at);
-            const std::string length =
-                nul == std::string::npos ? std::string() : t.substr(at, nul - at);
-            std::vector<uint8_t> bpf;
-            if (nul != std::string::npos)
-                bpf.assign(t.begin() + static_cast<std::ptrdiff_t>(nul) + 1, t.end());
-            // A file cut short (a crash while it was written) is not a shorter program.
-            if (!bpf.empty() && std::to_string(bpf.size()) == length &&
-                bpf.size() % sizeof(struct sock_filter) == 0)
-                return bpf;
-        }
-    }
-    LB_ASSIGN(std::vector<uint8_t> bpf, compileSeccomp(plan, notify));
-    // Kept for the next launch; a cache that cannot be written only costs the next compile.
-    if (makeDirs(cacheDir, 0700)) {
-        std::string content = key;
-        content += '\0';
-        content += std::to_string(bpf.size());
-        content += '\0';
-        content.append(reinterpret_cast<const char*>(bpf.data()), bpf.size());
-        (void)writeFileAtomic(path, content, 0600);
-    }
-    return bpf;
 }
 
 Status applySeccomp(const std::vector<uint8_t>& bpf, UniqueFd* listener) {

@@ -43,18 +43,6 @@ SeccompPlan planSeccomp(const SecurityConfig& security);
 // whoever holds the listener answers each with the errno of seccompErrno below.
 Result<std::vector<uint8_t>> compileSeccomp(const SeccompPlan& plan, bool notify = false);
 
-// compileSeccomp through a cache in `cacheDir` (Layerbox's cache folder; created when
-// missing): the same program, without libseccomp's work when the same plan was compiled before
-// by the same libseccomp for the same kernel (issue 25: a third of the setup process's time
-// before PID 1). A file is used only when the whole key it holds (every rule, the action mode,
-// the libseccomp version and API level, the kernel release and machine) equals this one's and
-// its program has the length it says; a missing, stale, short or unreadable file means a
-// compile, whose program is then kept (written atomically and synced).
-Result<std::vector<uint8_t>> compileSeccompCached(const SeccompPlan& plan, bool notify,
-                                                  const std::string& cacheDir);
-// The key compileSeccompCached compares (exposed for its test).
-std::string seccompCacheKey(const SeccompPlan& plan, bool notify);
-
 // Load a compiled program into the calling thread (no_new_privs must already be set). With
 // `listener`, the filter gets a user-notification listener (SECCOMP_FILTER_FLAG_NEW_LISTENER),
 // returned there (close-on-exec).

@@ -115,12 +115,8 @@ void waitFor(SetupState& state, int channel, Msg type) {
             fail(state, channel, s.error(), "syncing");
     }
     // 6. The seccomp filter is compiled here rather than in the runner: meanwhile the runner
-    // waits for the user manager; the same plan's program from an earlier launch is read from
-    // the cache instead (isolation/seccomp.h). Nothing runs in the sandbox before it is loaded
-    // (init.cpp).
-    if (auto bpf = compileSeccompCached(plan.seccompRules, plan.profile.security.activityLog,
-                                        joinPath(plan.paths.cacheHome, "layerbox/seccomp"));
-        !bpf)
+    // waits for the user manager. Nothing runs in the sandbox before it is loaded (init.cpp).
+    if (auto bpf = compileSeccomp(plan.seccompRules, plan.profile.security.activityLog); !bpf)
         fail(state, channel, bpf.error(), "compiling the seccomp filter");
     else
         state.seccompBpf = std::move(*bpf);

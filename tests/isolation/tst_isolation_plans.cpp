@@ -60,80 +60,10 @@ bool hasRule(const SeccompPlan& p, const std::string& call, int err) {
 
 }  // namespace
 
-namespace {
-QByteArray readAll(const QString& path) {
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-void writeAll(const QString& path, const QByteArray& data) {
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    QCOMPARE(f.write(data), qint64(data.size()));
-}
-}  // namespace
-
 class TstIsolationPlans : public QObject {
     Q_OBJECT
 
 private slots:
-    // The seccomp cache (issue 25): the same program as a compile; a file is used only when the
-    // whole key in it matches, never through a link; anything else means a compile.
-    void seccompCacheGivesTheCompiledProgram() {
-        QTemporaryDir tmp;
-        QVERIFY(tmp.isValid());
-        const std::string dir = tmp.path().toStdString() + "/seccomp";
-        lb::SecurityConfig sec;
-        const auto plan = lb::planSeccomp(sec);
-        auto fresh = lb::compileSeccomp(plan, false);
-        QVERIFY(fresh);
-        auto first = lb::compileSeccompCached(plan, false, dir);
-        QVERIFY(first);
-        QVERIFY(*first == *fresh);
-        const QStringList files = QDir(QString::fromStdString(dir)).entryList(QDir::Files);
-        QCOMPARE(files.size(), 1);
-        const QString path = QString::fromStdString(dir) + "/" + files[0];
-        const std::string key = lb::seccompCacheKey(plan, false);
-        QCOMPARE(readAll(path).left(int(key.size())), QByteArray::fromStdString(key));
-
-        // It is read: a program planted under the same key comes back (8 bytes: one BPF
-        // instruction, "return ALLOW")...
-        const QByteArray allow("\x06\x00\x00\x00\x00\x00\xff\x7f", 8);
-        writeAll(path, QByteArray::fromStdString(key) + '\0' + "8" + '\0' + allow);
-        auto planted = lb::compileSeccompCached(plan, false, dir);
-        QVERIFY(planted);
-        QCOMPARE(QByteArray(reinterpret_cast<const char*>(planted->data()), int(planted->size())),
-                 allow);
-        // ...but not under another plan's key, the activity log's (notify), a key one byte off,
-        // or through a link: compiled, and the right program kept.
-        auto notify = lb::compileSeccompCached(plan, true, dir);
-        QVERIFY(notify);
-        auto notifyFresh = lb::compileSeccomp(plan, true);
-        QVERIFY(notifyFresh && *notify == *notifyFresh);
-        QByteArray off = QByteArray::fromStdString(key);
-        off[off.size() - 2] = off[off.size() - 2] == '1' ? '2' : '1';
-        writeAll(path, off + '\0' + "8" + '\0' + allow);
-        auto again = lb::compileSeccompCached(plan, false, dir);
-        QVERIFY(again && *again == *fresh);
-        const QByteArray kept = readAll(path).mid(int(key.size()) + 1);
-        QCOMPARE(kept.left(kept.indexOf('\0')), QByteArray::number(qulonglong(fresh->size())));
-        // A file cut short (its length says more) is compiled again.
-        writeAll(path, QByteArray::fromStdString(key) + '\0' + "16" + '\0' + allow);
-        auto cut = lb::compileSeccompCached(plan, false, dir);
-        QVERIFY(cut && *cut == *fresh);
-        const QString elsewhere = tmp.path() + "/planted";
-        writeAll(elsewhere, QByteArray::fromStdString(key) + '\0' + "8" + '\0' + allow);
-        QVERIFY(QFile::remove(path));
-        QVERIFY(QFile::link(elsewhere, path));
-        auto linked = lb::compileSeccompCached(plan, false, dir);
-        QVERIFY(linked && *linked == *fresh);
-        auto other = plan;
-        other.rules.push_back({"getppid", EPERM, {}, "test"});
-        auto changed = lb::compileSeccompCached(other, false, dir);
-        auto otherFresh = lb::compileSeccomp(other, false);
-        QVERIFY(changed && otherFresh && *changed == *otherFresh);
-        QVERIFY(*changed != *fresh);
-    }
-
     // Files given to a sandbox (issue 20): what a profile sees without a grant, what may never
     // be granted, the command's marked files, and where a grant's mount goes.
     void grantVisibility() {
