@@ -37,9 +37,13 @@ int visit(dl_phdr_info* info, size_t, void* data) {
     const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
     for (int i = 0; i < info->dlpi_phnum; ++i) {
         const auto& ph = info->dlpi_phdr[i];
-        if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W)) continue;
-        const uintptr_t start = (info->dlpi_addr + ph.p_vaddr) & ~(page - 1);
-        const uintptr_t end = (info->dlpi_addr + ph.p_vaddr + ph.p_memsz + page - 1) & ~(page - 1);
+        // A segment longer in memory than in the file has a tail the loader zeroed (its
+        // pages are not the file's): kept.
+        if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W) || ph.p_memsz != ph.p_filesz) continue;
+        // Whole pages inside the segment only: a page it shares with a neighbour is kept.
+        const uintptr_t first = info->dlpi_addr + ph.p_vaddr;
+        const uintptr_t start = (first + page - 1) & ~(page - 1);
+        const uintptr_t end = (first + ph.p_memsz) & ~(page - 1);
         // The segment's pages are clean private file pages: MADV_DONTNEED only unmaps them, and
         // the next access maps the file's page again (the same bytes: nothing writes there).
         if (end > start &&

@@ -14,6 +14,8 @@ namespace lb {
 // writes (no PF_W flag, and no text relocations) are dropped: their pages are always the file's, so
 // mapping them again gives the same bytes. Returns the bytes released (0 when there was nothing to
 // do).
+// A library overwritten in place (not replaced, as packages are) would be mapped again as it is
+// now: the same as for any process that had not yet run that code.
 unsigned long releaseStartupCode();
 
 }  // namespace lb
