@@ -24,18 +24,6 @@ DesktopPage::DesktopPage(QWidget* parent)
                    {"in", tr("Paste in: it can read what you copy")},
                    {"out", tr("Copy out: what it copies reaches your desktop")},
                    {"both", tr("Both ways")}});
-    // Only an isolated display has a clipboard of its own to bridge.
-    const QString tip = clipboard->toolTip();
-    auto follow = [x11, clipboard, tip]() {
-        const bool isolated = x11->currentData().toString() == QLatin1String("isolated");
-        clipboard->setEnabled(isolated);
-        clipboard->setToolTip(isolated ? tip
-                                       : tip + QStringLiteral("\n\n") +
-                                             tr("Only with an isolated X11 display: on your "
-                                                "desktop's the program shares your clipboard."));
-    };
-    connect(x11, &QComboBox::currentIndexChanged, this, follow);
-    follow();
     addChoice(display, tr("&Sound:"), QStringLiteral("/desktop/audio"),
               {{"none", tr("None")},
                {"pulseaudio", tr("PulseAudio")},
@@ -43,11 +31,17 @@ DesktopPage::DesktopPage(QWidget* parent)
                {"both", tr("PulseAudio and PipeWire")}});
     QCheckBox* gpu =
         addCheck(display, tr("&GPU (hardware rendering)"), QStringLiteral("/desktop/gpu"));
-    // The isolated display (a nested X server) has no GLX: it would put the host's GL driver in
-    // a server the program talks to. Said where the choice is made.
-    const QString gpuTip = gpu->toolTip();
-    auto gpuFollow = [x11, gpu, gpuTip]() {
+    // What follows the X11 choice: only an isolated display has a clipboard of its own to
+    // bridge, and it (a nested X server) has no GLX, which would put the host's GL driver in a
+    // server the program talks to.
+    const QString clipTip = clipboard->toolTip(), gpuTip = gpu->toolTip();
+    auto follow = [x11, clipboard, clipTip, gpu, gpuTip]() {
         const bool isolated = x11->currentData().toString() == QLatin1String("isolated");
+        clipboard->setEnabled(isolated);
+        clipboard->setToolTip(isolated ? clipTip
+                                       : clipTip + QStringLiteral("\n\n") +
+                                             tr("Only with an isolated X11 display: on your "
+                                                "desktop's the program shares your clipboard."));
         gpu->setToolTip(
             isolated ? (gpuTip.isEmpty() ? QString() : gpuTip + QStringLiteral("\n\n")) +
                            tr("With an isolated X11 display, what the program draws through X11 "
@@ -55,8 +49,8 @@ DesktopPage::DesktopPage(QWidget* parent)
                               "off-screen work (Vulkan, video decoding) still use the GPU.")
                      : gpuTip);
     };
-    connect(x11, &QComboBox::currentIndexChanged, this, gpuFollow);
-    gpuFollow();
+    connect(x11, &QComboBox::currentIndexChanged, this, follow);
+    follow();
     addCheck(display, tr("Your &fonts and themes, read-only"), QStringLiteral("/desktop/theme"));
     hostNote_ = addNote(display);
     hostNote_->setObjectName("desktopNote");

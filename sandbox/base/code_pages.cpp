@@ -12,10 +12,6 @@ namespace lb {
 
 namespace {
 
-struct Found {
-    unsigned long released = 0;
-};
-
 bool hasTextRelocations(const dl_phdr_info* info) {
     for (int i = 0; i < info->dlpi_phnum; ++i) {
         const auto& ph = info->dlpi_phdr[i];
@@ -30,7 +26,7 @@ bool hasTextRelocations(const dl_phdr_info* info) {
 }
 
 int visit(dl_phdr_info* info, size_t, void* data) {
-    auto* found = static_cast<Found*>(data);
+    auto* released = static_cast<unsigned long*>(data);
     // The vDSO is the kernel's own mapping, not a file's.
     if (info->dlpi_addr == static_cast<ElfW(Addr)>(::getauxval(AT_SYSINFO_EHDR))) return 0;
     if (hasTextRelocations(info)) return 0;  // the loader wrote into its code: keep it
@@ -48,7 +44,7 @@ int visit(dl_phdr_info* info, size_t, void* data) {
         // the next access maps the file's page again (the same bytes: nothing writes there).
         if (end > start &&
             ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED) == 0)
-            found->released += end - start;
+            *released += end - start;
     }
     return 0;  // and the libraries (libnftables in the setup process: only its start used it)
 }
@@ -56,9 +52,9 @@ int visit(dl_phdr_info* info, size_t, void* data) {
 }  // namespace
 
 unsigned long releaseStartupCode() {
-    Found found;
-    ::dl_iterate_phdr(visit, &found);
-    return found.released;
+    unsigned long released = 0;
+    ::dl_iterate_phdr(visit, &released);
+    return released;
 }
 
 }  // namespace lb

@@ -74,6 +74,7 @@ const Api* api(std::string* why) {
 constexpr const char* kDest = "org.freedesktop.Notifications";
 constexpr const char* kPath = "/org/freedesktop/Notifications";
 
+// An asynchronous call's context: the notification's key, or the name whose owner is asked.
 struct Pending {
     Notifier* self;
     std::string key;
@@ -107,18 +108,13 @@ int onClosed(sd_bus_message* m, void* userdata, sd_bus_error*) {
     return 0;
 }
 
-struct OwnerQuery {
-    Notifier* self;
-    std::string name;
-};
-
 int onOwnerReply(sd_bus_message* m, void* userdata, sd_bus_error*) {
-    std::unique_ptr<OwnerQuery> q(static_cast<OwnerQuery*>(userdata));
+    std::unique_ptr<Pending> q(static_cast<Pending*>(userdata));
     const Api* a = api(nullptr);
     const char* owner = nullptr;
     // An error is "no owner": the name is free until NameOwnerChanged says otherwise.
     if (!a->isMethodError(m, nullptr) && a->readBasic(m, 's', &owner) > 0 && owner)
-        q->self->ownerIs(q->name, owner);
+        q->self->ownerIs(q->key, owner);
     return 0;
 }
 
@@ -242,7 +238,7 @@ void Notifier::followOwner(const std::string& name) {
         "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" +
         name + "'";
     (void)a->addMatch(d_->bus, nullptr, rule.c_str(), onOwnerChanged, this);
-    auto* p = new OwnerQuery{this, name};
+    auto* p = new Pending{this, name};
     if (a->callMethodAsync(d_->bus, nullptr, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                            "org.freedesktop.DBus", "GetNameOwner", onOwnerReply, p, "s",
                            name.c_str()) < 0)
