@@ -487,6 +487,7 @@ struct Applier {
     UniqueFd storageRoot;
     UniqueFd sharedFuse;  // the root of the shared fuse-overlayfs mount, once started
     int generatedCount = 0;
+    std::vector<std::string> pinned;  // folders bound onto themselves (pinFoldersAbove)
 
     // A lower layer: the host's directory, or part of a committed layer. Inside a layer no
     // symlink is followed: its contents were written by a sandboxed program.
@@ -818,8 +819,35 @@ struct Applier {
         LB_TRY(setMountAttrs(abs(o.target), o.target, o.readOnly, !o.device, true));
         // Layerbox's folders inside the bound folder (the home bound elsewhere) are hidden.
         if (o.checkSource)
-            for (const auto& h : ctx.bindPolicy.hiddenBelow(real, o.target))
+            for (const auto& h : ctx.bindPolicy.hiddenBelow(real, o.target)) {
+                if (!o.readOnly) LB_TRY(pinFoldersAbove(o.target, h));
                 LB_TRY(hide(op(MountKind::Hide, h)));
+            }
+        return Ok();
+    }
+
+    // Security: a hiding mount moves with its folder. In a read-write bind two or more levels
+    // above a Layerbox folder (the home bound: ~/.config/layerbox), the program could rename a
+    // folder in between (~/.config) aside, hiding mount and all, make a new ~/.config/layerbox
+    // on the host and plant a profile or a layer for later launches. Each folder between the
+    // bind and the hidden one is bound onto itself, so it is a mount point inside the sandbox,
+    // which rename(2) and rmdir(2) refuse (EBUSY); the program cannot unmount it (no
+    // capabilities, and seccomp refuses umount). A missing Layerbox folder is made first
+    // (0700), or the program could make it and fill it.
+    Status pinFoldersAbove(const std::string& bindTarget, const std::string& hidden) {
+        LB_TRY_CTX(openInRoot(root.get(), hidden, Create::Dirs, 0700),
+                   "making " + quote(hidden) + " to hide it");
+        std::vector<std::string> between;
+        for (std::string d = dirName(hidden); d != bindTarget && startsWith(d, bindTarget + "/");
+             d = dirName(d))
+            between.insert(between.begin(), d);
+        for (const auto& d : between) {
+            if (contains(pinned, d)) continue;
+            LB_ASSIGN(UniqueFd fd, openInRoot(root.get(), d, Create::No, 0));
+            LB_TRY(doMount(fdPath(fd.get()), fd.get(), d, nullptr, MS_BIND | MS_REC, {}));
+            LB_TRY(setMountAttrs(abs(d), d, false, true, true));
+            pinned.push_back(d);
+        }
         return Ok();
     }
 

@@ -199,6 +199,56 @@ private slots:
         // Profiles still load: nothing was planted.
         QCOMPARE(home_->layerbox({"profile", "validate", "reach"}).exitCode, 0);
     }
+
+    // The rename trick: with the home bound read-write, a program moves a folder between the
+    // bind and a Layerbox folder (~/.config) aside, hiding mount and all, then makes a new
+    // ~/.config/layerbox on the host and plants a profile. Each such folder is a mount point
+    // inside the sandbox, which rename refuses; a missing Layerbox folder is made and hidden.
+    void foldersAboveLayerboxsCannotBeMovedAside_data() {
+        QTest::addColumn<QString>("target");
+        QTest::newRow("home rw at its place") << "~";
+        QTest::newRow("home rw elsewhere") << "/mnt/home";
+    }
+    void foldersAboveLayerboxsCannotBeMovedAside() {
+        QFETCH(QString, target);
+        QString h = home_->home();
+        QCOMPARE(home_->layerbox({"run", "--", "true"}).exitCode, 0);
+        profileWithBind("~", target, R"(, "mode": "rw")");
+        QString inside = target == "~" ? h : target;
+        // Control: a folder beside Layerbox's in the same parents moves (the bind is writable).
+        QVERIFY(QDir().mkpath(h + "/.local/share/other"));
+        const QStringList above{".local/share", ".local/state", ".local", ".config", ".cache"};
+        const QStringList dirs{".config/layerbox", ".cache/layerbox", ".local/share/layerbox",
+                               ".local/state/layerbox", ".cache/layerbox-runtime"};
+        QString script = QString(
+                             "mv %1/.local/share/other %1/.local/share/other-moved && "
+                             "echo CONTROL; ")
+                             .arg(inside);
+        for (const QString& a : above)
+            script += QString(
+                          "mv %1/%2 %1/%2-aside && echo MOVED %2; "
+                          "rmdir %1/%2 && echo REMOVED %2; ")
+                          .arg(inside, a);
+        for (const QString& d : dirs)
+            script += QString(
+                          "mkdir -p %1/%2/profiles && echo '{}' > %1/%2/profiles/evil.json "
+                          "&& echo WROTE %2; ")
+                          .arg(inside, d);
+        script += "true";
+        auto r = home_->layerbox({"run", "--profile", "reach", "--", "sh", "-c", script});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(!r.out.contains("MOVED") && !r.out.contains("REMOVED") && !r.out.contains("WROTE"),
+                 qPrintable(r.out));
+        QVERIFY2(r.out.contains("CONTROL") && QFileInfo::exists(h + "/.local/share/other-moved"),
+                 qPrintable("the home was not bound rw: " + r.out + r.err));
+        for (const QString& a : above)
+            QVERIFY2(QFileInfo(h + "/" + a).isDir() && !QFileInfo::exists(h + "/" + a + "-aside"),
+                     qPrintable(a));
+        for (const QString& d : dirs)
+            QVERIFY2(!QFileInfo::exists(h + "/" + d + "/profiles/evil.json"), qPrintable(d));
+        // Layerbox's own data is where it was: the profile still loads.
+        QCOMPARE(home_->layerbox({"profile", "validate", "reach"}).exitCode, 0);
+    }
 };
 
 QTEST_GUILESS_MAIN(TstHostBinds)
