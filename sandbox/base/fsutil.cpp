@@ -332,6 +332,23 @@ bool endsWith(std::string_view s, std::string_view suffix) {
     return s.ends_with(suffix);
 }
 
+std::string fileUri(std::string_view path) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out = "file://";
+    for (unsigned char c : path) {
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
+        if (plain) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
 std::string contentTag(std::string_view data) {
     // FNV-1a 64 plus the length: cheap, stable, and enough to notice an external edit.
     uint64_t h = 1469598103934665603ull;

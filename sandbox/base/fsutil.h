@@ -77,6 +77,9 @@ std::string joinStrings(const std::vector<std::string>& parts, std::string_view 
 std::string trim(std::string_view s);
 bool startsWith(std::string_view s, std::string_view prefix);
 bool endsWith(std::string_view s, std::string_view suffix);
+// The file:// URI of an absolute path: every byte but the unreserved ones (RFC 3986) and '/'
+// percent-encoded, so names with spaces, '#', '%' or newlines reach a file manager intact.
+std::string fileUri(std::string_view path);
 
 // A stable fingerprint of file contents, used to detect edits made behind an editor's back.
 std::string contentTag(std::string_view data);

@@ -251,7 +251,13 @@ void Notifier::failed(const std::string& key) {
 }
 
 void Notifier::gotId(uint32_t id, const std::string& key) {
-    issued_.insert(id);
+    if (issued_.insert(id).second) {
+        issuedOrder_.push_back(id);
+        if (issuedOrder_.size() > kMaxIssued) {
+            issued_.erase(issuedOrder_.front());
+            issuedOrder_.pop_front();
+        }
+    }
     std::vector<std::string> forgotten;
     auto [it, added] = ids_.try_emplace(id, Tracked{key, nextOrder_++});
     if (!added) {  // the daemon gave the id again (it restarted): the old one is gone

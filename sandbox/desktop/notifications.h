@@ -7,6 +7,7 @@
 #include <sys/poll.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -68,8 +69,10 @@ public:
 
     // Internal (sd-bus callbacks).
     void gotId(uint32_t id, const std::string& key);
-    // Was `id` ever one of ours?
+    // Was `id` one of our last kMaxIssued notifications? (A daemon keeps far fewer on screen:
+    // an older id of ours is long closed, and "replacing" it shows a new notification.)
     bool issued(uint32_t id) const { return issued_.count(id) > 0; }
+    static constexpr size_t kMaxIssued = 4096;
     void invoked(uint32_t id, const std::string& action);
     void closedById(uint32_t id);
     void failed(const std::string& key);
@@ -87,7 +90,8 @@ private:
     };
     std::map<uint32_t, Tracked> ids_;  // notification id -> key
     uint64_t nextOrder_ = 0;
-    std::set<uint32_t> issued_;                  // every id the daemon gave us
+    std::set<uint32_t> issued_;  // the ids the daemon gave us, the last kMaxIssued
+    std::deque<uint32_t> issuedOrder_;
     std::map<std::string, std::string> owners_;  // followed names -> unique name
     size_t pfdIndex_ = SIZE_MAX;
 };

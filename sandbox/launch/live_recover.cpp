@@ -252,7 +252,7 @@ void LiveRecover::action(const std::string& key, const std::string& act) {
         // shown, nothing is opened. A few are enough to find the folder.
         std::vector<std::string> uris;
         for (size_t i = 0; i < paths.size() && i < 16; ++i)
-            uris.push_back("file://" + joinPath(upper_, paths[i].substr(1)));
+            uris.push_back(fileUri(joinPath(upper_, paths[i].substr(1))));
         if (notifier_) notifier_->showItems(uris);
     }
 }

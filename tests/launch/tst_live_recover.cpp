@@ -13,6 +13,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QUrl>
 #include <QtTest>
 
 #include <poll.h>
@@ -23,6 +24,18 @@
 #include "testsupport.h"
 
 using namespace lbtest;
+
+// A host file manager on the test's bus: records what it was asked to show.
+class RecordingFileManager : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.FileManager1")
+
+public:
+    QStringList shown;
+
+public slots:
+    void ShowItems(const QStringList& uris, const QString&) { shown += uris; }
+};
 
 class TstLiveRecover : public QObject {
     Q_OBJECT
@@ -111,6 +124,39 @@ private slots:
                 !QFileInfo(h("Downloads/evil")).isSymLink());
         QCOMPARE(readFile(h(".bashrc")), QByteArray("host rc\n"));
         QVERIFY(!QFileInfo::exists(h("Downloads/x.pdf.part")));
+        stopSandbox(p);
+    }
+
+    // "Show" asks the host's file manager for the file as the sandbox wrote it, by a URI that
+    // survives any name (spaces, '#', '%': not percent-encoded, a URI names another file).
+    void showNamesTheFileByAnEncodedUri() {
+        auto bus = QDBusConnection::connectToBus(address_, "live");
+        RecordingNotifications service;
+        QVERIFY(service.serveOn(bus));
+        RecordingFileManager fm;
+        QVERIFY(bus.registerObject("/org/freedesktop/FileManager1", &fm,
+                                   QDBusConnection::ExportAllSlots));
+        QVERIFY(bus.registerService("org.freedesktop.FileManager1"));
+        home_->writeProfile("dlshow",
+                            R"({"version": 1, "filesystem": {"recover_watch": ["~/Downloads"]}})");
+        QProcess p;
+        startSandbox(p, "dlshow",
+                     "mkdir -p ~/Downloads && printf shown > '" + h("Downloads/a #b%c.pdf") + "'");
+        QTRY_VERIFY_WITH_TIMEOUT(!service.calls.isEmpty(), 30000);
+        auto sig = QDBusMessage::createSignal("/org/freedesktop/Notifications",
+                                              "org.freedesktop.Notifications", "ActionInvoked");
+        sig << service.calls[0].id << QString("show");
+        QVERIFY(bus.send(sig));
+        QTRY_VERIFY_WITH_TIMEOUT(!fm.shown.isEmpty(), 20000);
+        QCOMPARE(fm.shown.size(), 1);
+        const QString uri = fm.shown[0];
+        QVERIFY2(uri.startsWith("file:///") && uri.endsWith("/Downloads/a%20%23b%25c.pdf"),
+                 qPrintable(uri));
+        QUrl url(uri, QUrl::StrictMode);
+        QVERIFY2(url.isValid() && url.isLocalFile(), qPrintable(uri));
+        QCOMPARE(readFile(url.toLocalFile()), QByteArray("shown"));
+        // Shown, not recovered.
+        QVERIFY(!QFileInfo::exists(h("Downloads/a #b%c.pdf")));
         stopSandbox(p);
     }
 
@@ -265,6 +311,17 @@ private slots:
         QTest::qWait(200);
         pump();
         QCOMPARE(acted, QStringList{QString("k%1").arg(total - 1)});
+        // What it remembers of its own ids (the gate refuses a program's change to one of
+        // them) is bounded too: the last kMaxIssued.
+        QVERIFY((*n)->issued(1) && (*n)->issued(uint(total)));
+        const int more = int(lb::Notifier::kMaxIssued);
+        for (int i = 0; i < more; ++i)
+            (*n)->notify("m" + std::to_string(i), "s", "b", {});
+        QTRY_VERIFY_WITH_TIMEOUT((pump(), service.calls.size() == total + more), 60000);
+        QTest::qWait(200);
+        pump();
+        QVERIFY(!(*n)->issued(uint(total)) && (*n)->issued(uint(total + 1)) &&
+                (*n)->issued(uint(total + more)));
     }
 };
 
