@@ -98,6 +98,11 @@ bool LiveWatch::inWatched(const std::string& path) const {
 void LiveWatch::armDir(int dirfd, const std::string& path, bool watchedDir, int depth,
                        int64_t scanFromMs) {
     const std::string proc = "/proc/self/fd/" + std::to_string(dirfd);
+    // A folder already watched keeps its watch (armed again after a rename); a new one only
+    // within the bound (one walk of the watches, only when at the bound).
+    if (dirs_.size() >= kMaxWatches &&
+        std::none_of(dirs_.begin(), dirs_.end(), [&](const auto& d) { return d.second == path; }))
+        return;
     int wd = ::inotify_add_watch(inotify_.get(), proc.c_str(),
                                  (watchedDir ? kFileMask : kAncestorMask) | IN_MASK_ADD);
     if (wd < 0) return;

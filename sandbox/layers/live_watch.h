@@ -51,6 +51,10 @@ public:
     // No file is waiting for its debounce (a burst of finished files has ended).
     bool idle() const { return pending_.empty(); }
     size_t watchCount() const { return dirs_.size(); }
+    // Folders watched at most (inotify watches count against the user's limit for all of the
+    // desktop's programs, fs.inotify.max_user_watches: a program making folders without end
+    // must not use it up). A folder beyond is not watched: its files are listed at exit.
+    static constexpr size_t kMaxWatches = 4096;
     // Files whose offered state is remembered (at most kMaxRemembered: the oldest is forgotten;
     // that allows at worst a second offer of a file unchanged since, after a rescan).
     static constexpr size_t kMaxRemembered = 16384;

@@ -1126,6 +1126,28 @@ private slots:
         QCOMPARE((*w)->remembered(), LiveWatch::kMaxRemembered);
     }
 
+    // Folders are watched up to kMaxWatches (the user's inotify watches are the whole
+    // desktop's): a program making folders without end stops getting watches, at the start and
+    // while it runs; files in the watched folder are still offered.
+    void liveWatchWatchesABoundedNumberOfFolders() {
+        const std::string upper = p("livewatches");
+        const std::string dir = upper + "/home/u/Downloads";
+        for (size_t i = 0; i < LiveWatch::kMaxWatches + 50; ++i)
+            mkdirp(dir + "/d" + std::to_string(i));
+        auto w = LiveWatch::open(upper, {"/home/u/Downloads"}, 0, wallClockNs());
+        QVERIFY2(w, w ? "" : w.error().message().c_str());
+        QCOMPARE((*w)->watchCount(), LiveWatch::kMaxWatches);
+        for (int i = 0; i < 100; ++i)
+            mkdirp(dir + "/new" + std::to_string(i));
+        (*w)->drain(LiveWatch::monotonicMs());
+        QCOMPARE((*w)->watchCount(), LiveWatch::kMaxWatches);
+        mkfile(dir + "/top.pdf", "x");
+        (*w)->drain(LiveWatch::monotonicMs());
+        auto due = (*w)->due(std::numeric_limits<int64_t>::max());
+        QCOMPARE(due.size(), size_t(1));
+        QCOMPARE(due[0].path, std::string("/home/u/Downloads/top.pdf"));
+    }
+
     // After the event queue overflowed, the watched folders are looked at again: only files
     // changed since the sandbox started are offered, never those of earlier runs. The overflow
     // is real: more events than fs.inotify.max_queued_events, none read meanwhile.
