@@ -26,13 +26,17 @@ int64_t nowMs() {
     return static_cast<int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
 }
 
-Status sendAll(int fd, std::string_view data) {
+// Write all of `data`, waiting for room until the deadline (a manager that stops reading must
+// not hold a launch for ever).
+Status sendAll(int fd, std::string_view data, int64_t deadlineMs) {
     while (!data.empty()) {
         ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) {
+            const int64_t left = deadlineMs - nowMs();
+            if (left <= 0) return Error("the user manager did not read in time", ETIMEDOUT);
             struct pollfd p = {fd, POLLOUT, 0};
-            ::poll(&p, 1, 1000);
+            ::poll(&p, 1, static_cast<int>(left));
             continue;
         }
         if (n < 0) return Error::fromErrno("send(user manager)");
@@ -82,7 +86,7 @@ Result<ManagerConnection> ManagerConnection::connect(const std::string& socketPa
         std::snprintf(b, sizeof b, "%02x", static_cast<unsigned char>(c));
         hex += b;
     }
-    LB_TRY(sendAll(fd.get(), std::string(1, '\0') + "AUTH EXTERNAL " + hex + "\r\n"));
+    LB_TRY(sendAll(fd.get(), std::string(1, '\0') + "AUTH EXTERNAL " + hex + "\r\n", deadline));
     std::string line;
     size_t end;
     while ((end = line.find("\r\n")) == std::string::npos) {
@@ -94,7 +98,7 @@ Result<ManagerConnection> ManagerConnection::connect(const std::string& socketPa
         return Error("the user manager refused the connection: " + line.substr(0, end), EACCES);
     // It says nothing more before BEGIN; anything else would be misread as a message.
     if (line.size() != end + 2) return Error("the user manager said more than OK", EPROTO);
-    LB_TRY(sendAll(fd.get(), "BEGIN\r\n"));
+    LB_TRY(sendAll(fd.get(), "BEGIN\r\n", deadline));
     return ManagerConnection(std::move(fd));
 }
 
@@ -119,7 +123,8 @@ Result<ManagerConnection::Reply> ManagerConnection::call(const std::string& memb
     const uint32_t serial = ++serial_;
     LB_TRY(sendAll(fd_.get(),
                    dbusMethodCall(serial, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                  "org.freedesktop.systemd1.Manager", member, signature, body)));
+                                  "org.freedesktop.systemd1.Manager", member, signature, body),
+                   deadline));
     for (;;) {
         LB_ASSIGN(std::string m, next(deadline));
         auto h = parseDbusHeader(m);

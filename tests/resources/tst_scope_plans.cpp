@@ -1,8 +1,18 @@
 // The pure plan of the systemd scope: unit name, slice and limits, and which limits this host
-// enforces.
+// enforces. And the connection to the user manager against a peer that stops reading.
+#include <QTemporaryDir>
 #include <QtTest>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "profile/profile.h"
+#include "resources/manager_bus.h"
 #include "resources/scope.h"
 
 using namespace lb;
@@ -34,6 +44,43 @@ private slots:
         auto rep = planLimitsReport(p, {"memory", "pids"});
         QCOMPARE(rep.enforced, (std::vector<std::string>{"memory_max", "tasks_max"}));
         QCOMPARE(rep.recorded, (std::vector<std::string>{"cpu_percent", "io_weight"}));
+    }
+
+    // A user manager that accepts the connection and then reads nothing more: a call larger
+    // than the socket's buffer fails when its time is up, it does not wait for ever.
+    void aManagerThatStopsReadingTimesOut() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.path().toStdString() + "/private";
+        int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QVERIFY(listener >= 0);
+        struct sockaddr_un addr = {};
+        addr.sun_family = AF_UNIX;
+        std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+        QVERIFY(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        QVERIFY(::listen(listener, 1) == 0);
+        std::atomic<bool> done{false};
+        std::thread peer([&] {
+            int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0) return;
+            std::string line;
+            char ch;
+            while (line.find("\r\n") == std::string::npos && ::read(c, &ch, 1) == 1)
+                line += ch;
+            const char ok[] = "OK 0123456789abcdef0123456789abcdef\r\n";
+            (void)!::write(c, ok, sizeof ok - 1);
+            while (!done)  // reads nothing more
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            ::close(c);
+        });
+        auto conn = ManagerConnection::connect(path, 5000);
+        QVERIFY2(conn, conn ? "" : conn.error().message().c_str());
+        auto r = conn->call("StartTransientUnit", "s", std::string(16 << 20, 'x'), 500);
+        done = true;
+        peer.join();
+        ::close(listener);
+        QVERIFY(!r);
+        QCOMPARE(r.error().code(), ETIMEDOUT);
     }
 };
 
