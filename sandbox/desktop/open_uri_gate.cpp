@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -36,10 +37,14 @@ constexpr size_t kMaxAuthLine = 16384;      // an authentication line longer tha
 constexpr size_t kPauseReading = 8u << 20;  // stop reading a side while this much waits
 constexpr size_t kMaxConnections = 256;
 constexpr size_t kMaxPendingFds = 64;        // descriptors received and not yet passed on, a side
+constexpr size_t kMaxQueuedFds = 64;         // descriptors waiting in a side's outbox: stop reading
 constexpr size_t kMaxWaitingPerLink = 16;    // requests of one link waiting for its answer
 constexpr int64_t kAcceptPauseMs = 1000;     // out of descriptors: accept again after this
 constexpr int64_t kQuestionLifeMs = 120000;  // unanswered this long: not opened
 constexpr int64_t kFloodNoticeMs = 10000;
+
+// The descriptor limit the gate was started with: what the host programs it starts get back.
+struct rlimit startNoFile = {0, 0};
 
 int64_t nowMs() {
     struct timespec t;
@@ -73,6 +78,7 @@ public:
     }
     void add(std::string_view bytes, std::vector<int> fds = {}) {
         size_ += bytes.size();
+        fdCount_ += fds.size();
         if (fds.empty() && !chunks_.empty())
             chunks_.back().bytes.append(bytes);
         else
@@ -80,6 +86,7 @@ public:
     }
     bool empty() const { return size_ == 0; }
     size_t size() const { return size_; }
+    size_t fdCount() const { return fdCount_; }
     // Writes what it can; false when the other side is gone.
     bool writeTo(int fd) {
         while (!chunks_.empty()) {
@@ -101,6 +108,7 @@ public:
             }
             ssize_t n = ::sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (n < 0) return errno == EAGAIN || errno == EINTR;
+            fdCount_ -= c.fds.size();
             closeAll(c.fds);  // the receiver has its own copies now
             c.sent += static_cast<size_t>(n);
             size_ -= static_cast<size_t>(n);
@@ -117,6 +125,7 @@ private:
     };
     std::deque<Chunk> chunks_;
     size_t size_ = 0;
+    size_t fdCount_ = 0;
 };
 
 // One end of a program's connection: the sandbox's or the proxy's.
@@ -538,6 +547,7 @@ void Gate::openOnHost(const std::string& uri) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (startNoFile.rlim_cur) ::setrlimit(RLIMIT_NOFILE, &startNoFile);
     ::setsid();
     int null = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd < 3; ++fd)
@@ -548,6 +558,15 @@ void Gate::openOnHost(const std::string& uri) {
 }
 
 void Gate::run() {
+    // Up to kMaxConnections, each with its descriptors in flight bounded per side (received
+    // and queued, kMaxPendingFds + kMaxQueuedFds): more than the usual soft limit of 1024. The
+    // hard limit is the user's to give; the browser the gate starts gets the old one back.
+    if (::getrlimit(RLIMIT_NOFILE, &startNoFile) == 0 &&
+        startNoFile.rlim_cur < startNoFile.rlim_max) {
+        struct rlimit raised = startNoFile;
+        raised.rlim_cur = raised.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &raised);
+    }
     if (auto n = Notifier::open([this](const std::string& key, const std::string& action) {
             answered(key, action == "open");  // "default" (a click on the text) is not a yes
         })) {
@@ -564,10 +583,14 @@ void Gate::run() {
         for (auto& [id, c] : conns_) {
             // A side that does not read what it is sent is not read from either (the gate's own
             // replies to it could otherwise grow without bound).
-            const bool clientFull = c->client.in.size() > kPauseReading ||
-                                    c->upstream.out.size() > kPauseReading ||
-                                    c->client.out.size() > kPauseReading;
-            const bool upstreamFull = c->client.out.size() > kPauseReading;
+            // So is a side whose descriptors the other does not take: a message is small, and
+            // 8 MiB of them could hold more descriptors than the gate may have open, which
+            // would end every connection of the sandbox's programs, not only this one.
+            const bool clientFull =
+                c->client.in.size() > kPauseReading || c->upstream.out.size() > kPauseReading ||
+                c->upstream.out.fdCount() > kMaxQueuedFds || c->client.out.size() > kPauseReading;
+            const bool upstreamFull =
+                c->client.out.size() > kPauseReading || c->client.out.fdCount() > kMaxQueuedFds;
             pfd.push_back({c->client.fd.get(),
                            short((c->client.eof || clientFull ? 0 : POLLIN) |
                                  (c->client.out.empty() ? 0 : POLLOUT)),

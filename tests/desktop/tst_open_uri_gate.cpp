@@ -12,6 +12,7 @@
 //    one write) hears the bus's "OK" and Hello reply before anything of the gate's, and the
 //    gate's reply is addressed to it.
 //  - A first message other than Hello ends the connection, as the bus would.
+#include <QDir>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -423,6 +424,74 @@ private slots:
         QCOMPARE(ah->destination, std::string(":1.42"));
         // OpenURI itself never reaches the bus.
         QVERIFY(silentFor(upstream_.get(), 300));
+    }
+
+    // A bus side that takes nothing while the program sends descriptor after descriptor: the
+    // gate stops reading the program once a few dozen wait for the bus, rather than holding
+    // one open per message (up to 8 MiB of messages: more than it may have open, which would end
+    // every connection of the sandbox's programs).
+    void descriptorsWaitingForTheBusAreBounded() {
+        handshake();
+        if (QTest::currentTestFailed()) return;
+        const std::string fdDir = "/proc/" + std::to_string(gate_->pid()) + "/fd";
+        auto openFds = [&] { return QDir(QString::fromStdString(fdDir)).count() - 2; };
+        const uint base = openFds();
+        // The bus's socket full first: a large call the bus does not read.
+        Writer big;
+        big.u32(1u << 20);
+        big.b += std::string(1u << 20, 'x');
+        QVERIFY(sendWith(client_.get(),
+                         message(1, 2,
+                                 {{1, 'o', "/org/example/Thing"},
+                                  {2, 's', "org.example.Thing"},
+                                  {3, 's', "Big"},
+                                  {6, 's', "org.example.Service"},
+                                  {8, 'g', "ay"}},
+                                 big.b),
+                         {}));
+        UniqueFd payload;
+        QCOMPARE(pipeHolding("one of many", payload), std::string());
+        int sent = 0, stopReason = 0;
+        for (uint32_t serial = 3; sent < 1000; ++serial) {
+            const std::string m = call(serial, "Take", true);
+            struct iovec iov = {const_cast<char*>(m.data()), m.size()};
+            char control[CMSG_SPACE(sizeof(int))] = {};
+            struct msghdr h = {};
+            h.msg_iov = &iov;
+            h.msg_iovlen = 1;
+            h.msg_control = control;
+            h.msg_controllen = sizeof control;
+            auto* c = CMSG_FIRSTHDR(&h);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            const int fd = payload.get();
+            std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+            // Full for a second: the gate has stopped reading (before, it was still reading
+            // the large call).
+            int tries = 0;
+            while (::sendmsg(client_.get(), &h, MSG_DONTWAIT | MSG_NOSIGNAL) != ssize_t(m.size())) {
+                stopReason = errno;
+                if (stopReason != EAGAIN || ++tries == 20) break;
+                QTest::qWait(50);
+            }
+            if (tries == 20 || (stopReason && stopReason != EAGAIN)) break;
+            stopReason = 0;
+            ++sent;
+            if (sent % 50 == 0) QTest::qWait(20);  // the gate reads meanwhile
+        }
+        QTest::qWait(500);
+        const uint held = openFds() - base;
+        qInfo("sent %d messages with a descriptor each (then: %s); the gate holds %u more", sent,
+              std::strerror(stopReason), held);
+        QVERIFY2(sent > 300, "the flood was too small to tell");
+        QVERIFY2(held <= 64 + 64 + 4, qPrintable(QString("the gate holds %1").arg(held)));
+        // Nothing was lost: once the bus reads, the calls come through with their descriptor.
+        auto first = readMessage(upstream_.get());
+        QVERIFY(first && first->fds.empty());
+        auto second = readMessage(upstream_.get());
+        QVERIFY(second && second->bytes == call(3, "Take", true));
+        QCOMPARE(second->fds.size(), size_t(1));
     }
 
     void aFirstMessageOtherThanHelloEndsTheConnection() {
