@@ -189,8 +189,9 @@ std::string withoutDropLog(const std::string& script) {
 
 namespace {
 
-// libnftables is loaded only when a firewall is loaded (network "nat"), by the setup process:
-// linking it would make every `layerbox` start pay for it and its dependencies.
+// libnftables is loaded only when a firewall is loaded (network "nat"), by the runner while
+// the setup process creates the namespaces: linking it would make every `layerbox` start pay
+// for it and its dependencies.
 struct Nft {
     decltype(&nft_ctx_new) ctxNew = nullptr;
     decltype(&nft_ctx_free) ctxFree = nullptr;
