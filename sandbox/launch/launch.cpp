@@ -8,9 +8,9 @@
 //     2. start xdg-dbus-proxy when the profile has a bus (its sockets are bound in step 8)
 //     3. fork the setup process (setup_process.cpp) -------> 4. user/mount/net/ipc/uts namespaces
 //     5. ask systemd for the scope (Supervisor)              6. compile the seccomp filter
-//        "NamespacesReady" -> start slirp4netns, "Go"        7. overlays (fuse daemons after
-//                                                               "Scoped"), binds, /dev, /tmp ...
-//                                                            8. host name, loopback, firewall
+//        "NamespacesReady" -> load the firewall into the     7. overlays (fuse daemons after
+//        sandbox's netns (a child), start slirp4netns,          "Scoped"), binds, /dev, /tmp ...
+//        (nat: the scope now), "Go" once all are ready       8. host name, loopback
 //                                                            9. fork PID 1 (init.cpp) in new
 //                                                               pid/cgroup namespaces
 //                                                                 10. /proc, pivot_root
@@ -52,6 +52,7 @@
 #include "launch/terminal.h"
 #include "layers/grant_store.h"
 #include "layers/storage.h"
+#include "network/host_networks.h"
 #include "network/network.h"
 #include "network/slirp.h"
 #include "profile/host_binds.h"
@@ -160,6 +161,7 @@ struct Prepared {
     UniqueFd lock;  // held for the sandbox's lifetime: one persistent upper layer, one mount
     UniqueFd instanceLock;  // held for the sandbox's lifetime: its record is live while held
     std::unique_ptr<NestedX11> nestedX11;  // x11 "isolated": the sandbox's own X server
+    HostNetworkWatch hostWatch;  // internet-only: changes of the host's addresses since the read
 };
 
 // Step 1: everything is decided here, in the runner, before any process exists.
@@ -234,7 +236,15 @@ Result<Prepared> prepare(const RunOptions& o) {
                 "slirp4netns is not installed; it is needed for network mode \"nat\" "
                 "(see layerbox doctor)",
                 ENOENT);
-        plan.firewall = planFirewall(p.network, p.security.activityLog);
+        // internet-only: the host's addresses and networks are part of the firewall itself,
+        // loaded in one transaction with the rules. The watch is subscribed before the read:
+        // a change after it waits in its queue, and the runner follows it before "Go" and
+        // while the sandbox runs (Supervisor).
+        if (p.network.firewall == "internet-only") {
+            LB_ASSIGN(out.hostWatch, HostNetworkWatch::open());
+            LB_ASSIGN(plan.hostNetworks, readHostNetworks());
+        }
+        plan.firewall = planFirewall(p.network, p.security.activityLog, plan.hostNetworks);
     }
     plan.waitForRunner = plan.wantScope || p.network.mode == NetMode::Nat;
 
@@ -528,6 +538,12 @@ int runSandbox(const RunOptions& o) {
     }
     chan->second.reset();
     stdio.closeSandboxEnds();
+    // libnftables (and what it links) is loaded while the setup process creates the
+    // namespaces, so that the child that loads the firewall into them (FirewallLoad, forked
+    // at "NamespacesReady") finds it loaded. Only loaded: its context, and so its netlink
+    // socket, is made in the child, inside the sandbox's network namespace. An error is
+    // the child's to report.
+    if (!plan.firewall.empty()) (void)loadFirewallLibrary();
 
     // 5, 13: the runner's side of the running sandbox.
     Outcome out;
@@ -536,7 +552,10 @@ int runSandbox(const RunOptions& o) {
         sup.adoptDbusProxy(std::move(dbus));
         sup.adoptNestedX11(std::move(prepared->nestedX11));
         sup.adoptStdio(std::move(stdio));
-        if (plan.wantScope) sup.createScope();
+        sup.adoptHostWatch(std::move(prepared->hostWatch));
+        // With "nat" the scope is asked for once slirp4netns and the firewall have started (as
+        // soon as the namespaces exist): they take longer than the user manager's job.
+        if (plan.wantScope) sup.createScope(plan.profile.network.mode == NetMode::Nat);
         out = sup.run(sfd.get());
     }
     ::sigprocmask(SIG_SETMASK, &old, nullptr);

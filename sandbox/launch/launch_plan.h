@@ -18,6 +18,7 @@
 #include "isolation/seccomp.h"
 #include "isolation/userns.h"
 #include "launch/outcome.h"
+#include "network/host_networks.h"
 #include "network/slirp.h"
 #include "profile/profile.h"
 #include "resources/scope.h"
@@ -48,7 +49,10 @@ struct LaunchPlan {
     bool waitForRunner = false;
     bool wantScope = true;  // put the sandbox in a systemd user scope
     ScopePlan scopePlan;
-    std::string firewall;         // nftables script, loaded by the setup process
+    // nftables script, the host's addresses in it (internet-only): loaded from the runner into
+    // the sandbox's namespace (network.h, FirewallLoad) before "Go"
+    std::string firewall;
+    HostNetworks hostNetworks;    // internet-only: as read before the fork (host_networks.h)
     SlirpFeatures slirpFeatures;  // slirp4netns found and its flags (nat only)
     std::string x11 = "off";      // the X11 display in force: off | host | isolated
     // That display as the host reaches it (":5"), and the nested server's Xauthority file

@@ -147,24 +147,13 @@ void waitFor(SetupState& state, int channel, Msg type) {
     // Its threads wait from now on (before the PID namespace) for the end of the sandbox.
     OverlayUnmounter unmounter(std::move(state.fuse.diskOverlays));
 
-    // 8. Host name and network.
+    // 8. Host name and loopback.
     if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
         fail(state, channel, Error::fromErrno("sethostname"), "setting the host name");
     if (auto s = bringUpLoopback(); !s) fail(state, channel, s.error(), "setting up the network");
-    if (auto s = applyFirewall(plan.firewall); !s) {
-        // A kernel without NFLOG (nfnetlink_log) refuses the activity log's "log group"
-        // statements: the same firewall without them, and a warning.
-        std::string plain = plan.firewall;
-        const std::string logStmt = "log group " + std::to_string(kDropLogGroup) + " ";
-        for (size_t at; (at = plain.find(logStmt)) != std::string::npos;)
-            plain.erase(at, logStmt.size());
-        if (plain == plan.firewall || !applyFirewall(plain))
-            fail(state, channel, s.error(), "setting up the firewall");
-        (void)sendMessage(
-            channel, Msg::Warning,
-            "the activity log will not show refused connections: " + s.error().message());
-    }
-
+    // The firewall (network "nat") is loaded meanwhile from the runner, by a child of its that
+    // entered our user and network namespaces (network.h, FirewallLoad): "Go" comes only once
+    // it is in place, so nothing of the program runs before it.
     if (!scoped) waitFor(state, channel, Msg::Scoped);
     if (plan.waitForRunner) waitFor(state, channel, Msg::Go);
     plan.trace("runner ready");

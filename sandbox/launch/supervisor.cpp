@@ -33,7 +33,8 @@ Supervisor::Supervisor(const LaunchPlan& plan, int channel, pid_t setup, const S
     , setup_(setup)
     , events_(events)
     , registry_(std::make_unique<InstanceRegistry>(plan.paths))
-    , joins_(plan, channel, setup, [this](const std::string& w) { warn(w); }) {}
+    , joins_(plan, channel, setup, [this](const std::string& w) { warn(w); })
+    , hostNets_(plan.hostNetworks) {}
 
 Supervisor::~Supervisor() {
     terminal_.restore();
@@ -45,7 +46,11 @@ void Supervisor::warn(const std::string& text) {
     events_.warning(text);
 }
 
-void Supervisor::createScope() {
+void Supervisor::createScope(bool afterNamespaces) {
+    if (afterNamespaces) {
+        scopeDeferred_ = true;
+        return;
+    }
     std::vector<std::string> warnings;
     // The nested X server joins the scope: its limits, freeze and kill cover it too.
     std::vector<pid_t> pids = {setup_};
@@ -100,7 +105,7 @@ Outcome Supervisor::run(int signalFd) {
             pfd.push_back({channel_, POLLIN, 0});
         }
         size_t hostIdx = 0;
-        if (hostWatch_.fd() >= 0) {
+        if (networkUp_ && hostWatch_.fd() >= 0) {
             hostIdx = pfd.size();
             pfd.push_back({hostWatch_.fd(), POLLIN, 0});
         }
@@ -357,8 +362,17 @@ void Supervisor::fromSandbox(Message& m) {
                         activity().addDropLog(std::move(fd));
                 }
             }
-            if (plan_.profile.network.mode == NetMode::Nat) {
-                if (auto s = startNetwork(); !s) {
+            {
+                // nat: slirp4netns and the firewall start first, the scope is asked for while
+                // they do, and "Go" waits for all of them.
+                const bool nat = plan_.profile.network.mode == NetMode::Nat;
+                Status s = nat ? startNetwork() : Status(Ok());
+                if (s && scopeDeferred_) {
+                    scopeDeferred_ = false;
+                    createScope();
+                }
+                if (s && nat) s = finishNetwork();
+                if (!s) {
                     // Nothing has started inside yet: the setup process gives up on "Abort".
                     if (setupError_.empty()) setupError_ = s.error().message();
                     (void)sendMessage(channel_, Msg::Abort);
@@ -374,36 +388,49 @@ void Supervisor::fromSandbox(Message& m) {
 }
 
 // NAT through slirp4netns for the sandbox's network namespace (held by the setup process),
-// with the profile's port forwards; the program starts only after this.
+// and its firewall: both started here, finished in finishNetwork(); the program starts only
+// after that.
 Status Supervisor::startNetwork() {
     std::string logDir = plan_.paths.logDir();
     LB_TRY(makeDirs(logDir, 0700));
+    LB_TRY(openSandboxNamespaces());
+    // slirp4netns first: its start (exec, linking, configuring tap0) is the longest.
     LB_ASSIGN(slirpProcess_, Slirp::start(plan_.profile.network, plan_.slirpFeatures, setup_,
                                           registry_->dir() + "/" + plan_.instance + ".slirp",
                                           logDir + "/" + plan_.instance + "-slirp4netns.log"));
-    // While slirp4netns starts.
-    if (plan_.profile.network.firewall == "internet-only") LB_TRY(guardHostNetworks());
+    // The rules and the host's addresses they refuse, in one transaction, loaded by a child of
+    // the runner in the sandbox's namespaces while the setup process builds the file system
+    // (it used to load the rules itself, after the mounts, and the runner the addresses).
+    if (!plan_.firewall.empty()) {
+        LB_ASSIGN(firewallLoad_,
+                  FirewallLoad::start(sandboxUserns_.get(), sandboxNetns_.get(), plan_.firewall,
+                                      plan_.profile.security.activityLog));
+    }
     if (plan_.profile.network.filtersNames()) LB_TRY(startDnsFilter());
-    LB_TRY_CTX(slirpProcess_->waitReady(10000), "setting up the network");
-    for (const auto& p : plan_.profile.network.ports)
-        LB_TRY(slirpProcess_->addForward(p));
-    plan_.trace("network ready");
     return Ok();
 }
 
-// internet-only: fill the firewall's sets with the host's addresses and on-link networks
-// before the program starts (it starts only after "Go"), and watch them from here on. The
-// sets are loaded from outside the sandbox (applyFirewallIn), by the runner, which the program
-// cannot reach: the program holds no capability to change them itself.
-Status Supervisor::guardHostNetworks() {
-    // Subscribed before the first read: a change after it waits in the socket's queue.
-    LB_ASSIGN(hostWatch_, HostNetworkWatch::open());
-    LB_TRY(openSandboxNamespaces());
-    LB_ASSIGN(hostNets_, readHostNetworks());
-    LB_TRY_CTX(
-        applyFirewallIn(sandboxUserns_.get(), sandboxNetns_.get(), planHostSetsUpdate(hostNets_)),
-        "refusing the host's addresses in the firewall");
-    plan_.trace("host addresses refused");
+Status Supervisor::finishNetwork() {
+    if (firewallLoad_) {
+        std::string warning;
+        LB_TRY_CTX(firewallLoad_->wait(&warning), "setting up the firewall");
+        firewallLoad_.reset();
+        if (!warning.empty())
+            warn("the activity log will not show refused connections: " + warning);
+        plan_.trace("firewall loaded");
+    }
+    LB_TRY_CTX(slirpProcess_->waitReady(10000), "setting up the network");
+    for (const auto& p : plan_.profile.network.ports)
+        LB_TRY(slirpProcess_->addForward(p));
+    // internet-only: the host's addresses changed since they were read (before the fork):
+    // the sets follow now, before the program starts; later changes in the supervising loop.
+    if (hostWatch_.fd() >= 0) {
+        struct pollfd p = {hostWatch_.fd(), POLLIN, 0};
+        if (::poll(&p, 1, 0) > 0)
+            LB_TRY_CTX(followHostNetworks(), "refusing the host's addresses in the firewall");
+    }
+    plan_.trace("network ready");
+    networkUp_ = true;
     return Ok();
 }
 
@@ -439,22 +466,21 @@ Status Supervisor::startDnsFilter() {
 }
 
 // The host's addresses or routes changed (an interface came up, DHCP, a VPN): the sets follow.
+// The sets are changed from outside the sandbox (applyFirewallIn), by the runner, which the
+// program cannot reach: the program holds no capability to change them itself.
+Status Supervisor::followHostNetworks() {
+    if (!hostWatch_.drain()) return Ok();
+    LB_ASSIGN(HostNetworks nets, readHostNetworks());
+    if (nets == hostNets_) return Ok();
+    LB_TRY(applyFirewallIn(sandboxUserns_.get(), sandboxNetns_.get(), planHostSetsUpdate(nets)));
+    hostNets_ = std::move(nets);
+    return Ok();
+}
+
 void Supervisor::hostNetworksChanged() {
-    if (!hostWatch_.drain()) return;
-    auto nets = readHostNetworks();
-    if (!nets) {
-        warn(nets.error().message());
-        return;
-    }
-    if (*nets == hostNets_) return;
-    if (auto s =
-            applyFirewallIn(sandboxUserns_.get(), sandboxNetns_.get(), planHostSetsUpdate(*nets));
-        !s) {
+    if (auto s = followHostNetworks(); !s)
         warn("the host's addresses changed, but the firewall could not follow: " +
              s.error().message());
-        return;
-    }
-    hostNets_ = std::move(*nets);
 }
 
 // A helper daemon died: the sandbox goes on without it, and says so once; its log stays.

@@ -21,6 +21,7 @@
 #include "layers/recover_watch.h"
 #include "network/dns_filter.h"
 #include "network/host_networks.h"
+#include "network/network.h"
 #include "network/slirp.h"
 #include "resources/scope.h"
 
@@ -38,12 +39,16 @@ public:
     void adoptDbusProxy(std::unique_ptr<DbusProxy> proxy) { dbus_ = std::move(proxy); }
     void adoptStdio(StdioRelay stdio) { stdio_ = std::move(stdio); }
     void adoptNestedX11(std::unique_ptr<NestedX11> x) { nestedX11_ = std::move(x); }
+    // internet-only: subscribed before the host's addresses in the plan were read.
+    void adoptHostWatch(HostNetworkWatch w) { hostWatch_ = std::move(w); }
 
     // Step 4, scope: asked for right after the fork, while the setup process creates the
     // namespaces and mounts, so the D-Bus round trips to the user manager overlap with that
     // work. The setup process starts processes only after "Scoped" (fuse daemons) and "Go"
-    // (PID 1), so that each of them is born inside the scope.
-    void createScope();
+    // (PID 1), so that each of them is born inside the scope. `afterNamespaces` (network
+    // "nat"): asked for only once the namespaces exist and slirp4netns and the firewall have
+    // started, which take longer than the scope; the setup process still waits for "Scoped".
+    void createScope(bool afterNamespaces = false);
 
     // Step 11: until the setup process (and so the whole sandbox) is gone. Returns how it
     // ended; the caller prints and reports it.
@@ -55,9 +60,10 @@ private:
     std::vector<pid_t> sandboxPids() const;
     void warn(const std::string& text);
     Status startNetwork();
+    Status finishNetwork();
     Status openSandboxNamespaces();
-    Status guardHostNetworks();
     Status startDnsFilter();
+    Status followHostNetworks();
     void hostNetworksChanged();
     void helperLost(const char* name, const char* event, const std::string& log, int status);
     void publishRecord();
@@ -87,6 +93,7 @@ private:
     int outlived_ = 0;               // processes left when the program's first one exited
     bool stopRequested_ = false;     // layerbox stop asked for the end
     std::string endReason(const ExitStatus& program) const;
+    bool scopeDeferred_ = false;  // createScope(true): asked for at "NamespacesReady"
     ScopeInfo scopeInfo_;
     LimitsReport limits_;
     std::vector<RecoverableFile> recoverable_;   // recover_watch: sent by the setup process
@@ -94,6 +101,8 @@ private:
     std::unique_ptr<ActivityMonitor> activity_;  // security.activity_log
     std::unique_ptr<LiveRecover> live_;          // recover_watch while the sandbox runs
     std::unique_ptr<Slirp> slirpProcess_;
+    std::unique_ptr<FirewallLoad> firewallLoad_;  // until the firewall is in place
+    bool networkUp_ = false;  // the firewall loaded: the host's addresses are followed from now
     bool slirpDied_ = false;
     // internet-only: the host's addresses and on-link networks, refused by the sandbox's
     // firewall and kept current (host_networks.h); the namespaces the updates go to.

@@ -247,7 +247,7 @@ bool HostNetworkWatch::drain() {
 }
 
 std::string planHostSetsUpdate(const HostNetworks& nets) {
-    // "add" leaves an existing table and sets as they are; the setup process's firewall script
+    // "add" leaves an existing table and sets as they are; the firewall's script (planFirewall)
     // declares the same sets, so whichever loads first, the result is the same.
     std::string s = "add table inet layerbox\n";
     s += "add set inet layerbox host_v4 { type ipv4_addr; flags interval; }\n";

@@ -6,7 +6,9 @@
 #include <net/if.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,7 +98,7 @@ std::string ruleLine(const FirewallRule& r, const std::string& block) {
 
 }  // namespace
 
-std::string planFirewall(const NetworkConfig& net, bool logDrops) {
+std::string planFirewall(const NetworkConfig& net, bool logDrops, const HostNetworks& host) {
     if (net.mode != NetMode::Nat) return {};  // loopback only: nothing leaves anyway
     // With the activity log each refusal is copied to the sandbox's NFLOG group first
     // (network/drop_log.h); the verdict is the same.
@@ -105,11 +107,18 @@ std::string planFirewall(const NetworkConfig& net, bool logDrops) {
     const bool hostOnly = net.firewall == "host-only";
     const bool internetOnly = net.firewall == "internet-only";
     std::string s = "table inet layerbox {\n";
-    // The host's own addresses and on-link networks (host_networks.h): filled by the runner
-    // before the program starts and kept current while it runs.
-    if (internetOnly)
-        s += "  set host_v4 { type ipv4_addr; flags interval; }\n"
-             "  set host_v6 { type ipv6_addr; flags interval; }\n";
+    // The host's own addresses and on-link networks (host_networks.h): read by the runner
+    // before the fork, loaded with the rules, kept current while the sandbox runs.
+    if (internetOnly) {
+        auto set = [](const char* name, const char* type, const std::vector<std::string>& in) {
+            std::string line =
+                std::string("  set ") + name + " { type " + type + "; flags interval; ";
+            // No empty element list: nftables refuses it.
+            if (!in.empty()) line += "elements = { " + joinStrings(in) + " }; ";
+            return line + "}\n";
+        };
+        s += set("host_v4", "ipv4_addr", host.v4) + set("host_v6", "ipv6_addr", host.v6);
+    }
     // The addresses Layerbox's resolver answered, each for its TTL (dns_filter.h).
     const bool names = net.filtersNames();
     if (names) s += std::string("  set ") + kDnsSetV4 + "\n  set " + kDnsSetV6 + "\n";
@@ -170,10 +179,19 @@ std::string planFirewall(const NetworkConfig& net, bool logDrops) {
     return s;
 }
 
+std::string withoutDropLog(const std::string& script) {
+    std::string plain = script;
+    const std::string logStmt = "log group " + std::to_string(kDropLogGroup) + " ";
+    for (size_t at; (at = plain.find(logStmt)) != std::string::npos;)
+        plain.erase(at, logStmt.size());
+    return plain;
+}
+
 namespace {
 
-// libnftables is loaded only when a firewall is loaded (network "nat"), by the setup process:
-// linking it would make every `layerbox` start pay for it and its dependencies.
+// libnftables is loaded only when a firewall is loaded (network "nat"), by the runner while
+// the setup process creates the namespaces: linking it would make every `layerbox` start pay
+// for it and its dependencies.
 struct Nft {
     decltype(&nft_ctx_new) ctxNew = nullptr;
     decltype(&nft_ctx_free) ctxFree = nullptr;
@@ -241,41 +259,75 @@ Status applyFirewall(const std::string& script) {
 
 namespace lb {
 
-Status applyFirewallIn(int usernsFd, int netnsFd, const std::string& script) {
-    // Loaded before the fork, so that the child only calls into it.
-    LB_TRY(nftLibrary());
+Result<std::unique_ptr<FirewallLoad>> FirewallLoad::start(int usernsFd, int netnsFd,
+                                                          const std::string& script,
+                                                          bool dropLogOptional) {
+    const std::string plain = dropLogOptional ? withoutDropLog(script) : script;
     int pipeFds[2];
     if (::pipe2(pipeFds, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
     UniqueFd readEnd(pipeFds[0]), writeEnd(pipeFds[1]);
+    const pid_t parent = ::getpid();
     pid_t child = ::fork();
     if (child < 0) return Error::fromErrno("fork");
     if (child == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(1);
         // The runner owns the sandbox's outer user namespace (it created it through the setup
         // process), so it may enter it with every capability there, then its network namespace.
-        // Only this short-lived child does: the runner itself keeps no capability.
-        std::string err;
-        if (::setns(usernsFd, CLONE_NEWUSER) != 0)
-            err = Error::fromErrno("setns(the sandbox's user namespace)").message();
-        else if (::setns(netnsFd, CLONE_NEWNET) != 0)
-            err = Error::fromErrno("setns(the sandbox's network namespace)").message();
-        else if (auto st = applyFirewall(script); !st)
-            err = st.error().message();
-        if (!err.empty()) (void)!::write(writeEnd.get(), err.data(), err.size());
-        ::_exit(err.empty() ? 0 : 1);
+        // Only this short-lived child does: the runner itself keeps no capability. libnftables
+        // is loaded by now (loadFirewallLibrary) or here; its context, with its netlink
+        // socket, is made here, after setns: in the sandbox's network namespace.
+        std::string report;
+        if (::setns(usernsFd, CLONE_NEWUSER) != 0) {
+            report = "E" + Error::fromErrno("setns(the sandbox's user namespace)").message();
+        } else if (::setns(netnsFd, CLONE_NEWNET) != 0) {
+            report = "E" + Error::fromErrno("setns(the sandbox's network namespace)").message();
+        } else if (auto st = applyFirewall(script); !st) {
+            // A kernel without NFLOG (nfnetlink_log) refuses the activity log's "log group"
+            // statements: the same firewall without them, and a warning.
+            if (plain != script && applyFirewall(plain))
+                report = "W" + st.error().message();
+            else
+                report = "E" + st.error().message();
+        }
+        if (!report.empty()) (void)!::write(writeEnd.get(), report.data(), report.size());
+        ::_exit(report.empty() || report[0] == 'W' ? 0 : 1);
     }
-    writeEnd.reset();
-    std::string err;
+    auto load = std::unique_ptr<FirewallLoad>(new FirewallLoad);
+    load->pid_ = child;
+    load->report_ = std::move(readEnd);
+    return load;
+}
+
+Status FirewallLoad::wait(std::string* warning) {
+    if (pid_ <= 0) return Error("the firewall's helper process was already waited for", ECHILD);
+    std::string report;
     char buf[512];
     ssize_t n;
-    while ((n = ::read(readEnd.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0) err.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(report_.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) report.append(buf, static_cast<size_t>(n));
+    report_.reset();
     int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
-    if (!err.empty()) return Error(err, EPERM);
+    pid_ = 0;
+    if (!report.empty() && report[0] == 'E') return Error(report.substr(1), EPERM);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return Error("updating the firewall: the helper process failed", ECHILD);
+        return Error("loading the firewall: the helper process failed", ECHILD);
+    if (!report.empty() && warning) *warning = report.substr(1);
     return Ok();
+}
+
+FirewallLoad::~FirewallLoad() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+}
+
+Status applyFirewallIn(int usernsFd, int netnsFd, const std::string& script) {
+    LB_ASSIGN(auto load, FirewallLoad::start(usernsFd, netnsFd, script));
+    return load->wait();
 }
 
 }  // namespace lb

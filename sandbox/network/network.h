@@ -5,11 +5,16 @@
 // the program, holding no capability, cannot change them.
 #pragma once
 
+#include <sys/types.h>
+
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/error.h"
+#include "base/fsutil.h"
+#include "network/host_networks.h"
 
 namespace lb {
 
@@ -37,13 +42,39 @@ inline constexpr const char* kInternetOnlyRanges6 = "fc00::/7, fe80::/10, ff00::
 
 // The nftables script for a profile's firewall; empty when nothing needs filtering.
 // `logDrops` (security.activity_log): every refusal is also logged to NFLOG (drop_log.h).
-std::string planFirewall(const NetworkConfig& net, bool logDrops = false);
+// `host` (internet-only): the host's addresses and networks, the first elements of the sets
+// host_v4 and host_v6, so that one transaction loads the rules and what they refuse.
+std::string planFirewall(const NetworkConfig& net, bool logDrops = false,
+                         const HostNetworks& host = {});
+// The same script without the drop log's statements (a kernel without NFLOG refuses them).
+std::string withoutDropLog(const std::string& script);
 // Load it into the current network namespace (libnftables).
 Status applyFirewall(const std::string& script);
 // Load libnftables now (once per process), e.g. before a fork whose child only calls into it.
 Status loadFirewallLibrary();
-// The same from outside: a forked child of the runner enters the sandbox's user and network
-// namespaces (descriptors of /proc/SETUP/ns/user and ns/net) and loads it there.
+
+// The firewall loaded from outside the sandbox while the caller goes on: a forked child of the
+// runner enters the sandbox's user and network namespaces (descriptors of /proc/SETUP/ns/user
+// and ns/net) and loads the script there in one nftables transaction. At launch this runs
+// while the setup process builds the file system and slirp4netns starts (issue 25).
+class FirewallLoad {
+public:
+    // `dropLogOptional`: should the script be refused, load it again without the drop log's
+    // statements (withoutDropLog) and say so through wait()'s `warning`.
+    static Result<std::unique_ptr<FirewallLoad>> start(int usernsFd, int netnsFd,
+                                                       const std::string& script,
+                                                       bool dropLogOptional = false);
+    // Until the child is done: Ok once the rules are in the sandbox's namespace.
+    Status wait(std::string* warning = nullptr);
+    ~FirewallLoad();  // a child not waited for is killed and reaped
+
+private:
+    FirewallLoad() = default;
+    pid_t pid_ = 0;
+    UniqueFd report_;  // what the child says: nothing, "W..." (a warning) or "E..." (failed)
+};
+
+// Start and wait: the runner's updates of a running sandbox's sets.
 Status applyFirewallIn(int usernsFd, int netnsFd, const std::string& script);
 
 }  // namespace lb

@@ -96,6 +96,16 @@ private slots:
         QVERIFY(nd != std::string::npos && nd < s.find("fe80::/10"));
         net.firewall = "open";
         QVERIFY(planFirewall(net).find("@host_v4") == std::string::npos);
+        // The host's addresses read before the launch are the sets' first elements: one
+        // transaction loads the rules and what they refuse (no empty element list).
+        net.firewall = "internet-only";
+        HostNetworks host;
+        host.v4 = {"192.0.2.0/24", "203.0.113.9/32"};
+        s = planFirewall(net, false, host);
+        QVERIFY(s.find("set host_v4 { type ipv4_addr; flags interval; elements = { 192.0.2.0/24, "
+                       "203.0.113.9/32 }; }") != std::string::npos);
+        QVERIFY(s.find("set host_v6 { type ipv6_addr; flags interval; }") != std::string::npos);
+        QVERIFY(planFirewall(net, false, host).find("elements") < s.find("chain output"));
     }
 
     void hostNetworks() {
