@@ -175,8 +175,8 @@ void forwardSignal(pid_t program, int sig) {
 
 }  // namespace
 
-[[noreturn]] void initProcessMain(const LaunchPlan& plan, const std::vector<uint8_t>& seccompBpf,
-                                  int channel, int setupPidfd) {
+[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel, int setupPidfd) {
+    const std::vector<uint8_t>& seccompBpf = plan.seccompBpf;
     // Die if the setup process does (and with it everything in this PID namespace).
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::prctl(PR_SET_NAME, "layerbox-init");
@@ -307,7 +307,8 @@ void forwardSignal(pid_t program, int sig) {
     bool programDone = false;
     bool runnerGone = false;
     bool noChildren = false;
-    releaseStartupCode();  // from here on, only this loop runs (base/code_pages.h)
+    // From here on only this loop runs: its code is let go in a moment (base/code_pages.h).
+    DeferredCodeRelease codeRelease;
     for (;;) {
         // Reap everything; report the programs' own statuses.
         noChildren = false;
@@ -321,7 +322,13 @@ void forwardSignal(pid_t program, int sig) {
                 programDone = true;
                 (void)sendMessage(channel, Msg::ProgramExited,
                                   encodeExitStatus(ExitStatus::fromWait(status)));
-                if (int n = othersRunning(); n > 0)
+                // Every process of the namespace descends from PID 1: with no child left there
+                // is none to count (the common case, and listing /proc costs a fork's worth of
+                // copy-on-write faults in this process).
+                siginfo_t left = {};
+                const bool childrenLeft =
+                    ::waitid(P_ALL, 0, &left, WEXITED | WNOHANG | WNOWAIT) == 0;
+                if (int n = childrenLeft ? othersRunning() : 0; n > 0)
                     (void)sendMessage(channel, Msg::ProgramOutlived, encodeNumber(n));
             } else if (auto it = joined.find(p); it != joined.end()) {
                 JoinResult r;
@@ -336,8 +343,9 @@ void forwardSignal(pid_t program, int sig) {
         // while any process does.
         if (programDone && joined.empty() && (!untilAll || noChildren)) break;
         struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {channel, POLLIN, 0}};
-        int n = ::poll(pfd, runnerGone ? 1 : 2, -1);
+        int n = ::poll(pfd, runnerGone ? 1 : 2, codeRelease.timeoutMs());
         if (n < 0 && errno != EINTR) break;
+        codeRelease.releaseIfDue();
         if (pfd[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (::read(sfd, &si, sizeof si) == sizeof si) {

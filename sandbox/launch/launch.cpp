@@ -43,6 +43,7 @@
 #include "desktop/display_need.h"
 #include "desktop/nested_x11.h"
 #include "isolation/environment.h"
+#include "isolation/seccomp.h"
 #include "launch/channel.h"
 #include "launch/instances.h"
 #include "launch/join.h"
@@ -195,6 +196,16 @@ Result<Prepared> prepare(const RunOptions& o) {
     if (plan.argv.empty())
         return Error("profile " + quote(p.name) + " has no command; give one after --", EINVAL);
     plan.trace("profile loaded");
+
+    // The system call filter, compiled here, before any fork (launch_plan.h says why); nothing
+    // runs in the sandbox before it is loaded (init.cpp).
+    plan.seccompRules = planSeccomp(p.security);
+    {
+        auto bpf = compileSeccomp(plan.seccompRules, p.security.activityLog);
+        if (!bpf) return std::move(bpf).error().wrap("compiling the seccomp filter");
+        plan.seccompBpf = std::move(*bpf);
+    }
+    plan.trace("seccomp compiled");
 
     plan.host = HostInfo::probe();
     plan.instance = randomId();
@@ -373,7 +384,6 @@ Result<Prepared> prepare(const RunOptions& o) {
                 ENOENT);
     }
     plan.ids = planIdMaps(plan.host.uid, plan.host.gid);
-    plan.seccompRules = planSeccomp(p.security);  // compiled by the setup process
 
     EnvContext ec;
     ec.home = plan.mounts.home;
