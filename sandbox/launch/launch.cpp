@@ -15,7 +15,7 @@
 //                                                               pid/cgroup namespaces
 //                                                                 10. /proc, pivot_root
 //                                                                 11. pty, drop capabilities
-//                                                                 12. fork the program: setsid,
+//                                                                 12. vfork the program: setsid,
 //                                                                     Landlock, seccomp, execve
 //    13. Supervisor::run(): relay the terminal and streams, forward signals, serve joins,
 //        report status events, wait for the end
