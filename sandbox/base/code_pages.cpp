@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <ctime>
 
 namespace lb {
 
@@ -50,6 +51,31 @@ int visit(dl_phdr_info* info, size_t, void* data) {
 }
 
 }  // namespace
+
+namespace {
+
+long long monotonicMs() {
+    struct timespec t;
+    ::clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<long long>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+DeferredCodeRelease::DeferredCodeRelease() : dueMs_(monotonicMs() + kCodeReleaseDelayMs) {}
+
+int DeferredCodeRelease::timeoutMs() const {
+    if (done_) return -1;
+    const long long left = dueMs_ - monotonicMs();
+    return left > 0 ? static_cast<int>(left) : 0;
+}
+
+bool DeferredCodeRelease::releaseIfDue() {
+    if (done_ || monotonicMs() < dueMs_) return false;
+    done_ = true;
+    releaseStartupCode();
+    return true;
+}
 
 unsigned long releaseStartupCode() {
     unsigned long released = 0;

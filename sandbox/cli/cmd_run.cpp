@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include "base/fsutil.h"
@@ -98,7 +99,12 @@ int run(const Args& args) {
         // which must stay open for it.
         o.statusFd = ::fcntl(static_cast<int>(fd), F_DUPFD_CLOEXEC, 3);
     }
-    return runSandbox(o);
+    const int status = runSandbox(o);
+    // Nothing is left to do but exit: without running the destructors of the command table and
+    // of the static tables (issue 25: since the runner forked, each heap page they would free is
+    // a copy-on-write fault; the kernel takes the memory back at once). Only stdio holds data.
+    std::fflush(nullptr);
+    ::_exit(status);
 }
 
 }  // namespace

@@ -3,11 +3,12 @@
 // same numbering).
 //
 //   runner (this process, on the host)
-//     1. prepare(): load the profile and decide everything (mounts, seccomp rules, environment,
-//        ids, scope, network, desktop); lock the sandbox's layer; claim an instance id
+//     1. prepare(): load the profile and decide everything (mounts, seccomp filter compiled,
+//        environment, ids, scope, network, desktop); lock the sandbox's layer; claim an id
 //     2. start xdg-dbus-proxy when the profile has a bus (its sockets are bound in step 8)
 //     3. fork the setup process (setup_process.cpp) -------> 4. user/mount/net/ipc/uts namespaces
-//     5. ask systemd for the scope (Supervisor)              6. compile the seccomp filter
+//     5. ask systemd for the scope (Supervisor)              6. a persistent layer: wait for
+//                                                               its last sandbox's unmounting
 //        "NamespacesReady" -> load the firewall into the     7. overlays (fuse daemons after
 //        sandbox's netns (a child), start slirp4netns,          "Scoped"), binds, /dev, /tmp ...
 //        (nat: the scope now), "Go" once all are ready       8. host name, loopback
@@ -15,7 +16,7 @@
 //                                                               pid/cgroup namespaces
 //                                                                 10. /proc, pivot_root
 //                                                                 11. pty, drop capabilities
-//                                                                 12. fork the program: setsid,
+//                                                                 12. vfork the program: setsid,
 //                                                                     Landlock, seccomp, execve
 //    13. Supervisor::run(): relay the terminal and streams, forward signals, serve joins,
 //        report status events, wait for the end
@@ -43,6 +44,7 @@
 #include "desktop/display_need.h"
 #include "desktop/nested_x11.h"
 #include "isolation/environment.h"
+#include "isolation/seccomp.h"
 #include "launch/channel.h"
 #include "launch/instances.h"
 #include "launch/join.h"
@@ -197,6 +199,16 @@ Result<Prepared> prepare(const RunOptions& o) {
     if (plan.argv.empty())
         return Error("profile " + quote(p.name) + " has no command; give one after --", EINVAL);
     plan.trace("profile loaded");
+
+    // The system call filter, compiled here, before any fork (launch_plan.h says why); nothing
+    // runs in the sandbox before it is loaded (init.cpp).
+    plan.seccompRules = planSeccomp(p.security);
+    {
+        auto bpf = compileSeccomp(plan.seccompRules, p.security.activityLog);
+        if (!bpf) return std::move(bpf).error().wrap("compiling the seccomp filter");
+        plan.seccompBpf = std::move(*bpf);
+    }
+    plan.trace("seccomp compiled");
 
     plan.host = HostInfo::probe();
     plan.instance = randomId();
@@ -383,7 +395,6 @@ Result<Prepared> prepare(const RunOptions& o) {
                 ENOENT);
     }
     plan.ids = planIdMaps(plan.host.uid, plan.host.gid);
-    plan.seccompRules = planSeccomp(p.security);  // compiled by the setup process
 
     EnvContext ec;
     ec.home = plan.mounts.home;
@@ -560,7 +571,13 @@ int runSandbox(const RunOptions& o) {
     }
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     // 14.
-    return end(out, plan.instance);
+    const int status = end(out, plan.instance);
+    // The runner exits right after this (cmd_run.cpp): its plan is left to the exit rather than
+    // freed here (issue 25: since the fork, each heap page free() writes to is a copy-on-write
+    // fault, about 20 of them for nothing). Everything with an effect (locks, the scope, helper
+    // processes, the instance record) has been let go by now or is by the exit.
+    new Result<Prepared>(std::move(prepared));
+    return status;
 }
 
 }  // namespace lb

@@ -34,7 +34,11 @@ struct LaunchPlan {
     MountPlan mounts;
     MountContext mountContext;
     IdMapPlan ids;
-    SeccompPlan seccompRules;      // compiled to BPF by the setup process (SetupState)
+    SeccompPlan seccompRules;  // the filter's rules, and what the activity log reads
+    // The rules compiled to BPF, by the runner before the first fork (launch.cpp): compiled
+    // there, libseccomp's allocations come from the runner's own heap; in the setup process each
+    // page they touched was a copy-on-write fault of a page the fork shared (issue 25).
+    std::vector<uint8_t> seccompBpf;
     std::vector<std::string> env;  // "NAME=value"
     EnvContext envContext;         // to build the environment of joined programs
     std::vector<std::string> argv;
@@ -67,10 +71,9 @@ struct LaunchPlan {
     void trace(const char* what) const;
 };
 
-// Entry points of the two processes the runner forks; neither returns.
+// Entry points of the two processes the runner forks; neither returns. PID 1 starts every
+// program with the plan's seccompBpf loaded before its execve.
 [[noreturn]] void setupProcessMain(const LaunchPlan& plan, int channel);
-// `seccompBpf`: the filter the setup process compiled, loaded by every program before execve.
-[[noreturn]] void initProcessMain(const LaunchPlan& plan, const std::vector<uint8_t>& seccompBpf,
-                                  int channel, int setupPidfd);
+[[noreturn]] void initProcessMain(const LaunchPlan& plan, int channel, int setupPidfd);
 
 }  // namespace lb

@@ -4,6 +4,7 @@
 // PID 1 exits, ends the daemons and exits with PID 1's status.
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -29,9 +30,8 @@ namespace lb {
 
 namespace {
 
-// What the setup process computes and starts itself, after the fork.
+// What the setup process starts itself, after the fork.
 struct SetupState {
-    std::vector<uint8_t> seccompBpf;
     FuseDaemons fuse;  // ended by a failed launch before it reports, so nothing is left behind
 
     void endFuseDaemons() {
@@ -114,13 +114,7 @@ void waitFor(SetupState& state, int channel, Msg type) {
         if (auto s = sendMessage(channel, Msg::NamespacesReady, {}, raw); !s)
             fail(state, channel, s.error(), "syncing");
     }
-    // 6. The seccomp filter is compiled here rather than in the runner: meanwhile the runner
-    // waits for the user manager. Nothing runs in the sandbox before it is loaded (init.cpp).
-    if (auto bpf = compileSeccomp(plan.seccompRules, plan.profile.security.activityLog); !bpf)
-        fail(state, channel, bpf.error(), "compiling the seccomp filter");
-    else
-        state.seccompBpf = std::move(*bpf);
-    plan.trace("seccomp compiled");
+    // 6. (The seccomp filter was compiled by the runner, before the fork: launch_plan.h.)
     // fuse daemons (fuse-overlayfs, an AppImage's squashfuse) are started by the mounts: they
     // wait for the scope, so that they are in it (killed with it, counted in it).
     bool scoped = !plan.wantScope;
@@ -173,12 +167,24 @@ void waitFor(SetupState& state, int channel, Msg type) {
     if (init < 0) fail(state, channel, Error::fromErrno("fork"), "starting PID 1");
     if (init == 0) {
         unmounter.closeInChild();  // the setup process's, for its end
-        initProcessMain(plan, state.seccompBpf, channel, self);
+        initProcessMain(plan, channel, self);
     }
     ::close(self);
 
     int status = 0;
-    releaseStartupCode();  // it only waits now, for as long as the sandbox runs
+    {
+        // It only waits now, for as long as the sandbox runs: its code is let go in a moment
+        // (base/code_pages.h), unless PID 1 has ended by then (its pidfd turns readable).
+        DeferredCodeRelease codeRelease;
+        UniqueFd pid1(sys::pidfdOpen(init));
+        struct pollfd p = {pid1.get(), POLLIN, 0};
+        int left;
+        while (pid1.valid() && (left = codeRelease.timeoutMs()) > 0) {
+            const int r = ::poll(&p, 1, left);
+            if (r > 0 || (r < 0 && errno != EINTR)) break;
+        }
+        codeRelease.releaseIfDue();
+    }
     for (;;) {
         int st = 0;
         pid_t p = ::waitpid(-1, &st, 0);

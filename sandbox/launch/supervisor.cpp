@@ -120,9 +120,9 @@ Outcome Supervisor::run(int signalFd) {
         if (live_) live_->addTo(pfd);
         if (activity_) activity_->addTo(pfd);
         int timeout = live_ ? live_->timeoutMs() : -1;
-        if (activity_ && activity_->timeoutMs() >= 0)
-            timeout =
-                timeout < 0 ? activity_->timeoutMs() : std::min(timeout, activity_->timeoutMs());
+        for (int t : {activity_ ? activity_->timeoutMs() : -1,
+                      codeRelease_ ? codeRelease_->timeoutMs() : -1})
+            if (t >= 0) timeout = timeout < 0 ? t : std::min(timeout, t);
         if (::poll(pfd.data(), pfd.size(), timeout) < 0) {
             if (errno == EINTR) continue;
             break;
@@ -203,6 +203,7 @@ Outcome Supervisor::run(int signalFd) {
         stdio_.handle(pfd);
         if (live_) live_->handle(pfd);
         if (activity_) activity_->handle(pfd);
+        if (codeRelease_) codeRelease_->releaseIfDue();
     }
     activity_.reset();           // the log goes with the sandbox
     if (live_) live_->finish();  // recover_auto files written just before the end
@@ -299,8 +300,8 @@ void Supervisor::fromSandbox(Message& m) {
             else
                 events_.started(e);  // no gate: as soon as the program exists
             // The launch is done; what runs from now on is the supervising loop, for as long
-            // as the sandbox runs (base/code_pages.h).
-            releaseStartupCode();
+            // as the sandbox runs: its code is let go in a moment (base/code_pages.h).
+            codeRelease_.emplace();
             break;
         }
         case Msg::SeccompListener:

@@ -7,9 +7,11 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/code_pages.h"
 #include "desktop/dbusproxy.h"
 #include "desktop/nested_x11.h"
 #include "launch/activity_monitor.h"
@@ -100,6 +102,9 @@ private:
     int64_t startedNs_ = wallClockNs();          // recover_watch: files changed since are "new"
     std::unique_ptr<ActivityMonitor> activity_;  // security.activity_log
     std::unique_ptr<LiveRecover> live_;          // recover_watch while the sandbox runs
+    // The launch is done once the program started; its code is let go a moment later
+    // (base/code_pages.h).
+    std::optional<DeferredCodeRelease> codeRelease_;
     std::unique_ptr<Slirp> slirpProcess_;
     std::unique_ptr<FirewallLoad> firewallLoad_;  // until the firewall is in place
     bool networkUp_ = false;  // the firewall loaded: the host's addresses are followed from now
