@@ -796,6 +796,8 @@ struct Applier {
                 LB_ASSIGN(real, realPathOf(src.get(), o.source));
                 if (auto why = ctx.bindPolicy.refusal(real); !why.empty())
                     return Error("bind source " + quote(o.source) + " refused: " + why, EPERM);
+                if (auto why = o.readOnly ? "" : ctx.bindPolicy.writableRefusal(real); !why.empty())
+                    return Error("bind source " + quote(o.source) + " refused: " + why, EPERM);
             }
         }
         // The target's last component must not be a symlink: a program could have planted one
@@ -835,8 +837,12 @@ struct Applier {
     // capabilities, and seccomp refuses umount). A missing Layerbox folder is made first
     // (0700), or the program could make it and fill it.
     Status pinFoldersAbove(const std::string& bindTarget, const std::string& hidden) {
-        LB_TRY_CTX(openInRoot(root.get(), hidden, Create::Dirs, 0700),
-                   "making " + quote(hidden) + " to hide it");
+        // On a read-only file system nobody makes it; any other failure ends the launch (a
+        // folder of the user's own that we may not write to, the program could chmod).
+        if (auto made = openInRoot(root.get(), hidden, Create::Dirs, 0700); !made) {
+            if (made.error().code() == EROFS) return Ok();
+            return std::move(made).error().wrap("making " + quote(hidden) + " to hide it");
+        }
         std::vector<std::string> between;
         for (std::string d = dirName(hidden); d != bindTarget && startsWith(d, bindTarget + "/");
              d = dirName(d))

@@ -189,7 +189,9 @@ Result<Prepared> prepare(const RunOptions& o) {
                              EINVAL);
         // Security: the same rule as a profile's binds (host_binds.h); checked again on the
         // opened path by the setup process.
-        if (auto why = checkBindSource(b.host, plan.paths); !why.empty())
+        if (auto why =
+                checkBindSource(b.host, plan.paths, HostBindPolicy::forUser(plan.paths), b.rw);
+            !why.empty())
             return Error(
                 "--" + std::string(b.rw ? "bind " : "ro-bind ") + b.host + ": refused: " + why,
                 EPERM);
@@ -238,8 +240,8 @@ Result<Prepared> prepare(const RunOptions& o) {
                          ENOTSUP);
         }
     }
-    // Network: slirp4netns is started by the runner once the namespaces exist; the firewall is
-    // loaded by the setup process.
+    // Network: slirp4netns is started and the firewall loaded by the runner once the namespaces
+    // exist (Supervisor).
     if (p.network.mode == NetMode::Nat) {
         plan.slirpFeatures =
             probeSlirp(joinPath(plan.paths.cacheHome, "layerbox/slirp4netns-features"));
@@ -576,7 +578,9 @@ int runSandbox(const RunOptions& o) {
     // freed here (issue 25: since the fork, each heap page free() writes to is a copy-on-write
     // fault, about 20 of them for nothing). Everything with an effect (locks, the scope, helper
     // processes, the instance record) has been let go by now or is by the exit.
+#ifndef __SANITIZE_ADDRESS__  // the sanitizer build frees it, so that leak checks still see all
     new Result<Prepared>(std::move(prepared));
+#endif
     return status;
 }
 

@@ -105,7 +105,36 @@ HostBindPolicy HostBindPolicy::forUser(const Paths& paths) {
         p.layerboxDirs.push_back(resolveHostPath(joinPath(base, "layerbox")));
     }
     p.layerboxDirs.push_back(resolveHostPath(joinPath(paths.cacheHome, "layerbox-runtime")));
+    std::vector<std::string> literal;
+    for (const std::string& base :
+         {paths.configHome, paths.cacheHome, paths.stateHome, paths.dataHome, paths.runtimeDir})
+        if (!base.empty()) literal.push_back(joinPath(base, "layerbox"));
+    literal.push_back(joinPath(paths.cacheHome, "layerbox-runtime"));
+    for (const auto& l : literal) {
+        std::string prefix;
+        for (const auto& part : split(normalizePath(l), '/')) {
+            if (part.empty()) continue;
+            prefix += "/" + part;
+            struct stat st;
+            if (::lstat(prefix.c_str(), &st) != 0) break;
+            if (!S_ISLNK(st.st_mode)) continue;
+            std::string at = joinPath(resolveHostPath(dirName(prefix)), baseName(prefix));
+            if (std::find(p.layerboxLinks.begin(), p.layerboxLinks.end(), at) ==
+                p.layerboxLinks.end())
+                p.layerboxLinks.push_back(at);
+        }
+    }
     return p;
+}
+
+std::string HostBindPolicy::writableRefusal(const std::string& source) const {
+    for (const auto& l : layerboxLinks)
+        if (l != source && within(l, source))
+            return quote(source) + " holds the link " + quote(l) +
+                   " on the way to Layerbox's own folders: read-write, a program could replace "
+                   "it with a folder of its own and change the profiles or sandboxes of later "
+                   "launches (bind it read-only, or a folder beside the link)";
+    return {};
 }
 
 std::string HostBindPolicy::refusal(const std::string& source) const {
@@ -142,10 +171,12 @@ std::string checkBindSource(const std::string& host, const Paths& paths) {
 }
 
 std::string checkBindSource(const std::string& host, const Paths& paths,
-                            const HostBindPolicy& policy) {
+                            const HostBindPolicy& policy, bool writable) {
     std::string abs = normalizePath(expandHome(host, paths.home));
     if (abs.empty() || abs[0] != '/') return {};  // the schema reports it
-    return policy.refusal(resolveHostPath(abs));
+    const std::string real = resolveHostPath(abs);
+    if (auto why = policy.refusal(real); !why.empty() || !writable) return why;
+    return policy.writableRefusal(real);
 }
 
 }  // namespace lb

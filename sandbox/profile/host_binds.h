@@ -28,6 +28,10 @@ struct ReservedHostPath {
 struct HostBindPolicy {
     std::vector<ReservedHostPath> refused;  // never at, below or above
     std::vector<std::string> layerboxDirs;  // never at or below; hidden when below a bind
+    // Symbolic links on the way to Layerbox's folders as the host names them
+    // (~/.config/layerbox -> ~/dotfiles/layerbox), each at its own place (its folder's links
+    // resolved): never inside a read-write bind.
+    std::vector<std::string> layerboxLinks;
 
     // This user's policy: the runtime dir (XDG_RUNTIME_DIR and /run/user/UID), the session
     // bus named by DBUS_SESSION_BUS_ADDRESS, /proc, and Layerbox's folders of `paths`.
@@ -35,6 +39,10 @@ struct HostBindPolicy {
 
     // Why a bind of `source` (absolute, links resolved) is refused, or "" when it is not.
     std::string refusal(const std::string& source) const;
+    // Why a read-write bind of `source` is refused beyond that: it holds one of layerboxLinks,
+    // which a program could replace with a folder of its own (hiding a folder does not stop
+    // that: the host finds its folders through the link each time).
+    std::string writableRefusal(const std::string& source) const;
     // The paths inside the sandbox, below a bind of `source` at `target`, where Layerbox's
     // folders appear (and are to be hidden).
     std::vector<std::string> hiddenBelow(const std::string& source,
@@ -50,6 +58,6 @@ std::string resolveHostPath(const std::string& path);
 std::string checkBindSource(const std::string& host, const Paths& paths);
 // The same with the policy computed once (a profile with many binds).
 std::string checkBindSource(const std::string& host, const Paths& paths,
-                            const HostBindPolicy& policy);
+                            const HostBindPolicy& policy, bool writable = false);
 
 }  // namespace lb

@@ -401,7 +401,10 @@ void checkMerged(const json& m, const std::string& display, std::vector<Diagnost
         const Paths paths = Paths::fromEnvironment();
         const HostBindPolicy policy = HostBindPolicy::forUser(paths);
         for (size_t i = 0; i < binds.size(); ++i)
-            if (auto why = checkBindSource(binds[i]["host"].get<std::string>(), paths, policy);
+            if (auto why =
+                    checkBindSource(binds[i]["host"].get<std::string>(), paths, policy,
+                                    binds[i].contains("mode") && binds[i]["mode"].is_string() &&
+                                        binds[i]["mode"] == "rw");
                 !why.empty())
                 add("/filesystem/binds/" + std::to_string(i) + "/host", "refused: " + why);
     }

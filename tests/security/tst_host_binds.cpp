@@ -225,10 +225,7 @@ private slots:
                              "echo CONTROL; ")
                              .arg(inside);
         for (const QString& a : above)
-            script += QString(
-                          "mv %1/%2 %1/%2-aside && echo MOVED %2; "
-                          "rmdir %1/%2 && echo REMOVED %2; ")
-                          .arg(inside, a);
+            script += QString("mv %1/%2 %1/%2-aside && echo MOVED %2; ").arg(inside, a);
         for (const QString& d : dirs)
             script += QString(
                           "mkdir -p %1/%2/profiles && echo '{}' > %1/%2/profiles/evil.json "
@@ -237,8 +234,7 @@ private slots:
         script += "true";
         auto r = home_->layerbox({"run", "--profile", "reach", "--", "sh", "-c", script});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY2(!r.out.contains("MOVED") && !r.out.contains("REMOVED") && !r.out.contains("WROTE"),
-                 qPrintable(r.out));
+        QVERIFY2(!r.out.contains("MOVED") && !r.out.contains("WROTE"), qPrintable(r.out));
         QVERIFY2(r.out.contains("CONTROL") && QFileInfo::exists(h + "/.local/share/other-moved"),
                  qPrintable("the home was not bound rw: " + r.out + r.err));
         for (const QString& a : above)
@@ -248,6 +244,39 @@ private slots:
             QVERIFY2(!QFileInfo::exists(h + "/" + d + "/profiles/evil.json"), qPrintable(d));
         // Layerbox's own data is where it was: the profile still loads.
         QCOMPARE(home_->layerbox({"profile", "validate", "reach"}).exitCode, 0);
+    }
+
+    // A link on the way to a Layerbox folder (a dotfiles manager's ~/.config/layerbox ->
+    // ~/dotfiles/layerbox): hiding the folder it leads to does not stop a program from removing
+    // the link and making a real ~/.config/layerbox, which the host uses from then on. So the
+    // home is refused read-write (profile, --bind, and the setup process); read-only it binds.
+    void aLinkOnTheWayToLayerboxsFoldersIsNotGivenWritable() {
+        QString h = home_->home();
+        QVERIFY(QDir().mkpath(h + "/dotfiles"));
+        QVERIFY(QDir().rename(h + "/.config/layerbox", h + "/dotfiles/layerbox"));
+        QVERIFY(QFile::link(h + "/dotfiles/layerbox", h + "/.config/layerbox"));
+        QString file = profileWithBind("~", "~", R"(, "mode": "rw")");
+        auto v = home_->layerbox({"profile", "validate", file});
+        QVERIFY2(v.exitCode != 0 && (v.out + v.err).contains("/filesystem/binds/0/host") &&
+                     (v.out + v.err).contains(h + "/.config/layerbox"),
+                 qPrintable(v.out + v.err));
+        auto r = home_->layerbox(
+            {"run", "--profile", "reach", "--", "sh", "-c",
+             "rm ~/.config/layerbox && mkdir -p ~/.config/layerbox/profiles && echo PLANTED"});
+        QCOMPARE(r.exitCode, 125);
+        QVERIFY2(!r.out.contains("PLANTED") && r.err.contains("link"), qPrintable(r.out + r.err));
+        auto c = home_->layerbox({"run", "--bind", h + ":" + h, "--", "true"});
+        QCOMPARE(c.exitCode, 125);
+        QVERIFY2(c.err.contains("link"), qPrintable(c.err));
+        QVERIFY(QFileInfo(h + "/.config/layerbox").isSymLink());
+        // Read-only, or a folder beside the link: fine.
+        profileWithBind("~", "/mnt/home");
+        auto ro = home_->layerbox({"run", "--profile", "reach", "--", "ls", "/mnt/home"});
+        QVERIFY2(ro.exitCode == 0, qPrintable(ro.err));
+        QVERIFY(QDir().mkpath(h + "/work"));
+        profileWithBind("~/work", "/mnt/work", R"(, "mode": "rw")");
+        auto beside = home_->layerbox({"run", "--profile", "reach", "--", "touch", "/mnt/work/x"});
+        QVERIFY2(beside.exitCode == 0 && QFileInfo::exists(h + "/work/x"), qPrintable(beside.err));
     }
 };
 
