@@ -60,7 +60,7 @@ int64_t LiveWatch::monotonicMs() {
 
 Result<std::unique_ptr<LiveWatch>> LiveWatch::open(const std::string& upper,
                                                    std::vector<std::string> watched, int debounceMs,
-                                                   int64_t sinceNs) {
+                                                   int64_t sinceNs, size_t maxWatches) {
     std::unique_ptr<LiveWatch> w(new LiveWatch);
     w->upper_.reset(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!w->upper_.valid()) return Error::fromErrno("open(" + quote(upper) + ")");
@@ -68,6 +68,7 @@ Result<std::unique_ptr<LiveWatch>> LiveWatch::open(const std::string& upper,
     if (!w->inotify_.valid()) return Error::fromErrno("inotify_init1");
     w->watched_ = std::move(watched);
     w->debounceMs_ = debounceMs;
+    w->maxWatches_ = maxWatches;
     w->sinceNs_ = (sinceNs >= 0 ? sinceNs : wallClockNs()) - kClockSlackNs;
     w->arm();
     if (sinceNs >= 0)
@@ -98,14 +99,17 @@ bool LiveWatch::inWatched(const std::string& path) const {
 void LiveWatch::armDir(int dirfd, const std::string& path, bool watchedDir, int depth,
                        int64_t scanFromMs) {
     const std::string proc = "/proc/self/fd/" + std::to_string(dirfd);
-    // A folder already watched keeps its watch (armed again after a rename); a new one only
-    // within the bound (one walk of the watches, only when at the bound).
-    if (dirs_.size() >= kMaxWatches &&
-        std::none_of(dirs_.begin(), dirs_.end(), [&](const auto& d) { return d.second == path; }))
-        return;
     int wd = ::inotify_add_watch(inotify_.get(), proc.c_str(),
                                  (watchedDir ? kFileMask : kAncestorMask) | IN_MASK_ADD);
     if (wd < 0) return;
+    // A folder already watched keeps its watch (and takes its new path after a rename); a new
+    // one only within the bound: beyond it, its watch is taken back at once (the IN_IGNORED
+    // this sends is expected, not a folder gone).
+    if (dirs_.count(wd) == 0 && dirs_.size() >= maxWatches_) {
+        ::inotify_rm_watch(inotify_.get(), wd);
+        dropped_.insert(wd);
+        return;
+    }
     const bool fresh = dirs_.count(wd) == 0 || (watchedDir && !inWatched(dirs_[wd]));
     dirs_[wd] = path;
     if (!watchedDir || depth >= kMaxDepth) return;
@@ -181,6 +185,7 @@ void LiveWatch::drain(int64_t nowMs) {
                 continue;
             }
             if (e->mask & IN_IGNORED) {
+                if (dropped_.erase(e->wd)) continue;  // one taken back beyond the bound
                 dirs_.erase(e->wd);
                 rearm = true;
                 continue;

@@ -21,6 +21,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,8 @@ public:
     // files changed before are never offered (-1: the time of this call).
     static Result<std::unique_ptr<LiveWatch>> open(const std::string& upper,
                                                    std::vector<std::string> watched,
-                                                   int debounceMs = 300, int64_t sinceNs = -1);
+                                                   int debounceMs = 300, int64_t sinceNs = -1,
+                                                   size_t maxWatches = kMaxWatches);
     int fd() const { return inotify_.get(); }
     // Read the queued events (after poll says fd() is readable). `nowMs`: monotonic time.
     void drain(int64_t nowMs);
@@ -84,8 +86,10 @@ private:
     UniqueFd inotify_;
     std::vector<std::string> watched_;
     int debounceMs_ = 300;
-    int64_t sinceNs_ = 0;                     // files changed before are not new
-    std::map<int, std::string> dirs_;         // watch descriptor -> sandbox path
+    int64_t sinceNs_ = 0;              // files changed before are not new
+    std::map<int, std::string> dirs_;  // watch descriptor -> sandbox path
+    size_t maxWatches_ = kMaxWatches;
+    std::set<int> dropped_;  // watches taken back beyond kMaxWatches, their IN_IGNORED to come
     std::map<std::string, Pending> pending_;  // sandbox path -> due time
     // (due time, path) in the order they are due (the due times only grow); an entry whose
     // path was pended again later is stale and skipped. Keeps due() and timeoutMs() from

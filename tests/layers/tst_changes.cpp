@@ -1126,26 +1126,47 @@ private slots:
         QCOMPARE((*w)->remembered(), LiveWatch::kMaxRemembered);
     }
 
-    // Folders are watched up to kMaxWatches (the user's inotify watches are the whole
-    // desktop's): a program making folders without end stops getting watches, at the start and
-    // while it runs; files in the watched folder are still offered.
+    // Folders are watched up to a bound (kMaxWatches; 64 here, so the test needs few of the
+    // user's inotify watches): a program making folders without end stops getting watches, at
+    // the start and while it runs; a watched folder renamed keeps its watch under its new name;
+    // files in the watched folder are still offered.
     void liveWatchWatchesABoundedNumberOfFolders() {
         const std::string upper = p("livewatches");
         const std::string dir = upper + "/home/u/Downloads";
-        for (size_t i = 0; i < LiveWatch::kMaxWatches + 50; ++i)
+        const size_t bound = 64;
+        for (size_t i = 0; i < bound + 50; ++i)
             mkdirp(dir + "/d" + std::to_string(i));
-        auto w = LiveWatch::open(upper, {"/home/u/Downloads"}, 0, wallClockNs());
+        auto w = LiveWatch::open(upper, {"/home/u/Downloads"}, 0, wallClockNs(), bound);
         QVERIFY2(w, w ? "" : w.error().message().c_str());
-        QCOMPARE((*w)->watchCount(), LiveWatch::kMaxWatches);
+        QCOMPARE((*w)->watchCount(), bound);
         for (int i = 0; i < 100; ++i)
             mkdirp(dir + "/new" + std::to_string(i));
         (*w)->drain(LiveWatch::monotonicMs());
-        QCOMPARE((*w)->watchCount(), LiveWatch::kMaxWatches);
+        (*w)->drain(LiveWatch::monotonicMs());  // the watches taken back say so: nothing rearms
+        QCOMPARE((*w)->watchCount(), bound);
         mkfile(dir + "/top.pdf", "x");
         (*w)->drain(LiveWatch::monotonicMs());
         auto due = (*w)->due(std::numeric_limits<int64_t>::max());
         QCOMPARE(due.size(), size_t(1));
         QCOMPARE(due[0].path, std::string("/home/u/Downloads/top.pdf"));
+        // A watched folder renamed: its file is offered under the new name.
+        QString watchedSub;
+        for (size_t i = 0; i < bound + 50 && watchedSub.isEmpty(); ++i) {
+            mkfile(dir + "/d" + std::to_string(i) + "/probe", "p");
+            (*w)->drain(LiveWatch::monotonicMs());
+            if (!(*w)->due(std::numeric_limits<int64_t>::max()).empty())
+                watchedSub = QString::fromStdString("d" + std::to_string(i));
+        }
+        QVERIFY(!watchedSub.isEmpty());
+        QVERIFY(::rename((dir + "/" + watchedSub.toStdString()).c_str(),
+                         (dir + "/renamed").c_str()) == 0);
+        (*w)->drain(LiveWatch::monotonicMs());
+        mkfile(dir + "/renamed/after", "a");
+        (*w)->drain(LiveWatch::monotonicMs());
+        due = (*w)->due(std::numeric_limits<int64_t>::max());
+        QCOMPARE(due.size(), size_t(1));
+        QCOMPARE(due[0].path, std::string("/home/u/Downloads/renamed/after"));
+        QCOMPARE((*w)->watchCount(), bound);
     }
 
     // After the event queue overflowed, the watched folders are looked at again: only files
