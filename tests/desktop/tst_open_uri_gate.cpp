@@ -467,15 +467,15 @@ private slots:
             c->cmsg_len = CMSG_LEN(sizeof(int));
             const int fd = payload.get();
             std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-            // Full for a second: the gate has stopped reading (before, it was still reading
-            // the large call).
+            // Full for three seconds: the gate has stopped reading (before, it was still
+            // reading the large call, or busy on a loaded machine).
             int tries = 0;
             while (::sendmsg(client_.get(), &h, MSG_DONTWAIT | MSG_NOSIGNAL) != ssize_t(m.size())) {
                 stopReason = errno;
-                if (stopReason != EAGAIN || ++tries == 20) break;
+                if (stopReason != EAGAIN || ++tries == 60) break;
                 QTest::qWait(50);
             }
-            if (tries == 20 || (stopReason && stopReason != EAGAIN)) break;
+            if (tries == 60 || (stopReason && stopReason != EAGAIN)) break;
             stopReason = 0;
             ++sent;
             if (sent % 50 == 0) QTest::qWait(20);  // the gate reads meanwhile
@@ -484,7 +484,9 @@ private slots:
         const uint held = openFds() - base;
         qInfo("sent %d messages with a descriptor each (then: %s); the gate holds %u more", sent,
               std::strerror(stopReason), held);
-        QVERIFY2(sent > 300, "the flood was too small to tell");
+        // More than the bound could hold (what the program's socket buffer takes beyond it
+        // depends on the kernel: about 340 here).
+        QVERIFY2(sent > 64 + 64 + 4 + 16, "the flood was too small to tell");
         QVERIFY2(held <= 64 + 64 + 4, qPrintable(QString("the gate holds %1").arg(held)));
         // Nothing was lost: once the bus reads, the calls come through with their descriptor.
         auto first = readMessage(upstream_.get());

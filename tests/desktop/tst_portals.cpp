@@ -38,6 +38,9 @@ QList<qint64> processesWithEnv(const QByteArray& needle) {
         bool ok = false;
         qint64 pid = e.toLongLong(&ok);
         if (!ok || pid == ::getpid()) continue;
+        // Not fusermount3: it unmounts the document portal when the portal ends
+        // (auto_unmount), and ended first it would leave the mount behind.
+        if (readFile(QString("/proc/%1/comm").arg(pid)).startsWith("fusermount")) continue;
         if (readFile(QString("/proc/%1/environ").arg(pid)).contains(needle)) out << pid;
     }
     return out;

@@ -1,5 +1,6 @@
 // The pure plan of the systemd scope: unit name, slice and limits, and which limits this host
 // enforces. And the connection to the user manager against a peer that stops reading.
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -73,12 +74,16 @@ private slots:
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
             ::close(c);
         });
+        // Whatever fails below: the peer ends (shutdown wakes its accept) and is joined.
+        auto end = qScopeGuard([&] {
+            done = true;
+            ::shutdown(listener, SHUT_RDWR);
+            peer.join();
+            ::close(listener);
+        });
         auto conn = ManagerConnection::connect(path, 5000);
         QVERIFY2(conn, conn ? "" : conn.error().message().c_str());
         auto r = conn->call("StartTransientUnit", "s", std::string(16 << 20, 'x'), 500);
-        done = true;
-        peer.join();
-        ::close(listener);
         QVERIFY(!r);
         QCOMPARE(r.error().code(), ETIMEDOUT);
     }
