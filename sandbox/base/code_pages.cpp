@@ -50,10 +50,6 @@ int visit(dl_phdr_info* info, size_t, void* data) {
     return 0;  // and the libraries (libnftables in the setup process: only its start used it)
 }
 
-}  // namespace
-
-namespace {
-
 long long monotonicMs() {
     struct timespec t;
     ::clock_gettime(CLOCK_MONOTONIC, &t);

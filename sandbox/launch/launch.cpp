@@ -568,7 +568,7 @@ int runSandbox(const RunOptions& o) {
         sup.adoptHostWatch(std::move(prepared->hostWatch));
         // With "nat" the scope is asked for once slirp4netns and the firewall have started (as
         // soon as the namespaces exist): they take longer than the user manager's job.
-        if (plan.wantScope) sup.createScope(plan.profile.network.mode == NetMode::Nat);
+        if (plan.wantScope && plan.profile.network.mode != NetMode::Nat) sup.createScope();
         out = sup.run(sfd.get());
     }
     ::sigprocmask(SIG_SETMASK, &old, nullptr);

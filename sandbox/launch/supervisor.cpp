@@ -46,11 +46,7 @@ void Supervisor::warn(const std::string& text) {
     events_.warning(text);
 }
 
-void Supervisor::createScope(bool afterNamespaces) {
-    if (afterNamespaces) {
-        scopeDeferred_ = true;
-        return;
-    }
+void Supervisor::createScope() {
     std::vector<std::string> warnings;
     // The nested X server joins the scope: its limits, freeze and kill cover it too.
     std::vector<pid_t> pids = {setup_};
@@ -368,10 +364,7 @@ void Supervisor::fromSandbox(Message& m) {
                 // they do, and "Go" waits for all of them.
                 const bool nat = plan_.profile.network.mode == NetMode::Nat;
                 Status s = nat ? startNetwork() : Status(Ok());
-                if (s && scopeDeferred_) {
-                    scopeDeferred_ = false;
-                    createScope();
-                }
+                if (s && nat && plan_.wantScope) createScope();
                 if (s && nat) s = finishNetwork();
                 if (!s) {
                     // Nothing has started inside yet: the setup process gives up on "Abort".

@@ -47,10 +47,10 @@ public:
     // Step 4, scope: asked for right after the fork, while the setup process creates the
     // namespaces and mounts, so the D-Bus round trips to the user manager overlap with that
     // work. The setup process starts processes only after "Scoped" (fuse daemons) and "Go"
-    // (PID 1), so that each of them is born inside the scope. `afterNamespaces` (network
-    // "nat"): asked for only once the namespaces exist and slirp4netns and the firewall have
-    // started, which take longer than the scope; the setup process still waits for "Scoped".
-    void createScope(bool afterNamespaces = false);
+    // (PID 1), so that each of them is born inside the scope. Network "nat": asked for by the
+    // supervisor itself once the namespaces exist and slirp4netns and the firewall have started,
+    // which take longer than the scope; the setup process still waits for "Scoped".
+    void createScope();
 
     // Step 11: until the setup process (and so the whole sandbox) is gone. Returns how it
     // ended; the caller prints and reports it.
@@ -95,7 +95,6 @@ private:
     int outlived_ = 0;               // processes left when the program's first one exited
     bool stopRequested_ = false;     // layerbox stop asked for the end
     std::string endReason(const ExitStatus& program) const;
-    bool scopeDeferred_ = false;  // createScope(true): asked for at "NamespacesReady"
     ScopeInfo scopeInfo_;
     LimitsReport limits_;
     std::vector<RecoverableFile> recoverable_;   // recover_watch: sent by the setup process
