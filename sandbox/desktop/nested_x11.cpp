@@ -178,7 +178,49 @@ Status NestedX11::startClipboard(const ClipboardPlan& plan, const std::string& h
     return Ok();
 }
 
+Status NestedX11::startKeyboard(const std::vector<std::string>& argv) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
+    UniqueFd r(fds[0]), w(fds[1]);
+    LB_ASSIGN(keyboardPid_, spawnHelper(argv, {}, w.get(), "setxkbmap"));
+    keyboardOut_ = std::move(r);
+    return Ok();
+}
+
+void NestedX11::finishKeyboard(int timeoutMs) {
+    if (keyboardPid_ <= 0) return;
+    // Its output (it writes only when something is wrong), until it closes or the time is up.
+    std::string out;
+    struct timespec start;
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    while (keyboardOut_.valid() && out.size() < 4096) {
+        struct timespec now;
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        const long left = timeoutMs - ((now.tv_sec - start.tv_sec) * 1000 +
+                                       (now.tv_nsec - start.tv_nsec) / 1000000);
+        struct pollfd p = {keyboardOut_.get(), POLLIN, 0};
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) {
+            out += "setxkbmap did not finish within " + std::to_string(timeoutMs / 1000) + " s\n";
+            break;
+        }
+        char buf[512];
+        const ssize_t n = ::read(keyboardOut_.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    keyboardOut_.reset();
+    ::kill(keyboardPid_, SIGKILL);  // done by now, or too late to matter
+    reapHelper(keyboardPid_, 0);
+    if (!out.empty())
+        std::fprintf(stderr, "layerbox: warning: keyboard layout of the sandbox's display: %s\n",
+                     safeLine(trim(out)).c_str());
+}
+
 void NestedX11::stop() {
+    keyboardOut_.reset();
+    if (keyboardPid_ > 0) ::kill(keyboardPid_, SIGKILL);
+    reapHelper(keyboardPid_, 0);
     if (clipboardPid_ > 0) ::kill(clipboardPid_, SIGTERM);
     reapHelper(clipboardPid_, 1000);
     if (!clipboardLog_.empty()) ::unlink(clipboardLog_.c_str());
@@ -227,18 +269,18 @@ std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, Deskto
     host.nestedX11Number = *number;
     host.nestedX11Cookie = *cookie;
     // The desktop's keyboard layout, set with setxkbmap (x11-xkb-utils) against the nested
-    // server only (its own cookie); without setxkbmap the server keeps its default (US).
+    // server only (its own cookie); without setxkbmap the server keeps its default (US). It
+    // runs while the launch goes on; the runner waits for it before the program starts.
     if (auto names = hostXkbNames(host.var("DISPLAY"))) {
         const std::string setxkbmap = findExecutable("setxkbmap");
         if (!setxkbmap.empty()) {
             std::vector<std::string> argv = {"/usr/bin/env", "XAUTHORITY=" + plan.authFile};
             for (auto& a : planSetxkbmap(setxkbmap, ":" + *number, *names))
                 argv.push_back(std::move(a));
-            const std::string out = captureOutput(argv);
-            if (!out.empty())
+            if (auto s = (*x)->startKeyboard(argv); !s)
                 std::fprintf(stderr,
-                             "layerbox: warning: keyboard layout of the sandbox's display: %s",
-                             out.c_str());
+                             "layerbox: warning: keyboard layout of the sandbox's display: %s\n",
+                             s.error().message().c_str());
         }
     }
     std::string clipLog = logPath;

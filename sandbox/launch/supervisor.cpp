@@ -373,6 +373,8 @@ void Supervisor::fromSandbox(Message& m) {
                     return;
                 }
             }
+            // The nested X server's keyboard layout is in place before the program starts.
+            if (nestedX11_) nestedX11_->finishKeyboard(5000);
             (void)sendMessage(channel_, Msg::Go);
             break;
         default:
