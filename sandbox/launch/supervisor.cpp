@@ -397,8 +397,8 @@ Status Supervisor::startNetwork() {
     // (it used to load the rules itself, after the mounts, and the runner the addresses).
     if (!plan_.firewall.empty()) {
         LB_ASSIGN(firewallLoad_,
-                  FirewallLoad::start(sandboxUserns_.get(), sandboxNetns_.get(), plan_.firewall,
-                                      plan_.profile.security.activityLog));
+                  FirewallLoad::start(sandboxUserns_.get(), sandboxNetns_.get(),
+                                      plan_.firewallTable, plan_.profile.security.activityLog));
     }
     if (plan_.profile.network.filtersNames()) LB_TRY(startDnsFilter());
     return Ok();
