@@ -5,16 +5,19 @@
 // named, with its errno.
 #include <QtTest>
 
+#include <linux/netlink.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <functional>
 #include <string>
 
 #include "network/network.h"
 #include "network/nft_batch.h"
 #include "profile/profile.h"
+#include "testsupport.h"
 
 using namespace lb;
 
@@ -131,6 +134,42 @@ private slots:
         const std::string byBatch = listedAfter([&] { return applyNftBatch(*batch); });
         QVERIFY2(byNft.starts_with("table inet layerbox {"), byNft.c_str());
         QCOMPARE(QString::fromStdString(byBatch), QString::fromStdString(byNft));
+    }
+
+    // Beyond what a listing shows (the end element at 0 of an interval set, set sizes, set and
+    // element user data): the very bytes nftables 1.0.6 sent for the same plan.
+    void sameBytesAsNft() {
+        QFile f(lbtest::sourceDir() + "/tests/network/data/nft-1.0.6-internet-only.hex");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QByteArray hex;
+        for (const QByteArray& line : f.readAll().split('\n'))
+            if (!line.startsWith('#')) hex += line.trimmed();
+        const QByteArray byNft = QByteArray::fromHex(hex);
+        QVERIFY(byNft.size() > 1000);
+        Case c;  // "internet-only ipv6=1 log=1 variant=1" of sameRulesetAsNft
+        c.net.mode = NetMode::Nat;
+        c.net.firewall = "internet-only";
+        c.net.ipv6 = true;
+        c.net.rules = everyKindOfRule();
+        c.host.v4 = {"10.9.0.1/32", "192.0.2.0/24", "203.0.113.4/32", "203.0.113.5/32"};
+        c.host.v6 = {"2001:db8::1/128", "fe80::/64"};
+        auto batch = planNftBatch(planFirewallTable(c.net, true, c.host));
+        QVERIFY(batch.ok());
+        QByteArray ours(reinterpret_cast<const char*>(batch->bytes.data()),
+                        qsizetype(batch->bytes.size()));
+        QCOMPARE(ours.size(), byNft.size());
+        // Clear NLM_F_ACK in each message's flags (nlmsghdr: length u32, type u16, flags u16).
+        for (qsizetype at = 0; at + 16 <= ours.size();) {
+            uint32_t len;
+            uint16_t flags;
+            std::memcpy(&len, ours.constData() + at, 4);
+            std::memcpy(&flags, ours.constData() + at + 6, 2);
+            flags &= uint16_t(~NLM_F_ACK);
+            std::memcpy(ours.data() + at + 6, &flags, 2);
+            QVERIFY(len >= 16);
+            at += qsizetype((len + 3) & ~3u);
+        }
+        QCOMPARE(ours.toHex(), byNft.toHex());
     }
 
     void noNetworkNoFirewall() {
