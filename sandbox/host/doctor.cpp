@@ -59,7 +59,13 @@ int probeFirewall() {
         if (!applyIdMap(ids.outer)) return 2;
         auto s = applyFirewall(
             "table inet probe {\n  chain o {\n    type filter hook output priority 0;\n  }\n}\n");
-        return s ? 0 : 3;
+        if (!s) return 3;
+        // The launch loads its firewall as a netlink batch of its own (nft_batch.h): the
+        // default preset's, sent as a launch sends it.
+        NetworkConfig net;
+        net.mode = NetMode::Nat;
+        auto batch = planNftBatch(planFirewallTable(net));
+        return batch && applyNftBatch(*batch) ? 0 : 4;
     });
 }
 

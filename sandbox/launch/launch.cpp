@@ -258,7 +258,10 @@ Result<Prepared> prepare(const RunOptions& o) {
             LB_ASSIGN(out.hostWatch, HostNetworkWatch::open());
             LB_ASSIGN(plan.hostNetworks, readHostNetworks());
         }
-        plan.firewall = planFirewall(p.network, p.security.activityLog, plan.hostNetworks);
+        plan.firewallTable =
+            planFirewallTable(p.network, p.security.activityLog, plan.hostNetworks);
+        plan.firewall =
+            plan.firewallTable.empty() ? std::string() : formatNftTable(plan.firewallTable);
     }
     plan.waitForRunner = plan.wantScope || p.network.mode == NetMode::Nat;
 
@@ -551,12 +554,6 @@ int runSandbox(const RunOptions& o) {
     }
     chan->second.reset();
     stdio.closeSandboxEnds();
-    // libnftables (and what it links) is loaded while the setup process creates the
-    // namespaces, so that the child that loads the firewall into them (FirewallLoad, forked
-    // at "NamespacesReady") finds it loaded. Only loaded: its context, and so its netlink
-    // socket, is made in the child, inside the sandbox's network namespace. An error is
-    // the child's to report.
-    if (!plan.firewall.empty()) (void)loadFirewallLibrary();
 
     // 5, 13: the runner's side of the running sandbox.
     Outcome out;

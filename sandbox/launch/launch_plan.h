@@ -19,6 +19,7 @@
 #include "isolation/userns.h"
 #include "launch/outcome.h"
 #include "network/host_networks.h"
+#include "network/nft_batch.h"
 #include "network/slirp.h"
 #include "profile/profile.h"
 #include "resources/scope.h"
@@ -53,8 +54,10 @@ struct LaunchPlan {
     bool waitForRunner = false;
     bool wantScope = true;  // put the sandbox in a systemd user scope
     ScopePlan scopePlan;
-    // nftables script, the host's addresses in it (internet-only): loaded from the runner into
-    // the sandbox's namespace (network.h, FirewallLoad) before "Go"
+    // The firewall as data, the host's addresses in it (internet-only): loaded from the runner
+    // into the sandbox's namespace as one netlink batch (network.h, FirewallLoad) before "Go";
+    // `firewall` is its nftables script (shown; empty: no firewall)
+    NftTable firewallTable;
     std::string firewall;
     HostNetworks hostNetworks;    // internet-only: as read before the fork (host_networks.h)
     SlirpFeatures slirpFeatures;  // slirp4netns found and its flags (nat only)

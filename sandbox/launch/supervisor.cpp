@@ -396,11 +396,12 @@ Status Supervisor::startNetwork() {
                                           logDir + "/" + plan_.instance + "-slirp4netns.log"));
     // The rules and the host's addresses they refuse, in one transaction, loaded by a child of
     // the runner in the sandbox's namespaces while the setup process builds the file system
-    // (it used to load the rules itself, after the mounts, and the runner the addresses).
+    // (it used to load the rules itself, after the mounts, and the runner the addresses): a
+    // netlink batch encoded here from the plan (nft_batch.h), no libnftables to load or run.
     if (!plan_.firewall.empty()) {
         LB_ASSIGN(firewallLoad_,
-                  FirewallLoad::start(sandboxUserns_.get(), sandboxNetns_.get(), plan_.firewall,
-                                      plan_.profile.security.activityLog));
+                  FirewallLoad::start(sandboxUserns_.get(), sandboxNetns_.get(),
+                                      plan_.firewallTable, plan_.profile.security.activityLog));
     }
     if (plan_.profile.network.filtersNames()) LB_TRY(startDnsFilter());
     return Ok();

@@ -70,71 +70,92 @@ bool isV6(const std::string& addr) {
     return addr.find(':') != std::string::npos;
 }
 
-// Blocked packets are rejected, not dropped: a TCP connect then fails at once with "No route to
-// host" (EHOSTUNREACH) instead of hanging until its timeout.
-constexpr const char* kBlock = "reject with icmpx type admin-prohibited";
-
-std::string portMatch(const std::string& proto, int lo, int hi) {
-    if (lo == 0) return {};
-    std::string range =
-        lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
-    if (proto == "tcp" || proto == "udp") return proto + " dport " + range;
-    return "meta l4proto { tcp, udp } th dport " + range;
+NftMatch daddr(const std::string& addr) {
+    return {isV6(addr) ? NftField::Ip6Daddr : NftField::IpDaddr, {addr}};
 }
 
-std::string ruleLine(const FirewallRule& r, const std::string& block) {
-    std::string line;
-    if (!r.to.empty()) line += std::string(isV6(r.to) ? "ip6" : "ip") + " daddr " + r.to + " ";
-    std::string ports = portMatch(r.proto, r.portMin, r.portMax);
-    if (!ports.empty())
-        line += ports + " ";
-    else if (r.proto == "tcp" || r.proto == "udp")
-        line += "meta l4proto " + r.proto + " ";
-    else if (r.proto == "icmp")
-        line += "meta l4proto { icmp, ipv6-icmp } ";
-    line += r.action == "allow" ? "accept" : block;
-    return line;
+std::vector<std::string> splitList(const std::string& list) {
+    std::vector<std::string> out;
+    for (size_t from = 0;;) {
+        size_t comma = list.find(", ", from);
+        out.push_back(list.substr(from, comma - from));
+        if (comma == std::string::npos) return out;
+        from = comma + 2;
+    }
+}
+
+// A profile's rule: its destination, its protocol and ports, its verdict (`refuse`: the
+// preset's refusal, with or without the drop log).
+NftRule ruleOf(const FirewallRule& r, const NftRule& refuse) {
+    NftRule rule = refuse;
+    if (r.action == "allow") rule = NftRule{};
+    if (!r.to.empty()) rule.matches.push_back(daddr(r.to));
+    const bool tcpOrUdp = r.proto == "tcp" || r.proto == "udp";
+    if (r.portMin != 0) {
+        std::string range = r.portMin == r.portMax
+                                ? std::to_string(r.portMin)
+                                : std::to_string(r.portMin) + "-" + std::to_string(r.portMax);
+        if (tcpOrUdp) {
+            rule.matches.push_back(
+                {r.proto == "tcp" ? NftField::TcpDport : NftField::UdpDport, {range}});
+        } else {
+            rule.matches.push_back({NftField::MetaL4proto, {"tcp", "udp"}});
+            rule.matches.push_back({NftField::ThDport, {range}});
+        }
+    } else if (tcpOrUdp) {
+        rule.matches.push_back({NftField::MetaL4proto, {r.proto}});
+    } else if (r.proto == "icmp") {
+        rule.matches.push_back({NftField::MetaL4proto, {"icmp", "ipv6-icmp"}});
+    }
+    return rule;
 }
 
 }  // namespace
 
-std::string planFirewall(const NetworkConfig& net, bool logDrops, const HostNetworks& host) {
-    if (net.mode != NetMode::Nat) return {};  // loopback only: nothing leaves anyway
-    // With the activity log each refusal is copied to the sandbox's NFLOG group first
-    // (network/drop_log.h); the verdict is the same.
-    const std::string block =
-        (logDrops ? "log group " + std::to_string(kDropLogGroup) + " " : std::string()) + kBlock;
+NftTable planFirewallTable(const NetworkConfig& net, bool logDrops, const HostNetworks& host) {
+    NftTable t;
+    if (net.mode != NetMode::Nat) return t;  // loopback only: nothing leaves anyway
+    // Blocked packets are rejected, not dropped: a TCP connect then fails at once with "No
+    // route to host" (EHOSTUNREACH) instead of hanging until its timeout. With the activity
+    // log each refusal is copied to the sandbox's NFLOG group first (network/drop_log.h); the
+    // verdict is the same.
+    NftRule refuse;
+    refuse.accept = false;
+    if (logDrops) refuse.logGroup = kDropLogGroup;
+    auto refusing = [&](std::vector<NftMatch> m) {
+        NftRule r = refuse;
+        r.matches = std::move(m);
+        return r;
+    };
+    auto accepting = [](std::vector<NftMatch> m) { return NftRule{std::move(m), -1, true}; };
     const bool hostOnly = net.firewall == "host-only";
     const bool internetOnly = net.firewall == "internet-only";
-    std::string s = "table inet layerbox {\n";
     // The host's own addresses and on-link networks (host_networks.h): read by the runner
     // before the fork, loaded with the rules, kept current while the sandbox runs.
     if (internetOnly) {
-        auto set = [](const char* name, const char* type, const std::vector<std::string>& in) {
-            std::string line =
-                std::string("  set ") + name + " { type " + type + "; flags interval; ";
-            // No empty element list: nftables refuses it.
-            if (!in.empty()) line += "elements = { " + joinStrings(in) + " }; ";
-            return line + "}\n";
-        };
-        s += set("host_v4", "ipv4_addr", host.v4) + set("host_v6", "ipv6_addr", host.v6);
+        t.sets.push_back({"host_v4", false, true, false, host.v4});
+        t.sets.push_back({"host_v6", true, true, false, host.v6});
     }
-    // The addresses Layerbox's resolver answered, each for its TTL (dns_filter.h).
+    // The addresses Layerbox's resolver answered, each for its TTL (dns_filter.h, kDnsSetV4).
     const bool names = net.filtersNames();
-    if (names) s += std::string("  set ") + kDnsSetV4 + "\n  set " + kDnsSetV6 + "\n";
-    s += "  chain output {\n";
-    s += "    type filter hook output priority filter; policy accept;\n";
-    s += "    oifname \"lo\" accept\n";
+    if (names) {
+        t.sets.push_back({"dns_v4", false, false, true, {}});
+        t.sets.push_back({"dns_v6", true, false, true, {}});
+    }
+    auto& out = t.output;
+    out.push_back(accepting({{NftField::OifName, {"lo"}}}));
     // IPv6 is configured by slirp4netns' router advertisement: router and neighbour discovery
     // (to multicast and link-local addresses, which the presets refuse) must pass. tap0 has no
     // other peer than slirp4netns, and these messages carry nothing to a service.
     if (net.ipv6)
-        s += "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
-             "accept\n";
+        out.push_back(
+            accepting({{NftField::Icmpv6Type,
+                        {"nd-router-solicit", "nd-neighbor-solicit", "nd-neighbor-advert"}}}));
     // Replies of services the sandbox offers through port forwards go to the gateway.
     for (const auto& p : net.ports)
-        s += "    ip daddr " + std::string(kSlirpHost) + " " + p.proto + " sport " +
-             std::to_string(p.sandbox) + " accept\n";
+        out.push_back(accepting({daddr(kSlirpHost),
+                                 {p.proto == "udp" ? NftField::UdpSport : NftField::TcpSport,
+                                  {std::to_string(p.sandbox)}}}));
     // Name resolution through the configured servers (with a domain list the resolver asks
     // them, from the host: the sandbox reaches only the resolver, on its loopback).
     if (!hostOnly && !names) {
@@ -144,39 +165,45 @@ std::string planFirewall(const NetworkConfig& net, bool logDrops, const HostNetw
             if (net.ipv6) dns.push_back(kSlirpDns6);
         }
         for (const auto& d : dns)
-            s += std::string("    ") + (isV6(d) ? "ip6" : "ip") + " daddr " + d +
-                 " meta l4proto { tcp, udp } th dport 53 accept\n";
+            out.push_back(accepting(
+                {daddr(d), {NftField::MetaL4proto, {"tcp", "udp"}}, {NftField::ThDport, {"53"}}}));
     }
     // The profile's rules, in order: the first that matches decides.
     for (const auto& r : net.rules)
-        s += "    " + ruleLine(r, block) + "\n";
+        out.push_back(ruleOf(r, refuse));
     if (internetOnly) {
         // No LAN, link-local, CGNAT, unique-local or multicast, and not the host (10.0.2.2,
         // inside 10/8): untrusted software cannot reach the router, other machines or local
         // services.
-        s += std::string("    ip daddr { ") + kInternetOnlyRanges4 + " } " + block + "\n";
-        s += std::string("    ip6 daddr { ") + kInternetOnlyRanges6 + " } " + block + "\n";
+        out.push_back(refusing({{NftField::IpDaddr, splitList(kInternetOnlyRanges4)}}));
+        out.push_back(refusing({{NftField::Ip6Daddr, splitList(kInternetOnlyRanges6)}}));
         // Nor the host through any of its own addresses (a public one on eth0, a docker
         // bridge, a VPN, IPv6), nor a LAN that uses other ranges: slirp4netns connects from the
         // host's own network stack, where all of them are local or on-link.
-        s += "    ip daddr @host_v4 " + block + "\n";
-        s += "    ip6 daddr @host_v6 " + block + "\n";
+        out.push_back(refusing({{NftField::IpDaddr, {"@host_v4"}}}));
+        out.push_back(refusing({{NftField::Ip6Daddr, {"@host_v6"}}}));
     }
     if (names) {
         // A connection that was allowed when it started stays allowed after its address's
         // time is up (the answer's TTL limits new connections, not open ones). Only after the
         // preset's refusals: a host address added meanwhile still cuts it.
-        s += "    ct state established,related accept\n";
+        out.push_back(accepting({{NftField::CtState, {"established,related"}}}));
         // No other resolver: DNS, DNS over TLS (853) to any server, even to an allowed
         // name's address, unless one of the profile's rules above allowed it.
-        s += std::string("    meta l4proto { tcp, udp } th dport { 53, 853 } ") + block + "\n";
-        s += std::string("    ip daddr @dns_v4 accept\n    ip6 daddr @dns_v6 accept\n");
+        out.push_back(refusing(
+            {{NftField::MetaL4proto, {"tcp", "udp"}}, {NftField::ThDport, {"53", "853"}}}));
+        out.push_back(accepting({{NftField::IpDaddr, {"@dns_v4"}}}));
+        out.push_back(accepting({{NftField::Ip6Daddr, {"@dns_v6"}}}));
         // Every other number, whether the program knew it or guessed it.
-        s += "    " + block + "\n";
+        out.push_back(refuse);
     }
-    if (hostOnly) s += "    " + block + "\n";  // nothing else leaves
-    s += "  }\n}\n";
-    return s;
+    if (hostOnly) out.push_back(refuse);  // nothing else leaves
+    return t;
+}
+
+std::string planFirewall(const NetworkConfig& net, bool logDrops, const HostNetworks& host) {
+    NftTable t = planFirewallTable(net, logDrops, host);
+    return t.empty() ? std::string() : formatNftTable(t);
 }
 
 std::string withoutDropLog(const std::string& script) {
@@ -189,9 +216,10 @@ std::string withoutDropLog(const std::string& script) {
 
 namespace {
 
-// libnftables is loaded only when a firewall is loaded (network "nat"), by the runner while
-// the setup process creates the namespaces: linking it would make every `layerbox` start pay
-// for it and its dependencies.
+// libnftables is loaded only when a script is loaded: the runtime updates of the sets
+// (host_networks.h, dns_filter.h), never at launch (the launch's firewall is a netlink batch of
+// Layerbox's own, nft_batch.h): linking it would make every `layerbox` start pay for it and its
+// dependencies.
 struct Nft {
     decltype(&nft_ctx_new) ctxNew = nullptr;
     decltype(&nft_ctx_free) ctxFree = nullptr;
@@ -199,6 +227,7 @@ struct Nft {
     decltype(&nft_ctx_buffer_error) bufferError = nullptr;
     decltype(&nft_run_cmd_from_buffer) run = nullptr;
     decltype(&nft_ctx_get_error_buffer) errorBuffer = nullptr;
+    decltype(&nft_ctx_get_output_buffer) outputBuffer = nullptr;
 };
 
 Result<Nft> loadNft() {
@@ -218,7 +247,10 @@ Result<Nft> loadNft() {
     n.run = reinterpret_cast<decltype(n.run)>(::dlsym(h, "nft_run_cmd_from_buffer"));
     n.errorBuffer =
         reinterpret_cast<decltype(n.errorBuffer)>(::dlsym(h, "nft_ctx_get_error_buffer"));
-    if (!n.ctxNew || !n.ctxFree || !n.bufferOutput || !n.bufferError || !n.run || !n.errorBuffer)
+    n.outputBuffer =
+        reinterpret_cast<decltype(n.outputBuffer)>(::dlsym(h, "nft_ctx_get_output_buffer"));
+    if (!n.ctxNew || !n.ctxFree || !n.bufferOutput || !n.bufferError || !n.run || !n.errorBuffer ||
+        !n.outputBuffer)
         return Error("libnftables lacks the functions Layerbox needs", ENOSYS);
     return n;
 }
@@ -235,8 +267,10 @@ Status loadFirewallLibrary() {
     return Ok();
 }
 
-Status applyFirewall(const std::string& script) {
-    if (script.empty()) return Ok();
+namespace {
+
+// One nftables command line or script, its output (list commands) or its first error line.
+Result<std::string> runNft(const std::string& script) {
     LB_ASSIGN(Nft lib, nftLibrary());
     struct nft_ctx* nft = lib.ctxNew(NFT_CTX_DEFAULT);
     if (!nft) return Error("nft_ctx_new failed", ENOMEM);
@@ -245,6 +279,8 @@ Status applyFirewall(const std::string& script) {
     int rc = lib.run(nft, script.c_str());
     const char* buffered = lib.errorBuffer(nft);  // reading it also empties it
     std::string err = trim(buffered ? buffered : "");
+    const char* output = lib.outputBuffer(nft);
+    std::string out = output ? output : "";
     lib.ctxFree(nft);
     if (rc != 0) {
         auto nl = err.find('\n');
@@ -252,7 +288,19 @@ Status applyFirewall(const std::string& script) {
                          (err.empty() ? std::string("failed") : err.substr(0, nl)),
                      EINVAL);
     }
+    return out;
+}
+
+}  // namespace
+
+Status applyFirewall(const std::string& script) {
+    if (script.empty()) return Ok();
+    LB_TRY(runNft(script));
     return Ok();
+}
+
+Result<std::string> listFirewall() {
+    return runNft("list ruleset");
 }
 
 }  // namespace lb
@@ -260,9 +308,37 @@ Status applyFirewall(const std::string& script) {
 namespace lb {
 
 Result<std::unique_ptr<FirewallLoad>> FirewallLoad::start(int usernsFd, int netnsFd,
-                                                          const std::string& script,
+                                                          const NftTable& table,
                                                           bool dropLogOptional) {
-    const std::string plain = dropLogOptional ? withoutDropLog(script) : script;
+    // Encoded here, before the fork: the child only sends bytes.
+    LB_ASSIGN(NftBatch batch, planNftBatch(table));
+    NftBatch plain;
+    if (dropLogOptional) {
+        LB_ASSIGN(plain, planNftBatch(withoutLogging(table)));
+    }
+    return fork(usernsFd, netnsFd, [&]() -> std::string {
+        auto st = applyNftBatch(batch);
+        if (st) return {};
+        // A kernel without NFLOG (nfnetlink_log) refuses the activity log's "log group"
+        // statements: the same firewall without them, and a warning. The batch is one
+        // transaction: the refused one left nothing behind.
+        if (dropLogOptional && plain.bytes != batch.bytes && applyNftBatch(plain))
+            return "W" + st.error().message();
+        return "E" + st.error().message();
+    });
+}
+
+Result<std::unique_ptr<FirewallLoad>> FirewallLoad::startScript(int usernsFd, int netnsFd,
+                                                                const std::string& script) {
+    LB_TRY(loadFirewallLibrary());  // before the fork: the child only calls into it
+    return fork(usernsFd, netnsFd, [&]() -> std::string {
+        auto st = applyFirewall(script);
+        return st ? std::string() : "E" + st.error().message();
+    });
+}
+
+Result<std::unique_ptr<FirewallLoad>> FirewallLoad::fork(int usernsFd, int netnsFd,
+                                                         const std::function<std::string()>& load) {
     int pipeFds[2];
     if (::pipe2(pipeFds, O_CLOEXEC) != 0) return Error::fromErrno("pipe2");
     UniqueFd readEnd(pipeFds[0]), writeEnd(pipeFds[1]);
@@ -274,29 +350,23 @@ Result<std::unique_ptr<FirewallLoad>> FirewallLoad::start(int usernsFd, int netn
         if (::getppid() != parent) ::_exit(1);
         // The runner owns the sandbox's outer user namespace (it created it through the setup
         // process), so it may enter it with every capability there, then its network namespace.
-        // Only this short-lived child does: the runner itself keeps no capability. libnftables
-        // is loaded by now (loadFirewallLibrary) or here; its context, with its netlink
-        // socket, is made here, after setns: in the sandbox's network namespace.
+        // Only this short-lived child does: the runner itself keeps no capability. The netlink
+        // socket (the batch's, or libnftables' context's) is made after setns: in the
+        // sandbox's network namespace.
         std::string report;
-        if (::setns(usernsFd, CLONE_NEWUSER) != 0) {
+        if (::setns(usernsFd, CLONE_NEWUSER) != 0)
             report = "E" + Error::fromErrno("setns(the sandbox's user namespace)").message();
-        } else if (::setns(netnsFd, CLONE_NEWNET) != 0) {
+        else if (::setns(netnsFd, CLONE_NEWNET) != 0)
             report = "E" + Error::fromErrno("setns(the sandbox's network namespace)").message();
-        } else if (auto st = applyFirewall(script); !st) {
-            // A kernel without NFLOG (nfnetlink_log) refuses the activity log's "log group"
-            // statements: the same firewall without them, and a warning.
-            if (plain != script && applyFirewall(plain))
-                report = "W" + st.error().message();
-            else
-                report = "E" + st.error().message();
-        }
+        else
+            report = load();
         if (!report.empty()) (void)!::write(writeEnd.get(), report.data(), report.size());
         ::_exit(report.empty() || report[0] == 'W' ? 0 : 1);
     }
-    auto load = std::unique_ptr<FirewallLoad>(new FirewallLoad);
-    load->pid_ = child;
-    load->report_ = std::move(readEnd);
-    return load;
+    auto load_ = std::unique_ptr<FirewallLoad>(new FirewallLoad);
+    load_->pid_ = child;
+    load_->report_ = std::move(readEnd);
+    return load_;
 }
 
 Status FirewallLoad::wait(std::string* warning) {
@@ -326,7 +396,7 @@ FirewallLoad::~FirewallLoad() {
 }
 
 Status applyFirewallIn(int usernsFd, int netnsFd, const std::string& script) {
-    LB_ASSIGN(auto load, FirewallLoad::start(usernsFd, netnsFd, script));
+    LB_ASSIGN(auto load, FirewallLoad::startScript(usernsFd, netnsFd, script));
     return load->wait();
 }
 
