@@ -991,6 +991,42 @@ private slots:
             "the keymap changes could not be observed with Xvfb here");
     }
 
+    // The desktop's keyboard layout is given to the nested server by setxkbmap, which runs in
+    // the background while the launch goes on (issue 25) and is waited for before the program
+    // starts. Observed with a setxkbmap of the test's own that takes a second, notes when it
+    // ended and complains: the program starts after that, and the complaint is a warning.
+    void isolatedKeyboardIsSetBeforeTheProgramStarts() {
+        QVERIFY2(haveProgram("Xephyr"), "Xephyr (xserver-xephyr)");
+        Xvfb x;
+        QVERIFY(x.start(home_->home()));
+        const QString bin = home_->home() + "/fakebin";
+        const QString mark = home_->home() + "/setxkbmap-ended";
+        QVERIFY(QDir().mkpath(bin));
+        QFile f(bin + "/setxkbmap");
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QString("#!/bin/sh\nsleep 1\ndate +%s%N > '%1'\n"
+                        "echo 'fake setxkbmap: no layout today' >&2\n")
+                    .arg(mark)
+                    .toUtf8());
+        f.close();
+        QVERIFY(f.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        profile("isokbd", R"({"version": 1, "desktop": {"x11": "isolated"}})");
+        auto e = xEnv(x);
+        e.insert("PATH", bin + ":" + e.value("PATH"));
+        auto o = run(e, "isokbd", {"sh", "-c", "date +%s%N"});
+        QVERIFY2(o.code == 0, qPrintable(o.errors()));
+        QVERIFY2(QFileInfo::exists(mark), "the test's setxkbmap did not run");
+        const qint64 ended = readFile(mark).trimmed().toLongLong();
+        const qint64 started = o.text().trimmed().toLongLong();
+        QVERIFY2(ended > 0 && started > 0, qPrintable(o.text()));
+        QVERIFY2(started > ended, qPrintable(QString("the program started %1 ms before setxkbmap "
+                                                     "ended")
+                                                 .arg((ended - started) / 1000000)));
+        QVERIFY2(o.errors().contains("warning: keyboard layout of the sandbox's display: fake "
+                                     "setxkbmap: no layout today"),
+                 qPrintable(o.errors()));
+    }
+
     // -----------------------------------------------------------------------------------------
     // Real programs in their built-in profiles, under Xvfb
 
