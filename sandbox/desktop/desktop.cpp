@@ -41,6 +41,21 @@ MountOp bindSocket(const std::string& source, const std::string& target) {
     return o;
 }
 
+namespace {
+
+// What the desktop portal learns of the sandbox (the same for the plan and the proxy).
+PortalSetup portalSetup(const Profile& profile) {
+    PortalSetup portal;
+    portal.appId = portalAppId(profile.name);
+    portal.allowOpenUri = profile.desktop.openUri == "allow";
+    portal.askOpenUri = profile.desktop.openUri == "ask";
+    portal.sandbox = profile.name;
+    portal.network = profile.network.mode != NetMode::None;
+    return portal;
+}
+
+}  // namespace
+
 DesktopPlan planDesktop(const Profile& profile, const DesktopHost& host,
                         const DesktopContext& ctx) {
     const DesktopConfig& d = profile.desktop;
@@ -50,14 +65,13 @@ DesktopPlan planDesktop(const Profile& profile, const DesktopHost& host,
     out.append(planDisplay(d.x11, d.wayland, host, ctx));
     out.append(planAudio(d.audio, host, ctx));
     if (d.gpu) out.append(planGpu(host));
-    PortalSetup portal;
-    portal.appId = portalAppId(profile.name);
-    portal.allowOpenUri = d.openUri == "allow";
-    portal.askOpenUri = d.openUri == "ask";
-    portal.sandbox = profile.name;
-    portal.network = profile.network.mode != NetMode::None;
-    out.append(planDbus(d.dbus, host, ctx, portal));
+    out.append(planDbus(d.dbus, host, ctx, portalSetup(profile)));
     return out;
+}
+
+DbusProxyPlan planDesktopBus(const Profile& profile, const DesktopHost& host,
+                             const DesktopContext& ctx) {
+    return planDbus(profile.desktop.dbus, host, ctx, portalSetup(profile)).dbusProxy;
 }
 
 DesktopHost probeDesktopHost(const Profile& profile, const Paths& paths) {

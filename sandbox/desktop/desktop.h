@@ -94,6 +94,10 @@ MountOp bindSocket(const std::string& source, const std::string& target);
 // come first (theme.h); they are mount points inside the home, so `layerbox diff` adds them to
 // its own call of planMounts and does not list them as changes.
 DesktopPlan planDesktop(const Profile& profile, const DesktopHost& host, const DesktopContext& ctx);
+// The D-Bus proxy's part of planDesktop alone (it does not depend on the display): the runner
+// starts the proxy while an isolated display's server starts.
+DbusProxyPlan planDesktopBus(const Profile& profile, const DesktopHost& host,
+                             const DesktopContext& ctx);
 
 // Read the caller's environment, the Xauthority file (when x11 is asked for) and which of the
 // sockets and devices exist.

@@ -238,8 +238,7 @@ NestedX11::~NestedX11() {
 std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, DesktopHost& host,
                                                 const std::string& instanceDir,
                                                 const std::string& instance,
-                                                const std::string& logPath,
-                                                ClipboardPolicy clipboard) {
+                                                const std::string& logPath) {
     // Xephyr draws its window on the desktop's X server (DISPLAY, with the runner's own
     // cookie): that connection is the runner's, the program never sees it.
     if (!parseX11Display(host.var("DISPLAY"))) {
@@ -264,34 +263,44 @@ std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, Deskto
     auto plan = planNestedX11(host.xephyr, title, joinPath(instanceDir, instance + ".xauth"));
     auto x = NestedX11::start(plan, *cookie, logPath);
     if (!x) return fail(x.error().wrap("starting Xephyr"));
-    auto number = (*x)->waitReady(10000);
-    if (!number) return fail(number.error());
-    host.nestedX11Number = *number;
     host.nestedX11Cookie = *cookie;
+    return std::move(*x);
+}
+
+std::unique_ptr<NestedX11> finishIsolatedDisplay(std::unique_ptr<NestedX11> x, DesktopHost& host,
+                                                 ClipboardPolicy clipboard) {
+    if (!x) return nullptr;
+    auto number = x->waitReady(10000);
+    if (!number) {
+        host.nestedX11Problem = number.error().message();
+        return nullptr;
+    }
+    host.nestedX11Number = *number;
+    const std::string& cookie = host.nestedX11Cookie;
     // The desktop's keyboard layout, set with setxkbmap (x11-xkb-utils) against the nested
     // server only (its own cookie); without setxkbmap the server keeps its default (US). It
     // runs while the launch goes on; the runner waits for it before the program starts.
     if (auto names = hostXkbNames(host.var("DISPLAY"))) {
         const std::string setxkbmap = findExecutable("setxkbmap");
         if (!setxkbmap.empty()) {
-            std::vector<std::string> argv = {"/usr/bin/env", "XAUTHORITY=" + plan.authFile};
+            std::vector<std::string> argv = {"/usr/bin/env", "XAUTHORITY=" + x->authFile()};
             for (auto& a : planSetxkbmap(setxkbmap, ":" + *number, *names))
                 argv.push_back(std::move(a));
-            if (auto s = (*x)->startKeyboard(argv); !s)
+            if (auto s = x->startKeyboard(argv); !s)
                 std::fprintf(stderr,
                              "layerbox: warning: keyboard layout of the sandbox's display: %s\n",
                              s.error().message().c_str());
         }
     }
-    std::string clipLog = logPath;
+    std::string clipLog = x->logPath();
     if (endsWith(clipLog, ".log")) clipLog.resize(clipLog.size() - 4);
-    if (auto s = (*x)->startClipboard(planClipboard(clipboard), host.var("DISPLAY"), *number,
-                                      *cookie, clipLog + "-clipboard.log");
+    if (auto s = x->startClipboard(planClipboard(clipboard), host.var("DISPLAY"), *number, cookie,
+                                   clipLog + "-clipboard.log");
         !s)
         std::fprintf(stderr,
                      "layerbox: warning: no clipboard between the sandbox and the desktop: %s\n",
                      s.error().message().c_str());
-    return std::move(*x);
+    return x;
 }
 
 }  // namespace lb

@@ -61,6 +61,7 @@ public:
                           const std::string& display, const std::string& cookie,
                           const std::string& logPath);
     const std::string& logPath() const { return log_; }
+    const std::string& authFile() const { return authFile_; }
     // setxkbmap against this server (the desktop's keyboard layout), started in the background
     // once it is ready (startKeyboard), and waited for before the program may start
     // (finishKeyboard, by the runner before "Go"): it no longer holds up the launch's other
@@ -98,17 +99,20 @@ Result<std::string> newX11Cookie();
 
 struct DesktopHost;
 
-// For a profile with desktop.x11 "isolated": start its nested server (cookie file
-// INSTANCEDIR/ID.xauth, log `logPath`), wait until it is up and record its display number and
-// cookie in `host`; then the clipboard bridge the profile asks for (its log beside, ".clip"
-// for ".log"; a bridge that cannot start costs the clipboard, not the launch: it says so). When
-// there is none (no host display for its window, Xephyr not installed, it failed),
-// host.nestedX11Problem says why and the result is null: the sandbox then gets no X11 at all, never
-// the host's.
+// For a profile with desktop.x11 "isolated", in two steps, so that the runner can start other
+// helpers while the server starts (it takes ~100 ms): startIsolatedDisplay starts its nested
+// server (cookie file INSTANCEDIR/ID.xauth, log `logPath`) and records its cookie in `host`;
+// finishIsolatedDisplay waits until it is up, records its display number in `host`, starts
+// setxkbmap (waited for before "Go") and the clipboard bridge the profile asks for (its log
+// beside, "-clipboard.log" for ".log"; a bridge that cannot start costs the clipboard, not the
+// launch: it says so). When there is none (no host display for its window, Xephyr not
+// installed, it failed), host.nestedX11Problem says why and the result is null: the sandbox
+// then gets no X11 at all, never the host's.
 std::unique_ptr<NestedX11> startIsolatedDisplay(const std::string& title, DesktopHost& host,
                                                 const std::string& instanceDir,
                                                 const std::string& instance,
-                                                const std::string& logPath,
-                                                ClipboardPolicy clipboard = ClipboardPolicy::None);
+                                                const std::string& logPath);
+std::unique_ptr<NestedX11> finishIsolatedDisplay(std::unique_ptr<NestedX11> x, DesktopHost& host,
+                                                 ClipboardPolicy clipboard = ClipboardPolicy::None);
 
 }  // namespace lb

@@ -5,7 +5,8 @@
 //   runner (this process, on the host)
 //     1. prepare(): load the profile and decide everything (mounts, seccomp filter compiled,
 //        environment, ids, scope, network, desktop); lock the sandbox's layer; claim an id
-//     2. start xdg-dbus-proxy when the profile has a bus (its sockets are bound in step 8)
+//     2. start xdg-dbus-proxy when the profile has a bus (its sockets are bound in step 8),
+//        while an isolated display's X server starts
 //     3. fork the setup process (setup_process.cpp) -------> 4. user/mount/net/ipc/uts namespaces
 //     5. ask systemd for the scope (Supervisor)              6. a persistent layer: wait for
 //                                                               its last sandbox's unmounting
@@ -163,6 +164,7 @@ struct Prepared {
     UniqueFd lock;  // held for the sandbox's lifetime: one persistent upper layer, one mount
     UniqueFd instanceLock;  // held for the sandbox's lifetime: its record is live while held
     std::unique_ptr<NestedX11> nestedX11;  // x11 "isolated": the sandbox's own X server
+    std::unique_ptr<DbusProxy> dbus;       // started in prepare(), ready in runSandbox
     HostNetworkWatch hostWatch;  // internet-only: changes of the host's addresses since the read
 };
 
@@ -336,16 +338,29 @@ Result<Prepared> prepare(const RunOptions& o) {
     // so a later refusal leaves none behind.
     DesktopHost desktopHost = probeDesktopHost(p, plan.paths);
     std::string instanceDir = InstanceRegistry(plan.paths).dir();
-    if (p.desktop.x11 == X11Mode::Isolated) {
+    const DesktopContext desktopContext{"/run/user/" + std::to_string(plan.host.uid),
+                                        p.network.hostname, instanceDir, plan.instance};
+    if (p.desktop.x11 == X11Mode::Isolated)
         out.nestedX11 = startIsolatedDisplay(
             nestedX11Title(p.title, p.name), desktopHost, instanceDir, plan.instance,
-            joinPath(plan.paths.logDir(), plan.instance + "-xephyr.log"),
+            joinPath(plan.paths.logDir(), plan.instance + "-xephyr.log"));
+    // 2. The D-Bus proxy starts while the nested server does (neither needs the other; issue
+    // 25: ~25 ms of the browsers' launch); it listens before the setup process binds its
+    // sockets into the sandbox (runSandbox waits for it). It ends when `out` does.
+    if (DbusProxyPlan bus = planDesktopBus(p, desktopHost, desktopContext); bus.wanted()) {
+        auto proxy =
+            DbusProxy::start(bus, plan.paths.logDir() + "/" + plan.instance + "-dbus-proxy.log",
+                             p.security.activityLog);
+        if (!proxy) return std::move(proxy).error().wrap("starting xdg-dbus-proxy");
+        out.dbus = std::move(*proxy);
+    }
+    if (out.nestedX11) {
+        out.nestedX11 = finishIsolatedDisplay(
+            std::move(out.nestedX11), desktopHost,
             parseClipboardPolicy(p.desktop.clipboard).value_or(ClipboardPolicy::None));
         plan.trace("nested X server ready");
     }
-    plan.desktop = planDesktop(p, desktopHost,
-                               {"/run/user/" + std::to_string(plan.host.uid), p.network.hostname,
-                                instanceDir, plan.instance});
+    plan.desktop = planDesktop(p, desktopHost, desktopContext);
     plan.x11 = plan.desktop.env.count("DISPLAY") ? x11ModeName(p.desktop.x11) : "off";
     // A graphical program in a profile without a display would only say "cannot open
     // display" from inside: say why, and what to do, before it starts (desktop/display_need.h).
@@ -529,15 +544,11 @@ int runSandbox(const RunOptions& o) {
         stdio = std::move(*r);
     }
 
-    // 2. The D-Bus proxy listens before the setup process binds its sockets into the sandbox.
-    std::unique_ptr<DbusProxy> dbus;
-    if (plan.desktop.dbusProxy.wanted()) {
-        auto proxy = DbusProxy::start(plan.desktop.dbusProxy,
-                                      plan.paths.logDir() + "/" + plan.instance + "-dbus-proxy.log",
-                                      plan.profile.security.activityLog);
-        if (!proxy) return fail(proxy.error().wrap("starting xdg-dbus-proxy"));
-        if (auto s = (*proxy)->waitReady(10000); !s) return fail(s.error());
-        dbus = std::move(*proxy);
+    // 2. The D-Bus proxy (started in prepare()) listens before the setup process binds its
+    // sockets into the sandbox.
+    std::unique_ptr<DbusProxy> dbus = std::move(prepared->dbus);
+    if (dbus) {
+        if (auto s = dbus->waitReady(10000); !s) return fail(s.error());
         plan.trace("dbus proxy ready");
     }
 
