@@ -47,7 +47,7 @@ int visit(dl_phdr_info* info, size_t, void* data) {
             ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED) == 0)
             *released += end - start;
     }
-    return 0;  // and the libraries (libnftables in the setup process: only its start used it)
+    return 0;  // and the libraries' (libseccomp's, loaded for the filter compiled at the start)
 }
 
 long long monotonicMs() {
