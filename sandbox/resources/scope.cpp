@@ -331,8 +331,12 @@ std::string startTransientUnitBody(const ScopePlan& plan, const std::vector<Scop
 // connection), so that the caller may still try the session bus.
 Result<ScopeInfo> startScopeDirect(const std::string& socket, const ScopePlan& plan,
                                    const std::vector<pid_t>& pids,
-                                   std::vector<std::string>& warnings) {
-    auto connection = ManagerConnection::connect(socket, 3000);
+                                   std::vector<std::string>& warnings,
+                                   std::optional<ManagerConnection> early) {
+    // The connection opened while the launch planned, if the manager took it; else a new one.
+    if (early && !early->authenticated(3000)) early.reset();
+    auto connection = early ? Result<ManagerConnection>(std::move(*early))
+                            : ManagerConnection::connect(socket, 3000);
     if (!connection) return Error(connection.error().message(), ENOTCONN);
     std::vector<ScopeProperty> limits = plan.limits;
     bool resetTried = false;
@@ -383,12 +387,21 @@ Result<ScopeInfo> startScopeDirect(const std::string& socket, const ScopePlan& p
 
 }  // namespace
 
+std::optional<ManagerConnection> openScopeConnection() {
+    std::string socket = managerSocket();
+    if (socket.empty()) return std::nullopt;
+    auto c = ManagerConnection::open(socket);
+    if (!c) return std::nullopt;  // startScope tries again, and says why
+    return std::move(*c);
+}
+
 Result<ScopeInfo> startScope(const ScopePlan& plan, const std::vector<pid_t>& pids,
-                             std::vector<std::string>& warnings) {
+                             std::vector<std::string>& warnings,
+                             std::optional<ManagerConnection> early) {
     // The manager's own socket, spoken to without libsystemd (issue 25: loading it cost more
     // than the conversation); the session bus through libsystemd when there is none.
     if (std::string socket = managerSocket(); !socket.empty()) {
-        auto direct = startScopeDirect(socket, plan, pids, warnings);
+        auto direct = startScopeDirect(socket, plan, pids, warnings, std::move(early));
         if (direct || direct.error().code() != ENOTCONN) return direct;
     }
     std::string why;
