@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <latch>
+#include <mutex>
 #include <system_error>
 #include <thread>
 
@@ -1047,37 +1048,70 @@ Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx) {
     return Ok();
 }
 
-OverlayUnmounter::OverlayUnmounter(std::vector<UniqueFd> overlays) {
-    if (overlays.empty()) return;
+size_t plannedDiskOverlays(const MountPlan& plan, const StorageLayout& storage) {
+    if (storage.ephemeral) return 0;
+    return static_cast<size_t>(
+        std::count_if(plan.ops.begin(), plan.ops.end(), [](const MountOp& o) {
+            return o.kind == MountKind::Overlay && !o.overlay.shared &&
+                   o.overlay.driver == Driver::Native;
+        }));
+}
+
+struct OverlayUnmounter::Shared {
+    explicit Shared(size_t count) : started(static_cast<std::ptrdiff_t>(count)), slots(count) {}
+    UniqueFd go;  // eventfd: readable once released
+    std::latch started;
+    std::mutex mutex;             // slots: filled by hold(), emptied by the threads after "go"
+    std::vector<UniqueFd> slots;  // thread i takes down slots[i]
+    std::vector<int> raw;         // go and every overlay held, for closeInChild
+};
+
+OverlayUnmounter::OverlayUnmounter(size_t count) {
+    if (count == 0) return;
     // Without it the overlays are simply let go: the kernel unmounts them in our exit.
-    go_.reset(::eventfd(0, EFD_CLOEXEC));
-    if (!go_.valid()) return;
-    fds_.push_back(go_.get());
-    std::latch ready(static_cast<std::ptrdiff_t>(overlays.size()));
-    for (auto& fd : overlays) {
-        const int raw = fd.get();
+    UniqueFd go(::eventfd(0, EFD_CLOEXEC));
+    if (!go.valid()) return;
+    shared_ = std::make_unique<Shared>(count);
+    shared_->raw.push_back(go.get());
+    shared_->go = std::move(go);
+    for (size_t i = 0; i < count; ++i) {
         try {
-            threads_.emplace_back([go = go_.get(), &ready, root = std::move(fd)]() mutable {
-                ready.count_down();
-                struct pollfd p = {go, POLLIN, 0};
+            threads_.emplace_back([sh = shared_.get(), i] {
+                sh->started.count_down();
+                struct pollfd p = {sh->go.get(), POLLIN, 0};
                 while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+                }
+                UniqueFd root;
+                {
+                    std::lock_guard<std::mutex> lock(sh->mutex);
+                    root = std::move(sh->slots[i]);
                 }
                 // A working directory of its own (threads share one): "." is this overlay's
                 // root, whatever path leads to it now. Once the descriptor and the working
                 // directory let go, the detached overlay's last reference is gone and the
                 // kernel shuts it down (the sync) in this thread, on its way out of chdir.
-                if (::unshare(CLONE_FS) != 0 || ::fchdir(root.get()) != 0) return;
+                if (!root.valid() || ::unshare(CLONE_FS) != 0 || ::fchdir(root.get()) != 0) return;
                 root.reset();
                 (void)::umount2(".", MNT_DETACH);
                 (void)!::chdir("/");
             });
-            fds_.push_back(raw);
         } catch (const std::system_error&) {
-            ready.count_down();  // this one goes down in our exit
+            shared_->started.count_down();  // its overlay goes down in our exit
         }
     }
-    // Nothing of a thread is half-started when the caller forks PID 1 next.
-    ready.wait();
+}
+
+void OverlayUnmounter::hold(std::vector<UniqueFd> overlays) {
+    if (!shared_) return;  // let go: unmounted in our exit
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    for (size_t i = 0; i < overlays.size() && i < threads_.size(); ++i) {
+        shared_->raw.push_back(overlays[i].get());
+        shared_->slots[i] = std::move(overlays[i]);
+    }
+}
+
+void OverlayUnmounter::waitStarted() {
+    if (shared_) shared_->started.wait();
 }
 
 OverlayUnmounter::~OverlayUnmounter() {
@@ -1085,17 +1119,18 @@ OverlayUnmounter::~OverlayUnmounter() {
 }
 
 void OverlayUnmounter::release() {
-    if (threads_.empty()) return;
+    if (!shared_) return;
     uint64_t one = 1;
-    (void)!::write(go_.get(), &one, sizeof one);
+    (void)!::write(shared_->go.get(), &one, sizeof one);
     for (auto& t : threads_)
         t.join();
     threads_.clear();
-    fds_.clear();
+    shared_.reset();
 }
 
 void OverlayUnmounter::closeInChild() {
-    for (int fd : fds_)
+    if (!shared_) return;
+    for (int fd : shared_->raw)
         ::close(fd);
 }
 

@@ -497,6 +497,26 @@ private slots:
         QVERIFY(!QFileInfo::exists(sandboxDir() + "/upper" + home_->home() + "/count"));
     }
 
+    // Issue 25: a persistent layer's overlays are taken down at the end by threads the setup
+    // process starts before it mounts them, and given each overlay once mounted. A launch right
+    // after the last one sees every change made through two of them (/etc and /usr), in its
+    // sandbox and in the upper layer.
+    void changesThroughTheOverlaysOutliveBackToBackRuns() {
+        QString expected;
+        for (int i = 0; i < 5; ++i) {
+            auto r = run({}, {"sh", "-c",
+                              QString("echo %1 >> /etc/lb-count && echo %1 >> /usr/lb-count && "
+                                      "cat /etc/lb-count && cmp /etc/lb-count /usr/lb-count")
+                                  .arg(i)});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+            expected += QString::number(i) + "\n";
+            QCOMPARE(r.out, expected);
+        }
+        QCOMPARE(readFile(sandboxDir() + "/upper/etc/lb-count"), expected.toUtf8());
+        QCOMPARE(readFile(sandboxDir() + "/upper/usr/lb-count"), expected.toUtf8());
+        QVERIFY(!QFileInfo::exists("/etc/lb-count") && !QFileInfo::exists("/usr/lb-count"));
+    }
+
     // The next launch of a persistent profile mounts its layer only once the last sandbox's
     // setup process, recorded in .ending while the kernel takes that layer down, is gone (two
     // overlays must never share an upper layer). The launch waits for it as late as it can
