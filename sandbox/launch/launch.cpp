@@ -164,9 +164,6 @@ struct Prepared {
     UniqueFd instanceLock;  // held for the sandbox's lifetime: its record is live while held
     std::unique_ptr<NestedX11> nestedX11;  // x11 "isolated": the sandbox's own X server
     HostNetworkWatch hostWatch;  // internet-only: changes of the host's addresses since the read
-    // The connection the scope is asked for on, opened first thing (issue 25): the user manager
-    // authenticates it while the launch plans, instead of after the fork.
-    std::optional<ManagerConnection> scopeConnection;
 };
 
 // Step 1: everything is decided here, in the runner, before any process exists.
@@ -177,7 +174,6 @@ Result<Prepared> prepare(const RunOptions& o) {
     plan.verbose = o.verbose;
     plan.runnerPid = ::getpid();
     plan.paths = Paths::fromEnvironment();
-    if (!o.noScope) out.scopeConnection = openScopeConnection();
     ProfileStore store(plan.paths);
     LB_ASSIGN(plan.profile, loadProfile(store, o.profile));
     Profile& p = plan.profile;
@@ -201,8 +197,6 @@ Result<Prepared> prepare(const RunOptions& o) {
                 EPERM);
         p.filesystem.binds.push_back(b);
     }
-    // "nat" asks for its scope later, after helpers this connection must not be inherited by.
-    if (p.network.mode == NetMode::Nat) out.scopeConnection.reset();
     plan.argv = o.command.empty() ? p.command : o.command;
     if (plan.argv.empty())
         return Error("profile " + quote(p.name) + " has no command; give one after --", EINVAL);
@@ -572,7 +566,6 @@ int runSandbox(const RunOptions& o) {
         sup.adoptNestedX11(std::move(prepared->nestedX11));
         sup.adoptStdio(std::move(stdio));
         sup.adoptHostWatch(std::move(prepared->hostWatch));
-        sup.adoptScopeConnection(std::move(prepared->scopeConnection));
         // With "nat" the scope is asked for once slirp4netns and the firewall have started (as
         // soon as the namespaces exist): they take longer than the user manager's job.
         if (plan.wantScope && plan.profile.network.mode != NetMode::Nat) sup.createScope();

@@ -52,7 +52,7 @@ void Supervisor::createScope() {
     std::vector<pid_t> pids = {setup_};
     if (nestedX11_ && nestedX11_->pid() > 0) pids.push_back(nestedX11_->pid());
     if (nestedX11_ && nestedX11_->clipboardPid() > 0) pids.push_back(nestedX11_->clipboardPid());
-    auto scope = startScope(plan_.scopePlan, pids, warnings, std::move(scopeConnection_));
+    auto scope = startScope(plan_.scopePlan, pids, warnings);
     // The setup process is in the scope now (or there is none): it may go on at once; what
     // follows is only this runner's bookkeeping.
     (void)sendMessage(channel_, Msg::Scoped);

@@ -43,10 +43,6 @@ public:
     void adoptNestedX11(std::unique_ptr<NestedX11> x) { nestedX11_ = std::move(x); }
     // internet-only: subscribed before the host's addresses in the plan were read.
     void adoptHostWatch(HostNetworkWatch w) { hostWatch_ = std::move(w); }
-    // Opened to the user manager before the fork (resources/scope.h): createScope uses it.
-    void adoptScopeConnection(std::optional<ManagerConnection> c) {
-        scopeConnection_ = std::move(c);
-    }
 
     // Step 4, scope: asked for right after the fork, while the setup process creates the
     // namespaces and mounts, so the D-Bus round trips to the user manager overlap with that
@@ -123,7 +119,6 @@ private:
     std::unique_ptr<DbusProxy> dbus_;
     bool dbusDied_ = false;
     std::unique_ptr<NestedX11> nestedX11_;
-    std::optional<ManagerConnection> scopeConnection_;
     bool nestedX11Died_ = false;
 };
 

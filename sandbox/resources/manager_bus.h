@@ -24,12 +24,14 @@ public:
     // against the uid we name), within timeoutMs.
     static Result<ManagerConnection> connect(const std::string& socketPath, int timeoutMs);
     // Connect and send the authentication and BEGIN at once, without waiting for the answer
-    // (as sd-bus does): a launch opens its connection while it plans, so that the manager has
-    // authenticated it by the time the scope is asked for (issue 25). The answer is read by
-    // authenticated(), or by the first call.
+    // (as sd-bus does): the first call follows at once, and the manager's OK comes with its
+    // reply, one round trip instead of two (issue 25). The answer is read by authenticated(), or
+    // by the first call.
     static Result<ManagerConnection> open(const std::string& socketPath);
     // The manager's answer to the authentication: OK, or why not, within the deadline.
     Status authenticated(int timeoutMs);
+    // Whether that answer is still to come (or was a refusal).
+    bool authPending() const { return authPending_; }
 
     struct Reply {
         bool ok = false;

@@ -7,13 +7,11 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
-#include "resources/manager_bus.h"
 
 namespace lb {
 
@@ -50,18 +48,11 @@ struct ScopeInfo {
     std::string cgroup;  // absolute cgroup v2 directory
 };
 
-// The connection a launch opens to the user manager's own socket before it forks, while it
-// plans (ManagerConnection::open): by the time the scope is asked for, the manager has
-// authenticated it. Empty when there is no such socket (startScope then uses the session bus).
-std::optional<ManagerConnection> openScopeConnection();
-
 // Ask the user manager for the scope holding `pid` and wait for the job. Properties this
 // systemd does not know are dropped (each with a warning); a failed unit of the same name is
-// reset and the call retried once. Fails when there is no user bus. `early`: a connection from
-// openScopeConnection(), used when it is authenticated (else a new one is made).
+// reset and the call retried once. Fails when there is no user bus.
 Result<ScopeInfo> startScope(const ScopePlan& plan, const std::vector<pid_t>& pids,
-                             std::vector<std::string>& warnings,
-                             std::optional<ManagerConnection> early = std::nullopt);
+                             std::vector<std::string>& warnings);
 
 // Stop the scope (StopUnit, mode "replace") and return once the user manager has it no more,
 // or after a short wait. A scope that no longer exists is not an error.
