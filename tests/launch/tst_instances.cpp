@@ -277,6 +277,7 @@ private slots:
             QVERIFY2(cg.contains(unit.toUtf8()),
                      qPrintable(QString("%1 is in %2").arg(pr).arg(QString::fromUtf8(cg))));
         }
+        ::kill(static_cast<pid_t>(children.first()), SIGKILL);  // else it keeps the sandbox
         p.terminate();
         QVERIFY(finished(p, 10000));
     }
