@@ -1089,12 +1089,28 @@ size_t plannedDiskOverlays(const MountPlan& plan, const StorageLayout& storage) 
 }
 
 struct OverlayUnmounter::Shared {
-    explicit Shared(size_t count) : started(static_cast<std::ptrdiff_t>(count)), slots(count) {}
+    explicit Shared(size_t count) : slots(count) {}
     UniqueFd go;  // eventfd: readable once released
-    std::latch started;
+    std::latch started{1};
     std::mutex mutex;             // slots: filled by hold(), emptied by the threads after "go"
-    std::vector<UniqueFd> slots;  // thread i takes down slots[i]
+    std::vector<UniqueFd> slots;  // the overlays' roots, one per thread at the end
     std::vector<int> raw;         // go and every overlay held, for closeInChild
+
+    // Take down slots[i], in the calling thread: a working directory of its own (threads share
+    // one) in "." of this overlay's root, whatever path leads to it now. Once the descriptor and
+    // the working directory let go, the detached overlay's last reference is gone and the kernel
+    // shuts it down (the sync) in this thread, on its way out of chdir.
+    void unmount(size_t i) {
+        UniqueFd root;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            root = std::move(slots[i]);
+        }
+        if (!root.valid() || ::unshare(CLONE_FS) != 0 || ::fchdir(root.get()) != 0) return;
+        root.reset();
+        (void)::umount2(".", MNT_DETACH);
+        (void)!::chdir("/");
+    }
 };
 
 OverlayUnmounter::OverlayUnmounter(size_t count) {
@@ -1105,37 +1121,37 @@ OverlayUnmounter::OverlayUnmounter(size_t count) {
     shared_ = std::make_unique<Shared>(count);
     shared_->raw.push_back(go.get());
     shared_->go = std::move(go);
-    for (size_t i = 0; i < count; ++i) {
-        try {
-            threads_.emplace_back([sh = shared_.get(), i] {
-                sh->started.count_down();
-                struct pollfd p = {sh->go.get(), POLLIN, 0};
-                while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    try {
+        // One thread now (issue 25: five made here cost the launch 1.5-2 ms on this VM); it
+        // makes the others at the end. It may: clone refuses CLONE_THREAD to the setup process's
+        // main thread once that one has unshared its PID namespace for PID 1, but the namespaces
+        // for children are each thread's own, and this one keeps those it was made with.
+        threads_.emplace_back([sh = shared_.get()] {
+            sh->started.count_down();
+            struct pollfd p = {sh->go.get(), POLLIN, 0};
+            while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+            }
+            std::vector<std::thread> others;
+            for (size_t i = 1; i < sh->slots.size(); ++i) {
+                try {
+                    others.emplace_back([sh, i] { sh->unmount(i); });
+                } catch (const std::system_error&) {
+                    sh->unmount(i);  // one after the other, then
                 }
-                UniqueFd root;
-                {
-                    std::lock_guard<std::mutex> lock(sh->mutex);
-                    root = std::move(sh->slots[i]);
-                }
-                // A working directory of its own (threads share one): "." is this overlay's
-                // root, whatever path leads to it now. Once the descriptor and the working
-                // directory let go, the detached overlay's last reference is gone and the
-                // kernel shuts it down (the sync) in this thread, on its way out of chdir.
-                if (!root.valid() || ::unshare(CLONE_FS) != 0 || ::fchdir(root.get()) != 0) return;
-                root.reset();
-                (void)::umount2(".", MNT_DETACH);
-                (void)!::chdir("/");
-            });
-        } catch (const std::system_error&) {
-            shared_->started.count_down();  // its overlay goes down in our exit
-        }
+            }
+            sh->unmount(0);
+            for (auto& t : others)
+                t.join();
+        });
+    } catch (const std::system_error&) {
+        shared_.reset();  // the overlays go down in our exit
     }
 }
 
 void OverlayUnmounter::hold(std::vector<UniqueFd> overlays) {
     if (!shared_) return;  // let go: unmounted in our exit
     std::lock_guard<std::mutex> lock(shared_->mutex);
-    for (size_t i = 0; i < overlays.size() && i < threads_.size(); ++i) {
+    for (size_t i = 0; i < overlays.size() && i < shared_->slots.size(); ++i) {
         shared_->raw.push_back(overlays[i].get());
         shared_->slots[i] = std::move(overlays[i]);
     }

@@ -167,12 +167,12 @@ size_t plannedDiskOverlays(const MountPlan& plan, const StorageLayout& storage);
 // on a busy disk 5 overlays took 17 ms in a row, 5 together). The data is synced exactly as
 // before; only the waiting overlaps.
 //
-// Its threads start at construction, before the mounts (issue 25: started after them, their
-// creation and the wait for each to run were 2-6 ms of the launch on 2 busy cores; now the
-// mounts overlap it), are given their overlays once mounted (hold()) and wait for release().
-// The setup process makes them before it creates the sandbox's PID namespace, after which it
-// could not start a thread any more (clone refuses CLONE_THREAD once a process's children go
-// to another PID namespace), and after its user namespace (unshare refuses CLONE_NEWUSER to a
+// One thread starts at construction, before the mounts, and makes the others (one per overlay)
+// at release() (issue 25: five threads made by the setup process, after the mounts, cost the
+// launch 2 ms on 2 busy cores). The setup process makes it before it creates the sandbox's PID
+// namespace, after which its main thread could not start a thread any more (clone refuses
+// CLONE_THREAD once a thread's children go to another PID namespace; that thread's namespaces
+// for children stay its own), and after its user namespace (unshare refuses CLONE_NEWUSER to a
 // process with threads).
 class OverlayUnmounter {
 public:
@@ -181,10 +181,10 @@ public:
     OverlayUnmounter(const OverlayUnmounter&) = delete;
     OverlayUnmounter& operator=(const OverlayUnmounter&) = delete;
     ~OverlayUnmounter();
-    // The overlays' roots, once mounted: one to a thread. Any beyond the threads started (none
-    // when a thread could not be made) are let go: the kernel unmounts them in our exit.
+    // The overlays' roots, once mounted. Any beyond the count given (all, when the thread
+    // could not be made) are let go: the kernel unmounts them in our exit.
     void hold(std::vector<UniqueFd> overlays);
-    // Returns once every thread runs: nothing of one is half-started when the caller forks.
+    // Returns once its thread runs: nothing of it is half-started when the caller forks.
     void waitStarted();
     // Unmount them all, together; returns when they are gone.
     void release();
