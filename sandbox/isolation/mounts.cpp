@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <latch>
+#include <mutex>
 #include <system_error>
 #include <thread>
 
@@ -478,6 +479,28 @@ Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& t
         daemon + " for " + quote(target) + " did not start" + (why.empty() ? "" : ": " + why), EIO);
 }
 
+// Whether the directory `fd` (O_PATH is enough) has no entries; unreadable counts as not empty.
+// getdents64 into a buffer on the stack: opendir's 32 KiB buffer would be fresh heap pages, a
+// page fault each (issue 25).
+bool isEmptyDirectory(int fd) {
+    UniqueFd dir(::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) return false;
+    alignas(8) char buf[1024];
+    for (;;) {
+        const long n = ::syscall(SYS_getdents64, dir.get(), buf, sizeof buf);
+        if (n < 0) return false;  // a read that failed: keep the overlay
+        if (n == 0) return true;
+        for (long off = 0; off < n;) {
+            // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name
+            unsigned short reclen;
+            std::memcpy(&reclen, buf + off + 16, sizeof reclen);
+            const char* name = buf + off + 19;
+            if (std::strcmp(name, ".") != 0 && std::strcmp(name, "..") != 0) return false;
+            off += reclen;
+        }
+    }
+}
+
 struct Applier {
     const MountPlan& plan;
     const StorageLayout& storage;
@@ -525,6 +548,15 @@ struct Applier {
             lowers += (lowers.empty() ? "" : ":") + fdPath(fd->get());
             lowerFds.push_back(std::move(fd.value()));
         }
+        // Every layer below empty (a host's /srv, as a rule): the upper directory alone shows
+        // the same thing, and a persistent layer is spared an overlay's mount (overlayfs
+        // prepares its work directory on disk at each), its thread and its sync at the end
+        // (issue 25). Its writes are then plain files of the upper layer, as they would be over
+        // an empty lower one (nothing below to white out): the next launch reads the same.
+        if (!lowerFds.empty() &&
+            std::all_of(lowerFds.begin(), lowerFds.end(),
+                        [](const UniqueFd& fd) { return isEmptyDirectory(fd.get()); }))
+            lowerFds.clear();
         if (lowerFds.empty()) {
             // Nothing below (a home with no layer part): the upper directory alone.
             LB_ASSIGN(UniqueFd up, openStorageDir(storageRoot.get(), o.overlay.upper));
@@ -1047,37 +1079,86 @@ Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx) {
     return Ok();
 }
 
-OverlayUnmounter::OverlayUnmounter(std::vector<UniqueFd> overlays) {
-    if (overlays.empty()) return;
-    // Without it the overlays are simply let go: the kernel unmounts them in our exit.
-    go_.reset(::eventfd(0, EFD_CLOEXEC));
-    if (!go_.valid()) return;
-    fds_.push_back(go_.get());
-    std::latch ready(static_cast<std::ptrdiff_t>(overlays.size()));
-    for (auto& fd : overlays) {
-        const int raw = fd.get();
-        try {
-            threads_.emplace_back([go = go_.get(), &ready, root = std::move(fd)]() mutable {
-                ready.count_down();
-                struct pollfd p = {go, POLLIN, 0};
-                while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-                }
-                // A working directory of its own (threads share one): "." is this overlay's
-                // root, whatever path leads to it now. Once the descriptor and the working
-                // directory let go, the detached overlay's last reference is gone and the
-                // kernel shuts it down (the sync) in this thread, on its way out of chdir.
-                if (::unshare(CLONE_FS) != 0 || ::fchdir(root.get()) != 0) return;
-                root.reset();
-                (void)::umount2(".", MNT_DETACH);
-                (void)!::chdir("/");
-            });
-            fds_.push_back(raw);
-        } catch (const std::system_error&) {
-            ready.count_down();  // this one goes down in our exit
+size_t plannedDiskOverlays(const MountPlan& plan, const StorageLayout& storage) {
+    if (storage.ephemeral) return 0;
+    return static_cast<size_t>(
+        std::count_if(plan.ops.begin(), plan.ops.end(), [](const MountOp& o) {
+            return o.kind == MountKind::Overlay && !o.overlay.shared &&
+                   o.overlay.driver == Driver::Native;
+        }));
+}
+
+struct OverlayUnmounter::Shared {
+    explicit Shared(size_t count) : slots(count) {}
+    UniqueFd go;  // eventfd: readable once released
+    std::latch started{1};
+    std::mutex mutex;             // slots: filled by hold(), emptied by the threads after "go"
+    std::vector<UniqueFd> slots;  // the overlays' roots, one per thread at the end
+    std::vector<int> raw;         // go and every overlay held, for closeInChild
+
+    // Take down slots[i], in the calling thread: a working directory of its own (threads share
+    // one) in "." of this overlay's root, whatever path leads to it now. Once the descriptor and
+    // the working directory let go, the detached overlay's last reference is gone and the kernel
+    // shuts it down (the sync) in this thread, on its way out of chdir.
+    void unmount(size_t i) {
+        UniqueFd root;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            root = std::move(slots[i]);
         }
+        if (!root.valid() || ::unshare(CLONE_FS) != 0 || ::fchdir(root.get()) != 0) return;
+        root.reset();
+        (void)::umount2(".", MNT_DETACH);
+        (void)!::chdir("/");
     }
-    // Nothing of a thread is half-started when the caller forks PID 1 next.
-    ready.wait();
+};
+
+OverlayUnmounter::OverlayUnmounter(size_t count) {
+    if (count == 0) return;
+    // Without it the overlays are simply let go: the kernel unmounts them in our exit.
+    UniqueFd go(::eventfd(0, EFD_CLOEXEC));
+    if (!go.valid()) return;
+    shared_ = std::make_unique<Shared>(count);
+    shared_->raw.push_back(go.get());
+    shared_->go = std::move(go);
+    try {
+        // One thread now (issue 25: five made here cost the launch 1.5-2 ms on this VM); it
+        // makes the others at the end. It may: clone refuses CLONE_THREAD to the setup process's
+        // main thread once that one has unshared its PID namespace for PID 1, but the namespaces
+        // for children are each thread's own, and this one keeps those it was made with.
+        threads_.emplace_back([sh = shared_.get()] {
+            sh->started.count_down();
+            struct pollfd p = {sh->go.get(), POLLIN, 0};
+            while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+            }
+            std::vector<std::thread> others;
+            for (size_t i = 1; i < sh->slots.size(); ++i) {
+                try {
+                    others.emplace_back([sh, i] { sh->unmount(i); });
+                } catch (const std::system_error&) {
+                    sh->unmount(i);  // one after the other, then
+                }
+            }
+            sh->unmount(0);
+            for (auto& t : others)
+                t.join();
+        });
+    } catch (const std::system_error&) {
+        shared_.reset();  // the overlays go down in our exit
+    }
+}
+
+void OverlayUnmounter::hold(std::vector<UniqueFd> overlays) {
+    if (!shared_) return;  // let go: unmounted in our exit
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    for (size_t i = 0; i < overlays.size() && i < shared_->slots.size(); ++i) {
+        shared_->raw.push_back(overlays[i].get());
+        shared_->slots[i] = std::move(overlays[i]);
+    }
+}
+
+void OverlayUnmounter::waitStarted() {
+    if (shared_) shared_->started.wait();
 }
 
 OverlayUnmounter::~OverlayUnmounter() {
@@ -1085,17 +1166,18 @@ OverlayUnmounter::~OverlayUnmounter() {
 }
 
 void OverlayUnmounter::release() {
-    if (threads_.empty()) return;
+    if (!shared_) return;
     uint64_t one = 1;
-    (void)!::write(go_.get(), &one, sizeof one);
+    (void)!::write(shared_->go.get(), &one, sizeof one);
     for (auto& t : threads_)
         t.join();
     threads_.clear();
-    fds_.clear();
+    shared_.reset();
 }
 
 void OverlayUnmounter::closeInChild() {
-    for (int fd : fds_)
+    if (!shared_) return;
+    for (int fd : shared_->raw)
         ::close(fd);
 }
 

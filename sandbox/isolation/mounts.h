@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -154,6 +155,10 @@ Status applyMountsPhase2(const MountPlan& plan, const MountContext& ctx);
 // Enter the new root and detach the host's (pivot_root).
 Status enterNewRoot(const MountContext& ctx);
 
+// The kernel overlays of a persistent upper layer the plan mounts (what becomes
+// FuseDaemons::diskOverlays): one thread each for OverlayUnmounter.
+size_t plannedDiskOverlays(const MountPlan& plan, const StorageLayout& storage);
+
 // Takes down the kernel overlays of a persistent upper layer (FuseDaemons::diskOverlays) all at
 // once, one thread each. The unmounting of each overlay syncs the upper layer's whole file
 // system (overlayfs' sync_fs: every dirty page and a journal commit of the home's file system,
@@ -162,25 +167,34 @@ Status enterNewRoot(const MountContext& ctx);
 // on a busy disk 5 overlays took 17 ms in a row, 5 together). The data is synced exactly as
 // before; only the waiting overlaps.
 //
-// Its threads start at construction and wait for release(): the setup process makes them
-// before it creates the sandbox's PID namespace, after which it could not start a thread any
-// more (clone refuses CLONE_THREAD once a process's children go to another PID namespace).
+// One thread starts at construction, before the mounts, and makes the others (one per overlay)
+// at release() (issue 25: five threads made by the setup process, after the mounts, cost the
+// launch 2 ms on 2 busy cores). The setup process makes it before it creates the sandbox's PID
+// namespace, after which its main thread could not start a thread any more (clone refuses
+// CLONE_THREAD once a thread's children go to another PID namespace; that thread's namespaces
+// for children stay its own), and after its user namespace (unshare refuses CLONE_NEWUSER to a
+// process with threads).
 class OverlayUnmounter {
 public:
     OverlayUnmounter() = default;
-    explicit OverlayUnmounter(std::vector<UniqueFd> overlays);
+    explicit OverlayUnmounter(size_t count);
     OverlayUnmounter(const OverlayUnmounter&) = delete;
     OverlayUnmounter& operator=(const OverlayUnmounter&) = delete;
     ~OverlayUnmounter();
+    // The overlays' roots, once mounted. Any beyond the count given (all, when the thread
+    // could not be made) are let go: the kernel unmounts them in our exit.
+    void hold(std::vector<UniqueFd> overlays);
+    // Returns once its thread runs: nothing of it is half-started when the caller forks.
+    void waitStarted();
     // Unmount them all, together; returns when they are gone.
     void release();
     // In a child forked meanwhile (PID 1): close its copies of the descriptors, no threads.
     void closeInChild();
 
 private:
-    UniqueFd go_;  // eventfd: readable once released
+    struct Shared;
+    std::unique_ptr<Shared> shared_;
     std::vector<std::thread> threads_;
-    std::vector<int> fds_;  // go_ and each thread's overlay, for closeInChild
 };
 
 }  // namespace lb

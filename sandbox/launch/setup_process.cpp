@@ -123,6 +123,10 @@ void waitFor(SetupState& state, int channel, Msg type) {
         scoped = true;
     }
 
+    // A persistent layer's overlays are taken down together at the end (OverlayUnmounter): its
+    // threads start now, while the mounts are made (they could not after the PID namespace).
+    OverlayUnmounter unmounter(plannedDiskOverlays(plan.mounts, plan.storage));
+
     // The runner holds the profile's lock; its last sandbox may still be taking its layer down
     // (layers/storage.h): never mount a layer twice at once. Waited for here, not when the lock
     // was taken, so that everything above overlapped it.
@@ -138,8 +142,8 @@ void waitFor(SetupState& state, int channel, Msg type) {
     if (auto s = applyMountsPhase1(plan.mounts, plan.storage, plan.mountContext, state.fuse); !s)
         fail(state, channel, s.error(), "building the file system");
     plan.trace("file system built");
-    // Its threads wait from now on (before the PID namespace) for the end of the sandbox.
-    OverlayUnmounter unmounter(std::move(state.fuse.diskOverlays));
+    // Its threads wait from now on for the end of the sandbox.
+    unmounter.hold(std::move(state.fuse.diskOverlays));
 
     // 8. Host name and loopback.
     if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
@@ -163,6 +167,7 @@ void waitFor(SetupState& state, int channel, Msg type) {
     // a descriptor opened now (close-on-exec: PID 1 inherits it, no program does).
     UniqueFd watchedStorage =
         openEphemeralStorage(plan, plan.mountContext.storageRoot(plan.storage));
+    unmounter.waitStarted();  // long since, as a rule: nothing of a thread is half-started
     pid_t init = ::fork();
     if (init < 0) fail(state, channel, Error::fromErrno("fork"), "starting PID 1");
     if (init == 0) {

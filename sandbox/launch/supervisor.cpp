@@ -53,6 +53,10 @@ void Supervisor::createScope() {
     if (nestedX11_ && nestedX11_->pid() > 0) pids.push_back(nestedX11_->pid());
     if (nestedX11_ && nestedX11_->clipboardPid() > 0) pids.push_back(nestedX11_->clipboardPid());
     auto scope = startScope(plan_.scopePlan, pids, warnings);
+    // The setup process is in the scope now (or there is none): it may go on at once; what
+    // follows is only this runner's bookkeeping.
+    (void)sendMessage(channel_, Msg::Scoped);
+    if (scope) plan_.trace("scope ready");
     for (const auto& w : warnings)
         warn(w);
     std::vector<std::string> names;
@@ -77,9 +81,7 @@ void Supervisor::createScope() {
                 std::fprintf(stderr, "layerbox: %s is recorded but not enforced on this host\n",
                              l.c_str());
         }
-        plan_.trace("scope ready");
     }
-    (void)sendMessage(channel_, Msg::Scoped);
 }
 
 Outcome Supervisor::run(int signalFd) {

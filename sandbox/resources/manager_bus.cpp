@@ -68,7 +68,12 @@ Status receiveMore(int fd, std::string& buffer, int64_t deadlineMs) {
 }  // namespace
 
 Result<ManagerConnection> ManagerConnection::connect(const std::string& socketPath, int timeoutMs) {
-    const int64_t deadline = nowMs() + timeoutMs;
+    LB_ASSIGN(ManagerConnection c, open(socketPath));
+    LB_TRY(c.authenticated(timeoutMs));
+    return c;
+}
+
+Result<ManagerConnection> ManagerConnection::open(const std::string& socketPath) {
     struct sockaddr_un addr = {};
     addr.sun_family = AF_UNIX;
     if (socketPath.size() >= sizeof addr.sun_path)
@@ -79,30 +84,44 @@ Result<ManagerConnection> ManagerConnection::connect(const std::string& socketPa
     // A unix socket's connect completes at once, or fails (EAGAIN: its backlog is full).
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         return Error::fromErrno("connect(" + quote(socketPath) + ")");
-    // The uid in hex of its decimal digits, as SASL EXTERNAL has it.
+    // The uid in hex of its decimal digits, as SASL EXTERNAL has it. BEGIN follows at once: the
+    // manager reads it after its OK (a refusal ends the connection, and every call with it).
     std::string hex;
     for (char c : std::to_string(::getuid())) {
         char b[3];
         std::snprintf(b, sizeof b, "%02x", static_cast<unsigned char>(c));
         hex += b;
     }
-    LB_TRY(sendAll(fd.get(), std::string(1, '\0') + "AUTH EXTERNAL " + hex + "\r\n", deadline));
-    std::string line;
+    // A fresh socket's buffer holds these few bytes: the send does not wait.
+    LB_TRY(sendAll(fd.get(), std::string(1, '\0') + "AUTH EXTERNAL " + hex + "\r\nBEGIN\r\n",
+                   nowMs() + 1000));
+    ManagerConnection c(std::move(fd));
+    c.authPending_ = true;
+    return c;
+}
+
+Status ManagerConnection::authenticated(int timeoutMs) {
+    return finishAuth(nowMs() + timeoutMs);
+}
+
+Status ManagerConnection::finishAuth(int64_t deadlineMs) {
+    if (!authPending_) return Ok();
     size_t end;
-    while ((end = line.find("\r\n")) == std::string::npos) {
-        LB_TRY(receiveMore(fd.get(), line, deadline));
-        if (line.size() > 512)
+    while ((end = buffer_.find("\r\n")) == std::string::npos) {
+        if (buffer_.size() > 512)
             return Error("the user manager's answer to AUTH is too long", EPROTO);
+        LB_TRY(receiveMore(fd_.get(), buffer_, deadlineMs));
     }
-    if (line.compare(0, 3, "OK ") != 0)
-        return Error("the user manager refused the connection: " + line.substr(0, end), EACCES);
-    // It says nothing more before BEGIN; anything else would be misread as a message.
-    if (line.size() != end + 2) return Error("the user manager said more than OK", EPROTO);
-    LB_TRY(sendAll(fd.get(), "BEGIN\r\n", deadline));
-    return ManagerConnection(std::move(fd));
+    if (buffer_.compare(0, 3, "OK ") != 0)
+        return Error("the user manager refused the connection: " + buffer_.substr(0, end), EACCES);
+    // What follows the line are D-Bus messages (the manager's answers after BEGIN).
+    buffer_.erase(0, end + 2);
+    authPending_ = false;
+    return Ok();
 }
 
 Result<std::string> ManagerConnection::next(int64_t deadlineMs) {
+    LB_TRY(finishAuth(deadlineMs));
     for (;;) {
         auto size = dbusMessageSize(buffer_);
         if (!size || *size > kMaxMessage)

@@ -24,6 +24,16 @@ using namespace lbtest;
 
 namespace {
 
+// The children of every thread of `pid` (/proc/PID/task/TID/children).
+QList<qint64> childrenOf(qint64 pid) {
+    QList<qint64> out;
+    const QString tasks = QString("/proc/%1/task").arg(pid);
+    for (const QString& t : QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+        for (const QByteArray& c : readFile(tasks + "/" + t + "/children").split(' '))
+            if (bool ok = false; c.trimmed().toLongLong(&ok), ok) out << c.trimmed().toLongLong();
+    return out;
+}
+
 QJsonObject statusEvent(const QByteArray& out, const char* name) {
     for (const auto& line : out.split('\n')) {
         auto o = QJsonDocument::fromJson(line).object();
@@ -242,6 +252,32 @@ private slots:
         QVERIFY(daemons >= 1);
         QByteArray cg = readFile(QString("/proc/%1/cgroup").arg(started["pid"].toInteger()));
         QVERIFY2(cg.contains(unit.toUtf8()), cg.constData());
+        p.terminate();
+        QVERIFY(finished(p, 10000));
+    }
+
+    // The program is in the scope before it can fork (the setup process starts PID 1 only once
+    // the user manager's job has moved it there; a process moved later would leave behind the
+    // children it already had): a child the program starts at once is in the scope too.
+    void aChildForkedAtOnceIsInTheScope() {
+        QProcess p;
+        auto started =
+            startBackground(p, {}, {"sh", "-c", "sleep 60 & exec " + probePath() + " sleep"});
+        QVERIFY(!started.isEmpty());
+        const QString unit = started["scope"].toString();
+        QVERIFY(!unit.isEmpty());
+        const qint64 pid = started["pid"].toInteger();
+        QList<qint64> children;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !(children = childrenOf(pid)).isEmpty() &&
+                readFile(QString("/proc/%1/comm").arg(children.first())).trimmed() == "sleep",
+            10000);
+        for (qint64 pr : QList<qint64>{pid, children.first()}) {
+            QByteArray cg = readFile(QString("/proc/%1/cgroup").arg(pr));
+            QVERIFY2(cg.contains(unit.toUtf8()),
+                     qPrintable(QString("%1 is in %2").arg(pr).arg(QString::fromUtf8(cg))));
+        }
+        ::kill(static_cast<pid_t>(children.first()), SIGKILL);  // else it keeps the sandbox
         p.terminate();
         QVERIFY(finished(p, 10000));
     }

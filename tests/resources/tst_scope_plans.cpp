@@ -4,6 +4,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -86,6 +87,86 @@ private slots:
         auto r = conn->call("StartTransientUnit", "s", std::string(16 << 20, 'x'), 500);
         QVERIFY(!r);
         QCOMPARE(r.error().code(), ETIMEDOUT);
+    }
+
+    // Issue 25: a launch opens its connection to the user manager while it plans. open() sends
+    // the authentication and BEGIN at once, before any answer (as sd-bus does), so the manager
+    // has authenticated it by the time the scope is asked for; its OK may then come in one
+    // piece with the answers that follow it. A refusal fails the first call.
+    void theAuthenticationIsSentAheadOfItsAnswer_data() {
+        QTest::addColumn<bool>("accept");
+        QTest::newRow("accepted") << true;
+        QTest::newRow("refused") << false;
+    }
+    void theAuthenticationIsSentAheadOfItsAnswer() {
+        QFETCH(bool, accept);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.path().toStdString() + "/private";
+        int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QVERIFY(listener >= 0);
+        struct sockaddr_un addr = {};
+        addr.sun_family = AF_UNIX;
+        std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+        QVERIFY(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        QVERIFY(::listen(listener, 1) == 0);
+        std::string before;  // what the peer had read when it first answered
+        std::thread peer([&] {
+            int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0) return;
+            // Nothing is answered until BEGIN and a whole method call have come (5 s at most).
+            std::string in;
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            auto callEnd = [&]() -> size_t {
+                size_t b = in.find("BEGIN\r\n");
+                if (b == std::string::npos) return 0;
+                auto size = dbusMessageSize(std::string_view(in).substr(b + 7));
+                return size && *size > 0 && in.size() >= b + 7 + *size ? b + 7 + *size : 0;
+            };
+            while (!callEnd() && std::chrono::steady_clock::now() < deadline) {
+                struct pollfd p = {c, POLLIN, 0};
+                if (::poll(&p, 1, 100) <= 0) continue;
+                char buf[4096];
+                ssize_t n = ::read(c, buf, sizeof buf);
+                if (n <= 0) break;
+                in.append(buf, static_cast<size_t>(n));
+            }
+            before = in.substr(0, in.find("BEGIN\r\n") + 7);
+            std::string out =
+                accept ? "OK 0123456789abcdef0123456789abcdef\r\n" +
+                             dbusReturnObjectPath(1, 1, "", "", "/org/freedesktop/systemd1/job/7")
+                       : std::string("REJECTED EXTERNAL\r\n");
+            (void)!::write(c, out.data(), out.size());  // the OK and the reply in one piece
+            ::close(c);
+        });
+        auto end = qScopeGuard([&] {
+            ::shutdown(listener, SHUT_RDWR);
+            peer.join();
+            ::close(listener);
+        });
+        auto conn = ManagerConnection::open(path);
+        QVERIFY2(conn, conn ? "" : conn.error().message().c_str());
+        DbusWriter body;
+        body.str("app-layerbox-x-1.scope");
+        auto r = conn->call("StartTransientUnit", "s", body.bytes(), 5000);
+        std::string hex;
+        for (char c : std::to_string(::getuid()))
+            hex += QByteArray(1, c).toHex().toStdString();
+        end.dismiss();
+        ::shutdown(listener, SHUT_RDWR);
+        peer.join();
+        ::close(listener);
+        QCOMPARE(QByteArray::fromStdString(before),
+                 QByteArray::fromStdString(std::string(1, '\0') + "AUTH EXTERNAL " + hex +
+                                           "\r\nBEGIN\r\n"));
+        if (!accept) {
+            QVERIFY(!r);
+            QCOMPARE(r.error().code(), EACCES);
+            return;
+        }
+        QVERIFY2(r, r ? "" : r.error().message().c_str());
+        QVERIFY(r->ok);
+        QCOMPARE(r->value, std::string("/org/freedesktop/systemd1/job/7"));
     }
 };
 
