@@ -1,5 +1,6 @@
 #include "isolation/mounts.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <poll.h>
@@ -480,25 +481,25 @@ Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& t
 }
 
 // Whether the directory `fd` (O_PATH is enough) has no entries; unreadable counts as not empty.
-// getdents64 into a buffer on the stack: opendir's 32 KiB buffer would be fresh heap pages, a
-// page fault each (issue 25).
 bool isEmptyDirectory(int fd) {
-    UniqueFd dir(::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir.valid()) return false;
-    alignas(8) char buf[1024];
-    for (;;) {
-        const long n = ::syscall(SYS_getdents64, dir.get(), buf, sizeof buf);
-        if (n < 0) return false;  // a read that failed: keep the overlay
-        if (n == 0) return true;
-        for (long off = 0; off < n;) {
-            // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name
-            unsigned short reclen;
-            std::memcpy(&reclen, buf + off + 16, sizeof reclen);
-            const char* name = buf + off + 19;
-            if (std::strcmp(name, ".") != 0 && std::strcmp(name, "..") != 0) return false;
-            off += reclen;
+    int dfd = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return false;
+    DIR* d = ::fdopendir(dfd);
+    if (!d) {
+        ::close(dfd);
+        return false;
+    }
+    bool empty = true;
+    errno = 0;
+    while (dirent* e = ::readdir(d)) {
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+            empty = false;
+            break;
         }
     }
+    if (errno != 0) empty = false;  // a read that failed: keep the overlay
+    ::closedir(d);
+    return empty;
 }
 
 struct Applier {
