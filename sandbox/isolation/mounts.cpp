@@ -1,6 +1,5 @@
 #include "isolation/mounts.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <poll.h>
@@ -480,28 +479,6 @@ Status waitForFuse(const std::string& absTarget, pid_t pid, const std::string& t
         daemon + " for " + quote(target) + " did not start" + (why.empty() ? "" : ": " + why), EIO);
 }
 
-// Whether the directory `fd` (O_PATH is enough) has no entries; unreadable counts as not empty.
-bool isEmptyDirectory(int fd) {
-    int dfd = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return false;
-    DIR* d = ::fdopendir(dfd);
-    if (!d) {
-        ::close(dfd);
-        return false;
-    }
-    bool empty = true;
-    errno = 0;
-    while (dirent* e = ::readdir(d)) {
-        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
-            empty = false;
-            break;
-        }
-    }
-    if (errno != 0) empty = false;  // a read that failed: keep the overlay
-    ::closedir(d);
-    return empty;
-}
-
 struct Applier {
     const MountPlan& plan;
     const StorageLayout& storage;
@@ -549,15 +526,6 @@ struct Applier {
             lowers += (lowers.empty() ? "" : ":") + fdPath(fd->get());
             lowerFds.push_back(std::move(fd.value()));
         }
-        // Every layer below empty (a host's /srv, as a rule): the upper directory alone shows
-        // the same thing, and a persistent layer is spared an overlay's mount (overlayfs
-        // prepares its work directory on disk at each), its thread and its sync at the end
-        // (issue 25). Its writes are then plain files of the upper layer, as they would be over
-        // an empty lower one (nothing below to white out): the next launch reads the same.
-        if (!lowerFds.empty() &&
-            std::all_of(lowerFds.begin(), lowerFds.end(),
-                        [](const UniqueFd& fd) { return isEmptyDirectory(fd.get()); }))
-            lowerFds.clear();
         if (lowerFds.empty()) {
             // Nothing below (a home with no layer part): the upper directory alone.
             LB_ASSIGN(UniqueFd up, openStorageDir(storageRoot.get(), o.overlay.upper));

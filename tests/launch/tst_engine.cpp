@@ -517,29 +517,6 @@ private slots:
         QVERIFY(!QFileInfo::exists("/etc/lb-count") && !QFileInfo::exists("/usr/lb-count"));
     }
 
-    // Issue 25: a system directory empty on the host (/srv, as a rule) and in every layer is the
-    // upper directory alone, not an overlay: a persistent layer pays no mount, work directory
-    // and sync for it. What the program writes there is kept as it would be over an overlay.
-    void anEmptySystemDirectoryIsItsUpperDirectoryAlone() {
-        const QDir srv("/srv");
-        if (!srv.exists() ||
-            !srv.entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System)
-                 .isEmpty())
-            QSKIP("this host's /srv is not an empty directory");
-        const QString type = "grep ' %1 ' /proc/self/mountinfo | sed 's/.* - \\([^ ]*\\) .*/\\1/'";
-        auto r = run({}, {"sh", "-c",
-                          type.arg("/srv") + "; " + type.arg("/usr") + "; echo kept > /srv/lb-x"});
-        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        const QStringList types = r.out.split('\n', Qt::SkipEmptyParts);
-        QCOMPARE(types.size(), 2);
-        QVERIFY2(types[0] != "overlay", qPrintable(r.out));
-        QCOMPARE(types[1], QString("overlay"));
-        QCOMPARE(readFile(sandboxDir() + "/upper/srv/lb-x"), QByteArray("kept\n"));
-        r = run({}, {"cat", "/srv/lb-x"});
-        QCOMPARE(r.out, QString("kept\n"));
-        QVERIFY(!QFileInfo::exists("/srv/lb-x"));
-    }
-
     // The next launch of a persistent profile mounts its layer only once the last sandbox's
     // setup process, recorded in .ending while the kernel takes that layer down, is gone (two
     // overlays must never share an upper layer). The launch waits for it as late as it can
