@@ -552,6 +552,10 @@ int runSandbox(const RunOptions& o) {
         plan.trace("dbus proxy ready");
     }
 
+    // Without "Go" (no scope, no nat) nothing waits before the program starts: the nested
+    // server's keyboard layout is waited for here instead (else in the Supervisor, before "Go").
+    if (!plan.waitForRunner && prepared->nestedX11) prepared->nestedX11->finishKeyboard(5000);
+
     // 3. The setup process does steps 4-12.
     pid_t setup = ::fork();
     if (setup < 0) return fail(Error::fromErrno("fork"));

@@ -320,9 +320,11 @@ Result<std::unique_ptr<FirewallLoad>> FirewallLoad::start(int usernsFd, int netn
         auto st = applyNftBatch(batch);
         if (st) return {};
         // A kernel without NFLOG (nfnetlink_log) refuses the activity log's "log group"
-        // statements: the same firewall without them, and a warning. The batch is one
-        // transaction: the refused one left nothing behind.
-        if (dropLogOptional && plain.bytes != batch.bytes && applyNftBatch(plain))
+        // statements: the same firewall without them, and a warning. Only when the kernel
+        // refused a rule that logs (the batch is one transaction: that left nothing behind);
+        // any other failure, and one whose outcome is unknown, stays an error.
+        const bool logRefused = st.error().message().find(" log group ") != std::string::npos;
+        if (dropLogOptional && logRefused && plain.bytes != batch.bytes && applyNftBatch(plain))
             return "W" + st.error().message();
         return "E" + st.error().message();
     });

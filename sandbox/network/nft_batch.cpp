@@ -94,6 +94,9 @@ NftTable withoutLogging(NftTable table) {
 
 namespace {
 
+// A set's element list is cut into messages of about this many bytes (an element is under 100).
+constexpr size_t kElementListChunk = 32 * 1024;
+
 // ---- the TLV writer: netlink messages and attributes, 4-byte aligned, in one buffer ----
 
 class NlWriter {
@@ -115,12 +118,19 @@ public:
         append(&g, sizeof g);
         return at;
     }
+    void addFlags(size_t msgAt, uint16_t flags) {
+        nlmsghdr h;
+        std::memcpy(&h, b_.data() + msgAt, sizeof h);
+        h.nlmsg_flags = uint16_t(h.nlmsg_flags | flags);
+        std::memcpy(b_.data() + msgAt, &h, sizeof h);
+    }
     void end(size_t msgAt) {
         uint32_t len = static_cast<uint32_t>(b_.size() - msgAt);
         std::memcpy(b_.data() + msgAt, &len, sizeof len);
     }
 
     void put(uint16_t type, const void* data, size_t len) {
+        if (NLA_HDRLEN + len > 0xffff) overflow_ = true;
         nlattr a = {};
         a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
         a.nla_type = type;
@@ -149,6 +159,10 @@ public:
         return at;
     }
     void endNest(size_t at) {
+        // An attribute's length is 16 bits: a longer one would be cut short, and the kernel
+        // reads a cut-short list leniently (elements past the cut would be missing, not
+        // refused). Remembered, and the batch refused (planNftBatch).
+        if (b_.size() - at > 0xffff) overflow_ = true;
         uint16_t len = static_cast<uint16_t>(b_.size() - at);
         std::memcpy(b_.data() + at, &len, sizeof len);
     }
@@ -167,6 +181,13 @@ private:
     }
     void pad() { b_.resize((b_.size() + 3) & ~size_t(3), 0); }
     std::vector<uint8_t>& b_;
+
+public:
+    bool overflowed() const { return overflow_; }
+    size_t size() const { return b_.size(); }
+
+private:
+    bool overflow_ = false;
 };
 
 // ---- values: what nftables' parser would make of the words planFirewall writes ----
@@ -176,7 +197,8 @@ std::vector<uint8_t> be16(unsigned v) {
 }
 
 Result<int> number(const std::string& s, int max) {
-    if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit))
+    if (s.empty() || s.size() > 5 ||
+        !std::all_of(s.begin(), s.end(), [](unsigned char c) { return c >= '0' && c <= '9'; }))
         return Error("\"" + s + "\" is not a number", EINVAL);
     int n = std::stoi(s);
     if (n > max) return Error("\"" + s + "\" is out of range", EINVAL);
@@ -342,17 +364,26 @@ public:
                     .wrap("rule " + std::to_string(i + 1) + " (" + formatNftRule(t_.output[i]) +
                           ")");
         }
+        // Only the last message asks for an acknowledgement: the kernel reports every refused
+        // message whatever its flags, and one acknowledgement per message could overrun the
+        // socket's receive buffer on a long batch (ENOBUFS: the outcome unknown).
+        w_.addFlags(lastMsgAt_, NLM_F_ACK);
         m = w_.begin(NFNL_MSG_BATCH_END, NLM_F_REQUEST, seq_ + 1, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
         w_.end(m);
+        if (w_.overflowed())
+            return Error("an attribute longer than netlink's 64 KiB (a set of too many elements)",
+                         E2BIG);
         return Ok();
     }
 
 private:
     size_t msg(uint16_t type, uint16_t flags, std::string what) {
         out_.what.push_back(std::move(what));
-        return w_.begin(uint16_t((NFNL_SUBSYS_NFTABLES << 8) | type),
-                        uint16_t(NLM_F_REQUEST | NLM_F_ACK | flags), ++seq_, NFPROTO_INET, 0);
+        lastMsgAt_ = w_.begin(uint16_t((NFNL_SUBSYS_NFTABLES << 8) | type),
+                              uint16_t(NLM_F_REQUEST | flags), ++seq_, NFPROTO_INET, 0);
+        return lastMsgAt_;
     }
+    size_t lastMsgAt_ = 0;
 
     struct SetSpec {
         std::string name;  // "__set%d": the kernel names an anonymous set
@@ -383,12 +414,27 @@ private:
         w_.put(NFTA_SET_USERDATA, s.userdata.data(), s.userdata.size());
         w_.end(m);
         if (keys.empty()) return id;
-        m = msg(NFT_MSG_NEWSETELEM, NLM_F_CREATE, "the elements of " + what);
-        w_.putStr(NFTA_SET_ELEM_LIST_TABLE, t_.name);
-        w_.putStr(NFTA_SET_ELEM_LIST_SET, s.name);
-        w_.putU32(NFTA_SET_ELEM_LIST_SET_ID, id);
-        size_t list = w_.nest(NFTA_SET_ELEM_LIST_ELEMENTS);
+        // The element list is one attribute, 64 KiB at most (its length is 16 bits): a long
+        // one (a host with a thousand addresses) goes in several messages of the same batch,
+        // as nftables does; still one transaction.
+        size_t list = 0, part = 0;
+        auto startList = [&] {
+            m = msg(NFT_MSG_NEWSETELEM, NLM_F_CREATE,
+                    "the elements of " + what +
+                        (part ? " (part " + std::to_string(part + 1) + ")" : std::string()));
+            w_.putStr(NFTA_SET_ELEM_LIST_TABLE, t_.name);
+            w_.putStr(NFTA_SET_ELEM_LIST_SET, s.name);
+            w_.putU32(NFTA_SET_ELEM_LIST_SET_ID, id);
+            list = w_.nest(NFTA_SET_ELEM_LIST_ELEMENTS);
+        };
+        startList();
         for (size_t i = 0; i < keys.size(); ++i) {
+            if (w_.size() - list > kElementListChunk) {
+                w_.endNest(list);
+                w_.end(m);
+                ++part;
+                startList();
+            }
             size_t e =
                 w_.nest(uint16_t(i + 1));  // numbered as libnftnl does; the kernel ignores it
             if (flags[i]) w_.putU32(NFTA_SET_ELEM_FLAGS, flags[i]);
@@ -770,6 +816,15 @@ Status applyNftBatch(const NftBatch& batch) {
     // Acknowledgements without a copy of the message they answer: ~40 bytes each.
     int one = 1;
     (void)::setsockopt(s.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+    // A batch longer than the default send buffer would be refused (EMSGSIZE), and the
+    // refusals of a long one could fill the receive buffer: both sized to the batch, as
+    // nftables does (FORCE: this child has CAP_NET_ADMIN in the sandbox's namespaces; a
+    // plain SO_*BUF is capped by the host's rmem_max/wmem_max).
+    const int bytes = static_cast<int>(std::min<size_t>(batch.bytes.size() + 65536, 64u << 20));
+    for (int opt : {SO_SNDBUFFORCE, SO_RCVBUFFORCE})
+        if (::setsockopt(s.get(), SOL_SOCKET, opt, &bytes, sizeof bytes) != 0)
+            (void)::setsockopt(s.get(), SOL_SOCKET, opt == SO_SNDBUFFORCE ? SO_SNDBUF : SO_RCVBUF,
+                               &bytes, sizeof bytes);
     sockaddr_nl kernel = {};
     kernel.nl_family = AF_NETLINK;
     ssize_t n = ::sendto(s.get(), batch.bytes.data(), batch.bytes.size(), 0,
@@ -777,9 +832,9 @@ Status applyNftBatch(const NftBatch& batch) {
     if (n < 0) return Error::fromErrno("sendto(NETLINK_NETFILTER, the firewall's batch)");
     if (size_t(n) != batch.bytes.size())
         return Error("sendto(NETLINK_NETFILTER): the batch was cut short", EMSGSIZE);
-    // The kernel handles the batch within sendto: every acknowledgement (each message asked
-    // for one) is queued by now. The transaction is all or nothing; the first error names
-    // the message the kernel refused.
+    // The kernel handles the batch within sendto: its answers (an error for each refused
+    // message, the last message's acknowledgement) are queued by now. The transaction is all
+    // or nothing; the first error names the message the kernel refused.
     size_t acked = 0;
     std::string failed;
     int failedErr = 0;
@@ -807,10 +862,11 @@ Status applyNftBatch(const NftBatch& batch) {
     }
     if (failedErr != 0)
         return Error::sys("loading the firewall (nftables netlink batch): " + failed, failedErr);
-    if (acked != batch.what.size())
-        return Error("loading the firewall (nftables netlink batch): " + std::to_string(acked) +
-                         " of " + std::to_string(batch.what.size()) + " messages acknowledged",
-                     EPROTO);
+    if (acked != 1)
+        return Error(
+            "loading the firewall (nftables netlink batch): the batch's last message was " +
+                std::string(acked ? "acknowledged more than once" : "not acknowledged"),
+            EPROTO);
     return Ok();
 }
 

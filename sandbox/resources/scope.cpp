@@ -345,7 +345,10 @@ Result<ScopeInfo> startScopeDirect(const std::string& socket, const ScopePlan& p
         auto answer = connection->call("StartTransientUnit", "ssa(sv)a(sa(sv))",
                                        startTransientUnitBody(plan, limits, pids), 3000);
         // Refused or dropped before it authenticated us: nothing was asked, the bus may do.
-        if (!answer && connection->authPending()) return Error(answer.error().message(), ENOTCONN);
+        // Not a manager that is only slow to answer: the call went out with the
+        // authentication and may still run (asked again, the scope would exist twice).
+        if (!answer && connection->authPending() && answer.error().code() != ETIMEDOUT)
+            return Error(answer.error().message(), ENOTCONN);
         if (!answer) return answer.error();
         const ManagerConnection::Reply& reply = *answer;
         if (reply.ok) {
