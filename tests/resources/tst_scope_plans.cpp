@@ -19,6 +19,25 @@
 
 using namespace lb;
 
+namespace {
+
+// A stream socket listening at `path` (a test user manager's), or -1.
+int listenAt(const std::string& path) {
+    int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0) return -1;
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener, 1) != 0) {
+        ::close(listener);
+        return -1;
+    }
+    return listener;
+}
+
+}  // namespace
+
 class TstScopePlans : public QObject {
     Q_OBJECT
 
@@ -54,13 +73,8 @@ private slots:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const std::string path = dir.path().toStdString() + "/private";
-        int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int listener = listenAt(path);
         QVERIFY(listener >= 0);
-        struct sockaddr_un addr = {};
-        addr.sun_family = AF_UNIX;
-        std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-        QVERIFY(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        QVERIFY(::listen(listener, 1) == 0);
         std::atomic<bool> done{false};
         std::thread peer([&] {
             int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
@@ -103,13 +117,8 @@ private slots:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const std::string path = dir.path().toStdString() + "/private";
-        int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int listener = listenAt(path);
         QVERIFY(listener >= 0);
-        struct sockaddr_un addr = {};
-        addr.sun_family = AF_UNIX;
-        std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-        QVERIFY(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        QVERIFY(::listen(listener, 1) == 0);
         std::string before;  // what the peer had read when it first answered
         std::thread peer([&] {
             int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
