@@ -128,10 +128,14 @@ void waitFor(SetupState& state, int channel, Msg type) {
     OverlayUnmounter unmounter(plannedDiskOverlays(plan.mounts, plan.storage));
 
     // The runner holds the profile's lock; its last sandbox may still be taking its layer down
-    // (layers/storage.h): never mount a layer twice at once. Waited for here, not when the lock
-    // was taken, so that everything above overlapped it.
+    // (layers/storage.h): never mount a layer twice at once. Its setup process lets go of the
+    // layer's mount lock once its overlays are unmounted; we hold it from here until ours are.
+    // Taken here, not when the profile's lock was, so that everything above overlapped it.
+    UniqueFd layerMounts;
     if (!plan.storage.ephemeral && !plan.storage.dataDir.empty()) {
-        waitForEndingSandbox(plan.storage.dataDir);
+        auto held = holdLayerMounts(plan.storage.dataDir);
+        if (!held) fail(state, channel, held.error(), "waiting for the last sandbox's layer");
+        layerMounts = std::move(*held);
         plan.trace("layer free");
     }
 
@@ -172,6 +176,7 @@ void waitFor(SetupState& state, int channel, Msg type) {
     if (init < 0) fail(state, channel, Error::fromErrno("fork"), "starting PID 1");
     if (init == 0) {
         unmounter.closeInChild();  // the setup process's, for its end
+        layerMounts.reset();       // the lock stays ours (flock: held while any copy is open)
         initProcessMain(plan, channel, self);
     }
     ::close(self);
@@ -224,10 +229,9 @@ void waitFor(SetupState& state, int channel, Msg type) {
     // daemons are reaped). What is left is unmounting the sandbox's mount namespace, where
     // overlayfs syncs its upper file system at each overlay's unmount (issue 25: tens of ms on
     // a busy disk, the largest part of a launch there). The runner need not wait for it: it
-    // has our status now, and records us for the next holder of a persistent sandbox's lock,
-    // which waits for us to be gone before it mounts the same layer (layers/storage.h,
-    // recordEndingSandbox). The overlays on disk go down together (OverlayUnmounter), the rest
-    // in our exit.
+    // has our status now. The next launch of a persistent sandbox waits for the layer's mount
+    // lock (layers/storage.h, holdLayerMounts), which we let go of once the overlays on disk are
+    // down (together: OverlayUnmounter); the rest goes in our exit, off its path.
     const int code = ExitStatus::fromWait(status).shellStatus();
     ::prctl(PR_SET_NAME, "layerbox-end");
     // The runner exits once it has our status; its death signal would kill the unmounting
@@ -236,6 +240,7 @@ void waitFor(SetupState& state, int channel, Msg type) {
     ::prctl(PR_SET_PDEATHSIG, 0);
     (void)sendMessage(channel, Msg::SetupEnded, encodeNumber(code));
     unmounter.release();
+    layerMounts.reset();
     ::_exit(code);
 }
 

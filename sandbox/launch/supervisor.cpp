@@ -21,7 +21,6 @@
 #include "launch/instances.h"
 #include "launch/launch_plan.h"
 #include "launch/recoverable.h"
-#include "layers/storage.h"
 #include "network/network.h"
 #include "resources/cgroup.h"
 
@@ -333,11 +332,6 @@ void Supervisor::fromSandbox(Message& m) {
             break;
         case Msg::SetupEnded:
             setupEnded_ = static_cast<int>(decodeNumber(m.payload).value_or(0));
-            // Before this runner lets go of the lock (at its exit): the next holder waits for
-            // the setup process, and with it the unmounting of this layer, to be gone.
-            if (!plan_.storage.ephemeral && !plan_.storage.dataDir.empty())
-                if (auto s = recordEndingSandbox(plan_.storage.dataDir, setup_); !s)
-                    warn(s.error().message());
             break;
         case Msg::Pid1Killed:
             pid1KilledBy_ = static_cast<int>(decodeNumber(m.payload).value_or(SIGKILL));

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -12,6 +13,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,7 +21,6 @@
 #include "base/hostinfo.h"
 #include "base/paths.h"
 #include "base/safe_open.h"
-#include "base/syscalls.h"
 #include "isolation/userns.h"
 
 namespace lb {
@@ -155,44 +156,43 @@ Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& pro
     return dir;
 }
 
-namespace {
-
-// Field 22 of /proc/PID/stat: when the process started (a pid reused since is another process).
-std::string startTime(pid_t pid) {
-    auto stat = readFile("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return {};
-    size_t close = stat->rfind(')');
-    if (close == std::string::npos) return {};
-    auto fields = split(stat->substr(close + 2), ' ');
-    return fields.size() > 19 ? fields[19] : std::string();  // state is field 3
-}
-
-}  // namespace
-
-// The ending sandbox recorded by the lock's last holder: wait until that process is gone (its
-// pidfd turns readable once it has exited, after the kernel unmounted everything in its exit).
-void waitForEndingSandbox(const std::string& sandboxDir) {
-    const std::string path = joinPath(sandboxDir, ".ending");
-    auto text = readFile(path);
-    if (!text) return;
-    auto f = split(trim(*text), ' ');
-    pid_t pid = f.size() == 2 ? std::atoi(f[0].c_str()) : 0;
-    if (pid > 0) {
-        UniqueFd pidfd(sys::pidfdOpen(pid));
-        if (pidfd.valid() && startTime(pid) == f[1]) {
-            struct pollfd p = {pidfd.get(), POLLIN, 0};
-            while (::poll(&p, 1, 10000) < 0 && errno == EINTR) {
+Result<UniqueFd> holdLayerMounts(const std::string& sandboxDir, int timeoutMs) {
+    const std::string path = joinPath(sandboxDir, ".mounted");
+    // Opened for writing: the holder's last close is then an IN_CLOSE_WRITE for the waiter.
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd.valid()) return Error::fromErrno("open(" + quote(path) + ")");
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return fd;
+    if (errno != EWOULDBLOCK) return Error::fromErrno("flock(" + quote(path) + ")");
+    // The holder lets go by closing its descriptor (or by ending). The watch is added before
+    // the next try, so a close between the two is not missed.
+    UniqueFd events(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!events.valid()) return Error::fromErrno("inotify_init1");
+    if (::inotify_add_watch(events.get(), path.c_str(), IN_CLOSE_WRITE) < 0)
+        return Error::fromErrno("inotify_add_watch(" + quote(path) + ")");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    for (;;) {
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return fd;
+        if (errno != EWOULDBLOCK) return Error::fromErrno("flock(" + quote(path) + ")");
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              deadline - std::chrono::steady_clock::now())
+                              .count();
+        if (left <= 0)
+            return Error("the profile's last sandbox still has its layer mounted after " +
+                             std::to_string(timeoutMs / 1000) + " s (" + quote(path) + " is held)",
+                         EBUSY);
+        struct pollfd p = {events.get(), POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left)) > 0) {
+            char buf[4096];
+            while (::read(events.get(), buf, sizeof buf) > 0) {
             }
         }
     }
-    ::unlink(path.c_str());
 }
 
-Status recordEndingSandbox(const std::string& sandboxDir, pid_t setup) {
-    std::string start = startTime(setup);
-    if (start.empty()) return Ok();  // gone already
-    return writeFileAtomic(joinPath(sandboxDir, ".ending"),
-                           std::to_string(setup) + " " + start + "\n", 0600, false);
+void waitForEndingSandbox(const std::string& sandboxDir) {
+    // Taken and let go at once: the holder of the profile's lock is the only one who could
+    // mount the layer next. Past the timeout the caller goes on, as it always could.
+    (void)holdLayerMounts(sandboxDir);
 }
 
 pid_t sandboxLockHolder(const std::string& sandboxDir) {

@@ -32,17 +32,21 @@ Result<std::string> prepareSandboxDir(const Paths& paths, const std::string& pro
 
 // Take the profile's lock without waiting. Fails with EWOULDBLOCK while another runner holds
 // it (the sandbox is running). With `waitForEnding` (the default) it then waits for the last
-// holder's unmounting (waitForEndingSandbox); a launch passes false and waits later, right
-// before it mounts the layer, so that its own preparation overlaps that unmounting.
+// sandbox's layer to be unmounted (waitForEndingSandbox); a launch passes false and its setup
+// process takes the layer's mount lock later, right before it mounts the layer, so that its
+// own preparation overlaps that unmounting.
 Result<UniqueFd> lockSandbox(const std::string& sandboxDir, bool waitForEnding = true);
-// A persistent sandbox whose runner returns while the kernel still unmounts its overlays (at
-// the end of its setup process, launch/setup_process.cpp): the runner records that process in
-// the sandbox's directory before it lets go of the lock; the next holder waits (up to 10 s) for
-// it to be gone, so a layer is never mounted again while its last mount is still being taken
-// down.
-Status recordEndingSandbox(const std::string& sandboxDir, pid_t setup);
-// Wait for the process recorded by recordEndingSandbox, if it still runs, and clear the record.
-// Only for the holder of the sandbox's lock.
+// The layer's mount lock (.mounted, LOCK_EX): held by a persistent sandbox's setup process from
+// before it mounts the layer until its overlays are down again, which is after its runner has
+// returned and let go of the profile's lock (launch/setup_process.cpp: the kernel syncs the
+// upper file system at each overlay's unmount). The next launch takes it before mounting, so a
+// layer is never mounted while its last mount is still being taken down, and it waits for
+// those unmounts only, not for the rest of that process's end (its mount namespace going: ~3 ms
+// here). Waits up to `timeoutMs` for the holder to let go (no polling: inotify tells when the
+// holder's descriptor closes); then fails with EBUSY.
+Result<UniqueFd> holdLayerMounts(const std::string& sandboxDir, int timeoutMs = 10000);
+// Wait (up to 10 s) until no sandbox has the layer mounted. Only for the holder of the
+// profile's lock.
 void waitForEndingSandbox(const std::string& sandboxDir);
 
 // The process holding a sandbox's lock (from /proc/locks), or 0: for the message when a running

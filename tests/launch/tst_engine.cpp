@@ -6,8 +6,10 @@
 #include <QProcess>
 #include <QtTest>
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -518,40 +520,42 @@ private slots:
     }
 
     // The next launch of a persistent profile mounts its layer only once the last sandbox's
-    // setup process, recorded in .ending while the kernel takes that layer down, is gone (two
-    // overlays must never share an upper layer). The launch waits for it as late as it can
-    // (issue 25), but never after mounting. Here a process of the test's stands for the ending
-    // sandbox: while it lives, some process of the launch waits on a pidfd of it with no
-    // overlay mounted, the program has not run, and once it ends the launch goes on.
+    // overlays are down (two overlays must never share an upper layer): that sandbox's setup
+    // process holds the layer's mount lock (.mounted) until its unmounts are done, after its
+    // runner returned. The launch waits for it as late as it can (issue 25), but never after
+    // mounting. Here the test holds the lock, standing for the ending sandbox: while it does,
+    // some process of the launch waits (an inotify watch on .mounted) with no overlay mounted
+    // and the program has not run; once the test lets go, the launch goes on.
     void aLaunchMountsItsLayerOnlyOnceTheLastOneIsDown() {
         QVERIFY(run({}, {"true"}).exitCode == 0);
-        QProcess ending;
-        ending.start("sleep", {"600"});
-        QVERIFY(ending.waitForStarted());
-        const qint64 endingPid = ending.processId();
-        const QByteArray stat = readFile(QString("/proc/%1/stat").arg(endingPid));
-        const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
-        QVERIFY(fields.size() > 19);
-        QVERIFY(writeFile(sandboxDir() + "/.ending",
-                          QByteArray::number(endingPid) + " " + fields[19] + "\n"));
+        const QString lockPath = sandboxDir() + "/.mounted";
+        // The last launch let go of it (at the latest once its setup process is gone).
+        const int held = ::open(QFile::encodeName(lockPath).constData(), O_RDWR | O_CLOEXEC);
+        QVERIFY(held >= 0);
+        auto cleanup = qScopeGuard([&] { ::close(held); });
+        QTRY_VERIFY_WITH_TIMEOUT(::flock(held, LOCK_EX | LOCK_NB) == 0, 15000);
 
         QProcess launch;
         launch.setProcessEnvironment(home_->env());
         launch.start(layerboxBin(), {"run", "--", "sh", "-c", "echo ran > ~/ran"});
         QVERIFY(launch.waitForStarted());
-        const QByteArray pidLine = "Pid:\t" + QByteArray::number(endingPid) + "\n";
-        // The runner or one of its children holding a pidfd of the ending process.
+        struct stat st;
+        QVERIFY(::stat(QFile::encodeName(lockPath).constData(), &st) == 0);
+        // inotify's fdinfo: "inotify wd:1 ino:<hex> sdev:... mask:..."
+        const QByteArray watchLine = "ino:" + QByteArray::number(qulonglong(st.st_ino), 16) + " ";
         auto waiter = [&]() -> qint64 {
             QList<qint64> pids{launch.processId()};
             for (const auto& e : QDir("/proc").entryList(QDir::Dirs)) {
-                const QByteArray st = readFile("/proc/" + e + "/stat");
-                const QList<QByteArray> f = st.mid(st.lastIndexOf(')') + 2).split(' ');
+                const QByteArray stat = readFile("/proc/" + e + "/stat");
+                const QList<QByteArray> f = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
                 if (f.size() > 1 && f[1].toLongLong() == launch.processId()) pids << e.toLongLong();
             }
             for (qint64 pid : pids) {
                 const QString dir = QString("/proc/%1/fdinfo").arg(pid);
-                for (const auto& fd : QDir(dir).entryList(QDir::Files))
-                    if (readFile(dir + "/" + fd).contains(pidLine)) return pid;
+                for (const auto& fd : QDir(dir).entryList(QDir::Files)) {
+                    const QByteArray info = readFile(dir + "/" + fd);
+                    if (info.contains("inotify wd:") && info.contains(watchLine)) return pid;
+                }
             }
             return 0;
         };
@@ -560,17 +564,38 @@ private slots:
         QCOMPARE(overlays(readFile(QString("/proc/%1/mountinfo").arg(waiter()))),
                  overlays(readFile("/proc/self/mountinfo")));
         const QString ran = sandboxDir() + "/upper" + home_->home() + "/ran";
+        QTest::qWait(300);
         QVERIFY(!QFileInfo::exists(ran));
         QCOMPARE(launch.state(), QProcess::Running);
 
-        ending.kill();
-        QVERIFY(ending.waitForFinished());
+        QVERIFY(::flock(held, LOCK_UN) == 0);
         QVERIFY(launch.waitForFinished(60000));
         QVERIFY2(launch.exitCode() == 0, launch.readAllStandardError().constData());
         QCOMPARE(readFile(ran), QByteArray("ran\n"));
-        // The record is the launch's own now (its setup process, at its end), or none.
-        QVERIFY(
-            !readFile(sandboxDir() + "/.ending").startsWith(QByteArray::number(endingPid) + " "));
+    }
+
+    // The layer's mount lock is held while the sandbox runs, by no process the program could
+    // reach (the setup process, outside its PID namespace), and let go once the sandbox ended.
+    void theLayerIsHeldWhileMountedAndLetGoAfter() {
+        QProcess launch;
+        launch.setProcessEnvironment(home_->env());
+        launch.start(layerboxBin(),
+                     {"run", "--", "sh", "-c", "ls -l /proc/[0-9]*/fd/ > ~/fds; exec sleep 600"});
+        QVERIFY(launch.waitForStarted());
+        const QString fds = sandboxDir() + "/upper" + home_->home() + "/fds";
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(fds).size() > 0, 30000);
+        QTest::qWait(200);
+        const int probe =
+            ::open(QFile::encodeName(sandboxDir() + "/.mounted").constData(), O_RDWR | O_CLOEXEC);
+        QVERIFY(probe >= 0);
+        auto cleanup = qScopeGuard([&] { ::close(probe); });
+        QCOMPARE(::flock(probe, LOCK_EX | LOCK_NB), -1);
+        QCOMPARE(errno, EWOULDBLOCK);
+        // No process of the sandbox has it open.
+        QVERIFY2(!readFile(fds).contains(".mounted"), readFile(fds).constData());
+        ::kill(static_cast<pid_t>(launch.processId()), SIGTERM);
+        QVERIFY(finished(launch, 10000));
+        QTRY_VERIFY_WITH_TIMEOUT(::flock(probe, LOCK_EX | LOCK_NB) == 0, 15000);
     }
 
     void failedLaunchLeavesNothingBehind() {
