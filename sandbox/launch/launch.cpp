@@ -46,6 +46,7 @@
 #include "desktop/nested_x11.h"
 #include "isolation/environment.h"
 #include "isolation/seccomp.h"
+#include "isolation/seccomp_cache.h"
 #include "launch/channel.h"
 #include "launch/instances.h"
 #include "launch/join.h"
@@ -206,9 +207,11 @@ Result<Prepared> prepare(const RunOptions& o) {
 
     // The system call filter, compiled here, before any fork (launch_plan.h says why); nothing
     // runs in the sandbox before it is loaded (init.cpp).
+    // The same plan's program from an earlier launch, when there is one (seccomp_cache.h).
     plan.seccompRules = planSeccomp(p.security);
     {
-        auto bpf = compileSeccomp(plan.seccompRules, p.security.activityLog);
+        auto bpf = compileSeccompCached(plan.seccompRules, p.security.activityLog,
+                                        seccompCacheDir(plan.paths));
         if (!bpf) return std::move(bpf).error().wrap("compiling the seccomp filter");
         plan.seccompBpf = std::move(*bpf);
     }

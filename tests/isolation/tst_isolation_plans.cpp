@@ -7,15 +7,18 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <algorithm>
 
 #include "base/hostinfo.h"
+#include "base/paths.h"
 #include "isolation/environment.h"
 #include "isolation/file_grants.h"
 #include "isolation/mounts.h"
 #include "isolation/seccomp.h"
+#include "isolation/seccomp_cache.h"
 #include "isolation/userns.h"
 #include "profile/profile.h"
 
@@ -385,6 +388,151 @@ private slots:
         QVERIFY(hasRule(strict, "modify_ldt", EPERM));
         QVERIFY(!strict.multiarch);
         QVERIFY(compileSeccomp(strict).ok());
+    }
+
+    // The key a cached filter is kept under names everything its program depends on: another
+    // rule, errno, condition, notify, the ABIs, libseccomp or build is another key.
+    void seccompCacheKeyNamesEverything() {
+        SecurityConfig sec;
+        const SeccompPlan p = planSeccomp(sec);
+        const std::string k = planSeccompCacheKey(p, false, "2.5.4", "abc");
+        QCOMPARE(planSeccompCacheKey(p, false, "2.5.4", "abc"), k);
+        QCOMPARE(seccompCacheFileName(k), seccompCacheFileName(k));
+        QVERIFY(QByteArray::fromStdString(seccompCacheFileName(k)).endsWith(".bpf"));
+        std::vector<std::string> others{planSeccompCacheKey(p, true, "2.5.4", "abc"),
+                                        planSeccompCacheKey(p, false, "2.5.5", "abc"),
+                                        planSeccompCacheKey(p, false, "2.5.4", "abd")};
+        SeccompPlan q = p;
+        q.rules.back().errnoValue += 1;
+        others.push_back(planSeccompCacheKey(q, false, "2.5.4", "abc"));
+        q = p;
+        q.multiarch = !q.multiarch;
+        others.push_back(planSeccompCacheKey(q, false, "2.5.4", "abc"));
+        q = p;
+        for (auto& r : q.rules)
+            if (!r.conds.empty()) {
+                r.conds[0].value += 1;
+                break;
+            }
+        others.push_back(planSeccompCacheKey(q, false, "2.5.4", "abc"));
+        q = p;
+        q.rules.pop_back();
+        others.push_back(planSeccompCacheKey(q, false, "2.5.4", "abc"));
+        for (const auto& o : others)
+            QVERIFY(o != k);
+    }
+
+    // Where the cache may live: below /run/user/UID only (refused to every bind, with each
+    // folder holding it); a runtime directory elsewhere (Layerbox's fallback below the cache
+    // home) has none.
+    void seccompCacheOnlyBelowTheUsersRun() {
+        Paths paths;
+        const std::string run = "/run/user/" + std::to_string(::getuid());
+        QVERIFY2(QFileInfo(QString::fromStdString(run)).isDir(), run.c_str());
+        paths.runtimeDir = run;
+        QCOMPARE(seccompCacheDir(paths), run + "/layerbox/seccomp");
+        QTemporaryDir inside(QString::fromStdString(run) + "/lbtest-XXXXXX");
+        QVERIFY(inside.isValid());
+        paths.runtimeDir = inside.path().toStdString();
+        QCOMPARE(seccompCacheDir(paths), paths.runtimeDir + "/layerbox/seccomp");
+        // A link inside that leads out of it, ".." out of it, a path elsewhere: no cache.
+        QTemporaryDir outside;
+        QVERIFY(outside.isValid());
+        QVERIFY(QFile::link(outside.path(), inside.path() + "/out"));
+        paths.runtimeDir = inside.path().toStdString() + "/out";
+        QCOMPARE(seccompCacheDir(paths), std::string());
+        paths.runtimeDir = run + "/..";
+        QCOMPARE(seccompCacheDir(paths), std::string());
+        paths.runtimeDir = outside.path().toStdString();
+        QCOMPARE(seccompCacheDir(paths), std::string());
+        paths.runtimeDir = "/nonexistent-layerbox/run";
+        QCOMPARE(seccompCacheDir(paths), std::string());
+    }
+
+    // The cache gives back exactly what was compiled, under its key only; a file that is not
+    // ours alone, a link, another key or a bad size is never used (compiled again instead).
+    void seccompCacheGivesTheCompiledProgramOnly() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const std::string dir = tmp.path().toStdString() + "/seccomp";
+        SecurityConfig sec;
+        const SeccompPlan p = planSeccomp(sec);
+        bool hit = true;
+        auto first = compileSeccompCached(p, false, dir, &hit);
+        QVERIFY(first.ok());
+        QVERIFY(!hit);
+        auto fresh = compileSeccomp(p, false);
+        QVERIFY(fresh.ok());
+        QCOMPARE(*first, *fresh);
+        auto again = compileSeccompCached(p, false, dir, &hit);
+        QVERIFY(again.ok());
+        QVERIFY(hit);
+        QCOMPARE(*again, *fresh);
+        struct stat st;
+        QVERIFY(::stat(dir.c_str(), &st) == 0);
+        QCOMPARE(st.st_mode & 0777, 0700u);
+        QDir d(QString::fromStdString(dir));
+        const QStringList files = d.entryList(QDir::Files);
+        QCOMPARE(files.size(), 1);
+        const QString file = d.filePath(files[0]);
+        QVERIFY(::stat(file.toLocal8Bit().constData(), &st) == 0);
+        QCOMPARE(st.st_mode & 0777, 0600u);
+
+        // notify is another program, under another key.
+        auto notify = compileSeccompCached(p, true, dir, &hit);
+        QVERIFY(notify.ok());
+        QVERIFY(!hit);
+        QVERIFY(*notify != *fresh);
+
+        // A planted program under the right file name but another key is not used.
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QByteArray stored = f.readAll();
+        f.close();
+        const int nul = stored.indexOf('\0');
+        QVERIFY(nul > 0);
+        QByteArray planted = stored.left(nul);
+        planted.replace("rule ", "rulf ");
+        planted += '\0';
+        planted += QByteArray(8, '\0');  // one "return kill" instruction's worth
+        auto plant = [&](const QByteArray& bytes, QFile::Permissions perms) {
+            QFile::remove(file);
+            QFile w(file);
+            QVERIFY(w.open(QIODevice::WriteOnly));
+            w.write(bytes);
+            w.close();
+            QVERIFY(w.setPermissions(perms));
+        };
+        plant(planted, QFile::ReadOwner | QFile::WriteOwner);
+        QVERIFY(compileSeccompCached(p, false, dir, &hit).ok());
+        QVERIFY(!hit);
+        // The right key with a program whose size is no whole number of instructions.
+        plant(stored.left(nul + 1) + QByteArray(12, 'x'), QFile::ReadOwner | QFile::WriteOwner);
+        QVERIFY(compileSeccompCached(p, false, dir, &hit).ok());
+        QVERIFY(!hit);
+        // The right bytes, but others may write the file.
+        plant(stored, QFile::ReadOwner | QFile::WriteOwner | QFile::WriteOther);
+        QVERIFY(!loadCachedSeccomp(dir, stored.left(nul).toStdString()).has_value());
+        plant(stored, QFile::ReadOwner | QFile::WriteOwner | QFile::WriteGroup);
+        QVERIFY(!loadCachedSeccomp(dir, stored.left(nul).toStdString()).has_value());
+        // A link to the right bytes elsewhere.
+        const QString elsewhere = tmp.path() + "/elsewhere.bpf";
+        plant(stored, QFile::ReadOwner | QFile::WriteOwner);
+        QVERIFY(QFile::rename(file, elsewhere));
+        QVERIFY(QFile::link(elsewhere, file));
+        QVERIFY(!loadCachedSeccomp(dir, stored.left(nul).toStdString()).has_value());
+        QFile::remove(file);
+        // The right bytes in place again: used.
+        QVERIFY(QFile::rename(elsewhere, file));
+        auto back = loadCachedSeccomp(dir, stored.left(nul).toStdString());
+        QVERIFY(back.has_value());
+        QCOMPARE(*back, *fresh);
+        // A directory others may write is not trusted.
+        QVERIFY(::chmod(dir.c_str(), 0777) == 0);
+        QVERIFY(!loadCachedSeccomp(dir, stored.left(nul).toStdString()).has_value());
+        // No directory: no cache, compiled all the same.
+        QVERIFY(compileSeccompCached(p, false, "", &hit).ok());
+        QVERIFY(!hit);
     }
 
     void idMaps() {
