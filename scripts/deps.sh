@@ -1,7 +1,7 @@
 # Debian/Ubuntu packages Layerbox needs, in one place. Sourced by scripts/run and scripts/test.
 # shellcheck shell=bash
 
-LB_PKGS_BUILD="cmake ninja-build g++ pkg-config ccache qt6-base-dev libseccomp-dev libcap-dev
+LB_PKGS_BUILD="cmake ninja-build g++ pkg-config ccache qt6-base-dev libseccomp-dev
   libsystemd-dev nlohmann-json3-dev libnftables-dev libgl-dev libxcb1-dev libxcb-xfixes0-dev"
 # What a sandbox uses at run time.
 LB_PKGS_RUNTIME="fuse-overlayfs fuse3 slirp4netns xdg-dbus-proxy nftables dbus dbus-user-session

@@ -47,7 +47,7 @@ check_control() { # DEB PACKAGE DEPENDENCIES...
     echo "    Description: $(field "$d" Description | head -1)"
 }
 check_control "$deb" layerbox fuse-overlayfs slirp4netns xdg-dbus-proxy libnftables1 libsystemd0 \
-    libc6 libseccomp2 libcap2 libxcb1 libxcb-xfixes0
+    libc6 libseccomp2 libxcb1 libxcb-xfixes0
 if [ "$gui" = 1 ] && [ -f "$debgui" ]; then
     check_control "$debgui" layerbox-gui layerbox libqt6core6 libqt6gui6 libqt6widgets6
     field "$debgui" Depends | grep -q "layerbox (= $version)" ||

@@ -17,7 +17,9 @@ std::optional<uint64_t> parseSize(std::string_view s) {
     int shift = 0;
     if (m[3].matched) shift = 10 * (1 + std::string("KMGT").find(m[3].str()[0]));
     if (m[2].matched && !m[3].matched) return std::nullopt;  // "1.5" bytes makes no sense
-    long double bytes = std::ldexp(v, shift);
+    // A multiplication, not std::ldexp: exact all the same (a power of two), and the `layerbox`
+    // executable needs no libm at all (issue 25: one library fewer to load at each start).
+    long double bytes = v * static_cast<long double>(uint64_t{1} << shift);
     if (bytes > 1.8e19L) return std::nullopt;
     return static_cast<uint64_t>(bytes);
 }
@@ -31,7 +33,9 @@ std::string formatSize(uint64_t bytes) {
         ++u;
     }
     char buf[32];
-    if (u == 0 || v >= 100 || std::fabs(v - std::round(v)) < 0.05)
+    // Rounded by hand rather than with std::round (libm, see parseSize); 0 <= v < 1024 here.
+    const long double nearest = static_cast<long double>(static_cast<uint64_t>(v + 0.5L));
+    if (u == 0 || v >= 100 || std::fabs(v - nearest) < 0.05)
         std::snprintf(buf, sizeof buf, "%.0Lf%s", v, units[u]);
     else
         std::snprintf(buf, sizeof buf, "%.1Lf%s", v, units[u]);

@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <ctime>
-#include <iostream>
 
 #include "base/fsutil.h"
 #include "profile/profile.h"

@@ -150,7 +150,7 @@ int ps(const Args& args) {
 }
 
 bool runnerAlive(const InstanceRecord& r) {
-    if (::kill(r.runnerPid, 0) != 0) return false;
+    if (r.runnerPid <= 0 || ::kill(r.runnerPid, 0) != 0) return false;
     // The registry is the authority: gone from the list means gone.
     for (const auto& x : registry().list())
         if (x.id == r.id) return true;
@@ -237,7 +237,8 @@ Status stopOne(const InstanceRecord& r, double timeout, bool force, bool verbose
     }
     if (!r.cgroup.empty() && pathExists(r.cgroup)) {
         LB_TRY(killCgroup(r.cgroup));
-    } else {
+    } else if (r.runnerPid > 0) {
+        // Never 0 or less: kill() would take that for this command's own process group.
         ::kill(r.runnerPid, SIGKILL);
     }
     if (waitGone(r, 5)) return Ok();

@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
 
 #include "base/fsutil.h"
 #include "base/jsonw.h"

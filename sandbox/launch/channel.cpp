@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <memory>
 
 namespace lb {
 
@@ -133,8 +134,12 @@ Status sendMessage(int sock, Msg type, std::string_view payload, const std::vect
 }
 
 Result<std::optional<Message>> receiveMessage(int sock) {
-    std::string data(kMaxMessage, '\0');
-    struct iovec iov = {data.data(), data.size()};
+    // Not zero-filled (issue 25): the kernel writes only what was sent, a few bytes as a rule,
+    // and filling all 64 KiB wrote 16 pages of the heap, each a page fault (copy-on-write ones
+    // after the fork) in the runner and in the setup process on the way to the program's start.
+    // Only the n bytes received are read below.
+    const auto data = std::make_unique_for_overwrite<char[]>(kMaxMessage);
+    struct iovec iov = {data.get(), kMaxMessage};
     struct msghdr msg = {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -177,7 +182,7 @@ Result<std::optional<Message>> receiveMessage(int sock) {
     if (!knownType(type))
         return Error("recvmsg: unknown message type " + std::to_string(type), EBADMSG);
     m.type = static_cast<Msg>(type);
-    m.payload.assign(data, 1, static_cast<size_t>(n) - 1);
+    m.payload.assign(data.get() + 1, static_cast<size_t>(n) - 1);
     return std::optional<Message>(std::move(m));
 }
 
