@@ -3,12 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace lb {
@@ -359,6 +361,21 @@ std::string contentTag(std::string_view data) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%016llx-%zx", static_cast<unsigned long long>(h), data.size());
     return buf;
+}
+
+int flockHolder(unsigned long long dev, unsigned long long ino) {
+    auto locks = readFile("/proc/locks");
+    if (!locks) return 0;
+    char want[64];
+    std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(static_cast<dev_t>(dev)),
+                  minor(static_cast<dev_t>(dev)), ino);
+    for (const auto& line : split(*locks, '\n')) {
+        std::vector<std::string> f;
+        for (auto& x : split(line, ' '))
+            if (!x.empty()) f.push_back(x);
+        if (f.size() >= 6 && f[1] == "FLOCK" && f[5] == want) return std::atoi(f[4].c_str());
+    }
+    return 0;
 }
 
 }  // namespace lb

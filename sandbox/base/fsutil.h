@@ -62,6 +62,11 @@ Status removeTreeAt(int dirfd, const std::string& name);
 // The names in an open directory, without "." and "..", sorted. `what` names it in errors.
 Result<std::vector<std::string>> listDirAt(int dirfd, const std::string& what);
 
+// The process holding a flock() on the file with this device and inode, from /proc/locks
+// ("1: FLOCK  ADVISORY  WRITE 17137 fd:01:123456 0 EOF": major:minor in hex, the inode in
+// decimal; a "->" entry is a request waiting for the lock, not its holder). 0 when none is.
+int flockHolder(unsigned long long dev, unsigned long long ino);
+
 bool pathExists(const std::string& path);
 bool isDirectory(const std::string& path);
 std::string dirName(const std::string& path);

@@ -5,6 +5,7 @@
 #include <link.h>
 #include <seccomp.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -60,6 +61,14 @@ std::string executableBuildId() {
     return id;
 }
 
+// The kernel, whose seccomp features libseccomp probes (its API level): a runtime directory
+// that is no tmpfs (no logind: the tests' hosts) outlives a reboot into another kernel.
+std::string kernelOf() {
+    struct utsname u;
+    if (::uname(&u) != 0) return {};
+    return std::string(u.release) + " " + u.version + " " + u.machine;
+}
+
 std::string libseccompVersion() {
     const struct scmp_version* v = seccomp_version();
     if (!v) return {};
@@ -101,9 +110,9 @@ std::string seccompCacheFileName(const std::string& key) {
 }
 
 std::string seccompCacheDir(const Paths& paths) {
-    // Why a cached filter is safe to load: the cache lives below /run/user/UID, a tmpfs of this
-    // boot (the kernel, whose seccomp features libseccomp probed, is the same until a reboot
-    // empties it), the user's own, mode 0700, and never shown to a sandbox: profile/host_binds
+    // Why a cached filter is safe to load: the cache lives below /run/user/UID (a tmpfs of this
+    // boot where logind makes it; the key names the kernel all the same), the user's own, mode
+    // 0700, and never shown to a sandbox: profile/host_binds
     // refuses the runtime directory whatever a profile, --bind or the launch's XDG variables
     // say. Whoever can write there runs as the user outside every sandbox and can already run
     // anything unconfined; the cache gives nobody a way around a filter. (An earlier cache
@@ -174,7 +183,10 @@ Result<std::vector<uint8_t>> compileSeccompCached(const SeccompPlan& plan, bool 
     std::string key;
     if (!dir.empty()) {
         const std::string build = executableBuildId();
-        if (!build.empty()) key = planSeccompCacheKey(plan, notify, libseccompVersion(), build);
+        const std::string kernel = kernelOf();
+        if (!build.empty() && !kernel.empty())
+            key = planSeccompCacheKey(plan, notify, libseccompVersion() + "\nkernel " + kernel,
+                                      build);
     }
     if (!key.empty())
         if (auto cached = loadCachedSeccomp(dir, key)) {

@@ -16,7 +16,8 @@ namespace lb {
 struct Paths;
 
 // Pure: the exact text a cached program stands for: every rule (system call, errno,
-// conditions), notify, multiarch, libseccomp's version and this executable's build id. A cached
+// conditions), notify, multiarch, libseccomp's version (compileSeccompCached adds the kernel's
+// release, version and machine to it) and this executable's build id. A cached
 // program is used only when the key stored with it is this text, byte for byte.
 std::string planSeccompCacheKey(const SeccompPlan& plan, bool notify,
                                 const std::string& libseccompVersion, const std::string& buildId);

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -177,27 +176,13 @@ bool runnerOfRecordAlive(const InstanceRecord& r) {
            r.startedUnix - started < 120;
 }
 
-// The process holding the flock() on an open file (its runner, for an instance's lock file):
-// /proc/locks names it by pid, with the file's device and inode ("1: FLOCK  ADVISORY  WRITE
-// 17137 fd:01:123456 0 EOF": major:minor in hex, the inode in decimal). 0 when none is found.
+// The process holding the flock() on an open file (its runner, for an instance's lock file).
 // Security: only this user's runners hold locks on files in its runtime directory, which no
 // sandbox sees (hidden); the pid is used as the record's runner pid was, for `stop`.
 pid_t lockHolder(int fd) {
     struct stat st;
     if (::fstat(fd, &st) != 0) return 0;
-    auto locks = readFile("/proc/locks");
-    if (!locks) return 0;
-    char want[64];
-    std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
-                  static_cast<unsigned long long>(st.st_ino));
-    for (const auto& line : split(*locks, '\n')) {
-        std::vector<std::string> f;
-        for (auto& x : split(line, ' '))
-            if (!x.empty()) f.push_back(x);
-        // An "->" entry is a request waiting for the lock, not its holder.
-        if (f.size() >= 6 && f[1] == "FLOCK" && f[5] == want) return std::atoi(f[4].c_str());
-    }
-    return 0;
+    return flockHolder(st.st_dev, st.st_ino);
 }
 
 }  // namespace

@@ -198,20 +198,7 @@ void waitForEndingSandbox(const std::string& sandboxDir) {
 pid_t sandboxLockHolder(const std::string& sandboxDir) {
     struct stat st;
     if (::stat(joinPath(sandboxDir, ".lock").c_str(), &st) != 0) return 0;
-    auto locks = readFile("/proc/locks");
-    if (!locks) return 0;
-    // "1: FLOCK  ADVISORY  WRITE 17137 fd:01:123456 0 EOF": pid, then major:minor:inode (hex
-    // device numbers, decimal inode).
-    char want[64];
-    std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
-                  static_cast<unsigned long long>(st.st_ino));
-    for (const auto& line : split(*locks, '\n')) {
-        std::vector<std::string> f;
-        for (auto& x : split(line, ' '))
-            if (!x.empty()) f.push_back(x);
-        if (f.size() >= 6 && f[1] == "FLOCK" && f[5] == want) return std::atoi(f[4].c_str());
-    }
-    return 0;
+    return flockHolder(st.st_dev, st.st_ino);
 }
 
 Result<UniqueFd> lockSandbox(const std::string& sandboxDir, bool waitForEnding) {

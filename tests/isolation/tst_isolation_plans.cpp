@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #include <algorithm>
 
@@ -491,6 +492,10 @@ private slots:
         f.close();
         const int nul = stored.indexOf('\0');
         QVERIFY(nul > 0);
+        // The kernel is named too: a runtime directory on disk (no logind) outlives a reboot.
+        struct utsname u;
+        QCOMPARE(::uname(&u), 0);
+        QVERIFY(stored.left(nul).contains(QByteArray("\nkernel ") + u.release + " "));
         QByteArray planted = stored.left(nul);
         planted.replace("rule ", "rulf ");
         planted += '\0';
