@@ -42,10 +42,12 @@ Result<pid_t> spawnHelper(const std::vector<std::string>& args, const std::vecto
     if (pid == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != runner) ::_exit(127);  // the runner died before prctl took hold
+        // Its own process group before any signal is let through: a Ctrl-C meant for the
+        // runner never reaches the helper.
+        ::setpgid(0, 0);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::setpgid(0, 0);
         for (int fd : inherit)
             ::fcntl(fd, F_SETFD, 0);
         int devnull = ::open("/dev/null", O_RDONLY);

@@ -186,13 +186,16 @@ bool visibleInside(const Profile& profile, const std::string& home, const std::s
 }
 
 std::string grantRefused(const Profile& profile, const std::string& home,
-                         const std::string& dataRoot, const std::string& path) {
+                         const std::vector<std::string>& ownDirs, const std::string& path) {
     for (const auto& h : profile.filesystem.hide)
         if (under(path, normalizePath(expandHome(h, home))))
             return quote(path) + ": profile " + quote(profile.name) + " hides " + quote(h) +
                    "; nothing was granted";
-    if (!dataRoot.empty() && under(path, dataRoot))
-        return quote(path) + ": Layerbox's own data is never granted";
+    // Security: a file of Layerbox's own (a profile, a layer, a cached seccomp filter) given
+    // read-write would let the program change what later launches enforce.
+    for (const auto& own : ownDirs)
+        if (!own.empty() && under(path, own))
+            return quote(path) + ": Layerbox's own data is never granted";
     return {};
 }
 

@@ -45,9 +45,10 @@ std::string grantPath(const std::string& given, const std::string& cwd);
 bool visibleInside(const Profile& profile, const std::string& home, const std::string& path);
 
 // Pure: why `path` may not be granted to this profile (it lies under a path the profile hides,
-// or under Layerbox's own data), or empty.
+// or in one of Layerbox's own folders, `ownDirs`: its data, profiles, caches, runtime state with
+// the compiled seccomp filters), or empty.
 std::string grantRefused(const Profile& profile, const std::string& home,
-                         const std::string& dataRoot, const std::string& path);
+                         const std::vector<std::string>& ownDirs, const std::string& path);
 
 // Pure: a command whose file arguments are marked, as menu entries write them:
 // "gimp @@ %F @@" expands to "gimp @@ /a.png /b.png @@"; "@@rw ... @@" marks read-write files.

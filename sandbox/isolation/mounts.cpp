@@ -1068,17 +1068,32 @@ struct OverlayUnmounter::Shared {
     // Take down slots[i], in the calling thread: a working directory of its own (threads share
     // one) in "." of this overlay's root, whatever path leads to it now. Once the descriptor and
     // the working directory let go, the detached overlay's last reference is gone and the kernel
-    // shuts it down (the sync) in this thread, on its way out of chdir.
+    // shuts it down (the sync) in this thread, on its way out of chdir. What could not be done
+    // goes back to its slot, for release() to try in its own thread.
     void unmount(size_t i) {
         UniqueFd root;
         {
             std::lock_guard<std::mutex> lock(mutex);
             root = std::move(slots[i]);
         }
-        if (!root.valid() || ::unshare(CLONE_FS) != 0 || ::fchdir(root.get()) != 0) return;
+        if (!root.valid()) return;
+        if (::unshare(CLONE_FS) != 0 || !unmountRoot(root)) {
+            std::lock_guard<std::mutex> lock(mutex);
+            slots[i] = std::move(root);
+        }
+    }
+
+    // fchdir into the overlay's root, detach it, let go: the last reference goes with the chdir.
+    // False (and `root` kept) when it could not be detached.
+    static bool unmountRoot(UniqueFd& root) {
+        if (::fchdir(root.get()) != 0) return false;
+        if (::umount2(".", MNT_DETACH) != 0) {
+            (void)!::chdir("/");
+            return false;
+        }
         root.reset();
-        (void)::umount2(".", MNT_DETACH);
         (void)!::chdir("/");
+        return true;
     }
 };
 
@@ -1118,12 +1133,16 @@ OverlayUnmounter::OverlayUnmounter(size_t count) {
 }
 
 void OverlayUnmounter::hold(std::vector<UniqueFd> overlays) {
-    if (!shared_) return;  // let go: unmounted in our exit
-    std::lock_guard<std::mutex> lock(shared_->mutex);
-    for (size_t i = 0; i < overlays.size() && i < shared_->slots.size(); ++i) {
-        shared_->raw.push_back(overlays[i].get());
-        shared_->slots[i] = std::move(overlays[i]);
+    size_t i = 0;
+    if (shared_) {
+        std::lock_guard<std::mutex> lock(shared_->mutex);
+        for (; i < overlays.size() && i < shared_->slots.size(); ++i) {
+            shared_->raw.push_back(overlays[i].get());
+            shared_->slots[i] = std::move(overlays[i]);
+        }
     }
+    for (; i < overlays.size(); ++i)
+        rest_.push_back(std::move(overlays[i]));
 }
 
 void OverlayUnmounter::waitStarted() {
@@ -1134,17 +1153,29 @@ OverlayUnmounter::~OverlayUnmounter() {
     release();
 }
 
-void OverlayUnmounter::release() {
-    if (!shared_) return;
-    uint64_t one = 1;
-    (void)!::write(shared_->go.get(), &one, sizeof one);
-    for (auto& t : threads_)
-        t.join();
-    threads_.clear();
-    shared_.reset();
+bool OverlayUnmounter::release() {
+    if (released_) return true;
+    released_ = true;
+    if (shared_) {
+        uint64_t one = 1;
+        (void)!::write(shared_->go.get(), &one, sizeof one);
+        for (auto& t : threads_)
+            t.join();
+        threads_.clear();
+        for (auto& s : shared_->slots)
+            if (s.valid()) rest_.push_back(std::move(s));
+        shared_.reset();
+    }
+    bool all = true;
+    for (auto& root : rest_)
+        if (root.valid() && !Shared::unmountRoot(root)) all = false;
+    rest_.clear();
+    return all;
 }
 
 void OverlayUnmounter::closeInChild() {
+    for (auto& root : rest_)
+        if (root.valid()) ::close(root.release());
     if (!shared_) return;
     for (int fd : shared_->raw)
         ::close(fd);

@@ -182,12 +182,14 @@ public:
     OverlayUnmounter& operator=(const OverlayUnmounter&) = delete;
     ~OverlayUnmounter();
     // The overlays' roots, once mounted. Any beyond the count given (all, when the thread
-    // could not be made) are let go: the kernel unmounts them in our exit.
+    // could not be made) are taken down by release() in the calling thread.
     void hold(std::vector<UniqueFd> overlays);
     // Returns once its thread runs: nothing of it is half-started when the caller forks.
     void waitStarted();
-    // Unmount them all, together; returns when they are gone.
-    void release();
+    // Unmount them all, together; returns when they are gone: true when every one was
+    // unmounted (whatever a thread could not take down is taken down here, one after the
+    // other), false when an unmount failed (the kernel takes that one down in our exit).
+    bool release();
     // In a child forked meanwhile (PID 1): close its copies of the descriptors, no threads.
     void closeInChild();
 
@@ -195,6 +197,8 @@ private:
     struct Shared;
     std::unique_ptr<Shared> shared_;
     std::vector<std::thread> threads_;
+    std::vector<UniqueFd> rest_;  // held without a thread of their own
+    bool released_ = false;
 };
 
 }  // namespace lb

@@ -69,11 +69,28 @@ std::string kernelOf() {
     return std::string(u.release) + " " + u.version + " " + u.machine;
 }
 
+// libseccomp's version and the file it was loaded from (device, inode, size, modification
+// time): a distribution's fix keeps the version number, not the file.
 std::string libseccompVersion() {
     const struct scmp_version* v = seccomp_version();
     if (!v) return {};
-    return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-           std::to_string(v->micro);
+    std::string out =
+        std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
+    std::string file;
+    ::dl_iterate_phdr(
+        [](struct dl_phdr_info* info, size_t, void* data) -> int {
+            const char* name = info->dlpi_name;
+            if (!name || !std::strstr(name, "/libseccomp.so")) return 0;
+            struct stat st;
+            if (::stat(name, &st) != 0) return 0;
+            auto* f = static_cast<std::string*>(data);
+            *f = std::string(name) + " " + std::to_string(st.st_dev) + ":" +
+                 std::to_string(st.st_ino) + " " + std::to_string(st.st_size) + " " +
+                 std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+            return 1;
+        },
+        &file);
+    return file.empty() ? out : out + " " + file;
 }
 
 // A directory or file of ours that only we can write (the cache is trusted as our own work).
@@ -89,7 +106,9 @@ std::string planSeccompCacheKey(const SeccompPlan& plan, bool notify,
                     libseccompVersion + "\nnotify " + (notify ? "1" : "0") + "\nmultiarch " +
                     (plan.multiarch ? "1" : "0") + "\n";
     for (const auto& r : plan.rules) {
-        k += "rule " + r.syscall + " " + std::to_string(r.errnoValue);
+        // The name with its length: no name (from a profile's lists) can look like more rules.
+        k += "rule " + std::to_string(r.syscall.size()) + ":" + r.syscall + " " +
+             std::to_string(r.errnoValue);
         for (const auto& c : r.conds)
             k += " " + std::to_string(c.arg) + ":" + std::to_string(static_cast<int>(c.op)) + ":" +
                  std::to_string(c.mask) + ":" + std::to_string(c.value);

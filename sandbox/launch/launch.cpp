@@ -112,7 +112,8 @@ Result<ResolvedGrants> resolveGrants(const RunOptions& o, const Profile& p, cons
                                      bool withStored) {
     ResolvedGrants out;
     const std::string cwd = hostCwd();
-    const std::string dataRoot = paths.dataDir();
+    std::vector<std::string> ownDirs = HostBindPolicy::forUser(paths).layerboxDirs;
+    ownDirs.push_back(paths.dataDir());
     auto add = [&](const FileGrant& g) {
         for (auto& have : out.grants)
             if (have.path == g.path) {
@@ -123,7 +124,7 @@ Result<ResolvedGrants> resolveGrants(const RunOptions& o, const Profile& p, cons
     };
     auto check = [&](const std::string& given, bool rw) -> Result<FileGrant> {
         LB_ASSIGN(FileGrant g, checkFileGrant(given, cwd, rw));
-        if (auto why = grantRefused(p, home, dataRoot, g.path); !why.empty())
+        if (auto why = grantRefused(p, home, ownDirs, g.path); !why.empty())
             return Error(why, EPERM);
         return g;
     };

@@ -239,8 +239,10 @@ void waitFor(SetupState& state, int channel, Msg type) {
     // the sandbox is left to end with the runner now.
     ::prctl(PR_SET_PDEATHSIG, 0);
     (void)sendMessage(channel, Msg::SetupEnded, encodeNumber(code));
-    unmounter.release();
-    layerMounts.reset();
+    // The layer's mount lock goes once its overlays are down. Should an unmount have failed,
+    // it is kept to our exit (where the kernel closes it before it takes down our mount
+    // namespace and that overlay: a rare case, then the next launch may find the upper in use).
+    if (unmounter.release()) layerMounts.reset();
     ::_exit(code);
 }
 

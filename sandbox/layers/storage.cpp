@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -163,12 +165,14 @@ Result<UniqueFd> holdLayerMounts(const std::string& sandboxDir, int timeoutMs) {
     if (!fd.valid()) return Error::fromErrno("open(" + quote(path) + ")");
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return fd;
     if (errno != EWOULDBLOCK) return Error::fromErrno("flock(" + quote(path) + ")");
-    // The holder lets go by closing its descriptor (or by ending). The watch is added before
-    // the next try, so a close between the two is not missed.
+    // The holder lets go by closing its descriptor (or by ending): inotify says when, but only
+    // as a hint: the kernel reports the close before it removes the lock, so a try right after
+    // the event can still fail, and each wait is short (20 ms) so that such a wakeup is never
+    // lost for long. Without inotify (its instances are few per user) the tries are timed alone.
+    // The watch is added before the next try, so a close between the two is not missed.
     UniqueFd events(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-    if (!events.valid()) return Error::fromErrno("inotify_init1");
-    if (::inotify_add_watch(events.get(), path.c_str(), IN_CLOSE_WRITE) < 0)
-        return Error::fromErrno("inotify_add_watch(" + quote(path) + ")");
+    if (events.valid() && ::inotify_add_watch(events.get(), path.c_str(), IN_CLOSE_WRITE) < 0)
+        events.reset();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
     for (;;) {
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return fd;
@@ -180,8 +184,14 @@ Result<UniqueFd> holdLayerMounts(const std::string& sandboxDir, int timeoutMs) {
             return Error("the profile's last sandbox still has its layer mounted after " +
                              std::to_string(timeoutMs / 1000) + " s (" + quote(path) + " is held)",
                          EBUSY);
+        const int wait = static_cast<int>(std::min<long long>(left, 20));
+        if (!events.valid()) {
+            struct timespec ts = {0, wait * 1000000L};
+            (void)::nanosleep(&ts, nullptr);
+            continue;
+        }
         struct pollfd p = {events.get(), POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left)) > 0) {
+        if (::poll(&p, 1, wait) > 0) {
             char buf[4096];
             while (::read(events.get(), buf, sizeof buf) > 0) {
             }

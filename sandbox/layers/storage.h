@@ -42,8 +42,8 @@ Result<UniqueFd> lockSandbox(const std::string& sandboxDir, bool waitForEnding =
 // upper file system at each overlay's unmount). The next launch takes it before mounting, so a
 // layer is never mounted while its last mount is still being taken down, and it waits for
 // those unmounts only, not for the rest of that process's end (its mount namespace going: ~3 ms
-// here). Waits up to `timeoutMs` for the holder to let go (no polling: inotify tells when the
-// holder's descriptor closes); then fails with EBUSY.
+// here). Waits up to `timeoutMs` for the holder to let go (woken by inotify when the holder's
+// descriptor closes, and tried again every 20 ms); then fails with EBUSY.
 Result<UniqueFd> holdLayerMounts(const std::string& sandboxDir, int timeoutMs = 10000);
 // Wait (up to 10 s) until no sandbox has the layer mounted. Only for the holder of the
 // profile's lock.

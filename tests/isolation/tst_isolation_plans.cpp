@@ -86,13 +86,14 @@ private slots:
         QVERIFY(!visibleInside(p, home, "/home/u/Elsewhere/a.png"));  // another file is there
         p.filesystem.hide.push_back("/usr/secret");
         QVERIFY(!visibleInside(p, home, "/usr/secret/x"));
-        QCOMPARE(grantRefused(p, home, "/home/u/.local/share/layerbox", "/home/u/a"),
-                 std::string());
-        QVERIFY(
-            grantRefused(p, home, "/home/u/.local/share/layerbox", "/usr/secret/x").find("hides") !=
-            std::string::npos);
-        QVERIFY(grantRefused(p, home, "/home/u/.local/share/layerbox",
-                             "/home/u/.local/share/layerbox/sandboxes/x/grants")
+        const std::vector<std::string> own{"/home/u/.local/share/layerbox",
+                                           "/run/user/1000/layerbox"};
+        QCOMPARE(grantRefused(p, home, own, "/home/u/a"), std::string());
+        QVERIFY(grantRefused(p, home, own, "/usr/secret/x").find("hides") != std::string::npos);
+        QVERIFY(grantRefused(p, home, own, "/home/u/.local/share/layerbox/sandboxes/x/grants")
+                    .find("never granted") != std::string::npos);
+        // The runtime state: the compiled seccomp filters of later launches.
+        QVERIFY(grantRefused(p, home, own, "/run/user/1000/layerbox/seccomp/0123456789abcdef.bpf")
                     .find("never granted") != std::string::npos);
         p.filesystem.home = HomeMode::Overlay;
         QVERIFY(visibleInside(p, home, "/home/u/Downloads/x.sh"));
