@@ -33,11 +33,7 @@ Result<pid_t> spawnHelper(const std::vector<std::string>& args, const std::vecto
                           const std::function<std::string()>& beforeExec) {
     std::vector<char*> argv = argvOf(args);
     pid_t runner = ::getpid();
-    // vfork when nothing but system calls runs before the exec. Safe: the child changes nothing
-    // of the runner's but its own task (signal mask, death signal, process group, descriptor
-    // table: no CLONE_SIGHAND, CLONE_FILES or CLONE_THREAD), allocates nothing, never returns
-    // into this frame, and the runner's thread waits until its exec or _exit.
-    pid_t pid = beforeExec ? ::fork() : ::vfork();
+    pid_t pid = ::fork();
     if (pid < 0) return Error::fromErrno("fork(" + what + ")");
     if (pid == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);

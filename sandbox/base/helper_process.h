@@ -19,10 +19,7 @@ namespace lb {
 // death), an empty signal mask, and its own process group, so Ctrl-C in the terminal reaches
 // the runner, which decides, and never a helper directly. `what` names it in errors.
 // `beforeExec`, when given, runs in the child just before exec; a message it returns goes to
-// the log and the child exits 127. Without it the child borrows the runner's memory until its
-// exec (vfork), which spares the runner a copy of its page tables and a copy-on-write fault
-// for every page it writes meanwhile (issue 25); `beforeExec` gets a child of its own (fork),
-// as it may do what a borrowing child cannot (a user namespace of its own, allocations).
+// the log and the child exits 127.
 Result<pid_t> spawnHelper(const std::vector<std::string>& args, const std::vector<int>& inherit,
                           int logFd, const std::string& what,
                           const std::function<std::string()>& beforeExec = {});

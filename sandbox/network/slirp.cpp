@@ -117,16 +117,17 @@ Result<std::unique_ptr<Slirp>> Slirp::start(const NetworkConfig& net, const Slir
     // soft limit of 1,024 descriptors a browser's burst of connections fails with "network
     // unreachable". Raised to the hard limit, which the administrator set for this user (no
     // privilege involved); slirp4netns polls with poll(), so descriptors above 1,024 are fine.
-    auto pid = spawnHelper(args, {readyW.get(), exitR.get()}, log.get(), "slirp4netns");
+    auto raiseFiles = [] {
+        struct rlimit r;
+        if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+            r.rlim_cur = r.rlim_max;
+            ::setrlimit(RLIMIT_NOFILE, &r);  // best effort: the old limit still works
+        }
+        return std::string();
+    };
+    auto pid = spawnHelper(args, {readyW.get(), exitR.get()}, log.get(), "slirp4netns", raiseFiles);
     if (!pid) return pid.error();
     s->pid_ = *pid;
-    // Raised once it runs (the runner's own limit, which its other children inherit, stays):
-    // it opens sockets only once the sandbox connects, long after this.
-    struct rlimit r;
-    if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-        r.rlim_cur = r.rlim_max;
-        (void)::prlimit(*pid, RLIMIT_NOFILE, &r, nullptr);  // best effort: the old limit works
-    }
     return s;
 }
 
