@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>  // types and prototypes only: libsystemd is loaded on first use
 #include <time.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <type_traits>
@@ -29,8 +30,10 @@ struct Api {
     decltype(&sd_bus_get_events) getEvents;
     decltype(&sd_bus_get_timeout) getTimeout;
     decltype(&sd_bus_process) process;
-    decltype(&sd_bus_call_method_async) callMethodAsync;
     decltype(&sd_bus_add_match) addMatch;
+    decltype(&sd_bus_slot_set_destroy_callback) slotSetDestroyCallback;
+    decltype(&sd_bus_slot_set_floating) slotSetFloating;
+    decltype(&sd_bus_slot_unref) slotUnref;
 };
 
 const Api* api(std::string* why) {
@@ -63,8 +66,10 @@ const Api* api(std::string* why) {
         get(a.getEvents, "sd_bus_get_events");
         get(a.getTimeout, "sd_bus_get_timeout");
         get(a.process, "sd_bus_process");
-        get(a.callMethodAsync, "sd_bus_call_method_async");
         get(a.addMatch, "sd_bus_add_match");
+        get(a.slotSetDestroyCallback, "sd_bus_slot_set_destroy_callback");
+        get(a.slotSetFloating, "sd_bus_slot_set_floating");
+        get(a.slotUnref, "sd_bus_slot_unref");
         return ok;
     }();
     if (!loaded && why) *why = error;
@@ -75,13 +80,37 @@ constexpr const char* kDest = "org.freedesktop.Notifications";
 constexpr const char* kPath = "/org/freedesktop/Notifications";
 
 // An asynchronous call's context: the notification's key, or the name whose owner is asked.
+std::atomic<size_t> contextsAlive{0};
+
 struct Pending {
+    Pending(Notifier* s, std::string k) : self(s), key(std::move(k)) { ++contextsAlive; }
+    ~Pending() { --contextsAlive; }
+    Pending(const Pending&) = delete;
+    Pending& operator=(const Pending&) = delete;
     Notifier* self;
     std::string key;
 };
 
+void freePending(void* userdata) {
+    delete static_cast<Pending*>(userdata);
+}
+
+// Sends `m` with `p` as its reply callback's context. The context belongs to the call's slot,
+// which the bus holds (floating) and frees after the reply's callback, or unanswered when the
+// bus is closed: a Notifier ended with calls in flight leaks nothing. False when not sent.
+bool callWithContext(const Api* a, sd_bus* bus, sd_bus_message* m,
+                     sd_bus_message_handler_t callback, std::unique_ptr<Pending> p) {
+    sd_bus_slot* slot = nullptr;
+    if (a->callAsync(bus, &slot, m, callback, p.get(), 25 * 1000 * 1000) < 0) return false;
+    a->slotSetDestroyCallback(slot, freePending);
+    p.release();
+    a->slotSetFloating(slot, 1);  // the bus holds it now; ours is let go
+    a->slotUnref(slot);
+    return true;
+}
+
 int onReply(sd_bus_message* m, void* userdata, sd_bus_error*) {
-    std::unique_ptr<Pending> p(static_cast<Pending*>(userdata));
+    auto* p = static_cast<Pending*>(userdata);
     const Api* a = api(nullptr);
     uint32_t id = 0;
     if (a->isMethodError(m, nullptr)) {  // no notification daemon: nothing shown
@@ -109,7 +138,7 @@ int onClosed(sd_bus_message* m, void* userdata, sd_bus_error*) {
 }
 
 int onOwnerReply(sd_bus_message* m, void* userdata, sd_bus_error*) {
-    std::unique_ptr<Pending> q(static_cast<Pending*>(userdata));
+    auto* q = static_cast<Pending*>(userdata);
     const Api* a = api(nullptr);
     const char* owner = nullptr;
     // An error is "no owner": the name is free until NameOwnerChanged says otherwise.
@@ -167,6 +196,10 @@ Result<std::unique_ptr<Notifier>> Notifier::open(ActionHandler onAction) {
 
 Notifier::~Notifier() = default;
 
+size_t Notifier::callsInFlight() {
+    return contextsAlive.load();
+}
+
 void Notifier::notify(const std::string& key, const std::string& summary, const std::string& body,
                       const std::vector<std::pair<std::string, std::string>>& actions,
                       const std::string& iconName) {
@@ -189,10 +222,7 @@ void Notifier::notify(const std::string& key, const std::string& summary, const 
               a->appendBasic(m, 's', body.c_str()) >= 0 && a->appendStrv(m, strv.data()) >= 0 &&
               a->openContainer(m, 'a', "{sv}") >= 0 && a->closeContainer(m) >= 0 &&
               a->appendBasic(m, 'i', &timeout) >= 0;
-    if (ok) {
-        auto* p = new Pending{this, key};
-        if (a->callAsync(d_->bus, nullptr, m, onReply, p, 25 * 1000 * 1000) < 0) delete p;
-    }
+    if (ok) (void)callWithContext(a, d_->bus, m, onReply, std::make_unique<Pending>(this, key));
     a->messageUnref(m);
     process();
 }
@@ -238,11 +268,13 @@ void Notifier::followOwner(const std::string& name) {
         "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" +
         name + "'";
     (void)a->addMatch(d_->bus, nullptr, rule.c_str(), onOwnerChanged, this);
-    auto* p = new Pending{this, name};
-    if (a->callMethodAsync(d_->bus, nullptr, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                           "org.freedesktop.DBus", "GetNameOwner", onOwnerReply, p, "s",
-                           name.c_str()) < 0)
-        delete p;
+    sd_bus_message* m = nullptr;
+    if (a->newMethodCall(d_->bus, &m, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                         "org.freedesktop.DBus", "GetNameOwner") < 0)
+        return;
+    if (a->appendBasic(m, 's', name.c_str()) >= 0)
+        (void)callWithContext(a, d_->bus, m, onOwnerReply, std::make_unique<Pending>(this, name));
+    a->messageUnref(m);
     process();
 }
 

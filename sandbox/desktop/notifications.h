@@ -73,6 +73,8 @@ public:
     // an older id of ours is long closed, and "replacing" it shows a new notification.)
     bool issued(uint32_t id) const { return issued_.count(id) > 0; }
     static constexpr size_t kMaxIssued = 4096;
+    // The contexts of calls not answered yet, of every Notifier (none outlives its Notifier).
+    static size_t callsInFlight();
     void invoked(uint32_t id, const std::string& action);
     void closedById(uint32_t id);
     void failed(const std::string& key);
