@@ -101,9 +101,14 @@ bool ownedAndPrivate(const struct stat& st) {
 }  // namespace
 
 std::string planSeccompCacheKey(const SeccompPlan& plan, bool notify,
-                                const std::string& libseccompVersion, const std::string& buildId) {
-    std::string k = "layerbox seccomp cache 1\nbuild " + buildId + "\nlibseccomp " +
-                    libseccompVersion + "\nnotify " + (notify ? "1" : "0") + "\nmultiarch " +
+                                const SeccompBuildContext& context) {
+    // Each value on a line of its own, after its length: none can look like another line.
+    auto line = [](const char* name, const std::string& v) {
+        return std::string(name) + " " + std::to_string(v.size()) + ":" + v + "\n";
+    };
+    std::string k = "layerbox seccomp cache 2\n" + line("build", context.buildId) +
+                    line("libseccomp", context.libseccomp) + line("kernel", context.kernel) +
+                    "notify " + (notify ? "1" : "0") + "\nmultiarch " +
                     (plan.multiarch ? "1" : "0") + "\n";
     for (const auto& r : plan.rules) {
         // The name with its length: no name (from a profile's lists) can look like more rules.
@@ -131,15 +136,14 @@ std::string seccompCacheFileName(const std::string& key) {
 std::string seccompCacheDir(const Paths& paths) {
     // Why a cached filter is safe to load: the cache lives below /run/user/UID (a tmpfs of this
     // boot where logind makes it; the key names the kernel all the same), the user's own, mode
-    // 0700, and never shown to a sandbox: profile/host_binds
-    // refuses the runtime directory whatever a profile, --bind or the launch's XDG variables
-    // say. Whoever can write there runs as the user outside every sandbox and can already run
-    // anything unconfined; the cache gives nobody a way around a filter. (An earlier cache
-    // below $XDG_CACHE_HOME was taken out: a sandbox given a read-write folder two levels
-    // above it could rename the folder between them away from under its hiding mount and plant
-    // a filter. /run/user/UID is refused outright, with every folder that holds it, and the
-    // user cannot rename it: /run/user is root's.) Anywhere else (the fallback below the cache
-    // home, hidden only per launch) there is no cache.
+    // 0700, and never shown to a sandbox: profile/host_binds refuses the runtime directory
+    // whatever a profile, --bind or the launch's XDG variables say. Whoever can write there runs as
+    // the user outside every sandbox and can already run anything unconfined; the cache gives
+    // nobody a way around a filter. (An earlier cache below $XDG_CACHE_HOME was taken out: a
+    // sandbox given a read-write folder two levels above it could rename the folder between them
+    // away from under its hiding mount and plant a filter. /run/user/UID is refused outright, with
+    // every folder that holds it, and the user cannot rename it: /run/user is root's.) Anywhere
+    // else (the fallback below the cache home, hidden only per launch) there is no cache.
     const std::string userRun = "/run/user/" + std::to_string(::getuid());
     // Resolved: no "..", no link leads out of it.
     char* real = ::realpath(paths.runtimeDir.c_str(), nullptr);
@@ -201,11 +205,9 @@ Result<std::vector<uint8_t>> compileSeccompCached(const SeccompPlan& plan, bool 
     if (hit) *hit = false;
     std::string key;
     if (!dir.empty()) {
-        const std::string build = executableBuildId();
-        const std::string kernel = kernelOf();
-        if (!build.empty() && !kernel.empty())
-            key = planSeccompCacheKey(plan, notify, libseccompVersion() + "\nkernel " + kernel,
-                                      build);
+        const SeccompBuildContext context{executableBuildId(), libseccompVersion(), kernelOf()};
+        if (!context.buildId.empty() && !context.kernel.empty())
+            key = planSeccompCacheKey(plan, notify, context);
     }
     if (!key.empty())
         if (auto cached = loadCachedSeccomp(dir, key)) {

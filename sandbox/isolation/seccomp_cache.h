@@ -15,12 +15,20 @@ namespace lb {
 
 struct Paths;
 
+// What a compiled program depends on beyond its plan: this executable's build id, libseccomp
+// (its version and its file: device, inode, size, time) and the kernel (release, version,
+// machine).
+struct SeccompBuildContext {
+    std::string buildId;
+    std::string libseccomp;
+    std::string kernel;
+};
+
 // Pure: the exact text a cached program stands for: every rule (system call, errno,
-// conditions), notify, multiarch, libseccomp's version (compileSeccompCached adds the kernel's
-// release, version and machine to it) and this executable's build id. A cached
-// program is used only when the key stored with it is this text, byte for byte.
+// conditions), notify, multiarch and the context. A cached program is used only when the key
+// stored with it is this text, byte for byte.
 std::string planSeccompCacheKey(const SeccompPlan& plan, bool notify,
-                                const std::string& libseccompVersion, const std::string& buildId);
+                                const SeccompBuildContext& context);
 // Pure: the cache file's name for a key (its 64-bit FNV-1a in hex, then ".bpf").
 std::string seccompCacheFileName(const std::string& key);
 

@@ -194,9 +194,8 @@ GrantReply JoinServer::grant(const FileGrant& asked) {
     if (!g) return failed(g.error().message());
     if (g->dev != asked.dev || g->ino != asked.ino)
         return failed(quote(asked.path) + " changed after it was checked; nothing was granted");
-    std::vector<std::string> ownDirs = plan_.storage.ownDirs;
-    ownDirs.push_back(plan_.storage.dataRoot);
-    if (auto why = grantRefused(plan_.profile, plan_.mounts.home, ownDirs, g->path); !why.empty())
+    if (auto why = grantRefused(plan_.profile, plan_.mounts.home, plan_.storage.ownDirs, g->path);
+        !why.empty())
         return failed(why);
     for (auto it = grants_.begin(); it != grants_.end(); ++it) {
         if (it->path != g->path) continue;

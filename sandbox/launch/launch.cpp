@@ -107,13 +107,29 @@ struct ResolvedGrants {
     ProgramFacts program;
 };
 
+// Layerbox's own folders as named (~/.local/share/layerbox, ...: created here, so that they
+// are hidden even when a program is given the home read-write) and as the host resolves them
+// (the policy's): never given, never bound.
+Result<std::vector<std::string>> layerboxOwnDirs(const Paths& paths, const HostBindPolicy& policy) {
+    std::vector<std::string> own;
+    for (const std::string& base :
+         {paths.dataHome, paths.configHome, paths.cacheHome, paths.stateHome}) {
+        std::string d = joinPath(base, "layerbox");
+        LB_TRY_CTX(makeDirs(d, 0700), "creating Layerbox's folders");
+        own.push_back(d);
+    }
+    own.push_back(paths.runtimeStateDir());
+    for (const auto& d : policy.layerboxDirs)
+        if (std::find(own.begin(), own.end(), d) == own.end()) own.push_back(d);
+    return own;
+}
+
 Result<ResolvedGrants> resolveGrants(const RunOptions& o, const Profile& p, const Paths& paths,
+                                     const std::vector<std::string>& ownDirs,
                                      const std::string& home, const std::string& program,
                                      bool withStored) {
     ResolvedGrants out;
     const std::string cwd = hostCwd();
-    std::vector<std::string> ownDirs = HostBindPolicy::forUser(paths).layerboxDirs;
-    ownDirs.push_back(paths.dataDir());
     auto add = [&](const FileGrant& g) {
         for (auto& have : out.grants)
             if (have.path == g.path) {
@@ -184,6 +200,7 @@ Result<Prepared> prepare(const RunOptions& o) {
     if (o.ephemeral) p.filesystem.ephemeral = *o.ephemeral;
     if (o.driver) p.filesystem.driver = *o.driver;
     if (o.network) p.network.mode = *o.network;
+    plan.mountContext.bindPolicy = HostBindPolicy::forUser(plan.paths);
     for (const auto& b : o.extraBinds) {
         // The same paths as a profile may name (not into /proc, /sys, /dev: the sandbox's own).
         for (const auto& [path, sandbox] : {std::pair{b.host, false}, {b.sandbox, true}})
@@ -193,8 +210,7 @@ Result<Prepared> prepare(const RunOptions& o) {
                              EINVAL);
         // Security: the same rule as a profile's binds (host_binds.h); checked again on the
         // opened path by the setup process.
-        if (auto why =
-                checkBindSource(b.host, plan.paths, HostBindPolicy::forUser(plan.paths), b.rw);
+        if (auto why = checkBindSource(b.host, plan.paths, plan.mountContext.bindPolicy, b.rw);
             !why.empty())
             return Error(
                 "--" + std::string(b.rw ? "bind " : "ro-bind ") + b.host + ": refused: " + why,
@@ -279,18 +295,7 @@ Result<Prepared> prepare(const RunOptions& o) {
     // Layerbox's folders exist before the first program can run, so that they are hidden even
     // when it is given the home read-write (a folder created later would not be).
     plan.storage.dataRoot = plan.paths.dataDir();
-    plan.mountContext.bindPolicy = HostBindPolicy::forUser(plan.paths);
-    for (const std::string& base :
-         {plan.paths.dataHome, plan.paths.configHome, plan.paths.cacheHome, plan.paths.stateHome}) {
-        std::string d = joinPath(base, "layerbox");
-        LB_TRY_CTX(makeDirs(d, 0700), "creating Layerbox's folders");
-        plan.storage.ownDirs.push_back(d);
-    }
-    plan.storage.ownDirs.push_back(plan.paths.runtimeStateDir());
-    for (const auto& d : plan.mountContext.bindPolicy.layerboxDirs)
-        if (std::find(plan.storage.ownDirs.begin(), plan.storage.ownDirs.end(), d) ==
-            plan.storage.ownDirs.end())
-            plan.storage.ownDirs.push_back(d);
+    LB_ASSIGN(plan.storage.ownDirs, layerboxOwnDirs(plan.paths, plan.mountContext.bindPolicy));
     plan.storage.ephemeral = p.filesystem.ephemeral;
     if (!plan.storage.ephemeral) {
         LB_ASSIGN(plan.storage.dataDir, prepareSandboxDir(plan.paths, p.name));
@@ -377,8 +382,9 @@ Result<Prepared> prepare(const RunOptions& o) {
         plan.x11HostDisplay = desktopHost.var("DISPLAY");
     }
     {
-        LB_ASSIGN(ResolvedGrants files, resolveGrants(o, p, plan.paths, plan.host.home,
-                                                      plan.argv[0], !plan.storage.ephemeral));
+        LB_ASSIGN(ResolvedGrants files,
+                  resolveGrants(o, p, plan.paths, plan.storage.ownDirs, plan.host.home,
+                                plan.argv[0], !plan.storage.ephemeral));
         plan.grants = std::move(files.grants);
         plan.program = files.program;
         plan.earlierGrants = std::move(files.earlier);
@@ -511,8 +517,11 @@ int runSandbox(const RunOptions& o) {
                                   "(add --ephemeral)",
                               EBUSY));
             }
-            auto files = resolveGrants(o, *profile, Paths::fromEnvironment(),
-                                       HostInfo::probe().home, program, false);
+            const Paths paths = Paths::fromEnvironment();
+            auto own = layerboxOwnDirs(paths, HostBindPolicy::forUser(paths));
+            if (!own) return fail(own.error());
+            auto files =
+                resolveGrants(o, *profile, paths, *own, HostInfo::probe().home, program, false);
             if (!files) return fail(files.error());
             jo.grants = files->grants;
             jo.program = files->program;

@@ -393,33 +393,38 @@ private slots:
     }
 
     // The key a cached filter is kept under names everything its program depends on: another
-    // rule, errno, condition, notify, the ABIs, libseccomp or build is another key.
+    // rule, errno, condition, notify, the ABIs, libseccomp, kernel or build is another key.
     void seccompCacheKeyNamesEverything() {
         SecurityConfig sec;
         const SeccompPlan p = planSeccomp(sec);
-        const std::string k = planSeccompCacheKey(p, false, "2.5.4", "abc");
-        QCOMPARE(planSeccompCacheKey(p, false, "2.5.4", "abc"), k);
+        const SeccompBuildContext c{"abc", "2.5.4", "6.1.0 #1 x86_64"};
+        const std::string k = planSeccompCacheKey(p, false, c);
+        QCOMPARE(planSeccompCacheKey(p, false, c), k);
         QCOMPARE(seccompCacheFileName(k), seccompCacheFileName(k));
         QVERIFY(QByteArray::fromStdString(seccompCacheFileName(k)).endsWith(".bpf"));
-        std::vector<std::string> others{planSeccompCacheKey(p, true, "2.5.4", "abc"),
-                                        planSeccompCacheKey(p, false, "2.5.5", "abc"),
-                                        planSeccompCacheKey(p, false, "2.5.4", "abd")};
+        std::vector<std::string> others{
+            planSeccompCacheKey(p, true, c),
+            planSeccompCacheKey(p, false, {"abc", "2.5.5", c.kernel}),
+            planSeccompCacheKey(p, false, {"abd", c.libseccomp, c.kernel}),
+            planSeccompCacheKey(p, false, {c.buildId, c.libseccomp, "6.1.0 #2 x86_64"}),
+            // A value cannot take the next one's place.
+            planSeccompCacheKey(p, false, {c.buildId, c.libseccomp + "\nkernel " + c.kernel, ""})};
         SeccompPlan q = p;
         q.rules.back().errnoValue += 1;
-        others.push_back(planSeccompCacheKey(q, false, "2.5.4", "abc"));
+        others.push_back(planSeccompCacheKey(q, false, c));
         q = p;
         q.multiarch = !q.multiarch;
-        others.push_back(planSeccompCacheKey(q, false, "2.5.4", "abc"));
+        others.push_back(planSeccompCacheKey(q, false, c));
         q = p;
         for (auto& r : q.rules)
             if (!r.conds.empty()) {
                 r.conds[0].value += 1;
                 break;
             }
-        others.push_back(planSeccompCacheKey(q, false, "2.5.4", "abc"));
+        others.push_back(planSeccompCacheKey(q, false, c));
         q = p;
         q.rules.pop_back();
-        others.push_back(planSeccompCacheKey(q, false, "2.5.4", "abc"));
+        others.push_back(planSeccompCacheKey(q, false, c));
         for (const auto& o : others)
             QVERIFY(o != k);
     }
@@ -496,7 +501,10 @@ private slots:
         // The kernel is named too: a runtime directory on disk (no logind) outlives a reboot.
         struct utsname u;
         QCOMPARE(::uname(&u), 0);
-        QVERIFY(stored.left(nul).contains(QByteArray("\nkernel ") + u.release + " "));
+        const QByteArray kernel =
+            QByteArray(u.release) + " " + QByteArray(u.version) + " " + QByteArray(u.machine);
+        QVERIFY(stored.left(nul).contains("\nkernel " + QByteArray::number(kernel.size()) + ":" +
+                                          kernel + "\n"));
         QByteArray planted = stored.left(nul);
         planted.replace("rule ", "rulf ");
         planted += '\0';
