@@ -13,9 +13,15 @@ namespace lb {
 
 Status dropAllCapabilities() {
     // The bounding set first: dropping from it needs CAP_SETPCAP, which goes with the rest.
-    for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
-        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-            return Error::fromErrno("prctl(PR_CAPBSET_DROP, " + std::to_string(cap) + ")");
+    // Up to the running kernel's last capability, not these headers' CAP_LAST_CAP: a newer
+    // kernel knows more (numbered on from it; past its last one PR_CAPBSET_DROP fails with
+    // EINVAL). 64 is what the capability sets hold.
+    for (int cap = 0; cap < 64; ++cap) {
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+        // Past the kernel's last one; not before CAP_SETFCAP (31), which every kernel with
+        // a bounding set has: an EINVAL there is an error, not the end.
+        if (errno == EINVAL && cap > CAP_SETFCAP) break;
+        return Error::fromErrno("prctl(PR_CAPBSET_DROP, " + std::to_string(cap) + ")");
     }
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
         return Error::fromErrno("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");

@@ -8,6 +8,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -197,7 +200,35 @@ Status storeCachedSeccomp(const std::string& dir, const std::string& key,
     data.push_back('\0');
     data.append(reinterpret_cast<const char*>(bpf.data()), bpf.size());
     // On tmpfs: nothing to make durable, a reader only must never see half of it.
-    return writeFileAtomic(joinPath(dir, seccompCacheFileName(key)), data, 0600, false);
+    const std::string name = seccompCacheFileName(key);
+    LB_TRY(writeFileAtomic(joinPath(dir, name), data, 0600, false));
+    pruneSeccompCache(dir, name);
+    return Ok();
+}
+
+void pruneSeccompCache(const std::string& dir, const std::string& keep) {
+    // Each build, kernel and profile's filter has its own file: the cache (tmpfs, memory) is
+    // bounded by count, the least recently written going first, `keep` never.
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) return;
+    DIR* d = ::fdopendir(::dup(fd.get()));
+    if (!d) return;
+    std::vector<std::pair<struct timespec, std::string>> files;
+    while (struct dirent* e = ::readdir(d)) {
+        const std::string n = e->d_name;
+        if (n == keep || n.size() < 4 || n.compare(n.size() - 4, 4, ".bpf") != 0) continue;
+        struct stat st;
+        if (::fstatat(fd.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            files.push_back({st.st_mtim, n});
+    }
+    ::closedir(d);
+    if (files.size() < kMaxCachedFilters) return;
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+        return a.first.tv_sec != b.first.tv_sec ? a.first.tv_sec < b.first.tv_sec
+                                                : a.first.tv_nsec < b.first.tv_nsec;
+    });
+    for (size_t i = 0; i + kMaxCachedFilters <= files.size(); ++i)
+        (void)::unlinkat(fd.get(), files[i].second.c_str(), 0);
 }
 
 Result<std::vector<uint8_t>> compileSeccompCached(const SeccompPlan& plan, bool notify,

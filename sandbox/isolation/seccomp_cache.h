@@ -42,9 +42,14 @@ std::string seccompCacheDir(const Paths& paths);
 // is no BPF program.
 std::optional<std::vector<uint8_t>> loadCachedSeccomp(const std::string& dir,
                                                       const std::string& key);
-// Store it (made 0700 / 0600, atomically: a reader never sees half a program).
+// Store it (made 0700 / 0600, atomically: a reader never sees half a program), then prune.
 Status storeCachedSeccomp(const std::string& dir, const std::string& key,
                           const std::vector<uint8_t>& bpf);
+// At most this many programs are kept (with the one just stored).
+constexpr size_t kMaxCachedFilters = 32;
+// Removes the least recently written programs in `dir` beyond kMaxCachedFilters - 1 others
+// than the file named `keep`.
+void pruneSeccompCache(const std::string& dir, const std::string& keep);
 
 // compileSeccomp through the cache in `dir` ("" = no cache). `hit` says whether it was used.
 // A cache that cannot be written is no error: the program was compiled all the same.

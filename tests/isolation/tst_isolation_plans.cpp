@@ -2,6 +2,7 @@
 // mapped and put in the environment, for a given profile and host.
 #include <QtTest>
 
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/sched.h>
 #include <sys/ioctl.h>
@@ -454,6 +455,39 @@ private slots:
         QCOMPARE(seccompCacheDir(paths), std::string());
         paths.runtimeDir = "/nonexistent-layerbox/run";
         QCOMPARE(seccompCacheDir(paths), std::string());
+    }
+
+    // The cache keeps at most kMaxCachedFilters programs: the least recently written go, the
+    // one just stored stays; what is not a program of the cache (another name) is left alone.
+    void seccompCacheIsBounded() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const std::string dir = tmp.path().toStdString() + "/seccomp";
+        SecurityConfig sec;
+        const SeccompPlan p = planSeccomp(sec);
+        auto bpf = compileSeccomp(p, false);
+        QVERIFY(bpf.ok());
+        const size_t stored = kMaxCachedFilters + 8;
+        std::vector<std::string> keys;
+        for (size_t i = 0; i < stored; ++i) {
+            keys.push_back(
+                planSeccompCacheKey(p, false, {"build" + std::to_string(i), "2.5.4", "k"}));
+            QVERIFY(storeCachedSeccomp(dir, keys.back(), *bpf).ok());
+            // Written in this order, a second apart (as time goes between launches).
+            const std::string f = dir + "/" + seccompCacheFileName(keys.back());
+            struct timespec t[2] = {{0, UTIME_OMIT}, {1000000 + long(i), 0}};
+            QCOMPARE(::utimensat(AT_FDCWD, f.c_str(), t, 0), 0);
+        }
+        QFile notes(QString::fromStdString(dir) + "/notes.txt");
+        QVERIFY(notes.open(QIODevice::WriteOnly) && notes.write("mine\n") == 5);
+        notes.close();
+        QVERIFY(storeCachedSeccomp(dir, keys.back(), *bpf).ok());  // pruned again: kept
+        // The newest programs are there, the oldest gone.
+        const auto names = QDir(QString::fromStdString(dir)).entryList(QDir::Files);
+        QCOMPARE(size_t(names.filter(".bpf").size()), kMaxCachedFilters);
+        QVERIFY(names.contains("notes.txt"));
+        for (size_t i = 0; i < stored; ++i)
+            QCOMPARE(loadCachedSeccomp(dir, keys[i]).has_value(), i >= stored - kMaxCachedFilters);
     }
 
     // The cache gives back exactly what was compiled, under its key only; a file that is not
