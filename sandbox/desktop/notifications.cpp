@@ -79,9 +79,10 @@ const Api* api(std::string* why) {
 constexpr const char* kDest = "org.freedesktop.Notifications";
 constexpr const char* kPath = "/org/freedesktop/Notifications";
 
-// An asynchronous call's context: the notification's key, or the name whose owner is asked.
+// How many call contexts exist (Notifier::callsInFlight).
 std::atomic<size_t> contextsAlive{0};
 
+// An asynchronous call's context: the notification's key, or the name whose owner is asked.
 struct Pending {
     Pending(Notifier* s, std::string k) : self(s), key(std::move(k)) { ++contextsAlive; }
     ~Pending() { --contextsAlive; }
