@@ -13,7 +13,7 @@ namespace lb {
 
 namespace {
 
-constexpr Msg kLastMsg = Msg::SetupEnded;
+constexpr Msg kLastMsg = Msg::Kill;
 
 bool knownType(uint8_t t) {
     return t >= static_cast<uint8_t>(Msg::SetupFailed) && t <= static_cast<uint8_t>(kLastMsg);
@@ -82,6 +82,8 @@ std::string_view msgName(Msg type) {
             return "Stop";
         case Msg::SetupEnded:
             return "SetupEnded";
+        case Msg::Kill:
+            return "Kill";
         case Msg::CallerSignal:
             return "CallerSignal";
         case Msg::JoinStarted:

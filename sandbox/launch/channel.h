@@ -66,6 +66,8 @@ enum class Msg : uint8_t {
     Stop,  // layerbox stop: SIGTERM to every process of the sandbox
     // setup process -> runner
     SetupEnded,  // number: the setup process's exit status; nothing of the sandbox runs any more
+    // runner -> PID 1
+    Kill,  // the launch failed after the program started (slirp4netns): SIGKILL to every process
 };
 
 // The name of a message, for errors and traces ("ProgramExited").

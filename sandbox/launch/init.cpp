@@ -392,6 +392,8 @@ void forwardSignal(pid_t program, int sig) {
                 relay(programDone, static_cast<int>(decodeNumber((*m)->payload).value_or(0)));
             } else if ((*m)->type == Msg::Stop) {
                 ::kill(-1, SIGTERM);  // layerbox stop: every process, the program's included
+            } else if ((*m)->type == Msg::Kill) {
+                ::kill(-1, SIGKILL);  // the launch failed after all (the runner says why)
             } else if ((*m)->type == Msg::JoinedSignal) {
                 auto j = decodeJoined((*m)->payload);
                 auto sig = j ? decodeNumber(j->body) : std::nullopt;

@@ -13,6 +13,7 @@
 //        "NamespacesReady" -> load the firewall into the     7. overlays (fuse daemons after
 //        sandbox's netns (a child), start slirp4netns,          "Scoped"), binds, /dev, /tmp ...
 //        (nat: the scope now), "Go" once all are ready       8. host name, loopback
+//        (tap0 configured; slirp4netns' ready byte later)
 //                                                            9. fork PID 1 (init.cpp) in new
 //                                                               pid/cgroup namespaces
 //                                                                 10. /proc, pivot_root

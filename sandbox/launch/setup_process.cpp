@@ -3,6 +3,7 @@
 // namespace (with the fuse daemons it started, out of the program's reach) and, when
 // PID 1 exits, ends the daemons and exits with PID 1's status.
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <poll.h>
 #include <sched.h>
@@ -107,6 +108,20 @@ void waitFor(SetupState& state, int channel, Msg type) {
                                       "the activity log will not show refused connections: " +
                                           drops.error().message());
             }
+        }
+        // With "nat", a route socket of the namespace, subscribed before slirp4netns starts:
+        // the runner sees tap0 configured (its default route added) without waiting for
+        // slirp4netns to confine itself (network/slirp.h, waitReady). As safe: it only reads
+        // route announcements of this namespace and no sandbox process ever holds it.
+        if (plan.profile.network.mode == NetMode::Nat) {
+            UniqueFd route(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+            struct sockaddr_nl a = {};
+            a.nl_family = AF_NETLINK;
+            a.nl_groups = RTMGRP_IPV4_ROUTE;
+            // Without it the runner waits for slirp4netns' ready byte, as before.
+            if (route.valid() &&
+                ::bind(route.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
+                fds.push_back(std::move(route));
         }
         std::vector<int> raw;
         for (const auto& f : fds)

@@ -106,6 +106,11 @@ Outcome Supervisor::run(int signalFd) {
             hostIdx = pfd.size();
             pfd.push_back({hostWatch_.fd(), POLLIN, 0});
         }
+        size_t slirpIdx = 0;
+        if (slirpProcess_ && slirpProcess_->readyPending()) {
+            slirpIdx = pfd.size();
+            pfd.push_back({slirpProcess_->readyFd(), POLLIN, 0});
+        }
         size_t gateIdx = 0;
         if (execGate_.valid()) {
             gateIdx = pfd.size();
@@ -136,6 +141,8 @@ Outcome Supervisor::run(int signalFd) {
                     }
                     if (slirpProcess_ && slirpProcess_->pid() > 0 &&
                         ::waitpid(slirpProcess_->pid(), &status, WNOHANG) == slirpProcess_->pid()) {
+                        // Its ready byte first: an end before it is a failed launch.
+                        if (slirpProcess_->readyPending()) slirpReady();
                         slirpProcess_->markExited();
                         slirpDied_ = true;
                         helperLost("slirp4netns", "network-lost", slirpProcess_->logPath(), status);
@@ -194,6 +201,9 @@ Outcome Supervisor::run(int signalFd) {
             }
         }
         if (hostIdx && (pfd[hostIdx].revents & POLLIN)) hostNetworksChanged();
+        if (slirpIdx && (pfd[slirpIdx].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            slirpProcess_->readyPending())
+            slirpReady();
         if (gateIdx && (pfd[gateIdx].revents & (POLLIN | POLLHUP | POLLERR))) readExecGate();
         joins_.handle(pfd);
         terminal_.handle(pfd);
@@ -338,10 +348,10 @@ void Supervisor::fromSandbox(Message& m) {
             break;
         case Msg::NamespacesReady:
             // The namespaces exist (the scope was asked for right after the fork). With the
-            // activity log, a sock_diag socket of the sandbox's network namespace comes along.
-            if (plan_.profile.security.activityLog) {
-                // ... and with a firewall its NFLOG socket (network/drop_log.h): told apart by
-                // their protocol.
+            // activity log, a sock_diag socket of the sandbox's network namespace comes along,
+            // and with a firewall its NFLOG socket (network/drop_log.h); with "nat" a route
+            // socket (network/slirp.h, waitReady): told apart by their protocol.
+            {
                 m.more.insert(m.more.begin(), std::move(m.fd));
                 for (auto& fd : m.more) {
                     int proto = -1;
@@ -349,9 +359,11 @@ void Supervisor::fromSandbox(Message& m) {
                     if (!fd.valid() ||
                         ::getsockopt(fd.get(), SOL_SOCKET, SO_PROTOCOL, &proto, &len) != 0)
                         continue;
-                    if (proto == NETLINK_SOCK_DIAG)
+                    if (proto == NETLINK_ROUTE)
+                        routeWatch_ = std::move(fd);
+                    else if (proto == NETLINK_SOCK_DIAG && plan_.profile.security.activityLog)
                         activity().setNetDiag(std::move(fd));
-                    else if (proto == NETLINK_NETFILTER)
+                    else if (proto == NETLINK_NETFILTER && plan_.profile.security.activityLog)
                         activity().addDropLog(std::move(fd));
                 }
             }
@@ -412,7 +424,14 @@ Status Supervisor::finishNetwork() {
             warn("the activity log will not show refused connections: " + warning);
         plan_.trace("firewall loaded");
     }
-    LB_TRY_CTX(slirpProcess_->waitReady(10000), "setting up the network");
+    // Without port forwards the program may start once tap0 is configured (slirp.h says why
+    // nothing it sends is lost); slirp4netns' ready byte is read in the supervising loop, and
+    // a slirp4netns that fails after all ends the sandbox (slirpReady()). A forward is asked
+    // of its running loop, and one that cannot be had fails the launch before the program.
+    const bool early = plan_.profile.network.ports.empty();
+    LB_TRY_CTX(slirpProcess_->waitReady(10000, early ? routeWatch_.get() : -1),
+               "setting up the network");
+    routeWatch_.reset();
     for (const auto& p : plan_.profile.network.ports)
         LB_TRY(slirpProcess_->addForward(p));
     // internet-only: the host's addresses changed since they were read (before the fork):
@@ -425,6 +444,20 @@ Status Supervisor::finishNetwork() {
     plan_.trace("network ready");
     networkUp_ = true;
     return Ok();
+}
+
+// slirp4netns' ready byte, after the program started with tap0 configured (finishNetwork): a
+// slirp4netns that could not confine itself or start its loop is a failed launch, and the
+// sandbox ends at once (its program may have started already; nothing it sent was answered).
+void Supervisor::slirpReady() {
+    auto s = slirpProcess_->finishReady();
+    if (s) {
+        if (!slirpProcess_->readyPending()) plan_.trace("slirp4netns ready");
+        return;
+    }
+    if (setupError_.empty()) setupError_ = "setting up the network: " + s.error().message();
+    slirpDied_ = true;  // its log is kept
+    (void)sendMessage(channel_, Msg::Kill);
 }
 
 // The sandbox's user and network namespaces (held by the setup process), for the helpers that

@@ -63,6 +63,7 @@ private:
     void warn(const std::string& text);
     Status startNetwork();
     Status finishNetwork();
+    void slirpReady();
     Status openSandboxNamespaces();
     Status startDnsFilter();
     Status followHostNetworks();
@@ -105,6 +106,7 @@ private:
     // (base/code_pages.h).
     std::optional<DeferredCodeRelease> codeRelease_;
     std::unique_ptr<Slirp> slirpProcess_;
+    UniqueFd routeWatch_;  // nat: route announcements of the sandbox's namespace, until "Go"
     std::unique_ptr<FirewallLoad> firewallLoad_;  // until the firewall is in place
     bool networkUp_ = false;  // the firewall loaded: the host's addresses are followed from now
     bool slirpDied_ = false;

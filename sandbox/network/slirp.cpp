@@ -1,6 +1,9 @@
 #include "network/slirp.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -12,6 +15,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include "base/helper_process.h"
 #include "base/safe_open.h"
@@ -105,6 +109,7 @@ Result<std::unique_ptr<Slirp>> Slirp::start(const NetworkConfig& net, const Slir
         return Error::fromErrno("pipe2");
     auto s = std::unique_ptr<Slirp>(new Slirp);
     s->ready_.reset(ready[0]);
+    ::fcntl(ready[0], F_SETFL, O_NONBLOCK);  // read once poll says so (finishReady)
     s->exit_.reset(exitp[1]);
     UniqueFd readyW(ready[1]), exitR(exitp[0]);
     s->api_ = apiSocket;
@@ -131,16 +136,81 @@ Result<std::unique_ptr<Slirp>> Slirp::start(const NetworkConfig& net, const Slir
     return s;
 }
 
-Status Slirp::waitReady(int timeoutMs) {
-    bool timedOut = false;
-    if (waitForByte(ready_.get(), timeoutMs, timedOut) == "1") return Ok();
-    // slirp4netns's own progress lines start with '*'; the reason is the last other line.
-    std::string why = lastLogLine(log_, [](const std::string& l) { return l[0] != '*'; });
-    return Error("slirp4netns did not bring the network up" +
-                     (timedOut ? std::string(" within ") + std::to_string(timeoutMs / 1000) + " s"
-                               : std::string()) +
-                     (why.empty() ? "" : ": " + why) + " (log: " + log_ + ")",
+// The line of slirp4netns' log that says why it failed: not one of its progress lines (stdout,
+// buffered to a file, so written at its exit, after its errors) nor its generic last words.
+static bool isReasonLine(const std::string& l) {
+    for (const char* noise :
+         {"*", "Starting slirp", "WARNING:", "sent tapfd", "received tapfd", "do_slirp is exiting",
+          "do_slirp failed", "parent failed", "child failed", "seccomp:"})
+        if (l.rfind(noise, 0) == 0) return false;
+    return true;
+}
+
+bool announcesDefaultRoute(std::string_view messages) {
+    // Each message is checked against what is left of the buffer before it is read.
+    size_t at = 0;
+    while (messages.size() - at >= sizeof(nlmsghdr)) {
+        nlmsghdr h;
+        std::memcpy(&h, messages.data() + at, sizeof h);
+        if (h.nlmsg_len < sizeof h || h.nlmsg_len > messages.size() - at) return false;
+        if (h.nlmsg_type == RTM_NEWROUTE && h.nlmsg_len >= NLMSG_LENGTH(sizeof(rtmsg))) {
+            rtmsg r;
+            std::memcpy(&r, messages.data() + at + NLMSG_HDRLEN, sizeof r);
+            if (r.rtm_family == AF_INET && r.rtm_dst_len == 0 && r.rtm_table == RT_TABLE_MAIN)
+                return true;
+        }
+        at += NLMSG_ALIGN(h.nlmsg_len);
+        if (at > messages.size()) return false;
+    }
+    return false;
+}
+
+Status Slirp::finishReady() {
+    char c = 0;
+    ssize_t n;
+    do {
+        n = ::read(ready_.get(), &c, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) return Ok();  // not yet (a spurious wake)
+    ready_.reset();
+    if (n == 1 && c == '1') return Ok();
+    std::string why = lastLogLine(log_, isReasonLine);
+    return Error("slirp4netns did not bring the network up" + (why.empty() ? "" : ": " + why) +
+                     " (log: " + log_ + ")",
                  EIO);
+}
+
+Status Slirp::waitReady(int timeoutMs, int routeWatch) {
+    struct timespec start;
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct pollfd p[2] = {{ready_.get(), POLLIN, 0}, {routeWatch, POLLIN, 0}};
+        struct timespec now;
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        const long waited =
+            (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        int n = waited >= timeoutMs ? 0 : ::poll(p, routeWatch >= 0 ? 2 : 1, timeoutMs - waited);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            std::string why = lastLogLine(log_, isReasonLine);
+            return Error("slirp4netns did not bring the network up within " +
+                             std::to_string(timeoutMs / 1000) + " s" +
+                             (why.empty() ? "" : ": " + why) + " (log: " + log_ + ")",
+                         EIO);
+        }
+        if (p[0].revents) {
+            Status s = finishReady();
+            if (!s || !readyPending()) return s;
+        }
+        if (p[1].revents) {
+            char buf[8192];
+            ssize_t got = ::recv(routeWatch, buf, sizeof buf, MSG_DONTWAIT);
+            // An overrun (ENOBUFS) lost messages, the route's among them perhaps: the ready
+            // byte is waited for instead.
+            if (got < 0 && errno != EAGAIN && errno != EINTR) routeWatch = -1;
+            if (got > 0 && announcesDefaultRoute({buf, static_cast<size_t>(got)})) return Ok();
+        }
+    }
 }
 
 Status Slirp::addForward(const PortForward& p) {

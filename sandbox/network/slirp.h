@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -32,6 +33,11 @@ std::vector<std::string> planSlirpArgs(const NetworkConfig& net, const SlirpFeat
                                        pid_t target, int readyFd, int exitFd,
                                        const std::string& apiSocket);
 
+// Whether these rtnetlink messages (a read of a socket bound to RTMGRP_IPV4_ROUTE) announce an
+// IPv4 default route in the main table: slirp4netns' child adds it last when it configures
+// tap0 (pure).
+bool announcesDefaultRoute(std::string_view messages);
+
 class Slirp {
 public:
     // Start it for the network namespace of `target`; its output goes to `logPath`.
@@ -39,8 +45,19 @@ public:
                                                 pid_t target, const std::string& apiSocket,
                                                 const std::string& logPath);
     ~Slirp();
-    // Wait for "network configured" on the ready fd.
-    Status waitReady(int timeoutMs);
+    // Wait until the sandbox can use the network. With routeWatch (a NETLINK_ROUTE socket of the
+    // sandbox's namespace, bound to RTMGRP_IPV4_ROUTE before slirp4netns started), that is as
+    // soon as its child has configured tap0 (the default route is its last step): the device's
+    // queue is attached from then on, so whatever the program sends waits there until
+    // slirp4netns' loop reads it, after it has confined itself. Its ready byte is then still to
+    // come (readyPending(), finishReady()). Without routeWatch (-1): its ready byte.
+    Status waitReady(int timeoutMs, int routeWatch = -1);
+    // The ready byte has not been read yet; readyFd() turns readable when it comes or when
+    // slirp4netns ends without it.
+    bool readyPending() const { return ready_.valid(); }
+    int readyFd() const { return ready_.get(); }
+    // Read the ready byte (readyFd() is readable): Ok, or why slirp4netns failed.
+    Status finishReady();
     // Add a port forward through the API socket; fails (naming the port) when it is taken.
     Status addForward(const PortForward& p);
     pid_t pid() const { return pid_; }

@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <arpa/inet.h>
@@ -131,6 +132,14 @@ private:
                                  QStringList{"--", probePath(), "try", what, arg});
         if (r.exitCode != 0) qWarning().noquote() << "run failed" << r.exitCode << r.err;
         return lastJson(r.out);
+    }
+    // A `slirp4netns` in `dir` (put first in PATH) running `script` with bash.
+    static void writeSlirpWrapper(const QString& dir, const QByteArray& script) {
+        QFile w(dir + "/slirp4netns");
+        QVERIFY(w.open(QIODevice::WriteOnly));
+        w.write("#!/bin/bash\n" + script);
+        w.close();
+        QVERIFY(QFile::setPermissions(w.fileName(), QFile::ReadOwner | QFile::ExeOwner));
     }
     void profile(const QString& name, const QString& network) {
         home_->writeProfile(name,
@@ -315,6 +324,82 @@ private slots:
         QCOMPARE(
             QDir(home_->runtimeDir() + "/layerbox/instances").entryList(QDir::Files | QDir::System),
             QStringList());
+    }
+
+    // The program starts once slirp4netns' child has configured tap0, before slirp4netns has
+    // confined itself and said it is ready: what the program sends first must not be lost. A
+    // UDP datagram is the test (it is sent once; a TCP connection would be retried). Here
+    // slirp4netns starts 0.3 s late (a launch that did not wait for tap0 fails: no route), and
+    // its own sandbox, between tap0 and its loop, takes 0.4 s more (strace delays its unshare):
+    // the datagram is sent in that window and waits in tap0's queue.
+    void theProgramsFirstPacketIsNotLost() {
+        EchoServer echo;
+        QTemporaryDir bin;
+        writeSlirpWrapper(bin.path(),
+                          "sleep 0.3\n"
+                          "exec strace -f -qq -o /dev/null -e trace=unshare "
+                          "-e inject=unshare:delay_enter=400000 /usr/bin/slirp4netns "
+                          "\"$@\"\n");
+        QProcessEnvironment env = home_->env();
+        env.insert("PATH", bin.path() + ":" + env.value("PATH"));
+        profile("first",
+                R"({"mode": "nat", "host_loopback": true, "firewall": {"preset": "open"}})");
+        for (int i = 0; i < 3; ++i) {
+            auto r = home_->layerboxIn(home_->home(),
+                                       QStringList{"run", "--profile", "first", "--verbose"} +
+                                           probeBind() +
+                                           QStringList{"--", probePath(), "try", "udp-echo",
+                                                       QString("10.0.2.2:%1").arg(echo.port())},
+                                       60000, env);
+            QCOMPARE(r.exitCode, 0);
+            auto j = lastJson(r.out);
+            QVERIFY2(j["succeeded"].toBool() && j["detail"].toString() == "ping",
+                     qPrintable(r.out + r.err));
+            // tap0 configured, the program started, and only then slirp4netns' ready byte.
+            const qsizetype configured = r.err.indexOf("] network ready");
+            const qsizetype started = r.err.indexOf("] program started");
+            const qsizetype ready = r.err.indexOf("] slirp4netns ready");
+            QVERIFY2(configured >= 0 && started > configured && ready > started, qPrintable(r.err));
+        }
+    }
+
+    // A slirp4netns that configures tap0 and then fails (here: its API socket cannot be made)
+    // is a failed launch even though the program may have started: the sandbox ends at once,
+    // with one line that says why, and nothing is left.
+    void slirpFailingAfterTap0EndsTheLaunch() {
+        QTemporaryDir bin;
+        writeSlirpWrapper(
+            bin.path(),
+            "a=()\n"
+            "for x in \"$@\"; do case \"$x\" in\n"
+            "  --api-socket=*) a+=(--api-socket=/nonexistent-layerbox-test/api.sock);;\n"
+            "  *) a+=(\"$x\");;\n"
+            "esac; done\n"
+            "exec /usr/bin/slirp4netns \"${a[@]}\"\n");
+        QProcessEnvironment env = home_->env();
+        env.insert("PATH", bin.path() + ":" + env.value("PATH"));
+        profile("broken", R"({"mode": "nat"})");
+        const QString marker = home_->home() + "/started";
+        auto r = home_->layerboxIn(home_->home(),
+                                   {"run", "--profile", "broken", "--bind", home_->home(), "--",
+                                    "sh", "-c", "touch " + marker + "; exec sleep 29.75"},
+                                   20000, env);
+        QCOMPARE(r.exitCode, 125);
+        QCOMPARE(r.err.count('\n'), 1);
+        // Its own reason, and its log kept to show it.
+        QVERIFY2(r.err.contains("setting up the network: slirp4netns did not bring the network "
+                                "up: api_bindlisten: bind: No such file or directory (log: "),
+                 qPrintable(r.err));
+        const QString log = r.err.section("(log: ", 1).section(")", 0, 0);
+        QVERIFY2(readFile(log).contains("nonexistent-layerbox-test"), qPrintable(log));
+        QCOMPARE(processesNamed("slirp4netns").size(), 0);
+        for (qint64 pid : processesNamed("sleep"))
+            QVERIFY(!readFile(QString("/proc/%1/cmdline").arg(pid)).contains("29.75"));
+        QCOMPARE(
+            QDir(home_->runtimeDir() + "/layerbox/instances").entryList(QDir::Files | QDir::System),
+            QStringList());
+        qInfo("the program had started before the failure: %s",
+              QFileInfo::exists(marker) ? "yes" : "no");
     }
 
     // Each connection of the sandbox is a descriptor of slirp4netns: it runs with the user's

@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
 #include "network/dns_filter.h"
@@ -181,6 +183,41 @@ private slots:
         f.sandbox = false;  // an older slirp4netns without the flag
         a = planSlirpArgs(net, f, 1, 5, 6, "/s");
         QVERIFY(std::find(a.begin(), a.end(), "--enable-sandbox") == a.end());
+    }
+
+    // The route announcement that lets the program start before slirp4netns' ready byte: only
+    // an IPv4 default route of the main table counts, wherever it is in a read.
+    void defaultRouteAnnouncement() {
+        auto route = [](uint16_t type, uint8_t family, uint8_t dstLen, uint8_t table) {
+            std::string m(NLMSG_LENGTH(sizeof(rtmsg)) + RTA_LENGTH(4), '\0');
+            nlmsghdr h = {};
+            h.nlmsg_len = static_cast<uint32_t>(m.size());
+            h.nlmsg_type = type;
+            rtmsg r = {};
+            r.rtm_family = family;
+            r.rtm_dst_len = dstLen;
+            r.rtm_table = table;
+            std::memcpy(m.data(), &h, sizeof h);
+            std::memcpy(m.data() + NLMSG_HDRLEN, &r, sizeof r);
+            return m;
+        };
+        const std::string def = route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN);
+        QVERIFY(announcesDefaultRoute(def));
+        // Bringing lo and tap0 up, their addresses: local and subnet routes, not the default.
+        const std::string local = route(RTM_NEWROUTE, AF_INET, 32, RT_TABLE_LOCAL);
+        const std::string subnet = route(RTM_NEWROUTE, AF_INET, 24, RT_TABLE_MAIN);
+        QVERIFY(!announcesDefaultRoute(local + subnet));
+        QVERIFY(announcesDefaultRoute(local + subnet + def));  // the last of several
+        QVERIFY(!announcesDefaultRoute(route(RTM_DELROUTE, AF_INET, 0, RT_TABLE_MAIN)));
+        QVERIFY(!announcesDefaultRoute(route(RTM_NEWROUTE, AF_INET6, 0, RT_TABLE_MAIN)));
+        QVERIFY(!announcesDefaultRoute(route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_LOCAL)));
+        // Damaged or cut reads say no, never read past their end.
+        QVERIFY(!announcesDefaultRoute(def.substr(0, def.size() - 1)));
+        QVERIFY(!announcesDefaultRoute(def.substr(0, NLMSG_HDRLEN)));
+        QVERIFY(!announcesDefaultRoute({}));
+        std::string zeroLen = def;
+        zeroLen[0] = zeroLen[1] = zeroLen[2] = zeroLen[3] = 0;
+        QVERIFY(!announcesDefaultRoute(zeroLen + def));
     }
 };
 
