@@ -123,7 +123,8 @@ Outcome Supervisor::run(int signalFd) {
         if (activity_) activity_->addTo(pfd);
         int timeout = live_ ? live_->timeoutMs() : -1;
         for (int t : {activity_ ? activity_->timeoutMs() : -1,
-                      codeRelease_ ? codeRelease_->timeoutMs() : -1})
+                      codeRelease_ ? codeRelease_->timeoutMs() : -1,
+                      slirpProcess_ ? slirpProcess_->readyTimeoutMs() : -1})
             if (t >= 0) timeout = timeout < 0 ? t : std::min(timeout, t);
         if (::poll(pfd.data(), pfd.size(), timeout) < 0) {
             if (errno == EINTR) continue;
@@ -201,8 +202,9 @@ Outcome Supervisor::run(int signalFd) {
             }
         }
         if (hostIdx && (pfd[hostIdx].revents & POLLIN)) hostNetworksChanged();
-        if (slirpIdx && (pfd[slirpIdx].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            slirpProcess_->readyPending())
+        if (slirpIdx && slirpProcess_->readyPending() &&
+            ((pfd[slirpIdx].revents & (POLLIN | POLLHUP | POLLERR)) ||
+             slirpProcess_->readyTimeoutMs() == 0))
             slirpReady();
         if (gateIdx && (pfd[gateIdx].revents & (POLLIN | POLLHUP | POLLERR))) readExecGate();
         joins_.handle(pfd);
@@ -447,16 +449,23 @@ Status Supervisor::finishNetwork() {
 }
 
 // slirp4netns' ready byte, after the program started with tap0 configured (finishNetwork): a
-// slirp4netns that could not confine itself or start its loop is a failed launch, and the
-// sandbox ends at once (its program may have started already; nothing it sent was answered).
+// slirp4netns that could not confine itself or start its loop (or hangs: 10 s from its start) is
+// a failed launch, and the sandbox ends at once (its program may have started already; nothing
+// it sent was answered). When the program has already ended, it is said, not turned into a
+// failure of what ran; the log is kept either way.
 void Supervisor::slirpReady() {
-    auto s = slirpProcess_->finishReady();
+    Status s = slirpProcess_->readyTimeoutMs() == 0 ? Status(slirpProcess_->readyOverdue())
+                                                    : slirpProcess_->finishReady();
     if (s) {
         if (!slirpProcess_->readyPending()) plan_.trace("slirp4netns ready");
         return;
     }
-    if (setupError_.empty()) setupError_ = "setting up the network: " + s.error().message();
     slirpDied_ = true;  // its log is kept
+    if (programExit_) {
+        warn("the network never came up: " + s.error().message());
+        return;
+    }
+    if (setupError_.empty()) setupError_ = "setting up the network: " + s.error().message();
     (void)sendMessage(channel_, Msg::Kill);
 }
 
@@ -595,6 +604,12 @@ std::string Supervisor::endReason(const ExitStatus& program) const {
 Outcome Supervisor::finish(int setupStatus) {
     // The helpers end with the sandbox; their logs are only kept when something went wrong.
     if (slirpProcess_) {
+        // A short program can end before slirp4netns is ready: a slirp4netns that failed
+        // meanwhile is said (slirpReady), one still starting is simply stopped.
+        if (slirpProcess_->readyPending()) {
+            struct pollfd p = {slirpProcess_->readyFd(), POLLIN, 0};
+            if (::poll(&p, 1, 0) == 1) slirpReady();
+        }
         slirpProcess_->stop();
         if (!slirpDied_ && setupError_.empty()) ::unlink(slirpProcess_->logPath().c_str());
     }

@@ -109,6 +109,7 @@ Result<std::unique_ptr<Slirp>> Slirp::start(const NetworkConfig& net, const Slir
         return Error::fromErrno("pipe2");
     auto s = std::unique_ptr<Slirp>(new Slirp);
     s->ready_.reset(ready[0]);
+    ::clock_gettime(CLOCK_MONOTONIC, &s->started_);
     ::fcntl(ready[0], F_SETFL, O_NONBLOCK);  // read once poll says so (finishReady)
     s->exit_.reset(exitp[1]);
     UniqueFd readyW(ready[1]), exitR(exitp[0]);
@@ -137,13 +138,21 @@ Result<std::unique_ptr<Slirp>> Slirp::start(const NetworkConfig& net, const Slir
 }
 
 // The line of slirp4netns' log that says why it failed: not one of its progress lines (stdout,
-// buffered to a file, so written at its exit, after its errors) nor its generic last words.
+// buffered to a file, so written at its exit, after its errors), warnings, nor the generic last
+// words of the functions it returns through ("create_sandbox failed", "do_slirp is exiting").
 static bool isReasonLine(const std::string& l) {
-    for (const char* noise :
-         {"*", "Starting slirp", "WARNING:", "sent tapfd", "received tapfd", "do_slirp is exiting",
-          "do_slirp failed", "parent failed", "child failed", "seccomp:"})
+    for (const char* noise : {"*", "Starting slirp", "WARNING:", "sent tapfd", "received tapfd",
+                              "seccomp: The following", "seccomp: WARNING", "sandbox: "})
         if (l.rfind(noise, 0) == 0) return false;
-    return true;
+    auto words = split(l, ' ');
+    if (words.size() == 2 && words[1] == "failed") return false;
+    return l != "do_slirp is exiting";
+}
+
+static long msSince(const struct timespec& t) {
+    struct timespec now;
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - t.tv_sec) * 1000 + (now.tv_nsec - t.tv_nsec) / 1000000;
 }
 
 bool announcesDefaultRoute(std::string_view messages) {
@@ -180,24 +189,29 @@ Status Slirp::finishReady() {
                  EIO);
 }
 
+int Slirp::readyTimeoutMs() const {
+    if (!ready_.valid()) return -1;
+    const long left = readyWithinMs_ - msSince(started_);
+    return left > 0 ? static_cast<int>(left) : 0;
+}
+
+Error Slirp::readyOverdue() {
+    ready_.reset();
+    std::string why = lastLogLine(log_, isReasonLine);
+    return Error("slirp4netns did not bring the network up within " +
+                     std::to_string(readyWithinMs_ / 1000) + " s" +
+                     (why.empty() ? "" : ": " + why) + " (log: " + log_ + ")",
+                 EIO);
+}
+
 Status Slirp::waitReady(int timeoutMs, int routeWatch) {
-    struct timespec start;
-    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    readyWithinMs_ = timeoutMs;
     for (;;) {
         struct pollfd p[2] = {{ready_.get(), POLLIN, 0}, {routeWatch, POLLIN, 0}};
-        struct timespec now;
-        ::clock_gettime(CLOCK_MONOTONIC, &now);
-        const long waited =
-            (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-        int n = waited >= timeoutMs ? 0 : ::poll(p, routeWatch >= 0 ? 2 : 1, timeoutMs - waited);
+        const int left = readyTimeoutMs();
+        int n = left == 0 ? 0 : ::poll(p, routeWatch >= 0 ? 2 : 1, left);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            std::string why = lastLogLine(log_, isReasonLine);
-            return Error("slirp4netns did not bring the network up within " +
-                             std::to_string(timeoutMs / 1000) + " s" +
-                             (why.empty() ? "" : ": " + why) + " (log: " + log_ + ")",
-                         EIO);
-        }
+        if (n <= 0) return readyOverdue();
         if (p[0].revents) {
             Status s = finishReady();
             if (!s || !readyPending()) return s;

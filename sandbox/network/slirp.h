@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <time.h>
 
 #include <memory>
 #include <string>
@@ -58,6 +59,11 @@ public:
     int readyFd() const { return ready_.get(); }
     // Read the ready byte (readyFd() is readable): Ok, or why slirp4netns failed.
     Status finishReady();
+    // While it is pending: the milliseconds left before the ready byte is overdue (the same 10 s
+    // from the start as waitReady's), 0 once it is; -1 when nothing is pending.
+    int readyTimeoutMs() const;
+    // The ready byte is overdue: why (slirp4netns hangs), and it is no longer waited for.
+    Error readyOverdue();
     // Add a port forward through the API socket; fails (naming the port) when it is taken.
     Status addForward(const PortForward& p);
     pid_t pid() const { return pid_; }
@@ -71,6 +77,8 @@ public:
 private:
     pid_t pid_ = 0;
     UniqueFd ready_, exit_;
+    struct timespec started_ = {};
+    int readyWithinMs_ = 10000;
     std::string api_, log_;
     bool waitForExit_ = false;  // a port is forwarded
 };
