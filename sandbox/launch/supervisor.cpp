@@ -454,12 +454,7 @@ Status Supervisor::finishNetwork() {
 // it sent was answered). When the program has already ended, it is said, not turned into a
 // failure of what ran; the log is kept either way.
 void Supervisor::slirpReady() {
-    // What it wrote (or its end) first: a byte that came at the deadline is not overdue.
-    struct pollfd p = {slirpProcess_->readyFd(), POLLIN, 0};
-    const bool readable = ::poll(&p, 1, 0) == 1;
-    Status s = readable || slirpProcess_->readyTimeoutMs() != 0
-                   ? slirpProcess_->finishReady()
-                   : Status(slirpProcess_->readyOverdue());
+    Status s = slirpProcess_->checkReady();
     if (s) {
         if (!slirpProcess_->readyPending()) plan_.trace("slirp4netns ready");
         return;
@@ -610,10 +605,7 @@ Outcome Supervisor::finish(int setupStatus) {
     if (slirpProcess_) {
         // A short program can end before slirp4netns is ready: a slirp4netns that failed
         // meanwhile is said (slirpReady), one still starting is simply stopped.
-        if (slirpProcess_->readyPending()) {
-            struct pollfd p = {slirpProcess_->readyFd(), POLLIN, 0};
-            if (::poll(&p, 1, 0) == 1 || slirpProcess_->readyTimeoutMs() == 0) slirpReady();
-        }
+        if (slirpProcess_->readyPending()) slirpReady();
         slirpProcess_->stop();
         if (!slirpDied_ && setupError_.empty()) ::unlink(slirpProcess_->logPath().c_str());
     }

@@ -204,6 +204,14 @@ Error Slirp::readyOverdue() {
                  EIO);
 }
 
+Status Slirp::checkReady() {
+    if (!ready_.valid()) return Ok();
+    struct pollfd p = {ready_.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) == 1) return finishReady();
+    if (readyTimeoutMs() == 0) return readyOverdue();
+    return Ok();
+}
+
 Status Slirp::waitReady(int timeoutMs, int routeWatch) {
     readyWithinMs_ = timeoutMs;
     for (;;) {

@@ -57,13 +57,12 @@ public:
     // slirp4netns ends without it.
     bool readyPending() const { return ready_.valid(); }
     int readyFd() const { return ready_.get(); }
-    // Read the ready byte (readyFd() is readable): Ok, or why slirp4netns failed.
-    Status finishReady();
     // While it is pending: the milliseconds left before the ready byte is overdue (the same 10 s
     // from the start as waitReady's), 0 once it is; -1 when nothing is pending.
     int readyTimeoutMs() const;
-    // The ready byte is overdue: why (slirp4netns hangs), and it is no longer waited for.
-    Error readyOverdue();
+    // The ready byte, without waiting: what it wrote (or its end) first, then its deadline. Ok
+    // while it is still to come in time, or once it came; else why slirp4netns failed.
+    Status checkReady();
     // Add a port forward through the API socket; fails (naming the port) when it is taken.
     Status addForward(const PortForward& p);
     pid_t pid() const { return pid_; }
@@ -75,6 +74,10 @@ public:
     void markExited() { pid_ = 0; }
 
 private:
+    // Read the ready byte (readyFd() is readable): Ok, or why slirp4netns failed.
+    Status finishReady();
+    // The ready byte is overdue: why (slirp4netns hangs), and it is no longer waited for.
+    Error readyOverdue();
     pid_t pid_ = 0;
     UniqueFd ready_, exit_;
     struct timespec started_ = {};
