@@ -252,6 +252,17 @@ void forwardSignal(pid_t program, int sig) {
     if (sfd < 0) die(channel, Error::fromErrno("signalfd"), "starting PID 1");
 
     main.resetSignals = ignoredSignals();
+
+    // The runner's "Go": nothing of the program runs before its firewall is loaded, its
+    // network configured, its resolver listening and its display's keymap in place
+    // (setup_process.cpp step 8 says why it is waited for here, not before this process was
+    // made). Anything else ("Abort", a signal relayed before the start) ends the launch as the
+    // setup process did before: 125, the runner reports why.
+    if (plan.waitForRunner) {
+        auto m = receiveMessage(channel);
+        if (!m || !m->has_value() || (*m)->type != Msg::Go) ::_exit(125);
+        plan.trace("runner ready");
+    }
     // vfork: the program's process borrows this one's memory until its execve, and this one
     // waits till then (issue 25: a fork copied PID 1's page tables and then took a
     // copy-on-write fault for each page either side wrote, about a millisecond here). Safe: what

@@ -14,12 +14,14 @@
 //        sandbox's netns (a child), start slirp4netns,          "Scoped"), binds, /dev, /tmp ...
 //        (nat: the scope now), "Go" once all are ready       8. host name, loopback
 //        (tap0 configured; slirp4netns' ready byte later)
-//                                                            9. fork PID 1 (init.cpp) in new
-//                                                               pid/cgroup namespaces
+//                                                            9. once "Scoped": fork PID 1
+//                                                               (init.cpp) in new pid/cgroup
+//                                                               namespaces
 //                                                                 10. /proc, pivot_root
 //                                                                 11. pty, drop capabilities
-//                                                                 12. vfork the program: setsid,
-//                                                                     Landlock, seccomp, execve
+//                                                                 12. once "Go": vfork the
+//                                                                     program: setsid, Landlock,
+//                                                                     seccomp, execve
 //    13. Supervisor::run(): relay the terminal and streams, forward signals, serve joins,
 //        report status events, wait for the end
 //    14. one Outcome: printed once, reported as the "exited" event, returned as the exit status

@@ -50,7 +50,7 @@ struct LaunchPlan {
     std::string hostname;
     bool usePty = false;  // relay a pty allocated inside the sandbox
     // The runner has work to do once the namespaces exist (a scope, or slirp4netns): the setup
-    // process says "NamespacesReady" and waits for "Go" before it starts PID 1.
+    // process says "NamespacesReady", and PID 1 waits for "Go" before it starts the program.
     bool waitForRunner = false;
     bool wantScope = true;  // put the sandbox in a systemd user scope
     ScopePlan scopePlan;

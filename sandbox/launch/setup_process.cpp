@@ -85,8 +85,8 @@ void waitFor(SetupState& state, int channel, Msg type) {
     plan.trace("namespaces created");
 
     // The runner can now start slirp4netns for our network namespace (and is asking for our
-    // scope); we build the file system meanwhile and wait for its "Go" only before starting
-    // PID 1.
+    // scope); we build the file system meanwhile, and PID 1 waits for its "Go" before it
+    // starts the program.
     if (plan.waitForRunner) {
         // With the activity log, a sock_diag socket made here, in the sandbox's network
         // namespace, goes with it: the runner finds which process is connected to the D-Bus
@@ -168,12 +168,11 @@ void waitFor(SetupState& state, int channel, Msg type) {
     if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
         fail(state, channel, Error::fromErrno("sethostname"), "setting the host name");
     if (auto s = bringUpLoopback(); !s) fail(state, channel, s.error(), "setting up the network");
-    // The firewall (network "nat") is loaded meanwhile from the runner, by a child of its that
-    // entered our user and network namespaces (network.h, FirewallLoad): "Go" comes only once
-    // it is in place, so nothing of the program runs before it.
+    // PID 1 is made only inside the scope (step 9). The runner's "Go" (the firewall loaded from
+    // a child of its in our namespaces, network.h FirewallLoad; slirp4netns' tap0 configured)
+    // is waited for by PID 1, right before it starts the program (init.cpp): issue 25, its
+    // /proc, pivot_root and terminal are made while the network comes up (nat: about 3 ms).
     if (!scoped) waitFor(state, channel, Msg::Scoped);
-    if (plan.waitForRunner) waitFor(state, channel, Msg::Go);
-    plan.trace("runner ready");
 
     // 9. The cgroup namespace is created after the runner moved us into our scope, so the
     // sandbox's view of the cgroup tree starts at its own scope.

@@ -46,8 +46,9 @@ public:
 
     // Step 4, scope: asked for right after the fork, while the setup process creates the
     // namespaces and mounts, so the D-Bus round trips to the user manager overlap with that
-    // work. The setup process starts processes only after "Scoped" (fuse daemons) and "Go"
-    // (PID 1), so that each of them is born inside the scope. Network "nat": asked for by the
+    // work. The setup process starts processes only after "Scoped" (fuse daemons, PID 1), so
+    // that each of them is born inside the scope; PID 1 starts the program after "Go". Network
+    // "nat": asked for by the
     // supervisor itself once the namespaces exist and slirp4netns and the firewall have started,
     // which take longer than the scope; the setup process still waits for "Scoped".
     void createScope();
