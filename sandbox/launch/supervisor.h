@@ -48,9 +48,9 @@ public:
     // namespaces and mounts, so the D-Bus round trips to the user manager overlap with that
     // work. The setup process starts processes only after "Scoped" (fuse daemons, PID 1), so
     // that each of them is born inside the scope; PID 1 starts the program after "Go". Network
-    // "nat": asked for by the
-    // supervisor itself once the namespaces exist and slirp4netns and the firewall have started,
-    // which take longer than the scope; the setup process still waits for "Scoped".
+    // "nat": asked for by the supervisor itself once the namespaces exist and slirp4netns and
+    // the firewall have started, which take longer than the scope; the setup process still
+    // waits for "Scoped".
     void createScope();
 
     // Step 11: until the setup process (and so the whole sandbox) is gone. Returns how it
