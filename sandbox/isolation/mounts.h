@@ -129,6 +129,10 @@ struct MountContext {
     std::string squashfuse;     // absolute path of squashfuse (an AppImage is mounted)
     bool verbose = false;
     HostBindPolicy bindPolicy;  // what a checkSource bind may show (checked on the opened source)
+    // The scope's cgroup when the runner made it ahead (resources/scope_cgroup.h): the
+    // sandbox's cgroup view is a read-only bind of it rather than a cgroup2 mount, which
+    // waits for the kernel's cgroup lock while the user manager's job moves a process.
+    std::string scopeCgroup;
     std::string newRoot() const { return stagingDir + "/root"; }
     std::string storageRoot(const StorageLayout& s) const {
         return s.ephemeral ? stagingDir + "/storage" : s.dataDir;

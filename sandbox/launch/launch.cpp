@@ -7,7 +7,8 @@
 //        environment, ids, scope, network, desktop); lock the sandbox's layer; claim an id
 //     2. start xdg-dbus-proxy when the profile has a bus (its sockets are bound in step 8),
 //        while an isolated display's X server starts
-//     3. fork the setup process (setup_process.cpp) -------> 4. user/mount/net/ipc/uts namespaces
+//     3. fork the setup process (setup_process.cpp), -----> 4. user/mount/net/ipc/uts namespaces
+//        born in the scope's cgroup made ahead
 //     5. ask systemd for the scope (Supervisor)              6. a persistent layer: wait for
 //                                                               its last sandbox's unmounting
 //        "NamespacesReady" -> load the firewall into the     7. overlays (fuse daemons after
@@ -66,6 +67,7 @@
 #include "profile/profile_schema.h"
 #include "profile/profile_store.h"
 #include "resources/cgroup.h"
+#include "resources/scope_cgroup.h"
 
 namespace lb {
 
@@ -572,9 +574,37 @@ int runSandbox(const RunOptions& o) {
     // server's keyboard layout is waited for here instead (else in the Supervisor, before "Go").
     if (!plan.waitForRunner && prepared->nestedX11) prepared->nestedX11->finishKeyboard(5000);
 
-    // 3. The setup process does steps 4-12.
-    pid_t setup = ::fork();
+    // 3. The setup process does steps 4-12. With a scope, it is born in the scope's cgroup,
+    // made here ahead of the user manager (resources/scope_cgroup.h): no move of a running
+    // process, which waits for the kernel. Where that cannot be (no user manager's socket, or
+    // its cgroup is not above this process, a kernel before 5.7), a plain fork, and the manager
+    // moves it.
+    ScopeCgroup placed;
+    pid_t setup = -1;
+    if (plan.wantScope && !managerSocket().empty()) {
+        if (auto c = makeScopeCgroup(plan.scopePlan.slice, plan.scopePlan.unit)) {
+            placed = std::move(*c);
+            // The sandbox's /sys/fs/cgroup binds it (isolation/mounts.cpp says why).
+            prepared->plan.mountContext.scopeCgroup = placed.dir;
+            setup = forkIntoCgroup(placed.fd.get());
+            if (setup < 0) {
+                if (plan.verbose)
+                    std::fprintf(stderr, "layerbox: not born in the scope's cgroup: %s\n",
+                                 std::strerror(errno));
+                removeScopeCgroup(placed.dir);
+                placed = {};
+                prepared->plan.mountContext.scopeCgroup.clear();
+            }
+        } else if (plan.verbose) {
+            std::fprintf(stderr, "layerbox: the scope's cgroup is not made ahead: %s\n",
+                         c.error().message().c_str());
+        }
+    }
+    if (setup < 0) setup = ::fork();
     if (setup < 0) return fail(Error::fromErrno("fork"));
+    if (setup > 0 && plan.verbose && placed.fd.valid())
+        std::fprintf(stderr, "layerbox: the setup process starts in the scope's cgroup: %s\n",
+                     placed.dir.c_str());
     if (setup == 0) {
         ::sigprocmask(SIG_SETMASK, &old, nullptr);
         chan->first.reset();
@@ -594,6 +624,8 @@ int runSandbox(const RunOptions& o) {
         sup.adoptNestedX11(std::move(prepared->nestedX11));
         sup.adoptStdio(std::move(stdio));
         sup.adoptHostWatch(std::move(prepared->hostWatch));
+        if (setup > 0 && placed.fd.valid()) sup.placedIn(placed.dir);
+        placed.fd.reset();
         // With "nat" the scope is asked for once slirp4netns and the firewall have started (as
         // soon as the namespaces exist): they take longer than the user manager's job.
         if (plan.wantScope && plan.profile.network.mode != NetMode::Nat) sup.createScope();

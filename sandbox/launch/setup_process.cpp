@@ -174,8 +174,8 @@ void waitFor(SetupState& state, int channel, Msg type) {
     // /proc, pivot_root and terminal are made while the network comes up (nat: about 3 ms).
     if (!scoped) waitFor(state, channel, Msg::Scoped);
 
-    // 9. The cgroup namespace is created after the runner moved us into our scope, so the
-    // sandbox's view of the cgroup tree starts at its own scope.
+    // 9. The cgroup namespace is created once we are in our scope (born there, or moved by the
+    // user manager's job), so the sandbox's view of the cgroup tree starts at its own scope.
     if (::unshare(CLONE_NEWPID | CLONE_NEWCGROUP) != 0)
         fail(state, channel, Error::fromErrno("unshare(pid, cgroup)"), "creating namespaces");
     // PID 1 watches this pidfd to notice if we die while its death signal is re-armed.

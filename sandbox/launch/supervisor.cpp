@@ -23,6 +23,7 @@
 #include "launch/recoverable.h"
 #include "network/network.h"
 #include "resources/cgroup.h"
+#include "resources/scope_cgroup.h"
 
 namespace lb {
 
@@ -51,10 +52,12 @@ void Supervisor::createScope() {
     std::vector<pid_t> pids = {setup_};
     if (nestedX11_ && nestedX11_->pid() > 0) pids.push_back(nestedX11_->pid());
     if (nestedX11_ && nestedX11_->clipboardPid() > 0) pids.push_back(nestedX11_->clipboardPid());
-    auto scope = startScope(plan_.scopePlan, pids, warnings);
+    // Born in the scope's cgroup: whatever the setup process starts is in it too, already.
+    if (!placedCgroup_.empty()) (void)sendMessage(channel_, Msg::Scoped);
+    auto scope = startScope(plan_.scopePlan, pids, warnings, placedCgroup_);
     // The setup process is in the scope now (or there is none): it may go on at once; what
     // follows is only this runner's bookkeeping.
-    (void)sendMessage(channel_, Msg::Scoped);
+    if (placedCgroup_.empty()) (void)sendMessage(channel_, Msg::Scoped);
     if (scope) plan_.trace("scope ready");
     for (const auto& w : warnings)
         warn(w);
@@ -81,6 +84,42 @@ void Supervisor::createScope() {
                              l.c_str());
         }
     }
+}
+
+namespace {
+int64_t monotonicMs() {
+    struct timespec ts;
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+}  // namespace
+
+void Supervisor::finishScopeJob(int timeoutMs, bool setupAlive) {
+    const int64_t deadline = monotonicMs() + timeoutMs;
+    for (;;) {
+        auto result = scopeInfo_.job->check();
+        if (!result) {
+            if (plan_.verbose)
+                std::fprintf(stderr, "layerbox: scope %s: %s\n", scopeInfo_.unit.c_str(),
+                             result.error().message().c_str());
+            break;
+        }
+        if (*result) {
+            // Said only while the sandbox runs: a job that failed after it (the setup process
+            // gone before the manager moved it) is of no consequence.
+            if (**result != "done" && setupAlive)
+                warn("systemd could not start " + scopeInfo_.unit + " (job " + **result +
+                     "); pause, stop and the process list still use its cgroup");
+            else
+                plan_.trace("scope job done");
+            break;
+        }
+        const int64_t left = deadline - monotonicMs();
+        if (left <= 0) return;  // not yet: read again when its socket says so
+        struct pollfd p = {scopeInfo_.job->fd(), POLLIN, 0};
+        ::poll(&p, 1, static_cast<int>(left));
+    }
+    scopeInfo_.job.reset();
 }
 
 Outcome Supervisor::run(int signalFd) {
@@ -115,6 +154,11 @@ Outcome Supervisor::run(int signalFd) {
         if (execGate_.valid()) {
             gateIdx = pfd.size();
             pfd.push_back({execGate_.get(), POLLIN, 0});
+        }
+        size_t jobIdx = 0;
+        if (scopeInfo_.job) {
+            jobIdx = pfd.size();
+            pfd.push_back({scopeInfo_.job->fd(), POLLIN, 0});
         }
         joins_.addTo(pfd);
         terminal_.addTo(pfd);
@@ -186,6 +230,8 @@ Outcome Supervisor::run(int signalFd) {
                 }
             }
         }
+        if (jobIdx && (pfd[jobIdx].revents & (POLLIN | POLLHUP | POLLERR)))
+            finishScopeJob(0, !setupDone);
         if (chanIdx && (pfd[chanIdx].revents & (POLLIN | POLLHUP | POLLERR))) {
             auto m = receiveMessage(channel_);
             if (!m) warn("reading from the sandbox: " + m.error().message());
@@ -648,6 +694,12 @@ Outcome Supervisor::finish(int setupStatus) {
     // manager then keeps active for good (the setup process can die before systemd attached
     // it): stop it, so that a failed launch leaves nothing behind.
     if (!setupError_.empty() && !scopeInfo_.unit.empty()) (void)stopScope(scopeInfo_.unit);
+    // A job not done yet moves the setup process, by its pid, once it runs: the runner waits
+    // for it rather than leave that pid to be reaped and, one day, reused by another process.
+    if (scopeInfo_.job) finishScopeJob(5000, false);
+    // Made ahead and not taken over by the user manager (it refused the scope): removed once
+    // the setup process, which ends on its own after this, has left it.
+    if (!placedCgroup_.empty() && scopeInfo_.unit.empty()) removeScopeCgroup(placedCgroup_, 2000);
     removeGrantMountPoints();
     plan_.trace("sandbox ended");
     // recover_watch: new files in the watched folders are listed for recovery, on stderr and

@@ -50,8 +50,11 @@ public:
     // that each of them is born inside the scope; PID 1 starts the program after "Go". Network
     // "nat": asked for by the supervisor itself once the namespaces exist and slirp4netns and
     // the firewall have started, which take longer than the scope; the setup process still
-    // waits for "Scoped".
+    // waits for "Scoped". Born in the scope's cgroup (placedIn), "Scoped" goes out first.
     void createScope();
+    // The setup process was born in the scope's cgroup, made ahead (resources/scope_cgroup.h):
+    // "Scoped" goes out at once, and without limits "Go" does not wait for the manager's job.
+    void placedIn(std::string cgroupDir) { placedCgroup_ = std::move(cgroupDir); }
 
     // Step 11: until the setup process (and so the whole sandbox) is gone. Returns how it
     // ended; the caller prints and reports it.
@@ -98,6 +101,10 @@ private:
     bool stopRequested_ = false;     // layerbox stop asked for the end
     std::string endReason(const ExitStatus& program) const;
     ScopeInfo scopeInfo_;
+    std::string placedCgroup_;
+    // The scope's start job, when not waited for: its end is read in run()'s loop, and waited
+    // for before the runner exits (finishScopeJob).
+    void finishScopeJob(int timeoutMs, bool setupAlive);
     LimitsReport limits_;
     std::vector<RecoverableFile> recoverable_;   // recover_watch: sent by the setup process
     int64_t startedNs_ = wallClockNs();          // recover_watch: files changed since are "new"

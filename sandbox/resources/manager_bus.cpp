@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -48,13 +49,16 @@ Status sendAll(int fd, std::string_view data, int64_t deadlineMs) {
 // Read what has come into `buffer`, waiting for it until the deadline.
 Status receiveMore(int fd, std::string& buffer, int64_t deadlineMs) {
     for (;;) {
-        const int64_t left = deadlineMs - nowMs();
-        if (left <= 0) return Error("the user manager did not answer in time", ETIMEDOUT);
+        // Past the deadline, what has already come is still read (one poll that does not wait).
+        const int64_t left = std::max<int64_t>(0, deadlineMs - nowMs());
         struct pollfd p = {fd, POLLIN, 0};
         int r = ::poll(&p, 1, static_cast<int>(left));
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return Error::fromErrno("poll(user manager)");
-        if (r == 0) continue;
+        if (r == 0) {
+            if (left == 0) return Error("the user manager did not answer in time", ETIMEDOUT);
+            continue;
+        }
         char buf[8192];
         ssize_t n = ::recv(fd, buf, sizeof buf, 0);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;

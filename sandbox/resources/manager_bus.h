@@ -44,7 +44,9 @@ public:
     Result<Reply> call(const std::string& member, const std::string& signature,
                        const std::string& body, int timeoutMs);
     // Wait (up to timeoutMs) for the JobRemoved signal of `job`: its result ("done", ...).
+    // With 0, only what has already come is read (ETIMEDOUT when the signal is not among it).
     Result<std::string> waitForJob(const std::string& job, int timeoutMs);
+    int fd() const { return fd_.get(); }
 
 private:
     explicit ManagerConnection(UniqueFd fd) : fd_(std::move(fd)) {}

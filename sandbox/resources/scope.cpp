@@ -170,6 +170,8 @@ struct Bus {
     ~Bus() { sd.flushCloseUnref(bus); }
 };
 
+}  // namespace
+
 // The own socket of the user manager behind the session bus that would be used: the bus
 // socket's directory (the user's runtime directory) + "systemd/private", where `systemctl --user`
 // finds it too; $XDG_RUNTIME_DIR/systemd/private without a unix:path bus address. Only a socket
@@ -199,6 +201,8 @@ std::string managerSocket() {
         return path;
     return {};
 }
+
+namespace {
 
 // Connect to the user manager: straight to its own socket when there is one (one peer-to-peer
 // connection: no bus daemon relaying each message, no Hello, no AddMatch round trip; systemd
@@ -331,7 +335,8 @@ std::string startTransientUnitBody(const ScopePlan& plan, const std::vector<Scop
 // connection), so that the caller may still try the session bus.
 Result<ScopeInfo> startScopeDirect(const std::string& socket, const ScopePlan& plan,
                                    const std::vector<pid_t>& pids,
-                                   std::vector<std::string>& warnings) {
+                                   std::vector<std::string>& warnings,
+                                   const std::string& placedCgroup) {
     // The authentication, BEGIN and the first call go out together (ManagerConnection::open):
     // one round trip to the manager fewer on the launch's way (issue 25).
     auto connection = ManagerConnection::open(socket);
@@ -379,6 +384,11 @@ Result<ScopeInfo> startScopeDirect(const std::string& socket, const ScopePlan& p
                      EIO);
     }
     if (job.empty()) return Error("StartTransientUnit: no job", EIO);
+    // A limit dropped above as unknown to this systemd is no longer one to wait for.
+    if (!placedCgroup.empty() && limits.empty())
+        return ScopeInfo{plan.unit, placedCgroup,
+                         std::make_shared<ScopeJob>(
+                             std::make_unique<ManagerConnection>(std::move(*connection)), job)};
     auto result = connection->waitForJob(job, 5000);
     if (!result) {
         if (result.error().code() == ETIMEDOUT)
@@ -392,12 +402,27 @@ Result<ScopeInfo> startScopeDirect(const std::string& socket, const ScopePlan& p
 
 }  // namespace
 
+ScopeJob::ScopeJob(std::unique_ptr<ManagerConnection> connection, std::string job)
+    : connection_(std::move(connection)), job_(std::move(job)) {}
+ScopeJob::~ScopeJob() = default;
+
+int ScopeJob::fd() const {
+    return connection_->fd();
+}
+
+Result<std::optional<std::string>> ScopeJob::check() {
+    auto result = connection_->waitForJob(job_, 0);
+    if (result) return std::optional<std::string>(*result);
+    if (result.error().code() == ETIMEDOUT) return std::optional<std::string>();
+    return result.error();
+}
+
 Result<ScopeInfo> startScope(const ScopePlan& plan, const std::vector<pid_t>& pids,
-                             std::vector<std::string>& warnings) {
+                             std::vector<std::string>& warnings, const std::string& placedCgroup) {
     // The manager's own socket, spoken to without libsystemd (issue 25: loading it cost more
     // than the conversation); the session bus through libsystemd when there is none.
     if (std::string socket = managerSocket(); !socket.empty()) {
-        auto direct = startScopeDirect(socket, plan, pids, warnings);
+        auto direct = startScopeDirect(socket, plan, pids, warnings, placedCgroup);
         if (direct || direct.error().code() != ENOTCONN) return direct;
     }
     std::string why;

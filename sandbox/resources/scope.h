@@ -7,6 +7,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,16 +45,44 @@ ScopePlan planScope(const std::string& profile, const std::string& instance,
                     const ResourceConfig& resources);
 LimitsReport planLimitsReport(const ScopePlan& plan, const std::set<std::string>& delegated);
 
-struct ScopeInfo {
-    std::string unit;
-    std::string cgroup;  // absolute cgroup v2 directory
+class ManagerConnection;
+
+// The user manager's start job of a scope, not waited for: its connection stays open until the
+// JobRemoved signal comes (the caller polls fd()).
+class ScopeJob {
+public:
+    ScopeJob(std::unique_ptr<ManagerConnection> connection, std::string job);
+    ~ScopeJob();
+    int fd() const;
+    // The job's result ("done", "failed", ...) once its signal has come, nullopt before;
+    // reads only what is there, never waits.
+    Result<std::optional<std::string>> check();
+
+private:
+    std::unique_ptr<ManagerConnection> connection_;
+    std::string job_;
 };
 
-// Ask the user manager for the scope holding `pid` and wait for the job. Properties this
+struct ScopeInfo {
+    std::string unit;
+    std::string cgroup;             // absolute cgroup v2 directory
+    std::shared_ptr<ScopeJob> job;  // the start job, when it was not waited for
+};
+
+// Ask the user manager for the scope holding `pids` and wait for the job. Properties this
 // systemd does not know are dropped (each with a warning); a failed unit of the same name is
 // reset and the call retried once. Fails when there is no user bus.
+//
+// `placedCgroup`: the scope's cgroup, made ahead, where `pids` already are (scope_cgroup.h).
+// Then, when the plan sets no limit, only the manager's reply is waited for (the unit exists
+// and the processes are where it will hold them); the job's end comes in ScopeInfo::job. With
+// limits, the job is waited for: they hold from the program's first instruction.
 Result<ScopeInfo> startScope(const ScopePlan& plan, const std::vector<pid_t>& pids,
-                             std::vector<std::string>& warnings);
+                             std::vector<std::string>& warnings,
+                             const std::string& placedCgroup = {});
+
+// The user manager's own socket ($XDG_RUNTIME_DIR/systemd/private, the caller's), or empty.
+std::string managerSocket();
 
 // Stop the scope (StopUnit, mode "replace") and return once the user manager has it no more,
 // or after a short wait. A scope that no longer exists is not an error.

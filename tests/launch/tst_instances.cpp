@@ -6,11 +6,14 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QtTest>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -18,6 +21,7 @@
 #include <set>
 
 #include "resources/cgroup.h"
+#include "resources/scope_cgroup.h"
 #include "testsupport.h"
 
 using namespace lbtest;
@@ -256,9 +260,10 @@ private slots:
         QVERIFY(finished(p, 10000));
     }
 
-    // The program is in the scope before it can fork (the setup process starts PID 1 only once
-    // the user manager's job has moved it there; a process moved later would leave behind the
-    // children it already had): a child the program starts at once is in the scope too.
+    // The program is in the scope before it can fork (the setup process is born in the scope's
+    // cgroup, or, where that cannot be, starts PID 1 only once the user manager's job has moved
+    // it there; a process moved later would leave behind the children it already had): a child
+    // the program starts at once is in the scope too.
     void aChildForkedAtOnceIsInTheScope() {
         QProcess p;
         auto started =
@@ -280,6 +285,158 @@ private slots:
         ::kill(static_cast<pid_t>(children.first()), SIGKILL);  // else it keeps the sandbox
         p.terminate();
         QVERIFY(finished(p, 10000));
+    }
+
+    // Issue 25: the runner makes the scope's cgroup itself and the setup process is born in it,
+    // so that no process is moved (a move waits for the kernel: an RCU grace period under the
+    // cgroup lock). The user manager takes that very directory as its unit's. Inside, the
+    // sandbox's /sys/fs/cgroup is that directory (a bind, not a cgroup2 mount), read-only, with
+    // nothing above it: the attacks below fail, and the sandbox still runs afterwards.
+    void theScopesCgroupIsMadeAheadAndShownReadOnly() {
+        const QString script =
+            "exec 3>~/cgroup-view; cat /proc/self/cgroup >&3; echo procs >&3; "
+            "cat /sys/fs/cgroup/cgroup.procs >&3; echo attacks >&3; "
+            "echo 1 2>&3 > /sys/fs/cgroup/cgroup.kill; echo 1 2>&3 > /sys/fs/cgroup/cgroup.freeze; "
+            "mkdir /sys/fs/cgroup/escape 2>&3; echo 1 2>&3 > /sys/fs/cgroup/cgroup.procs; "
+            "echo up >&3; ls /sys/fs/cgroup/.. >&3; grep ' /sys/fs/cgroup ' /proc/self/mountinfo "
+            ">&3; "
+            "echo end >&3; exec " +
+            probePath() + " sleep";
+        QProcess p;
+        auto started = startBackground(p, {"--verbose"}, {"sh", "-c", script});
+        QVERIFY(!started.isEmpty());
+        const QString unit = started["scope"].toString();
+        QVERIFY(!unit.isEmpty());
+        const QByteArray verbose = p.readAllStandardError();
+        QVERIFY2(verbose.contains("layerbox: the setup process starts in the scope's cgroup: " +
+                                  lb::cgroup2Root() + "/") &&
+                     verbose.contains("/app-layerbox.slice/" + unit.toUtf8() + "\n"),
+                 verbose.constData());
+        const QString view = home_->dataHome() + "/layerbox/sandboxes/default/upper" +
+                             home_->home() + "/cgroup-view";
+        QTRY_VERIFY_WITH_TIMEOUT(readFile(view).contains("end\n"), 10000);
+        const QString text = QString::fromUtf8(readFile(view));
+        qInfo().noquote() << "inside:\n" << text;
+
+        // The unit's cgroup is the one the sandbox is in, and the manager calls it its own.
+        const QString cgroup = ps()[0].toObject()["cgroup"].toString();
+        QCOMPARE(cgroup, QString::fromStdString(lb::cgroup2Root()) +
+                             systemctlShow(*home_, unit, "ControlGroup"));
+        QVERIFY2(cgroup.endsWith("/app-layerbox.slice/" + unit), qPrintable(cgroup));
+        QCOMPARE(systemctlShow(*home_, unit, "ActiveState"), QString("active"));
+        const qint64 pid = started["pid"].toInteger();
+        QVERIFY(readFile(QString("/proc/%1/cgroup").arg(pid)).contains(unit.toUtf8()));
+
+        // Inside: its own cgroup is the root of what it sees, and it lists only its processes:
+        // PIDs of its namespace, and 0 for the one outside it (the setup process, born there).
+        const QStringList parts = text.split('\n');
+        QVERIFY2(parts.contains("0::/"), qPrintable(text));
+        const int procsAt = parts.indexOf("procs"), attacksAt = parts.indexOf("attacks");
+        QVERIFY(procsAt >= 0 && attacksAt > procsAt + 2);
+        QCOMPARE(parts[procsAt + 1], QString("0"));
+        for (int i = procsAt + 2; i < attacksAt; ++i)
+            QVERIFY2(parts[i].toInt() >= 1 && parts[i].toInt() < 100, qPrintable(parts[i]));
+        // The attacks: killing, freezing or moving through it, a child cgroup: read-only.
+        const int upAt = parts.indexOf("up");
+        QVERIFY(upAt > attacksAt);
+        QCOMPARE(upAt - attacksAt - 1, 4);
+        for (int i = attacksAt + 1; i < upAt; ++i)
+            QVERIFY2(parts[i].contains("Read-only file system"), qPrintable(parts[i]));
+        // Above it: sysfs's /sys/fs, not the host's cgroup tree.
+        QVERIFY2(!text.contains("user.slice") && !text.contains("app-layerbox") &&
+                     !text.contains("init.scope"),
+                 qPrintable(text));
+        QVERIFY2(text.contains(" /sys/fs/cgroup ro,"), qPrintable(text));
+        QVERIFY(readFile(cgroup + "/cgroup.events").contains("frozen 0"));
+        QVERIFY(!QFileInfo::exists(cgroup + "/escape"));
+        QCOMPARE(p.state(), QProcess::Running);
+        p.terminate();
+        QVERIFY(finished(p, 10000));
+    }
+
+    // The two steps the runner takes, for real: the directory where the user manager will put
+    // a scope, and a child born in it (its own /proc/self/cgroup says so from its first
+    // instruction); once the child is gone, the directory is removed.
+    void aChildIsBornInTheCgroupMadeAhead() {
+        const std::string unit = "app-layerbox-test-" + std::to_string(::getpid()) + ".scope";
+        auto made = lb::makeScopeCgroup("app-layerbox.slice", unit);
+        QVERIFY2(made, made ? "" : made.error().message().c_str());
+        QVERIFY(QFileInfo(QString::fromStdString(made->dir)).isDir());
+        auto cleanup = qScopeGuard([&] { lb::removeScopeCgroup(made->dir, 2000); });
+        // Not from a process with threads (this test's): no atfork handlers run in its child.
+        QCOMPARE(lb::forkIntoCgroup(made->fd.get()), -1);
+        QCOMPARE(errno, EDEADLK);
+        // From a single-threaded one, as the runner is.
+        int pipefd[2];
+        QVERIFY(::pipe2(pipefd, O_CLOEXEC) == 0);
+        const pid_t child = ::fork();
+        QVERIFY(child >= 0);
+        if (child == 0) {
+            const pid_t born = lb::forkIntoCgroup(made->fd.get());
+            if (born == 0) {
+                char buf[4096];
+                const int fd = ::open("/proc/self/cgroup", O_RDONLY);
+                const ssize_t n = fd < 0 ? -1 : ::read(fd, buf, sizeof buf);
+                if (n > 0) (void)!::write(pipefd[1], buf, static_cast<size_t>(n));
+                ::_exit(0);
+            }
+            if (born < 0) {
+                const std::string why = std::string("forkIntoCgroup: ") + strerror(errno);
+                (void)!::write(pipefd[1], why.data(), why.size());
+            }
+            int st = 0;
+            ::_exit(born > 0 && ::waitpid(born, &st, 0) == born ? 0 : 1);
+        }
+        ::close(pipefd[1]);
+        QByteArray seen;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;)
+            seen.append(buf, n);
+        ::close(pipefd[0]);
+        int status = 0;
+        QCOMPARE(::waitpid(child, &status, 0), child);
+        QCOMPARE(status, 0);
+        QVERIFY2(seen.contains("0::/") && seen.contains("/app-layerbox.slice/" + unit + "\n"),
+                 seen.constData());
+        lb::removeScopeCgroup(made->dir);
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(made->dir)));
+        // Made twice, the same name is refused: it would be someone else's directory.
+        auto again = lb::makeScopeCgroup("app-layerbox.slice", unit);
+        QVERIFY(again);
+        QVERIFY(!lb::makeScopeCgroup("app-layerbox.slice", unit));
+    }
+
+    // Sandboxes that end before the user manager's job may have run (/bin/true) leave no unit,
+    // failed or not, and no cgroup directory behind.
+    void shortSandboxesLeaveNoScopeBehind() {
+        for (int i = 0; i < 5; ++i) {
+            auto r = home_->layerbox({"run", "--", "true"});
+            QCOMPARE(r.exitCode, 0);
+            QVERIFY2(!r.err.contains("warning"), qPrintable(r.err));
+        }
+        auto units = [&] {
+            QProcess sc;
+            sc.setProcessEnvironment(home_->env());
+            sc.start("systemctl",
+                     {"--user", "list-units", "--all", "--no-legend", "app-layerbox-default-*"});
+            sc.waitForFinished(10000);
+            return QString::fromUtf8(sc.readAllStandardOutput()).trimmed();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(units(), QString(), 5000);
+        // The slice's directory, where the runner makes each scope's (this test runs under
+        // the same user manager as the sandboxes).
+        QString own;
+        for (const QByteArray& line : readFile("/proc/self/cgroup").split('\n'))
+            if (line.startsWith("0::")) own = QString::fromUtf8(line.mid(3));
+        auto planned =
+            lb::planScopeCgroup(own.toStdString(), ::getuid(), "app-layerbox.slice", "x");
+        QVERIFY2(planned, qPrintable("not under the user manager: " + own));
+        const QString slice = QString::fromStdString(lb::cgroup2Root() + *planned).chopped(2);
+        QVERIFY2(QFileInfo(slice).isDir(), qPrintable(slice));
+        auto scopes = [&] {
+            return QDir(slice).entryList({"app-layerbox-default-*"}, QDir::Dirs).join(' ');
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(scopes(), QString(), 5000);
     }
 
     // Issue 25: the scope is asked for on the user manager's own socket (no bus daemon between),

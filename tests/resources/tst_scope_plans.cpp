@@ -1,5 +1,6 @@
 // The pure plan of the systemd scope: unit name, slice and limits, and which limits this host
-// enforces. And the connection to the user manager against a peer that stops reading.
+// enforces; where its cgroup will be, to be made ahead. And the connection to the user manager
+// against a peer that stops reading.
 #include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -16,6 +17,7 @@
 #include "profile/profile.h"
 #include "resources/manager_bus.h"
 #include "resources/scope.h"
+#include "resources/scope_cgroup.h"
 
 using namespace lb;
 
@@ -42,6 +44,42 @@ class TstScopePlans : public QObject {
     Q_OBJECT
 
 private slots:
+    // The directory the user manager will give the scope, from the runner's own cgroup.
+    void scopeCgroupLiesUnderTheUserManager() {
+        const std::string unit = "app-layerbox-web-1234abcd.scope";
+        // A terminal of the desktop, under the user manager: its cgroup, slices nested.
+        QCOMPARE(planScopeCgroup("/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                                 "app-org.gnome.Terminal.slice/vte-spawn-1.scope",
+                                 1000, "app-layerbox.slice", unit)
+                     .value_or("none"),
+                 std::string("/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                             "app-layerbox.slice/") +
+                     unit);
+        // The manager's own cgroup, and a deeper slice.
+        QCOMPARE(planScopeCgroup("/user.slice/user-7.slice/user@7.service/init.scope", 7,
+                                 "a-b-c.slice", unit)
+                     .value_or("none"),
+                 "/user.slice/user-7.slice/user@7.service/a.slice/a-b.slice/a-b-c.slice/" + unit);
+        // A login session's scope is not under the manager: nothing made ahead there.
+        QVERIFY(!planScopeCgroup("/user.slice/user-1000.slice/session-3.scope", 1000,
+                                 "app-layerbox.slice", unit));
+        // Another user's manager, or a name that only starts like ours.
+        QVERIFY(!planScopeCgroup("/user.slice/user-1001.slice/user@1001.service/app.slice", 1000,
+                                 "app-layerbox.slice", unit));
+        QVERIFY(!planScopeCgroup("/user.slice/user-10001.slice/user@10001.service/app.slice", 1000,
+                                 "app-layerbox.slice", unit));
+        QVERIFY(
+            !planScopeCgroup("/x/user@1000.servicey/app.slice", 1000, "app-layerbox.slice", unit));
+        // Names that would leave the manager's subtree, or are not a slice and a unit.
+        const std::string self = "/user.slice/user-1000.slice/user@1000.service/app.slice";
+        QVERIFY(!planScopeCgroup(self, 1000, "app-layerbox", unit));
+        QVERIFY(!planScopeCgroup(self, 1000, ".slice", unit));
+        QVERIFY(!planScopeCgroup(self, 1000, "../x.slice", unit));
+        QVERIFY(!planScopeCgroup(self, 1000, "app-layerbox.slice", "../evil.scope"));
+        QVERIFY(!planScopeCgroup(self, 1000, "app-layerbox.slice", ".."));
+        QVERIFY(!planScopeCgroup(self, 1000, "app-layerbox.slice", ""));
+    }
+
     void scope() {
         ResourceConfig r;
         r.memoryMax = 2ull << 30;
