@@ -46,14 +46,18 @@ void Supervisor::warn(const std::string& text) {
     events_.warning(text);
 }
 
+void Supervisor::placedIn(std::string cgroupDir) {
+    placedCgroup_ = std::move(cgroupDir);
+    // Born in the scope's cgroup: whatever the setup process starts is in it too, already.
+    (void)sendMessage(channel_, Msg::Scoped);
+}
+
 void Supervisor::createScope() {
     std::vector<std::string> warnings;
     // The nested X server joins the scope: its limits, freeze and kill cover it too.
     std::vector<pid_t> pids = {setup_};
     if (nestedX11_ && nestedX11_->pid() > 0) pids.push_back(nestedX11_->pid());
     if (nestedX11_ && nestedX11_->clipboardPid() > 0) pids.push_back(nestedX11_->clipboardPid());
-    // Born in the scope's cgroup: whatever the setup process starts is in it too, already.
-    if (!placedCgroup_.empty()) (void)sendMessage(channel_, Msg::Scoped);
     auto scope = startScope(plan_.scopePlan, pids, warnings, placedCgroup_);
     // The setup process is in the scope now (or there is none): it may go on at once; what
     // follows is only this runner's bookkeeping.

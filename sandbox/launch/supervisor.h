@@ -50,11 +50,12 @@ public:
     // that each of them is born inside the scope; PID 1 starts the program after "Go". Network
     // "nat": asked for by the supervisor itself once the namespaces exist and slirp4netns and
     // the firewall have started, which take longer than the scope; the setup process still
-    // waits for "Scoped". Born in the scope's cgroup (placedIn), "Scoped" goes out first.
+    // waits for "Scoped", unless it was born in the scope's cgroup (placedIn).
     void createScope();
     // The setup process was born in the scope's cgroup, made ahead (resources/scope_cgroup.h):
-    // "Scoped" goes out at once, and without limits "Go" does not wait for the manager's job.
-    void placedIn(std::string cgroupDir) { placedCgroup_ = std::move(cgroupDir); }
+    // "Scoped" goes out at once, before the scope is asked for (with "nat", after the network
+    // has started), and without limits "Go" does not wait for the manager's job.
+    void placedIn(std::string cgroupDir);
 
     // Step 11: until the setup process (and so the whole sandbox) is gone. Returns how it
     // ended; the caller prints and reports it.
