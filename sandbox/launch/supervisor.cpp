@@ -116,6 +116,11 @@ void Supervisor::finishScopeJob(int timeoutMs, bool setupAlive) {
                      "); pause, stop and the process list still use its cgroup");
             else
                 plan_.trace("scope job done");
+            // Done after the sandbox ended: the manager may have moved the setup process as it
+            // exited (a move of an exiting process succeeds and does nothing), so that the
+            // scope runs with nothing in it and never hears its cgroup empty: stopped below.
+            jobLate_ = !setupAlive || programExit_.has_value() || setupEnded_.has_value();
+            jobDone_ = **result == "done";
             break;
         }
         const int64_t left = deadline - monotonicMs();
@@ -123,7 +128,7 @@ void Supervisor::finishScopeJob(int timeoutMs, bool setupAlive) {
         struct pollfd p = {scopeInfo_.job->fd(), POLLIN, 0};
         ::poll(&p, 1, static_cast<int>(left));
     }
-    scopeInfo_.job.reset();
+    jobSettled_ = true;
 }
 
 Outcome Supervisor::run(int signalFd) {
@@ -160,7 +165,7 @@ Outcome Supervisor::run(int signalFd) {
             pfd.push_back({execGate_.get(), POLLIN, 0});
         }
         size_t jobIdx = 0;
-        if (scopeInfo_.job) {
+        if (scopeInfo_.job && !jobSettled_) {
             jobIdx = pfd.size();
             pfd.push_back({scopeInfo_.job->fd(), POLLIN, 0});
         }
@@ -700,7 +705,18 @@ Outcome Supervisor::finish(int setupStatus) {
     if (!setupError_.empty() && !scopeInfo_.unit.empty()) (void)stopScope(scopeInfo_.unit);
     // A job not done yet moves the setup process, by its pid, once it runs: the runner waits
     // for it rather than leave that pid to be reaped and, one day, reused by another process.
-    if (scopeInfo_.job) finishScopeJob(5000, false);
+    if (scopeInfo_.job && !jobSettled_) finishScopeJob(5000, false);
+    // A scope started after its last process left stays active for good (the user manager
+    // only hears of emptiness as it happens): stop it, on the same connection. A job that failed
+    // then (the setup process already reaped) may leave the directory made ahead: removed.
+    if (jobLate_ && !scopeInfo_.cgroup.empty()) {
+        auto events = readFile(scopeInfo_.cgroup + "/cgroup.events");
+        if (events && events->find("populated 0") != std::string::npos) {
+            if (jobDone_) (void)scopeInfo_.job->stopUnit(scopeInfo_.unit);
+            removeScopeCgroup(scopeInfo_.cgroup);
+        }
+    }
+    scopeInfo_.job.reset();
     // Made ahead and not taken over by the user manager (it refused the scope): removed once
     // the setup process, which ends on its own after this, has left it.
     if (!placedCgroup_.empty() && scopeInfo_.unit.empty()) removeScopeCgroup(placedCgroup_, 2000);

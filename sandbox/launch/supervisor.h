@@ -106,6 +106,9 @@ private:
     // The scope's start job, when not waited for: its end is read in run()'s loop, and waited
     // for before the runner exits (finishScopeJob).
     void finishScopeJob(int timeoutMs, bool setupAlive);
+    bool jobSettled_ = false;  // its result came (or the talk failed)
+    bool jobLate_ = false;     // it came once the sandbox had ended
+    bool jobDone_ = false;     // and it was "done"
     LimitsReport limits_;
     std::vector<RecoverableFile> recoverable_;   // recover_watch: sent by the setup process
     int64_t startedNs_ = wallClockNs();          // recover_watch: files changed since are "new"

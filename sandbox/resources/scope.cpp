@@ -417,6 +417,17 @@ Result<std::optional<std::string>> ScopeJob::check() {
     return result.error();
 }
 
+Status ScopeJob::stopUnit(const std::string& unit) {
+    DbusWriter body;
+    body.str(unit);
+    body.str("replace");
+    LB_ASSIGN(ManagerConnection::Reply reply,
+              connection_->call("StopUnit", "ss", body.bytes(), 3000));
+    if (!reply.ok && reply.errorName != "org.freedesktop.systemd1.NoSuchUnit")
+        return Error("StopUnit(" + unit + "): " + reply.errorMessage, EIO);
+    return Ok();
+}
+
 Result<ScopeInfo> startScope(const ScopePlan& plan, const std::vector<pid_t>& pids,
                              std::vector<std::string>& warnings, const std::string& placedCgroup) {
     // The manager's own socket, spoken to without libsystemd (issue 25: loading it cost more

@@ -57,6 +57,8 @@ public:
     // The job's result ("done", "failed", ...) once its signal has come, nullopt before;
     // reads only what is there, never waits.
     Result<std::optional<std::string>> check();
+    // StopUnit(unit, "replace") on the same connection; the stop job is not waited for.
+    Status stopUnit(const std::string& unit);
 
 private:
     std::unique_ptr<ManagerConnection> connection_;
